@@ -1,0 +1,227 @@
+// Package warehouse owns the DuckDB file: it opens it with verified settings,
+// applies the numbered schema migrations, and hands out connections through
+// one write lane (a single writer at a time) and a bounded read pool.
+//
+// DuckDB allows one read-write process per file; inside it, MVCC lets readers
+// see the last committed state while a write transaction runs, so loads and
+// model refreshes never block readers and readers never see half a write.
+package warehouse
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"strconv"
+	"strings"
+
+	duckdb "github.com/duckdb/duckdb-go/v2"
+)
+
+// Options configure how the warehouse file is opened.
+type Options struct {
+	Path        string // DuckDB file; "" opens an in-memory database (tests)
+	ReadConns   int    // size of the read pool (default: number of CPUs, at least 2)
+	Threads     int    // DuckDB worker threads (default: number of CPUs)
+	MemoryLimit string // e.g. "8GB"; "" keeps DuckDB's default (80% of RAM)
+	TimeZone    string // session time zone for TIMESTAMPTZ ↔ DATE; default Asia/Shanghai
+	ReadOnly    bool   // open the file read-only (no migrations, no write lane)
+	Logger      *slog.Logger
+}
+
+// Warehouse is an open DuckDB database.
+type Warehouse struct {
+	opts      Options
+	connector *duckdb.Connector
+	read      *sql.DB       // bounded pool for queries
+	write     *sql.DB       // exactly one connection: the write lane
+	lane      chan struct{} // held for the duration of a write
+	log       *slog.Logger
+}
+
+// DefaultTimeZone is the zone in which the demo company and most users work.
+const DefaultTimeZone = "Asia/Shanghai"
+
+// Open opens (or creates) the warehouse, applies settings and reads them back,
+// and brings the schema up to date.
+func Open(ctx context.Context, opts Options) (*Warehouse, error) {
+	if opts.ReadConns <= 0 {
+		opts.ReadConns = max(2, runtime.NumCPU())
+	}
+	if opts.Threads <= 0 {
+		opts.Threads = runtime.NumCPU()
+	}
+	if opts.TimeZone == "" {
+		opts.TimeZone = DefaultTimeZone
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	dsn := opts.Path
+	if opts.ReadOnly {
+		if dsn == "" {
+			return nil, errors.New("warehouse: read-only needs a file path")
+		}
+		dsn += "?access_mode=READ_ONLY"
+	}
+	// The session time zone is per connection in DuckDB: set it on every new
+	// connection so that ::DATE of a TIMESTAMPTZ means the same thing everywhere.
+	tz := opts.TimeZone
+	connector, err := duckdb.NewConnector(dsn, func(execer driver.ExecerContext) error {
+		_, err := execer.ExecContext(context.Background(), "SET TimeZone = '"+strings.ReplaceAll(tz, "'", "''")+"'", nil)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open warehouse %q: %w (is another triscope process using it? only one process may open the file for writing)", opts.Path, err)
+	}
+	w := &Warehouse{opts: opts, connector: connector, log: opts.Logger, lane: make(chan struct{}, 1)}
+	w.read = sql.OpenDB(connector)
+	w.read.SetMaxOpenConns(opts.ReadConns)
+	w.read.SetMaxIdleConns(opts.ReadConns)
+	w.write = sql.OpenDB(connector)
+	w.write.SetMaxOpenConns(1)
+	w.write.SetMaxIdleConns(1)
+
+	if err := w.applySettings(ctx); err != nil {
+		w.Close()
+		return nil, err
+	}
+	if !opts.ReadOnly {
+		if err := w.migrate(ctx); err != nil {
+			w.Close()
+			return nil, err
+		}
+	}
+	return w, nil
+}
+
+// applySettings sets the database-wide settings on one bootstrap connection,
+// in a fixed order, and refuses to continue unless duckdb_settings() shows them.
+func (w *Warehouse) applySettings(ctx context.Context) error {
+	want := [][2]string{{"threads", strconv.Itoa(w.opts.Threads)}}
+	if w.opts.MemoryLimit != "" {
+		want = append(want, [2]string{"memory_limit", w.opts.MemoryLimit})
+	}
+	conn, err := w.write.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("warehouse settings: %w", err)
+	}
+	defer conn.Close()
+	for _, kv := range want {
+		if _, err := conn.ExecContext(ctx, fmt.Sprintf("SET GLOBAL %s = '%s'", kv[0], kv[1])); err != nil {
+			return fmt.Errorf("warehouse setting %s=%s: %w", kv[0], kv[1], err)
+		}
+	}
+	checks := map[string]string{"threads": strconv.Itoa(w.opts.Threads), "TimeZone": w.opts.TimeZone}
+	for name, expect := range checks {
+		var got string
+		if err := conn.QueryRowContext(ctx, "SELECT current_setting($1)::VARCHAR", name).Scan(&got); err != nil {
+			return fmt.Errorf("warehouse: read back setting %s: %w", name, err)
+		}
+		if got != expect {
+			return fmt.Errorf("warehouse: setting %s is %q, want %q; refusing to start with unverified settings", name, got, expect)
+		}
+	}
+	return nil
+}
+
+// Path is the file the warehouse was opened from ("" for in-memory).
+func (w *Warehouse) Path() string { return w.opts.Path }
+
+// TimeZone is the session time zone of every connection.
+func (w *Warehouse) TimeZone() string { return w.opts.TimeZone }
+
+// DB is the read pool. Use it for queries; writes through it are a bug
+// (they would bypass the write lane).
+func (w *Warehouse) DB() *sql.DB { return w.read }
+
+// Write runs fn with the write lane: the one connection allowed to change the
+// warehouse. Only one Write runs at a time; others wait (or give up when ctx ends).
+// fn manages its own transaction (see WriteTx for the common case).
+func (w *Warehouse) Write(ctx context.Context, fn func(ctx context.Context, conn *sql.Conn) error) error {
+	if w.opts.ReadOnly {
+		return errors.New("warehouse is open read-only")
+	}
+	select {
+	case w.lane <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("waiting for the write lane: %w", ctx.Err())
+	}
+	defer func() { <-w.lane }()
+	conn, err := w.write.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("write lane: %w", err)
+	}
+	defer conn.Close()
+	return fn(ctx, conn)
+}
+
+// WriteTx runs fn inside one transaction on the write lane: all of it commits
+// or none of it does.
+func (w *Warehouse) WriteTx(ctx context.Context, fn func(ctx context.Context, conn *sql.Conn) error) error {
+	return w.Write(ctx, func(ctx context.Context, conn *sql.Conn) error {
+		if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
+			return fmt.Errorf("begin: %w", err)
+		}
+		if err := fn(ctx, conn); err != nil {
+			// Rollback on a fresh context: the caller's may be cancelled already.
+			if _, rbErr := conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK"); rbErr != nil {
+				w.log.Warn("rollback failed", "err", rbErr)
+			}
+			return err
+		}
+		if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+			return fmt.Errorf("commit: %w", err)
+		}
+		return nil
+	})
+}
+
+// Append bulk-inserts rows into table through DuckDB's appender on conn, inside
+// whatever transaction conn has open. next is called until it returns false;
+// the row slice it fills is reused between calls.
+func Append(conn *sql.Conn, table string, columns []string, next func(row []driver.Value) (bool, error)) (int64, error) {
+	var n int64
+	err := conn.Raw(func(dc any) error {
+		app, err := duckdb.NewAppenderWithColumns(dc.(driver.Conn), "", "", table, columns)
+		if err != nil {
+			return fmt.Errorf("appender for %s: %w", table, err)
+		}
+		row := make([]driver.Value, len(columns))
+		for {
+			more, err := next(row)
+			if err != nil {
+				app.Close()
+				return err
+			}
+			if !more {
+				break
+			}
+			if err := app.AppendRow(row...); err != nil {
+				app.Close()
+				return fmt.Errorf("append to %s: %w", table, err)
+			}
+			n++
+		}
+		return app.Close()
+	})
+	return n, err
+}
+
+// Close closes the pools and the database.
+func (w *Warehouse) Close() error {
+	var errs []error
+	if w.read != nil {
+		errs = append(errs, w.read.Close())
+	}
+	if w.write != nil {
+		errs = append(errs, w.write.Close())
+	}
+	if w.connector != nil {
+		errs = append(errs, w.connector.Close())
+	}
+	return errors.Join(errs...)
+}
