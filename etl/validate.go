@@ -1,0 +1,188 @@
+package etl
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// validation generates the SQL that types the raw staging table, quarantines
+// bad rows into stg_rejects and leaves the good, deduplicated rows in stg_ok.
+// The SQL is generated from the entity's rules so that every entity is checked
+// the same way; each statement is plain SQL over the whole file.
+type validation struct {
+	ent      *Entity
+	base     string
+	warnings []string
+}
+
+// amountDate is the date on which an entity's amounts are converted to the base currency.
+var amountDate = map[string]string{
+	"opportunities": "CAST(v_created_at AS DATE)",
+	"contracts":     "v_signed_on",
+	"payments":      "v_paid_on",
+	"expenses":      "v_incurred_on",
+}
+
+func (v *validation) typedExpr(c Column) string {
+	raw := quoteIdent(c.Name)
+	switch {
+	case c.Name == "currency":
+		return fmt.Sprintf("upper(NULLIF(trim(%s), ''))", raw)
+	case len(c.Enum) > 0:
+		return fmt.Sprintf("lower(NULLIF(trim(%s), ''))", raw)
+	case c.Kind == Text:
+		return fmt.Sprintf("NULLIF(trim(%s), '')", raw)
+	}
+	return fmt.Sprintf("TRY_CAST(NULLIF(trim(%s), '') AS %s)", raw, c.Kind.SQLType(c))
+}
+
+type rule struct{ column, bad, reason string }
+
+func (v *validation) rules() []rule {
+	var rs []rule
+	for _, c := range v.ent.Columns {
+		raw, typed := quoteIdent(c.Name), "v_"+c.Name
+		present := fmt.Sprintf("NULLIF(trim(%s), '') IS NOT NULL", raw)
+		if c.Required {
+			rs = append(rs, rule{c.Name, fmt.Sprintf("NOT (%s)", present), "required value is missing"})
+		}
+		if c.Kind != Text {
+			rs = append(rs, rule{c.Name, fmt.Sprintf("%s AND %s IS NULL", present, typed), "not " + c.Kind.describe()})
+		}
+		if len(c.Enum) > 0 {
+			rs = append(rs, rule{c.Name, fmt.Sprintf("%s NOT IN (%s)", typed, sqlList(c.Enum)),
+				"must be one of " + strings.Join(c.Enum, ", ")})
+		}
+		if c.Name == "currency" {
+			rs = append(rs, rule{c.Name, fmt.Sprintf("NOT regexp_full_match(%s, '[A-Z]{3}')", typed), "currency must be a 3-letter ISO code such as CNY or USD"})
+		}
+		if (c.Kind == Money || c.Kind == Decimal) && !c.Negative && !c.Percent {
+			rs = append(rs, rule{c.Name, typed + " < 0", "negative values are not allowed here (only payments and expenses may be negative: refunds and credit notes)"})
+		}
+		if c.Percent {
+			rs = append(rs, rule{c.Name, fmt.Sprintf("%s < 0 OR %s > 100", typed, typed), "must be a percentage between 0 and 100"})
+		}
+		if c.Kind == Date || c.Kind == Timestamp {
+			d := typed
+			if c.Kind == Timestamp {
+				d = "CAST(" + typed + " AS DATE)"
+			}
+			rs = append(rs, rule{c.Name, d + " < DATE '1990-01-01'", "date before 1990 is not plausible"})
+			rs = append(rs, rule{c.Name, d + " > current_date + INTERVAL 30 YEAR", "date more than 30 years in the future is not plausible"})
+		}
+	}
+	for _, ch := range v.ent.Checks {
+		rs = append(rs, rule{ch.Column, ch.Bad, ch.Reason})
+	}
+	return rs
+}
+
+func (v *validation) statements(ctx context.Context, conn *sql.Conn) []string {
+	ent := v.ent
+	var typed []string
+	for _, c := range ent.Columns {
+		typed = append(typed, fmt.Sprintf("%s AS v_%s", v.typedExpr(c), c.Name))
+	}
+	stmts := []string{fmt.Sprintf("CREATE OR REPLACE TEMP TABLE stg_typed AS SELECT *, %s FROM %s",
+		strings.Join(typed, ", "), rawTable(ent))}
+
+	// Value rules: one pass per rule, each a columnar scan.
+	var parts []string
+	for _, r := range v.rules() {
+		parts = append(parts, fmt.Sprintf("SELECT _file, _line, %s, CAST(%s AS VARCHAR), %s, false FROM stg_typed WHERE coalesce(%s, false)",
+			quoteLiteral(r.column), quoteIdent(r.column), quoteLiteral(r.reason), "("+r.bad+")"))
+	}
+	stmts = append(stmts, "INSERT INTO stg_rejects "+strings.Join(parts, "\nUNION ALL\n"))
+
+	// Amounts in another currency need an exchange rate on or before their date.
+	if dateExpr, ok := amountDate[ent.Name]; ok {
+		stmts = append(stmts, fmt.Sprintf(`INSERT INTO stg_rejects
+			SELECT _file, _line, 'currency', v_currency,
+				'no exchange rate for ' || v_currency || ' on or before ' || CAST(%s AS VARCHAR) || ': load fx_rates for this currency first', false
+			FROM stg_typed s LEFT JOIN (SELECT currency, min(on_date) AS first_rate FROM fx_rates GROUP BY currency) fx ON fx.currency = s.v_currency
+			WHERE regexp_full_match(s.v_currency, '[A-Z]{3}') AND s.v_currency <> %s AND (fx.first_rate IS NULL OR fx.first_rate > %s)`,
+			dateExpr, quoteLiteral(v.base), dateExpr))
+	}
+
+	// References: against the warehouse, which already holds the entities loaded
+	// earlier in this transaction, and for self-references also this file.
+	for _, ref := range ent.Refs {
+		target, _ := EntityByName(ref.Entity)
+		key := target.Key[0]
+		self := ref.Entity == ent.Name
+		if !self && tableEmpty(ctx, conn, ref.Entity) {
+			v.warnings = append(v.warnings, fmt.Sprintf("%s.%s was not checked: the warehouse holds no %s yet", ent.Name, ref.Column, ref.Entity))
+			continue
+		}
+		cond := ""
+		if ref.When != "" {
+			cond = " AND " + ref.When
+		}
+		inFile := ""
+		if self {
+			inFile = fmt.Sprintf(" AND NOT EXISTS (SELECT 1 FROM stg_typed f WHERE f.v_%s = s.v_%s)", key, ref.Column)
+		}
+		stmts = append(stmts, fmt.Sprintf(`INSERT INTO stg_rejects
+			SELECT _file, _line, %s, v_%s, 'unknown %s: no %s with %s ' || v_%s, false
+			FROM stg_typed s
+			WHERE v_%s IS NOT NULL%s AND NOT EXISTS (SELECT 1 FROM %s t WHERE t.%s = s.v_%s)%s`,
+			quoteLiteral(ref.Column), ref.Column, singular(ref.Entity), singular(ref.Entity), key, ref.Column,
+			ref.Column, cond, quoteIdent(ref.Entity), quoteIdent(key), ref.Column, inFile))
+	}
+
+	// Deduplicate the good rows: the latest row of a key wins (later file, then
+	// later updated_at when the entity has one, then later line).
+	var keys, outCols []string
+	for _, k := range ent.Key {
+		keys = append(keys, "v_"+k)
+	}
+	for _, c := range ent.Columns {
+		outCols = append(outCols, fmt.Sprintf("v_%s AS %s", c.Name, quoteIdent(c.Name)))
+	}
+	order := "_file DESC, _line DESC"
+	if _, ok := ent.Column("updated_at"); ok {
+		order = "_file DESC, v_updated_at DESC NULLS LAST, _line DESC"
+	}
+	stmts = append(stmts,
+		fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE stg_ranked AS
+			SELECT *, row_number() OVER (PARTITION BY %s ORDER BY %s) AS _rank,
+				first_value(_line) OVER (PARTITION BY %s ORDER BY %s) AS _winner
+			FROM stg_typed s
+			WHERE NOT EXISTS (SELECT 1 FROM stg_rejects r WHERE r._file = s._file AND r._line = s._line)`,
+			strings.Join(keys, ", "), order, strings.Join(keys, ", "), order),
+		fmt.Sprintf(`INSERT INTO stg_rejects SELECT _file, _line, %s, CAST(%s AS VARCHAR),
+				'duplicate key: superseded by line ' || _winner || ' (the latest row wins)', true
+			FROM stg_ranked WHERE _rank > 1`, quoteLiteral(ent.Key[0]), "v_"+ent.Key[0]),
+		fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE stg_ok AS SELECT _file, %s FROM stg_ranked WHERE _rank = 1`, strings.Join(outCols, ", ")),
+	)
+	return stmts
+}
+
+func tableEmpty(ctx context.Context, conn *sql.Conn, table string) bool {
+	var n int
+	conn.QueryRowContext(ctx, fmt.Sprintf("SELECT count(*) FROM (SELECT 1 FROM %s LIMIT 1)", quoteIdent(table))).Scan(&n)
+	return n == 0
+}
+
+func singular(entity string) string {
+	switch entity {
+	case "opportunities":
+		return "opportunity"
+	case "activities":
+		return "activity"
+	case "stages":
+		return "stage"
+	}
+	return strings.TrimSuffix(entity, "s")
+}
+
+func sqlList(vals []string) string {
+	q := slices.Clone(vals)
+	for i, s := range q {
+		q[i] = quoteLiteral(s)
+	}
+	return strings.Join(q, ", ")
+}
