@@ -31,17 +31,17 @@ type Options struct {
 type FileReport struct {
 	Path, Entity, Format, Encoding, SHA256 string
 	Bytes                                  int64
-	Read       int64 // data rows read
-	Loaded     int64 // new keys inserted
-	Updated    int64 // existing keys whose values changed
-	Unchanged  int64 // existing keys with identical values
-	Rejected   int64 // rows quarantined
-	Duplicates int64 // rows superseded by a later row with the same key
-	Skipped    bool  // identical content to the last load of this entity: not read again
-	SameAsLoad int64
-	RejectsCSV string
-	Rejects    []Reject // the first few, for display; all are in load_rejects and RejectsCSV
-	Warnings   []string
+	Read                                   int64 // data rows read
+	Loaded                                 int64 // new keys inserted
+	Updated                                int64 // existing keys whose values changed
+	Unchanged                              int64 // existing keys with identical values
+	Rejected                               int64 // rows quarantined
+	Duplicates                             int64 // rows superseded by a later row with the same key
+	Skipped                                bool  // identical content to the last load of this entity: not read again
+	SameAsLoad                             int64
+	RejectsCSV                             string
+	Rejects                                []Reject // the first few, for display; all are in load_rejects and RejectsCSV
+	Warnings                               []string
 }
 
 // Reject is one quarantined value.

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+
+	"github.com/knadh/koanf/parsers/yaml"
+	"github.com/knadh/koanf/providers/env"
+	"github.com/knadh/koanf/providers/file"
+	"github.com/knadh/koanf/providers/posflag"
+	"github.com/knadh/koanf/v2"
+	"github.com/spf13/pflag"
+
+	"github.com/triscope/triscope/warehouse"
+)
+
+// Config is everything that can be set in triscope.yaml, TRISCOPE_* variables or flags.
+type Config struct {
+	k *koanf.Koanf
+
+	DB           string  `koanf:"db"`
+	BaseCurrency string  `koanf:"base_currency"`
+	TimeZone     string  `koanf:"timezone"`
+	Threads      int     `koanf:"threads"`
+	MemoryLimit  string  `koanf:"memory_limit"`
+	MaxReject    float64 `koanf:"max_reject_share"`
+}
+
+func (c *Config) load(path string, flags *pflag.FlagSet) error {
+	k := koanf.New(".")
+	k.Load(confmapDefaults(), nil)
+	if path == "" {
+		if _, err := os.Stat("triscope.yaml"); err == nil {
+			path = "triscope.yaml"
+		}
+	}
+	if path != "" {
+		if err := k.Load(file.Provider(path), yaml.Parser()); err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("config file %s does not exist", path)
+			}
+			return fmt.Errorf("config file %s: %w", path, err)
+		}
+	}
+	// TRISCOPE_BASE_CURRENCY → base_currency; TRISCOPE_MODELS__CLV__HORIZON → models.clv.horizon
+	err := k.Load(env.Provider(".", env.Opt{Prefix: "TRISCOPE_", TransformFunc: func(key, v string) (string, any) {
+		key = strings.ToLower(strings.TrimPrefix(key, "TRISCOPE_"))
+		return strings.ReplaceAll(key, "__", "."), v
+	}}), nil)
+	if err != nil {
+		return err
+	}
+	// Only flags the user set override the file and the environment.
+	if err := k.Load(posflag.ProviderWithFlag(flags, ".", k, func(f *pflag.Flag) (string, any) {
+		if !f.Changed {
+			return "", nil
+		}
+		return strings.ReplaceAll(f.Name, "-", "_"), posflag.FlagVal(flags, f)
+	}), nil); err != nil {
+		return err
+	}
+	if err := k.Unmarshal("", c); err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	c.k = k
+	return nil
+}
+
+type defaults map[string]any
+
+func (d defaults) ReadBytes() ([]byte, error)    { return nil, errors.New("not supported") }
+func (d defaults) Read() (map[string]any, error) { return d, nil }
+
+func confmapDefaults() defaults {
+	return defaults{
+		"db":               "triscope.duckdb",
+		"base_currency":    "CNY",
+		"timezone":         warehouse.DefaultTimeZone,
+		"threads":          0,
+		"memory_limit":     "",
+		"max_reject_share": 0.05,
+	}
+}
+
+// Sub returns the settings under a prefix (e.g. "models.clv") as a map.
+func (c *Config) Sub(prefix string) map[string]any { return c.k.Cut(prefix).Raw() }
+
+func (c *Config) warehouseOptions() warehouse.Options {
+	return warehouse.Options{Path: c.DB, TimeZone: c.TimeZone, Threads: c.Threads, MemoryLimit: c.MemoryLimit}
+}

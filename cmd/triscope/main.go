@@ -1,0 +1,71 @@
+// Command triscope is the one binary of Triscope: it generates the demo company,
+// loads data into the DuckDB warehouse, and (in later subcommands) computes the
+// models and serves the dashboards.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	root := newRootCmd()
+	if err := root.ExecuteContext(ctx); err != nil {
+		var ee exitError
+		if errors.As(err, &ee) {
+			os.Exit(ee.code)
+		}
+		fmt.Fprintln(os.Stderr, "error:", err)
+		os.Exit(1)
+	}
+}
+
+// exitError ends the program with a code after the command printed its own message.
+type exitError struct{ code int }
+
+func (e exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
+
+func newRootCmd() *cobra.Command {
+	var cfgFile string
+	var verbose bool
+	cfg := &Config{}
+	root := &cobra.Command{
+		Use:   "triscope",
+		Short: "Triscope: analytical CRM and BI reporting on DuckDB",
+		Long: `Triscope loads a sales organisation's opportunities, contracts and payments into a
+DuckDB warehouse and computes the numbers executives steer by.
+
+Start here:
+  triscope demo                      generate the demo company and load it
+  triscope gen --out DIR             write the demo company's files
+  triscope load FILE|DIR...          load CSV, Parquet or NDJSON files into the warehouse
+
+Configuration comes from flags, then TRISCOPE_* environment variables
+(e.g. TRISCOPE_DB=/data/triscope.duckdb), then triscope.yaml in the current directory
+(or --config FILE).`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			level := slog.LevelInfo
+			if verbose {
+				level = slog.LevelDebug
+			}
+			slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
+			return cfg.load(cfgFile, cmd.Flags())
+		},
+	}
+	root.PersistentFlags().StringVar(&cfgFile, "config", "", "config file (default: triscope.yaml if present)")
+	root.PersistentFlags().String("db", "triscope.duckdb", "the warehouse file")
+	root.PersistentFlags().BoolVarP(&verbose, "verbose", "v", false, "log debug detail")
+	root.AddCommand(newVersionCmd(cfg), newGenCmd(cfg), newLoadCmd(cfg), newDemoCmd(cfg))
+	return root
+}
