@@ -1,0 +1,135 @@
+// Package models computes the numbers executives steer by from the base tables
+// and materialises them as mart_* tables. Every model is a Go file plus its
+// embedded .sql; all models of a refresh run for one as-of date inside one
+// transaction, so a failed refresh leaves the previous results in place.
+package models
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"text/template"
+	"time"
+)
+
+//go:embed sql/*.sql
+var sqlFS embed.FS
+
+// Model is one computation that produces mart tables.
+type Model struct {
+	Name string
+	// Needs are the entities without which the model's result is empty (the
+	// run is recorded as "empty" with the reason, never an error).
+	Needs []string
+	// Tables the model (re)creates.
+	Tables []string
+	// Run computes the tables on rc.Conn inside the refresh transaction.
+	Run func(ctx context.Context, rc *RunContext) error
+}
+
+// RunContext is what a model sees while it runs.
+type RunContext struct {
+	Conn         *sql.Conn
+	AsOf         time.Time
+	BaseCurrency string
+	Settings     Settings
+	Log          *slog.Logger
+}
+
+// Settings are a model's options from the config file (models.<name>.*).
+type Settings map[string]any
+
+// Float returns a numeric setting or def.
+func (s Settings) Float(key string, def float64) float64 {
+	switch v := s[key].(type) {
+	case float64:
+		return v
+	case int:
+		return float64(v)
+	case int64:
+		return float64(v)
+	case string:
+		if f, err := strconv.ParseFloat(v, 64); err == nil {
+			return f
+		}
+	}
+	return def
+}
+
+// Int returns an integer setting or def.
+func (s Settings) Int(key string, def int) int { return int(s.Float(key, float64(def))) }
+
+// String returns a text setting or def.
+func (s Settings) String(key string, def string) string {
+	if v, ok := s[key].(string); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+// SQL returns an embedded .sql file rendered as a text/template with data.
+// Templates only splice trusted values (table names, numbers from settings);
+// values from data are always bound parameters.
+func SQL(name string, data any) (string, error) {
+	body, err := sqlFS.ReadFile("sql/" + name)
+	if err != nil {
+		return "", fmt.Errorf("model SQL %s: %w", name, err)
+	}
+	if data == nil {
+		return string(body), nil
+	}
+	t, err := template.New(name).Option("missingkey=error").Parse(string(body))
+	if err != nil {
+		return "", fmt.Errorf("model SQL %s: %w", name, err)
+	}
+	var b strings.Builder
+	if err := t.Execute(&b, data); err != nil {
+		return "", fmt.Errorf("model SQL %s: %w", name, err)
+	}
+	return b.String(), nil
+}
+
+// Exec runs an embedded .sql file, one statement at a time. The as-of date and
+// the base currency are session variables (getvariable('as_of'),
+// getvariable('base_currency')), so an analyst can run the same file by hand
+// after SET VARIABLE as_of = DATE '2025-12-31'.
+func (rc *RunContext) Exec(ctx context.Context, name string, data any) error {
+	q, err := SQL(name, data)
+	if err != nil {
+		return err
+	}
+	for _, stmt := range splitStatements(q) {
+		if _, err := rc.Conn.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// splitStatements splits a .sql file on semicolons that end a line.
+func splitStatements(q string) []string {
+	var out []string
+	for _, part := range strings.Split(q, ";\n") {
+		s := strings.TrimSpace(stripComments(part))
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func stripComments(s string) string {
+	var b strings.Builder
+	for _, line := range strings.Split(s, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "--") {
+			continue
+		}
+		b.WriteString(line)
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
