@@ -1,0 +1,115 @@
+package models
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/triscope/triscope/etl"
+	"github.com/triscope/triscope/warehouse"
+)
+
+func testWarehouse(t *testing.T, dirs ...string) *warehouse.Warehouse {
+	t.Helper()
+	ctx := context.Background()
+	w, err := warehouse.Open(ctx, warehouse.Options{Path: filepath.Join(t.TempDir(), "w.duckdb"), Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close() })
+	if len(dirs) > 0 {
+		if _, err := etl.Load(ctx, w, dirs, etl.Options{}); err != nil {
+			t.Fatalf("loading %v: %v", dirs, err)
+		}
+	}
+	return w
+}
+
+func refresh(t *testing.T, w *warehouse.Warehouse, asOf string, models ...string) []RunResult {
+	t.Helper()
+	d, err := time.Parse("2006-01-02", asOf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, res, err := Refresh(context.Background(), w, RefreshOptions{AsOf: d, Models: models})
+	if err != nil {
+		t.Fatalf("refresh %v: %v", models, err)
+	}
+	return res
+}
+
+// Worked by hand (as_of 2024-12-31, n = 10 scored customers; numpy/pandas
+// linear quantile at position q·(n−1)):
+//
+// recency sorted 0,10,10,30,45,60,90,120,200,365 → edges 10, 39, 72, 136
+// (pos 1.8 → 10+0.8·0; 3.6 → 30+0.6·15; 5.4 → 60+0.4·30; 7.2 → 120+0.2·80).
+// C02 and C03 sit exactly on the first edge: right-closed, so bin 1 → R5.
+//
+// frequency ranks (ties by customer_id): C02 1, C07 2, C10 3, C05 4, C09 5,
+// C03 6, C04 7, C08 8, C01 9, C06 10 → edges 2.8, 4.6, 6.4, 8.2 → F.
+// C10 (1 purchase, like C02 and C07) lands in F2: equal-sized bins.
+//
+// monetary sorted 50,100,300,400,700,900,1200,2500,5000,8000 → edges
+// 260, 580, 1020, 3000. C04: 1000+300+100−200 (refund) = 1200 → M4.
+var rfmExpected = []struct {
+	id            string
+	recency, freq int
+	monetary      string
+	r, f, m       int
+	segment       string
+}{
+	{"C01", 0, 5, "5000.00", 5, 5, 5, "champions"}, // C01-6 after as_of ignored
+	{"C02", 10, 1, "100.00", 5, 1, 1, "new"},
+	{"C03", 10, 3, "900.00", 5, 3, 3, "potential_loyalist"},
+	{"C04", 30, 3, "1200.00", 4, 4, 4, "loyal"},
+	{"C05", 45, 2, "400.00", 3, 2, 2, "about_to_sleep"}, // zero-value payment is a purchase
+	{"C06", 60, 8, "8000.00", 3, 5, 5, "loyal"},         // two payments on one day: two purchases
+	{"C07", 90, 1, "50.00", 2, 1, 1, "hibernating"},
+	{"C08", 120, 4, "2500.00", 2, 4, 4, "at_risk"},
+	{"C09", 200, 2, "700.00", 1, 3, 3, "at_risk"},
+	{"C10", 365, 1, "300.00", 1, 2, 2, "hibernating"},
+}
+
+func TestRFMHandComputed(t *testing.T) {
+	w := testWarehouse(t, "testdata/rfm")
+	res := refresh(t, w, "2024-12-31", "rfm")
+	if res[0].Status != "ok" || res[0].Rows != 10 {
+		t.Fatalf("run: %+v (C11 has only a refund and must not be scored)", res[0])
+	}
+	rows, err := w.DB().Query(`SELECT customer_id, recency_days, frequency, CAST(monetary AS VARCHAR), r_score, f_score, m_score, segment, CAST(as_of AS VARCHAR)
+		FROM mart_rfm ORDER BY customer_id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	i := 0
+	for rows.Next() {
+		var id, m, seg, asOf string
+		var rec, freq, r, f, ms int
+		if err := rows.Scan(&id, &rec, &freq, &m, &r, &f, &ms, &seg, &asOf); err != nil {
+			t.Fatal(err)
+		}
+		want := rfmExpected[i]
+		if id != want.id || rec != want.recency || freq != want.freq || m != want.monetary || r != want.r || f != want.f || ms != want.m || seg != want.segment || asOf != "2024-12-31" {
+			t.Errorf("got %s R%d(%dd) F%d(%d) M%d(%s) %s; want %+v", id, r, rec, f, freq, ms, m, seg, want)
+		}
+		i++
+	}
+	if i != len(rfmExpected) {
+		t.Fatalf("%d rows, want %d", i, len(rfmExpected))
+	}
+}
+
+func TestRFMWithoutPaymentsIsEmpty(t *testing.T) {
+	w := testWarehouse(t)
+	res := refresh(t, w, "2024-12-31", "rfm")
+	if res[0].Status != "empty" || res[0].Message != "no payments loaded" || res[0].Rows != 0 {
+		t.Fatalf("%+v", res[0])
+	}
+	var status string
+	w.DB().QueryRow("SELECT status FROM model_runs WHERE model = 'rfm'").Scan(&status)
+	if status != "empty" {
+		t.Fatalf("model_runs status %q", status)
+	}
+}
