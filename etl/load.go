@@ -254,10 +254,8 @@ func (l *loader) loadEntity(ctx context.Context, conn *sql.Conn, srcs []*source)
 		}
 	}
 	v := validation{ent: ent, base: l.opts.BaseCurrency}
-	for _, step := range v.statements(ctx, conn) {
-		if _, err := conn.ExecContext(ctx, step); err != nil {
-			return fmt.Errorf("validating %s: %w\n%s", ent.Name, err, step)
-		}
+	if err := v.run(ctx, conn, func(q string) error { return l.exec(ctx, conn, ent, q) }); err != nil {
+		return fmt.Errorf("validating %s: %w", ent.Name, err)
 	}
 	for _, warn := range v.warnings {
 		for _, s := range srcs {
@@ -284,20 +282,27 @@ func (l *loader) upsert(ctx context.Context, conn *sql.Conn, srcs []*source) err
 	if len(differ) > 0 {
 		change = strings.Join(differ, " OR ")
 	}
-	stmts := []string{
-		fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE stg_classified AS
+	// A first load (or one whose keys are all new) skips the comparison.
+	classify := fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE stg_classified AS
 			SELECT s.*, CASE WHEN t.%s IS NULL THEN 'new' WHEN %s THEN 'changed' ELSE 'same' END AS _kind
-			FROM stg_ok s LEFT JOIN %s t ON %s`, quoteIdent(ent.Key[0]), change, table, strings.Join(on, " AND ")),
-		fmt.Sprintf(`DELETE FROM %s t USING stg_classified s WHERE s._kind = 'changed' AND %s`, table, strings.Join(on, " AND ")),
-		fmt.Sprintf(`INSERT INTO %s (%s, _load_id) SELECT %s, %d FROM stg_classified WHERE _kind <> 'same'`,
-			table, strings.Join(cols, ", "), strings.Join(cols, ", "), l.rep.LoadID),
+			FROM stg_ok s LEFT JOIN %s t ON %s`, quoteIdent(ent.Key[0]), change, table, strings.Join(on, " AND "))
+	source := "stg_classified"
+	if tableEmpty(ctx, conn, ent.Name) {
+		source = "stg_all_new"
+		classify = "CREATE OR REPLACE TEMP VIEW stg_all_new AS SELECT *, 'new' AS _kind FROM stg_ok"
+	}
+	stmts := []string{
+		classify,
+		fmt.Sprintf(`DELETE FROM %s t USING %s s WHERE s._kind = 'changed' AND %s`, table, source, strings.Join(on, " AND ")),
+		fmt.Sprintf(`INSERT INTO %s (%s, _load_id) SELECT %s, %d FROM %s WHERE _kind <> 'same'`,
+			table, strings.Join(cols, ", "), strings.Join(cols, ", "), l.rep.LoadID, source),
 	}
 	for _, s := range stmts {
-		if _, err := conn.ExecContext(ctx, s); err != nil {
+		if err := l.exec(ctx, conn, ent, s); err != nil {
 			return fmt.Errorf("applying %s: %w", ent.Name, err)
 		}
 	}
-	rows, err := conn.QueryContext(ctx, "SELECT _file, _kind, count(*) FROM stg_classified GROUP BY ALL")
+	rows, err := conn.QueryContext(ctx, "SELECT _file, _kind, count(*) FROM "+source+" GROUP BY ALL")
 	if err != nil {
 		return err
 	}
@@ -428,4 +433,22 @@ func (l *loader) recordFailure(ctx context.Context, srcs []*source, start time.T
 		}
 		return nil
 	})
+}
+
+// exec runs one loader statement and logs its time at debug level.
+func (l *loader) exec(ctx context.Context, conn *sql.Conn, ent *Entity, q string) error {
+	t0 := time.Now()
+	if _, err := conn.ExecContext(ctx, q); err != nil {
+		return err
+	}
+	l.opts.Logger.Debug("loader step", "entity", ent.Name, "seconds", time.Since(t0).Seconds(), "sql", firstLine(q))
+	return nil
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i > 0 {
+		return s[:i]
+	}
+	return s
 }

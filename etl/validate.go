@@ -41,6 +41,9 @@ func (v *validation) typedExpr(c Column) string {
 
 type rule struct{ column, bad, reason string }
 
+// rules are the value checks of every row: each is a SQL condition over the raw
+// (quoted name) and typed (v_ name) columns that is true for a bad value.
+
 func (v *validation) rules() []rule {
 	var rs []rule
 	for _, c := range v.ent.Columns {
@@ -80,31 +83,42 @@ func (v *validation) rules() []rule {
 	return rs
 }
 
-func (v *validation) statements(ctx context.Context, conn *sql.Conn) []string {
+// run types the raw staging table, quarantines bad rows into stg_rejects and
+// leaves the good, deduplicated rows in the view stg_ok. Each step is one
+// statement over the whole file; steps that find nothing to do are skipped.
+func (v *validation) run(ctx context.Context, conn *sql.Conn, exec func(string) error) error {
 	ent := v.ent
-	var typed []string
+	var typed, typedNames, checks []string
 	for _, c := range ent.Columns {
 		typed = append(typed, fmt.Sprintf("%s AS v_%s", v.typedExpr(c), c.Name))
+		typedNames = append(typedNames, "v_"+c.Name)
 	}
-	stmts := []string{fmt.Sprintf("CREATE OR REPLACE TEMP TABLE stg_typed AS SELECT *, %s FROM %s",
-		strings.Join(typed, ", "), rawTable(ent))}
-
-	// Value rules: one pass per rule, each a columnar scan.
-	var parts []string
 	for _, r := range v.rules() {
-		parts = append(parts, fmt.Sprintf("SELECT _file, _line, %s, CAST(%s AS VARCHAR), %s, false FROM stg_typed WHERE coalesce(%s, false)",
-			quoteLiteral(r.column), quoteIdent(r.column), quoteLiteral(r.reason), "("+r.bad+")"))
+		checks = append(checks, fmt.Sprintf("CASE WHEN coalesce((%s), false) THEN {'c': %s, 'v': CAST(%s AS VARCHAR), 'r': %s} END",
+			r.bad, quoteLiteral(r.column), quoteIdent(r.column), quoteLiteral(r.reason)))
 	}
-	stmts = append(stmts, "INSERT INTO stg_rejects "+strings.Join(parts, "\nUNION ALL\n"))
+	// Typing and the value rules in one pass: _errs lists the failed rules of a
+	// row with the raw text, so the typed table need not keep the raw columns.
+	if err := exec(fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE stg_typed AS
+		SELECT _file, _line, %s, list_filter([%s], e -> e IS NOT NULL) AS _errs
+		FROM (SELECT *, %s FROM %s)`, strings.Join(typedNames, ", "), strings.Join(checks, ",\n"), strings.Join(typed, ", "), rawTable(ent))); err != nil {
+		return err
+	}
+	if err := exec(`INSERT INTO stg_rejects SELECT _file, _line, e.c, e.v, e.r, false
+		FROM (SELECT _file, _line, unnest(_errs) AS e FROM stg_typed WHERE len(_errs) > 0)`); err != nil {
+		return err
+	}
 
 	// Amounts in another currency need an exchange rate on or before their date.
 	if dateExpr, ok := amountDate[ent.Name]; ok {
-		stmts = append(stmts, fmt.Sprintf(`INSERT INTO stg_rejects
+		if err := exec(fmt.Sprintf(`INSERT INTO stg_rejects
 			SELECT _file, _line, 'currency', v_currency,
 				'no exchange rate for ' || v_currency || ' on or before ' || CAST(%s AS VARCHAR) || ': load fx_rates for this currency first', false
 			FROM stg_typed s LEFT JOIN (SELECT currency, min(on_date) AS first_rate FROM fx_rates GROUP BY currency) fx ON fx.currency = s.v_currency
 			WHERE regexp_full_match(s.v_currency, '[A-Z]{3}') AND s.v_currency <> %s AND (fx.first_rate IS NULL OR fx.first_rate > %s)`,
-			dateExpr, quoteLiteral(v.base), dateExpr))
+			dateExpr, quoteLiteral(v.base), dateExpr)); err != nil {
+			return err
+		}
 	}
 
 	// References: against the warehouse, which already holds the entities loaded
@@ -125,16 +139,16 @@ func (v *validation) statements(ctx context.Context, conn *sql.Conn) []string {
 		if self {
 			inFile = fmt.Sprintf(" AND NOT EXISTS (SELECT 1 FROM stg_typed f WHERE f.v_%s = s.v_%s)", key, ref.Column)
 		}
-		stmts = append(stmts, fmt.Sprintf(`INSERT INTO stg_rejects
+		if err := exec(fmt.Sprintf(`INSERT INTO stg_rejects
 			SELECT _file, _line, %s, v_%s, 'unknown %s: no %s with %s ' || v_%s, false
 			FROM stg_typed s
 			WHERE v_%s IS NOT NULL%s AND NOT EXISTS (SELECT 1 FROM %s t WHERE t.%s = s.v_%s)%s`,
 			quoteLiteral(ref.Column), ref.Column, singular(ref.Entity), singular(ref.Entity), key, ref.Column,
-			ref.Column, cond, quoteIdent(ref.Entity), quoteIdent(key), ref.Column, inFile))
+			ref.Column, cond, quoteIdent(ref.Entity), quoteIdent(key), ref.Column, inFile)); err != nil {
+			return err
+		}
 	}
 
-	// Deduplicate the good rows: the latest row of a key wins (later file, then
-	// later updated_at when the entity has one, then later line).
 	var keys, outCols []string
 	for _, k := range ent.Key {
 		keys = append(keys, "v_"+k)
@@ -142,23 +156,36 @@ func (v *validation) statements(ctx context.Context, conn *sql.Conn) []string {
 	for _, c := range ent.Columns {
 		outCols = append(outCols, fmt.Sprintf("v_%s AS %s", c.Name, quoteIdent(c.Name)))
 	}
+	good := "FROM stg_typed s WHERE NOT EXISTS (SELECT 1 FROM stg_rejects r WHERE r._file = s._file AND r._line = s._line)"
+	var dupKeys int64
+	if err := conn.QueryRowContext(ctx, fmt.Sprintf("SELECT count(*) FROM (SELECT 1 %s GROUP BY %s HAVING count(*) > 1)",
+		good, strings.Join(keys, ", "))).Scan(&dupKeys); err != nil {
+		return err
+	}
+	if dupKeys == 0 {
+		return exec(fmt.Sprintf("CREATE OR REPLACE TEMP VIEW stg_ok AS SELECT _file, %s %s", strings.Join(outCols, ", "), good))
+	}
+	// Deduplicate the good rows: the latest row of a key wins (later file, then
+	// later updated_at when the entity has one, then later line).
 	order := "_file DESC, _line DESC"
 	if _, ok := ent.Column("updated_at"); ok {
 		order = "_file DESC, v_updated_at DESC NULLS LAST, _line DESC"
 	}
-	stmts = append(stmts,
+	for _, q := range []string{
 		fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE stg_ranked AS
 			SELECT *, row_number() OVER (PARTITION BY %s ORDER BY %s) AS _rank,
 				first_value(_line) OVER (PARTITION BY %s ORDER BY %s) AS _winner
-			FROM stg_typed s
-			WHERE NOT EXISTS (SELECT 1 FROM stg_rejects r WHERE r._file = s._file AND r._line = s._line)`,
-			strings.Join(keys, ", "), order, strings.Join(keys, ", "), order),
+			%s`, strings.Join(keys, ", "), order, strings.Join(keys, ", "), order, good),
 		fmt.Sprintf(`INSERT INTO stg_rejects SELECT _file, _line, %s, CAST(%s AS VARCHAR),
 				'duplicate key: superseded by line ' || _winner || ' (the latest row wins)', true
 			FROM stg_ranked WHERE _rank > 1`, quoteLiteral(ent.Key[0]), "v_"+ent.Key[0]),
-		fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE stg_ok AS SELECT _file, %s FROM stg_ranked WHERE _rank = 1`, strings.Join(outCols, ", ")),
-	)
-	return stmts
+		fmt.Sprintf(`CREATE OR REPLACE TEMP VIEW stg_ok AS SELECT _file, %s FROM stg_ranked WHERE _rank = 1`, strings.Join(outCols, ", ")),
+	} {
+		if err := exec(q); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func tableEmpty(ctx context.Context, conn *sql.Conn, table string) bool {

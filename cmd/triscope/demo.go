@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/triscope/triscope/etl/synth"
+	"github.com/triscope/triscope/models"
 	"github.com/triscope/triscope/warehouse"
 )
 
@@ -48,7 +49,11 @@ Running it again loads nothing new: the files are identical.`,
 			if _, err := runLoad(ctx, w, []string{dir}, cfg, "", out); err != nil {
 				return err
 			}
-			return printHeadline(ctx, w.DB(), cfg.BaseCurrency, out)
+			if err := printHeadline(ctx, w.DB(), cfg.BaseCurrency, out); err != nil {
+				return err
+			}
+			fmt.Fprintln(out, "\nComputing the models…")
+			return runRefresh(ctx, w, cfg, models.RefreshOptions{}, out)
 		},
 	}
 	cmd.Flags().StringVar(&c.Size, "size", "default", "small, default or large")

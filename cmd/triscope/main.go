@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -66,6 +67,8 @@ Configuration comes from flags, then TRISCOPE_* environment variables
 	root.PersistentFlags().StringVar(&cfgFile, "config", "", "config file (default: triscope.yaml if present)")
 	root.PersistentFlags().String("db", "triscope.duckdb", "the warehouse file")
 	root.PersistentFlags().BoolVarP(&verbose, "verbose", "v", false, "log debug detail")
-	root.AddCommand(newVersionCmd(cfg), newGenCmd(cfg), newLoadCmd(cfg), newDemoCmd(cfg))
+	root.AddCommand(newVersionCmd(cfg), newGenCmd(cfg), newLoadCmd(cfg), newRefreshCmd(cfg), newDemoCmd(cfg), newBenchCmd(cfg))
 	return root
 }
+
+func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
