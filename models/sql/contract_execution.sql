@@ -1,0 +1,156 @@
+-- contract_execution: how each contract is being paid against its settlement plan.
+-- Inputs: base_contracts, base_payments (prep.sql); lv_payment_schedule, lv_reps, lv_customers.
+-- lv_<table> are temp views over the base tables without the rows a snapshot load
+-- marked deleted (created by lvCreate in models/contract_execution.go); by hand:
+-- CREATE TEMP VIEW lv_reps AS SELECT * FROM reps WHERE _deleted_at IS NULL; (and so on)
+-- Run by hand: SET VARIABLE as_of = DATE '2024-09-30'; SET VARIABLE base_currency = 'CNY';
+-- then prep.sql and this file.
+--
+-- Choices (docs/models/collections.md):
+-- * Everything is matched in the contract's own currency and shown in the base
+--   currency at the contract's booking rate (base_contracts.rate_to_base, the rate on
+--   signed_on). A payment in the contract currency settles the same number of units
+--   whatever the exchange rate did; a payment in another currency is converted to the
+--   contract currency through the base currency (its amount_base / the booking rate).
+--   So a fully paid USD contract has outstanding 0, not an exchange-rate difference.
+-- * A contract without payment_schedule rows is due in full on start_on (signed_on
+--   when start_on is empty): one implied installment.
+-- * Payments are allocated FIFO: the oldest installment is paid first. With C(i) the
+--   cumulative amount of installments up to and including i (in due order) and P(d)
+--   the cumulative payments up to and including day d (refunds reduce it), an
+--   installment is covered on day d when P(d) >= C(i), and its allocated amount is
+--   least(amount, greatest(0, P(d) - C(i-1))). A refund therefore uncovers the most
+--   recent installments first.
+
+CREATE OR REPLACE TEMP TABLE ce_contracts AS
+SELECT c.contract_id, c.customer_id, c.owner_rep_id, c.signed_on, c.start_on,
+       c.amount, c.amount_base, c.rate_to_base,
+       coalesce(c.currency, getvariable('base_currency')) AS currency,
+       coalesce(c.status, 'active') AS contract_status
+FROM base_contracts c;
+
+CREATE OR REPLACE TEMP TABLE ce_payments AS
+SELECT p.contract_id, p.paid_on,
+       CASE WHEN coalesce(p.currency, getvariable('base_currency')) = c.currency
+            THEN CAST(p.amount AS DECIMAL(38,4))
+            ELSE CAST(CAST(p.amount_base AS DOUBLE) / CAST(c.rate_to_base AS DOUBLE) AS DECIMAL(38,4))
+       END AS amount_cc
+FROM base_payments p
+JOIN ce_contracts c ON c.contract_id = p.contract_id;
+
+CREATE OR REPLACE TEMP TABLE ce_installments AS
+WITH plan AS (
+    SELECT s.contract_id, s.due_on, CAST(sum(s.amount) AS DECIMAL(38,4)) AS amount, false AS implied
+    FROM lv_payment_schedule s
+    JOIN ce_contracts c ON c.contract_id = s.contract_id
+    GROUP BY s.contract_id, s.due_on
+), implied AS (
+    SELECT c.contract_id, coalesce(c.start_on, c.signed_on) AS due_on, CAST(c.amount AS DECIMAL(38,4)) AS amount, true AS implied
+    FROM ce_contracts c
+    WHERE NOT EXISTS (SELECT 1 FROM lv_payment_schedule s WHERE s.contract_id = c.contract_id)
+), inst AS (
+    SELECT * FROM plan UNION ALL SELECT * FROM implied
+), cum AS (
+    SELECT contract_id, due_on, amount, implied,
+           coalesce(sum(amount) OVER (PARTITION BY contract_id ORDER BY due_on
+                                      ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS cum_before,
+           sum(amount) OVER (PARTITION BY contract_id ORDER BY due_on ROWS UNBOUNDED PRECEDING) AS cum_through
+    FROM inst
+)
+SELECT i.contract_id, i.due_on, i.amount, i.implied, i.cum_before, i.cum_through,
+       coalesce(sum(p.amount_cc) FILTER (WHERE p.paid_on <= i.due_on), 0) AS paid_by_due,
+       coalesce(sum(p.amount_cc), 0) AS paid_now
+FROM cum i
+LEFT JOIN ce_payments p ON p.contract_id = i.contract_id
+GROUP BY ALL;
+
+CREATE OR REPLACE TEMP TABLE ce_alloc AS
+SELECT i.*,
+       least(i.amount, greatest(0, i.paid_now - i.cum_before)) AS allocated,
+       i.paid_now >= i.cum_through AS covered,
+       i.paid_by_due >= i.cum_through AS on_time,
+       i.due_on <= getvariable('as_of') AS is_due
+FROM ce_installments i;
+
+CREATE OR REPLACE TABLE mart_contract_execution AS
+WITH per_contract AS (
+    SELECT contract_id,
+           coalesce(sum(amount) FILTER (WHERE is_due), 0) AS due_cc,
+           min(due_on) FILTER (WHERE is_due AND NOT covered) AS oldest_uncovered,
+           avg(CASE WHEN on_time THEN 1.0 ELSE 0.0 END) FILTER (WHERE is_due) AS on_time_share
+    FROM ce_alloc
+    GROUP BY contract_id
+), paid AS (
+    SELECT contract_id, sum(amount_cc) AS paid_cc FROM ce_payments GROUP BY contract_id
+)
+SELECT c.contract_id, c.customer_id, c.owner_rep_id,
+       c.amount_base AS amount,
+       CAST(k.due_cc * c.rate_to_base AS DECIMAL(18,2)) AS due_to_date,
+       CAST(coalesce(p.paid_cc, 0) * c.rate_to_base AS DECIMAL(18,2)) AS paid_to_date,
+       CAST(c.amount_base - CAST(coalesce(p.paid_cc, 0) * c.rate_to_base AS DECIMAL(18,2)) AS DECIMAL(18,2)) AS outstanding,
+       CAST(greatest(0, k.due_cc - coalesce(p.paid_cc, 0)) * c.rate_to_base AS DECIMAL(18,2)) AS overdue_amount,
+       CAST(coalesce(date_diff('day', k.oldest_uncovered, getvariable('as_of')), 0) AS INTEGER) AS days_overdue_max,
+       CAST(k.on_time_share AS DOUBLE) AS on_time_share,
+       CASE WHEN c.contract_status IN ('cancelled', 'terminated') THEN 'cancelled'
+            WHEN coalesce(p.paid_cc, 0) >= c.amount THEN 'settled'
+            WHEN k.due_cc > coalesce(p.paid_cc, 0) THEN 'overdue'
+            ELSE 'current' END AS status,
+       getvariable('as_of') AS as_of
+FROM ce_contracts c
+JOIN per_contract k ON k.contract_id = c.contract_id
+LEFT JOIN paid p ON p.contract_id = c.contract_id
+ORDER BY c.contract_id;
+
+COMMENT ON TABLE mart_contract_execution IS 'Contract execution as of as_of: what was due, what was paid, what is overdue. One row per contract signed on or before as_of. Amounts in the base currency at the contract''s booking rate (rate on signed_on); payments are matched to installments FIFO in the contract currency. See docs/models/collections.md.';
+COMMENT ON COLUMN mart_contract_execution.amount IS 'Contract value, base currency (booking rate).';
+COMMENT ON COLUMN mart_contract_execution.due_to_date IS 'Sum of installments due on or before as_of. A contract without payment_schedule rows is due in full on start_on (signed_on if start_on is empty).';
+COMMENT ON COLUMN mart_contract_execution.paid_to_date IS 'Payments of the contract on or before as_of, refunds subtracted, valued at the booking rate.';
+COMMENT ON COLUMN mart_contract_execution.outstanding IS 'amount - paid_to_date: what remains to be collected, due or not.';
+COMMENT ON COLUMN mart_contract_execution.overdue_amount IS 'greatest(0, due_to_date - paid_to_date).';
+COMMENT ON COLUMN mart_contract_execution.days_overdue_max IS 'Days from the due date of the oldest due installment not covered by payments (FIFO) to as_of; 0 when nothing is overdue.';
+COMMENT ON COLUMN mart_contract_execution.on_time_share IS 'Share (0..1) of the installments due on or before as_of that were fully covered (FIFO) by their due date; NULL when nothing is due yet.';
+COMMENT ON COLUMN mart_contract_execution.status IS 'cancelled (contract cancelled or terminated: not chased), settled (paid >= amount), overdue (overdue_amount > 0), current (nothing overdue).';
+
+CREATE OR REPLACE TABLE mart_settlements_due AS
+SELECT a.contract_id, a.due_on,
+       CAST(a.amount * c.rate_to_base AS DECIMAL(18,2)) AS amount_due,
+       -- so that amount_due - amount_paid is exactly the unpaid amount of the aging
+       CAST(CAST(a.amount * c.rate_to_base AS DECIMAL(18,2)) - CAST((a.amount - a.allocated) * c.rate_to_base AS DECIMAL(18,2)) AS DECIMAL(18,2)) AS amount_paid,
+       CAST(date_diff('day', getvariable('as_of'), a.due_on) AS INTEGER) AS days_until_due,
+       CASE WHEN a.due_on <= getvariable('as_of') THEN 'overdue'
+            WHEN a.due_on <= getvariable('as_of') + 7 THEN 'due_7d'
+            ELSE 'due_this_month' END AS status
+FROM ce_alloc a
+JOIN ce_contracts c ON c.contract_id = a.contract_id
+WHERE c.contract_status NOT IN ('cancelled', 'terminated')
+  AND a.allocated < a.amount
+  AND (a.due_on <= getvariable('as_of') + 7 OR a.due_on <= last_day(getvariable('as_of')))
+ORDER BY a.due_on, a.contract_id;
+
+COMMENT ON TABLE mart_settlements_due IS 'Installments to chase as of as_of: overdue (due on or before as_of and not fully paid), due_7d (due in the next 7 days), due_this_month (due later in the as-of month). Installments already covered by payments (FIFO) are left out, and so are cancelled or terminated contracts. Amounts in the base currency at the booking rate.';
+COMMENT ON COLUMN mart_settlements_due.amount_paid IS 'Part of the installment covered by payments (FIFO allocation).';
+COMMENT ON COLUMN mart_settlements_due.days_until_due IS 'due_on - as_of in days; negative when overdue.';
+
+CREATE OR REPLACE TABLE mart_receivables_aging AS
+SELECT coalesce(r.org_unit_id, cu.org_unit_id) AS org_unit_id,
+       c.owner_rep_id,
+       CASE WHEN date_diff('day', a.due_on, getvariable('as_of')) <= 30 THEN '0-30'
+            WHEN date_diff('day', a.due_on, getvariable('as_of')) <= 60 THEN '31-60'
+            WHEN date_diff('day', a.due_on, getvariable('as_of')) <= 90 THEN '61-90'
+            ELSE '>90' END AS bucket,
+       CAST(sum(CAST((a.amount - a.allocated) * c.rate_to_base AS DECIMAL(18,2))) AS DECIMAL(18,2)) AS amount,
+       CAST(count(DISTINCT a.contract_id) AS INTEGER) AS contracts
+FROM ce_alloc a
+JOIN ce_contracts c ON c.contract_id = a.contract_id
+LEFT JOIN lv_reps r ON r.rep_id = c.owner_rep_id
+LEFT JOIN lv_customers cu ON cu.customer_id = c.customer_id
+WHERE a.is_due AND a.allocated < a.amount
+  AND c.contract_status NOT IN ('cancelled', 'terminated')
+GROUP BY ALL
+ORDER BY org_unit_id, owner_rep_id, bucket;
+
+COMMENT ON TABLE mart_receivables_aging IS 'Overdue receivables by org unit, rep and age as of as_of: the unpaid part of every overdue installment (FIFO) in the bucket of its own days overdue. Cancelled and terminated contracts are left out. Buckets sort as text: 0-30 < 31-60 < 61-90 < >90.';
+COMMENT ON COLUMN mart_receivables_aging.org_unit_id IS 'Org unit of the contract''s owner rep; the customer''s org unit when the contract has no (known) owner.';
+COMMENT ON COLUMN mart_receivables_aging.bucket IS 'Days overdue: 0-30, 31-60, 61-90, >90 (due today counts as 0).';
+COMMENT ON COLUMN mart_receivables_aging.amount IS 'Unpaid overdue amount, base currency at the booking rate.';
+COMMENT ON COLUMN mart_receivables_aging.contracts IS 'Number of distinct contracts with an installment in the bucket.';

@@ -1,0 +1,386 @@
+-- customer_value: the 7P customer value model (docs/models/customer-value.md).
+-- Inputs: prep.sql's base_payments, base_contracts, base_expenses, base_opportunities;
+-- customers, org_units, contract_lines, products, opportunities, opportunity_stages,
+-- stages, activities; mart_contract_execution, mart_clv and mart_rfm when they hold
+-- rows for this as-of date.
+-- lv_<table> are temp views over the base tables without the rows a snapshot load
+-- marked deleted (created by lvCreate in models/contract_execution.go); by hand:
+-- CREATE TEMP VIEW lv_reps AS SELECT * FROM reps WHERE _deleted_at IS NULL; (and so on)
+-- Spliced from Go (trusted): which optional marts exist ({{"{{"}}if .HasCLV{{"}}"}} ...)
+-- and numbers from the configuration (weights, rates, thresholds).
+--
+-- Scores are 0..100. "pct(x)" below is the percentile rank over all customers with
+-- a value: 100 * (rank - 1) / (n - 1), ties sharing the lowest rank (so everybody
+-- with 0 scores 0), 0 when n = 1, NULL when x is NULL.
+
+-- Customers: everyone in customers known by as_of (created_at <= as_of, or with a
+-- payment or contract by then), plus customer_ids seen in payments but absent from
+-- customers (a payments-only load).
+CREATE OR REPLACE TEMP TABLE cv_customers AS
+SELECT c.customer_id, c.industry, c.size_band, c.org_unit_id, c.lifecycle_stage
+FROM lv_customers c
+WHERE c.created_at IS NULL OR CAST(c.created_at AS DATE) <= getvariable('as_of')
+   OR c.customer_id IN (SELECT customer_id FROM base_payments UNION SELECT customer_id FROM base_contracts)
+UNION ALL
+SELECT DISTINCT p.customer_id, CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR)
+FROM base_payments p
+WHERE NOT EXISTS (SELECT 1 FROM lv_customers c WHERE c.customer_id = p.customer_id);
+
+-- The region of every org unit: itself or the nearest ancestor with level = region.
+CREATE OR REPLACE TEMP TABLE cv_region AS
+WITH RECURSIVE up(org_unit_id, cur_id, cur_level, parent_id, depth) AS (
+    SELECT org_unit_id, org_unit_id, level, parent_id, 0 FROM lv_org_units
+    UNION ALL
+    SELECT u.org_unit_id, o.org_unit_id, o.level, o.parent_id, u.depth + 1
+    FROM up u JOIN lv_org_units o ON o.org_unit_id = u.parent_id
+    WHERE u.cur_level <> 'region' AND u.depth < 50
+)
+SELECT org_unit_id, min(cur_id) FILTER (WHERE cur_level = 'region') AS region_id
+FROM up GROUP BY org_unit_id;
+
+-- Optional inputs: the other models' marts for this as-of date, or nothing.
+CREATE OR REPLACE TEMP TABLE cv_clv AS
+{{if .HasCLV}}SELECT customer_id, CAST(p_alive AS DOUBLE) AS p_alive, CAST(clv AS DOUBLE) AS clv
+FROM mart_clv WHERE CAST(as_of AS DATE) = getvariable('as_of'){{else}}SELECT CAST(NULL AS VARCHAR) AS customer_id, CAST(NULL AS DOUBLE) AS p_alive, CAST(NULL AS DOUBLE) AS clv
+WHERE false{{end}};
+
+CREATE OR REPLACE TEMP TABLE cv_rfm AS
+{{if .HasRFM}}SELECT customer_id, CAST(segment AS VARCHAR) AS segment
+FROM mart_rfm WHERE CAST(as_of AS DATE) = getvariable('as_of'){{else}}SELECT CAST(NULL AS VARCHAR) AS customer_id, CAST(NULL AS VARCHAR) AS segment
+WHERE false{{end}};
+
+CREATE OR REPLACE TEMP TABLE cv_exec AS
+{{if .HasExec}}SELECT customer_id, due_to_date, paid_to_date, on_time_share, days_overdue_max
+FROM mart_contract_execution
+WHERE CAST(as_of AS DATE) = getvariable('as_of') AND status <> 'cancelled' AND due_to_date > 0{{else}}SELECT CAST(NULL AS VARCHAR) AS customer_id, CAST(NULL AS DECIMAL(18,2)) AS due_to_date,
+       CAST(NULL AS DECIMAL(18,2)) AS paid_to_date, CAST(NULL AS DOUBLE) AS on_time_share, CAST(NULL AS INTEGER) AS days_overdue_max
+WHERE false{{end}};
+
+-- Which inputs are present: an absent input makes its component NULL rather than 0.
+CREATE OR REPLACE TEMP TABLE cv_flags AS
+SELECT EXISTS (SELECT 1 FROM lv_customers) AS has_customers,
+       EXISTS (SELECT 1 FROM lv_contracts) AS has_contracts,
+       EXISTS (SELECT 1 FROM lv_opportunities) AS has_opportunities,
+       EXISTS (SELECT 1 FROM cv_clv) AS has_clv,
+       EXISTS (SELECT 1 FROM lv_activities) OR EXISTS (SELECT 1 FROM lv_opportunities WHERE campaign_id IS NOT NULL) AS has_promotion,
+       (SELECT count(DISTINCT product_line) FROM lv_products) AS lines_available;
+
+-- Profitability inputs. Product cost of a contract: with lines, sum(quantity x
+-- unit_cost); without lines, amount x unit_cost / list_price of the opportunity's
+-- product; otherwise 0. It is charged in proportion to the share of the contract
+-- collected so far (clamped to 0..1).
+CREATE OR REPLACE TEMP TABLE cv_contract_cost AS
+WITH lines AS (
+    SELECT l.contract_id, sum(CAST(l.quantity AS DECIMAL(38,3)) * coalesce(p.unit_cost, 0)) AS cost, count(*) AS n
+    FROM lv_contract_lines l LEFT JOIN lv_products p ON p.product_id = l.product_id
+    GROUP BY l.contract_id
+), collected AS (
+    SELECT contract_id, sum(amount_base) AS collected FROM base_payments WHERE contract_id IS NOT NULL GROUP BY contract_id
+)
+SELECT c.contract_id, c.customer_id,
+       CASE WHEN l.n > 0 THEN CAST(l.cost AS DOUBLE)
+            WHEN pr.list_price > 0 AND pr.unit_cost IS NOT NULL
+                THEN CAST(c.amount_base AS DOUBLE) * CAST(pr.unit_cost AS DOUBLE) / CAST(pr.list_price AS DOUBLE)
+            ELSE 0.0 END AS full_cost,
+       CASE WHEN c.amount_base > 0
+            THEN least(1.0, greatest(0.0, CAST(coalesce(k.collected, 0) AS DOUBLE) / CAST(c.amount_base AS DOUBLE)))
+            ELSE 0.0 END AS collected_share
+FROM base_contracts c
+LEFT JOIN lines l ON l.contract_id = c.contract_id
+LEFT JOIN collected k ON k.contract_id = c.contract_id
+LEFT JOIN lv_opportunities o ON o.opportunity_id = c.opportunity_id
+LEFT JOIN lv_products pr ON pr.product_id = o.product_id;
+
+CREATE OR REPLACE TEMP TABLE cv_money AS
+WITH revenue AS (
+    SELECT customer_id, sum(amount_base) AS revenue FROM base_payments GROUP BY customer_id
+), cost AS (
+    SELECT customer_id, sum(full_cost * collected_share) AS product_cost FROM cv_contract_cost GROUP BY customer_id
+), expenses AS (
+    SELECT coalesce(e.customer_id, k.customer_id, o.customer_id) AS customer_id, sum(e.amount_base) AS expenses
+    FROM base_expenses e
+    LEFT JOIN lv_contracts k ON k.contract_id = e.contract_id
+    LEFT JOIN lv_opportunities o ON o.opportunity_id = e.opportunity_id
+    GROUP BY ALL
+), parts AS (
+    SELECT u.customer_id,
+           CAST(coalesce(r.revenue, 0) AS DECIMAL(18,2)) AS revenue,
+           CAST(round(coalesce(c.product_cost, 0), 2) AS DECIMAL(18,2)) AS product_cost,
+           CAST(coalesce(e.expenses, 0) AS DECIMAL(18,2)) AS expenses,
+           CAST(round({{.ServiceCostRate}} * CAST(coalesce(r.revenue, 0) AS DOUBLE), 2) AS DECIMAL(18,2)) AS service_cost
+    FROM cv_customers u
+    LEFT JOIN revenue r ON r.customer_id = u.customer_id
+    LEFT JOIN cost c ON c.customer_id = u.customer_id
+    LEFT JOIN expenses e ON e.customer_id = u.customer_id
+)
+SELECT *, CAST(revenue - product_cost - expenses - service_cost AS DECIMAL(18,2)) AS margin FROM parts;
+
+-- Persistency inputs.
+CREATE OR REPLACE TEMP TABLE cv_loyalty AS
+WITH first_tx AS (
+    SELECT customer_id, min(d) AS first_on FROM (
+        SELECT customer_id, paid_on AS d FROM base_payments
+        UNION ALL SELECT customer_id, signed_on FROM base_contracts
+    ) GROUP BY customer_id
+), active AS (
+    SELECT customer_id, count(DISTINCT date_trunc('month', paid_on)) AS months
+    FROM base_payments
+    WHERE amount >= 0
+      AND date_trunc('month', paid_on) > date_trunc('month', getvariable('as_of')) - INTERVAL 24 MONTH
+    GROUP BY customer_id
+), contracts_n AS (
+    SELECT customer_id, count(*) AS n FROM base_contracts GROUP BY customer_id
+)
+SELECT u.customer_id,
+       CAST(coalesce(date_diff('day', f.first_on, getvariable('as_of')), 0) AS INTEGER) AS tenure_days,
+       CAST(coalesce(a.months, 0) AS INTEGER) AS active_months_24,
+       CASE WHEN (SELECT has_contracts FROM cv_flags) THEN CAST(greatest(coalesce(n.n, 0) - 1, 0) AS INTEGER) END AS repeat_contracts
+FROM cv_customers u
+LEFT JOIN first_tx f ON f.customer_id = u.customer_id
+LEFT JOIN active a ON a.customer_id = u.customer_id
+LEFT JOIN contracts_n n ON n.customer_id = u.customer_id;
+
+-- Performance inputs (contract execution, non-cancelled contracts with something due).
+CREATE OR REPLACE TEMP TABLE cv_performance AS
+SELECT customer_id,
+       least(1.0, greatest(0.0, CAST(sum(paid_to_date) AS DOUBLE) / CAST(sum(due_to_date) AS DOUBLE))) AS collection_ratio,
+       avg(on_time_share) AS on_time_share,
+       max(days_overdue_max) AS days_overdue_max
+FROM cv_exec GROUP BY customer_id;
+
+-- Prospecting inputs: pipeline open at as_of (status open, or closed after as_of),
+-- weighted by the opportunity's probability (open) or by the default probability of
+-- the stage it was in at as_of (closed since).
+CREATE OR REPLACE TEMP TABLE cv_pipeline AS
+WITH last_stage AS (
+    SELECT opportunity_id, arg_max(stage, entered_at) AS stage
+    FROM lv_opportunity_stages
+    WHERE CAST(entered_at AS DATE) <= getvariable('as_of')
+    GROUP BY opportunity_id
+)
+SELECT o.customer_id,
+       sum(CAST(o.amount_base AS DOUBLE) * coalesce(
+             CASE WHEN o.status = 'open' THEN coalesce(o.probability, st_now.default_probability)
+                  ELSE st_then.default_probability END, 0) / 100) AS weighted_pipeline
+FROM base_opportunities o
+LEFT JOIN last_stage ls ON ls.opportunity_id = o.opportunity_id
+LEFT JOIN lv_stages st_then ON st_then.stage = ls.stage
+LEFT JOIN lv_stages st_now ON st_now.stage = o.stage
+WHERE o.status = 'open' OR o.closed_on > getvariable('as_of')
+GROUP BY o.customer_id;
+
+-- Product inputs: product lines bought (contract lines of non-cancelled contracts;
+-- the opportunity's product for a contract without lines; products of won deals).
+CREATE OR REPLACE TEMP TABLE cv_lines_bought AS
+SELECT c.customer_id, p.product_line
+FROM base_contracts c
+JOIN lv_contract_lines l ON l.contract_id = c.contract_id
+JOIN lv_products p ON p.product_id = l.product_id
+WHERE coalesce(c.status, '') <> 'cancelled' AND p.product_line IS NOT NULL
+UNION
+SELECT c.customer_id, p.product_line
+FROM base_contracts c
+JOIN lv_opportunities o ON o.opportunity_id = c.opportunity_id
+JOIN lv_products p ON p.product_id = o.product_id
+WHERE coalesce(c.status, '') <> 'cancelled' AND p.product_line IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM lv_contract_lines l WHERE l.contract_id = c.contract_id)
+UNION
+SELECT o.customer_id, p.product_line
+FROM base_opportunities o
+JOIN lv_products p ON p.product_id = o.product_id
+WHERE o.status = 'won' AND o.closed_on <= getvariable('as_of') AND p.product_line IS NOT NULL;
+
+-- Promotion inputs: activities in the 12 months up to as_of (customer_id, or the
+-- customer of the activity's opportunity) and campaigns responded to in that window
+-- (an activity with a campaign_id, or an opportunity created from a campaign).
+CREATE OR REPLACE TEMP TABLE cv_promotion AS
+WITH acts AS (
+    SELECT coalesce(a.customer_id, o.customer_id) AS customer_id, a.activity_id, a.campaign_id
+    FROM lv_activities a
+    LEFT JOIN lv_opportunities o ON o.opportunity_id = a.opportunity_id
+    WHERE CAST(a.occurred_at AS DATE) <= getvariable('as_of')
+      AND CAST(a.occurred_at AS DATE) > CAST(getvariable('as_of') - INTERVAL 12 MONTH AS DATE)
+), responses AS (
+    SELECT customer_id, campaign_id FROM acts WHERE campaign_id IS NOT NULL
+    UNION
+    SELECT customer_id, campaign_id FROM base_opportunities
+    WHERE campaign_id IS NOT NULL
+      AND CAST(created_at AS DATE) > CAST(getvariable('as_of') - INTERVAL 12 MONTH AS DATE)
+)
+SELECT u.customer_id,
+       CAST((SELECT count(*) FROM acts a WHERE a.customer_id = u.customer_id) AS INTEGER) AS activities_12m,
+       CAST((SELECT count(*) FROM responses r WHERE r.customer_id = u.customer_id) AS INTEGER) AS campaign_responses_12m
+FROM cv_customers u;
+
+CREATE OR REPLACE TABLE mart_customer_value_detail AS
+WITH base AS (
+    SELECT u.customer_id, u.industry, u.size_band, rg.region_id, u.lifecycle_stage,
+           m.revenue, m.product_cost, m.expenses, m.service_cost, m.margin,
+           l.tenure_days, l.active_months_24, l.repeat_contracts, clv.p_alive,
+           pf.collection_ratio, pf.on_time_share, pf.days_overdue_max,
+           CASE WHEN f.has_opportunities THEN coalesce(pl.weighted_pipeline, 0) END AS weighted_pipeline,
+           CASE WHEN f.has_clv THEN coalesce(clv.clv, 0) END AS predicted_clv,
+           CASE WHEN f.lines_available > 0 THEN CAST((SELECT count(DISTINCT b.product_line) FROM cv_lines_bought b WHERE b.customer_id = u.customer_id) AS INTEGER) END AS product_lines_bought,
+           CASE WHEN f.lines_available > 0 THEN CAST(f.lines_available AS INTEGER) END AS product_lines_available,
+           CASE WHEN f.has_promotion THEN pm.activities_12m END AS activities_12m,
+           CASE WHEN f.has_promotion THEN pm.campaign_responses_12m END AS campaign_responses_12m,
+           rfm.segment AS rfm_segment
+    FROM cv_customers u
+    CROSS JOIN cv_flags f
+    LEFT JOIN cv_region rg ON rg.org_unit_id = u.org_unit_id
+    JOIN cv_money m ON m.customer_id = u.customer_id
+    JOIN cv_loyalty l ON l.customer_id = u.customer_id
+    LEFT JOIN cv_clv clv ON clv.customer_id = u.customer_id
+    LEFT JOIN cv_performance pf ON pf.customer_id = u.customer_id
+    LEFT JOIN cv_pipeline pl ON pl.customer_id = u.customer_id
+    JOIN cv_promotion pm ON pm.customer_id = u.customer_id
+    LEFT JOIN cv_rfm rfm ON rfm.customer_id = u.customer_id
+)
+SELECT customer_id, industry, size_band, region_id, lifecycle_stage,
+       CAST(dense_rank() OVER (ORDER BY industry, size_band, region_id) AS INTEGER) AS peer_group,
+       CAST(count(*) OVER (PARTITION BY industry, size_band, region_id) AS INTEGER) AS peer_group_size,
+       CAST(round(avg(CAST(margin AS DOUBLE)) OVER (PARTITION BY industry, size_band, region_id), 2) AS DECIMAL(18,2)) AS peer_mean_margin,
+       revenue, product_cost, expenses, service_cost, margin,
+       tenure_days, active_months_24, repeat_contracts, p_alive,
+       collection_ratio, on_time_share, days_overdue_max,
+       weighted_pipeline, predicted_clv,
+       product_lines_bought, product_lines_available,
+       activities_12m, campaign_responses_12m, rfm_segment,
+       getvariable('as_of') AS as_of
+FROM base
+ORDER BY customer_id;
+
+CREATE OR REPLACE TEMP TABLE cv_scores AS
+WITH raw AS (
+    SELECT d.customer_id, d.margin,
+           CASE WHEN f.has_customers THEN CAST(d.peer_mean_margin AS DOUBLE) END AS x_profiling,
+           CAST(d.tenure_days AS DOUBLE) AS x_tenure,
+           CAST(d.repeat_contracts AS DOUBLE) AS x_repeat,
+           100.0 * d.active_months_24 / 24 AS s_active,
+           100.0 * d.p_alive AS s_alive,
+           CAST(d.margin AS DOUBLE) AS x_margin,
+           CASE WHEN d.collection_ratio IS NOT NULL THEN
+               (100.0 * d.collection_ratio + 100.0 * d.on_time_share
+                + 100.0 * greatest(0.0, 1.0 - d.days_overdue_max / {{.LateDays}})) / 3 END AS s_performance,
+           CASE WHEN d.weighted_pipeline IS NOT NULL OR d.predicted_clv IS NOT NULL
+                THEN coalesce(d.weighted_pipeline, 0) + coalesce(d.predicted_clv, 0) END AS x_prospecting,
+           100.0 * d.product_lines_bought / d.product_lines_available AS s_product,
+           CAST(d.activities_12m + d.campaign_responses_12m AS DOUBLE) AS x_promotion
+    FROM mart_customer_value_detail d CROSS JOIN cv_flags f
+), ranked AS (
+    SELECT *,
+        CASE WHEN x_profiling IS NULL THEN NULL WHEN count(x_profiling) OVER () = 1 THEN 0.0
+             ELSE 100.0 * (rank() OVER (PARTITION BY x_profiling IS NULL ORDER BY x_profiling) - 1) / (count(x_profiling) OVER () - 1) END AS s_profiling,
+        CASE WHEN x_tenure IS NULL THEN NULL WHEN count(x_tenure) OVER () = 1 THEN 0.0
+             ELSE 100.0 * (rank() OVER (PARTITION BY x_tenure IS NULL ORDER BY x_tenure) - 1) / (count(x_tenure) OVER () - 1) END AS s_tenure,
+        CASE WHEN x_repeat IS NULL THEN NULL WHEN count(x_repeat) OVER () = 1 THEN 0.0
+             ELSE 100.0 * (rank() OVER (PARTITION BY x_repeat IS NULL ORDER BY x_repeat) - 1) / (count(x_repeat) OVER () - 1) END AS s_repeat,
+        CASE WHEN x_margin IS NULL THEN NULL WHEN count(x_margin) OVER () = 1 THEN 0.0
+             ELSE 100.0 * (rank() OVER (PARTITION BY x_margin IS NULL ORDER BY x_margin) - 1) / (count(x_margin) OVER () - 1) END AS s_profitability,
+        CASE WHEN x_prospecting IS NULL THEN NULL WHEN count(x_prospecting) OVER () = 1 THEN 0.0
+             ELSE 100.0 * (rank() OVER (PARTITION BY x_prospecting IS NULL ORDER BY x_prospecting) - 1) / (count(x_prospecting) OVER () - 1) END AS s_prospecting,
+        CASE WHEN x_promotion IS NULL THEN NULL WHEN count(x_promotion) OVER () = 1 THEN 0.0
+             ELSE 100.0 * (rank() OVER (PARTITION BY x_promotion IS NULL ORDER BY x_promotion) - 1) / (count(x_promotion) OVER () - 1) END AS s_promotion
+    FROM raw
+)
+SELECT customer_id, margin, s_profiling, s_profitability, s_performance, s_prospecting, s_product, s_promotion,
+       -- persistency: the mean of the components that exist
+       (s_tenure + s_active + coalesce(s_repeat, 0) + coalesce(s_alive, 0))
+         / (2 + CASE WHEN s_repeat IS NULL THEN 0 ELSE 1 END + CASE WHEN s_alive IS NULL THEN 0 ELSE 1 END) AS s_persistency
+FROM ranked;
+
+CREATE OR REPLACE TABLE mart_customer_value AS
+WITH weighted AS (
+    SELECT s.*,
+        ( coalesce({{.W.Profiling}} * s_profiling, 0) + coalesce({{.W.Persistency}} * s_persistency, 0)
+        + coalesce({{.W.Profitability}} * s_profitability, 0) + coalesce({{.W.Performance}} * s_performance, 0)
+        + coalesce({{.W.Prospecting}} * s_prospecting, 0) + coalesce({{.W.Product}} * s_product, 0)
+        + coalesce({{.W.Promotion}} * s_promotion, 0) ) AS weighted_sum,
+        ( CASE WHEN s_profiling IS NULL THEN 0 ELSE {{.W.Profiling}} END + CASE WHEN s_persistency IS NULL THEN 0 ELSE {{.W.Persistency}} END
+        + CASE WHEN s_profitability IS NULL THEN 0 ELSE {{.W.Profitability}} END + CASE WHEN s_performance IS NULL THEN 0 ELSE {{.W.Performance}} END
+        + CASE WHEN s_prospecting IS NULL THEN 0 ELSE {{.W.Prospecting}} END + CASE WHEN s_product IS NULL THEN 0 ELSE {{.W.Product}} END
+        + CASE WHEN s_promotion IS NULL THEN 0 ELSE {{.W.Promotion}} END ) AS weight_total,
+        -- Gold: by margin descending (ties by customer_id), the customers before whom
+        -- less than gold_share of the total positive margin has accumulated: those
+        -- within the first 80 % and the one that crosses it.
+        coalesce(sum(greatest(margin, 0)) OVER (ORDER BY margin DESC, customer_id
+                 ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS margin_before,
+        sum(greatest(margin, 0)) OVER () AS margin_positive_total
+    FROM cv_scores s
+)
+SELECT customer_id,
+       s_profiling AS profiling_fit,
+       s_persistency AS persistency,
+       s_profitability AS profitability,
+       margin,
+       s_performance AS performance,
+       s_prospecting AS prospecting,
+       s_product AS product,
+       s_promotion AS promotion,
+       CASE WHEN weight_total > 0 THEN weighted_sum / weight_total END AS value_index,
+       CASE WHEN margin > 0 AND margin_before < margin_positive_total * {{.GoldShare}} THEN 'gold'
+            WHEN margin < 0 THEN 'unprofitable'
+            WHEN s_prospecting >= {{.PotentialGold}} THEN 'potential_gold'
+            ELSE 'ordinary' END AS tier,
+       getvariable('as_of') AS as_of
+FROM weighted
+ORDER BY customer_id;
+
+-- Cross-sell candidates: product lines the customer has not bought, ranked by the
+-- share of the other customers of its peer group (industry x size band x region)
+-- who bought them; the best 3 per customer.
+CREATE OR REPLACE TABLE mart_cross_sell AS
+WITH buyers AS (
+    SELECT d.peer_group, b.product_line, count(DISTINCT d.customer_id) AS n
+    FROM mart_customer_value_detail d JOIN cv_lines_bought b ON b.customer_id = d.customer_id
+    GROUP BY ALL
+), candidates AS (
+    SELECT d.customer_id, b.product_line,
+           CAST(d.peer_group_size - 1 AS INTEGER) AS peer_customers,
+           CAST(b.n AS INTEGER) AS peer_buyers,
+           b.n / (d.peer_group_size - 1) AS peer_share
+    FROM mart_customer_value_detail d
+    JOIN buyers b ON b.peer_group = d.peer_group
+    WHERE d.peer_group_size > 1
+      AND NOT EXISTS (SELECT 1 FROM cv_lines_bought x WHERE x.customer_id = d.customer_id AND x.product_line = b.product_line)
+)
+SELECT customer_id, product_line, peer_customers, peer_buyers, peer_share,
+       CAST(row_number() OVER (PARTITION BY customer_id ORDER BY peer_share DESC, product_line) AS INTEGER) AS rank,
+       getvariable('as_of') AS as_of
+FROM candidates
+QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY peer_share DESC, product_line) <= 3
+ORDER BY customer_id, rank;
+
+COMMENT ON TABLE mart_customer_value IS '7P customer value as of as_of: one row per customer, each P a 0-100 score (NULL when its inputs are absent), a weighted value index and a tier. See docs/models/customer-value.md; the inputs of every score are in mart_customer_value_detail.';
+COMMENT ON COLUMN mart_customer_value.profiling_fit IS 'Profiling: percentile rank of the mean margin of the customer''s peer group (same industry x size_band x region). NULL without customers.';
+COMMENT ON COLUMN mart_customer_value.persistency IS 'Persistency: mean of percentile rank of tenure, 100 x active months in the last 24 / 24, percentile rank of repeat contracts (with contracts), 100 x P(alive) (with mart_clv).';
+COMMENT ON COLUMN mart_customer_value.profitability IS 'Profitability: percentile rank of margin.';
+COMMENT ON COLUMN mart_customer_value.margin IS 'Collected revenue - product cost - expenses - service cost, base currency, up to as_of.';
+COMMENT ON COLUMN mart_customer_value.performance IS 'Performance: mean of 100 x collected/due, 100 x on-time share, 100 x max(0, 1 - days overdue / late_days) over the customer''s contracts with something due. NULL without such contracts.';
+COMMENT ON COLUMN mart_customer_value.prospecting IS 'Prospecting: percentile rank of weighted open pipeline + predicted CLV. NULL without opportunities and without mart_clv.';
+COMMENT ON COLUMN mart_customer_value.product IS 'Product: 100 x product lines bought / product lines available. NULL without products.';
+COMMENT ON COLUMN mart_customer_value.promotion IS 'Promotion: percentile rank of activities + campaign responses in the last 12 months. NULL without activities and campaign-sourced opportunities.';
+COMMENT ON COLUMN mart_customer_value.value_index IS 'Weighted mean of the non-NULL scores, weights models.customer_value.weights.* renormalised over the scores present.';
+COMMENT ON COLUMN mart_customer_value.tier IS 'gold (the customers making the first 80 % of positive margin, the one crossing 80 % included), unprofitable (margin < 0), potential_gold (not gold, margin >= 0, prospecting >= potential_gold_prospecting), ordinary.';
+
+COMMENT ON TABLE mart_customer_value_detail IS 'The inputs behind every 7P score of mart_customer_value, one row per customer. Money in the base currency.';
+COMMENT ON COLUMN mart_customer_value_detail.region_id IS 'The org unit of level region above (or at) the customer''s org unit.';
+COMMENT ON COLUMN mart_customer_value_detail.peer_group IS 'Number of the industry x size_band x region group (NULL is a value of its own).';
+COMMENT ON COLUMN mart_customer_value_detail.peer_mean_margin IS 'Mean margin of the customers of the peer group, the customer included.';
+COMMENT ON COLUMN mart_customer_value_detail.revenue IS 'Payments up to as_of, refunds subtracted.';
+COMMENT ON COLUMN mart_customer_value_detail.product_cost IS 'Per contract: sum(quantity x unit_cost) of its lines, or amount x unit_cost/list_price of its opportunity''s product, times the share of the contract collected (0..1).';
+COMMENT ON COLUMN mart_customer_value_detail.expenses IS 'Expenses of the customer (directly, or through the expense''s contract or opportunity) up to as_of.';
+COMMENT ON COLUMN mart_customer_value_detail.service_cost IS 'models.customer_value.service_cost_rate (default 0.02) x revenue.';
+COMMENT ON COLUMN mart_customer_value_detail.tenure_days IS 'Days from the first payment or contract signature to as_of; 0 without either.';
+COMMENT ON COLUMN mart_customer_value_detail.active_months_24 IS 'Calendar months, of the 24 ending with the as-of month, with a payment >= 0.';
+COMMENT ON COLUMN mart_customer_value_detail.repeat_contracts IS 'Contracts signed beyond the first; NULL when no contracts are loaded.';
+COMMENT ON COLUMN mart_customer_value_detail.p_alive IS 'P(alive) from mart_clv for this as-of date; NULL without it.';
+COMMENT ON COLUMN mart_customer_value_detail.collection_ratio IS 'min(1, paid / due) over the customer''s non-cancelled contracts with something due (mart_contract_execution).';
+COMMENT ON COLUMN mart_customer_value_detail.weighted_pipeline IS 'Sum of amount x probability of the opportunities open at as_of; NULL when no opportunities are loaded.';
+COMMENT ON COLUMN mart_customer_value_detail.predicted_clv IS 'clv from mart_clv for this as-of date; NULL without it.';
+COMMENT ON COLUMN mart_customer_value_detail.product_lines_bought IS 'Distinct product lines on the customer''s contracts (lines, else the opportunity''s product) and won deals.';
+
+COMMENT ON TABLE mart_cross_sell IS 'Cross-sell candidates: up to 3 product lines per customer that the customer has not bought, ranked by the share of the other customers of its peer group (industry x size_band x region) who bought them.';
+COMMENT ON COLUMN mart_cross_sell.peer_customers IS 'Other customers in the peer group.';
+COMMENT ON COLUMN mart_cross_sell.peer_buyers IS 'Of them, those who bought the product line.';
+COMMENT ON COLUMN mart_cross_sell.peer_share IS 'peer_buyers / peer_customers.';
