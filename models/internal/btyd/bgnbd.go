@@ -47,17 +47,7 @@ func FitBGNBD(cs []Customer) (BGNBD, float64, error) {
 	// Start at r = a = b = 1 and α at the data's time scale, so the start
 	// does not depend on the time unit.
 	theta0 := []float64{0, math.Log(d.meanT / 8), 0, 0}
-	var g4 [4]float64
-	obj := func(th, grad []float64) float64 {
-		m := BGNBD{math.Exp(th[0]), math.Exp(th[1]), math.Exp(th[2]), math.Exp(th[3])}
-		ll := d.logLik(m, g4[:])
-		p := [4]float64{m.R, m.Alpha, m.A, m.B}
-		for i := range grad {
-			grad[i] = -g4[i] * p[i] / d.n
-		}
-		return -ll / d.n
-	}
-	th, err := minimizeLog(obj, theta0)
+	th, err := minimizeLog(d.objective(), theta0)
 	if th == nil {
 		return BGNBD{}, 0, fmt.Errorf("btyd: FitBGNBD: %w", err)
 	}
@@ -67,6 +57,20 @@ func FitBGNBD(cs []Customer) (BGNBD, float64, error) {
 		return m, ll, fmt.Errorf("btyd: FitBGNBD: %w", err)
 	}
 	return m, ll, nil
+}
+
+// objective is the negative mean log-likelihood over log-parameters.
+func (d *bgData) objective() logObjective {
+	var g4 [4]float64
+	return func(th, grad []float64) float64 {
+		m := BGNBD{math.Exp(th[0]), math.Exp(th[1]), math.Exp(th[2]), math.Exp(th[3])}
+		ll := d.logLik(m, g4[:])
+		p := [4]float64{m.R, m.Alpha, m.A, m.B}
+		for i := range grad {
+			grad[i] = -g4[i] * p[i] / d.n
+		}
+		return -ll / d.n
+	}
 }
 
 // LogLikelihood returns the BG/NBD log-likelihood of cs (weighted by Count)
@@ -240,7 +244,8 @@ type bgData struct {
 	xs, xw  []float64 // distinct x values and their total weights
 	t0, w0  []float64 // x = 0 rows, grouped by T
 	xi      []int32   // x > 0 rows: index into xs
-	tx, T   []float64
+	tx, T   []int32   // x > 0 rows: index into times
+	times   []float64 // distinct t_x and T values of the x > 0 rows
 	w       []float64
 	n       float64 // total customers
 	nRepeat float64 // customers with x > 0
@@ -265,6 +270,18 @@ func newBGData(cs []Customer) (*bgData, error) {
 	d := &bgData{}
 	xIndex := map[float64]int32{}
 	t0Index := map[float64]int{}
+	// Times in real data repeat a lot (whole days), so log(α+t) and 1/(α+t)
+	// are evaluated once per distinct time rather than per row.
+	timeIndex := map[float64]int32{}
+	timeOf := func(v float64) int32 {
+		k, ok := timeIndex[v]
+		if !ok {
+			k = int32(len(d.times))
+			timeIndex[v] = k
+			d.times = append(d.times, v)
+		}
+		return k
+	}
 	var sumT float64
 	for i, c := range cs {
 		if err := validateCustomer(i, c); err != nil {
@@ -294,8 +311,8 @@ func newBGData(cs []Customer) (*bgData, error) {
 		}
 		d.nRepeat += w
 		d.xi = append(d.xi, j)
-		d.tx = append(d.tx, c.Tx)
-		d.T = append(d.T, c.T)
+		d.tx = append(d.tx, timeOf(c.Tx))
+		d.T = append(d.T, timeOf(c.T))
 		d.w = append(d.w, w)
 	}
 	if d.n > 0 {
@@ -360,16 +377,22 @@ func (d *bgData) logLik(m BGNBD, grad []float64) float64 {
 		}
 	}
 	// x > 0 rows: log[(α+T)^−(r+x) + a/(b+x−1)·(α+t_x)^−(r+x)].
+	logT := make([]float64, len(d.times)) // log(α+t)
+	invT := make([]float64, len(d.times)) // 1/(α+t)
+	for k, v := range d.times {
+		logT[k] = math.Log(al + v)
+		invT[k] = 1 / (al + v)
+	}
 	var part [5]float64
 	if n := len(d.w); n < parallelRows || runtime.GOMAXPROCS(0) < 2 {
-		part = d.rowsPart(m, logC, invB, grad != nil, 0, n)
+		part = d.rowsPart(m, logC, invB, logT, invT, grad != nil, 0, n)
 	} else {
 		workers := min(runtime.GOMAXPROCS(0), 8)
 		parts := make([][5]float64, workers)
 		var wg sync.WaitGroup
 		for wk := range workers {
 			lo, hi := n*wk/workers, n*(wk+1)/workers
-			wg.Go(func() { parts[wk] = d.rowsPart(m, logC, invB, grad != nil, lo, hi) })
+			wg.Go(func() { parts[wk] = d.rowsPart(m, logC, invB, logT, invT, grad != nil, lo, hi) })
 		}
 		wg.Wait()
 		for _, p := range parts {
@@ -390,15 +413,15 @@ func (d *bgData) logLik(m BGNBD, grad []float64) float64 {
 
 // rowsPart sums the x > 0 row terms of the log-likelihood (and of the
 // gradient if withGrad) over rows [lo, hi).
-func (d *bgData) rowsPart(m BGNBD, logC, invB []float64, withGrad bool, lo, hi int) (out [5]float64) {
-	r, al, a := m.R, m.Alpha, m.A
+func (d *bgData) rowsPart(m BGNBD, logC, invB, logT, invT []float64, withGrad bool, lo, hi int) (out [5]float64) {
+	r, a := m.R, m.A
 	var ll, gr, gal, ga, gb float64
 	for i := lo; i < hi; i++ {
 		j := d.xi[i]
 		x, w := d.xs[j], d.w[i]
 		rx := r + x
-		lT := math.Log(al + d.T[i])
-		lt := math.Log(al + d.tx[i])
+		iT, it := d.T[i], d.tx[i]
+		lT, lt := logT[iT], logT[it]
 		a3 := -rx * lT
 		a4 := logC[j] - rx*lt
 		// Log-sum-exp; w4 is the posterior weight of "dropped out after
@@ -417,7 +440,7 @@ func (d *bgData) rowsPart(m BGNBD, logC, invB []float64, withGrad bool, lo, hi i
 		if withGrad {
 			w3 := 1 - w4
 			gr -= w * (w3*lT + w4*lt)
-			gal -= w * rx * (w3/(al+d.T[i]) + w4/(al+d.tx[i]))
+			gal -= w * rx * (w3*invT[iT] + w4*invT[it])
 			ga += w * w4 / a
 			gb -= w * w4 * invB[j]
 		}

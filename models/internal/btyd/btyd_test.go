@@ -569,3 +569,24 @@ func TestSpecialFunctionDiffs(t *testing.T) {
 	checkRel(t, "lgammaDiff(20-)", lgammaDiff(math.Nextafter(20, 0), 3.7), lgammaDiff(20, 3.7), 1e-13)
 	checkRel(t, "digammaDiff(20-)", digammaDiff(math.Nextafter(20, 0), 3.7), digammaDiff(20, 3.7), 1e-13)
 }
+
+// The factorised forecast (P(alive) × the t_x-free part) equals the direct
+// conditional expectation and CLV.
+func TestFactorisedForecast(t *testing.T) {
+	for _, r := range loadWithTx(t) {
+		if r.id > 300 {
+			break
+		}
+		pa := mleBG.PAlive(r.x, r.tx, r.T)
+		for _, h := range []float64{1, 39, 52.18} {
+			checkRel(t, "E[Y]", pa*mleBG.ExpectedPurchasesIfAlive(h, r.x, r.T), mleBG.ExpectedPurchases(h, r.x, r.tx, r.T), 1e-12)
+		}
+		step := 30.4375 / 7
+		disc, total := mleBG.DiscountedPurchasesIfAlive(r.x, r.T, 12, step, 0.01)
+		checkRel(t, "total", pa*total, mleBG.ExpectedPurchases(12*step, r.x, r.tx, r.T), 1e-12)
+		checkRel(t, "CLV", mleGG.ExpectedAvgValue(r.x, r.zb)*pa*disc, CLV(mleBG, mleGG, r.x, r.tx, r.T, r.zb, 12, step, 0.01), 1e-12)
+	}
+	if d, tot := mleBG.DiscountedPurchasesIfAlive(1, 10, 0, 4, 0.01); d != 0 || tot != 0 {
+		t.Errorf("0 steps: %v %v", d, tot)
+	}
+}

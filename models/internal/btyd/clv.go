@@ -21,3 +21,45 @@ func CLV(bg BGNBD, gg GammaGamma, x, tx, T, zbar float64, steps int, stepLen flo
 	}
 	return sum
 }
+
+// ExpectedPurchasesIfAlive returns E[Y(t) | alive at T, x, T]: the expected
+// number of transactions in the next t time units of a customer with x repeat
+// transactions and age T who is still alive. It does not depend on t_x, which
+// enters the conditional expectation only through P(alive):
+//
+//	E[Y(t) | x, t_x, T] = PAlive(x, t_x, T) · ExpectedPurchasesIfAlive(t, x, T)
+//
+// (Fader, Hardie & Lee 2005, eq. 10: its numerator). Forecasts for many
+// customers therefore need the hypergeometric series only once per distinct
+// (x, T), not per (x, t_x, T). It returns NaN where ExpectedPurchases does.
+func (m BGNBD) ExpectedPurchasesIfAlive(t, x, T float64) float64 {
+	if t == 0 {
+		return 0
+	}
+	if !(t > 0) {
+		return math.NaN()
+	}
+	return m.unconditionalPart(t, x, T)
+}
+
+// DiscountedPurchasesIfAlive returns the discounted expected number of
+// transactions over steps periods of length stepLen of a customer with x
+// repeat transactions and age T who is still alive, and the undiscounted
+// expected number over the whole horizon steps·stepLen:
+//
+//	disc  = Σ_{k=1..steps} (E_k − E_{k−1}) / (1+d)^k,  E_k = ExpectedPurchasesIfAlive(k·stepLen, x, T)
+//	total = E_steps
+//
+// so that CLV(bg, gg, x, tx, T, zbar, steps, stepLen, d) =
+// gg.ExpectedAvgValue(x, zbar) · bg.PAlive(x, tx, T) · disc.
+func (m BGNBD) DiscountedPurchasesIfAlive(x, T float64, steps int, stepLen, discountPerStep float64) (disc, total float64) {
+	var prev float64
+	f := 1.0
+	for k := 1; k <= steps; k++ {
+		cur := m.ExpectedPurchasesIfAlive(float64(k)*stepLen, x, T)
+		f *= 1 + discountPerStep
+		disc += (cur - prev) / f
+		prev = cur
+	}
+	return disc, prev
+}

@@ -84,10 +84,13 @@ func (g GammaGamma) ExpectedAvgValue(x, zbar float64) float64 {
 type ggData struct {
 	xs, xw []float64 // distinct x and total weight
 	xi     []int32   // per row: index into xs
-	z, lz  []float64 // zbar and log zbar per row
+	z, xz  []float64 // zbar and x·zbar per row
 	w      []float64
 	n      float64
 	meanZ  float64
+	// logZ is −Σ w·log zbar, the part of the log-likelihood that does not
+	// depend on the parameters.
+	logZ float64
 }
 
 func newGGData(ss []Spend) (*ggData, error) {
@@ -116,7 +119,8 @@ func newGGData(ss []Spend) (*ggData, error) {
 		d.xw[j] += w
 		d.xi = append(d.xi, j)
 		d.z = append(d.z, s.Zbar)
-		d.lz = append(d.lz, math.Log(s.Zbar))
+		d.xz = append(d.xz, s.X*s.Zbar)
+		d.logZ -= w * math.Log(s.Zbar)
 		d.w = append(d.w, w)
 		d.n += w
 		sumZ += w * s.Zbar
@@ -135,35 +139,42 @@ func (d *ggData) logLik(g GammaGamma, grad []float64) float64 {
 		return math.NaN()
 	}
 	var ll, gp, gq, gg float64
-	// Per distinct x: log Γ(px+q) − log Γ(px) − log Γ(q) + px log x, with
-	// the log-gamma difference evaluated without cancellation for large q.
-	dpx := make([]float64, len(d.xs)) // ψ(px+q) − ψ(px) + log x
-	dq := make([]float64, len(d.xs))  // ψ(px+q) − ψ(q)
+	// The density is rearranged so that no large terms cancel (the direct
+	// form subtracts terms of order px·log(x·zbar), which for heavy buyers
+	// leaves rounding noise in the likelihood above the decrease a line
+	// search needs near the optimum): with u = x·zbar,
+	//
+	//	log f = [log Γ(px+q) − log Γ(px) − log Γ(q)] − log zbar
+	//	        − px·log1p(γ/u) − q·log1p(u/γ).
+	//
+	// Per distinct x: log Γ(px+q) − log Γ(px) − log Γ(q), the log-gamma
+	// difference evaluated without cancellation for large px.
+	dp := make([]float64, len(d.xs)) // ψ(px+q) − ψ(px)
+	dq := make([]float64, len(d.xs)) // ψ(px+q) − ψ(q)
+	lgq := lgamma(q)
 	for i, x := range d.xs {
 		px := p * x
-		lx := math.Log(x)
-		ll += d.xw[i] * (lgammaDiff(q, px) - lgamma(px) + px*lx)
+		ll += d.xw[i] * (lgammaDiff(px, q) - lgq)
 		if grad != nil {
-			dpx[i] = digammaDiff(px, q) + lx
+			dp[i] = digammaDiff(px, q)
 			dq[i] = digammaDiff(q, px)
 		}
 	}
-	// Per row: (px−1) log zbar + q log γ − (px+q) log(γ + x·zbar), written
-	// as (px−1) log zbar − q log1p(x·zbar/γ) − px log(γ + x·zbar).
+	// Per row: −px·log1p(γ/u) − q·log1p(u/γ).
+	var rows float64
 	for k, w := range d.w {
 		j := d.xi[k]
-		x, z := d.xs[j], d.z[k]
-		px := p * x
-		xz := x * z
-		lgxz := math.Log(gm + xz)
-		l1p := math.Log1p(xz / gm)
-		ll += w * ((px-1)*d.lz[k] - q*l1p - px*lgxz)
+		x, u := d.xs[j], d.xz[k]
+		l1 := math.Log1p(gm / u)
+		l2 := math.Log1p(u / gm)
+		rows -= w * (p*x*l1 + q*l2)
 		if grad != nil {
-			gp += w * x * (dpx[j] + d.lz[k] - lgxz)
-			gq += w * (dq[j] - l1p)
-			gg += w * x * (q*z - p*gm) / (gm * (gm + xz))
+			gp += w * x * (dp[j] - l1)
+			gq += w * (dq[j] - l2)
+			gg += w * (q*u - p*x*gm) / (gm * (gm + u))
 		}
 	}
+	ll += rows + d.logZ
 	if grad != nil {
 		grad[0], grad[1], grad[2] = gp, gq, gg
 	}
