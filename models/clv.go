@@ -138,6 +138,7 @@ func runCLV(ctx context.Context, rc *RunContext) (err error) {
 		}
 	}
 	if repeaters == 0 {
+		rc.Note("%s", "clv: nobody made a repeat purchase up to the as-of date, so BG/NBD cannot be fitted; mart_clv is empty")
 		log.Warn("clv: nobody made a repeat purchase up to the as-of date, so BG/NBD cannot be fitted; mart_clv is empty",
 			"customers", customers, "as_of", rc.AsOf.Format(time.DateOnly))
 		return nil
@@ -145,12 +146,13 @@ func runCLV(ctx context.Context, rc *RunContext) (err error) {
 	bg, bgLL, err := btyd.FitBGNBD(fitRows)
 	switch {
 	case errors.Is(err, btyd.ErrNotConverged):
+		rc.Note("%s", "clv: BG/NBD fit did not fully converge; using the best parameters found")
 		log.Warn("clv: BG/NBD fit did not fully converge; using the best parameters found", "err", err,
 			"r", bg.R, "alpha", bg.Alpha, "a", bg.A, "b", bg.B)
 	case err != nil:
 		return fmt.Errorf("fitting BG/NBD: %w", err)
 	}
-	if err := insertFits(ctx, rc, "bgnbd", []string{"r", "alpha", "a", "b"}, []float64{bg.R, bg.Alpha, bg.A, bg.B}, bgLL, nFit); err != nil {
+	if err := insertFits(ctx, rc, "bgnbd", []string{"r", "alpha", "a", "b", "time_unit_days"}, []float64{bg.R, bg.Alpha, bg.A, bg.B, cfg.unitDays}, bgLL, nFit); err != nil {
 		return err
 	}
 	lap("fit bgnbd")
@@ -165,10 +167,12 @@ func runCLV(ctx context.Context, rc *RunContext) (err error) {
 	switch {
 	case ggErr == nil:
 	case errors.Is(ggErr, btyd.ErrNotConverged):
+		rc.Note("%s", "clv: Gamma-Gamma fit did not fully converge; using the best parameters found")
 		log.Warn("clv: Gamma-Gamma fit did not fully converge; using the best parameters found", "err", ggErr,
 			"p", gg.P, "q", gg.Q, "gamma", gg.Gamma)
 	default:
 		hasGG = false
+		rc.Note("%s", "clv: Gamma-Gamma cannot be fitted; expected_avg_value and clv are NULL")
 		log.Warn("clv: Gamma-Gamma cannot be fitted; expected_avg_value and clv are NULL", "err", ggErr)
 	}
 	if hasGG {
@@ -176,6 +180,7 @@ func runCLV(ctx context.Context, rc *RunContext) (err error) {
 			return err
 		}
 		if gg.Q <= 1 {
+			rc.Note("%s", "clv: Gamma-Gamma q <= 1, so the population mean spend is infinite; customers with x = 0 get NULL expected_avg_value")
 			log.Warn("clv: Gamma-Gamma q <= 1, so the population mean spend is infinite; customers with x = 0 get NULL expected_avg_value", "q", gg.Q)
 		}
 	}
@@ -185,6 +190,7 @@ func runCLV(ctx context.Context, rc *RunContext) (err error) {
 	step := clvDaysPerMonth / cfg.unitDays
 	nan := forecastCLVGroups(bg, groups, cfg.unitDays, cfg.horizonMonths, step, cfg.discount)
 	if nan > 0 {
+		rc.Note("%s", "clv: the forecast could not be evaluated for some customer groups (p_alive, expected_purchases and clv are NULL)")
 		log.Warn("clv: the forecast could not be evaluated for some customer groups (p_alive, expected_purchases and clv are NULL)", "groups", nan)
 	}
 	lap("forecast")

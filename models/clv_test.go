@@ -93,15 +93,16 @@ func (w testWriter) Write(p []byte) (int, error) {
 }
 
 type clvFit struct {
-	bg     btyd.BGNBD
-	gg     btyd.GammaGamma
-	bgLL   float64
-	ggLL   float64
-	bgN    int64
-	ggN    int64
-	hasBG  bool
-	hasGG  bool
-	params int
+	unitDays float64
+	bg       btyd.BGNBD
+	gg       btyd.GammaGamma
+	bgLL     float64
+	ggLL     float64
+	bgN      int64
+	ggN      int64
+	hasBG    bool
+	hasGG    bool
+	params   int
 }
 
 func clvFits(t testing.TB, w *warehouse.Warehouse) clvFit {
@@ -131,6 +132,8 @@ func clvFits(t testing.TB, w *warehouse.Warehouse) clvFit {
 				f.bg.A = v
 			case "b":
 				f.bg.B = v
+			case "time_unit_days":
+				f.unitDays = v
 			}
 		} else {
 			f.hasGG, f.ggLL, f.ggN = true, ll, n
@@ -296,7 +299,10 @@ func TestCLVModelCDNOW(t *testing.T) {
 
 	// Fitted parameters against the published fits.
 	f := clvFits(t, w)
-	if !f.hasBG || !f.hasGG || f.params != 7 {
+	if f.unitDays != 7 {
+		t.Errorf("model_fits time_unit_days = %v, want 7 (weeks)", f.unitDays)
+	}
+	if !f.hasBG || !f.hasGG || f.params != 8 {
 		t.Fatalf("model_fits: %+v", f)
 	}
 	t.Logf("BG/NBD %+v LL %.4f n %d; Gamma-Gamma %+v LL %.4f n %d", f.bg, f.bgLL, f.bgN, f.gg, f.ggLL, f.ggN)
@@ -311,7 +317,7 @@ func TestCLVModelCDNOW(t *testing.T) {
 	if f.bgN != 2357 || f.ggN != 946 {
 		t.Errorf("n = %d, %d; want 2357, 946", f.bgN, f.ggN)
 	}
-	if n := clvCount(t, w, "SELECT count(*) FROM model_fits WHERE as_of = DATE '1997-09-30'"); n != 7 {
+	if n := clvCount(t, w, "SELECT count(*) FROM model_fits WHERE as_of = DATE '1997-09-30'"); n != 8 {
 		t.Errorf("model_fits rows at the as-of date: %d", n)
 	}
 

@@ -38,6 +38,14 @@ type RunContext struct {
 	BaseCurrency string
 	Settings     Settings
 	Log          *slog.Logger
+	notes        []string
+}
+
+// Note records something a user should know about this run (a fit that did not
+// converge, an input that made part of the result empty); it is shown by
+// `triscope refresh` and kept in model_runs.message.
+func (rc *RunContext) Note(format string, args ...any) {
+	rc.notes = append(rc.notes, fmt.Sprintf(format, args...))
 }
 
 // Settings are a model's options from the config file (models.<name>.*).

@@ -112,6 +112,7 @@ func Refresh(ctx context.Context, w *warehouse.Warehouse, opts RefreshOptions) (
 		for _, m := range models {
 			start := time.Now()
 			rc.Settings = opts.Settings[m.Name]
+			rc.notes = nil
 			res := RunResult{Model: m.Name, Status: "ok"}
 			if missing := absent(ctx, conn, m.Needs); len(missing) > 0 {
 				res.Status = "empty"
@@ -128,6 +129,9 @@ func Refresh(ctx context.Context, w *warehouse.Warehouse, opts RefreshOptions) (
 					return fmt.Errorf("model %s did not create %s: %w", m.Name, t, err)
 				}
 				res.Rows += n
+			}
+			if len(rc.notes) > 0 {
+				res.Message = strings.TrimPrefix(res.Message+"; "+strings.Join(rc.notes, "; "), "; ")
 			}
 			res.Elapsed = time.Since(start)
 			results = append(results, res)

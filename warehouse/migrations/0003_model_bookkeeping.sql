@@ -22,4 +22,4 @@ CREATE TABLE model_fits (
     n              BIGINT,
     as_of          DATE NOT NULL
 );
-COMMENT ON TABLE model_fits IS 'Fitted parameters of the statistical models (bgnbd: r, alpha, a, b; gamma_gamma: p, q, gamma) of the latest refresh.';
+COMMENT ON TABLE model_fits IS 'Fitted parameters of the statistical models (bgnbd: r, alpha, a, b and time_unit_days, the length in days of the time unit alpha is expressed in; gamma_gamma: p, q, gamma) of the latest refresh.';
