@@ -1,0 +1,88 @@
+package models
+
+import "testing"
+
+func TestCollisionKey(t *testing.T) {
+	for in, want := range map[string]string{
+		"Huaxin Technology Co., Ltd.": "huaxintechnology", // Co., Ltd.
+		"ＨＵＡＸＩＮ Technology Co.，Ltd":   "huaxintechnology", // full-width letters and comma (NFKC)
+		"huaxin  technology inc.":     "huaxintechnology", // case, double space, Inc.
+		"ACME　Retail":                 "acmeretail",       // ideographic space
+		"１２３ Trading Co.":             "123trading",       // full-width digits
+		"Acme Corp.":                  "acme",
+		"Acme Limited":                "acme",
+		"ABC Holdings Co Ltd":         "abc",
+		"Acme Group":                  "acme",
+		"Group":                       "group",  // only a legal form: kept
+		"上海明达物流有限公司":                  "上海明达物流", // 有限公司
+		"上海明达物流股份有限公司":                "上海明达物流", // 股份有限公司
+		"明达集团有限公司":                    "明达",     // 有限公司, then 集团
+		"明达（集团）":                      "明达",     // full-width brackets
+		"明达 集团":                       "明达",     // spacing
+		"集团":                          "集团",     // only a legal form: kept
+	} {
+		if got := collisionKey(in); got != want {
+			t.Errorf("collisionKey(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// Fixture testdata/collision, as_of 2024-06-30, all on product line ERP but
+// D09 (CRM). Keys: K1 K2 K3 → huaxintechnology (Co., Ltd.; full-width; Inc.
+// and spacing), K4 K5 → 上海明达物流, K6 K7 → 明达, K8 → huaxintechnologies,
+// K9 → huaxin. Registrants: R1, R2, R3 and partner PT1 (D06, owner R1).
+//
+// jaro_winkler(huaxintechnologies, huaxintechnology): 15 matches, no
+// transpositions → jaro (15/18 + 15/16 + 1)/3 = 0.923611; prefix 4 →
+// 0.923611 + 0.4·0.076389 = 0.954167 ≥ 0.9. huaxin vs huaxintechnology:
+// jaro (1 + 6/16 + 1)/3 = 0.791667 → 0.875 < 0.9; vs huaxintechnologies 0.866667.
+//
+//	D02 (R2) ← D01 (R1) same name
+//	D07 (R2) ← D01 similar 0.954167 (D02 is R2's own)
+//	D08 (R3, huaxin) nothing at 0.9
+//	D03 (R3, won 03-15) ← D01, D02 same name, D07 similar: closed
+//	D04 (K1, R1) ← D02 same name, D07 similar, D03 same name (still open on 02-05);
+//	  D01 is the same customer but R1's own: not a conflict, yet the first registration
+//	D06 (partner PT1) ← D05 (R1) same name (股份有限公司)
+//	D13 (R2) ← D05 same customer K4, D06 same name
+//	D09: other product line. D10 (06-01): every huaxin deal is over 90 days older.
+//	D12 (明达) ← D11 (明达集团) would match, but D11 was lost on 04-10, before 04-15.
+func TestCollisions(t *testing.T) {
+	w := plWarehouse(t, "testdata/collision")
+	plRefresh(t, w, "2024-06-30", nil, "collision")
+	const cols = `opportunity_id, conflicts_with_opportunity_id, customer_key, match_kind, score, first_registered_opportunity_id, first_registrant, registered_at, status`
+	plExpect(t, w, "SELECT "+cols+" FROM mart_collisions", []string{
+		"D02 | D01 | huaxintechnology | same_name | 1.000000 | D01 | rep:R1 | 2024-01-10 | open",
+		"D07 | D01 | huaxintechnologies | similar_name | 0.954167 | D01 | rep:R1 | 2024-01-10 | open",
+		"D03 | D01 | huaxintechnology | same_name | 1.000000 | D01 | rep:R1 | 2024-01-10 | closed",
+		"D03 | D02 | huaxintechnology | same_name | 1.000000 | D01 | rep:R1 | 2024-01-10 | closed",
+		"D03 | D07 | huaxintechnology | similar_name | 0.954167 | D01 | rep:R1 | 2024-01-10 | closed",
+		"D04 | D02 | huaxintechnology | same_name | 1.000000 | D01 | rep:R1 | 2024-01-10 | open",
+		"D04 | D07 | huaxintechnology | similar_name | 0.954167 | D01 | rep:R1 | 2024-01-10 | open",
+		"D04 | D03 | huaxintechnology | same_name | 1.000000 | D01 | rep:R1 | 2024-01-10 | closed",
+		"D06 | D05 | 上海明达物流 | same_name | 1.000000 | D05 | rep:R1 | 2024-03-01 | open",
+		"D13 | D05 | 上海明达物流 | same_customer | 1.000000 | D05 | rep:R1 | 2024-03-01 | open",
+		"D13 | D06 | 上海明达物流 | same_name | 1.000000 | D05 | rep:R1 | 2024-03-01 | open",
+	})
+	plExpect(t, w, "SELECT registrant, conflicts_with_registrant FROM mart_collisions WHERE opportunity_id = 'D13' ORDER BY 2", []string{
+		"rep:R2 | partner:PT1",
+		"rep:R2 | rep:R1",
+	})
+	// At 0.85 the near miss counts: huaxin is 0.875 from huaxintechnology
+	// (D01, D02) and 0.866667 from huaxintechnologies (D07).
+	plRefresh(t, w, "2024-06-30", map[string]Settings{"collision": {"similarity": 0.85}}, "collision")
+	plExpect(t, w, "SELECT conflicts_with_opportunity_id, match_kind, score FROM mart_collisions WHERE opportunity_id = 'D08'", []string{
+		"D01 | similar_name | 0.875000",
+		"D02 | similar_name | 0.875000",
+		"D07 | similar_name | 0.866667",
+	})
+	// A window of 200 days reaches back from D10 (06-01) to the huaxin deals
+	// open on 06-01: D01, D02, D04, D07 (D03 was won on 03-15).
+	plRefresh(t, w, "2024-06-30", map[string]Settings{"collision": {"window_days": 200}}, "collision")
+	plExpect(t, w, "SELECT conflicts_with_opportunity_id, match_kind FROM mart_collisions WHERE opportunity_id = 'D10'", []string{
+		"D01 | same_customer",
+		"D02 | same_name",
+		"D07 | similar_name",
+		"D04 | same_customer",
+	})
+}

@@ -1,0 +1,707 @@
+package models
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"fmt"
+	"math"
+	"sort"
+	"time"
+)
+
+// forecast: bookings (the amount of deals won, by the month of closed_on) for
+// the N months after the as-of month, per org unit, by four methods —
+// weighted pipeline, stage-and-age conversion, Holt-Winters on monthly
+// bookings, and a blend weighted by inverse backtest WAPE — with every method
+// backtested at past month ends from the stage history (pipeline_at).
+// See docs/models/pipeline.md ("Forecast").
+//
+// Settings (models.forecast.*): months (3), backtest_months (12),
+// lookback_months (24: the history the stage-and-age rates learn from),
+// min_cell_deals (10: fewer observations in a stage × age cell fall back to
+// the stage, then to all stages).
+func init() {
+	register(70, &Model{
+		Name:   "forecast",
+		Needs:  []string{"opportunities"},
+		Tables: []string{"mart_forecast", "mart_forecast_accuracy"},
+		Run:    runForecast,
+	})
+}
+
+const (
+	fcWeighted = "weighted_pipeline"
+	fcStageAge = "stage_age"
+	fcHW       = "holt_winters"
+	fcBlend    = "blend"
+)
+
+var fcMethods = []string{fcWeighted, fcStageAge, fcHW}
+
+// fcAgeBuckets are the upper bounds (days since created) of the age classes
+// of the stage-and-age method: 0–30, 31–90, 91–180, over 180.
+var fcAgeBuckets = []int{30, 90, 180}
+
+type fcDeal struct {
+	orgs     []string
+	won      bool
+	closedOn time.Time // zero while open at as_of
+	created  time.Time
+	amount   float64
+}
+
+// fcOpen is a deal open at a snapshot date (a row of pipeline_at).
+type fcOpen struct {
+	deal     *fcDeal
+	stage    string
+	age      int
+	amount   float64
+	prob     float64 // percent; NaN when the stage has none
+	expected time.Time
+}
+
+type fcBound struct{ f, lo, hi float64 }
+
+// fcEst accumulates a forecast and its variance.
+type fcEst struct{ f, v float64 }
+
+func (e fcEst) bound() fcBound {
+	sd := math.Sqrt(math.Max(e.v, 0))
+	return fcBound{e.f, math.Max(0, e.f-1.959964*sd), e.f + 1.959964*sd}
+}
+
+func mIdx(t time.Time) int { return t.Year()*12 + int(t.Month()) - 1 }
+func mStart(i int) time.Time {
+	return time.Date(i/12, time.Month(i%12+1), 1, 0, 0, 0, 0, time.UTC)
+}
+func mEnd(i int) time.Time { return mStart(i+1).AddDate(0, 0, -1) }
+func mName(i int) string   { return mStart(i).Format("2006-01") }
+
+// lastComplete is the last month wholly on or before T.
+func lastComplete(T time.Time) int {
+	if T.Equal(mEnd(mIdx(T))) {
+		return mIdx(T)
+	}
+	return mIdx(T) - 1
+}
+
+type forecaster struct {
+	n, lookback, minCell int
+	deals                map[string]*fcDeal
+	orgs                 []string
+	level                map[string]string // org → org_level of the accuracy table
+	series               map[string]map[int]float64
+	snaps                map[time.Time][]fcOpen
+	snapped              map[time.Time]bool
+	trainCache           map[fcTrainKey]*fcTraining
+	atCache              map[time.Time]map[string]map[string]map[int]fcBound
+	wonIn                map[int][]*fcDeal // deals won, by the month of closed_on
+}
+
+func runForecast(ctx context.Context, rc *RunContext) error {
+	if err := plPrep(ctx, rc); err != nil {
+		return err
+	}
+	if err := plMacro(ctx, rc); err != nil {
+		return err
+	}
+	fc := &forecaster{
+		n:          rc.Settings.Int("months", 3),
+		lookback:   rc.Settings.Int("lookback_months", 24),
+		minCell:    rc.Settings.Int("min_cell_deals", 10),
+		deals:      map[string]*fcDeal{},
+		level:      map[string]string{"all": "all"},
+		series:     map[string]map[int]float64{},
+		snaps:      map[time.Time][]fcOpen{},
+		snapped:    map[time.Time]bool{},
+		trainCache: map[fcTrainKey]*fcTraining{},
+		atCache:    map[time.Time]map[string]map[string]map[int]fcBound{},
+		wonIn:      map[int][]*fcDeal{},
+	}
+	backtest := rc.Settings.Int("backtest_months", 12)
+	if fc.n < 1 || fc.n > 36 {
+		return fmt.Errorf("models.forecast.months: %d is not between 1 and 36", fc.n)
+	}
+	conn := rc.Conn
+	asOf := plDay(rc.AsOf)
+
+	if err := fc.load(ctx, conn); err != nil {
+		return err
+	}
+	for _, t := range []string{
+		`CREATE OR REPLACE TEMP TABLE pl_fc_out (org_unit_id VARCHAR, month VARCHAR, method VARCHAR, horizon_months INTEGER, amount DOUBLE, low DOUBLE, high DOUBLE)`,
+		`CREATE OR REPLACE TEMP TABLE pl_fc_acc (method VARCHAR, horizon_months INTEGER, org_level VARCHAR, wape DOUBLE, bias DOUBLE, n_points BIGINT)`,
+	} {
+		if _, err := conn.ExecContext(ctx, t); err != nil {
+			return err
+		}
+	}
+	if len(fc.deals) > 0 {
+		// Snapshots at the month ends the backtest and the stage-and-age rates
+		// need, and at as_of.
+		first := math.MaxInt
+		for _, d := range fc.deals {
+			first = min(first, mIdx(d.created))
+		}
+		L := lastComplete(asOf)
+		dates := []time.Time{}
+		for i := max(first, L-(backtest+fc.lookback+fc.n)); i <= L; i++ {
+			dates = append(dates, mEnd(i))
+		}
+		if !asOf.Equal(mEnd(L)) {
+			dates = append(dates, asOf)
+		}
+		if err := fc.snapshots(ctx, conn, dates); err != nil {
+			return err
+		}
+
+		// Backtest at past month ends whose next month is complete by as_of,
+		// from the first month with bookings on.
+		firstWon := math.MaxInt
+		for M := range fc.wonIn {
+			firstWon = min(firstWon, M)
+		}
+		if firstWon > first {
+			first = firstWon
+		}
+		type acc struct {
+			absErr, err, absAct float64
+			n                   int64
+		}
+		accs := map[[3]string]*acc{}
+		type point struct {
+			method, org string
+			h           int
+			f, a        float64
+		}
+		var points []point
+		for i := max(first, L-backtest); i < L; i++ {
+			T := mEnd(i)
+			res := fc.at(T)
+			for _, method := range fcMethods {
+				for org, byMonth := range res[method] {
+					for M, b := range byMonth {
+						if M > L {
+							continue
+						}
+						points = append(points, point{method, org, M - i, b.f, fc.series[org][M]})
+					}
+				}
+			}
+		}
+		for _, p := range points {
+			k := [3]string{p.method, fmt.Sprint(p.h), fc.level[p.org]}
+			a := accs[k]
+			if a == nil {
+				a = &acc{}
+				accs[k] = a
+			}
+			a.absErr += math.Abs(p.f - p.a)
+			a.err += p.f - p.a
+			a.absAct += math.Abs(p.a)
+			a.n++
+		}
+		wape := func(method string, h int, level string) (float64, bool) {
+			a := accs[[3]string{method, fmt.Sprint(h), level}]
+			if a == nil || a.absAct == 0 {
+				return 0, false
+			}
+			return a.absErr / a.absAct, true
+		}
+		// Blend weights per horizon and org level: 1 / WAPE (WAPE floored at
+		// 0.01); equal weights when no method has a backtest.
+		weights := func(h int, level string, available map[string]bool) map[string]float64 {
+			w := map[string]float64{}
+			var any bool
+			for _, m := range fcMethods {
+				if !available[m] {
+					continue
+				}
+				if e, ok := wape(m, h, level); ok {
+					w[m] = 1 / math.Max(e, 0.01)
+					any = true
+				}
+			}
+			if !any {
+				for _, m := range fcMethods {
+					if available[m] {
+						w[m] = 1
+					}
+				}
+			}
+			return w
+		}
+		blend := func(res map[string]map[string]map[int]fcBound, org string, M, h int) (fcBound, bool) {
+			available := map[string]bool{}
+			for _, m := range fcMethods {
+				if _, ok := res[m][org][M]; ok {
+					available[m] = true
+				}
+			}
+			w := weights(h, fc.level[org], available)
+			var sum float64
+			var b fcBound
+			for m, wm := range w {
+				x := res[m][org][M]
+				b.f += wm * x.f
+				b.lo += wm * x.lo
+				b.hi += wm * x.hi
+				sum += wm
+			}
+			if sum == 0 {
+				return b, false
+			}
+			return fcBound{b.f / sum, b.lo / sum, b.hi / sum}, true
+		}
+		// The blend's own backtest uses these (in-sample) weights.
+		for i := max(first, L-backtest); i < L; i++ {
+			T := mEnd(i)
+			res := fc.at(T)
+			for _, org := range fc.orgs {
+				for M := i + 1; M <= min(i+fc.n, L); M++ {
+					if b, ok := blend(res, org, M, M-i); ok {
+						k := [3]string{fcBlend, fmt.Sprint(M - i), fc.level[org]}
+						a := accs[k]
+						if a == nil {
+							a = &acc{}
+							accs[k] = a
+						}
+						act := fc.series[org][M]
+						a.absErr += math.Abs(b.f - act)
+						a.err += b.f - act
+						a.absAct += math.Abs(act)
+						a.n++
+					}
+				}
+			}
+		}
+		var accRows [][]driver.Value
+		keys := make([][3]string, 0, len(accs))
+		for k := range accs {
+			keys = append(keys, k)
+		}
+		sort.Slice(keys, func(i, j int) bool {
+			return keys[i][0]+"\x00"+keys[i][1]+"\x00"+keys[i][2] < keys[j][0]+"\x00"+keys[j][1]+"\x00"+keys[j][2]
+		})
+		for _, k := range keys {
+			a := accs[k]
+			var h int
+			fmt.Sscan(k[1], &h)
+			var w, b any
+			if a.absAct > 0 {
+				w, b = a.absErr/a.absAct, a.err/a.absAct
+			}
+			accRows = append(accRows, []driver.Value{k[0], int32(h), k[2], w, b, a.n})
+		}
+		if err := plAppend(conn, "pl_fc_acc", accRows); err != nil {
+			return err
+		}
+
+		// The forecast at as_of, with notes on what it could not do.
+		res := fc.at(asOf)
+		if len(res[fcStageAge]) == 0 {
+			rc.Note("stage_age: no past month end with a known outcome to learn from; left out")
+		}
+		if y := fc.seriesUpTo("all", lastComplete(asOf)); len(y) < 24 {
+			rc.Note("holt_winters: %d complete months of bookings, so %s instead of seasonal Holt-Winters (needs 24)", len(y), fitSmoothing(y, 12).Kind)
+		}
+		if len(accs) == 0 {
+			rc.Note("no backtest possible yet (no complete month after a month with bookings): the blend weighs the methods equally")
+		}
+		var out [][]driver.Value
+		for _, org := range fc.orgs {
+			for h := 1; h <= fc.n; h++ {
+				M := mIdx(asOf) + h
+				for _, m := range fcMethods {
+					if b, ok := res[m][org][M]; ok {
+						out = append(out, []driver.Value{org, mName(M), m, int32(h), b.f, b.lo, b.hi})
+					}
+				}
+				if b, ok := blend(res, org, M, h); ok {
+					out = append(out, []driver.Value{org, mName(M), fcBlend, int32(h), b.f, b.lo, b.hi})
+				}
+			}
+		}
+		if err := plAppend(conn, "pl_fc_out", out); err != nil {
+			return err
+		}
+	}
+	return rc.Exec(ctx, "forecast.sql", nil)
+}
+
+// load reads the deals (with their org units), the org levels and the
+// monthly bookings series.
+func (fc *forecaster) load(ctx context.Context, conn *sql.Conn) error {
+	if err := plScan(ctx, conn, `SELECT opportunity_id, status, closed_on, created_on, CAST(coalesce(amount_base, 0) AS DOUBLE) FROM pl_deals`, func(r *sql.Rows) error {
+		var id, status string
+		var closed sql.NullTime
+		d := &fcDeal{}
+		if err := r.Scan(&id, &status, &closed, &d.created, &d.amount); err != nil {
+			return err
+		}
+		d.created = plDay(d.created)
+		d.won = status == "won"
+		if closed.Valid {
+			d.closedOn = plDay(closed.Time)
+		}
+		fc.deals[id] = d
+		return nil
+	}); err != nil {
+		return err
+	}
+	orgSeen := map[string]bool{}
+	if err := plScan(ctx, conn, `SELECT opportunity_id, org_unit_id FROM pl_deal_org ORDER BY org_unit_id = 'all' DESC, org_unit_id`, func(r *sql.Rows) error {
+		var id, org string
+		if err := r.Scan(&id, &org); err != nil {
+			return err
+		}
+		if d := fc.deals[id]; d != nil {
+			d.orgs = append(d.orgs, org)
+		}
+		if !orgSeen[org] {
+			orgSeen[org] = true
+			fc.orgs = append(fc.orgs, org)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	if err := plScan(ctx, conn, `SELECT org_unit_id, level FROM pl_live_org_units`, func(r *sql.Rows) error {
+		var id, level string
+		if err := r.Scan(&id, &level); err != nil {
+			return err
+		}
+		fc.level[id] = level
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, d := range fc.deals {
+		if !d.won || d.closedOn.IsZero() {
+			continue
+		}
+		fc.wonIn[mIdx(d.closedOn)] = append(fc.wonIn[mIdx(d.closedOn)], d)
+		for _, org := range d.orgs {
+			if fc.series[org] == nil {
+				fc.series[org] = map[int]float64{}
+			}
+			fc.series[org][mIdx(d.closedOn)] += d.amount
+		}
+	}
+	return nil
+}
+
+// snapshots rebuilds the open pipeline at each date with pipeline_at.
+func (fc *forecaster) snapshots(ctx context.Context, conn *sql.Conn, dates []time.Time) error {
+	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE pl_fc_snap (t DATE, opportunity_id VARCHAR, stage VARCHAR, age_days INTEGER, amount DOUBLE, probability DOUBLE, expected_close_on DATE)`); err != nil {
+		return err
+	}
+	for _, t := range dates {
+		fc.snapped[t] = true
+		d := t.Format(time.DateOnly)
+		if _, err := conn.ExecContext(ctx, fmt.Sprintf(`INSERT INTO pl_fc_snap
+			SELECT DATE '%s', opportunity_id, stage, age_days, CAST(coalesce(amount, 0) AS DOUBLE), CAST(probability AS DOUBLE), expected_close_on
+			FROM pipeline_at(DATE '%s')`, d, d)); err != nil {
+			return fmt.Errorf("pipeline_at(%s): %w", d, err)
+		}
+	}
+	return plScan(ctx, conn, `SELECT t, opportunity_id, coalesce(stage, ''), age_days, amount, probability, expected_close_on FROM pl_fc_snap ORDER BY t, opportunity_id`, func(r *sql.Rows) error {
+		var t time.Time
+		var id string
+		var prob sql.NullFloat64
+		var expected sql.NullTime
+		o := fcOpen{}
+		if err := r.Scan(&t, &id, &o.stage, &o.age, &o.amount, &prob, &expected); err != nil {
+			return err
+		}
+		o.deal = fc.deals[id]
+		if o.deal == nil {
+			return nil
+		}
+		o.prob = math.NaN()
+		if prob.Valid {
+			o.prob = prob.Float64
+		}
+		if expected.Valid {
+			o.expected = plDay(expected.Time)
+		}
+		t = plDay(t)
+		fc.snaps[t] = append(fc.snaps[t], o)
+		return nil
+	})
+}
+
+// at runs every method as if the date were T: method → org → month → bound,
+// for the N months after T's month.
+func (fc *forecaster) at(T time.Time) map[string]map[string]map[int]fcBound {
+	if out, ok := fc.atCache[T]; ok {
+		return out
+	}
+	out := map[string]map[string]map[int]fcBound{}
+	fc.atCache[T] = out
+	first := mIdx(T) + 1
+	put := func(method, org string, M int, b fcBound) {
+		if out[method] == nil {
+			out[method] = map[string]map[int]fcBound{}
+		}
+		if out[method][org] == nil {
+			out[method][org] = map[int]fcBound{}
+		}
+		out[method][org][M] = b
+	}
+	open := fc.snaps[T]
+
+	// Weighted pipeline: amount × the stage's default probability, in the month
+	// of the expected close; overdue (or due in T's own month) → the first
+	// month; no expected close → created + the median cycle of deals won by T.
+	{
+		est := map[string]map[int]*fcEst{}
+		for _, org := range fc.orgs {
+			est[org] = map[int]*fcEst{}
+			for M := first; M < first+fc.n; M++ {
+				est[org][M] = &fcEst{}
+			}
+		}
+		med := fc.medianCycle(T)
+		for _, o := range open {
+			if math.IsNaN(o.prob) {
+				continue
+			}
+			e := o.expected
+			if e.IsZero() {
+				e = o.deal.created.AddDate(0, 0, med)
+			}
+			M := max(mIdx(e), first)
+			if M >= first+fc.n {
+				continue
+			}
+			p := math.Min(math.Max(o.prob/100, 0), 1)
+			for _, org := range o.deal.orgs {
+				est[org][M].f += o.amount * p
+				est[org][M].v += o.amount * o.amount * p * (1 - p)
+			}
+		}
+		for org, byMonth := range est {
+			for M, e := range byMonth {
+				put(fcWeighted, org, M, e.bound())
+			}
+		}
+	}
+
+	// Stage and age: the share of the amount open in a stage × age class at a
+	// past month end that was won h months later, learnt from the month ends
+	// whose outcome month is complete by T; plus the average amount won in
+	// month +h from deals created after the month end (new business).
+	lc := lastComplete(T)
+	for h := 1; h <= fc.n; h++ {
+		full, byStage, all := map[fcCellKey]*fcCell{}, map[string]*fcCell{}, &fcCell{}
+		nb := map[string][]float64{}
+		var trained int
+		for i := lc - h; i >= lc-h-fc.lookback+1 && i >= 0; i-- {
+			st := fc.training(mEnd(i), h)
+			if st == nil {
+				continue
+			}
+			trained++
+			for k, c := range st.full {
+				if full[k] == nil {
+					full[k] = &fcCell{}
+				}
+				full[k].add(c)
+			}
+			for k, c := range st.byStage {
+				if byStage[k] == nil {
+					byStage[k] = &fcCell{}
+				}
+				byStage[k].add(c)
+			}
+			all.add(&st.all)
+			for _, org := range fc.orgs {
+				nb[org] = append(nb[org], st.newBiz[org])
+			}
+		}
+		if trained == 0 {
+			continue
+		}
+		rate := func(o fcOpen) float64 {
+			for _, c := range []*fcCell{full[fcCellKey{o.stage, ageClass(o.age)}], byStage[o.stage], all} {
+				if c != nil && c.n >= float64(fc.minCell) && c.open > 0 {
+					return math.Min(c.won/c.open, 1)
+				}
+			}
+			if all.open > 0 {
+				return math.Min(all.won/all.open, 1)
+			}
+			return 0
+		}
+		est := map[string]*fcEst{}
+		for _, org := range fc.orgs {
+			mean, variance := meanVar(nb[org])
+			est[org] = &fcEst{f: mean, v: variance}
+		}
+		for _, o := range open {
+			r := rate(o)
+			for _, org := range o.deal.orgs {
+				est[org].f += o.amount * r
+				est[org].v += o.amount * o.amount * r * (1 - r)
+			}
+		}
+		for org, e := range est {
+			put(fcStageAge, org, first+h-1, e.bound())
+		}
+	}
+
+	// Holt-Winters on the complete months up to T, from each unit's first
+	// month with bookings.
+	for _, org := range fc.orgs {
+		y := fc.seriesUpTo(org, lc)
+		model := fitSmoothing(y, 12)
+		for M := first; M < first+fc.n; M++ {
+			if len(y) == 0 {
+				put(fcHW, org, M, fcBound{})
+				continue
+			}
+			k := M - lc
+			f := math.Max(model.Forecast(k), 0)
+			sd := model.Sigma(k)
+			put(fcHW, org, M, fcBound{f, math.Max(0, f-1.959964*sd), f + 1.959964*sd})
+		}
+	}
+	return out
+}
+
+// seriesUpTo is a unit's monthly bookings from its first month with
+// bookings through month lc.
+func (fc *forecaster) seriesUpTo(org string, lc int) []float64 {
+	s := fc.series[org]
+	start := math.MaxInt
+	for M, v := range s {
+		if v != 0 && M <= lc {
+			start = min(start, M)
+		}
+	}
+	var y []float64
+	for M := start; M <= lc; M++ {
+		y = append(y, s[M])
+	}
+	return y
+}
+
+// medianCycle is the median of closed_on − created (days) of the deals won
+// by T (0 when there are none).
+func (fc *forecaster) medianCycle(T time.Time) int {
+	var days []float64
+	for _, d := range fc.deals {
+		if d.won && !d.closedOn.IsZero() && !d.closedOn.After(T) {
+			days = append(days, d.closedOn.Sub(d.created).Hours()/24)
+		}
+	}
+	if len(days) == 0 {
+		return 0
+	}
+	sort.Float64s(days)
+	n := len(days)
+	if n%2 == 1 {
+		return int(math.Round(days[n/2]))
+	}
+	return int(math.Round((days[n/2-1] + days[n/2]) / 2))
+}
+
+// ageClass is the index of the age class of a deal age_days old.
+func ageClass(age int) int {
+	for i, b := range fcAgeBuckets {
+		if age <= b {
+			return i
+		}
+	}
+	return len(fcAgeBuckets)
+}
+
+// fcCell sums, over deals open at past month ends, the amount open, the
+// amount of it won in the outcome month, and the number of deals.
+type fcCell struct{ open, won, n float64 }
+
+func (c *fcCell) add(o *fcCell) { c.open += o.open; c.won += o.won; c.n += o.n }
+
+type fcCellKey struct {
+	stage string
+	age   int
+}
+
+// fcTraining is what one past month end t teaches for horizon h: per stage ×
+// age class, per stage and overall, how much of the open amount was won in
+// month t+h, and per unit the amount won in t+h from deals created after t.
+type fcTraining struct {
+	full    map[fcCellKey]*fcCell
+	byStage map[string]*fcCell
+	all     fcCell
+	newBiz  map[string]float64
+}
+
+// training returns (and caches) the lesson of the month end t for horizon h;
+// nil when no snapshot was taken at t.
+func (fc *forecaster) training(t time.Time, h int) *fcTraining {
+	key := fcTrainKey{t, h}
+	if st, ok := fc.trainCache[key]; ok {
+		return st
+	}
+	if !fc.snapped[t] {
+		fc.trainCache[key] = nil
+		return nil
+	}
+	st := &fcTraining{full: map[fcCellKey]*fcCell{}, byStage: map[string]*fcCell{}, newBiz: map[string]float64{}}
+	target := mIdx(t) + h
+	for _, o := range fc.snaps[t] {
+		k := fcCellKey{o.stage, ageClass(o.age)}
+		if st.full[k] == nil {
+			st.full[k] = &fcCell{}
+		}
+		if st.byStage[o.stage] == nil {
+			st.byStage[o.stage] = &fcCell{}
+		}
+		won := 0.0
+		if o.deal.won && !o.deal.closedOn.IsZero() && mIdx(o.deal.closedOn) == target {
+			won = o.amount
+		}
+		for _, c := range []*fcCell{st.full[k], st.byStage[o.stage], &st.all} {
+			c.open += o.amount
+			c.won += won
+			c.n++
+		}
+	}
+	for _, d := range fc.wonIn[target] {
+		if d.created.After(t) {
+			for _, org := range d.orgs {
+				st.newBiz[org] += d.amount
+			}
+		}
+	}
+	fc.trainCache[key] = st
+	return st
+}
+
+type fcTrainKey struct {
+	t time.Time
+	h int
+}
+
+// meanVar returns the mean and the sample variance of xs.
+func meanVar(xs []float64) (float64, float64) {
+	if len(xs) == 0 {
+		return 0, 0
+	}
+	var m float64
+	for _, x := range xs {
+		m += x
+	}
+	m /= float64(len(xs))
+	if len(xs) < 2 {
+		return m, 0
+	}
+	var v float64
+	for _, x := range xs {
+		v += (x - m) * (x - m)
+	}
+	return m, v / float64(len(xs)-1)
+}

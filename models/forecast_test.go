@@ -1,0 +1,134 @@
+package models
+
+import (
+	"math"
+	"testing"
+)
+
+// A series that is exactly a linear trend plus a zero-sum season is
+// reproduced exactly by the additive model (the initialisation takes the
+// trend out of the first season), whatever the smoothing parameters.
+func TestHoltWintersExactSeries(t *testing.T) {
+	season := []float64{-30, -20, -10, 0, 10, 20, 30, 20, 10, 0, -10, -20} // sums to 0
+	var y []float64
+	for i := 0; i < 36; i++ {
+		y = append(y, 100+2*float64(i)+season[i%12])
+	}
+	m := fitSmoothing(y, 12)
+	if m.Kind != "additive" || m.SSE > 1e-12 {
+		t.Fatalf("got %s with SSE %g, want additive with 0", m.Kind, m.SSE)
+	}
+	for k := 1; k <= 14; k++ {
+		want := 100 + 2*float64(35+k) + season[(35+k)%12]
+		if got := m.Forecast(k); math.Abs(got-want) > 1e-9 {
+			t.Errorf("additive, %d ahead: %g, want %g", k, got, want)
+		}
+	}
+	for _, a := range hwAlphas {
+		if f, _ := holtWinters(y, 12, a, 0.3, 0.5, false); f.SSE > 1e-12 {
+			t.Errorf("alpha %g: SSE %g", a, f.SSE)
+		}
+	}
+	// A flat level of 200 times factors averaging 1: multiplicative, exact.
+	factors := []float64{0.5, 0.7, 0.9, 1.1, 1.3, 1.5, 1.5, 1.3, 1.1, 0.9, 0.7, 0.5}
+	y = y[:0]
+	for i := 0; i < 30; i++ {
+		y = append(y, 200*factors[i%12])
+	}
+	f, ok := holtWinters(y, 12, 0.3, 0.1, 0.2, true)
+	if !ok || f.SSE > 1e-12 {
+		t.Fatalf("multiplicative SSE %g", f.SSE)
+	}
+	for k := 1; k <= 12; k++ {
+		if got, want := f.Forecast(k), 200*factors[(29+k)%12]; math.Abs(got-want) > 1e-9 {
+			t.Errorf("multiplicative, %d ahead: %g, want %g", k, got, want)
+		}
+	}
+	// Short series: Holt's linear trend (a straight line is exact), then the mean.
+	h := fitSmoothing([]float64{10, 20, 30, 40, 50}, 12)
+	if h.Kind != "holt" || math.Abs(h.Forecast(2)-70) > 1e-9 {
+		t.Errorf("holt: %s, 2 ahead %g, want 70", h.Kind, h.Forecast(2))
+	}
+	mean := fitSmoothing([]float64{1000, 2000, 3000}, 12)
+	if mean.Kind != "mean" || mean.Forecast(1) != 2000 || math.Abs(mean.Sigma(1)-1000) > 1e-9 {
+		t.Errorf("mean: %s %g σ %g, want 2000 σ 1000", mean.Kind, mean.Forecast(1), mean.Sigma(1))
+	}
+}
+
+// Fixture testdata/forecast, as_of 2024-03-31, 2 months (April, May), stages
+// lead 10 %, qualified 20 %, proposal 60 %, negotiation 80 %. History: H1 1000
+// won 01-15 (45 days), H2 2000 won 02-15 (45), H3 3000 won 03-01 (46), L1
+// 4000 lost 02-10; all sat in proposal. Open at as_of (all created in March):
+// W1 proposal 1000 expected 04-15, W2 negotiation 2000 expected 03-20
+// (overdue), W3 lead 5000 expected 05-10, W4 proposal 3000 expected 08-01
+// (beyond), W5 qualified 1000 without a date (created 03-01 + median cycle 45
+// days = 04-15).
+//
+// Weighted pipeline: April 600 + 1600 + 200 = 2400, variance 1000²·.6·.4 +
+// 2000²·.8·.2 + 1000²·.2·.8 = 1,040,000 → ±1.959964·1019.80 → 401.22 … 4398.78;
+// May 500 ± 1.959964·1500 → 0 … 3439.95.
+//
+// Stage and age (min_cell_deals 1). Snapshots Dec 31: H1 (age 30), L1 (21);
+// Jan 31: H2 (30), H3 (16), L1 (52); Feb 29: H3 (45). Classes ≤30, ≤90.
+// h = 1 learns from Dec→Jan, Jan→Feb, Feb→Mar: proposal ≤30 open 1000 + 4000 +
+// 2000 + 3000 = 10000, won H1 1000 + H2 2000 = 3000 → 0.3; all stages 17000 →
+// 6000 won → 6/17 for W2, W3, W5 (no history in their stages); no new business.
+// April = 0.3·(1000 + 3000) + 6/17·8000 = 4023.53.
+// h = 2 learns from Dec→Feb and Jan→Mar: proposal ≤30 10000 → 3000 (H3) = 0.3;
+// all 14000 → 3/14; new business: H2 (created 01-01, after Dec 31, won in Feb)
+// 2000 and 0 → mean 1000. May = 1200 + 3/14·8000 + 1000 = 3914.29.
+//
+// Holt-Winters: 3 months of bookings 1000, 2000, 3000 → the mean 2000, σ =
+// sqrt(2,000,000 / 2) = 1000: April 40.04 … 3959.96, May (σ·√2) 0 … 4771.81.
+//
+// Backtest at Jan 31 and Feb 29 (outcomes up to March):
+//
+//	weighted: Jan 31 → Feb: H2 1200 + H3 1800 + L1 (overdue) 2400 = 5400 (actual 2000),
+//	  Mar 0 (3000); Feb 29 → Mar: H3 1800 (3000).
+//	  h1 WAPE (3400 + 1200) / 5000 = 0.92, bias (3400 − 1200) / 5000 = 0.44; h2 1, −1.
+//	stage_age: Jan 31 → Feb: rate 1000/5000 = 0.2 → (2000 + 3000 + 4000)·0.2 = 1800;
+//	  Feb 29 → Mar: H3 is ≤90 days, whose cell (L1) won nothing → 0.
+//	  h1 WAPE (200 + 3000) / 5000 = 0.64, bias −0.64; h2 has no training month.
+//	holt_winters: Jan 31 → mean 1000 for Feb and Mar; Feb 29 → 1500 for Mar.
+//	  h1 WAPE (1000 + 1500) / 5000 = 0.5, bias −0.5; h2 2000 / 3000.
+//
+// Blend, April: weights 1/0.92, 1/0.64, 1/0.5 → 2773.54; May: stage_age has no
+// backtest at h2, so weighted 1/1 and Holt-Winters 1/0.6667: (500 + 1.5·2000)
+// / 2.5 = 1400.
+func TestForecast(t *testing.T) {
+	w := plWarehouse(t, "testdata/forecast")
+	settings := map[string]Settings{"forecast": {"months": 2, "min_cell_deals": 1}}
+	plRefresh(t, w, "2024-03-31", settings, "forecast")
+	plExpect(t, w, `SELECT month, method, horizon_months, amount FROM mart_forecast WHERE org_unit_id = 'all' ORDER BY month, method`, []string{
+		"2024-04 | blend | 1 | 2773.54",
+		"2024-04 | holt_winters | 1 | 2000",
+		"2024-04 | stage_age | 1 | 4023.53",
+		"2024-04 | weighted_pipeline | 1 | 2400",
+		"2024-05 | blend | 2 | 1400",
+		"2024-05 | holt_winters | 2 | 2000",
+		"2024-05 | stage_age | 2 | 3914.29",
+		"2024-05 | weighted_pipeline | 2 | 500",
+	})
+	plExpect(t, w, `SELECT month, method, low, high FROM mart_forecast WHERE org_unit_id = 'all' AND method <> 'blend' ORDER BY month, method`, []string{
+		"2024-04 | holt_winters | 40.04 | 3959.96",
+		"2024-04 | stage_age | 0 | 9887.46",
+		"2024-04 | weighted_pipeline | 401.22 | 4398.78",
+		"2024-05 | holt_winters | 0 | 4771.81",
+		"2024-05 | stage_age | 0 | 9843.3",
+		"2024-05 | weighted_pipeline | 0 | 3439.95",
+	})
+	// One rep in one department: HQ and DA equal the company.
+	plExpect(t, w, `SELECT count(*) FROM mart_forecast a JOIN mart_forecast b USING (month, method)
+		WHERE a.org_unit_id = 'all' AND b.org_unit_id IN ('HQ', 'DA') AND a.amount = b.amount`, []string{"16"})
+	plExpect(t, w, `SELECT method, horizon_months, wape, bias, n_points FROM mart_forecast_accuracy WHERE org_level = 'all'`, []string{
+		"weighted_pipeline | 1 | 0.920000 | 0.440000 | 2",
+		"weighted_pipeline | 2 | 1.000000 | -1.000000 | 1",
+		"stage_age | 1 | 0.640000 | -0.640000 | 2",
+		"holt_winters | 1 | 0.500000 | -0.500000 | 2",
+		"holt_winters | 2 | 0.666667 | -0.666667 | 1",
+		// blend, in-sample: Feb 2297.49, Mar 1066.04 (h1); Mar 600 (h2)
+		"blend | 1 | 0.446289 | -0.327294 | 2",
+		"blend | 2 | 0.800000 | -0.800000 | 1",
+	})
+	plExpect(t, w, `SELECT DISTINCT org_level FROM mart_forecast_accuracy ORDER BY 1`, []string{"all", "company", "department"})
+}

@@ -1,0 +1,124 @@
+package models
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"fmt"
+	"strings"
+
+	duckdb "github.com/duckdb/duckdb-go/v2"
+)
+
+// The pipeline model writes the persistent table macro pipeline_at(d) (the
+// open pipeline as it stood on any day, rebuilt from the stage history), the
+// current pipeline (mart_pipeline) and the deals past their expected close
+// (mart_slippage). The other pipeline models (win_rate, funnel, forecast,
+// collision, alerts) share the temp tables of pipeline_prep.sql, built by
+// plPrep. See docs/models/pipeline.md.
+func init() {
+	register(50, &Model{
+		Name:   "pipeline",
+		Needs:  []string{"opportunities"},
+		Tables: []string{"mart_pipeline", "mart_slippage"},
+		Run: func(ctx context.Context, rc *RunContext) error {
+			if err := plMacro(ctx, rc); err != nil {
+				return err
+			}
+			return rc.Exec(ctx, "pipeline.sql", nil)
+		},
+	})
+}
+
+// plMacro (re)creates pipeline_at in the warehouse with the base currency of
+// this refresh spliced in as a literal.
+func plMacro(ctx context.Context, rc *RunContext) error {
+	live := "true"
+	if ok, err := plHasDeletedAt(ctx, rc.Conn); err != nil {
+		return err
+	} else if ok {
+		live = "_deleted_at IS NULL"
+	}
+	return rc.Exec(ctx, "pipeline_macro.sql", map[string]string{"Base": sqlString(rc.BaseCurrency), "Live": live})
+}
+
+// plLiveTables are the base tables the pipeline models read directly; each
+// gets a temp view pl_live_<table> without the rows a snapshot load marked
+// deleted (_deleted_at, migration 0004).
+var plLiveTables = []string{"org_units", "reps", "customers", "products", "partners", "opportunities",
+	"opportunity_stages", "stages", "targets", "campaigns", "activities", "payment_schedule", "contracts",
+	"payments", "fx_rates"}
+
+// plHasDeletedAt reports whether the base tables carry _deleted_at.
+func plHasDeletedAt(ctx context.Context, conn *sql.Conn) (bool, error) {
+	var n int
+	err := conn.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_columns()
+		WHERE database_name = current_database() AND schema_name = 'main' AND table_name = 'opportunities' AND column_name = '_deleted_at'`).Scan(&n)
+	return n > 0, err
+}
+
+func plLiveViews(ctx context.Context, conn *sql.Conn) error {
+	live, err := plHasDeletedAt(ctx, conn)
+	if err != nil {
+		return err
+	}
+	for _, t := range plLiveTables {
+		q := fmt.Sprintf("CREATE OR REPLACE TEMP VIEW pl_live_%s AS SELECT * FROM main.%s", t, t)
+		if live {
+			q += " WHERE _deleted_at IS NULL"
+		}
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// plPrep builds the pl_* temp tables of pipeline_prep.sql once per refresh:
+// the refresh is one transaction, so the transaction id and the as-of date
+// tell whether the tables on this connection are current.
+func plPrep(ctx context.Context, rc *RunContext) error {
+	if _, err := rc.Conn.ExecContext(ctx, "CREATE TEMP TABLE IF NOT EXISTS pl_prep_marker (txid BIGINT, as_of DATE)"); err != nil {
+		return err
+	}
+	var current bool
+	if err := rc.Conn.QueryRowContext(ctx,
+		"SELECT count(*) > 0 FROM pl_prep_marker WHERE txid = txid_current() AND as_of = getvariable('as_of')").Scan(&current); err != nil {
+		return err
+	}
+	if current {
+		return nil
+	}
+	if err := plLiveViews(ctx, rc.Conn); err != nil {
+		return err
+	}
+	if err := rc.Exec(ctx, "pipeline_prep.sql", nil); err != nil {
+		return err
+	}
+	_, err := rc.Conn.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE pl_prep_marker AS SELECT txid_current() AS txid, getvariable('as_of') AS as_of")
+	return err
+}
+
+// sqlString quotes s as a SQL string literal.
+func sqlString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// plFloat renders a setting as a SQL number literal for a template splice.
+func plFloat(f float64) string { return fmt.Sprintf("%g", f) }
+
+// plAppend bulk-inserts rows into the temp table temp.main.<table> through
+// DuckDB's appender, inside conn's open transaction.
+func plAppend(conn *sql.Conn, table string, rows [][]driver.Value) error {
+	return conn.Raw(func(dc any) error {
+		app, err := duckdb.NewAppender(dc.(driver.Conn), "temp", "main", table)
+		if err != nil {
+			return fmt.Errorf("appender for %s: %w", table, err)
+		}
+		for _, r := range rows {
+			if err := app.AppendRow(r...); err != nil {
+				app.Close()
+				return fmt.Errorf("append to %s: %w", table, err)
+			}
+		}
+		return app.Close()
+	})
+}

@@ -1,0 +1,85 @@
+-- Duplicate deal registrations. pl_col_keys (customer_id, name_key) holds the
+-- normalised customer names (collision.go). {{.Similarity}} and
+-- {{.WindowDays}} come from models.collision.similarity and .window_days.
+
+-- Every deal with its customer key, registrant (the partner if the deal came
+-- through one, else the owner rep), product line and registration order.
+CREATE OR REPLACE TEMP TABLE pl_col_deals AS
+SELECT d.opportunity_id, d.customer_id, coalesce(k.name_key, '') AS name_key,
+       coalesce('partner:' || d.partner_id, 'rep:' || d.owner_rep_id, '(none)') AS registrant,
+       d.owner_rep_id, d.partner_id, d.rep_org_unit_id, coalesce(d.product_line, '') AS line,
+       d.created_at, d.created_on, d.closed_on, d.status,
+       row_number() OVER (ORDER BY d.created_at, d.opportunity_id) AS seq
+FROM pl_deals d LEFT JOIN pl_col_keys k USING (customer_id);
+
+-- Pairs of different customer keys that are similar: jaro_winkler_similarity
+-- >= Similarity. Only keys that start with the same character are compared
+-- (blocking, so the work grows with the customers per first character, not
+-- with all pairs of customers); Jaro-Winkler rewards a common prefix anyway.
+CREATE OR REPLACE TEMP TABLE pl_col_similar AS
+WITH k AS (SELECT DISTINCT name_key, left(name_key, 1) AS block FROM pl_col_deals WHERE name_key <> ''),
+s AS (
+    SELECT a.name_key AS key_a, b.name_key AS key_b, jaro_winkler_similarity(a.name_key, b.name_key) AS score
+    FROM k a JOIN k b ON a.block = b.block AND a.name_key <> b.name_key
+)
+SELECT * FROM s WHERE score >= {{.Similarity}};
+
+-- Earlier deals that match a deal: same product line, registered before it
+-- (ties by opportunity_id) and at most WindowDays earlier, still open when it
+-- was registered, and on the same customer key (the same customer, or another
+-- customer whose normalised name is equal) or a similar key.
+CREATE OR REPLACE TEMP TABLE pl_col_matches AS
+WITH exact AS (
+    SELECT o.opportunity_id, p.opportunity_id AS earlier_id, o.name_key AS customer_key,
+           o.registrant <> p.registrant AS other_registrant,
+           CASE WHEN o.customer_id = p.customer_id THEN 'same_customer' ELSE 'same_name' END AS match_kind,
+           1.0 AS score, o.seq, o.created_on, p.seq AS p_seq, p.created_on AS p_created_on, p.closed_on AS p_closed_on
+    FROM pl_col_deals o
+    JOIN pl_col_deals p ON p.line = o.line AND p.name_key = o.name_key
+    WHERE o.name_key <> '' OR o.customer_id = p.customer_id
+),
+similar_pairs AS (
+    SELECT o.opportunity_id, p.opportunity_id, o.name_key, o.registrant <> p.registrant, 'similar_name',
+           s.score, o.seq, o.created_on, p.seq, p.created_on, p.closed_on
+    FROM pl_col_deals o
+    JOIN pl_col_similar s ON s.key_a = o.name_key
+    JOIN pl_col_deals p ON p.name_key = s.key_b AND p.line = o.line
+),
+cand AS (SELECT * FROM exact UNION ALL SELECT * FROM similar_pairs)
+SELECT opportunity_id, earlier_id, customer_key, other_registrant, match_kind, score
+FROM cand
+WHERE p_seq < seq
+  AND p_created_on >= created_on - {{.WindowDays}}
+  AND (p_closed_on IS NULL OR p_closed_on > created_on);
+
+CREATE OR REPLACE TABLE mart_collisions AS
+WITH firsts AS (
+    -- the first registration among the deal itself and every earlier match
+    SELECT m.opportunity_id, d.opportunity_id AS first_id, d.registrant, d.created_at
+    FROM (SELECT opportunity_id, earlier_id AS id FROM pl_col_matches
+          UNION SELECT opportunity_id, opportunity_id FROM pl_col_matches) m
+    JOIN pl_col_deals d ON d.opportunity_id = m.id
+    QUALIFY row_number() OVER (PARTITION BY m.opportunity_id ORDER BY d.created_at, d.opportunity_id) = 1
+)
+SELECT m.opportunity_id, m.earlier_id AS conflicts_with_opportunity_id, m.customer_key, m.match_kind,
+       round(m.score, 6) AS score,
+       f.first_id AS first_registered_opportunity_id, f.registrant AS first_registrant, f.created_at AS registered_at,
+       CASE WHEN o.status = 'open' AND p.status = 'open' THEN 'open' ELSE 'closed' END AS status,
+       o.registrant, p.registrant AS conflicts_with_registrant,
+       o.customer_id, p.customer_id AS conflicts_with_customer_id,
+       o.owner_rep_id, o.rep_org_unit_id AS org_unit_id, o.created_at,
+       getvariable('as_of') AS as_of
+FROM pl_col_matches m
+JOIN firsts f USING (opportunity_id)
+JOIN pl_col_deals o ON o.opportunity_id = m.opportunity_id
+JOIN pl_col_deals p ON p.opportunity_id = m.earlier_id
+WHERE m.other_registrant
+ORDER BY o.seq, p.seq;
+COMMENT ON TABLE mart_collisions IS 'Possible duplicate deal registrations: a deal (opportunity_id) registered while an earlier deal of another registrant (rep, or partner when the deal came through one) on the same product line was open and at most models.collision.window_days (90) older, on the same customer, a customer whose normalised name is equal, or one whose normalised name is similar (jaro_winkler_similarity >= models.collision.similarity, 0.9). One row per conflicting pair. The first registrant keeps the deal.';
+COMMENT ON COLUMN mart_collisions.customer_key IS 'The normalised name of the deal''s customer: NFKC (full-width to half-width), lower case, punctuation and spacing removed, legal forms (有限公司, 股份有限公司, 集团, Co., Ltd., Inc. …) cut off the end.';
+COMMENT ON COLUMN mart_collisions.match_kind IS 'same_customer (same customer_id), same_name (different customers, equal normalised names) or similar_name.';
+COMMENT ON COLUMN mart_collisions.score IS 'Name similarity: 1 for same_customer and same_name, else jaro_winkler_similarity of the normalised names (DuckDB compares UTF-8 bytes, so for Chinese names one differing character costs less than in English). Only names starting with the same character are compared.';
+COMMENT ON COLUMN mart_collisions.first_registered_opportunity_id IS 'The earliest registration among the deal and all earlier matching deals (also those of the same registrant): the one that keeps the customer.';
+COMMENT ON COLUMN mart_collisions.first_registrant IS 'rep:<rep_id> or partner:<partner_id> of the first registration.';
+COMMENT ON COLUMN mart_collisions.status IS 'open when both deals are still open at as_of (to rule on), else closed.';
+COMMENT ON COLUMN mart_collisions.org_unit_id IS 'The org unit of the deal''s owner rep (for data scopes).';

@@ -1,0 +1,124 @@
+-- Shared inputs of the pipeline models (win_rate, funnel, pipeline, forecast,
+-- collision, alerts), computed once per refresh on top of prep.sql. All are
+-- TEMP tables prefixed pl_. Nothing dated after as_of is seen.
+
+-- pl_stages: the stage list with a win flag. A closed stage is a win stage
+-- when its default probability is above 0 (won = 100, lost = 0); with no
+-- default probability the name decides (contains "won").
+CREATE OR REPLACE TEMP TABLE pl_stages AS
+SELECT stage, position, default_probability, is_closed,
+       is_closed AND coalesce(default_probability > 0, lower(stage) LIKE '%won%') AS is_win
+FROM pl_live_stages;
+
+-- pl_org_closure: every org unit paired with itself and each of its ancestors
+-- (depth 0 = itself). Cycles in parent_id are cut at 50 levels.
+CREATE OR REPLACE TEMP TABLE pl_org_closure AS
+WITH RECURSIVE up(ancestor_id, org_unit_id, depth) AS (
+    SELECT org_unit_id, org_unit_id, 0 FROM pl_live_org_units
+    UNION ALL
+    SELECT o.parent_id, up.org_unit_id, up.depth + 1
+    FROM up JOIN pl_live_org_units o ON o.org_unit_id = up.ancestor_id
+    WHERE o.parent_id IS NOT NULL AND up.depth < 50
+)
+SELECT ancestor_id, org_unit_id, min(depth) AS depth FROM up GROUP BY ALL;
+
+-- pl_deals: one row per opportunity created on or before as_of, with the
+-- attributes the dimensions need. status and closed_on are as of as_of: a deal
+-- closed after as_of is open here.
+CREATE OR REPLACE TEMP TABLE pl_deals AS
+SELECT o.opportunity_id, o.customer_id, o.owner_rep_id, r.org_unit_id AS rep_org_unit_id,
+       o.partner_id, o.product_id, p.product_line, c.industry, o.source, o.campaign_id,
+       o.competitor, o.close_reason, o.amount_base, o.probability, o.stage AS current_stage,
+       o.created_at, CAST(o.created_at AS DATE) AS created_on, o.expected_close_on,
+       CASE WHEN o.status IN ('won', 'lost') AND o.closed_on <= getvariable('as_of') THEN o.closed_on END AS closed_on,
+       CASE WHEN o.status IN ('won', 'lost') AND o.closed_on <= getvariable('as_of') THEN o.status ELSE 'open' END AS status
+FROM base_opportunities o
+LEFT JOIN pl_live_reps r ON r.rep_id = o.owner_rep_id
+LEFT JOIN pl_live_products p ON p.product_id = o.product_id
+LEFT JOIN pl_live_customers c ON c.customer_id = o.customer_id
+SEMI JOIN pl_live_opportunities l ON l.opportunity_id = o.opportunity_id;
+
+-- Contracts and payments of prep.sql without rows a snapshot load marked
+-- deleted (a no-op once prep.sql filters them itself).
+CREATE OR REPLACE TEMP VIEW pl_base_contracts AS
+SELECT * FROM base_contracts c SEMI JOIN pl_live_contracts l ON l.contract_id = c.contract_id;
+
+CREATE OR REPLACE TEMP VIEW pl_base_payments AS
+SELECT * FROM base_payments p SEMI JOIN pl_live_payments l ON l.payment_id = p.payment_id;
+
+-- pl_deal_org: the org units a deal counts in: 'all' (the whole company, also
+-- deals with no owner rep) and the owner rep's unit with every ancestor.
+CREATE OR REPLACE TEMP TABLE pl_deal_org AS
+SELECT opportunity_id, 'all' AS org_unit_id FROM pl_deals
+UNION ALL
+SELECT d.opportunity_id, c.ancestor_id
+FROM pl_deals d JOIN pl_org_closure c ON c.org_unit_id = d.rep_org_unit_id;
+
+-- pl_stage_events: the stage history up to as_of. A deal with no history row
+-- on or before as_of gets one synthetic row at created_at (its current stage if
+-- that is an open stage, else the first open stage); a closed deal whose history
+-- has no closed stage gets a synthetic closing row on closed_on (the first win
+-- stage for won, the first other closed stage for lost).
+CREATE OR REPLACE TEMP TABLE pl_stage_events AS
+WITH hist AS (
+    SELECT h.opportunity_id, h.stage, h.entered_at, false AS synthetic
+    FROM pl_live_opportunity_stages h SEMI JOIN pl_deals d ON d.opportunity_id = h.opportunity_id
+    WHERE CAST(h.entered_at AS DATE) <= getvariable('as_of')
+),
+first_open AS (
+    SELECT stage FROM pl_stages WHERE NOT is_closed ORDER BY position, stage LIMIT 1
+),
+opening AS (
+    SELECT d.opportunity_id,
+           coalesce((SELECT s.stage FROM pl_stages s WHERE s.stage = d.current_stage AND NOT s.is_closed),
+                    (SELECT stage FROM first_open)) AS stage,
+           d.created_at AS entered_at, true AS synthetic
+    FROM pl_deals d ANTI JOIN hist h ON h.opportunity_id = d.opportunity_id
+),
+closing AS (
+    SELECT d.opportunity_id,
+           (SELECT s.stage FROM pl_stages s WHERE s.is_closed AND s.is_win = (d.status = 'won') ORDER BY s.position, s.stage LIMIT 1) AS stage,
+           CAST(d.closed_on AS TIMESTAMPTZ) AS entered_at, true AS synthetic
+    FROM pl_deals d
+    WHERE d.status <> 'open'
+      AND NOT EXISTS (SELECT 1 FROM hist h JOIN pl_stages s ON s.stage = h.stage
+                      WHERE h.opportunity_id = d.opportunity_id AND s.is_closed)
+),
+ev AS (
+    SELECT * FROM hist
+    UNION ALL SELECT * FROM opening WHERE stage IS NOT NULL
+    UNION ALL SELECT * FROM closing WHERE stage IS NOT NULL
+)
+SELECT ev.opportunity_id, ev.stage, s.position,
+       coalesce(s.is_closed, lower(ev.stage) IN ('won', 'lost')) AS is_closed,
+       coalesce(s.is_win, lower(ev.stage) = 'won') AS is_win,
+       s.default_probability, ev.entered_at, CAST(ev.entered_at AS DATE) AS entered_on, ev.synthetic
+FROM ev LEFT JOIN pl_stages s ON s.stage = ev.stage;
+
+-- pl_stage_visits: each stay in a stage, with the whole days until the next
+-- stage was entered (an open deal's current stay runs until as_of; a closed
+-- deal whose history lacks the closing row stops on closed_on). Closed stages
+-- have no duration.
+CREATE OR REPLACE TEMP TABLE pl_stage_visits AS
+SELECT e.*,
+       CASE WHEN e.is_closed THEN NULL
+            ELSE date_diff('day', e.entered_on,
+                    greatest(e.entered_on, coalesce(CAST(lead(e.entered_at) OVER w AS DATE), d.closed_on, getvariable('as_of'))))
+       END AS days,
+       lead(e.entered_at) OVER w IS NULL AS is_last
+FROM pl_stage_events e JOIN pl_deals d USING (opportunity_id)
+WINDOW w AS (PARTITION BY e.opportunity_id ORDER BY e.entered_at, e.position, e.stage);
+
+-- pl_deal_stages: one row per deal and stage entered (a stage entered twice
+-- counts once), with the first entry and the total days spent in it.
+CREATE OR REPLACE TEMP TABLE pl_deal_stages AS
+SELECT opportunity_id, stage, any_value(position) AS position, bool_or(is_closed) AS is_closed,
+       bool_or(is_win) AS is_win, any_value(default_probability) AS default_probability,
+       min(entered_on) AS first_entered_on, max(entered_on) AS last_entered_on, sum(days) AS days
+FROM pl_stage_visits GROUP BY opportunity_id, stage;
+
+-- pl_deal_reach: per deal, the furthest open stage position reached by as_of.
+CREATE OR REPLACE TEMP TABLE pl_deal_reach AS
+SELECT d.opportunity_id, max(ds.position) FILTER (WHERE NOT ds.is_closed) AS max_open_position
+FROM pl_deals d LEFT JOIN pl_deal_stages ds USING (opportunity_id)
+GROUP BY d.opportunity_id;

@@ -1,0 +1,81 @@
+-- Win rate: deals closed (won or lost, closed_on <= as_of) counted by every
+-- dimension, over all time and per closing month, with a Wilson 95 % interval;
+-- win rate by the furthest stage reached; close reasons ranked.
+-- Inputs: the pl_* tables of pipeline_prep.sql.
+
+CREATE OR REPLACE TEMP TABLE pl_win_dims AS
+WITH closed AS (SELECT * FROM pl_deals WHERE status IN ('won', 'lost'))
+SELECT opportunity_id, 'all' AS dimension, 'all' AS dimension_value FROM closed
+UNION ALL
+SELECT c.opportunity_id, 'org_unit', oc.ancestor_id
+FROM closed c JOIN pl_org_closure oc ON oc.org_unit_id = c.rep_org_unit_id
+UNION ALL
+SELECT opportunity_id, unnest(['rep', 'partner', 'product', 'product_line', 'industry', 'source', 'campaign', 'competitor']),
+       unnest([coalesce(owner_rep_id, '(none)'), coalesce(partner_id, '(none)'), coalesce(product_id, '(none)'),
+               coalesce(product_line, '(none)'), coalesce(industry, '(none)'), coalesce(source, '(none)'),
+               coalesce(campaign_id, '(none)'), coalesce(competitor, '(none)')])
+FROM closed;
+
+CREATE OR REPLACE TABLE mart_win_rate AS
+WITH facts AS (
+    SELECT w.dimension, w.dimension_value, p.period, d.status, d.amount_base
+    FROM pl_win_dims w
+    JOIN pl_deals d USING (opportunity_id)
+    CROSS JOIN LATERAL (SELECT unnest(['all', strftime(d.closed_on, '%Y-%m')]) AS period) p
+),
+counts AS (
+    SELECT dimension, dimension_value, period,
+           count(*) FILTER (WHERE status = 'won') AS won,
+           count(*) FILTER (WHERE status = 'lost') AS lost,
+           coalesce(sum(amount_base) FILTER (WHERE status = 'won'), 0) AS won_amount,
+           coalesce(sum(amount_base) FILTER (WHERE status = 'lost'), 0) AS lost_amount
+    FROM facts GROUP BY ALL
+),
+wilson AS (
+    SELECT *, won + lost AS n, CAST(won AS DOUBLE) / (won + lost) AS p, 1.959964 AS z FROM counts
+)
+SELECT dimension, dimension_value, period,
+       CAST(won AS BIGINT) AS won, CAST(lost AS BIGINT) AS lost,
+       p AS win_rate,
+       CAST(won_amount AS DECIMAL(18,2)) AS won_amount,
+       CAST(lost_amount AS DECIMAL(18,2)) AS lost_amount,
+       CAST(won_amount AS DOUBLE) / nullif(won_amount + lost_amount, 0) AS amount_win_rate,
+       (p + z * z / (2 * n) - z * sqrt(p * (1 - p) / n + z * z / (4 * n * n))) / (1 + z * z / n) AS ci_low,
+       (p + z * z / (2 * n) + z * sqrt(p * (1 - p) / n + z * z / (4 * n * n))) / (1 + z * z / n) AS ci_high,
+       getvariable('as_of') AS as_of
+FROM wilson
+ORDER BY dimension, dimension_value, period;
+COMMENT ON TABLE mart_win_rate IS 'Win rate of deals closed on or before as_of: won / (won + lost) by count and by amount (base currency), by dimension, over all time (period = all) and per closing month (period = YYYY-MM), with a Wilson 95 % interval.';
+COMMENT ON COLUMN mart_win_rate.dimension IS 'all, org_unit (the owner rep''s unit and every unit above it), rep, partner, product, product_line, industry, source, campaign, competitor.';
+COMMENT ON COLUMN mart_win_rate.dimension_value IS 'The key in that dimension (org_unit_id, rep_id, partner_id, product_id, campaign_id, or the text value); (none) where the deal has no value; all for dimension all.';
+COMMENT ON COLUMN mart_win_rate.period IS 'all, or the month of closed_on as YYYY-MM.';
+COMMENT ON COLUMN mart_win_rate.win_rate IS 'won / (won + lost).';
+COMMENT ON COLUMN mart_win_rate.amount_win_rate IS 'won_amount / (won_amount + lost_amount); NULL when both are 0.';
+COMMENT ON COLUMN mart_win_rate.ci_low IS 'Lower bound of the Wilson score interval for win_rate at 95 % (z = 1.959964).';
+COMMENT ON COLUMN mart_win_rate.ci_high IS 'Upper bound of the Wilson score interval for win_rate at 95 %.';
+
+CREATE OR REPLACE TABLE mart_win_rate_by_stage AS
+WITH d AS (SELECT d.opportunity_id, d.status, r.max_open_position FROM pl_deals d JOIN pl_deal_reach r USING (opportunity_id))
+SELECT s.stage, s.position,
+       count(d.opportunity_id) AS reached,
+       count(d.opportunity_id) FILTER (WHERE d.status = 'won') AS won,
+       count(d.opportunity_id) FILTER (WHERE d.status = 'lost') AS lost,
+       CAST(count(d.opportunity_id) FILTER (WHERE d.status = 'won') AS DOUBLE)
+         / nullif(count(d.opportunity_id) FILTER (WHERE d.status IN ('won', 'lost')), 0) AS win_rate
+FROM pl_stages s
+LEFT JOIN d ON d.max_open_position >= s.position
+WHERE NOT s.is_closed
+GROUP BY s.stage, s.position
+ORDER BY s.position, s.stage;
+COMMENT ON TABLE mart_win_rate_by_stage IS 'Win rate by the furthest open stage reached (stage history up to as_of): reached = deals whose furthest open stage is this one or a later one, whatever their status; won and lost = those of them closed by as_of; win_rate = won / (won + lost), the chance that a deal which got this far is won.';
+
+CREATE OR REPLACE TABLE mart_close_reasons AS
+WITH r AS (
+    SELECT status, coalesce(close_reason, '(none)') AS reason, count(*) AS deals,
+           CAST(coalesce(sum(amount_base), 0) AS DECIMAL(18,2)) AS amount
+    FROM pl_deals WHERE status IN ('won', 'lost') GROUP BY ALL
+)
+SELECT status, reason, deals, amount,
+       rank() OVER (PARTITION BY status ORDER BY deals DESC, amount DESC) AS rank
+FROM r ORDER BY status DESC, rank, reason;
+COMMENT ON TABLE mart_close_reasons IS 'Why deals closed on or before as_of were won or lost: deals and amount (base currency) per reason, ranked within won and within lost by deals then amount.';
