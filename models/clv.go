@@ -180,8 +180,7 @@ func runCLV(ctx context.Context, rc *RunContext) (err error) {
 			return err
 		}
 		if gg.Q <= 1 {
-			rc.Note("%s", "clv: Gamma-Gamma q <= 1, so the population mean spend is infinite; customers with x = 0 get NULL expected_avg_value")
-			log.Warn("clv: Gamma-Gamma q <= 1, so the population mean spend is infinite; customers with x = 0 get NULL expected_avg_value", "q", gg.Q)
+			rc.Note("Gamma-Gamma q = %.3f <= 1: the population mean spend is infinite, so one-time buyers are valued at the observed mean repeat purchase", gg.Q)
 		}
 	}
 	lap("fit gamma-gamma")
