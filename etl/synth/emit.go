@@ -24,14 +24,24 @@ func (g *generator) emitCustomer(c *custCtx) {
 	g.acts = g.acts[:0]
 	g.exps = g.exps[:0]
 	g.monthly = g.monthly[:0]
+	g.dead = g.dead[:0]
 	for i := range g.sims {
 		o := &g.sims[i]
+		if o.parent >= 0 && slices.Contains(g.dead, o.parent) {
+			// the contract it would renew was cancelled or terminated
+			g.dead = append(g.dead, o.seq)
+			continue
+		}
+		if o.legacy {
+			g.contract(c, o, -1)
+			continue
+		}
 		oi := int32(len(ch.opps))
 		for k := 0; k < o.nst; k++ {
 			ch.stages = append(ch.stages, stageRec{opp: oi, stage: o.st[k].stage, at: o.st[k].at})
 		}
 		lastStage := o.st[o.nst-1].at
-		endAt := w.endSec
+		endAt := int64(w.end)*daySec + 18*3600 // office hours on End
 		if o.status != statOpen {
 			endAt = lastStage
 		}
@@ -39,12 +49,12 @@ func (g *generator) emitCustomer(c *custCtx) {
 		if o.campaign >= 0 {
 			cp := &w.campaigns[o.campaign]
 			lo := max(c.created, int64(cp.start)*daySec)
-			at := o.created - 1
+			at := o.created - 60
 			if o.created-lo > 3600 {
-				at = lo + int64(r.Float64()*float64(o.created-lo))
-			}
-			if at < lo {
-				at = lo
+				at = g.snap(lo+int64(r.Float64()*float64(o.created-lo)), lo)
+				if at >= o.created {
+					at = o.created - 60
+				}
 			}
 			kind := uint8(akEmail)
 			switch cp.channel {
@@ -64,7 +74,7 @@ func (g *generator) emitCustomer(c *custCtx) {
 			at := o.created + int64(r.Float64()*float64(endAt-o.created))
 			at = g.snap(at, o.created)
 			if at > endAt {
-				at = endAt
+				at = max(o.created, endAt-int64(r.IntN(600)))
 			}
 			rp := w.seats[o.seat].repAt(int32(at / daySec))
 			g.acts = append(g.acts, actRec{cust: c.local, opp: oi, rep: int32(rp), kind: uint8(pickW(r, oppActKindW)), at: at, campaign: -1})
@@ -92,7 +102,7 @@ func (g *generator) emitCustomer(c *custCtx) {
 			if o.campaign >= 0 && r.Float64() < 0.3 {
 				cat = exMarketing
 			}
-			a := math.Max(150, amtCNY*0.004*math.Exp(0.7*r.NormFloat64()))
+			a := math.Max(150, amtCNY*0.0025*math.Exp(0.7*r.NormFloat64()))
 			if cat == exPresales {
 				a *= 2
 			}
@@ -228,7 +238,11 @@ func splitAmount(total int64, shares []float64, out []int64) []int64 {
 		if i == len(shares)-1 {
 			a = total - sum
 		} else {
-			a = int64(math.Round(float64(total) * s))
+			// whole yuan (or dollars), the last part takes the cents
+			a = int64(math.Round(float64(total)*s/100)) * 100
+			if a > total-sum {
+				a = total - sum
+			}
 		}
 		out = append(out, a)
 		sum += a
@@ -252,7 +266,7 @@ func (g *generator) outcome(c *custCtx) int {
 	var p [3]float64
 	switch c.payType {
 	case 0:
-		p = [3]float64{0.80, 0.945, 0.99}
+		p = [3]float64{0.86, 0.96, 0.99}
 	case 1:
 		p = [3]float64{0.45, 0.86, 0.955}
 	default:
@@ -289,59 +303,100 @@ func (g *generator) contract(c *custCtx, o *oppSim, oi int32) {
 	if mi := monthIndex(signed) - w.startMonth; mi >= 0 {
 		g.agg.bookings[o.owner][mi] += int64(math.Round(float64(o.amount) * rateS))
 	}
-	main := &w.products[o.product]
-	cancelled := r.Float64() < 0.01
+	cancelled := o.cancelled
 	var monthlyTranche int64
 	var dues [4]int32
 	var amts [4]int64
-	var plans [4][]tranche
-	var planBuf [48]tranche
-	used := 0
+	var planIdx [5]int
+	g.plan = g.plan[:0]
 	n := 0
-	if main.monthly {
-		start := signed
-		if _, _, dd := civil(int64(signed)); dd > 15 {
-			if s := monthStart(monthIndex(signed) + 1); s <= w.end {
-				start = s
-			}
-		}
+	monthly := o.billing != billProject
+	if monthly {
+		start := o.ctStart
 		ct.start = start
-		T := o.term
-		ct.end = addMonths(start, T) - 1
-		P := 3
-		n = 4
-		switch T {
-		case 24:
-			P = 6
-		case 36:
-			P, n = 12, 3
-		}
+		ct.end = o.ctEnd
 		var shares [4]float64
-		for k := 0; k < n; k++ {
-			shares[k] = 1 / float64(n)
-		}
-		a := splitAmount(o.amount, shares[:n], amts[:0])
-		minTr := int64(math.MaxInt64)
-		for k := 0; k < n; k++ {
-			dues[k] = addMonths(start, (k+1)*P) - 1
+		switch {
+		case o.billing == billSubscription && o.term > 12:
+			// multi-year subscriptions are invoiced a year in advance
+			n = o.term / 12
+			for k := 0; k < n; k++ {
+				shares[k] = 1 / float64(n)
+			}
+			a := splitAmount(o.amount, shares[:n], amts[:0])
+			for k := 0; k < n; k++ {
+				due := bizDayFwd(addMonths(start, 12*k) + 30)
+				dues[k] = due
+				planIdx[k] = len(g.plan)
+				g.plan = append(g.plan, tranche{max(signed, due-int32(r.IntN(25))), a[k]})
+			}
+			monthly = false
+		default:
+			// monthly tranches (subscriptions) or purchase orders (frame
+			// agreements, after a 30% deposit) over quarterly installments
+			n = 4
+			first := 0
+			if o.billing == billFrame {
+				shares[0] = 0.3
+				for k := 1; k < 4; k++ {
+					shares[k] = 0.7 / 3
+				}
+				first = 1
+			} else {
+				for k := 0; k < 4; k++ {
+					shares[k] = 0.25
+				}
+			}
+			a := splitAmount(o.amount, shares[:n], amts[:0])
+			P := 12 / (n - first)
+			minTr := int64(math.MaxInt64)
 			var trShares [12]float64
-			for j := 0; j < P; j++ {
-				trShares[j] = 1 / float64(P)
-			}
 			var trA [12]int64
-			ta := splitAmount(a[k], trShares[:P], trA[:0])
-			pl := planBuf[used : used : used+P]
-			for j := 0; j < P; j++ {
-				ms := addMonths(start, k*P+j)
-				y, m, _ := civil(int64(ms))
-				day := bizDayFwd(dayOf(y, m, 5+r.IntN(20)))
-				pl = append(pl, tranche{day, ta[j]})
-				minTr = min(minTr, ta[j])
+			if first == 1 {
+				dues[0] = bizDayFwd(signed + 10)
+				planIdx[0] = len(g.plan)
+				g.plan = append(g.plan, tranche{signed + int32(r.IntN(10)), a[0]})
 			}
-			used += P
-			plans[k] = pl
+			for k := first; k < n; k++ {
+				kk := k - first
+				dues[k] = addMonths(start, (kk+1)*P) - 1
+				planIdx[k] = len(g.plan)
+				for j := 0; j < P; j++ {
+					trShares[j] = 1 / float64(P)
+				}
+				ta := splitAmount(a[k], trShares[:P], trA[:0])
+				for j := 0; j < P; j++ {
+					ms := addMonths(start, kk*P+j)
+					y, m, _ := civil(int64(ms))
+					minTr = min(minTr, ta[j])
+					if o.billing == billFrame {
+						// bigger agreements order more often
+						lam := math.Min(3.5, math.Max(0.2, float64(ta[j])/100*rateS/8000))
+						no := min(7, 1+poisson(r, lam))
+						var ws [7]float64
+						var wsum float64
+						for q := 0; q < no; q++ {
+							ws[q] = math.Exp(0.5 * r.NormFloat64())
+							wsum += ws[q]
+						}
+						for q := 0; q < no; q++ {
+							ws[q] /= wsum
+						}
+						var oa [7]int64
+						d0 := 2 + r.IntN(8)
+						for q, x := range splitAmount(ta[j], ws[:no], oa[:0]) {
+							day := bizDayFwd(dayOf(y, m, min(28, d0+q*(26-d0)/no+r.IntN(3))))
+							g.plan = append(g.plan, tranche{day, x})
+						}
+					} else {
+						day := bizDayFwd(dayOf(y, m, 5+r.IntN(20)))
+						g.plan = append(g.plan, tranche{day, ta[j]})
+					}
+				}
+			}
+			monthlyTranche = minTr
 		}
-		monthlyTranche = minTr
+		planIdx[n] = len(g.plan)
 	} else {
 		start := min(w.end, signed+int32(r.IntN(15)))
 		ct.start = start
@@ -392,8 +447,8 @@ func (g *generator) contract(c *custCtx, o *oppSim, oi int32) {
 				due = dues[k-1] + 1
 			}
 			dues[k] = due
-			pl := planBuf[used:used]
-			if r.Float64() < 0.2 && a[k] > 2000000 {
+			planIdx[k] = len(g.plan)
+			if r.Float64() < 0.5 && a[k] > 5000000 {
 				// paid in two or three bank acceptance bills
 				parts := 2 + r.IntN(2)
 				var sh [3]float64
@@ -402,20 +457,20 @@ func (g *generator) contract(c *custCtx, o *oppSim, oi int32) {
 				}
 				var pa [3]int64
 				for j, x := range splitAmount(a[k], sh[:parts], pa[:0]) {
-					pl = append(pl, tranche{due - int32(r.IntN(8)) + int32(j), x})
+					g.plan = append(g.plan, tranche{due - int32(r.IntN(8)) + int32(j), x})
 				}
 			} else {
-				pl = append(pl, tranche{due - int32(r.IntN(10)), a[k]})
+				g.plan = append(g.plan, tranche{due - int32(r.IntN(10)), a[k]})
 			}
-			used += len(pl)
-			plans[k] = pl
 		}
+		planIdx[n] = len(g.plan)
 		ct.end = max(accept, dues[n-1])
 	}
 	for k := 0; k < n; k++ {
 		ch.sched = append(ch.sched, schedRec{contract: ci, due: dues[k], amount: amts[k]})
 	}
 	if cancelled {
+		g.dead = append(g.dead, o.seq)
 		ct.status = ctCancelled
 		ct.end = ct.start + 3 + int32(r.IntN(28))
 		ch.contracts = append(ch.contracts, ct)
@@ -429,11 +484,11 @@ func (g *generator) contract(c *custCtx, o *oppSim, oi int32) {
 			break
 		}
 		oc := g.outcome(c)
-		pl := plans[k]
+		pl := g.plan[planIdx[k]:planIdx[k+1]]
 		switch oc {
 		case 1: // late
 			delay := int32(math.Max(1, lognorm(r, 18, 0.8)))
-			if main.monthly {
+			if monthly {
 				for j := range pl {
 					pl[j].day += delay / 2
 				}
@@ -473,7 +528,7 @@ func (g *generator) contract(c *custCtx, o *oppSim, oi int32) {
 				continue
 			}
 			g.pays = append(g.pays, payRec{contract: ci, cust: c.local, paid: day, amount: t.amount, usd: c.usd,
-				method: uint8(g.method(main.monthly, float64(t.amount)/100*rateS))})
+				method: uint8(g.method(monthly, float64(t.amount)/100*rateS))})
 		}
 	}
 	if term != noDay {
@@ -485,6 +540,7 @@ func (g *generator) contract(c *custCtx, o *oppSim, oi int32) {
 			}
 		}
 		g.pays = kept
+		g.dead = append(g.dead, o.seq)
 		ct.status = ctTerminated
 		ct.end = max(term, ct.start)
 	} else if ct.end < w.end {
@@ -492,7 +548,7 @@ func (g *generator) contract(c *custCtx, o *oppSim, oi int32) {
 	} else {
 		ct.status = ctActive
 		c.hasActive = true
-		if main.monthly {
+		if monthly {
 			g.monthly = append(g.monthly, monthlyCt{ct: ci, start: ct.start, end: ct.end, tranche: monthlyTranche, owner: o.owner, usd: c.usd})
 		}
 	}
@@ -518,13 +574,13 @@ func (g *generator) contract(c *custCtx, o *oppSim, oi int32) {
 		amtCNY := float64(o.amount) / 100 * rateS
 		for k := 0; k < ne; k++ {
 			day := ct.start + int32(r.Float64()*float64(svcEnd-ct.start))
-			a := math.Max(200, amtCNY*0.01*math.Exp(0.6*r.NormFloat64()))
+			a := math.Max(200, amtCNY*0.006*math.Exp(0.6*r.NormFloat64()))
 			cat := uint8(exService)
 			if r.Float64() < 0.2 {
 				cat = exTravel
 			}
 			if c.costly {
-				a *= g.unif(6, 12)
+				a *= g.unif(12, 24)
 			}
 			g.exps = append(g.exps, expRec{cust: c.local, opp: -1, contract: ci, day: day, amount: int64(math.Round(a)) * 100, cat: cat})
 		}
@@ -535,6 +591,9 @@ func (g *generator) contract(c *custCtx, o *oppSim, oi int32) {
 				continue
 			}
 			rp := w.seats[o.seat].repAt(int32(at / daySec))
+			if w.reps[rp].hired > int32(at/daySec) {
+				continue // before the account's rep joined (contracts from before the window)
+			}
 			g.acts = append(g.acts, actRec{cust: c.local, opp: -1, rep: int32(rp), kind: uint8(pickW(r, []float64{45, 30, 25, 0, 0})), at: at, campaign: -1})
 		}
 	}
@@ -627,7 +686,7 @@ func (g *generator) duplicateCustomer(orig *custCtx, name string) {
 	}
 	c := custCtx{local: int32(len(ch.custs)), band: orig.band, industry: orig.industry, branch: orig.branch,
 		dept: w.seats[seat].dept, seat: seat, wallet: orig.wallet, usd: orig.usd, created: t}
-	ch.custs = append(ch.custs, custRec{name: nameVariant(name, w.loc, r.IntN(20)), industry: uint8(c.industry),
+	ch.custs = append(ch.custs, custRec{name: nameVariant(name, w.branches[orig.branch].city, w.loc, r.IntN(20)), industry: uint8(c.industry),
 		band: uint8(c.band), dept: int32(c.dept), branch: int32(c.branch), created: t,
 		owner: int32(w.seats[seat].current()), source: uint8(pickW(r, []float64{0, 0, 0, 1, 2, 0}))})
 	g.sims = g.sims[:1]

@@ -87,9 +87,28 @@ func addMonths(day int32, n int) int32 {
 }
 
 // weekday: 0 = Sunday.
-func weekday(day int32) int { return int((int64(day)%7+7+4) % 7) }
+func weekday(day int32) int { return int((int64(day)%7 + 7 + 4) % 7) }
+
+// dateTable caches the text of days 1990-01-01 .. 2059-12-31.
+var dateTable = func() []byte {
+	lo, hi := dayOf(1990, 1, 1), dayOf(2060, 1, 1)
+	t := make([]byte, 0, int(hi-lo)*10)
+	for d := lo; d < hi; d++ {
+		t = appendDateSlow(t, d)
+	}
+	return t
+}()
+
+var dateTableLo = dayOf(1990, 1, 1)
 
 func appendDate(b []byte, day int32) []byte {
+	if i := int(day-dateTableLo) * 10; i >= 0 && i+10 <= len(dateTable) {
+		return append(b, dateTable[i:i+10]...)
+	}
+	return appendDateSlow(b, day)
+}
+
+func appendDateSlow(b []byte, day int32) []byte {
 	y, m, d := civil(int64(day))
 	b = append(b, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
 		byte('0'+m/10), byte('0'+m%10), '-', byte('0'+d/10), byte('0'+d%10))
@@ -176,14 +195,6 @@ func (rw *rowWriter) id(prefix string, n int64, width int) {
 	rw.mark()
 }
 
-// optID writes an ID, or NULL when n < 0.
-func (rw *rowWriter) optID(prefix string, n int64, width int) {
-	if n < 0 {
-		rw.null()
-		return
-	}
-	rw.id(prefix, n, width)
-}
 func (rw *rowWriter) date(d int32) {
 	rw.arena = appendDate(rw.arena, d)
 	rw.mark()
@@ -211,7 +222,6 @@ func (rw *rowWriter) int(n int64) {
 	rw.arena = strconv.AppendInt(rw.arena, n, 10)
 	rw.mark()
 }
-func (rw *rowWriter) raw(s string) { rw.str(s) }
 
 func (rw *rowWriter) end() error {
 	rw.fields = rw.fields[:0]

@@ -159,7 +159,8 @@ type oppSim struct {
 	costC     int64 // product cost, CNY cents
 	lines     [4]lineRec
 	nLines    int
-	term      int // months, for monthly-billed products
+	term      int // months, for subscriptions and frame agreements
+	billing   int
 	st        [7]stageRec
 	nst       int
 	status    int
@@ -168,7 +169,20 @@ type oppSim struct {
 	comp      int
 	stalled   bool
 	collision bool
+	cancelled bool  // the contract of a won deal is cancelled after signing
+	seq       int   // per-customer sequence number
+	parent    int   // seq of the deal this one renews, -1 for new business
+	legacy    bool  // a contract from before the window, without opportunity
+	ctStart   int32 // subscription period of a won monthly-billed deal
+	ctEnd     int32
 }
+
+// Billing models of a contract.
+const (
+	billProject      = iota // installments at milestones
+	billSubscription        // subscription: monthly tranches
+	billFrame               // frame supply agreement: several orders a month
+)
 
 // Per customer behaviour.
 type custCtx struct {
@@ -179,6 +193,7 @@ type custCtx struct {
 	dept      int
 	seat      int
 	wallet    float64
+	partner   int // the channel partner that carries the account, -1 direct
 	usd       bool
 	payType   int // 0 good, 1 slow, 2 bad payer
 	costly    bool
@@ -192,37 +207,52 @@ type custCtx struct {
 
 // generator holds a worker's random source, scratch buffers and aggregates.
 type generator struct {
-	w    *world
-	pcg  *rand.PCG
-	r    *rand.Rand
-	ch   *chunkData
-	agg  *aggregates
-	sims []oppSim
-	pays []payRec
-	acts []actRec
-	exps []expRec
+	w       *world
+	pcg     *rand.PCG
+	r       *rand.Rand
+	ch      *chunkData
+	agg     *aggregates
+	sims    []oppSim
+	pays    []payRec
+	acts    []actRec
+	exps    []expRec
 	monthly []monthlyCt
+	plan    []tranche
+	dead    []int // seqs of deals whose contract was cancelled or terminated
 	// per-size parameters
 	oppScale float64
 }
 
 var (
-	bandAmt     = []float64{22000, 60000, 170000, 480000, 1500000} // median deal (CNY) by size band
-	bandOpps    = []float64{1.2, 2.2, 4.0, 7.5, 13}                 // extra opportunities over 3 years
+	bandAmt     = []float64{40000, 80000, 165000, 330000, 700000} // median deal (CNY) by size band
+	bandOpps    = []float64{1.95, 3.6, 6.3, 11, 18.5}             // extra opportunities over 3 years
 	bandEngaged = []float64{0.60, 0.68, 0.76, 0.84, 0.92}
-	bandUSD     = []float64{0.002, 0.004, 0.01, 0.03, 0.06}
+	bandUSD     = []float64{0.003, 0.006, 0.015, 0.04, 0.08}
 	bandWin     = []float64{1.12, 1.05, 1.0, 0.9, 0.82}
 	srcWin      = []float64{1.5, 0.95, 1.2, 1.15, 0.75, 0.9}
 	srcW        = []float64{12, 14, 0, 18, 30, 10} // partner-sourced is decided separately
 	stageMedian = []float64{7, 12, 20, 25, 30}
-	stageConv   = []float64{0.80, 0.80, 0.78, 0.74, 0.72}
+	stageConv   = []float64{0.78, 0.78, 0.76, 0.72, 0.70}
+	renewMedian = []float64{3, 6, 8, 10, 12}
+	renewConv   = []float64{0.98, 0.97, 0.96, 0.94, 0.92}
 	industryCum []float64
 )
+
+// lineMix tilts every industry's product-line affinity towards the
+// subscription and hardware-supply business that dominates the company.
+var lineMix = [nLines]float64{0.75, 1.6, 0.75, 1.4, 1.0, 0.8}
+
+var industryLineCum [][]float64
 
 func init() {
 	w := make([]float64, len(industries))
 	for i, d := range industries {
 		w[i] = d.weight
+		lw := make([]float64, nLines)
+		for l := range nLines {
+			lw[l] = d.lines[l] * lineMix[l]
+		}
+		industryLineCum = append(industryLineCum, cumOf(lw))
 	}
 	industryCum = cumOf(w)
 }
@@ -255,7 +285,7 @@ func (g *generator) snap(t, prev int64) int64 {
 		t = g.bizTime(d)
 	}
 	tod := t - int64(d)*daySec
-	if tod < 8*3600 || tod > 20*3600 {
+	if tod < 9*3600 || tod > 19*3600 {
 		t = g.bizTime(d)
 	}
 	if t <= prev {
@@ -277,11 +307,6 @@ func (g *generator) growthTime(a, b int64) int64 {
 	return a + int64(x)
 }
 
-func (g *generator) growthMass(a, b int64) float64 {
-	k := g.w.growth / daySec
-	return (math.Exp(k*float64(b-g.w.endSec)) - math.Exp(k*float64(a-g.w.endSec))) / k
-}
-
 // customer generates one original customer (and possibly a duplicate record
 // of it) with all their rows.
 func (g *generator) customer(ci int64) {
@@ -300,7 +325,7 @@ func (g *generator) customer(ci int64) {
 	}
 	d := &w.depts[c.dept]
 	c.seat = d.seats[pickCum(r, d.seatCum)]
-	c.wallet = math.Exp(0.6 * r.NormFloat64())
+	c.wallet = math.Exp(0.4 * r.NormFloat64())
 	c.usd = r.Float64() < bandUSD[c.band]
 	switch u := r.Float64(); {
 	case u < 0.75:
@@ -310,14 +335,28 @@ func (g *generator) customer(ci int64) {
 	default:
 		c.payType = 2
 	}
-	c.costly = r.Float64() < 0.06
-	c.declining = r.Float64() < 0.12
+	c.costly = r.Float64() < 0.045
+	if c.costly && r.Float64() < 0.5 {
+		c.payType = 2
+	}
+	c.declining = r.Float64() < 0.15
+	c.partner = -1
+	pp := 0.22
+	if w.depts[c.dept].channel {
+		pp = 0.6
+	}
+	if c.band <= 1 {
+		pp += 0.06
+	}
+	if r.Float64() < pp {
+		c.partner = b.partners[pickCum(r, b.partnerCum)]
+	}
 	engaged := r.Float64() < bandEngaged[c.band]
 	potential := !engaged && r.Float64() < 0.45
 
-	// account creation: 45% existed before the data window
+	// account creation: 70% of the accounts existed before the data window
 	var created int64
-	isNew := r.Float64() >= 0.45
+	isNew := r.Float64() >= 0.7
 	if isNew {
 		created = g.growthTime(int64(w.warm)*daySec, int64(w.end-3)*daySec)
 		created = g.snap(created, 0)
@@ -404,19 +443,44 @@ func (g *generator) companyName(c *custCtx, brandEn, brandZh string) string {
 }
 
 // simulateOpps draws the customer's opportunities, simulates each through the
-// stages, adds duplicate registrations, and sorts them by creation.
+// stages, adds renewals of subscriptions and duplicate registrations, and
+// sorts them by creation.
 func (g *generator) simulateOpps(c *custCtx, isNew bool) {
 	w, r := g.w, g.r
 	lo := max(c.created, int64(w.warm)*daySec)
 	hi := w.endSec - 3600
-	frac := g.growthMass(lo, hi) / g.growthMass(int64(w.warm)*daySec, hi)
+	frac := float64(hi-lo) / float64(hi-int64(w.warm)*daySec)
 	n := 1 + poisson(r, bandOpps[c.band]*math.Sqrt(c.wallet)*frac*g.oppScale)
+	seq := 0
+	// the book of business signed before the CRM history starts: contracts
+	// (no opportunity) still running at the start of the window
+	if !isNew {
+		nl := poisson(r, bandOpps[c.band]*math.Sqrt(c.wallet)*0.3*36/45)
+		for k := 0; k < nl; k++ {
+			signed := bizDayFwd(w.start - 1 - int32(r.IntN(3*365)))
+			if int64(signed)*daySec < c.created+30*daySec {
+				continue
+			}
+			g.sims = append(g.sims, oppSim{})
+			o := &g.sims[len(g.sims)-1]
+			o.seq, o.parent = seq, -1
+			seq++
+			g.legacy(c, o, signed)
+			running := o.ctEnd >= w.start
+			if o.billing == billProject {
+				running = signed >= w.start-300
+			}
+			if !running || o.cancelled {
+				g.sims = g.sims[:len(g.sims)-1]
+			}
+		}
+	}
 	for k := 0; k < n; k++ {
 		var t int64
 		if k == 0 && isNew {
 			t = c.created + int64(r.Float64()*20*daySec)
 		} else {
-			t = g.growthTime(lo, hi)
+			t = lo + int64(r.Float64()*float64(hi-lo))
 		}
 		if t > hi {
 			continue
@@ -427,17 +491,50 @@ func (g *generator) simulateOpps(c *custCtx, isNew bool) {
 		}
 		g.sims = append(g.sims, oppSim{})
 		o := &g.sims[len(g.sims)-1]
+		o.seq, o.parent = seq, -1
+		seq++
 		g.newOpp(c, o, t, -1)
 		// keep deals open at the start of the window or created in it
 		if o.status != statOpen && o.closed < w.start {
 			g.sims = g.sims[:len(g.sims)-1]
 		}
 	}
+	// renewals: a subscription coming to its end gets a renewal deal ~1–2
+	// months before, which usually closes won and continues the contract.
+	for i := 0; i < len(g.sims); i++ {
+		p := g.sims[i]
+		if p.status != statWon || p.term == 0 || p.cancelled {
+			continue
+		}
+		d := p.ctEnd - 30 - int32(r.IntN(45))
+		if d <= p.closed {
+			d = p.closed + 1
+		}
+		if d > w.end {
+			continue
+		}
+		t := g.snap(g.bizTime(d), p.st[p.nst-1].at)
+		if t > w.endSec {
+			continue
+		}
+		g.sims = append(g.sims, oppSim{})
+		o := &g.sims[len(g.sims)-1]
+		o.seq, o.parent = seq, p.seq
+		seq++
+		g.renewal(c, &p, o, t)
+		if o.status != statOpen && o.closed < w.start {
+			if o.status == statWon && !o.cancelled {
+				o.legacy = true // renewed before the window: only the contract is known
+			} else {
+				g.sims = g.sims[:len(g.sims)-1]
+			}
+		}
+	}
 	// duplicate registrations (撞单): another rep or a partner registers a
 	// deal on the same customer and product line while one is open.
 	nOrig := len(g.sims)
 	for i := 0; i < nOrig; i++ {
-		if r.Float64() >= 0.017 {
+		if r.Float64() >= 0.017 || g.sims[i].parent >= 0 || g.sims[i].legacy {
 			continue
 		}
 		orig := g.sims[i]
@@ -452,9 +549,108 @@ func (g *generator) simulateOpps(c *custCtx, isNew bool) {
 		}
 		g.sims = append(g.sims, oppSim{})
 		o := &g.sims[len(g.sims)-1]
+		o.seq, o.parent = seq, -1
+		seq++
 		g.newOpp(c, o, t, i)
+		if o.status != statOpen && o.closed < w.start {
+			g.sims = g.sims[:len(g.sims)-1]
+		}
 	}
 	slices.SortStableFunc(g.sims, func(a, b oppSim) int { return cmp.Compare(a.created, b.created) })
+}
+
+// subscriptionPeriod: a subscription starts on the signing day, or on the
+// first of next month when signed in the second half of a month.
+func subscriptionPeriod(w *world, signed int32, term int) (int32, int32) {
+	start := signed
+	if _, _, dd := civil(int64(signed)); dd > 15 {
+		if s := monthStart(monthIndex(signed) + 1); s <= w.end {
+			start = s
+		}
+	}
+	return start, addMonths(start, term) - 1
+}
+
+// renewal fills in the renewal deal o of the won subscription p.
+func (g *generator) renewal(c *custCtx, p *oppSim, o *oppSim, t int64) {
+	w, r := g.w, g.r
+	o.created = t
+	o.closed = noDay
+	o.comp, o.reason = -1, -1
+	o.seat, o.product, o.line, o.term = p.seat, p.product, p.line, p.term
+	o.partner, o.source, o.campaign = p.partner, p.source, p.campaign
+	// the main line is renewed: users change a little, prices go up a little
+	o.billing = p.billing
+	f := math.Exp(0.05 + 0.12*r.NormFloat64())
+	years := float64(o.term) / 12
+	l := p.lines[0]
+	if w.products[l.product].monthly {
+		units := math.Max(1, math.Round(float64(l.qty)/1000/years*f))
+		l.qty = int64(math.Round(units * years * 1000))
+		l.price = int64(math.Round(float64(l.price)/100*g.unif(1, 1.05))) * 100
+	} else {
+		l.price = int64(math.Round(float64(l.price)/100*f)) * 100
+	}
+	o.lines[0] = l
+	o.nLines = 1
+	o.amount = l.qty * l.price / 1000
+	o.costC = l.qty * w.products[l.product].costC / 1000
+	m := w.reps[w.seats[o.seat].repAt(int32(t/daySec))].skill
+	if c.declining {
+		m *= 0.3
+	}
+	g.walkStages(o, m, renewMedian, renewConv, 0.03)
+	if o.status == statWon && p.ctEnd >= w.end {
+		// agreed but not signed yet: renewals are signed close to the
+		// renewal date, so the deal is still in negotiation at End
+		o.nst--
+		o.status = statOpen
+		o.closed = noDay
+	}
+	o.owner = w.seats[o.seat].repAt(w.end)
+	switch o.status {
+	case statWon:
+		o.owner = w.seats[o.seat].repAt(o.closed)
+		o.reason = pickW(r, []float64{30, 20, 5, 40, 5, 0})
+		g.afterWin(o)
+		// the new period follows the old one
+		o.ctStart = max(p.ctEnd+1, o.closed)
+		o.ctEnd = addMonths(o.ctStart, o.term) - 1
+	case statLost:
+		o.owner = w.seats[o.seat].repAt(o.closed)
+		o.reason = pickW(r, []float64{30, 35, 0, 35, 0, 0, 0, 0})
+		if o.reason == lostCompetitor || r.Float64() < 0.3 {
+			o.comp = pickW(r, competitorW)
+		}
+	}
+}
+
+// legacy fills in a contract signed before the data window, migrated from
+// the previous system without its opportunity.
+func (g *generator) legacy(c *custCtx, o *oppSim, signed int32) {
+	w, r := g.w, g.r
+	o.legacy = true
+	o.created = g.bizTime(signed)
+	o.closed = signed
+	o.status = statWon
+	o.campaign, o.partner, o.comp, o.reason = -1, -1, -1, -1
+	o.seat = c.seat
+	o.line = pickCum(r, industryLineCum[c.industry])
+	o.product = w.lineProds[o.line][pickCum(r, w.lineProdCum[o.line])]
+	o.source = pickW(r, srcW)
+	g.buildLines(c, o)
+	o.owner = w.seats[o.seat].repAt(w.start) // the owner when migrated
+	o.st[0] = stageRec{stage: stWon, at: o.created}
+	o.nst = 1
+	g.afterWin(o)
+}
+
+// afterWin decides what happens to the contract of a won deal.
+func (g *generator) afterWin(o *oppSim) {
+	o.cancelled = g.r.Float64() < 0.01
+	if o.term > 0 {
+		o.ctStart, o.ctEnd = subscriptionPeriod(g.w, o.closed, o.term)
+	}
 }
 
 // newOpp fills in an opportunity created at t; dupOf >= 0 makes it a
@@ -492,16 +688,12 @@ func (g *generator) newOpp(c *custCtx, o *oppSim, t int64, dupOf int) {
 		}
 	} else {
 		o.seat = c.seat
-		o.line = pickW(r, industries[c.industry].lines[:])
+		o.line = pickCum(r, industryLineCum[c.industry])
 		o.product = w.lineProds[o.line][pickCum(r, w.lineProdCum[o.line])]
-		pp := 0.22
-		if w.depts[c.dept].channel {
-			pp = 0.6
-		}
-		if c.band <= 1 {
-			pp += 0.06
-		}
-		if r.Float64() < pp {
+		// channel customers buy through their partner, almost always
+		if c.partner >= 0 && r.Float64() < 0.92 {
+			o.partner = c.partner
+		} else if c.partner < 0 && r.Float64() < 0.03 {
 			o.partner = b.partners[pickCum(r, b.partnerCum)]
 		}
 	}
@@ -529,7 +721,7 @@ func (g *generator) newOpp(c *custCtx, o *oppSim, t int64, dupOf int) {
 	if o.collision {
 		g.simulateCollision(o)
 	} else {
-		g.simulateStages(o, m)
+		g.walkStages(o, m, stageMedian, stageConv, 0.065)
 	}
 	ownerDay := w.end
 	if o.status != statOpen {
@@ -539,6 +731,7 @@ func (g *generator) newOpp(c *custCtx, o *oppSim, t int64, dupOf int) {
 	// reasons and competitors
 	switch o.status {
 	case statWon:
+		g.afterWin(o)
 		rw := wonReasonW
 		if o.partner >= 0 && r.Float64() < 0.3 {
 			o.reason = 5
@@ -587,7 +780,10 @@ func (g *generator) pickCampaign(day int32, exhibition bool) int {
 func (g *generator) buildLines(c *custCtx, o *oppSim) {
 	w, r := g.w, g.r
 	target := bandAmt[c.band] * c.wallet * lineAmt[o.line] * industries[c.industry].amt *
-		regionDefs[w.branches[c.branch].region].amtScale * math.Exp(0.85*r.NormFloat64())
+		regionDefs[w.branches[c.branch].region].amtScale * math.Exp(0.75*r.NormFloat64())
+	if target > 20e6 {
+		target = 20e6 + (target-20e6)*0.2 // even the biggest accounts rarely sign more
+	}
 	rate := 1.0
 	if c.usd {
 		rate = w.rate(int32(o.created / daySec))
@@ -597,15 +793,25 @@ func (g *generator) buildLines(c *custCtx, o *oppSim) {
 		disc += 0.06
 	}
 	if c.costly {
-		disc += g.unif(0.15, 0.3)
+		disc += g.unif(0.2, 0.35)
 	}
 	main := &w.products[o.product]
 	o.term = 0
-	if main.monthly {
+	o.billing = billProject
+	switch {
+	case main.monthly && o.line == lineHardware:
+		o.billing = billFrame
+	case main.monthly:
+		o.billing = billSubscription
+	}
+	switch {
+	case o.billing == billFrame:
+		o.term = 12
+	case o.billing == billSubscription:
 		switch u := r.Float64(); {
-		case main.line == lineHardware || u < 0.55:
+		case u < 0.78:
 			o.term = 12
-		case u < 0.82:
+		case u < 0.92:
 			o.term = 24
 		default:
 			o.term = 36
@@ -619,31 +825,34 @@ func (g *generator) buildLines(c *custCtx, o *oppSim) {
 	np := 0
 	parts[np] = part{o.product, 1}
 	np++
-	if !main.monthly {
-		switch o.line {
-		case lineERP, lineAnalytics:
-			if r.Float64() < 0.7 {
-				parts[np] = part{prodImplementation, g.unif(0.15, 0.35)}
-				np++
-			}
-			if r.Float64() < 0.35 {
-				parts[np] = part{prodEndUserTrain + r.IntN(2), g.unif(0.02, 0.06)}
-				np++
-			}
-			if r.Float64() < 0.15 {
-				parts[np] = part{prodRackServer, g.unif(0.05, 0.15)}
-				np++
-			}
-		case lineHardware:
-			if r.Float64() < 0.25 {
-				parts[np] = part{prodImplementation, g.unif(0.05, 0.15)}
-				np++
-			}
-		case lineServices:
-			if r.Float64() < 0.2 {
-				parts[np] = part{prodDataMigration, g.unif(0.1, 0.3)}
-				np++
-			}
+	switch o.line {
+	case lineERP, lineAnalytics:
+		if r.Float64() < 0.65 {
+			parts[np] = part{prodImplementation, g.unif(0.15, 0.35)}
+			np++
+		}
+		if r.Float64() < 0.35 {
+			parts[np] = part{prodEndUserTrain + r.IntN(2), g.unif(0.02, 0.06)}
+			np++
+		}
+		if o.billing == billProject && r.Float64() < 0.15 {
+			parts[np] = part{prodRackServer, g.unif(0.05, 0.15)}
+			np++
+		}
+	case lineCRM:
+		if r.Float64() < 0.3 {
+			parts[np] = part{prodImplementation, g.unif(0.08, 0.2)}
+			np++
+		}
+	case lineHardware:
+		if o.billing == billProject && r.Float64() < 0.25 {
+			parts[np] = part{prodImplementation, g.unif(0.05, 0.15)}
+			np++
+		}
+	case lineServices:
+		if o.billing == billProject && r.Float64() < 0.2 {
+			parts[np] = part{prodDataMigration, g.unif(0.1, 0.3)}
+			np++
 		}
 	}
 	var tot float64
@@ -653,6 +862,7 @@ func (g *generator) buildLines(c *custCtx, o *oppSim) {
 	o.nLines = 0
 	o.amount = 0
 	o.costC = 0
+	years := float64(o.term) / 12
 	for i := 0; i < np; i++ {
 		p := &w.products[parts[i].p]
 		amt := target * parts[i].share / tot
@@ -661,16 +871,15 @@ func (g *generator) buildLines(c *custCtx, o *oppSim) {
 			unit = 1
 		}
 		var qm int64 // thousandths
-		q := amt / unit
-		if p.monthly && o.term > 0 {
-			// per user-year: quantity = users × years
-			years := float64(o.term) / 12
+		q := amt / (unit * rate) // amt is in CNY, unit in the deal's currency
+		switch {
+		case i == 0 && o.billing == billSubscription:
+			// users (or instances) × years
 			users := math.Max(1, math.Round(q/years))
-			q = users * years
-			qm = int64(math.Round(q * 1000))
-		} else if p.halfQty {
+			qm = int64(math.Round(users * years * 1000))
+		case p.halfQty:
 			qm = int64(math.Max(1, math.Round(q*2))) * 500
-		} else {
+		default:
 			qm = int64(math.Max(1, math.Round(q))) * 1000
 		}
 		priceC := int64(unit) * 100
@@ -683,25 +892,25 @@ func (g *generator) buildLines(c *custCtx, o *oppSim) {
 
 func oddsAdj(p, m float64) float64 { return p * m / (1 - p + p*m) }
 
-// simulateStages walks the deal through the funnel: lognormal days in stage,
-// a conversion chance per stage, ~10% skip a stage, ~9% stall somewhere.
-func (g *generator) simulateStages(o *oppSim, m float64) {
+// walkStages walks the deal through the funnel: lognormal days in stage, a
+// conversion chance per stage, ~10% skip a stage, some stall somewhere.
+func (g *generator) walkStages(o *oppSim, m float64, median, conv []float64, stallP float64) {
 	w, r := g.w, g.r
 	t := o.created
 	o.st[0] = stageRec{stage: stLead, at: t}
 	o.nst = 1
 	s := stLead
 	skipAt := -1
-	if r.Float64() < 0.10 {
+	if r.Float64() < 0.15 {
 		skipAt = r.IntN(3)
 	}
 	stallAt := -1
-	if r.Float64() < 0.09 {
+	if r.Float64() < stallP {
 		stallAt = r.IntN(5)
 	}
 	for {
-		d := lognorm(r, stageMedian[s], 0.7)
-		p := oddsAdj(stageConv[s], m)
+		d := lognorm(r, median[s], 0.55)
+		p := oddsAdj(conv[s], m)
 		if s == stallAt {
 			d *= g.unif(4, 10)
 			p = oddsAdj(p, 0.5)
@@ -784,26 +993,38 @@ func (g *generator) seasonal(o *oppSim) {
 	mi := y*12 + m - 1
 	nd := closeDay
 	moved := false
-	if m == w.cnyMonth[y] && r.Float64() < 0.5*k {
+	cnyMonth := m == w.cnyMonth[y]
+	if cnyMonth && r.Float64() < 0.3*k {
 		nd = monthStart(mi+1) + int32(r.IntN(12))
 		moved = true
 	}
-	if !moved {
+	if !moved && !cnyMonth {
 		u := r.Float64()
 		switch (m - 1) % 3 {
 		case 0: // first month of a quarter: pulled back into the last quarter's close
-			p := 0.2
-			if m == 1 {
-				p = 0.26
+			p := 0.12
+			switch m {
+			case 1:
+				p = 0.3 // year-end: January deals are pulled into December
+			case 10:
+				// October: the year-end push wins over the Q3 pull-back
+				p = 0.08
+				if u >= p*k && u < (p+0.15)*k {
+					nd = monthEnd(mi+2) - int32(15*r.Float64()*r.Float64())
+					moved = true
+				}
 			}
 			if u < p*k {
 				nd = monthEnd(mi-1) - int32(10*r.Float64()*r.Float64())
 				moved = true
 			}
 		case 1: // second month: pushed to the quarter-end month
-			p := 0.28
-			if m == 11 {
-				p = 0.42
+			p := 0.2
+			switch m {
+			case 2:
+				p = 0.15
+			case 11:
+				p = 0.55 // year-end push
 			}
 			if u < p*k {
 				nd = monthEnd(mi+1) - int32(15*r.Float64()*r.Float64())
@@ -830,6 +1051,9 @@ func (g *generator) seasonal(o *oppSim) {
 		prev := o.created
 		for i := 1; i < o.nst-1; i++ {
 			at := o.created + int64(float64(o.st[i].at-o.created)*f)
+			// back into office hours: squeeze the day into 09:00-19:00
+			day := floorDiv(at, daySec)
+			at = day*daySec + 9*3600 + (at-day*daySec)*10/24
 			if at <= prev {
 				at = prev + 1
 			}

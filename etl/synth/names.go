@@ -2,7 +2,6 @@ package synth
 
 import (
 	"strings"
-	"unicode/utf8"
 )
 
 // Locale-dependent display texts. Codes (industry, source, category, channel
@@ -204,8 +203,10 @@ func brandName(u int64) (string, string) {
 		k := u / 25
 		n := 3
 		if k >= 8000 {
-			k -= 8000
+			k = ((k-8000)*7919 + 17) % 160000
 			n = 4
+		} else {
+			k = (k*2953 + 1234) % 8000
 		}
 		var b [4]byte
 		for i := n - 1; i >= 0; i-- {
@@ -359,66 +360,74 @@ const (
 
 var partnerKinds = []string{"agent", "distributor", "reseller"}
 
-// Duplicate-record name variants (the collision model must see through them).
-func nameVariant(name string, loc int, k int) string {
+// nameVariant returns a variant of a customer name as a second registration
+// would spell it (the collision model must see through it): another legal
+// form, no legal form, full-width letters, spacing, case.
+func nameVariant(name, city string, loc int, k int) string {
+	v := nameVariant1(name, city, loc, k)
+	for i := 1; v == name && i < 5; i++ {
+		v = nameVariant1(name, city, loc, k+i)
+	}
+	return v
+}
+
+func nameVariant1(name, city string, loc int, k int) string {
 	if loc == zh {
 		switch k % 4 {
 		case 0: // legal form differs
-			if strings.HasSuffix(name, "股份有限公司") {
+			switch {
+			case strings.HasSuffix(name, "股份有限公司"):
 				return strings.TrimSuffix(name, "股份有限公司") + "有限公司"
-			}
-			if strings.HasSuffix(name, "集团有限公司") {
+			case strings.HasSuffix(name, "集团有限公司"):
 				return strings.TrimSuffix(name, "有限公司")
 			}
 			return strings.TrimSuffix(name, "有限公司") + "股份有限公司"
-		case 1: // suffix missing
+		case 1: // legal form missing
 			for _, s := range []string{"股份有限公司", "集团有限公司", "有限公司"} {
 				if strings.HasSuffix(name, s) {
 					return strings.TrimSuffix(name, s)
 				}
 			}
-			return name + "公司"
-		case 2: // full-width Latin / digits, else a stray space after the city
+			return name
+		case 2: // full-width Latin letters, else a space after the city
 			if fw := toFullWidth(name); fw != name {
 				return fw
 			}
-			_, size := utf8.DecodeRuneInString(name)
-			_, size2 := utf8.DecodeRuneInString(name[size:])
-			return name[:size+size2] + " " + name[size+size2:]
-		default: // spaces around the trade name and a missing legal suffix
-			s := name
+			return city + " " + strings.TrimPrefix(name, city)
+		default: // a space before the legal form
 			for _, suf := range []string{"股份有限公司", "集团有限公司", "有限公司"} {
-				if strings.HasSuffix(s, suf) {
-					s = strings.TrimSuffix(s, suf) + " " + suf
-					break
+				if strings.HasSuffix(name, suf) {
+					return strings.TrimSuffix(name, suf) + " " + suf
 				}
 			}
-			return s
+			return name
 		}
 	}
 	switch k % 5 {
-	case 0:
-		return strings.Replace(name, "Co., Ltd.", "Co. Ltd", 1)
-	case 1:
-		if strings.HasSuffix(name, "Co., Ltd.") {
-			return strings.TrimSuffix(name, "Co., Ltd.") + "Ltd"
+	case 0: // legal form spelled differently
+		for _, f := range [][2]string{{"Group Co., Ltd.", "Group Co. Ltd"}, {"Corp., Ltd.", "Corporation Limited"}, {"Co., Ltd.", "Co. Ltd"}} {
+			if strings.HasSuffix(name, f[0]) {
+				return strings.TrimSuffix(name, f[0]) + f[1]
+			}
 		}
-		return strings.TrimSuffix(name, ", Ltd.")
+		return name
+	case 1: // only "Ltd"
+		for _, f := range []string{"Group Co., Ltd.", "Corp., Ltd.", "Co., Ltd."} {
+			if strings.HasSuffix(name, f) {
+				return strings.TrimSuffix(name, f) + "Ltd"
+			}
+		}
+		return name
 	case 2:
 		return strings.ToUpper(name)
 	case 3:
-		if fw := toFullWidth(name); fw != name && hasAcronym(name) {
-			return fw
+		if hasAcronym(name) {
+			return toFullWidth(name)
 		}
 		return strings.Replace(name, " ", "  ", 1)
-	default:
-		// missing space between city and trade name, lower case legal form
-		i := strings.IndexByte(name, ' ')
-		s := name
-		if i > 0 {
-			s = name[:i] + name[i+1:]
-		}
-		return strings.Replace(s, "Co., Ltd.", "co., ltd.", 1)
+	default: // no space after the city, lower-case legal form
+		s := city + strings.TrimPrefix(strings.TrimPrefix(name, city), " ")
+		return strings.Replace(strings.Replace(s, "Co., Ltd.", "co., ltd.", 1), "Corp., Ltd.", "corp., ltd.", 1)
 	}
 }
 

@@ -37,16 +37,15 @@ const (
 )
 
 const (
-	tV   = "VARCHAR"
-	tD   = "DATE"
-	tTS  = "TIMESTAMPTZ"
-	tM   = "DECIMAL(18,2)"
-	tP   = "DECIMAL(5,2)"
-	tQ   = "DECIMAL(18,3)"
-	tFX  = "DECIMAL(18,8)"
-	tI   = "INTEGER"
-	tB   = "BOOLEAN"
-	tBig = "BIGINT"
+	tV  = "VARCHAR"
+	tD  = "DATE"
+	tTS = "TIMESTAMPTZ"
+	tM  = "DECIMAL(18,2)"
+	tP  = "DECIMAL(5,2)"
+	tQ  = "DECIMAL(18,3)"
+	tFX = "DECIMAL(18,8)"
+	tI  = "INTEGER"
+	tB  = "BOOLEAN"
 )
 
 var entities = [nEntities]entitySpec{
@@ -58,7 +57,7 @@ var entities = [nEntities]entitySpec{
 	ePartners: {"partners", []column{{"partner_id", tV}, {"name", tV}, {"kind", tV}, {"org_unit_id", tV}}},
 	eCampaigns: {"campaigns", []column{{"campaign_id", tV}, {"name", tV}, {"channel", tV},
 		{"started_on", tD}, {"ended_on", tD}, {"cost", tM}}},
-	eStages: {"stages", []column{{"stage", tV}, {"position", tI}, {"default_probability", tP}, {"is_closed", tB}}},
+	eStages:  {"stages", []column{{"stage", tV}, {"position", tI}, {"default_probability", tP}, {"is_closed", tB}}},
 	eFXRates: {"fx_rates", []column{{"currency", tV}, {"on_date", tD}, {"rate_to_base", tFX}}},
 	eCustomers: {"customers", []column{{"customer_id", tV}, {"name", tV}, {"industry", tV}, {"size_band", tV},
 		{"org_unit_id", tV}, {"city", tV}, {"created_at", tTS}, {"owner_rep_id", tV}, {"source", tV},
@@ -105,13 +104,4 @@ func (e *entitySpec) duckColumns() string {
 	}
 	b.WriteByte('}')
 	return b.String()
-}
-
-// EntityNames lists the 17 entities Generate writes, in file order.
-func EntityNames() []string {
-	n := make([]string, nEntities)
-	for i := range entities {
-		n[i] = entities[i].name
-	}
-	return n
 }

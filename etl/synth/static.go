@@ -35,57 +35,67 @@ type productDef struct {
 }
 
 var productDefs = []productDef{
-	{l2{"ERP Standard Edition", "ERP标准版"}, lineERP, 68000, 0.12, false, false},
-	{l2{"ERP Professional Edition", "ERP专业版"}, lineERP, 168000, 0.10, false, false},
-	{l2{"ERP Enterprise Edition", "ERP企业版"}, lineERP, 480000, 0.08, false, false},
-	{l2{"Finance Module", "财务模块"}, lineERP, 36000, 0.10, false, false},
-	{l2{"Supply Chain Module", "供应链模块"}, lineERP, 52000, 0.10, false, false},
-	{l2{"Manufacturing (MES) Module", "生产制造(MES)模块"}, lineERP, 88000, 0.12, false, false},
-	{l2{"HR & Payroll Module", "人力资源模块"}, lineERP, 28000, 0.10, false, false},
-	{l2{"Asset Management Module", "资产管理模块"}, lineERP, 24000, 0.11, false, false},
-	{l2{"CRM Cloud Basic (user-year)", "CRM云基础版(用户·年)"}, lineCRM, 1200, 0.22, true, false},
-	{l2{"CRM Cloud Professional (user-year)", "CRM云专业版(用户·年)"}, lineCRM, 2400, 0.20, true, false},
-	{l2{"CRM Cloud Enterprise (user-year)", "CRM云企业版(用户·年)"}, lineCRM, 4800, 0.18, true, false},
-	{l2{"Marketing Automation (user-year)", "营销自动化(用户·年)"}, lineCRM, 3600, 0.22, true, false},
-	{l2{"Service Cloud (user-year)", "服务云(用户·年)"}, lineCRM, 3000, 0.22, true, false},
-	{l2{"Partner Portal (user-year)", "渠道门户(用户·年)"}, lineCRM, 1800, 0.24, true, false},
-	{l2{"BI Platform", "BI分析平台"}, lineAnalytics, 120000, 0.16, false, false},
-	{l2{"Data Warehouse", "数据仓库"}, lineAnalytics, 260000, 0.20, false, false},
-	{l2{"Reporting Studio", "报表工作室"}, lineAnalytics, 45000, 0.15, false, false},
-	{l2{"AI Forecasting", "AI智能预测"}, lineAnalytics, 150000, 0.22, false, false},
-	{l2{"Dashboard Pack", "驾驶舱套件"}, lineAnalytics, 30000, 0.15, false, false},
-	{l2{"Data Integration Platform", "数据集成平台"}, lineAnalytics, 80000, 0.20, false, false},
-	{l2{"Data Governance", "数据治理"}, lineAnalytics, 90000, 0.24, false, false},
-	{l2{"Rack Server", "机架式服务器"}, lineHardware, 42000, 0.78, false, false},
-	{l2{"Storage Array", "存储阵列"}, lineHardware, 95000, 0.75, false, false},
-	{l2{"POS Terminal", "POS终端"}, lineHardware, 3800, 0.72, true, false},
-	{l2{"Barcode Scanner", "条码扫描枪"}, lineHardware, 1200, 0.70, true, false},
-	{l2{"Industrial Tablet", "工业平板"}, lineHardware, 6800, 0.74, true, false},
-	{l2{"Network Switch", "网络交换机"}, lineHardware, 8600, 0.76, false, false},
-	{l2{"Edge Gateway", "边缘网关"}, lineHardware, 5200, 0.72, true, false},
-	{l2{"Thin Client", "瘦客户机"}, lineHardware, 2600, 0.74, true, false},
-	{l2{"Implementation (man-day)", "实施服务(人天)"}, lineServices, 2000, 0.66, false, true},
-	{l2{"Custom Development (man-day)", "定制开发(人天)"}, lineServices, 2500, 0.68, false, true},
-	{l2{"Data Migration", "数据迁移"}, lineServices, 30000, 0.60, false, false},
-	{l2{"Annual Support", "年度运维支持"}, lineServices, 50000, 0.45, true, false},
-	{l2{"Consulting (man-day)", "咨询服务(人天)"}, lineServices, 4000, 0.55, false, true},
-	{l2{"Managed Services (month)", "托管服务(月)"}, lineServices, 15000, 0.62, true, false},
-	{l2{"End-user Training (seat)", "用户培训(人次)"}, lineTraining, 800, 0.40, false, false},
-	{l2{"Administrator Certification", "管理员认证"}, lineTraining, 5000, 0.45, false, false},
-	{l2{"Executive Workshop", "高管工作坊"}, lineTraining, 30000, 0.50, false, false},
-	{l2{"Online Academy (user-year)", "在线学院(用户·年)"}, lineTraining, 600, 0.35, true, false},
-	{l2{"On-site Training (day)", "现场培训(天)"}, lineTraining, 6000, 0.50, false, true},
+	{l2{"ERP Cloud (tenant-year)", "ERP云(租户·年)"}, lineERP, 45000, 0.13, true, false},
+	{l2{"ERP Standard Edition", "ERP标准版"}, lineERP, 68000, 0.08, false, false},
+	{l2{"ERP Professional Edition", "ERP专业版"}, lineERP, 168000, 0.07, false, false},
+	{l2{"ERP Enterprise Edition", "ERP企业版"}, lineERP, 480000, 0.06, false, false},
+	{l2{"Finance Module", "财务模块"}, lineERP, 36000, 0.07, false, false},
+	{l2{"Supply Chain Module", "供应链模块"}, lineERP, 52000, 0.07, false, false},
+	{l2{"Manufacturing (MES) Module", "生产制造(MES)模块"}, lineERP, 88000, 0.08, false, false},
+	{l2{"HR & Payroll Module", "人力资源模块"}, lineERP, 28000, 0.07, false, false},
+	{l2{"Asset Management Module", "资产管理模块"}, lineERP, 24000, 0.08, false, false},
+	{l2{"CRM Cloud Basic (user-year)", "CRM云基础版(用户·年)"}, lineCRM, 1200, 0.14, true, false},
+	{l2{"CRM Cloud Professional (user-year)", "CRM云专业版(用户·年)"}, lineCRM, 2400, 0.13, true, false},
+	{l2{"CRM Cloud Enterprise (user-year)", "CRM云企业版(用户·年)"}, lineCRM, 4800, 0.12, true, false},
+	{l2{"Marketing Automation (user-year)", "营销自动化(用户·年)"}, lineCRM, 3600, 0.14, true, false},
+	{l2{"Service Cloud (user-year)", "服务云(用户·年)"}, lineCRM, 3000, 0.14, true, false},
+	{l2{"Partner Portal (user-year)", "渠道门户(用户·年)"}, lineCRM, 1800, 0.16, true, false},
+	{l2{"Analytics Cloud (tenant-year)", "数据分析云(租户·年)"}, lineAnalytics, 36000, 0.14, true, false},
+	{l2{"BI Platform", "BI分析平台"}, lineAnalytics, 120000, 0.11, false, false},
+	{l2{"Data Warehouse", "数据仓库"}, lineAnalytics, 260000, 0.14, false, false},
+	{l2{"Reporting Studio", "报表工作室"}, lineAnalytics, 45000, 0.10, false, false},
+	{l2{"AI Forecasting", "AI智能预测"}, lineAnalytics, 150000, 0.15, false, false},
+	{l2{"Dashboard Pack", "驾驶舱套件"}, lineAnalytics, 30000, 0.10, false, false},
+	{l2{"Data Integration Platform", "数据集成平台"}, lineAnalytics, 80000, 0.14, false, false},
+	{l2{"Data Governance", "数据治理"}, lineAnalytics, 90000, 0.17, false, false},
+	{l2{"Smart POS Terminal", "智能POS终端"}, lineHardware, 3800, 0.29, true, false},
+	{l2{"Rack Server", "机架式服务器"}, lineHardware, 42000, 0.38, false, false},
+	{l2{"Industrial Tablet", "工业平板"}, lineHardware, 6800, 0.31, true, false},
+	{l2{"Storage Array", "存储阵列"}, lineHardware, 95000, 0.37, false, false},
+	{l2{"Barcode Scanner", "条码扫描枪"}, lineHardware, 1200, 0.28, true, false},
+	{l2{"Network Switch", "网络交换机"}, lineHardware, 8600, 0.36, false, false},
+	{l2{"Edge Gateway", "边缘网关"}, lineHardware, 5200, 0.29, true, false},
+	{l2{"Thin Client", "瘦客户机"}, lineHardware, 2600, 0.31, true, false},
+	{l2{"Implementation (man-day)", "实施服务(人天)"}, lineServices, 2000, 0.41, false, true},
+	{l2{"Annual Support (year)", "年度运维支持(年)"}, lineServices, 50000, 0.26, true, false},
+	{l2{"Custom Development (man-day)", "定制开发(人天)"}, lineServices, 2500, 0.43, false, true},
+	{l2{"Managed Services (month)", "托管服务(月)"}, lineServices, 15000, 0.38, true, false},
+	{l2{"Data Migration", "数据迁移"}, lineServices, 30000, 0.38, false, false},
+	{l2{"Consulting (man-day)", "咨询服务(人天)"}, lineServices, 4000, 0.34, false, true},
+	{l2{"Online Academy (user-year)", "在线学院(用户·年)"}, lineTraining, 600, 0.28, true, false},
+	{l2{"End-user Training (seat)", "用户培训(人次)"}, lineTraining, 800, 0.32, false, false},
+	{l2{"Administrator Certification", "管理员认证"}, lineTraining, 5000, 0.36, false, false},
+	{l2{"Executive Workshop", "高管工作坊"}, lineTraining, 30000, 0.40, false, false},
+	{l2{"On-site Training (day)", "现场培训(天)"}, lineTraining, 6000, 0.40, false, true},
 }
 
-// product indexes used as add-ons
-const (
-	prodImplementation = 29
-	prodDataMigration  = 31
-	prodAnnualSupport  = 32
-	prodEndUserTrain   = 35
-	prodAdminCert      = 36
-	prodRackServer     = 21
-)
+// product indexes used as add-ons (set in init)
+var prodImplementation, prodDataMigration, prodEndUserTrain, prodRackServer int
+
+func init() {
+	for i, p := range productDefs {
+		switch p.name[en] {
+		case "Implementation (man-day)":
+			prodImplementation = i
+		case "Data Migration":
+			prodDataMigration = i
+		case "End-user Training (seat)":
+			prodEndUserTrain = i
+		case "Rack Server":
+			prodRackServer = i
+		}
+	}
+}
 
 type orgUnit struct {
 	parent int
@@ -271,8 +281,8 @@ var cnyDates = map[int][2]int{
 	2039: {1, 24}, 2040: {2, 12},
 }
 
-// CNYMonth returns the month (1 or 2) of Chinese New Year in year y.
-func CNYMonth(y int) int {
+// cnyMonthOf returns the month (1 or 2) of Chinese New Year in year y.
+func cnyMonthOf(y int) int {
 	if d, ok := cnyDates[y]; ok {
 		return d[0]
 	}
@@ -294,7 +304,7 @@ func buildWorld(cfg Config) *world {
 	w.growth = math.Log(1.17) / 365.25
 	w.cnyMonth = map[int]int{}
 	for y := ey - 5; y <= ey+1; y++ {
-		w.cnyMonth[y] = CNYMonth(y)
+		w.cnyMonth[y] = cnyMonthOf(y)
 	}
 	w.buildOrg()
 	w.buildProducts()
@@ -624,7 +634,7 @@ func (w *world) buildCampaigns() {
 
 func (w *world) buildFX() {
 	r := newRand(w.seed, 4)
-	w.fxStart = w.warm - 31
+	w.fxStart = w.start - 3*366 - 31 // contracts from before the window are as old as 3 years
 	n := int(w.end-w.fxStart) + 1
 	w.fx = make([]float64, n)
 	x := 7.18

@@ -1,69 +1,88 @@
 // Package synth generates the demo company: a deterministic, realistic
 // Chinese national sales organisation written as one file per entity of the
-// data contract (CSV or Parquet), ready for the loader.
+// data contract (CSV, or Parquet converted by DuckDB), ready for the loader.
+// Every distribution below was chosen so that the models (RFM, CLV, 7P, win
+// rate, funnel, forecast, targets, collision, alerts) find the structure they
+// look for, and so that the totals look like a real company's.
 //
 // Organisation. One company, 7 regions (华东 华北 华南 华中 西南 西北 东北),
-// 46 branches in real cities, 2–4 departments per branch; 600 reps in a
-// manager tree (CEO → region VPs → branch heads → department heads → reps),
-// 48 of whom leave during the window and are replaced by a successor who
-// inherits their territory. ~600 channel partners (55% agents, 30%
-// distributors, 15% resellers) with Zipf-like productivity per branch.
+// 46 branches in real cities weighted by economic size, 2–4 departments per
+// branch (sales 1, sales 2, key accounts, channel sales); 600 reps in a
+// manager tree (CEO → region VPs → branch heads → department heads → reps).
+// 48 reps (8%) leave during the window; a successor hired shortly before
+// inherits their territory, so no account is owned by someone who left.
+// 600 channel partners (55% agents, 30% distributors, 15% resellers) per
+// branch with Zipf-like productivity; ~26% of deals go through a partner
+// (channel customers buy through "their" partner).
 //
-// Customers. Size bands micro/small/medium/large/enterprise (30/32/22/11/5%)
-// set the scale of everything: the median deal grows ~70× from micro to
-// enterprise and larger customers run more deals. A per-customer lognormal
-// "wallet" (σ 0.6) and a per-deal lognormal (σ 0.85) on top give the heavy
-// tail that makes the top 20% of paying customers hold ~80% of payments.
+// Customers and money. Size bands micro/small/medium/large/enterprise
+// (30/32/22/11/5%) scale the median deal (40k → 700k CNY) and the number of
+// deals (2 → 19 over three years); a per-customer lognormal wallet (σ 0.4)
+// and a per-deal lognormal (σ 0.75) give the heavy tail: the top 20% of
+// paying customers hold ~80–85% of payments. The product mix is that of a
+// software + hardware vendor: perpetual licences and projects paid by 1–4
+// installments (100, 50/50, 30/60/10, 30/30/30/10 with a retention a year
+// after acceptance), subscriptions paid monthly (12-month terms; 24/36-month
+// terms invoiced yearly in advance) that come up for renewal (~80% renewed),
+// and hardware frame agreements (30% deposit, then several purchase orders a
+// month) — the repeat purchases RFM and CLV need. Installments are paid on
+// time (~70%), late (~20%, lognormal days late, median 18), partially (~5%)
+// or never (~4%; most such contracts get terminated); ~0.3% of payments are
+// followed by a partial refund. Gross margin differs by line (software
+// 85–95%, services ~55–70%, hardware ~60–70%). ~4.5% of customers are
+// "costly" (deep discounts, heavy service expenses, poor payers): with the
+// customers whose first contract is only starting to be paid they make ~7%
+// of paying customers unprofitable (collected < product cost + expenses).
+// ~4% of paying customers see their monthly purchases fall for the last four
+// months (one subscription tapering off, everything else stopping).
 // Lifecycle stages are derived from the data: service (an active contract),
-// transaction (contracts), opportunity (an open deal, no contract), potential
-// (activities, or only lost deals), target (nothing yet).
+// transaction (contracts), opportunity (an open deal, no contract),
+// potential (activities, or lost deals only), target (nothing yet).
 //
-// Deals. Creation times follow an exponential trend of +17% a year. Every
-// deal starts as a lead and moves through qualified, needs analysis, proposal
-// and negotiation with per-stage conversion 0.80/0.80/0.78/0.74/0.72 (shifted
-// on the odds scale by source, size band, rep skill and partner quality, so
-// win rates differ by dimension), lognormal days in stage (medians 7/12/20/
-// 25/30, σ 0.7), ~10% skip a stage and ~9% stall (4–10× the dwell, half the
-// conversion odds). This gives a win rate around 30% of closed deals. Closing
-// dates are then moved the way sales teams move them: second-month deals are
-// pushed into the quarter-end month (more in November), first-month deals are
-// pulled back into the previous quarter end, and half the deals due in the
-// Chinese New Year month slip into the next month — quarter-end months are
-// clearly higher, December highest, the CNY month lowest. Deals that were
-// still open when the 3-year window starts (created up to 270 days before)
-// are included so that bookings do not ramp up from zero.
+// Deals. New business grows ~15–18% a year (new accounts arriving at +17%
+// a year on top of the installed base). Every deal starts as a lead and moves
+// through qualified, needs analysis, proposal, negotiation with per-stage
+// conversion 0.78/0.78/0.76/0.72/0.70, shifted on the odds scale by source,
+// size band, rep skill and partner quality (so win rates differ by
+// dimension); days in stage are lognormal (medians 7/12/20/25/30, σ 0.55);
+// ~10% skip a stage and ~6.5% stall (4–10× the dwell, halved conversion
+// odds), so ~10–15% of open deals are stalled. Renewals convert at ~80%, new
+// business at ~25%: ~31% of closed deals are won. Closing dates are moved the
+// way sales teams move them: second-month deals are pushed into the quarter
+// end, first-month deals pulled back into the previous quarter end, November
+// and January deals into December, and 30% of the deals due in the Chinese
+// New Year month (real dates, e.g. 2024-02-10, 2025-01-29, 2026-02-17) slip
+// into the next month — quarter-end months close ~1.8× the others, December
+// most, the CNY month ~0.6× its neighbours. ~1.7% of deals get a duplicate
+// registration (撞单) by another rep or a partner of the branch on the same
+// product line within four weeks while the first is open, ruled a duplicate
+// and closed lost (or still open); ~0.5% of customers are registered twice
+// under a variant name (有限公司/股份有限公司/none, Co., Ltd./Co. Ltd/Ltd,
+// full-width letters, spacing, case) by another rep who opens a deal on it.
 //
-// Money. A won deal becomes a contract (signed on the closing day, amount =
-// deal amount = sum of its lines, each quantity × unit price). Projects pay
-// by installments (100, 50/50, 30/60/10, 30/30/30/10 …, retention a year
-// after acceptance); subscriptions, managed services and hardware frame
-// agreements run 12–36 months with quarterly/half-yearly/annual schedules
-// paid in monthly tranches — the repeat purchases that RFM and CLV need.
-// Installments are paid on time (~70%), late (~20%, lognormal days late,
-// median 18), partially (~7%) or never (~3%; most of those contracts are
-// terminated); ~0.3% of payments are followed by a partial refund. ~4% of
-// paying customers with subscriptions see their monthly purchases fall for
-// the last four months; ~6% are "costly" (deep discounts, heavy service
-// expenses) and end up unprofitable.
-//
-// Duplicates. ~1.7% of deals get a duplicate registration (撞单) by another
-// rep or a partner of the branch on the same product line within four weeks,
-// closed lost as a duplicate (or still open); ~0.5% of customers are
-// registered twice under a variant name (有限公司/股份有限公司/none, Co., Ltd./
-// Co. Ltd/Ltd, full-width letters, spacing, case) by another rep with an
-// open deal.
+// Window. Everything happens in the 3 years up to End, with two exceptions
+// that keep the first months from ramping up from zero: deals still open at
+// the start of the window (created up to 270 days earlier) are included with
+// their history, and contracts signed before the window that still run in it
+// are included with their schedule and payments, with opportunity_id NULL
+// (migrated from the previous system). After End there are only open deals'
+// expected closing dates, schedule due dates, contract end dates and the next
+// 6 months of targets. Targets are set top-down from the trend of actuals,
+// a little above it (see buildTargets).
 //
 // Determinism and scale. Static entities use fixed random streams; every
 // customer has its own PCG stream (seed, customer number), so the output is
 // byte-identical for (seed, size, locale, End) whatever the parallelism.
 // Customers are generated in chunks by parallel workers and written in order
-// through buffered writers: memory stays bounded at any size.
+// through buffered writers (IDs are assigned from the row counts of earlier
+// chunks): memory stays bounded at any size.
 package synth
 
 import (
 	"bufio"
 	"bytes"
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -99,7 +118,7 @@ type Result struct {
 }
 
 // Customers per size (original customers; ~0.5% duplicate records come on top).
-var sizeCustomers = map[string]int64{"small": 2000, "default": 60000, "large": 1250000}
+var sizeCustomers = map[string]int64{"small": 2000, "default": 60000, "large": 1600000}
 
 func (c *Config) normalise() error {
 	if c.Size == "" {
@@ -156,6 +175,13 @@ func Generate(ctx context.Context, cfg Config, outDir string, progress func(enti
 		return Result{}, err
 	}
 	var res Result
+	var conv *sql.DB
+	if cfg.Format == "parquet" {
+		if conv, err = openConverter(ctx); err != nil {
+			return Result{}, fmt.Errorf("synth: parquet: %w", err)
+		}
+		defer conv.Close()
+	}
 	for e := range entities {
 		name := entities[e].name
 		path := filepath.Join(outDir, name+"."+cfg.Format)
@@ -163,7 +189,7 @@ func Generate(ctx context.Context, cfg Config, outDir string, progress func(enti
 			if err := ctx.Err(); err != nil {
 				return Result{}, err
 			}
-			if err := toParquet(ctx, &entities[e], filepath.Join(csvDir, name+".csv"), path); err != nil {
+			if err := toParquet(ctx, conv, &entities[e], filepath.Join(csvDir, name+".csv"), path); err != nil {
 				return Result{}, err
 			}
 		}
@@ -201,6 +227,19 @@ func createCSV(dir string, e int) (*outFile, error) {
 		return nil, err
 	}
 	return of, nil
+}
+
+// write appends a chunk; big chunks go straight to the file.
+func (of *outFile) write(p []byte) error {
+	if len(p) < 1<<16 {
+		_, err := of.bw.Write(p)
+		return err
+	}
+	if err := of.bw.Flush(); err != nil {
+		return err
+	}
+	_, err := of.f.Write(p)
+	return err
 }
 
 func (of *outFile) close() error {
@@ -297,7 +336,7 @@ func generateCSV(ctx context.Context, cfg Config, dir string, progress func(stri
 
 	nWorkers := max(1, runtime.GOMAXPROCS(0))
 	n := w.nCustomers
-	chunk := min(int64(2500), max(int64(100), n/int64(8*nWorkers)))
+	chunk := min(int64(1000), max(int64(100), n/int64(8*nWorkers)))
 	jobs := make(chan *chunkJob, nWorkers)
 	ordered := make(chan *chunkJob, 2*nWorkers+1)
 	bufPool := sync.Pool{New: func() any { return new(bytes.Buffer) }}
@@ -370,7 +409,7 @@ func generateCSV(ctx context.Context, cfg Config, dir string, progress func(stri
 		}
 		for _, e := range perCustomer {
 			b := j.out[e]
-			if _, err := files[e].bw.Write(b.Bytes()); err != nil && werr == nil {
+			if err := files[e].write(b.Bytes()); err != nil && werr == nil {
 				werr = err
 				cancel()
 			}

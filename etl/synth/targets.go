@@ -16,14 +16,16 @@ type targetRow struct {
 
 const horizonMonths = 6
 
-// buildTargets sets monthly bookings and collections targets for every sales
-// rep (while employed) and every org unit, from the next 6 months back to the
-// start of the window. A rep's target is their deseasonalised local level of
-// actuals (triangular ±6-month window) times the company's seasonal index,
-// times 1.03–1.12 (targets are set a little above trend); for future months
-// the last level grows at the company's 17% a year. Units get the sum of the
-// targets below them times 0.95–1.0 (managers over-assign to their teams), so
-// attainment is typically 90–95% for reps and ~100% for the company.
+// buildTargets sets monthly bookings and collections targets top-down, the
+// way sales operations do. The company target of a month is the company's
+// deseasonalised level of actuals (triangular ±6-month window; for the 6
+// future months the last level grown at 17% a year) times the seasonal index
+// of the calendar month times 1.02–1.08. Each unit passes its target down to
+// its children (regions → branches → departments → the reps employed that
+// month) in proportion to their actuals over the surrounding 12 months (with
+// a small equal-share prior, so new reps get a target too), times 1.00–1.03:
+// managers over-assign a little. Attainment is ~95% for the company and
+// ~85–95% further down, with the spread a real organisation has.
 func buildTargets(w *world, agg *aggregates) []targetRow {
 	r := newRand(w.seed, 5)
 	nA := w.endMonth - w.startMonth + 1
@@ -32,22 +34,45 @@ func buildTargets(w *world, agg *aggregates) []targetRow {
 		name string
 		act  [][]int64
 	}{{"bookings", agg.bookings}, {"collections", agg.collections}}
-	// rep targets [metric][rep][month]
-	repT := make([][][]int64, len(metrics))
+
+	// children of every org unit, and the owner reps of every department
+	children := make([][]int, len(w.orgs))
+	for oi, o := range w.orgs {
+		if o.parent >= 0 {
+			children[o.parent] = append(children[o.parent], oi)
+		}
+	}
+	deptReps := make([][]int, len(w.orgs))
+	for ri, rp := range w.reps {
+		if rp.owner {
+			deptReps[rp.org] = append(deptReps[rp.org], ri)
+		}
+	}
+
+	unitT := make([][][]int64, len(metrics)) // [metric][org][month]
+	repT := make([][][]int64, len(metrics))  // [metric][rep][month], -1 = not employed
 	for mi, mt := range metrics {
-		repT[mi] = make([][]int64, len(w.reps))
-		// company seasonal index by calendar month
-		comp := make([]float64, nA)
+		// actuals per rep and per unit
+		repAct := make([][]float64, len(w.reps))
+		unitAct := make([][]float64, len(w.orgs))
+		for oi := range unitAct {
+			unitAct[oi] = make([]float64, nA)
+		}
 		for ri := range w.reps {
+			repAct[ri] = make([]float64, nA)
 			for m := 0; m < nA; m++ {
-				comp[m] += float64(mt.act[ri][m])
+				v := float64(mt.act[ri][m])
+				repAct[ri][m] = v
+				for o := w.reps[ri].org; o >= 0; o = w.orgs[o].parent {
+					unitAct[o][m] += v
+				}
 			}
 		}
-		var season [12]float64
-		var sn [12]float64
+		comp := unitAct[0]
+		// seasonal index by calendar month
+		var season, sn [12]float64
 		for m := 0; m < nA; m++ {
-			lvl := smoothLevel(comp, m, nil)
-			if lvl > 0 && m >= 6 {
+			if lvl := smoothLevel(comp, m, 6); lvl > 0 {
 				moy := (w.startMonth + m) % 12
 				season[moy] += comp[m] / lvl
 				sn[moy]++
@@ -66,102 +91,83 @@ func buildTargets(w *world, agg *aggregates) []targetRow {
 			season[k] /= mean
 		}
 		seasonOf := func(m int) float64 { return season[(w.startMonth+m)%12] }
-		// department averages for reps without history yet
-		deptLevel := make([]float64, len(w.depts))
-		deptN := make([]float64, len(w.depts))
-		levels := make([][]float64, len(w.reps))
-		for ri := range w.reps {
-			rp := &w.reps[ri]
-			if !rp.owner {
-				continue
+		des := make([]float64, nA)
+		for m := 0; m < nA; m++ {
+			des[m] = comp[m] / seasonOf(m)
+		}
+		// 12-month actuals around a month (the last 12 for future months)
+		window := func(x []float64, m int) float64 {
+			lo, hi := m-6, m+6
+			if hi > nA-1 {
+				hi = nA - 1
+				lo = max(0, hi-11)
 			}
-			act := make([]float64, nA)
-			for m := 0; m < nA; m++ {
-				act[m] = float64(mt.act[ri][m]) / seasonOf(m)
+			lo = max(lo, 0)
+			var s float64
+			for k := lo; k <= hi; k++ {
+				s += x[k]
 			}
-			lv := make([]float64, nM)
-			for m := 0; m < nA; m++ {
-				lv[m] = smoothLevel(act, m, func(k int) bool { return employed(w, rp, w.startMonth+k) })
-			}
-			for m := nA; m < nM; m++ {
-				lv[m] = lv[nA-1] * math.Pow(1.17, float64(m-nA+1)/12)
-			}
-			levels[ri] = lv
-			if lv[nA-1] > 0 {
-				d := deptOfOrg(w, rp.org)
-				deptLevel[d] += lv[nA-1]
-				deptN[d]++
+			return s
+		}
+		ut := make([][]int64, len(w.orgs))
+		for oi := range ut {
+			ut[oi] = make([]int64, nM)
+		}
+		rt := make([][]int64, len(w.reps))
+		for ri := range rt {
+			if w.reps[ri].owner {
+				rt[ri] = make([]int64, nM)
+				for m := range rt[ri] {
+					rt[ri][m] = -1
+				}
 			}
 		}
-		for ri := range w.reps {
-			rp := &w.reps[ri]
-			if !rp.owner {
-				continue
+		for m := 0; m < nM; m++ {
+			var level float64
+			if m < nA {
+				level = smoothLevel(des, m, 6)
+			} else {
+				level = smoothLevel(des, nA-1, 6) * math.Pow(1.17, float64(m-nA+1)/12)
 			}
-			t := make([]int64, nM)
-			d := deptOfOrg(w, rp.org)
-			floor := 5000.0 * 100
-			if deptN[d] > 0 {
-				floor = math.Max(floor, 0.5*deptLevel[d]/deptN[d])
-			}
-			for m := 0; m < nM; m++ {
-				if !employed(w, rp, w.startMonth+m) {
-					t[m] = -1
+			target := make([]float64, len(w.orgs))
+			target[0] = level * seasonOf(m) * uniform(r, 1.02, 1.08)
+			ut[0][m] = roundK(target[0])
+			wm := min(m, nA-1)
+			// org units are listed parents first
+			for oi := range w.orgs {
+				kids := children[oi]
+				if len(kids) > 0 {
+					shares := make([]float64, len(kids))
+					for k, c := range kids {
+						shares[k] = window(unitAct[c], wm)
+					}
+					for k, c := range kids {
+						target[c] = target[oi] * priorShare(shares, k, 0.02) * uniform(r, 1.0, 1.03)
+						ut[c][m] = roundK(target[c])
+					}
 					continue
 				}
-				v := math.Max(levels[ri][m], floor) * seasonOf(m) * uniform(r, 1.03, 1.12)
-				t[m] = roundK(v)
-			}
-			repT[mi][ri] = t
-		}
-	}
-	// roll up through the org tree
-	unitT := make([][][]int64, len(metrics)) // [metric][org][month]
-	for mi := range metrics {
-		unitT[mi] = make([][]int64, len(w.orgs))
-		for oi := range w.orgs {
-			unitT[mi][oi] = make([]int64, nM)
-		}
-		for ri := range w.reps {
-			t := repT[mi][ri]
-			if t == nil {
-				continue
-			}
-			org := w.reps[ri].org
-			for m := 0; m < nM; m++ {
-				if t[m] > 0 {
-					unitT[mi][org][m] += t[m]
-				}
-			}
-		}
-		// departments, branches, regions, company: children before parents
-		for _, lvl := range []string{"department", "branch", "region", "company"} {
-			for oi := len(w.orgs) - 1; oi >= 0; oi-- {
-				if w.orgs[oi].level != lvl {
-					continue
-				}
-				f := [2]float64{0.95, 1}
-				switch lvl {
-				case "branch":
-					f[0] = 0.96
-				case "region":
-					f[0] = 0.97
-				case "company":
-					f[0] = 0.98
-				}
-				for m := 0; m < nM; m++ {
-					v := roundK(float64(unitT[mi][oi][m]) * uniform(r, f[0], f[1]))
-					unitT[mi][oi][m] = v
-					if p := w.orgs[oi].parent; p >= 0 {
-						unitT[mi][p][m] += v
+				// a department: its reps employed this month
+				var reps []int
+				for _, ri := range deptReps[oi] {
+					if employed(w, &w.reps[ri], w.startMonth+m) {
+						reps = append(reps, ri)
 					}
 				}
+				shares := make([]float64, len(reps))
+				for k, ri := range reps {
+					shares[k] = window(repAct[ri], wm)
+				}
+				for k, ri := range reps {
+					rt[ri][m] = roundK(target[oi] * priorShare(shares, k, 0.1) * uniform(r, 1.0, 1.03))
+				}
 			}
 		}
+		unitT[mi], repT[mi] = ut, rt
 	}
 	var rows []targetRow
 	for oi := range w.orgs {
-		id := string(appendID(nil, "ORG-", int64(oi+1), 4))
+		id := string(appendID(nil, "ORG-", int64(oi+1), wOrg))
 		for m := 0; m < nM; m++ {
 			for mi, mt := range metrics {
 				rows = append(rows, targetRow{w.orgs[oi].level, id, w.startMonth + m, mt.name, unitT[mi][oi][m]})
@@ -172,7 +178,7 @@ func buildTargets(w *world, agg *aggregates) []targetRow {
 		if repT[0][ri] == nil {
 			continue
 		}
-		id := string(appendID(nil, "REP-", int64(ri+1), 5))
+		id := string(appendID(nil, "REP-", int64(ri+1), wRep))
 		for m := 0; m < nM; m++ {
 			for mi, mt := range metrics {
 				if v := repT[mi][ri][m]; v >= 0 {
@@ -184,19 +190,23 @@ func buildTargets(w *world, agg *aggregates) []targetRow {
 	return rows
 }
 
+// priorShare is x[k]'s share of the sum, blended with an equal share.
+func priorShare(x []float64, k int, prior float64) float64 {
+	var s float64
+	for _, v := range x {
+		s += v
+	}
+	n := float64(len(x))
+	if s <= 0 {
+		return 1 / n
+	}
+	return (1-prior)*x[k]/s + prior/n
+}
+
 func uniform(r *rand.Rand, lo, hi float64) float64 { return lo + (hi-lo)*r.Float64() }
 
 // roundK rounds cents to whole thousands of yuan.
 func roundK(c float64) int64 { return int64(math.Round(c/100000)) * 100000 }
-
-func deptOfOrg(w *world, org int) int {
-	for i := range w.depts {
-		if w.depts[i].org == org {
-			return i
-		}
-	}
-	return 0
-}
 
 // employed reports whether the rep worked during month mi.
 func employed(w *world, rp *rep, mi int) bool {
@@ -209,16 +219,15 @@ func employed(w *world, rp *rep, mi int) bool {
 	return true
 }
 
-// smoothLevel is a triangular-weighted mean of x around m (±6 months) over
-// the months where ok is true (all when nil).
-func smoothLevel(x []float64, m int, ok func(int) bool) float64 {
+// smoothLevel is a triangular-weighted mean of x around m (±h months).
+func smoothLevel(x []float64, m, h int) float64 {
 	var s, ws float64
-	for k := -6; k <= 6; k++ {
+	for k := -h; k <= h; k++ {
 		j := m + k
-		if j < 0 || j >= len(x) || (ok != nil && !ok(j)) {
+		if j < 0 || j >= len(x) {
 			continue
 		}
-		wt := float64(7 - abs(k))
+		wt := float64(h + 1 - abs(k))
 		s += wt * x[j]
 		ws += wt
 	}
