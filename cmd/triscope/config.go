@@ -27,6 +27,12 @@ type Config struct {
 	Threads      int     `koanf:"threads"`
 	MemoryLimit  string  `koanf:"memory_limit"`
 	MaxReject    float64 `koanf:"max_reject_share"`
+
+	// Dashboards (triscope serve).
+	AuthDB        string `koanf:"auth_db"`        // users, sessions, audit; default: <db>.auth.duckdb
+	Addr          string `koanf:"addr"`           // listen address of the server
+	SecureCookies bool   `koanf:"secure_cookies"` // behind a TLS-terminating proxy
+	TrustProxy    bool   `koanf:"trust_proxy"`    // client IP from X-Forwarded-For
 }
 
 func (c *Config) load(path string, flags *pflag.FlagSet) error {
@@ -46,10 +52,10 @@ func (c *Config) load(path string, flags *pflag.FlagSet) error {
 		}
 	}
 	// TRISCOPE_BASE_CURRENCY → base_currency; TRISCOPE_MODELS__CLV__HORIZON → models.clv.horizon
-	err := k.Load(env.Provider(".", env.Opt{Prefix: "TRISCOPE_", TransformFunc: func(key, v string) (string, any) {
+	err := k.Load(env.ProviderWithValue("TRISCOPE_", ".", func(key, v string) (string, any) {
 		key = strings.ToLower(strings.TrimPrefix(key, "TRISCOPE_"))
 		return strings.ReplaceAll(key, "__", "."), v
-	}}), nil)
+	}), nil)
 	if err != nil {
 		return err
 	}
@@ -82,11 +88,28 @@ func confmapDefaults() defaults {
 		"threads":          0,
 		"memory_limit":     "",
 		"max_reject_share": 0.05,
+		"auth_db":          "",
+		"addr":             "127.0.0.1:8080",
+		"secure_cookies":   false,
+		"trust_proxy":      false,
 	}
 }
 
 // Sub returns the settings under a prefix (e.g. "models.clv") as a map.
 func (c *Config) Sub(prefix string) map[string]any { return c.k.Cut(prefix).Raw() }
+
+// authPath is the users/sessions/audit file: auth_db, or the warehouse path
+// with ".duckdb" replaced by ".auth.duckdb". It is never the warehouse itself,
+// so analysts querying the warehouse never see password hashes or sessions.
+func (c *Config) authPath() string {
+	if c.AuthDB != "" {
+		return c.AuthDB
+	}
+	if strings.HasSuffix(c.DB, ".duckdb") {
+		return strings.TrimSuffix(c.DB, ".duckdb") + ".auth.duckdb"
+	}
+	return c.DB + ".auth.duckdb"
+}
 
 func (c *Config) warehouseOptions() warehouse.Options {
 	return warehouse.Options{Path: c.DB, TimeZone: c.TimeZone, Threads: c.Threads, MemoryLimit: c.MemoryLimit}
