@@ -224,7 +224,7 @@ type generator struct {
 }
 
 var (
-	bandAmt     = []float64{40000, 80000, 165000, 330000, 700000} // median deal (CNY) by size band
+	bandAmt     = []float64{40000, 80000, 170000, 360000, 800000} // median deal (CNY) by size band
 	bandOpps    = []float64{1.95, 3.6, 6.3, 11, 18.5}             // extra opportunities over 3 years
 	bandEngaged = []float64{0.60, 0.68, 0.76, 0.84, 0.92}
 	bandUSD     = []float64{0.003, 0.006, 0.015, 0.04, 0.08}
@@ -325,7 +325,7 @@ func (g *generator) customer(ci int64) {
 	}
 	d := &w.depts[c.dept]
 	c.seat = d.seats[pickCum(r, d.seatCum)]
-	c.wallet = math.Exp(0.4 * r.NormFloat64())
+	c.wallet = math.Exp(0.48 * r.NormFloat64())
 	c.usd = r.Float64() < bandUSD[c.band]
 	switch u := r.Float64(); {
 	case u < 0.75:
@@ -354,9 +354,9 @@ func (g *generator) customer(ci int64) {
 	engaged := r.Float64() < bandEngaged[c.band]
 	potential := !engaged && r.Float64() < 0.45
 
-	// account creation: 70% of the accounts existed before the data window
+	// account creation: two thirds of the accounts existed before the data window
 	var created int64
-	isNew := r.Float64() >= 0.7
+	isNew := r.Float64() >= 0.67
 	if isNew {
 		created = g.growthTime(int64(w.warm)*daySec, int64(w.end-3)*daySec)
 		created = g.snap(created, 0)
@@ -870,7 +870,7 @@ func (g *generator) buildLines(c *custCtx, o *oppSim) {
 		if unit < 1 {
 			unit = 1
 		}
-		var qm int64 // thousandths
+		var qm int64             // thousandths
 		q := amt / (unit * rate) // amt is in CNY, unit in the deal's currency
 		switch {
 		case i == 0 && o.billing == billSubscription:

@@ -16,10 +16,10 @@
 // (channel customers buy through "their" partner).
 //
 // Customers and money. Size bands micro/small/medium/large/enterprise
-// (30/32/22/11/5%) scale the median deal (40k → 700k CNY) and the number of
-// deals (2 → 19 over three years); a per-customer lognormal wallet (σ 0.4)
+// (30/32/22/11/5%) scale the median deal (40k → 800k CNY) and the number of
+// deals (2 → 19 over three years); a per-customer lognormal wallet (σ 0.48)
 // and a per-deal lognormal (σ 0.75) give the heavy tail: the top 20% of
-// paying customers hold ~80–85% of payments. The product mix is that of a
+// paying customers hold ~80% of payments. The product mix is that of a
 // software + hardware vendor: perpetual licences and projects paid by 1–4
 // installments (100, 50/50, 30/60/10, 30/30/30/10 with a retention a year
 // after acceptance), subscriptions paid monthly (12-month terms; 24/36-month

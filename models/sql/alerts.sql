@@ -43,8 +43,8 @@ WHERE a0 > a1 AND a1 > a2 AND a2 > a3;
 -- rate). Contracts cancelled or terminated are left out.
 CREATE OR REPLACE TEMP TABLE pl_alert_schedule AS
 WITH plan AS (
-    SELECT s.contract_id, s.due_on, CAST(s.amount * c.rate_to_base AS DECIMAL(18,2)) AS amount,
-           sum(CAST(s.amount * c.rate_to_base AS DECIMAL(18,2))) OVER (PARTITION BY s.contract_id ORDER BY s.due_on) AS cum_due,
+    SELECT s.contract_id, s.due_on, CAST(CAST(s.amount AS DECIMAL(38,2)) * c.rate_to_base AS DECIMAL(18,2)) AS amount,
+           sum(CAST(CAST(s.amount AS DECIMAL(38,2)) * c.rate_to_base AS DECIMAL(18,2))) OVER (PARTITION BY s.contract_id ORDER BY s.due_on) AS cum_due,
            c.customer_id, c.owner_rep_id, c.currency
     FROM pl_live_payment_schedule s
     JOIN pl_base_contracts c USING (contract_id)

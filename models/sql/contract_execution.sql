@@ -113,9 +113,9 @@ COMMENT ON COLUMN mart_contract_execution.status IS 'cancelled (contract cancell
 
 CREATE OR REPLACE TABLE mart_settlements_due AS
 SELECT a.contract_id, a.due_on,
-       CAST(a.amount * c.rate_to_base AS DECIMAL(18,2)) AS amount_due,
+       CAST(CAST(a.amount AS DECIMAL(38,2)) * c.rate_to_base AS DECIMAL(18,2)) AS amount_due,
        -- so that amount_due - amount_paid is exactly the unpaid amount of the aging
-       CAST(CAST(a.amount * c.rate_to_base AS DECIMAL(18,2)) - CAST((a.amount - a.allocated) * c.rate_to_base AS DECIMAL(18,2)) AS DECIMAL(18,2)) AS amount_paid,
+       CAST(CAST(CAST(a.amount AS DECIMAL(38,2)) * c.rate_to_base AS DECIMAL(18,2)) - CAST(CAST(a.amount - a.allocated AS DECIMAL(38,2)) * c.rate_to_base AS DECIMAL(18,2)) AS DECIMAL(18,2)) AS amount_paid,
        CAST(date_diff('day', getvariable('as_of'), a.due_on) AS INTEGER) AS days_until_due,
        CASE WHEN a.due_on <= getvariable('as_of') THEN 'overdue'
             WHEN a.due_on <= getvariable('as_of') + 7 THEN 'due_7d'
@@ -138,7 +138,7 @@ SELECT coalesce(r.org_unit_id, cu.org_unit_id) AS org_unit_id,
             WHEN date_diff('day', a.due_on, getvariable('as_of')) <= 60 THEN '31-60'
             WHEN date_diff('day', a.due_on, getvariable('as_of')) <= 90 THEN '61-90'
             ELSE '>90' END AS bucket,
-       CAST(sum(CAST((a.amount - a.allocated) * c.rate_to_base AS DECIMAL(18,2))) AS DECIMAL(18,2)) AS amount,
+       CAST(sum(CAST(CAST(a.amount - a.allocated AS DECIMAL(38,2)) * c.rate_to_base AS DECIMAL(18,2))) AS DECIMAL(18,2)) AS amount,
        CAST(count(DISTINCT a.contract_id) AS INTEGER) AS contracts
 FROM ce_alloc a
 JOIN ce_contracts c ON c.contract_id = a.contract_id
