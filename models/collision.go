@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"fmt"
+	"sort"
 	"strings"
 	"unicode"
 
@@ -73,6 +74,103 @@ func collisionKey(name string) string {
 	return strings.Join(words, "")
 }
 
+// collisionCore removes the customer's city from the front of its name key:
+// Chinese company names are city + trade name + industry + legal form, so two
+// different companies of one city share a long prefix that says nothing about
+// whether they are the same customer. The trade name and industry remain.
+func collisionCore(key, city string) string {
+	c := collisionKey(city)
+	c = strings.TrimSuffix(strings.TrimSuffix(c, "市"), "city")
+	if c != "" && strings.HasPrefix(key, c) && len(key) > len(c) {
+		return key[len(c):]
+	}
+	return key
+}
+
+// nameSimilarity is 1 − (Levenshtein distance in characters ÷ the longer
+// length): 1 for equal names, 0.94 for one typo in a 17-letter name.
+// Characters, not bytes: one differing Chinese character costs one edit.
+func nameSimilarity(a, b []rune) float64 {
+	n := max(len(a), len(b))
+	if n == 0 {
+		return 1
+	}
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return 1 - float64(prev[len(b)])/float64(n)
+}
+
+// similarNamePairs lists the ordered pairs of different name keys whose cores
+// are at least threshold similar (equal cores score 1). Only cores that share
+// their first two characters are compared (blocking: the work grows with the
+// customers per block, not with all pairs of customers), and pairs whose
+// lengths alone rule the threshold out are skipped.
+func similarNamePairs(cores map[string]string, threshold float64) [][]driver.Value {
+	keysByCore := map[string][]string{}
+	for key, core := range cores {
+		keysByCore[core] = append(keysByCore[core], key)
+	}
+	blocks := map[string][]string{}
+	for core := range keysByCore {
+		r := []rune(core)
+		blocks[string(r[:min(2, len(r))])] = append(blocks[string(r[:min(2, len(r))])], core)
+	}
+	var out [][]driver.Value
+	emit := func(ca, cb string, score float64) {
+		for _, a := range keysByCore[ca] {
+			for _, b := range keysByCore[cb] {
+				if a != b {
+					out = append(out, []driver.Value{a, b, score})
+				}
+			}
+		}
+	}
+	for core := range keysByCore {
+		emit(core, core, 1) // different keys, same core: e.g. with and without the city
+	}
+	for _, block := range blocks {
+		sort.Strings(block)
+		runes := make([][]rune, len(block))
+		for i, c := range block {
+			runes[i] = []rune(c)
+		}
+		for i := range block {
+			for j := i + 1; j < len(block); j++ {
+				la, lb := len(runes[i]), len(runes[j])
+				if 1-float64(abs(la-lb))/float64(max(la, lb)) < threshold {
+					continue
+				}
+				if score := nameSimilarity(runes[i], runes[j]); score >= threshold {
+					emit(block[i], block[j], score)
+					emit(block[j], block[i], score)
+				}
+			}
+		}
+	}
+	return out
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
 func runCollision(ctx context.Context, rc *RunContext) error {
 	if err := plPrep(ctx, rc); err != nil {
 		return err
@@ -90,13 +188,18 @@ func runCollision(ctx context.Context, rc *RunContext) error {
 		return err
 	}
 	var rows [][]driver.Value
-	if err := plScan(ctx, conn, `SELECT customer_id, name FROM pl_live_customers
+	cores := map[string]string{} // name key → its core (the key without the city)
+	if err := plScan(ctx, conn, `SELECT customer_id, name, coalesce(city, '') FROM pl_live_customers
 		WHERE customer_id IN (SELECT customer_id FROM pl_deals)`, func(r *sql.Rows) error {
-		var id, name string
-		if err := r.Scan(&id, &name); err != nil {
+		var id, name, city string
+		if err := r.Scan(&id, &name, &city); err != nil {
 			return err
 		}
-		rows = append(rows, []driver.Value{id, collisionKey(name)})
+		key := collisionKey(name)
+		rows = append(rows, []driver.Value{id, key})
+		if key != "" {
+			cores[key] = collisionCore(key, city)
+		}
 		return nil
 	}); err != nil {
 		return err
@@ -104,5 +207,11 @@ func runCollision(ctx context.Context, rc *RunContext) error {
 	if err := plAppend(conn, "pl_col_keys", rows); err != nil {
 		return err
 	}
-	return rc.Exec(ctx, "collision.sql", map[string]string{"Similarity": plFloat(sim), "WindowDays": fmt.Sprint(window)})
+	if _, err := conn.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE pl_col_similar (key_a VARCHAR, key_b VARCHAR, score DOUBLE)"); err != nil {
+		return err
+	}
+	if err := plAppend(conn, "pl_col_similar", similarNamePairs(cores, sim)); err != nil {
+		return err
+	}
+	return rc.Exec(ctx, "collision.sql", map[string]string{"WindowDays": fmt.Sprint(window)})
 }

@@ -29,16 +29,17 @@ func TestCollisionKey(t *testing.T) {
 
 // Fixture testdata/collision, as_of 2024-06-30, all on product line ERP but
 // D09 (CRM). Keys: K1 K2 K3 → huaxintechnology (Co., Ltd.; full-width; Inc.
-// and spacing), K4 K5 → 上海明达物流, K6 K7 → 明达, K8 → huaxintechnologies,
-// K9 → huaxin. Registrants: R1, R2, R3 and partner PT1 (D06, owner R1).
+// and spacing), K4 K5 → 上海明达物流, K6 K7 → 明达, K8 → huaxingtechnology
+// (a typo), K9 → huaxin. Registrants: R1, R2, R3 and partner PT1 (D06, owner R1).
+// No customer has a city, so the cores are the keys.
 //
-// jaro_winkler(huaxintechnologies, huaxintechnology): 15 matches, no
-// transpositions → jaro (15/18 + 15/16 + 1)/3 = 0.923611; prefix 4 →
-// 0.923611 + 0.4·0.076389 = 0.954167 ≥ 0.9. huaxin vs huaxintechnology:
-// jaro (1 + 6/16 + 1)/3 = 0.791667 → 0.875 < 0.9; vs huaxintechnologies 0.866667.
+// Similarity = 1 − character edits ÷ longer length. huaxingtechnology (17) vs
+// huaxintechnology (16): one insertion → 1 − 1/17 = 0.941176 ≥ 0.9. huaxin
+// (6) vs huaxintechnology: 10 insertions → 1 − 10/16 = 0.375; vs
+// huaxingtechnology: 11 → 1 − 11/17 = 0.352941.
 //
 //	D02 (R2) ← D01 (R1) same name
-//	D07 (R2) ← D01 similar 0.954167 (D02 is R2's own)
+//	D07 (R2) ← D01 similar 0.941176 (D02 is R2's own)
 //	D08 (R3, huaxin) nothing at 0.9
 //	D03 (R3, won 03-15) ← D01, D02 same name, D07 similar: closed
 //	D04 (K1, R1) ← D02 same name, D07 similar, D03 same name (still open on 02-05);
@@ -47,18 +48,60 @@ func TestCollisionKey(t *testing.T) {
 //	D13 (R2) ← D05 same customer K4, D06 same name
 //	D09: other product line. D10 (06-01): every huaxin deal is over 90 days older.
 //	D12 (明达) ← D11 (明达集团) would match, but D11 was lost on 04-10, before 04-15.
+func TestCollisionCoreAndSimilarity(t *testing.T) {
+	for _, c := range []struct{ name, city, core string }{
+		{"Shanghai Huaxin Technology Co., Ltd.", "Shanghai", "huaxintechnology"},
+		{"上海明达物流有限公司", "上海", "明达物流"},
+		{"上海明达物流有限公司", "上海市", "明达物流"},                         // 市 in the city column
+		{"Huaxin Technology", "Shanghai", "huaxintechnology"}, // no city in the name
+		{"Shanghai", "Shanghai", "shanghai"},                  // nothing but the city: kept
+	} {
+		if got := collisionCore(collisionKey(c.name), c.city); got != c.core {
+			t.Errorf("core of %q in %q = %q, want %q", c.name, c.city, got, c.core)
+		}
+	}
+	for _, c := range []struct {
+		a, b string
+		want float64
+	}{
+		{"明达物流", "明达物资", 0.75}, // one character of four, not two bytes
+		{"huaxintechnology", "huaxingtechnology", 1 - 1.0/17},
+		{"gangzielectronics", "yangshielectronics", 1 - 3.0/18}, // different companies of one city
+		{"", "", 1},
+	} {
+		if got := nameSimilarity([]rune(c.a), []rune(c.b)); got < c.want-1e-12 || got > c.want+1e-12 {
+			t.Errorf("similarity(%q, %q) = %v, want %v", c.a, c.b, got, c.want)
+		}
+	}
+	// Blocking: the first two characters must agree; equal cores pair up at 1.
+	pairs := similarNamePairs(map[string]string{
+		"shanghaihuaxintechnology": "huaxintechnology",
+		"huaxintechnology":         "huaxintechnology",
+		"huaxingtechnology":        "huaxingtechnology",
+		"uaxintechnology":          "uaxintechnology",
+	}, 0.9)
+	got := map[string]float64{}
+	for _, p := range pairs {
+		got[p[0].(string)+"|"+p[1].(string)] = p[2].(float64)
+	}
+	if len(got) != 6 || got["shanghaihuaxintechnology|huaxintechnology"] != 1 ||
+		got["huaxintechnology|huaxingtechnology"] != 1-1.0/17 || got["huaxingtechnology|shanghaihuaxintechnology"] != 1-1.0/17 {
+		t.Errorf("pairs = %v", got)
+	}
+}
+
 func TestCollisions(t *testing.T) {
 	w := plWarehouse(t, "testdata/collision")
 	plRefresh(t, w, "2024-06-30", nil, "collision")
 	const cols = `opportunity_id, conflicts_with_opportunity_id, customer_key, match_kind, score, first_registered_opportunity_id, first_registrant, registered_at, status`
 	plExpect(t, w, "SELECT "+cols+" FROM mart_collisions", []string{
 		"D02 | D01 | huaxintechnology | same_name | 1.000000 | D01 | rep:R1 | 2024-01-10 | open",
-		"D07 | D01 | huaxintechnologies | similar_name | 0.954167 | D01 | rep:R1 | 2024-01-10 | open",
+		"D07 | D01 | huaxingtechnology | similar_name | 0.941176 | D01 | rep:R1 | 2024-01-10 | open",
 		"D03 | D01 | huaxintechnology | same_name | 1.000000 | D01 | rep:R1 | 2024-01-10 | closed",
 		"D03 | D02 | huaxintechnology | same_name | 1.000000 | D01 | rep:R1 | 2024-01-10 | closed",
-		"D03 | D07 | huaxintechnology | similar_name | 0.954167 | D01 | rep:R1 | 2024-01-10 | closed",
+		"D03 | D07 | huaxintechnology | similar_name | 0.941176 | D01 | rep:R1 | 2024-01-10 | closed",
 		"D04 | D02 | huaxintechnology | same_name | 1.000000 | D01 | rep:R1 | 2024-01-10 | open",
-		"D04 | D07 | huaxintechnology | similar_name | 0.954167 | D01 | rep:R1 | 2024-01-10 | open",
+		"D04 | D07 | huaxintechnology | similar_name | 0.941176 | D01 | rep:R1 | 2024-01-10 | open",
 		"D04 | D03 | huaxintechnology | same_name | 1.000000 | D01 | rep:R1 | 2024-01-10 | closed",
 		"D06 | D05 | 上海明达物流 | same_name | 1.000000 | D05 | rep:R1 | 2024-03-01 | open",
 		"D13 | D05 | 上海明达物流 | same_customer | 1.000000 | D05 | rep:R1 | 2024-03-01 | open",
@@ -68,13 +111,13 @@ func TestCollisions(t *testing.T) {
 		"rep:R2 | partner:PT1",
 		"rep:R2 | rep:R1",
 	})
-	// At 0.85 the near miss counts: huaxin is 0.875 from huaxintechnology
-	// (D01, D02) and 0.866667 from huaxintechnologies (D07).
-	plRefresh(t, w, "2024-06-30", map[string]Settings{"collision": {"similarity": 0.85}}, "collision")
+	// At 0.35 the near miss counts: huaxin is 0.375 from huaxintechnology
+	// (D01, D02) and 0.352941 from huaxingtechnology (D07).
+	plRefresh(t, w, "2024-06-30", map[string]Settings{"collision": {"similarity": 0.35}}, "collision")
 	plExpect(t, w, "SELECT conflicts_with_opportunity_id, match_kind, score FROM mart_collisions WHERE opportunity_id = 'D08'", []string{
-		"D01 | similar_name | 0.875000",
-		"D02 | similar_name | 0.875000",
-		"D07 | similar_name | 0.866667",
+		"D01 | similar_name | 0.375000",
+		"D02 | similar_name | 0.375000",
+		"D07 | similar_name | 0.352941",
 	})
 	// A window of 200 days reaches back from D10 (06-01) to the huaxin deals
 	// open on 06-01: D01, D02, D04, D07 (D03 was won on 03-15).

@@ -1,6 +1,6 @@
 -- Duplicate deal registrations. pl_col_keys (customer_id, name_key) holds the
--- normalised customer names (collision.go). {{.Similarity}} and
--- {{.WindowDays}} come from models.collision.similarity and .window_days.
+-- normalised customer names (collision.go). {{.WindowDays}} comes from
+-- models.collision.window_days.
 
 -- Every deal with its customer key, registrant (the partner if the deal came
 -- through one, else the owner rep), product line and registration order.
@@ -12,17 +12,11 @@ SELECT d.opportunity_id, d.customer_id, coalesce(k.name_key, '') AS name_key,
        row_number() OVER (ORDER BY d.created_at, d.opportunity_id) AS seq
 FROM pl_deals d LEFT JOIN pl_col_keys k USING (customer_id);
 
--- Pairs of different customer keys that are similar: jaro_winkler_similarity
--- >= Similarity. Only keys that start with the same character are compared
--- (blocking, so the work grows with the customers per first character, not
--- with all pairs of customers); Jaro-Winkler rewards a common prefix anyway.
-CREATE OR REPLACE TEMP TABLE pl_col_similar AS
-WITH k AS (SELECT DISTINCT name_key, left(name_key, 1) AS block FROM pl_col_deals WHERE name_key <> ''),
-s AS (
-    SELECT a.name_key AS key_a, b.name_key AS key_b, jaro_winkler_similarity(a.name_key, b.name_key) AS score
-    FROM k a JOIN k b ON a.block = b.block AND a.name_key <> b.name_key
-)
-SELECT * FROM s WHERE score >= {{.Similarity}};
+-- pl_col_similar (key_a, key_b, score) holds the pairs of different name keys
+-- whose cores (the key without the customer's city) are at least
+-- models.collision.similarity alike: 1 − Levenshtein distance in characters ÷
+-- the longer length, compared within blocks of equal first two characters
+-- (collision.go, similarNamePairs).
 
 -- Earlier deals that match a deal: same product line, registered before it
 -- (ties by opportunity_id) and at most WindowDays earlier, still open when it
@@ -75,10 +69,10 @@ JOIN pl_col_deals o ON o.opportunity_id = m.opportunity_id
 JOIN pl_col_deals p ON p.opportunity_id = m.earlier_id
 WHERE m.other_registrant
 ORDER BY o.seq, p.seq;
-COMMENT ON TABLE mart_collisions IS 'Possible duplicate deal registrations: a deal (opportunity_id) registered while an earlier deal of another registrant (rep, or partner when the deal came through one) on the same product line was open and at most models.collision.window_days (90) older, on the same customer, a customer whose normalised name is equal, or one whose normalised name is similar (jaro_winkler_similarity >= models.collision.similarity, 0.9). One row per conflicting pair. The first registrant keeps the deal.';
+COMMENT ON TABLE mart_collisions IS 'Possible duplicate deal registrations: a deal (opportunity_id) registered while an earlier deal of another registrant (rep, or partner when the deal came through one) on the same product line was open and at most models.collision.window_days (90) older, on the same customer, a customer whose normalised name is equal, or one whose normalised name without its city is similar (1 - character Levenshtein distance / longer length >= models.collision.similarity, 0.9). One row per conflicting pair. The first registrant keeps the deal.';
 COMMENT ON COLUMN mart_collisions.customer_key IS 'The normalised name of the deal''s customer: NFKC (full-width to half-width), lower case, punctuation and spacing removed, legal forms (有限公司, 股份有限公司, 集团, Co., Ltd., Inc. …) cut off the end.';
 COMMENT ON COLUMN mart_collisions.match_kind IS 'same_customer (same customer_id), same_name (different customers, equal normalised names) or similar_name.';
-COMMENT ON COLUMN mart_collisions.score IS 'Name similarity: 1 for same_customer and same_name, else jaro_winkler_similarity of the normalised names (DuckDB compares UTF-8 bytes, so for Chinese names one differing character costs less than in English). Only names starting with the same character are compared.';
+COMMENT ON COLUMN mart_collisions.score IS 'Name similarity: 1 for same_customer and same_name, else 1 - character Levenshtein distance / longer length of the normalised names without the city. Only names whose first two characters (after the city) agree are compared.';
 COMMENT ON COLUMN mart_collisions.first_registered_opportunity_id IS 'The earliest registration among the deal and all earlier matching deals (also those of the same registrant): the one that keeps the customer.';
 COMMENT ON COLUMN mart_collisions.first_registrant IS 'rep:<rep_id> or partner:<partner_id> of the first registration.';
 COMMENT ON COLUMN mart_collisions.status IS 'open when both deals are still open at as_of (to rule on), else closed.';
