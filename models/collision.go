@@ -5,7 +5,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"fmt"
-	"sort"
+	"math"
 	"strings"
 	"unicode"
 
@@ -79,12 +79,17 @@ func collisionKey(name string) string {
 // different companies of one city share a long prefix that says nothing about
 // whether they are the same customer. The trade name and industry remain.
 func collisionCore(key, city string) string {
-	c := collisionKey(city)
-	c = strings.TrimSuffix(strings.TrimSuffix(c, "市"), "city")
+	c := collisionCity(city)
 	if c != "" && strings.HasPrefix(key, c) && len(key) > len(c) {
 		return key[len(c):]
 	}
 	return key
+}
+
+// collisionCity normalises a city name: 上海市 and 上海, "Shanghai City" and
+// "shanghai" are one city.
+func collisionCity(city string) string {
+	return strings.TrimSuffix(strings.TrimSuffix(collisionKey(city), "市"), "city")
 }
 
 // nameSimilarity is 1 − (Levenshtein distance in characters ÷ the longer
@@ -115,25 +120,53 @@ func nameSimilarity(a, b []rune) float64 {
 }
 
 // similarNamePairs lists the ordered pairs of different name keys whose cores
-// are at least threshold similar (equal cores score 1). Only cores that share
-// their first two characters are compared (blocking: the work grows with the
-// customers per block, not with all pairs of customers), and pairs whose
-// lengths alone rule the threshold out are skipped.
-func similarNamePairs(cores map[string]string, threshold float64) [][]driver.Value {
+// differ by at most maxEdits characters (Levenshtein) and are at least
+// threshold similar; equal cores score 1. Candidates come from a deletion
+// index (two strings within k edits share a string obtained by deleting at
+// most k characters from each), so the work grows with the number of
+// customers, not with the pairs of customers.
+//
+// cities maps a key to its customer's normalised city: keys in two different
+// known cities are never near matches (a duplicate record of one company is
+// in its city; "Taimingmei" in Zhengzhou and "Taimingbei" in Ningbo are two).
+func similarNamePairs(cores map[string]string, cities map[string]string, threshold float64, maxEdits int) [][]driver.Value {
 	keysByCore := map[string][]string{}
 	for key, core := range cores {
 		keysByCore[core] = append(keysByCore[core], key)
 	}
-	blocks := map[string][]string{}
+	index := map[string][]string{}
 	for core := range keysByCore {
-		r := []rune(core)
-		blocks[string(r[:min(2, len(r))])] = append(blocks[string(r[:min(2, len(r))])], core)
+		for _, v := range deletionVariants([]rune(core), maxEdits) {
+			index[v] = append(index[v], core)
+		}
+	}
+	type pair struct{ a, b string }
+	scored := map[pair]float64{}
+	for _, group := range index {
+		for i := range group {
+			for j := i + 1; j < len(group); j++ {
+				a, b := group[i], group[j]
+				if a > b {
+					a, b = b, a
+				}
+				if _, done := scored[pair{a, b}]; done {
+					continue
+				}
+				ra, rb := []rune(a), []rune(b)
+				score := nameSimilarity(ra, rb)
+				edits := int(math.Round((1 - score) * float64(max(len(ra), len(rb)))))
+				if edits > maxEdits || score < threshold {
+					score = -1
+				}
+				scored[pair{a, b}] = score
+			}
+		}
 	}
 	var out [][]driver.Value
 	emit := func(ca, cb string, score float64) {
 		for _, a := range keysByCore[ca] {
 			for _, b := range keysByCore[cb] {
-				if a != b {
+				if a != b && (cities[a] == "" || cities[b] == "" || cities[a] == cities[b]) {
 					out = append(out, []driver.Value{a, b, score})
 				}
 			}
@@ -142,24 +175,36 @@ func similarNamePairs(cores map[string]string, threshold float64) [][]driver.Val
 	for core := range keysByCore {
 		emit(core, core, 1) // different keys, same core: e.g. with and without the city
 	}
-	for _, block := range blocks {
-		sort.Strings(block)
-		runes := make([][]rune, len(block))
-		for i, c := range block {
-			runes[i] = []rune(c)
+	for p, score := range scored {
+		if score >= 0 {
+			emit(p.a, p.b, score)
+			emit(p.b, p.a, score)
 		}
-		for i := range block {
-			for j := i + 1; j < len(block); j++ {
-				la, lb := len(runes[i]), len(runes[j])
-				if 1-float64(abs(la-lb))/float64(max(la, lb)) < threshold {
-					continue
-				}
-				if score := nameSimilarity(runes[i], runes[j]); score >= threshold {
-					emit(block[i], block[j], score)
-					emit(block[j], block[i], score)
+	}
+	return out
+}
+
+// deletionVariants lists the distinct strings made by deleting at most k
+// characters from r (r itself included).
+func deletionVariants(r []rune, k int) []string {
+	seen := map[string]bool{string(r): true}
+	frontier := [][]rune{r}
+	for range k {
+		var next [][]rune
+		for _, s := range frontier {
+			for i := range s {
+				v := append(append([]rune{}, s[:i]...), s[i+1:]...)
+				if key := string(v); !seen[key] {
+					seen[key] = true
+					next = append(next, v)
 				}
 			}
 		}
+		frontier = next
+	}
+	out := make([]string, 0, len(seen))
+	for s := range seen {
+		out = append(out, s)
 	}
 	return out
 }
@@ -180,6 +225,10 @@ func runCollision(ctx context.Context, rc *RunContext) error {
 	if sim <= 0 || sim > 1 {
 		return fmt.Errorf("models.collision.similarity: %g is not in (0, 1]", sim)
 	}
+	maxEdits := rc.Settings.Int("max_edits", 1)
+	if maxEdits < 0 || maxEdits > 3 {
+		return fmt.Errorf("models.collision.max_edits: %d is not between 0 and 3", maxEdits)
+	}
 	if window < 0 {
 		return fmt.Errorf("models.collision.window_days: %d is negative", window)
 	}
@@ -188,7 +237,8 @@ func runCollision(ctx context.Context, rc *RunContext) error {
 		return err
 	}
 	var rows [][]driver.Value
-	cores := map[string]string{} // name key → its core (the key without the city)
+	cores := map[string]string{}  // name key → its core (the key without the city)
+	cities := map[string]string{} // name key → normalised city
 	if err := plScan(ctx, conn, `SELECT customer_id, name, coalesce(city, '') FROM pl_live_customers
 		WHERE customer_id IN (SELECT customer_id FROM pl_deals)`, func(r *sql.Rows) error {
 		var id, name, city string
@@ -199,6 +249,9 @@ func runCollision(ctx context.Context, rc *RunContext) error {
 		rows = append(rows, []driver.Value{id, key})
 		if key != "" {
 			cores[key] = collisionCore(key, city)
+			if _, ok := cities[key]; !ok {
+				cities[key] = collisionCity(city)
+			}
 		}
 		return nil
 	}); err != nil {
@@ -210,7 +263,7 @@ func runCollision(ctx context.Context, rc *RunContext) error {
 	if _, err := conn.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE pl_col_similar (key_a VARCHAR, key_b VARCHAR, score DOUBLE)"); err != nil {
 		return err
 	}
-	if err := plAppend(conn, "pl_col_similar", similarNamePairs(cores, sim)); err != nil {
+	if err := plAppend(conn, "pl_col_similar", similarNamePairs(cores, cities, sim, maxEdits)); err != nil {
 		return err
 	}
 	return rc.Exec(ctx, "collision.sql", map[string]string{"WindowDays": fmt.Sprint(window)})

@@ -1,6 +1,9 @@
 package models
 
-import "testing"
+import (
+	"math"
+	"testing"
+)
 
 func TestCollisionKey(t *testing.T) {
 	for in, want := range map[string]string{
@@ -30,17 +33,18 @@ func TestCollisionKey(t *testing.T) {
 // Fixture testdata/collision, as_of 2024-06-30, all on product line ERP but
 // D09 (CRM). Keys: K1 K2 K3 → huaxintechnology (Co., Ltd.; full-width; Inc.
 // and spacing), K4 K5 → 上海明达物流, K6 K7 → 明达, K8 → huaxingtechnology
-// (a typo), K9 → huaxin. Registrants: R1, R2, R3 and partner PT1 (D06, owner R1).
+// (a typo), K9 → huaxtechnology. Registrants: R1, R2, R3 and partner PT1 (D06, owner R1).
 // No customer has a city, so the cores are the keys.
 //
-// Similarity = 1 − character edits ÷ longer length. huaxingtechnology (17) vs
-// huaxintechnology (16): one insertion → 1 − 1/17 = 0.941176 ≥ 0.9. huaxin
-// (6) vs huaxintechnology: 10 insertions → 1 − 10/16 = 0.375; vs
-// huaxingtechnology: 11 → 1 − 11/17 = 0.352941.
+// Similarity = 1 − character edits ÷ longer length, for at most max_edits (1)
+// edits. huaxingtechnology (17) vs huaxintechnology (16): one insertion →
+// 1 − 1/17 = 0.941176 ≥ 0.9. K9 huaxtechnology (14) vs huaxintechnology: two
+// deletions → 1 − 2/16 = 0.875: below 0.9 and over one edit; vs
+// huaxingtechnology: three edits.
 //
 //	D02 (R2) ← D01 (R1) same name
 //	D07 (R2) ← D01 similar 0.941176 (D02 is R2's own)
-//	D08 (R3, huaxin) nothing at 0.9
+//	D08 (R3, huaxtechnology) nothing at 0.9 / one edit
 //	D03 (R3, won 03-15) ← D01, D02 same name, D07 similar: closed
 //	D04 (K1, R1) ← D02 same name, D07 similar, D03 same name (still open on 02-05);
 //	  D01 is the same customer but R1's own: not a conflict, yet the first registration
@@ -73,20 +77,39 @@ func TestCollisionCoreAndSimilarity(t *testing.T) {
 			t.Errorf("similarity(%q, %q) = %v, want %v", c.a, c.b, got, c.want)
 		}
 	}
-	// Blocking: the first two characters must agree; equal cores pair up at 1.
+	// Pairs: equal cores pair up at 1; one edit anywhere (even the first
+	// letter) is found; two edits are not with max_edits 1.
 	pairs := similarNamePairs(map[string]string{
 		"shanghaihuaxintechnology": "huaxintechnology",
 		"huaxintechnology":         "huaxintechnology",
 		"huaxingtechnology":        "huaxingtechnology",
 		"uaxintechnology":          "uaxintechnology",
-	}, 0.9)
+		"huaxtechnology":           "huaxtechnology",
+		"beijinghuaxintechnology":  "huaxintechnology",
+	}, map[string]string{"shanghaihuaxintechnology": "shanghai", "beijinghuaxintechnology": "beijing"}, 0.9, 1)
 	got := map[string]float64{}
 	for _, p := range pairs {
 		got[p[0].(string)+"|"+p[1].(string)] = p[2].(float64)
 	}
-	if len(got) != 6 || got["shanghaihuaxintechnology|huaxintechnology"] != 1 ||
-		got["huaxintechnology|huaxingtechnology"] != 1-1.0/17 || got["huaxingtechnology|shanghaihuaxintechnology"] != 1-1.0/17 {
-		t.Errorf("pairs = %v", got)
+	// beijinghuaxintechnology pairs with every key of unknown city, never with
+	// the Shanghai one.
+	want := map[string]float64{
+		"beijinghuaxintechnology|huaxintechnology": 1, "huaxintechnology|beijinghuaxintechnology": 1,
+		"beijinghuaxintechnology|huaxingtechnology": 1 - 1.0/17, "huaxingtechnology|beijinghuaxintechnology": 1 - 1.0/17,
+		"beijinghuaxintechnology|uaxintechnology": 1 - 1.0/16, "uaxintechnology|beijinghuaxintechnology": 1 - 1.0/16,
+		"shanghaihuaxintechnology|huaxintechnology": 1, "huaxintechnology|shanghaihuaxintechnology": 1,
+		"huaxintechnology|huaxingtechnology": 1 - 1.0/17, "huaxingtechnology|huaxintechnology": 1 - 1.0/17,
+		"shanghaihuaxintechnology|huaxingtechnology": 1 - 1.0/17, "huaxingtechnology|shanghaihuaxintechnology": 1 - 1.0/17,
+		"huaxintechnology|uaxintechnology": 1 - 1.0/16, "uaxintechnology|huaxintechnology": 1 - 1.0/16,
+		"shanghaihuaxintechnology|uaxintechnology": 1 - 1.0/16, "uaxintechnology|shanghaihuaxintechnology": 1 - 1.0/16,
+	}
+	if len(got) != len(want) {
+		t.Errorf("pairs = %v, want %v", got, want)
+	}
+	for k, v := range want {
+		if g, ok := got[k]; !ok || math.Abs(g-v) > 1e-12 {
+			t.Errorf("pair %s = %v (present %v), want %v", k, g, ok, v)
+		}
 	}
 }
 
@@ -111,13 +134,13 @@ func TestCollisions(t *testing.T) {
 		"rep:R2 | partner:PT1",
 		"rep:R2 | rep:R1",
 	})
-	// At 0.35 the near miss counts: huaxin is 0.375 from huaxintechnology
-	// (D01, D02) and 0.352941 from huaxingtechnology (D07).
-	plRefresh(t, w, "2024-06-30", map[string]Settings{"collision": {"similarity": 0.35}}, "collision")
+	// At 0.85 with two edits allowed the near miss counts: huaxtechnology is
+	// 0.875 from huaxintechnology (D01, D02); huaxingtechnology (D07) is
+	// three edits away.
+	plRefresh(t, w, "2024-06-30", map[string]Settings{"collision": {"similarity": 0.85, "max_edits": 2}}, "collision")
 	plExpect(t, w, "SELECT conflicts_with_opportunity_id, match_kind, score FROM mart_collisions WHERE opportunity_id = 'D08'", []string{
-		"D01 | similar_name | 0.375000",
-		"D02 | similar_name | 0.375000",
-		"D07 | similar_name | 0.352941",
+		"D01 | similar_name | 0.875000",
+		"D02 | similar_name | 0.875000",
 	})
 	// A window of 200 days reaches back from D10 (06-01) to the huaxin deals
 	// open on 06-01: D01, D02, D04, D07 (D03 was won on 03-15).
