@@ -67,7 +67,7 @@ Configuration comes from flags, then TRISCOPE_* environment variables
 	root.PersistentFlags().StringVar(&cfgFile, "config", "", "config file (default: triscope.yaml if present)")
 	root.PersistentFlags().String("db", "triscope.duckdb", "the warehouse file")
 	root.PersistentFlags().BoolVarP(&verbose, "verbose", "v", false, "log debug detail")
-	root.AddCommand(newVersionCmd(cfg), newGenCmd(cfg), newLoadCmd(cfg), newRefreshCmd(cfg), newDemoCmd(cfg), newBenchCmd(cfg))
+	root.AddCommand(newVersionCmd(cfg), newGenCmd(cfg), newLoadCmd(cfg), newRefreshCmd(cfg), newDemoCmd(cfg), newBenchCmd(cfg), newBenchRefreshCmd(cfg))
 	return root
 }
 
