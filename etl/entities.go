@@ -72,7 +72,25 @@ type Column struct {
 	Enum     []string // allowed values (compared trimmed, lower case)
 	Negative bool     // amounts may be negative (refunds, credit notes)
 	Percent  bool     // must lie in 0..100
-	Aliases  []string // other header names accepted for this column
+	Aliases  []string // other header names accepted for this column (canonical form, see canonHeader)
+	// Values maps source values (normLower form) to contract values for enum
+	// columns: 赢单 → won. Built in for the common Chinese and English words.
+	Values map[string]string
+}
+
+// keyLike is true for identifier columns: keys, references, codes. Their text
+// is NFKC-normalised and trimmed for matching; other text (names, cities) is
+// kept as written, only trimmed.
+func (e *Entity) keyLike(c Column) bool {
+	if slices.Contains(e.Key, c.Name) || strings.HasSuffix(c.Name, "_id") || c.Name == "stage" || c.Name == "currency" {
+		return true
+	}
+	for _, r := range e.Refs {
+		if r.Column == c.Name {
+			return true
+		}
+	}
+	return false
 }
 
 // Ref says that a column's value must be a key of another entity.

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -19,17 +20,34 @@ import (
 
 // Options tune a load.
 type Options struct {
-	Entity         string  // entity of every input (default: from each file name)
+	Entity         string  // entity of every input (default: from the mapping, or each file or sheet name)
 	MaxRejectShare float64 // a file with a larger share of bad rows fails the whole load (default 0.05)
 	BaseCurrency   string  // default CNY
-	Logger         *slog.Logger
+	Mapping        *Mapping
+	Encoding       string   // declared encoding of text files (default: detected)
+	Snapshot       []string // entities loaded as full snapshots ("all" for every entity)
+	Force          bool     // apply a snapshot even when it is more than 30 % smaller than what the warehouse holds
+	DryRun         bool     // do everything in the transaction, report, and roll back
+	Source         string   // a PostgreSQL connection string; the mapping's tables: say what to read
+	// CommitLock, when set, is held while the load's transaction commits.
+	// DuckDB 1.5.6 does not make a large commit atomic for queries that start
+	// while it runs: such a query can see part of the load. Readers that take
+	// the read side of the same sync.RWMutex around each query never do (see
+	// TestReadsDuringALargeLoadSeeOldOrNewTotals).
+	CommitLock sync.Locker
+	Logger     *slog.Logger
 	// Progress is called with bytes read so far and the total, from the loading goroutine.
 	Progress func(done, total int64)
 }
 
-// FileReport is what happened to one input file.
+// FileReport is what happened to one input file (or sheet, or database query).
 type FileReport struct {
 	Path, Entity, Format, Encoding, SHA256 string
+	Sheet                                  string // XLSX sheet (Path is file#sheet)
+	Mode                                   string // incremental or snapshot
+	HeaderLine                             int64  // the line the header was found on
+	Mapping                                []ColumnMapping
+	Error                                  string // a problem with the whole file: it could not load
 	Bytes                                  int64
 	Read                                   int64 // data rows read
 	Loaded                                 int64 // new keys inserted
@@ -37,6 +55,9 @@ type FileReport struct {
 	Unchanged                              int64 // existing keys with identical values
 	Rejected                               int64 // rows quarantined
 	Duplicates                             int64 // rows superseded by a later row with the same key
+	DuplicateKeys                          int64 // distinct keys that appeared more than once
+	Deleted                                int64 // rows a snapshot marked deleted (counted on the entity's first file)
+	Restored                               int64 // deleted rows that reappeared and were undeleted
 	Skipped                                bool  // identical content to the last load of this entity: not read again
 	SameAsLoad                             int64
 	RejectsCSV                             string
@@ -54,11 +75,13 @@ type Reject struct {
 
 // Report is the outcome of a load.
 type Report struct {
-	LoadID  int64
-	Status  string // committed, unchanged, rejected, failed
-	Message string
-	Files   []*FileReport
-	Elapsed time.Duration
+	LoadID   int64
+	Status   string // committed, unchanged, rejected, held, failed, dry-run
+	Message  string
+	Files    []*FileReport
+	Warnings []string // about the load as a whole: sheets and files that were skipped
+	DryRun   bool
+	Elapsed  time.Duration
 }
 
 // Totals sums the file counts.
@@ -70,12 +93,28 @@ func (r *Report) Totals() (t FileReport) {
 		t.Unchanged += f.Unchanged
 		t.Rejected += f.Rejected
 		t.Duplicates += f.Duplicates
+		t.DuplicateKeys += f.DuplicateKeys
+		t.Deleted += f.Deleted
+		t.Restored += f.Restored
 	}
 	return t
 }
 
 // ErrTooManyRejects marks a load refused because a file had too many bad rows.
 var ErrTooManyRejects = errors.New("too many bad rows")
+
+// ErrHeld marks a load refused because a snapshot would delete too much.
+var ErrHeld = errors.New("snapshot held back")
+
+// ErrFiles marks a load refused because files could not be read as a whole.
+var ErrFiles = errors.New("files could not be loaded")
+
+var errDryRun = errors.New("dry run")
+
+// snapshotShrinkLimit: a snapshot with fewer keys than this share of the rows
+// the warehouse holds is held back unless forced; an export that lost a third
+// of the customers is far more often a broken export than a business event.
+const snapshotShrinkLimit = 0.7
 
 const maxRejectsInReport = 20
 
@@ -93,11 +132,30 @@ func Load(ctx context.Context, w *warehouse.Warehouse, paths []string, opts Opti
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	rep := &Report{}
-	srcs, err := resolveSources(paths, opts.Entity)
-	if err != nil {
+	rep := &Report{DryRun: opts.DryRun}
+	fail := func(err error) (*Report, error) {
 		rep.Status, rep.Message = "failed", err.Error()
+		rep.Elapsed = time.Since(start)
 		return rep, err
+	}
+	var srcs []*source
+	if len(paths) > 0 || opts.Source == "" {
+		fileSrcs, notes, err := resolveSources(paths, opts)
+		rep.Warnings = append(rep.Warnings, notes...)
+		if err != nil {
+			return fail(err)
+		}
+		srcs = fileSrcs
+	}
+	if opts.Source != "" {
+		pg, err := resolvePostgres(opts)
+		if err != nil {
+			return fail(err)
+		}
+		srcs = append(srcs, pg...)
+	}
+	for i, s := range srcs {
+		s.idx = i
 	}
 	sort.SliceStable(srcs, func(i, j int) bool { return entityOrder(srcs[i].entity.Name) < entityOrder(srcs[j].entity.Name) })
 	for _, s := range srcs {
@@ -120,25 +178,64 @@ func Load(ctx context.Context, w *warehouse.Warehouse, paths []string, opts Opti
 	}
 
 	l := &loader{w: w, opts: opts, rep: rep, progress: progress}
-	err = w.WriteTx(ctx, func(ctx context.Context, conn *sql.Conn) error {
+	err := writeTx(ctx, w, opts.CommitLock, func(ctx context.Context, conn *sql.Conn) error {
 		if err := conn.QueryRowContext(ctx, "SELECT nextval('load_id_seq')").Scan(&rep.LoadID); err != nil {
 			return err
 		}
-		return l.run(ctx, conn, srcs, start)
+		if err := l.run(ctx, conn, srcs, start); err != nil {
+			return err
+		}
+		if opts.DryRun {
+			return errDryRun
+		}
+		return nil
 	})
 	rep.Elapsed = time.Since(start)
+	if errors.Is(err, errDryRun) {
+		rep.Message = strings.TrimPrefix(rep.Message+"; ", "; ") + "dry run: nothing was changed"
+		rep.Status = "dry-run"
+		return rep, nil
+	}
 	if err == nil {
 		return rep, nil
 	}
-	if rep.Status == "" {
+	if rep.Status == "" || rep.Status == "committed" {
 		rep.Status, rep.Message = "failed", err.Error()
 	}
+	if opts.DryRun {
+		rep.Message += "; dry run: nothing was changed"
+		return rep, err
+	}
 	// The data transaction rolled back. Record the attempt and its quarantine
-	// (read back from the reject CSVs written before the rollback).
+	// (kept aside in a Parquet file before the rollback).
 	if recErr := l.recordFailure(context.WithoutCancel(ctx), srcs, start); recErr != nil {
 		opts.Logger.Warn("could not record the failed load", "err", recErr)
 	}
 	return rep, err
+}
+
+// writeTx runs fn in one transaction on the write lane, like
+// warehouse.WriteTx, and holds lock (if any) while it commits.
+func writeTx(ctx context.Context, w *warehouse.Warehouse, lock sync.Locker, fn func(ctx context.Context, conn *sql.Conn) error) error {
+	return w.Write(ctx, func(ctx context.Context, conn *sql.Conn) error {
+		if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
+			return fmt.Errorf("begin: %w", err)
+		}
+		if err := fn(ctx, conn); err != nil {
+			if _, rbErr := conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK"); rbErr != nil {
+				slog.Warn("rollback failed", "err", rbErr)
+			}
+			return err
+		}
+		if lock != nil {
+			lock.Lock()
+			defer lock.Unlock()
+		}
+		if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+			return fmt.Errorf("commit: %w", err)
+		}
+		return nil
+	})
 }
 
 // markUnchanged skips the entities whose files are byte-identical to the files
@@ -147,6 +244,13 @@ func markUnchanged(ctx context.Context, w *warehouse.Warehouse, srcs []*source) 
 	byEntity := map[string][]*source{}
 	for _, s := range srcs {
 		byEntity[s.entity.Name] = append(byEntity[s.entity.Name], s)
+	}
+	for name, group := range byEntity {
+		for _, s := range group {
+			if s.format == "postgres" {
+				delete(byEntity, name) // a query's result is only known by running it
+			}
+		}
 	}
 	for name, group := range byEntity {
 		var loadID sql.NullInt64
@@ -182,6 +286,9 @@ type loader struct {
 	rep      *Report
 	progress func(int64)
 	tooMany  []string
+	held     []string
+	fileErrs []string
+	keep     string // parquet copy of the quarantine of a load that will roll back
 }
 
 func (l *loader) run(ctx context.Context, conn *sql.Conn, srcs []*source, start time.Time) error {
@@ -201,18 +308,34 @@ func (l *loader) run(ctx context.Context, conn *sql.Conn, srcs []*source, start 
 		}
 	}
 	for _, g := range groups {
-		if err := l.loadEntity(ctx, conn, g); err != nil {
+		if err := l.loadEntity(ctx, conn, g, srcs); err != nil {
 			return err
+		}
+		if !l.opts.DryRun && len(l.fileErrs)+len(l.held) > 0 {
+			break // the load fails; a dry run goes on to report everything
 		}
 	}
 	if err := l.collectRejects(ctx, conn, srcs); err != nil {
 		return err
 	}
-	if len(l.tooMany) > 0 {
+	switch {
+	case len(l.fileErrs) > 0:
+		l.rep.Status = "failed"
+		l.rep.Message = "nothing was loaded: " + strings.Join(l.fileErrs, "; ")
+		return fmt.Errorf("%w: %s", ErrFiles, strings.Join(l.fileErrs, "; "))
+	case len(l.tooMany) > 0:
 		l.rep.Status = "rejected"
-		l.rep.Message = fmt.Sprintf("nothing was loaded: %s (limit %.1f%%; fix the rows listed in the rejects file or raise --max-reject-share)",
-			strings.Join(l.tooMany, "; "), l.opts.MaxRejectShare*100)
+		where := "the rejects file"
+		if l.opts.DryRun {
+			where = "the report"
+		}
+		l.rep.Message = fmt.Sprintf("nothing was loaded: %s (limit %.1f%%; fix the rows listed in %s or raise --max-reject-share)",
+			strings.Join(l.tooMany, "; "), l.opts.MaxRejectShare*100, where)
 		return fmt.Errorf("%w: %s", ErrTooManyRejects, l.rep.Message)
+	case len(l.held) > 0:
+		l.rep.Status = "held"
+		l.rep.Message = "nothing was loaded: " + strings.Join(l.held, "; ") + " (check the export; if the rows were really removed, load again with --force)"
+		return fmt.Errorf("%w: %s", ErrHeld, l.rep.Message)
 	}
 	l.rep.Status = "committed"
 	if len(groups) == 0 {
@@ -220,49 +343,170 @@ func (l *loader) run(ctx context.Context, conn *sql.Conn, srcs []*source, start 
 		l.rep.Message = "every file is identical to the last load of its entity; nothing to do"
 	} else {
 		t := l.rep.Totals()
-		if t.Loaded+t.Updated == 0 {
+		if t.Loaded+t.Updated+t.Deleted+t.Restored == 0 {
 			l.rep.Message = "no row changed: every row equals what the warehouse holds"
 		}
 	}
 	return l.record(ctx, conn, srcs, start)
 }
 
-// loadEntity stages, validates, deduplicates and upserts all files of one entity.
-func (l *loader) loadEntity(ctx context.Context, conn *sql.Conn, srcs []*source) error {
+// loadEntity stages, validates, deduplicates and upserts all sources of one
+// entity; for a snapshot it then marks the rows the sources no longer hold.
+func (l *loader) loadEntity(ctx context.Context, conn *sql.Conn, srcs, all []*source) error {
 	ent := srcs[0].entity
 	if err := createRaw(ctx, conn, ent); err != nil {
 		return fmt.Errorf("staging %s: %w", ent.Name, err)
 	}
+	var staged []*source
+	var unkeyed int64
+	snapshot := false
 	for _, s := range srcs {
-		l.opts.Logger.Debug("staging", "file", s.path, "entity", ent.Name, "format", s.format)
+		l.opts.Logger.Debug("staging", "source", s.name, "entity", ent.Name, "format", s.format)
+		var err error
 		switch s.format {
-		case "csv":
-			rejects, err := stageCSV(ctx, conn, s, l.progress)
-			if err != nil {
-				return err
-			}
-			for _, r := range rejects {
-				if _, err := conn.ExecContext(ctx, "INSERT INTO stg_rejects VALUES ($1, $2, NULL, $3, $4, false)", s.idx, r.line, r.value, r.reason); err != nil {
-					return err
+		case "parquet", "ndjson":
+			err = stageDuck(ctx, conn, s)
+			l.progress(s.size)
+		case "postgres":
+			if err = s.pg.readWatermark(ctx, conn, ent.Name); err == nil {
+				var st *stager
+				st, err = stageText(ctx, conn, s, l.progress)
+				if st != nil {
+					unkeyed += st.unkeyed
 				}
 			}
 		default:
-			if err := stageDuck(ctx, conn, s); err != nil {
-				return err
+			var st *stager
+			st, err = stageText(ctx, conn, s, l.progress)
+			if st != nil {
+				unkeyed += st.unkeyed
 			}
-			l.progress(s.size)
+			if s.format == "xlsx" {
+				l.progress(s.size)
+			}
 		}
+		var fe *fileError
+		if errors.As(err, &fe) {
+			s.report.Error = fe.err.Error()
+			l.fileErrs = append(l.fileErrs, fe.Error())
+			for _, q := range []string{"DELETE FROM " + rawTable(ent) + " WHERE _file = $1", "DELETE FROM stg_rejects WHERE _file = $1"} {
+				if _, err := conn.ExecContext(ctx, q, s.idx); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", s.name, err)
+		}
+		staged = append(staged, s)
+		snapshot = snapshot || s.set.mode == "snapshot"
 	}
-	v := validation{ent: ent, base: l.opts.BaseCurrency}
+	if len(staged) == 0 {
+		return nil
+	}
+	names := map[int]string{}
+	for _, s := range all {
+		names[s.idx] = s.name
+	}
+	v := validation{ent: ent, base: l.opts.BaseCurrency, names: names}
 	if err := v.run(ctx, conn, func(q string) error { return l.exec(ctx, conn, ent, q) }); err != nil {
 		return fmt.Errorf("validating %s: %w", ent.Name, err)
 	}
 	for _, warn := range v.warnings {
-		for _, s := range srcs {
+		for _, s := range staged {
 			s.report.Warnings = append(s.report.Warnings, warn)
 		}
 	}
-	return l.upsert(ctx, conn, srcs)
+	if snapshot {
+		if err := l.guardSnapshot(ctx, conn, staged); err != nil {
+			return err
+		}
+	}
+	if err := l.upsert(ctx, conn, staged); err != nil {
+		return err
+	}
+	if snapshot {
+		if err := l.markDeleted(ctx, conn, staged, unkeyed); err != nil {
+			return err
+		}
+	}
+	for _, s := range staged {
+		if s.pg != nil {
+			if err := s.pg.saveWatermark(ctx, conn, ent.Name); err != nil {
+				return fmt.Errorf("saving the watermark of %s: %w", s.name, err)
+			}
+		}
+	}
+	return nil
+}
+
+// keyMatch is the SQL condition joining a base-table row t to a staged row s.
+func keyMatch(ent *Entity) string {
+	var on []string
+	for _, k := range ent.Key {
+		on = append(on, fmt.Sprintf("s.v_%s = t.%s", k, quoteIdent(k)))
+	}
+	return strings.Join(on, " AND ")
+}
+
+// guardSnapshot holds back a snapshot much smaller than what the warehouse holds.
+func (l *loader) guardSnapshot(ctx context.Context, conn *sql.Conn, srcs []*source) error {
+	ent := srcs[0].entity
+	var live, keys int64
+	if err := conn.QueryRowContext(ctx, fmt.Sprintf("SELECT count(*) FROM %s WHERE _deleted_at IS NULL", quoteIdent(ent.Name))).Scan(&live); err != nil {
+		return err
+	}
+	var kcols []string
+	for _, k := range ent.Key {
+		kcols = append(kcols, "v_"+k)
+	}
+	if err := conn.QueryRowContext(ctx, fmt.Sprintf("SELECT count(*) FROM (SELECT DISTINCT %s FROM stg_typed)", strings.Join(kcols, ", "))).Scan(&keys); err != nil {
+		return err
+	}
+	if live == 0 || float64(keys) >= snapshotShrinkLimit*float64(live) {
+		return nil
+	}
+	msg := fmt.Sprintf("the %s snapshot has %d rows, %.0f%% fewer than the %d the warehouse holds", ent.Name, keys, 100*(1-float64(keys)/float64(live)), live)
+	if l.opts.Force {
+		for _, s := range srcs {
+			s.report.Warnings = append(s.report.Warnings, msg+"; applied because of --force")
+		}
+		return nil
+	}
+	for _, s := range srcs {
+		s.report.Error = msg + "; held back (use --force to apply it)"
+	}
+	l.held = append(l.held, msg)
+	return nil
+}
+
+// markDeleted sets _deleted_at on the rows of the entity that the snapshot
+// does not contain. Rows the snapshot holds but that failed validation are
+// not deleted: their key is in stg_typed. When a line could not be read far
+// enough to know its key, nothing is marked: any row might be that line.
+func (l *loader) markDeleted(ctx context.Context, conn *sql.Conn, srcs []*source, unkeyed int64) error {
+	ent := srcs[0].entity
+	var nullKeys []string
+	for _, k := range ent.Key {
+		nullKeys = append(nullKeys, "v_"+k+" IS NULL")
+	}
+	var n int64
+	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM stg_typed WHERE "+strings.Join(nullKeys, " OR ")).Scan(&n); err != nil {
+		return err
+	}
+	if unkeyed+n > 0 {
+		srcs[0].report.Warnings = append(srcs[0].report.Warnings, fmt.Sprintf(
+			"%d line(s) of the snapshot could not be read far enough to know their key, so no %s row was marked deleted; fix those lines and load again", unkeyed+n, ent.Name))
+		return nil
+	}
+	res, err := conn.ExecContext(ctx, fmt.Sprintf(`UPDATE %s t SET _deleted_at = now(), _load_id = %d
+		WHERE t._deleted_at IS NULL AND NOT EXISTS (SELECT 1 FROM stg_typed s WHERE %s)`, quoteIdent(ent.Name), l.rep.LoadID, keyMatch(ent)))
+	if err != nil {
+		return fmt.Errorf("marking deleted %s: %w", ent.Name, err)
+	}
+	srcs[0].report.Deleted, _ = res.RowsAffected()
+	return nil
 }
 
 func (l *loader) upsert(ctx context.Context, conn *sql.Conn, srcs []*source) error {
@@ -284,7 +528,7 @@ func (l *loader) upsert(ctx context.Context, conn *sql.Conn, srcs []*source) err
 	}
 	// A first load (or one whose keys are all new) skips the comparison.
 	classify := fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE stg_classified AS
-			SELECT s.*, CASE WHEN t.%s IS NULL THEN 'new' WHEN %s THEN 'changed' ELSE 'same' END AS _kind
+			SELECT s.*, CASE WHEN t.%s IS NULL THEN 'new' WHEN t._deleted_at IS NOT NULL THEN 'restored' WHEN %s THEN 'changed' ELSE 'same' END AS _kind
 			FROM stg_ok s LEFT JOIN %s t ON %s`, quoteIdent(ent.Key[0]), change, table, strings.Join(on, " AND "))
 	source := "stg_classified"
 	if tableEmpty(ctx, conn, ent.Name) {
@@ -293,7 +537,7 @@ func (l *loader) upsert(ctx context.Context, conn *sql.Conn, srcs []*source) err
 	}
 	stmts := []string{
 		classify,
-		fmt.Sprintf(`DELETE FROM %s t USING %s s WHERE s._kind = 'changed' AND %s`, table, source, strings.Join(on, " AND ")),
+		fmt.Sprintf(`DELETE FROM %s t USING %s s WHERE s._kind IN ('changed', 'restored') AND %s`, table, source, strings.Join(on, " AND ")),
 		fmt.Sprintf(`INSERT INTO %s (%s, _load_id) SELECT %s, %d FROM %s WHERE _kind <> 'same'`,
 			table, strings.Join(cols, ", "), strings.Join(cols, ", "), l.rep.LoadID, source),
 	}
@@ -326,13 +570,15 @@ func (l *loader) upsert(ctx context.Context, conn *sql.Conn, srcs []*source) err
 			fr.Updated = n
 		case "same":
 			fr.Unchanged = n
+		case "restored":
+			fr.Restored = n
 		}
 	}
 	return rows.Err()
 }
 
-// collectRejects counts the quarantine per file, applies the threshold, and
-// keeps the first rejects for the report.
+// collectRejects counts the quarantine per file, applies the threshold, keeps
+// the first rejects for the report and writes each file's rejects CSV.
 func (l *loader) collectRejects(ctx context.Context, conn *sql.Conn, srcs []*source) error {
 	for _, s := range srcs {
 		if s.report.Skipped {
@@ -341,13 +587,14 @@ func (l *loader) collectRejects(ctx context.Context, conn *sql.Conn, srcs []*sou
 		fr := s.report
 		err := conn.QueryRowContext(ctx, `SELECT
 				count(DISTINCT _line) FILTER (WHERE NOT duplicate),
-				count(DISTINCT _line) FILTER (WHERE duplicate)
-			FROM stg_rejects WHERE _file = $1`, s.idx).Scan(&fr.Rejected, &fr.Duplicates)
+				count(DISTINCT _line) FILTER (WHERE duplicate),
+				count(DISTINCT reason) FILTER (WHERE duplicate)
+			FROM stg_rejects WHERE _file = $1`, s.idx).Scan(&fr.Rejected, &fr.Duplicates, &fr.DuplicateKeys)
 		if err != nil {
 			return err
 		}
 		rows, err := conn.QueryContext(ctx, `SELECT _line, coalesce("column", ''), coalesce(value, ''), reason
-			FROM stg_rejects WHERE _file = $1 ORDER BY duplicate, _line LIMIT $2`, s.idx, maxRejectsInReport)
+			FROM stg_rejects WHERE _file = $1 ORDER BY duplicate, _line, "column" LIMIT $2`, s.idx, maxRejectsInReport)
 		if err != nil {
 			return err
 		}
@@ -358,32 +605,65 @@ func (l *loader) collectRejects(ctx context.Context, conn *sql.Conn, srcs []*sou
 		}
 		rows.Close()
 		if fr.Read > 0 && float64(fr.Rejected)/float64(fr.Read) > l.opts.MaxRejectShare {
-			l.tooMany = append(l.tooMany, fmt.Sprintf("%s has %d bad rows of %d (%.1f%%)", s.path, fr.Rejected, fr.Read, 100*float64(fr.Rejected)/float64(fr.Read)))
+			l.tooMany = append(l.tooMany, fmt.Sprintf("%s has %d bad rows of %d (%.1f%%)", s.name, fr.Rejected, fr.Read, 100*float64(fr.Rejected)/float64(fr.Read)))
+		}
+		out := rejectsPath(s)
+		if l.opts.DryRun || out == "" {
+			continue
 		}
 		if fr.Rejected+fr.Duplicates > 0 {
-			fr.RejectsCSV = rejectsPath(s.path)
-			copySQL := fmt.Sprintf(`COPY (SELECT %s AS file, _line AS line, "column", value, reason FROM stg_rejects WHERE _file = %d ORDER BY _line, "column")
-				TO %s (HEADER, DELIMITER ',')`, quoteLiteral(s.path), s.idx, quoteLiteral(fr.RejectsCSV))
+			fr.RejectsCSV = out
+			// Values that a spreadsheet would evaluate (=cmd|..., +1+1, @SUM) get a
+			// leading quote, so opening the quarantine in Excel is safe.
+			copySQL := fmt.Sprintf(`COPY (SELECT %s AS file, _line AS line, "column",
+					CASE WHEN regexp_matches(value, '^[=+@\t\r-]') AND TRY_CAST(value AS DOUBLE) IS NULL THEN '''' || value ELSE value END AS value,
+					reason FROM stg_rejects WHERE _file = %d ORDER BY _line, "column")
+				TO %s (HEADER, DELIMITER ',')`, quoteLiteral(s.name), s.idx, quoteLiteral(out))
 			if _, err := conn.ExecContext(ctx, copySQL); err != nil {
-				l.opts.Logger.Warn("could not write the rejects file beside the input", "file", fr.RejectsCSV, "err", err)
+				l.opts.Logger.Warn("could not write the rejects file beside the input", "file", out, "err", err)
 				fr.RejectsCSV = ""
 			}
 		} else {
-			os.Remove(rejectsPath(s.path)) // a stale quarantine from an earlier load would mislead
+			os.Remove(out) // a stale quarantine from an earlier load would mislead
 		}
 	}
-	return nil
+	if l.opts.DryRun || len(l.tooMany)+len(l.held)+len(l.fileErrs) == 0 {
+		return nil
+	}
+	// The load will roll back: keep the quarantine aside to record it after.
+	f, err := os.CreateTemp("", "triscope-rejects-*.parquet")
+	if err != nil {
+		return err
+	}
+	f.Close()
+	l.keep = f.Name()
+	_, err = conn.ExecContext(ctx, fmt.Sprintf(`COPY (SELECT _file, _line, "column", value, reason FROM stg_rejects WHERE NOT duplicate) TO %s (FORMAT parquet)`, quoteLiteral(l.keep)))
+	return err
 }
 
-func rejectsPath(input string) string {
-	return strings.TrimSuffix(input, filepath.Ext(input)) + ".rejects.csv"
+// rejectsPath is where a source's quarantine CSV goes: beside the input,
+// FILE.rejects.csv (FILE.SHEET.rejects.csv for a sheet); none for a database.
+func rejectsPath(s *source) string {
+	if s.path == "" {
+		return ""
+	}
+	base := strings.TrimSuffix(s.path, filepath.Ext(s.path))
+	if s.sheet != "" {
+		base += "." + strings.Map(func(r rune) rune {
+			if strings.ContainsRune(`/\:*?"<>|`, r) {
+				return '_'
+			}
+			return r
+		}, s.sheet)
+	}
+	return base + ".rejects.csv"
 }
 
 // record writes load_runs, load_files and load_rejects inside the load's transaction.
 func (l *loader) record(ctx context.Context, conn *sql.Conn, srcs []*source, start time.Time) error {
 	t := l.rep.Totals()
 	if _, err := conn.ExecContext(ctx, `INSERT INTO load_runs VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		l.rep.LoadID, start, time.Now(), l.rep.Status, l.rep.Message, t.Read, t.Loaded, t.Updated, t.Unchanged, t.Rejected); err != nil {
+		l.rep.LoadID, start, time.Now(), l.rep.Status, l.rep.Message, t.Read, t.Loaded, t.Updated+t.Restored, t.Unchanged, t.Rejected); err != nil {
 		return fmt.Errorf("recording the load: %w", err)
 	}
 	for _, s := range srcs {
@@ -392,9 +672,7 @@ func (l *loader) record(ctx context.Context, conn *sql.Conn, srcs []*source, sta
 		if fr.Skipped {
 			status = "skipped"
 		}
-		if _, err := conn.ExecContext(ctx, `INSERT INTO load_files VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
-			l.rep.LoadID, fr.Path, fr.Entity, fr.Format, fr.Encoding, fr.SHA256, fr.Bytes, fr.Read, fr.Loaded, fr.Updated,
-			fr.Unchanged, fr.Rejected, fr.Duplicates, status); err != nil {
+		if err := insertLoadFile(ctx, conn, l.rep.LoadID, fr, status, false); err != nil {
 			return fmt.Errorf("recording the load: %w", err)
 		}
 		if !fr.Skipped {
@@ -407,27 +685,40 @@ func (l *loader) record(ctx context.Context, conn *sql.Conn, srcs []*source, sta
 	return nil
 }
 
+func insertLoadFile(ctx context.Context, conn *sql.Conn, loadID int64, fr *FileReport, status string, failed bool) error {
+	loaded, updated, unchanged, deleted := fr.Loaded, fr.Updated+fr.Restored, fr.Unchanged, fr.Deleted
+	if failed {
+		loaded, updated, unchanged, deleted = 0, 0, 0, 0
+	}
+	_, err := conn.ExecContext(ctx, `INSERT INTO load_files (load_id, path, entity, format, encoding, sha256, bytes, rows_read,
+			rows_loaded, rows_updated, rows_unchanged, rows_rejected, rows_duplicate, status, mode, rows_deleted)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+		loadID, fr.Path, fr.Entity, fr.Format, fr.Encoding, fr.SHA256, fr.Bytes, fr.Read, loaded, updated,
+		unchanged, fr.Rejected, fr.Duplicates, status, fr.Mode, deleted)
+	return err
+}
+
 // recordFailure records a load whose data transaction rolled back, with the
-// quarantine read back from the reject files written before the rollback.
+// quarantine kept aside before the rollback.
 func (l *loader) recordFailure(ctx context.Context, srcs []*source, start time.Time) error {
-	return l.w.WriteTx(ctx, func(ctx context.Context, conn *sql.Conn) error {
+	if l.keep != "" {
+		defer os.Remove(l.keep)
+	}
+	return writeTx(ctx, l.w, l.opts.CommitLock, func(ctx context.Context, conn *sql.Conn) error {
 		t := l.rep.Totals()
 		if _, err := conn.ExecContext(ctx, `INSERT INTO load_runs VALUES ($1, $2, $3, $4, $5, $6, 0, 0, 0, $7)`,
 			l.rep.LoadID, start, time.Now(), l.rep.Status, l.rep.Message, t.Read, t.Rejected); err != nil {
 			return err
 		}
 		for _, s := range srcs {
-			fr := s.report
-			if _, err := conn.ExecContext(ctx, `INSERT INTO load_files VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, 0, 0, $9, $10, $11)`,
-				l.rep.LoadID, fr.Path, fr.Entity, fr.Format, fr.Encoding, fr.SHA256, fr.Bytes, fr.Read, fr.Rejected, fr.Duplicates, l.rep.Status); err != nil {
+			if err := insertLoadFile(ctx, conn, l.rep.LoadID, s.report, l.rep.Status, true); err != nil {
 				return err
 			}
-			if fr.RejectsCSV == "" {
+			if l.keep == "" {
 				continue
 			}
-			if _, err := conn.ExecContext(ctx, fmt.Sprintf(`INSERT INTO load_rejects SELECT $1, file, $2, line, "column", value, reason
-				FROM read_csv(%s, header = true, columns = {'file': 'VARCHAR', 'line': 'BIGINT', 'column': 'VARCHAR', 'value': 'VARCHAR', 'reason': 'VARCHAR'})`,
-				quoteLiteral(fr.RejectsCSV)), l.rep.LoadID, fr.Entity); err != nil {
+			if _, err := conn.ExecContext(ctx, fmt.Sprintf(`INSERT INTO load_rejects SELECT $1, $2, $3, _line, "column", value, reason
+				FROM read_parquet(%s) WHERE _file = $4`, quoteLiteral(l.keep)), l.rep.LoadID, s.report.Path, s.report.Entity, s.idx); err != nil {
 				return err
 			}
 		}

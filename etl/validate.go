@@ -15,6 +15,7 @@ import (
 type validation struct {
 	ent      *Entity
 	base     string
+	names    map[int]string // source index → name, for duplicate messages
 	warnings []string
 }
 
@@ -65,6 +66,9 @@ func (v *validation) rules() []rule {
 		if (c.Kind == Money || c.Kind == Decimal) && !c.Negative && !c.Percent {
 			rs = append(rs, rule{c.Name, typed + " < 0", "negative values are not allowed here (only payments and expenses may be negative: refunds and credit notes)"})
 		}
+		if c.Kind == Money {
+			rs = append(rs, rule{c.Name, fmt.Sprintf("abs(%s) > 1000000000000", typed), "amount over 1,000,000,000,000 is not plausible (a unit or separator mix-up?)"})
+		}
 		if c.Percent {
 			rs = append(rs, rule{c.Name, fmt.Sprintf("%s < 0 OR %s > 100", typed, typed), "must be a percentage between 0 and 100"})
 		}
@@ -88,7 +92,7 @@ func (v *validation) rules() []rule {
 // statement over the whole file; steps that find nothing to do are skipped.
 func (v *validation) run(ctx context.Context, conn *sql.Conn, exec func(string) error) error {
 	ent := v.ent
-	var typed, typedNames, checks []string
+	var typed, typedNames, checks, anyBad []string
 	for _, c := range ent.Columns {
 		typed = append(typed, fmt.Sprintf("%s AS v_%s", v.typedExpr(c), c.Name))
 		typedNames = append(typedNames, "v_"+c.Name)
@@ -96,17 +100,32 @@ func (v *validation) run(ctx context.Context, conn *sql.Conn, exec func(string) 
 	for _, r := range v.rules() {
 		checks = append(checks, fmt.Sprintf("CASE WHEN coalesce((%s), false) THEN {'c': %s, 'v': CAST(%s AS VARCHAR), 'r': %s} END",
 			r.bad, quoteLiteral(r.column), quoteIdent(r.column), quoteLiteral(r.reason)))
+		anyBad = append(anyBad, fmt.Sprintf("coalesce((%s), false)", r.bad))
 	}
-	// Typing and the value rules in one pass: _errs lists the failed rules of a
-	// row with the raw text, so the typed table need not keep the raw columns.
+	// Typing and the value rules in one pass that keeps, per row, only
+	// whether some rule fails (_bad); the reasons are worked out in a second
+	// pass over the bad rows alone, which are few. Rows the Go parsers already
+	// refused (_pre) are typed only for their keys: their problems are in
+	// stg_rejects.
+	if len(anyBad) == 0 {
+		anyBad = []string{"false"}
+	}
 	if err := exec(fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE stg_typed AS
-		SELECT _file, _line, %s, list_filter([%s], e -> e IS NOT NULL) AS _errs
-		FROM (SELECT *, %s FROM %s)`, strings.Join(typedNames, ", "), strings.Join(checks, ",\n"), strings.Join(typed, ", "), rawTable(ent))); err != nil {
+		SELECT _file, _line, %s, (NOT _pre AND (%s)) AS _bad
+		FROM (SELECT *, %s FROM %s)`, strings.Join(typedNames, ", "), strings.Join(anyBad, " OR "), strings.Join(typed, ", "), rawTable(ent))); err != nil {
 		return err
 	}
-	if err := exec(`INSERT INTO stg_rejects SELECT _file, _line, e.c, e.v, e.r, false
-		FROM (SELECT _file, _line, unnest(_errs) AS e FROM stg_typed WHERE len(_errs) > 0)`); err != nil {
+	var bad int64
+	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM stg_typed WHERE _bad").Scan(&bad); err != nil {
 		return err
+	}
+	if bad > 0 {
+		if err := exec(fmt.Sprintf(`INSERT INTO stg_rejects SELECT _file, _line, e.c, e.v, e.r, false
+			FROM (SELECT _file, _line, unnest(list_filter([%s], e -> e IS NOT NULL)) AS e
+				FROM (SELECT *, %s FROM %s WHERE (_file, _line) IN (SELECT _file, _line FROM stg_typed WHERE _bad)))`,
+			strings.Join(checks, ",\n"), strings.Join(typed, ", "), rawTable(ent))); err != nil {
+			return err
+		}
 	}
 
 	// Amounts in another currency need an exchange rate on or before their date.
@@ -171,14 +190,28 @@ func (v *validation) run(ctx context.Context, conn *sql.Conn, exec func(string) 
 	if _, ok := ent.Column("updated_at"); ok {
 		order = "_file DESC, v_updated_at DESC NULLS LAST, _line DESC"
 	}
+	fileName := "''"
+	if len(v.names) > 0 {
+		var whens []string
+		for idx, name := range v.names {
+			whens = append(whens, fmt.Sprintf("WHEN %d THEN %s", idx, quoteLiteral(name)))
+		}
+		slices.Sort(whens)
+		fileName = "CASE _winner_file " + strings.Join(whens, " ") + " END"
+	}
+	var keyText []string
+	for _, k := range ent.Key {
+		keyText = append(keyText, fmt.Sprintf("CAST(v_%s AS VARCHAR)", k))
+	}
 	for _, q := range []string{
 		fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE stg_ranked AS
 			SELECT *, row_number() OVER (PARTITION BY %s ORDER BY %s) AS _rank,
-				first_value(_line) OVER (PARTITION BY %s ORDER BY %s) AS _winner
-			%s`, strings.Join(keys, ", "), order, strings.Join(keys, ", "), order, good),
-		fmt.Sprintf(`INSERT INTO stg_rejects SELECT _file, _line, %s, CAST(%s AS VARCHAR),
-				'duplicate key: superseded by line ' || _winner || ' (the latest row wins)', true
-			FROM stg_ranked WHERE _rank > 1`, quoteLiteral(ent.Key[0]), "v_"+ent.Key[0]),
+				first_value(_line) OVER (PARTITION BY %s ORDER BY %s) AS _winner,
+				first_value(_file) OVER (PARTITION BY %s ORDER BY %s) AS _winner_file
+			%s`, strings.Join(keys, ", "), order, strings.Join(keys, ", "), order, strings.Join(keys, ", "), order, good),
+		fmt.Sprintf(`INSERT INTO stg_rejects SELECT _file, _line, %s, concat_ws(' | ', %s),
+				'duplicate key: superseded by line ' || _winner || CASE WHEN _winner_file <> _file THEN ' of ' || %s ELSE '' END || ' (the latest row wins)', true
+			FROM stg_ranked WHERE _rank > 1`, quoteLiteral(strings.Join(ent.Key, ", ")), strings.Join(keyText, ", "), fileName),
 		fmt.Sprintf(`CREATE OR REPLACE TEMP VIEW stg_ok AS SELECT _file, %s FROM stg_ranked WHERE _rank = 1`, strings.Join(outCols, ", ")),
 	} {
 		if err := exec(q); err != nil {

@@ -1,10 +1,14 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"database/sql"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"io"
+	"strconv"
 
 	"os"
 	"os/exec"
@@ -16,6 +20,9 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/xuri/excelize/v2"
+	"golang.org/x/text/encoding/simplifiedchinese"
+	"golang.org/x/text/transform"
 
 	"github.com/triscope/triscope/etl"
 	"github.com/triscope/triscope/etl/synth"
@@ -33,6 +40,7 @@ func newBenchCmd(cfg *Config) *cobra.Command {
 	var size, dir string
 	var runs int
 	var seed int64
+	var noVariants bool
 	cmd := &cobra.Command{
 		Use:   "bench-load",
 		Short: "Benchmark ingest against DuckDB's own read_csv on the same files",
@@ -84,6 +92,36 @@ func newBenchCmd(cfg *Config) *cobra.Command {
 			}
 			tw.Flush()
 			fmt.Fprintf(out, "ratio (triscope rows/s ÷ duckdb rows/s): %.2f×\n", (float64(tri.Rows)/tri.Seconds)/(float64(raw.Rows)/raw.Seconds))
+			if noVariants {
+				return nil
+			}
+			// The payments file alone, as DuckDB reads it (UTF-8 CSV) and as
+			// exports deliver it: GBK with Chinese headers and values, and XLSX.
+			fmt.Fprintf(out, "\npayments.csv variants (preparing in %s)…\n", filepath.Join(dir, "variants"))
+			if err := prepareVariants(dir); err != nil {
+				return err
+			}
+			variants := []string{"raw-payments", "triscope-payments", "triscope-gbk", "triscope-xlsx"}
+			vres := map[string][]benchResult{}
+			for i := range runs {
+				for _, mode := range variants {
+					r, err := benchChild(ctx, mode, dir)
+					if err != nil {
+						return fmt.Errorf("%s run %d: %w", mode, i+1, err)
+					}
+					fmt.Fprintf(out, "  run %d %-17s %9d rows %7.2fs %10.0f rows/s  peak RSS %5.0f MB\n", i+1, mode, r.Rows, r.Seconds, float64(r.Rows)/r.Seconds, r.PeakRSSMB)
+					vres[mode] = append(vres[mode], r)
+				}
+			}
+			base := median(vres["raw-payments"])
+			tw = tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+			fmt.Fprintln(tw, "\nmedian (payments)\trows\tseconds\trows/s\tpeak RSS MB\tratio to duckdb read_csv (UTF-8)\t")
+			for _, mode := range variants {
+				r := median(vres[mode])
+				ratio := (float64(r.Rows) / r.Seconds) / (float64(base.Rows) / base.Seconds)
+				fmt.Fprintf(tw, "%s\t%d\t%.2f\t%.0f\t%.0f\t%.2f×\t\n", variantNames[mode], r.Rows, r.Seconds, float64(r.Rows)/r.Seconds, r.PeakRSSMB, ratio)
+			}
+			tw.Flush()
 			return nil
 		},
 	}
@@ -91,6 +129,7 @@ func newBenchCmd(cfg *Config) *cobra.Command {
 	cmd.Flags().Int64Var(&seed, "seed", 1, "seed of the generated company")
 	cmd.Flags().StringVar(&dir, "dir", "", "directory of entity CSV files (default bench-data/SIZE-SEED, generated if absent)")
 	cmd.Flags().IntVar(&runs, "runs", 3, "runs per side; medians are reported")
+	cmd.Flags().BoolVar(&noVariants, "no-variants", false, "skip the payments variants (GBK CSV, XLSX)")
 
 	child := &cobra.Command{
 		Use:    "bench-load-child MODE DIR",
@@ -183,8 +222,147 @@ func benchOnce(ctx context.Context, mode, dir string) (benchResult, error) {
 		if rep != nil {
 			rows = rep.Totals().Read
 		}
+	case "raw-payments":
+		err = w.WriteTx(ctx, func(ctx context.Context, conn *sql.Conn) error {
+			e, _ := etl.EntityByName("payments")
+			var cols []string
+			for _, c := range e.Columns {
+				cols = append(cols, fmt.Sprintf("'%s': '%s'", c.Name, c.Kind.SQLType(c)))
+			}
+			res, err := conn.ExecContext(ctx, fmt.Sprintf("INSERT INTO payments BY NAME SELECT * FROM read_csv('%s', header = true, columns = {%s})",
+				strings.ReplaceAll(filepath.Join(dir, "payments.csv"), "'", "''"), strings.Join(cols, ", ")))
+			if err != nil {
+				return err
+			}
+			rows, _ = res.RowsAffected()
+			return nil
+		})
+	case "triscope-payments", "triscope-gbk", "triscope-xlsx":
+		path := map[string]string{"triscope-payments": filepath.Join(dir, "payments.csv"),
+			"triscope-gbk": filepath.Join(dir, "variants", "gbk", "payments.csv"), "triscope-xlsx": filepath.Join(dir, "variants", "xlsx", "payments.xlsx")}[mode]
+		// Exchange rates first (untimed), so that USD payments convert; the
+		// references (contracts, customers) are not loaded: they are warned
+		// about, not checked, the same for every variant.
+		if _, err := etl.Load(ctx, w, []string{filepath.Join(dir, "fx_rates.csv")}, etl.Options{Logger: discardLogger()}); err != nil {
+			return benchResult{}, err
+		}
+		start = time.Now()
+		var rep *etl.Report
+		rep, err = etl.Load(ctx, w, []string{path}, etl.Options{Logger: discardLogger()})
+		if rep != nil {
+			rows = rep.Totals().Read
+			if t := rep.Totals(); err == nil && t.Loaded != t.Read {
+				err = fmt.Errorf("%s: %d rows read but %d loaded (%d rejected)", path, t.Read, t.Loaded, t.Rejected)
+			}
+		}
 	default:
 		err = fmt.Errorf("unknown mode %q", mode)
 	}
 	return benchResult{Rows: rows, Seconds: time.Since(start).Seconds()}, err
+}
+
+var variantNames = map[string]string{
+	"raw-payments":      "duckdb read_csv, UTF-8 CSV",
+	"triscope-payments": "triscope, UTF-8 CSV",
+	"triscope-gbk":      "triscope, GBK CSV (Chinese)",
+	"triscope-xlsx":     "triscope, XLSX",
+}
+
+var methodsZH = map[string]string{"bank_transfer": "银行转账", "acceptance_bill": "承兑汇票", "cheque": "支票", "cash": "现金", "card": "刷卡", "online": "在线支付"}
+
+// prepareVariants writes payments.csv again as an export from a Chinese CRM
+// would deliver it: GBK with Chinese headers and method names, and as an XLSX
+// workbook with date cells and number cells. Existing variants are reused.
+func prepareVariants(dir string) error {
+	src := filepath.Join(dir, "payments.csv")
+	gbkPath := filepath.Join(dir, "variants", "gbk", "payments.csv")
+	xlsxPath := filepath.Join(dir, "variants", "xlsx", "payments.xlsx")
+	if _, err := os.Stat(xlsxPath); err == nil {
+		if _, err := os.Stat(gbkPath); err == nil {
+			return nil
+		}
+	}
+	for _, p := range []string{gbkPath, xlsxPath} {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+	}
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	r := csv.NewReader(bufio.NewReaderSize(in, 1<<20))
+	r.ReuseRecord = true
+	header, err := r.Read()
+	if err != nil {
+		return err
+	}
+	want := []string{"payment_id", "contract_id", "customer_id", "paid_on", "amount", "currency", "method"}
+	if strings.Join(header, ",") != strings.Join(want, ",") {
+		return fmt.Errorf("%s: unexpected header %v", src, header)
+	}
+	gf, err := os.Create(gbkPath)
+	if err != nil {
+		return err
+	}
+	defer gf.Close()
+	gw := bufio.NewWriterSize(transform.NewWriter(gf, simplifiedchinese.GBK.NewEncoder()), 1<<20)
+	cw := csv.NewWriter(gw)
+	cw.Write([]string{"回款编号", "合同编号", "客户编号", "回款日期", "金额", "币种", "付款方式"})
+
+	xf := excelize.NewFile()
+	defer xf.Close()
+	xf.SetSheetName("Sheet1", "回款")
+	sw, err := xf.NewStreamWriter("回款")
+	if err != nil {
+		return err
+	}
+	dateStyle, _ := xf.NewStyle(&excelize.Style{NumFmt: 14})
+	moneyStyle, _ := xf.NewStyle(&excelize.Style{NumFmt: 4})
+	sw.SetRow("A1", []any{"回款编号", "合同编号", "客户编号", "回款日期", "金额", "币种", "付款方式"})
+	row := 2
+	epoch := time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC)
+	out := make([]string, 7)
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		copy(out, rec)
+		out[6] = methodsZH[rec[6]]
+		if out[6] == "" {
+			out[6] = rec[6]
+		}
+		cw.Write(out)
+		day, err := time.Parse("2006-01-02", rec[3])
+		if err != nil {
+			return fmt.Errorf("%s: paid_on %q: %w", src, rec[3], err)
+		}
+		amount, err := strconv.ParseFloat(rec[4], 64)
+		if err != nil {
+			return fmt.Errorf("%s: amount %q: %w", src, rec[4], err)
+		}
+		cell, _ := excelize.CoordinatesToCellName(1, row)
+		if err := sw.SetRow(cell, []any{rec[0], rec[1], rec[2],
+			excelize.Cell{StyleID: dateStyle, Value: day.Sub(epoch).Hours() / 24},
+			excelize.Cell{StyleID: moneyStyle, Value: amount}, rec[5], out[6]}); err != nil {
+			return err
+		}
+		row++
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return err
+	}
+	if err := gw.Flush(); err != nil {
+		return err
+	}
+	if err := sw.Flush(); err != nil {
+		return err
+	}
+	return xf.SaveAs(xlsxPath)
 }

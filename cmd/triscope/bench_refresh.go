@@ -40,8 +40,8 @@ func newBenchRefreshCmd(cfg *Config) *cobra.Command {
 				return err
 			}
 			var asOf time.Time
-			var rfmModel time.Duration
-			w.DB().QueryRowContext(ctx, `SELECT as_of, finished_at - started_at FROM model_runs WHERE model = 'rfm' ORDER BY refresh_id DESC LIMIT 1`).Scan(&asOf, &rfmModel)
+			var rfmModelSeconds float64
+			w.DB().QueryRowContext(ctx, `SELECT as_of, epoch(finished_at) - epoch(started_at) FROM model_runs WHERE model = 'rfm' ORDER BY refresh_id DESC LIMIT 1`).Scan(&asOf, &rfmModelSeconds)
 			var floor time.Duration
 			var n int64
 			err = w.WriteTx(ctx, func(ctx context.Context, conn *sql.Conn) error {
@@ -56,7 +56,7 @@ func newBenchRefreshCmd(cfg *Config) *cobra.Command {
 				return fmt.Errorf("RFM floor query: %w", err)
 			}
 			fmt.Fprintf(out, "\nRFM floor (one hand-written query, %d customers): %.2fs; rfm model: %.2fs; ratio model/floor %.1f×\n",
-				n, floor.Seconds(), rfmModel.Seconds(), rfmModel.Seconds()/floor.Seconds())
+				n, floor.Seconds(), rfmModelSeconds, rfmModelSeconds/floor.Seconds())
 			fmt.Fprintln(out, "(the rfm model's time excludes prep.sql, the shared base-currency inputs every model uses, timed separately above the table)")
 			return nil
 		},

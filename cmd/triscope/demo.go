@@ -20,16 +20,25 @@ var headlineSQL string
 
 func newDemoCmd(cfg *Config) *cobra.Command {
 	var c synth.Config
+	var ds demoServe
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Generate the demo company, load it into the warehouse and show the headline numbers",
 		Long: `Generate the built-in demo company (a national sales organisation, see 'triscope gen'),
 load it through the same loader as real data into the warehouse file (--db, default
 ./triscope.duckdb) and print what was loaded and the headline numbers.
-Running it again loads nothing new: the files are identical.`,
+Running it again loads nothing new: the files are identical.
+
+Then it starts the dashboards on --addr (default 127.0.0.1:8080) with the demo
+accounts admin, ceo (executive), east (manager of the East China region), rep (one
+rep with deals) and analyst (one branch), all with one password: random and
+printed at start, or --demo-password. --no-serve stops after the models.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			out := cmd.OutOrStdout()
+			if err := ds.start(cmd, out); err != nil {
+				return err
+			}
 			dir, err := os.MkdirTemp("", "triscope-demo-")
 			if err != nil {
 				return err
@@ -46,16 +55,20 @@ Running it again loads nothing new: the files are identical.`,
 				return err
 			}
 			defer w.Close()
-			if _, err := runLoad(ctx, w, []string{dir}, cfg, "", out); err != nil {
+			if _, err := runLoad(ctx, w, []string{dir}, cfg, loadFlags{}, out); err != nil {
 				return err
 			}
 			if err := printHeadline(ctx, w.DB(), cfg.BaseCurrency, out); err != nil {
 				return err
 			}
 			fmt.Fprintln(out, "\nComputing the models…")
-			return runRefresh(ctx, w, cfg, models.RefreshOptions{}, out)
+			if err := runRefresh(ctx, w, cfg, models.RefreshOptions{}, out); err != nil {
+				return err
+			}
+			return ds.serve(ctx, w, cfg, c.Locale, out)
 		},
 	}
+	ds.flags(cmd)
 	cmd.Flags().StringVar(&c.Size, "size", "default", "small, default or large")
 	cmd.Flags().Int64Var(&c.Seed, "seed", 1, "random seed")
 	cmd.Flags().StringVar(&c.Locale, "locale", "en", "en or zh")

@@ -20,47 +20,89 @@ import (
 	"github.com/triscope/triscope/warehouse"
 )
 
+type loadFlags struct {
+	entity, mapping, encoding, source string
+	snapshot                          []string
+	force, dryRun, showMapping        bool
+}
+
 func newLoadCmd(cfg *Config) *cobra.Command {
-	var entity string
+	var f loadFlags
 	cmd := &cobra.Command{
-		Use:   "load FILE|DIR...",
-		Short: "Load CSV, Parquet or NDJSON files into the warehouse (one transaction)",
-		Long: `Load files into the warehouse. Each file holds one entity of the data contract,
-named after it (payments.csv, customers_2024.parquet) or set with --entity; a directory
-loads every such file in it. All files are applied as one transaction: either every
-good row lands or nothing changes.
+		Use:   "load [FILE|DIR...]",
+		Short: "Load CSV, XLSX, Parquet or NDJSON files, or a PostgreSQL database, into the warehouse (one transaction)",
+		Long: `Load files into the warehouse. Each file (or XLSX sheet) holds one entity of the data
+contract, named after it (payments.csv, 回款2024.csv, a sheet called 客户) or set with
+--entity or a mapping file; a directory loads every such file in it. All inputs are
+applied as one transaction: either every good row lands or nothing changes.
+
+Headers are matched to the contract by name, by the built-in Chinese and English
+aliases (客户编号, 金额, 签订日期, "Close Value", ...) and by the mapping file, which
+can also map values (赢单 → won), declare date order, time zone, decimal commas,
+default values and snapshot mode. Text files may be UTF-8, UTF-16 or GBK/GB18030
+(detected, or declared with --encoding).
 
 Rows that fail validation are quarantined: they are listed in the load_rejects table
 and in FILE.rejects.csv beside each input, with line, column, value and reason. A file
 whose share of bad rows exceeds --max-reject-share fails the whole load.
 
-Loading the same files again changes nothing and says so.`,
+Incremental loads (the default) add and update rows; a snapshot (--snapshot ENTITY or
+mode: snapshot in the mapping) also marks the rows it no longer contains as deleted
+(_deleted_at), and is held back when it is more than 30% smaller than what the
+warehouse holds, unless --force.
+
+--source postgres://... reads the tables or queries the mapping's tables: list names,
+incrementally by their watermark column (kept in source_watermarks).
+
+--dry-run does everything, reports what would be loaded, the column mapping and every
+problem, and changes nothing. Loading the same files again changes nothing and says so.`,
 		Example: `  triscope load ./export/                 # every entity file in a folder
   triscope load payments.csv contracts.csv
-  triscope load --entity payments march.csv`,
-		Args: cobra.MinimumNArgs(1),
+  triscope load --entity payments march.csv
+  triscope load --mapping mapping.yaml --dry-run crm-export.xlsx
+  triscope load --encoding gbk 回款.csv
+  triscope load --snapshot customers customers.csv
+  triscope load --source postgres://etl@crm-db/crm --mapping pg.yaml`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 && f.source == "" {
+				return errors.New("give files or directories to load, or --source")
+			}
 			w, err := warehouse.Open(cmd.Context(), cfg.warehouseOptions())
 			if err != nil {
 				return err
 			}
 			defer w.Close()
-			rep, err := runLoad(cmd.Context(), w, args, cfg, entity, cmd.OutOrStdout())
-			if err != nil && rep != nil && rep.Status == "rejected" {
+			rep, err := runLoad(cmd.Context(), w, args, cfg, f, cmd.OutOrStdout())
+			if err != nil && rep != nil && (rep.Status == "rejected" || rep.Status == "held") {
 				return exitError{code: 2}
 			}
 			return err
 		},
 	}
-	cmd.Flags().StringVar(&entity, "entity", "", "entity of every input file (default: from each file name)")
+	cmd.Flags().StringVar(&f.entity, "entity", "", "entity of every input file (default: from the mapping, or each file or sheet name)")
+	cmd.Flags().StringVar(&f.mapping, "mapping", "", "mapping file (YAML): column aliases, value maps, formats, modes per file, sheet or table")
+	cmd.Flags().StringVar(&f.encoding, "encoding", "", "encoding of text files: utf-8, gbk, gb18030, utf-16le, utf-16be, big5, latin1 (default: detected)")
+	cmd.Flags().StringSliceVar(&f.snapshot, "snapshot", nil, "load ENTITY as a full snapshot: rows it does not contain are marked deleted (repeatable; all for every entity)")
+	cmd.Flags().BoolVar(&f.force, "force", false, "apply a snapshot even when it is more than 30% smaller than what the warehouse holds")
+	cmd.Flags().BoolVar(&f.dryRun, "dry-run", false, "do everything, report, and change nothing")
+	cmd.Flags().BoolVar(&f.showMapping, "show-mapping", false, "print the column mapping of every file (always shown with --dry-run)")
+	cmd.Flags().StringVar(&f.source, "source", "", "a PostgreSQL connection string to read from (needs --mapping with tables:)")
 	cmd.Flags().Float64("max-reject-share", 0.05, "largest share of bad rows a file may have (0.05 = 5%)")
 	return cmd
 }
 
 // runLoad loads, showing progress on a terminal and log lines otherwise, and
 // prints the summary.
-func runLoad(ctx context.Context, w *warehouse.Warehouse, paths []string, cfg *Config, entity string, out io.Writer) (*etl.Report, error) {
-	opts := etl.Options{Entity: entity, MaxRejectShare: cfg.MaxReject, BaseCurrency: cfg.BaseCurrency}
+func runLoad(ctx context.Context, w *warehouse.Warehouse, paths []string, cfg *Config, f loadFlags, out io.Writer) (*etl.Report, error) {
+	opts := etl.Options{Entity: f.entity, MaxRejectShare: cfg.MaxReject, BaseCurrency: cfg.BaseCurrency,
+		Encoding: f.encoding, Snapshot: f.snapshot, Force: f.force, DryRun: f.dryRun, Source: f.source}
+	if f.mapping != "" {
+		m, err := etl.LoadMapping(f.mapping)
+		if err != nil {
+			return nil, err
+		}
+		opts.Mapping = m
+	}
 	var bar *progressbar.ProgressBar
 	var mu sync.Mutex
 	lastLog := time.Now()
@@ -83,37 +125,78 @@ func runLoad(ctx context.Context, w *warehouse.Warehouse, paths []string, cfg *C
 		bar.Finish()
 		fmt.Fprintln(os.Stderr)
 	}
-	printLoadReport(out, rep)
-	if err != nil && !errors.Is(err, etl.ErrTooManyRejects) {
-		return rep, err
-	}
+	printLoadReport(out, rep, f.dryRun || f.showMapping)
 	return rep, err
 }
 
-func printLoadReport(out io.Writer, rep *etl.Report) {
-	if rep == nil || len(rep.Files) == 0 {
+func printLoadReport(out io.Writer, rep *etl.Report, showMapping bool) {
+	if rep == nil {
 		return
 	}
+	for _, warn := range rep.Warnings {
+		fmt.Fprintf(out, "note: %s\n", warn)
+	}
+	if len(rep.Files) == 0 {
+		if rep.Message != "" {
+			fmt.Fprintf(out, "load %s: %s\n", rep.Status, rep.Message)
+		}
+		return
+	}
+	if showMapping {
+		for _, f := range rep.Files {
+			if f.Skipped {
+				continue
+			}
+			fmt.Fprintf(out, "%s → %s (%s", f.Path, f.Entity, f.Format)
+			if f.Encoding != "" && f.Encoding != f.Format {
+				fmt.Fprintf(out, ", %s", f.Encoding)
+			}
+			if f.HeaderLine > 1 {
+				fmt.Fprintf(out, ", header on line %d", f.HeaderLine)
+			}
+			fmt.Fprintf(out, ", %s)\n", f.Mode)
+			for _, m := range f.Mapping {
+				switch m.How {
+				case "default":
+					fmt.Fprintf(out, "    %-22s ← %q (default: the column is absent)\n", m.Column, m.Source)
+				case "name":
+					fmt.Fprintf(out, "    %-22s ← %s\n", m.Column, m.Source)
+				default:
+					fmt.Fprintf(out, "    %-22s ← %s (%s)\n", m.Column, m.Source, m.How)
+				}
+			}
+		}
+		fmt.Fprintln(out)
+	}
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "entity\tread\tloaded\tupdated\tunchanged\trejected\tduplicates\t")
+	fmt.Fprintln(tw, "entity\tread\tloaded\tupdated\tunchanged\trejected\tduplicates\tdeleted\t")
 	for _, f := range rep.Files {
 		if f.Skipped {
-			fmt.Fprintf(tw, "%s\t-\t-\t-\t-\t-\t-\t(same file as load #%d)\n", f.Entity, f.SameAsLoad)
+			fmt.Fprintf(tw, "%s\t-\t-\t-\t-\t-\t-\t-\t(same file as load #%d)\n", f.Entity, f.SameAsLoad)
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t\n", f.Entity, f.Read, f.Loaded, f.Updated, f.Unchanged, f.Rejected, f.Duplicates)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t\n", f.Entity, f.Read, f.Loaded, f.Updated+f.Restored, f.Unchanged, f.Rejected, f.Duplicates, f.Deleted)
 	}
 	t := rep.Totals()
-	fmt.Fprintf(tw, "total\t%d\t%d\t%d\t%d\t%d\t%d\t\n", t.Read, t.Loaded, t.Updated, t.Unchanged, t.Rejected, t.Duplicates)
+	fmt.Fprintf(tw, "total\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t\n", t.Read, t.Loaded, t.Updated+t.Restored, t.Unchanged, t.Rejected, t.Duplicates, t.Deleted)
 	tw.Flush()
 	for _, f := range rep.Files {
+		if f.Error != "" {
+			fmt.Fprintf(out, "error: %s: %s\n", f.Path, f.Error)
+		}
 		for _, warn := range f.Warnings {
 			fmt.Fprintf(out, "warning: %s: %s\n", f.Path, warn)
+		}
+		if f.Restored > 0 {
+			fmt.Fprintf(out, "%s: %d rows marked deleted earlier reappeared and were restored\n", f.Path, f.Restored)
 		}
 		if f.Rejected+f.Duplicates == 0 {
 			continue
 		}
-		fmt.Fprintf(out, "\n%s: %d rows quarantined, %d duplicates superseded", f.Path, f.Rejected, f.Duplicates)
+		fmt.Fprintf(out, "\n%s: %d rows quarantined", f.Path, f.Rejected)
+		if f.Duplicates > 0 {
+			fmt.Fprintf(out, ", %d rows superseded by a later row with the same key (%d keys appeared more than once)", f.Duplicates, f.DuplicateKeys)
+		}
 		if f.RejectsCSV != "" {
 			fmt.Fprintf(out, " (all listed in %s)", f.RejectsCSV)
 		}
@@ -126,7 +209,7 @@ func printLoadReport(out io.Writer, rep *etl.Report) {
 			fmt.Fprintf(out, "  line %d, column %s, value %q: %s\n", r.Line, col, truncate(r.Value, 40), r.Reason)
 		}
 		if n := f.Rejected + f.Duplicates; n > int64(len(f.Rejects)) {
-			fmt.Fprintf(out, "  … and %d more\n", n-int64(len(f.Rejects)))
+			fmt.Fprintf(out, "  … and more (%d rows in all)\n", n)
 		}
 	}
 	secs := rep.Elapsed.Seconds()

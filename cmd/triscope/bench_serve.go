@@ -1,0 +1,233 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/triscope/triscope/dashboards"
+	"github.com/triscope/triscope/dashboards/auth"
+	"github.com/triscope/triscope/dashboards/engine"
+	"github.com/triscope/triscope/warehouse"
+)
+
+// bench-serve: concurrent clients on loopback against the data endpoints of
+// every page, for a bounded time; p50/p95/p99 per page, cold (first request
+// of a view: computed) and warm (served from the cache).
+func newBenchServeCmd(cfg *Config) *cobra.Command {
+	var clients int
+	var duration time.Duration
+	cmd := &cobra.Command{
+		Use:   "bench-serve",
+		Short: "Latency of the dashboards' data endpoints under concurrent clients (loopback)",
+		Long: `Serve the warehouse (--db) in-process and drive --clients concurrent clients for
+--duration through the chart endpoints of every page, as an executive and as the
+managers of each region, over a mix of periods, metrics and dimensions. Prints
+p50/p95/p99 per page for cold requests (computed) and warm ones (from the cache).
+The warehouse must not be open in another process.`,
+		Example: `  triscope bench-serve --db triscope.duckdb --clients 16 --duration 60s`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			out := cmd.OutOrStdout()
+			w, err := warehouse.Open(ctx, cfg.warehouseOptions())
+			if err != nil {
+				return err
+			}
+			defer w.Close()
+			tmp, err := os.MkdirTemp("", "triscope-bench-serve-")
+			if err != nil {
+				return err
+			}
+			defer os.RemoveAll(tmp)
+			a, err := auth.Open(ctx, filepath.Join(tmp, "auth.duckdb"), discardLogger())
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			password := auth.RandomPassword()
+			users := []string{"exec"}
+			if err := a.AddUser(ctx, auth.User{Username: "exec", Role: auth.RoleExecutive}, password); err != nil {
+				return err
+			}
+			rows, err := w.DB().QueryContext(ctx, `SELECT org_unit_id FROM org_units WHERE level = 'region' ORDER BY 1`)
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				var id string
+				rows.Scan(&id)
+				name := "mgr-" + strings.ToLower(id)
+				if err := a.AddUser(ctx, auth.User{Username: name, Role: auth.RoleManager, OrgUnit: id}, password); err != nil {
+					return err
+				}
+				users = append(users, name)
+			}
+			rows.Close()
+			srv, err := dashboards.New(ctx, dashboards.Options{Warehouse: w, Auth: a, BaseCurrency: cfg.BaseCurrency, Logger: discardLogger()})
+			if err != nil {
+				return err
+			}
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				return err
+			}
+			sctx, stop := context.WithCancel(ctx)
+			defer stop()
+			go srv.Serve(sctx, ln)
+			base := "http://" + ln.Addr().String()
+
+			views := benchViews()
+			fmt.Fprintf(out, "%d clients for %s over %d chart views × %d users on %s\n", clients, duration, len(views), len(users), cfg.DB)
+			type sample struct {
+				page   string
+				cached bool
+				d      time.Duration
+			}
+			var mu sync.Mutex
+			var samples []sample
+			var failures int
+			deadline := time.Now().Add(duration)
+			var wg sync.WaitGroup
+			for i := range clients {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					c, err := benchLogin(base, users[i%len(users)], password)
+					if err != nil {
+						mu.Lock()
+						failures++
+						mu.Unlock()
+						return
+					}
+					r := rand.New(rand.NewPCG(uint64(i), 7))
+					for time.Now().Before(deadline) && ctx.Err() == nil {
+						v := views[r.IntN(len(views))]
+						start := time.Now()
+						resp, err := c.Get(base + v.url)
+						if err != nil {
+							mu.Lock()
+							failures++
+							mu.Unlock()
+							continue
+						}
+						io.Copy(io.Discard, resp.Body)
+						resp.Body.Close()
+						d := time.Since(start)
+						mu.Lock()
+						if resp.StatusCode != 200 {
+							failures++
+						} else {
+							samples = append(samples, sample{v.page, resp.Header.Get("X-Cache") == "hit", d})
+						}
+						mu.Unlock()
+					}
+				}()
+			}
+			wg.Wait()
+			byPage := map[string]map[bool][]time.Duration{}
+			for _, s := range samples {
+				if byPage[s.page] == nil {
+					byPage[s.page] = map[bool][]time.Duration{}
+				}
+				byPage[s.page][s.cached] = append(byPage[s.page][s.cached], s.d)
+			}
+			var pages []string
+			for p := range byPage {
+				pages = append(pages, p)
+			}
+			sort.Strings(pages)
+			tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+			fmt.Fprintln(tw, "page\trequests\tcold\tcold p50\tcold p95\tcold p99\twarm p50\twarm p95\twarm p99\t")
+			for _, p := range pages {
+				cold, warm := byPage[p][false], byPage[p][true]
+				fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t\n", p, len(cold)+len(warm), len(cold),
+					pct(cold, 50), pct(cold, 95), pct(cold, 99), pct(warm, 50), pct(warm, 95), pct(warm, 99))
+			}
+			tw.Flush()
+			fmt.Fprintf(out, "%d requests, %.0f/s, %d failures\n", len(samples), float64(len(samples))/duration.Seconds(), failures)
+			return nil
+		},
+	}
+	cmd.Flags().IntVar(&clients, "clients", 16, "concurrent clients")
+	cmd.Flags().DurationVar(&duration, "duration", 30*time.Second, "how long to run")
+	return cmd
+}
+
+type benchView struct{ page, url string }
+
+func benchViews() []benchView {
+	var views []benchView
+	variants := map[string][]string{
+		"telescope": {"period=ytd&cmp=yoy", "period=l12m&cmp=prev", "period=qtd&cmp=yoy", "period=ly&cmp=yoy"},
+		"magnifier": nil,
+	}
+	for _, m := range []string{"bookings", "collections", "pipeline", "win_rate", "customers"} {
+		for _, d := range []string{"org", "industry", "product_line", "channel", "source"} {
+			variants["magnifier"] = append(variants["magnifier"], "period=ytd&cmp=yoy&metric="+m+"&dim="+d)
+		}
+	}
+	for _, p := range engine.Pages() {
+		for _, s := range p.Sections {
+			for _, id := range s.Charts {
+				for _, q := range variants[p.ID] {
+					views = append(views, benchView{p.ID, "/api/charts/" + url.PathEscape(id) + "?" + q})
+				}
+			}
+		}
+	}
+	return views
+}
+
+var benchCSRF = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+func benchLogin(base, user, password string) (*http.Client, error) {
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Timeout: 5 * time.Minute}
+	resp, err := c.Get(base + "/login")
+	if err != nil {
+		return nil, err
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := benchCSRF.FindSubmatch(body)
+	if m == nil {
+		return nil, fmt.Errorf("no login form")
+	}
+	resp, err = c.PostForm(base+"/login", url.Values{"csrf": {string(m[1])}, "username": {user}, "password": {password}})
+	if err != nil {
+		return nil, err
+	}
+	resp.Body.Close()
+	return c, nil
+}
+
+func pct(ds []time.Duration, p int) string {
+	if len(ds) == 0 {
+		return "-"
+	}
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	i := (len(ds)*p + 99) / 100
+	if i > 0 {
+		i--
+	}
+	d := ds[min(i, len(ds)-1)]
+	if d < 10*time.Millisecond {
+		return fmt.Sprintf("%.1fms", float64(d.Microseconds())/1000)
+	}
+	return fmt.Sprintf("%dms", d.Milliseconds())
+}

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/triscope/triscope/dashboards/auth"
+	"github.com/triscope/triscope/warehouse"
+)
+
+// demoServe is the end of `triscope demo`: the demo accounts and the server.
+type demoServe struct {
+	noServe  bool
+	password string
+	addr     string
+}
+
+func (d *demoServe) flags(cmd *cobra.Command) {
+	cmd.Flags().BoolVar(&d.noServe, "no-serve", false, "stop after loading and computing (no server, no accounts)")
+	cmd.Flags().StringVar(&d.password, "demo-password", "", "password of every demo account (default: a random one, printed)")
+	cmd.Flags().StringVar(&d.addr, "addr", "127.0.0.1:8080", "listen address of the dashboards")
+}
+
+func (d *demoServe) start(cmd *cobra.Command, out io.Writer) error {
+	if d.noServe {
+		return nil
+	}
+	if d.password == "" {
+		d.password = auth.RandomPassword()
+		fmt.Fprintf(out, "Demo accounts will use the password %s\n\n", d.password)
+	} else if len([]rune(d.password)) < 8 {
+		return errors.New("--demo-password: use at least 8 characters")
+	}
+	return nil
+}
+
+// demoAccount is one demo login.
+type demoAccount struct {
+	user auth.User
+	note string
+}
+
+// demoAccounts picks the units and the rep the demo accounts are about.
+func demoAccounts(ctx context.Context, db *sql.DB) ([]demoAccount, error) {
+	var region, regionName, branch, branchName, rep, repName string
+	// The East China region (English or Chinese demo), else the first region.
+	err := db.QueryRowContext(ctx, `SELECT org_unit_id, name FROM org_units WHERE level = 'region'
+		ORDER BY CASE WHEN name IN ('East China', '华东', '华东区', '华东大区') THEN 0
+		              WHEN lower(name) LIKE '%east%' OR name LIKE '华东%' THEN 1 ELSE 2 END, org_unit_id LIMIT 1`).Scan(&region, &regionName)
+	if err != nil {
+		return nil, fmt.Errorf("demo accounts: finding a region: %w", err)
+	}
+	err = db.QueryRowContext(ctx, `SELECT org_unit_id, name FROM org_units WHERE level = 'branch' AND parent_id = $1
+		ORDER BY org_unit_id LIMIT 1`, region).Scan(&branch, &branchName)
+	if err != nil {
+		return nil, fmt.Errorf("demo accounts: finding a branch of %s: %w", regionName, err)
+	}
+	// The rep of that region with the most deals.
+	err = db.QueryRowContext(ctx, `WITH RECURSIVE t AS (
+		    SELECT org_unit_id FROM org_units WHERE org_unit_id = $1
+		    UNION ALL SELECT o.org_unit_id FROM org_units o JOIN t ON o.parent_id = t.org_unit_id)
+		SELECT r.rep_id, r.name FROM reps r JOIN t USING (org_unit_id)
+		JOIN opportunities o ON o.owner_rep_id = r.rep_id
+		WHERE r.left_on IS NULL
+		GROUP BY r.rep_id, r.name ORDER BY count(*) DESC, r.rep_id LIMIT 1`, region).Scan(&rep, &repName)
+	if err != nil {
+		return nil, fmt.Errorf("demo accounts: finding a rep with deals: %w", err)
+	}
+	return []demoAccount{
+		{auth.User{Username: "admin", Name: "Administrator", Role: auth.RoleAdmin}, "everything"},
+		{auth.User{Username: "ceo", Name: "CEO", Role: auth.RoleExecutive}, "the whole company"},
+		{auth.User{Username: "east", Name: regionName + " manager", Role: auth.RoleManager, OrgUnit: region}, regionName + " (" + region + ") and below"},
+		{auth.User{Username: "rep", Name: repName, Role: auth.RoleRep, RepID: rep}, repName + " (" + rep + "): own customers and deals"},
+		{auth.User{Username: "analyst", Name: branchName + " analyst", Role: auth.RoleAnalyst, OrgUnit: branch}, branchName + " (" + branch + ") and below"},
+	}, nil
+}
+
+func (d *demoServe) serve(ctx context.Context, w *warehouse.Warehouse, cfg *Config, locale string, out io.Writer) error {
+	if d.noServe {
+		return nil
+	}
+	accounts, err := demoAccounts(ctx, w.DB())
+	if err != nil {
+		return err
+	}
+	a, err := auth.Open(ctx, cfg.authPath(), slog.Default())
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	for _, acc := range accounts {
+		if err := a.PutUser(ctx, acc.user, d.password); err != nil {
+			return fmt.Errorf("demo account %s: %w", acc.user.Username, err)
+		}
+	}
+	addr := d.addr
+	if cfg.Addr != "" && cfg.Addr != "127.0.0.1:8080" && d.addr == "127.0.0.1:8080" {
+		addr = cfg.Addr
+	}
+	return runServer(ctx, w, a, cfg, addr, out, func(url string) {
+		fmt.Fprintf(out, "\nTriscope is ready: %s   (Ctrl-C to stop)\n\n", url)
+		tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "  user\trole\tsees\tpassword")
+		for _, acc := range accounts {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", acc.user.Username, acc.user.Role, acc.note, d.password)
+		}
+		tw.Flush()
+		fmt.Fprintf(out, "\nUsers, sessions and the audit trail: %s (manage with 'triscope users')\n", cfg.authPath())
+	})
+}

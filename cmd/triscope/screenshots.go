@@ -1,0 +1,130 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/triscope/triscope/dashboards"
+	"github.com/triscope/triscope/dashboards/auth"
+	"github.com/triscope/triscope/dashboards/engine"
+	"github.com/triscope/triscope/dashboards/shots"
+	"github.com/triscope/triscope/warehouse"
+)
+
+func newScreenshotsCmd(cfg *Config) *cobra.Command {
+	var out, baseURL, user, bin string
+	var langs []string
+	var extra []string
+	var pwStdin bool
+	cmd := &cobra.Command{
+		Use:   "screenshots",
+		Short: "Save a PNG of every dashboard page in Chinese and English (headless Chromium)",
+		Long: `Drive Debian's Chromium (/usr/bin/chromium; install chromium and fonts-noto-cjk) through
+every page of the dashboards, in zh-CN and en, and save full-page PNGs into --out
+(<out>/<lang>/NN-<page>.png), so that a person can look at them.
+
+Without --url it serves the warehouse (--db) itself on a free local port, signed in
+as a temporary executive (in a throw-away auth file: your users are not touched);
+the warehouse must not be open in another process. With --url it signs in to a
+running server as --user (password from stdin).`,
+		Example: `  triscope screenshots --db triscope.duckdb --out screenshots
+  echo "$PW" | triscope screenshots --url http://127.0.0.1:8080 --user ceo --password-stdin --out shots`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			o := shots.CaptureOptions{Out: out, Langs: langs, Bin: bin}
+			if baseURL != "" {
+				if !pwStdin {
+					return errors.New("--url needs --user and --password-stdin")
+				}
+				line, _ := bufio.NewReader(cmd.InOrStdin()).ReadString('\n')
+				o.Base, o.User, o.Password = strings.TrimRight(baseURL, "/"), user, strings.TrimRight(line, "\r\n")
+				o.Paths = screenshotPaths("", extra)
+				return capture(ctx, cmd, o)
+			}
+			w, err := warehouse.Open(ctx, cfg.warehouseOptions())
+			if err != nil {
+				return err
+			}
+			defer w.Close()
+			tmp, err := os.MkdirTemp("", "triscope-shots-")
+			if err != nil {
+				return err
+			}
+			defer os.RemoveAll(tmp)
+			a, err := auth.Open(ctx, filepath.Join(tmp, "auth.duckdb"), discardLogger())
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			o.User, o.Password = "screenshots", auth.RandomPassword()
+			if err := a.AddUser(ctx, auth.User{Username: o.User, Name: "Screenshots", Role: auth.RoleExecutive}, o.Password); err != nil {
+				return err
+			}
+			srv, err := dashboards.New(ctx, dashboards.Options{Warehouse: w, Auth: a, BaseCurrency: cfg.BaseCurrency, Logger: discardLogger()})
+			if err != nil {
+				return err
+			}
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				return err
+			}
+			sctx, stop := context.WithCancel(ctx)
+			defer stop()
+			go srv.Serve(sctx, ln)
+			o.Base = "http://" + ln.Addr().String()
+			var region string
+			w.DB().QueryRowContext(ctx, `SELECT u.org_unit_id FROM org_units u JOIN org_units p ON p.org_unit_id = u.parent_id
+				WHERE p.parent_id IS NULL ORDER BY u.org_unit_id LIMIT 1`).Scan(&region)
+			o.Paths = screenshotPaths(region, extra)
+			return capture(ctx, cmd, o)
+		},
+	}
+	cmd.Flags().StringVar(&out, "out", "screenshots", "directory for the PNGs")
+	cmd.Flags().StringSliceVar(&langs, "lang", []string{"zh-CN", "en"}, "languages")
+	cmd.Flags().StringSliceVar(&extra, "page", nil, "extra page paths to capture (e.g. '/magnifier?dim=industry')")
+	cmd.Flags().StringVar(&baseURL, "url", "", "capture a running server instead of serving --db")
+	cmd.Flags().StringVar(&user, "user", "", "with --url: the account to sign in with")
+	cmd.Flags().BoolVar(&pwStdin, "password-stdin", false, "with --url: read the password from stdin")
+	cmd.Flags().StringVar(&bin, "chromium", shots.DefaultBin, "Chromium binary")
+	return cmd
+}
+
+// screenshotPaths: every page in the nav bar, a magnifier zoomed into a
+// region, and the magnifier by another metric and dimension.
+func screenshotPaths(region string, extra []string) []string {
+	var paths []string
+	for _, p := range engine.Pages() {
+		if p.Nav > 0 {
+			paths = append(paths, p.Path)
+		}
+	}
+	if region != "" {
+		paths = append(paths, "/magnifier?org="+region, "/telescope?org="+region)
+	}
+	paths = append(paths, "/magnifier?metric=win_rate&dim=industry", "/magnifier?metric=collections&dim=channel&cmp=prev")
+	return append(paths, extra...)
+}
+
+func capture(ctx context.Context, cmd *cobra.Command, o shots.CaptureOptions) error {
+	files, problems, err := shots.Capture(ctx, o)
+	for _, f := range files {
+		fmt.Fprintln(cmd.OutOrStdout(), f)
+	}
+	for _, p := range problems {
+		slog.Warn("browser console", "problem", p)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "%d screenshots in %s\n", len(files), o.Out)
+	return nil
+}

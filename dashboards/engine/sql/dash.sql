@@ -1,0 +1,141 @@
+-- Shared definitions of the dashboards, in schema "dash". `triscope serve`
+-- (re)creates them at start (CREATE OR REPLACE), so they always match the
+-- running version. An analyst can call them too:
+--     SELECT * FROM dash.contracts('CNY') LIMIT 10;
+--
+-- DATA SCOPE (who sees which rows). Every row of customer data has an owner rep
+-- and an owner org unit:
+--   customers      owner_rep_id = customers.owner_rep_id,
+--                  owner_org    = customers.org_unit_id (else the owner rep's unit)
+--   opportunities, owner_rep_id = the row's owner_rep_id (else the customer's owner),
+--   contracts      owner_org    = that rep's org unit (else the customer's org unit)
+--   payments       owner = the owner of the paid contract (else of the customer)
+--   targets        a rep target belongs to the rep and their unit; an org target to its unit
+-- A user sees a row when
+--   scope_all is true (executive, admin), or
+--   owner_rep_id = scope_rep (a rep: their own customers and deals), or
+--   owner_org is scope_org or below it in the org tree (a manager: their
+--   subtree; an analyst: the unit assigned to them).
+-- Anything NULL means "no": a user without a scope sees no rows.
+
+CREATE SCHEMA IF NOT EXISTS dash;
+
+-- The unit `root` and every unit below it. NULL root: no rows.
+CREATE OR REPLACE MACRO dash.org_subtree(root) AS TABLE
+WITH RECURSIVE t(org_unit_id) AS (
+    SELECT org_unit_id FROM main.org_units WHERE org_unit_id = root
+    UNION
+    SELECT o.org_unit_id FROM main.org_units o JOIN t ON o.parent_id = t.org_unit_id
+)
+SELECT org_unit_id FROM t;
+
+-- Every (unit, ancestor) pair; depth 0 is the unit itself.
+CREATE OR REPLACE MACRO dash.org_paths() AS TABLE
+WITH RECURSIVE p(org_unit_id, ancestor_id, depth) AS (
+    SELECT org_unit_id, org_unit_id, 0 FROM main.org_units
+    UNION
+    SELECT p.org_unit_id, o.parent_id, p.depth + 1
+    FROM p JOIN main.org_units o ON o.org_unit_id = p.ancestor_id
+    WHERE o.parent_id IS NOT NULL AND p.depth < 32
+)
+SELECT org_unit_id, ancestor_id, depth FROM p;
+
+-- For the units below `node`: which child of `node` each one sits under.
+-- NULL node: the roots of the tree are the children.
+CREATE OR REPLACE MACRO dash.child_of(node) AS TABLE
+SELECT p.org_unit_id, p.ancestor_id AS child_id
+FROM dash.org_paths() p
+JOIN main.org_units k ON k.org_unit_id = p.ancestor_id
+WHERE k.parent_id IS NOT DISTINCT FROM node;
+
+-- The scope predicate (see above). Always call it with the bound parameters
+-- $scope_all, $scope_org, $scope_rep.
+CREATE OR REPLACE MACRO dash.in_scope(owner_rep, owner_org, scope_all, scope_org, scope_rep) AS
+    coalesce(scope_all, false)
+    OR coalesce(owner_rep = scope_rep, false)
+    OR coalesce(owner_org IN (SELECT s.org_unit_id FROM dash.org_subtree(scope_org) s), false);
+
+-- The org filter: no filter (NULL) or the unit and everything below it.
+CREATE OR REPLACE MACRO dash.under(owner_org, org) AS
+    org IS NULL OR coalesce(owner_org IN (SELECT s.org_unit_id FROM dash.org_subtree(org) s), false);
+
+-- Customers with their owner.
+CREATE OR REPLACE MACRO dash.customers() AS TABLE
+SELECT cu.customer_id, cu.name AS customer_name, cu.industry, cu.size_band, cu.city, cu.source,
+       cu.lifecycle_stage, CAST(cu.created_at AS DATE) AS created_on,
+       cu.owner_rep_id, coalesce(cu.org_unit_id, r.org_unit_id) AS owner_org
+FROM main.customers cu
+LEFT JOIN main.reps r ON r.rep_id = cu.owner_rep_id;
+
+-- Amounts in the base currency: a row in the base currency keeps its amount; the
+-- others are converted exactly (DECIMAL) at the latest rate on or before the row's
+-- date (only those rows pay for the wide multiplication).
+
+-- Contracts (bookings) in the base currency at the rate of the signing day,
+-- with the customer's industry, the deal's product line, channel and source.
+CREATE OR REPLACE MACRO dash.contracts(base) AS TABLE
+SELECT c.contract_id, c.opportunity_id, c.customer_id, cu.name AS customer_name,
+       coalesce(c.owner_rep_id, cu.owner_rep_id) AS owner_rep_id,
+       coalesce(r.org_unit_id, cu.org_unit_id) AS owner_org,
+       c.signed_on, c.start_on, c.end_on, c.status, c.amount, coalesce(c.currency, base) AS currency,
+       CASE WHEN coalesce(c.currency, base) = base THEN c.amount
+            ELSE CAST(CAST(c.amount AS DECIMAL(38,2)) * f.rate_to_base AS DECIMAL(18,2)) END AS amount_base,
+       cu.industry, coalesce(o.source, cu.source) AS source, pr.product_line,
+       o.partner_id, coalesce(pa.kind, 'direct') AS channel
+FROM main.contracts c
+LEFT JOIN main.customers cu ON cu.customer_id = c.customer_id
+LEFT JOIN main.reps r ON r.rep_id = coalesce(c.owner_rep_id, cu.owner_rep_id)
+LEFT JOIN main.opportunities o ON o.opportunity_id = c.opportunity_id
+LEFT JOIN main.products pr ON pr.product_id = o.product_id
+LEFT JOIN main.partners pa ON pa.partner_id = o.partner_id
+ASOF LEFT JOIN main.fx_rates f ON f.currency = c.currency AND c.signed_on >= f.on_date;
+
+-- Payments (collections) in the base currency at the rate of the payment day.
+-- A negative amount is a refund.
+CREATE OR REPLACE MACRO dash.payments(base) AS TABLE
+SELECT p.payment_id, p.contract_id, p.customer_id, cu.name AS customer_name,
+       coalesce(c.owner_rep_id, cu.owner_rep_id) AS owner_rep_id,
+       coalesce(r.org_unit_id, cu.org_unit_id) AS owner_org,
+       p.paid_on, p.method, p.amount, coalesce(p.currency, base) AS currency,
+       CASE WHEN coalesce(p.currency, base) = base THEN p.amount
+            ELSE CAST(CAST(p.amount AS DECIMAL(38,2)) * f.rate_to_base AS DECIMAL(18,2)) END AS amount_base,
+       cu.industry, coalesce(o.source, cu.source) AS source, pr.product_line,
+       o.partner_id, coalesce(pa.kind, 'direct') AS channel
+FROM main.payments p
+LEFT JOIN main.contracts c ON c.contract_id = p.contract_id
+LEFT JOIN main.customers cu ON cu.customer_id = p.customer_id
+LEFT JOIN main.reps r ON r.rep_id = coalesce(c.owner_rep_id, cu.owner_rep_id)
+LEFT JOIN main.opportunities o ON o.opportunity_id = c.opportunity_id
+LEFT JOIN main.products pr ON pr.product_id = o.product_id
+LEFT JOIN main.partners pa ON pa.partner_id = o.partner_id
+ASOF LEFT JOIN main.fx_rates f ON f.currency = p.currency AND p.paid_on >= f.on_date;
+
+-- Opportunities in the base currency at the rate of the day they were created.
+-- probability: the deal's own, else its stage's default (percent).
+CREATE OR REPLACE MACRO dash.opportunities(base) AS TABLE
+SELECT o.opportunity_id, o.customer_id, cu.name AS customer_name,
+       coalesce(o.owner_rep_id, cu.owner_rep_id) AS owner_rep_id,
+       coalesce(r.org_unit_id, cu.org_unit_id) AS owner_org,
+       CAST(o.created_at AS DATE) AS created_on, o.expected_close_on, o.closed_on, o.status,
+       o.stage, st.position AS stage_position, coalesce(o.probability, st.default_probability) AS probability,
+       o.amount, coalesce(o.currency, base) AS currency,
+       CASE WHEN coalesce(o.currency, base) = base THEN o.amount
+            ELSE CAST(CAST(o.amount AS DECIMAL(38,2)) * f.rate_to_base AS DECIMAL(18,2)) END AS amount_base,
+       cu.industry, coalesce(o.source, cu.source) AS source, pr.product_line,
+       o.partner_id, coalesce(pa.kind, 'direct') AS channel, o.close_reason, o.competitor
+FROM main.opportunities o
+LEFT JOIN main.customers cu ON cu.customer_id = o.customer_id
+LEFT JOIN main.reps r ON r.rep_id = coalesce(o.owner_rep_id, cu.owner_rep_id)
+LEFT JOIN main.stages st ON st.stage = o.stage
+LEFT JOIN main.products pr ON pr.product_id = o.product_id
+LEFT JOIN main.partners pa ON pa.partner_id = o.partner_id
+ASOF LEFT JOIN main.fx_rates f ON f.currency = o.currency AND CAST(o.created_at AS DATE) >= f.on_date;
+
+-- Targets with their owner: a rep target belongs to the rep (and the rep's
+-- unit); an org target to its unit.
+CREATE OR REPLACE MACRO dash.targets() AS TABLE
+SELECT t.scope, t.scope_id, t.period_start, t.period_end, t.metric, t.amount,
+       CASE WHEN t.scope = 'rep' THEN t.scope_id END AS owner_rep_id,
+       CASE WHEN t.scope = 'rep' THEN r.org_unit_id ELSE t.scope_id END AS owner_org
+FROM main.targets t
+LEFT JOIN main.reps r ON t.scope = 'rep' AND r.rep_id = t.scope_id;

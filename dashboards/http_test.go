@@ -1,0 +1,336 @@
+package dashboards_test
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestHealthReadyMetrics(t *testing.T) {
+	c := newClient(t)
+	for path, want := range map[string]string{"/healthz": "ok", "/readyz": "ready", "/metrics": "triscope_http_requests_total"} {
+		resp, body := c.get(path)
+		if resp.StatusCode != 200 || !strings.Contains(body, want) {
+			t.Errorf("%s: %d %q", path, resp.StatusCode, body[:min(len(body), 200)])
+		}
+	}
+	resp, _ := c.get("/healthz")
+	if resp.Header.Get("X-Request-Id") == "" {
+		t.Error("no request id header")
+	}
+}
+
+func TestSecurityHeadersAndAssets(t *testing.T) {
+	c := newClient(t)
+	resp, body := c.get("/login")
+	csp := resp.Header.Get("Content-Security-Policy")
+	if !strings.Contains(csp, "script-src 'self' 'nonce-") || strings.Contains(csp, "script-src 'self' 'unsafe-inline'") ||
+		!strings.Contains(csp, "frame-ancestors 'none'") || !strings.Contains(csp, "object-src 'none'") {
+		t.Errorf("CSP: %s", csp)
+	}
+	for h, want := range map[string]string{"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Referrer-Policy": "same-origin"} {
+		if resp.Header.Get(h) != want {
+			t.Errorf("%s = %q", h, resp.Header.Get(h))
+		}
+	}
+	if strings.Contains(body, "<script>") {
+		t.Error("the login page has an inline script without a nonce")
+	}
+	// Embedded ECharts with long-lived cache headers when versioned.
+	c2 := login(t, "ceo")
+	_, page := c2.get("/telescope")
+	i := strings.Index(page, "/assets/vendor/echarts.min.js?v=")
+	if i < 0 {
+		t.Fatal("the page does not load ECharts from /assets")
+	}
+	src := page[i:]
+	src = src[:strings.IndexByte(src, '"')]
+	resp, js := c.get(src)
+	if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Cache-Control"), "immutable") || len(js) < 500_000 {
+		t.Errorf("echarts: %d %q %d bytes", resp.StatusCode, resp.Header.Get("Cache-Control"), len(js))
+	}
+	for _, s := range []string{"<script nonce=", `type="application/json" id="ts-config"`} {
+		if !strings.Contains(page, s) {
+			t.Errorf("page lacks %s", s)
+		}
+	}
+	if strings.Contains(page, "cdn.") || strings.Contains(page, "https://") {
+		t.Error("the page references an external URL")
+	}
+}
+
+func TestLoginRequiredAndSessions(t *testing.T) {
+	c := newClient(t)
+	resp, _ := c.get("/telescope?period=ly")
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/login?next=") {
+		t.Fatalf("anonymous page: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if code := c.getJSON("/api/charts/telescope.kpis", nil); code != http.StatusUnauthorized {
+		t.Fatalf("anonymous API: %d", code)
+	}
+	// Wrong password, then the right one.
+	tok := c.loginForm()
+	resp, body := c.postForm("/login", url.Values{"csrf": {tok}, "username": {"ceo"}, "password": {"wrong-password"}})
+	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "Wrong username or password") {
+		t.Fatalf("wrong password: %d", resp.StatusCode)
+	}
+	resp, _ = c.postForm("/login", url.Values{"csrf": {tok}, "username": {"ceo"}, "password": {env.password}, "next": {"/magnifier?metric=pipeline"}})
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/magnifier?metric=pipeline" {
+		t.Fatalf("login: %d → %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	var cookie *http.Cookie
+	for _, ck := range resp.Cookies() {
+		if ck.Name == "triscope_session" {
+			cookie = ck
+		}
+	}
+	if cookie == nil || !cookie.HttpOnly || cookie.SameSite != http.SameSiteLaxMode || len(cookie.Value) < 43 {
+		t.Fatalf("session cookie: %+v", cookie)
+	}
+	first := cookie.Value
+	// Rotation: logging in again issues a new token and ends the old session.
+	tok2 := newClient(t).loginForm()
+	_ = tok2
+	c.Jar.SetCookies(mustURL(env.base), []*http.Cookie{{Name: "triscope_login_csrf", Value: tok, Path: "/"}})
+	resp, _ = c.postForm("/login", url.Values{"csrf": {tok}, "username": {"ceo"}, "password": {env.password}})
+	var second string
+	for _, ck := range resp.Cookies() {
+		if ck.Name == "triscope_session" {
+			second = ck.Value
+		}
+	}
+	if second == "" || second == first {
+		t.Fatalf("session not rotated at login (%q → %q)", first, second)
+	}
+	old := newClient(t)
+	old.Jar.SetCookies(mustURL(env.base), []*http.Cookie{{Name: "triscope_session", Value: first, Path: "/"}})
+	if code := old.getJSON("/api/me", nil); code != http.StatusUnauthorized {
+		t.Fatalf("old session still valid after re-login: %d", code)
+	}
+	// Open redirects are refused.
+	for _, next := range []string{"//evil.example/x", "https://evil.example/", "/\\evil"} {
+		c3 := newClient(t)
+		tk := c3.loginForm()
+		resp, _ := c3.postForm("/login", url.Values{"csrf": {tk}, "username": {"ceo"}, "password": {env.password}, "next": {next}})
+		if loc := resp.Header.Get("Location"); loc != "/telescope" {
+			t.Errorf("next=%q redirected to %q", next, loc)
+		}
+	}
+	// Home page by role.
+	for user, home := range map[string]string{"ceo": "/telescope", "east": "/magnifier", "rep": "/magnifier"} {
+		c := login(t, user)
+		resp, _ := c.get("/")
+		if resp.Header.Get("Location") != home {
+			t.Errorf("%s home: %s", user, resp.Header.Get("Location"))
+		}
+	}
+}
+
+func mustURL(s string) *url.URL {
+	u, err := url.Parse(s)
+	if err != nil {
+		panic(err)
+	}
+	return u
+}
+
+func TestCSRF(t *testing.T) {
+	// Login without the token, or with another browser's token.
+	c := newClient(t)
+	c.loginForm()
+	resp, _ := c.postForm("/login", url.Values{"username": {"ceo"}, "password": {env.password}})
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("login without CSRF token: %d", resp.StatusCode)
+	}
+	other := newClient(t).loginForm()
+	resp, _ = c.postForm("/login", url.Values{"csrf": {other}, "username": {"ceo"}, "password": {env.password}})
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("login with another browser's CSRF token: %d", resp.StatusCode)
+	}
+	// Logout needs the session's token and a same-origin request.
+	s := login(t, "ceo")
+	resp, _ = s.postForm("/logout", url.Values{})
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("logout without token: %d", resp.StatusCode)
+	}
+	resp, _ = s.postForm("/logout", url.Values{"csrf": {"forged"}})
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("logout with a forged token: %d", resp.StatusCode)
+	}
+	resp, _ = s.postForm("/logout", url.Values{"csrf": {s.csrf}}, "Origin", "https://evil.example")
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("cross-origin logout: %d", resp.StatusCode)
+	}
+	if code := s.getJSON("/api/me", nil); code != 200 {
+		t.Fatal("a refused logout ended the session")
+	}
+	resp, _ = s.postForm("/logout", url.Values{"csrf": {s.csrf}}, "Origin", env.base)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("logout: %d", resp.StatusCode)
+	}
+	if code := s.getJSON("/api/me", nil); code != http.StatusUnauthorized {
+		t.Fatalf("session alive after logout: %d", code)
+	}
+}
+
+func TestLoginThrottle(t *testing.T) {
+	c := newClient(t)
+	tok := c.loginForm()
+	for i := 0; i < 5; i++ {
+		resp, _ := c.postForm("/login", url.Values{"csrf": {tok}, "username": {"throttled"}, "password": {"nope-nope-nope"}})
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("attempt %d: %d", i+1, resp.StatusCode)
+		}
+	}
+	resp, body := c.postForm("/login", url.Values{"csrf": {tok}, "username": {"throttled"}, "password": {env.password}})
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("6th attempt with the right password: %d (want 429)\n%s", resp.StatusCode, body[:min(300, len(body))])
+	}
+	events, err := env.auth.AuditLog(context.Background(), 200)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var failed, throttled, ok int
+	for _, e := range events {
+		if e.Username != "throttled" && e.Username != "ceo" {
+			continue
+		}
+		switch e.Action {
+		case "login_failed":
+			failed++
+		case "login_throttled":
+			throttled++
+		case "login":
+			ok++
+		}
+	}
+	if failed < 5 || throttled < 1 || ok < 1 {
+		t.Fatalf("audit: %d failed, %d throttled, %d ok logins", failed, throttled, ok)
+	}
+}
+
+func TestLanguage(t *testing.T) {
+	c := login(t, "ceo")
+	_, body := c.get("/telescope?lang=zh-CN")
+	for _, s := range []string{`lang="zh-CN"`, "望远镜", "放大镜", "本年至今"} {
+		if !strings.Contains(body, s) {
+			t.Errorf("zh-CN page lacks %q", s)
+		}
+	}
+	// Remembered in a cookie.
+	_, body = c.get("/magnifier")
+	if !strings.Contains(body, "分解维度") {
+		t.Error("the language choice was not remembered")
+	}
+	_, body = c.get("/magnifier?lang=en")
+	if !strings.Contains(body, "Break down by") {
+		t.Error("?lang=en did not switch back")
+	}
+	// Accept-Language for a fresh browser.
+	c2 := newClient(t)
+	req, _ := http.NewRequest("GET", env.base+"/login", nil)
+	req.Header.Set("Accept-Language", "zh-CN,zh;q=0.9")
+	resp, err := c2.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 4096)
+	n, _ := resp.Body.Read(buf)
+	resp.Body.Close()
+	if !strings.Contains(string(buf[:n]), "登录") {
+		t.Error("Accept-Language zh-CN did not give a Chinese login page")
+	}
+}
+
+func TestChartSQLShowsScope(t *testing.T) {
+	c := login(t, "east")
+	var info struct {
+		SQL    string `json:"sql"`
+		Params []struct {
+			Name  string `json:"name"`
+			Value any    `json:"value"`
+		} `json:"params"`
+		Definitions string `json:"definitions"`
+	}
+	if code := c.getJSON("/api/charts/magnifier.breakdown/sql?metric=collections", &info); code != 200 {
+		t.Fatal(code)
+	}
+	if !strings.Contains(info.SQL, "dash.in_scope(") || !strings.Contains(info.SQL, "$scope_org") {
+		t.Fatal("the SQL does not apply the scope")
+	}
+	got := map[string]any{}
+	for _, p := range info.Params {
+		got[p.Name] = p.Value
+	}
+	if got["scope_org"] != env.region || got["scope_all"] != false || got["scope_rep"] != nil || got["metric"] != "collections" {
+		t.Fatalf("bound parameters: %v", got)
+	}
+	if !strings.Contains(info.Definitions, "CREATE OR REPLACE MACRO dash.in_scope") {
+		t.Fatal("definitions missing")
+	}
+}
+
+func TestUnknownChartAndBadInput(t *testing.T) {
+	c := login(t, "ceo")
+	if code := c.getJSON("/api/charts/nope", nil); code != 404 {
+		t.Errorf("unknown chart: %d", code)
+	}
+	// Junk in filters falls back to defaults, never into SQL.
+	var d struct {
+		State string `json:"state"`
+	}
+	if code := c.getJSON("/api/charts/magnifier.breakdown?metric=x%27%3B+DROP+TABLE+customers--&dim=%27&period=zzz&org=%27+OR+1%3D1&pl=%27", &d); code != 200 || d.State != "ok" {
+		t.Errorf("junk filters: %d %s", code, d.State)
+	}
+	if code := c.getJSON("/api/charts/magnifier.breakdown/export?format=pdf", nil); code != 400 {
+		t.Errorf("bad export format: %d", code)
+	}
+}
+
+// TestCacheFollowsDataVersion: chart data is cached per data version and a new
+// load (or refresh) invalidates it without a restart.
+func TestCacheFollowsDataVersion(t *testing.T) {
+	c := login(t, "analyst")
+	get := func() (string, string) {
+		resp, body := c.get("/api/charts/telescope.bookings?period=ly")
+		if resp.StatusCode != 200 {
+			t.Fatalf("HTTP %d", resp.StatusCode)
+		}
+		var d struct {
+			Version string `json:"version"`
+		}
+		json.Unmarshal([]byte(body), &d)
+		return d.Version, resp.Header.Get("X-Cache")
+	}
+	v1, _ := get()
+	if _, cache := get(); cache != "hit" {
+		t.Fatalf("second request: X-Cache %q", cache)
+	}
+	err := env.w.WriteTx(context.Background(), func(ctx context.Context, conn *sql.Conn) error {
+		_, err := conn.ExecContext(ctx, `INSERT INTO load_runs (load_id, started_at, finished_at, status, message)
+			SELECT max(load_id) + 1, now(), now(), 'unchanged', 'cache test' FROM load_runs`)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		v2, cache := get()
+		if v2 != v1 {
+			if cache == "hit" {
+				t.Fatalf("new version %s served from the cache", v2)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("version still %s 5 s after a load", v1)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

@@ -1,0 +1,261 @@
+package dashboards
+
+import (
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v5"
+
+	"github.com/triscope/triscope/dashboards/auth"
+	"github.com/triscope/triscope/dashboards/engine"
+	"github.com/triscope/triscope/dashboards/i18n"
+)
+
+const (
+	sessionCookie = "triscope_session"
+	loginCSRF     = "triscope_login_csrf" // double-submit token of the login form (no session yet)
+	langCookie    = "lang"
+)
+
+// logRequests writes one structured log line per request and feeds the metrics.
+func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c *echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		status := http.StatusOK
+		if resp, uerr := echo.UnwrapResponse(c.Response()); uerr == nil && resp.Status != 0 {
+			status = resp.Status
+		}
+		if err != nil {
+			if sc := echo.StatusCode(err); sc != 0 {
+				status = sc
+			} else {
+				status = http.StatusInternalServerError
+			}
+		}
+		route := c.Path()
+		if route == "" {
+			route = "unmatched"
+		}
+		d := time.Since(start)
+		s.metrics.requests.WithLabelValues(route, c.Request().Method, strconv.Itoa(status)).Inc()
+		s.metrics.latency.WithLabelValues(route).Observe(d.Seconds())
+		attrs := []any{"request_id", c.Get("request_id"), "method", c.Request().Method, "path", c.Request().URL.Path,
+			"route", route, "status", status, "ms", float64(d.Microseconds()) / 1000, "ip", c.RealIP()}
+		if sess := sessionOf(c); sess != nil {
+			attrs = append(attrs, "user", sess.User.Username)
+		}
+		if err != nil && status >= 500 {
+			attrs = append(attrs, "err", err.Error())
+			s.log.Error("request", attrs...)
+		} else if strings.HasPrefix(route, "/assets") || route == "/healthz" || route == "/metrics" {
+			s.log.Debug("request", attrs...)
+		} else {
+			s.log.Info("request", attrs...)
+		}
+		return err
+	}
+}
+
+// securityHeaders sets a per-request CSP nonce and the security headers, and
+// picks the language (?lang= is remembered in a cookie).
+func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c *echo.Context) error {
+		nonce := auth.RandomToken(18)
+		c.Set("nonce", nonce)
+		h := c.Response().Header()
+		// No inline script at all except by nonce; ECharts and app.js come from
+		// /assets ('self'). ECharts sets element styles, hence 'unsafe-inline'
+		// for styles only.
+		h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self' 'nonce-"+nonce+"'; "+
+			"style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; "+
+			"form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		h.Set("Cross-Origin-Resource-Policy", "same-origin")
+		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+		if c.IsTLS() {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
+		lang := i18n.FromRequest(c.Request())
+		c.Set("lang", lang)
+		if q := i18n.Normalize(c.QueryParam("lang")); q != "" {
+			c.SetCookie(&http.Cookie{Name: langCookie, Value: q, Path: "/", MaxAge: 365 * 24 * 3600,
+				HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.secure(c)})
+		}
+		return next(c)
+	}
+}
+
+func (s *Server) secure(c *echo.Context) bool { return s.opts.SecureCookies || c.IsTLS() }
+
+// loadSession attaches the session of the cookie, if valid.
+func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c *echo.Context) error {
+		if strings.HasPrefix(c.Request().URL.Path, "/assets/") {
+			return next(c)
+		}
+		if ck, err := c.Cookie(sessionCookie); err == nil && ck.Value != "" {
+			sess, err := s.auth.Session(c.Request().Context(), ck.Value)
+			if err == nil {
+				c.Set("session", sess)
+			} else if errors.Is(err, auth.ErrNoSession) {
+				s.clearSessionCookie(c)
+			} else {
+				return err
+			}
+		}
+		return next(c)
+	}
+}
+
+func sessionOf(c *echo.Context) *auth.Session {
+	if s, ok := c.Get("session").(*auth.Session); ok {
+		return s
+	}
+	return nil
+}
+
+func (s *Server) setSessionCookie(c *echo.Context, token string) {
+	c.SetCookie(&http.Cookie{Name: sessionCookie, Value: token, Path: "/", HttpOnly: true,
+		SameSite: http.SameSiteLaxMode, Secure: s.secure(c), MaxAge: int(auth.AbsoluteTimeout.Seconds())})
+}
+
+func (s *Server) clearSessionCookie(c *echo.Context) {
+	c.SetCookie(&http.Cookie{Name: sessionCookie, Value: "", Path: "/", HttpOnly: true,
+		SameSite: http.SameSiteLaxMode, Secure: s.secure(c), MaxAge: -1})
+}
+
+// csrfCheck protects every state-changing request: the Origin (or Referer)
+// must be this host, and the form field "csrf" (or header X-CSRF-Token) must
+// match the session's token, or for the login form the double-submit cookie.
+func (s *Server) csrfCheck(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c *echo.Context) error {
+		r := c.Request()
+		switch r.Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions:
+			return next(c)
+		}
+		if !sameOrigin(r) {
+			return echo.NewHTTPError(http.StatusForbidden, "cross-origin request refused")
+		}
+		token := r.Header.Get("X-CSRF-Token")
+		if token == "" {
+			token = c.FormValue("csrf")
+		}
+		// The session's token; on the login form (no session yet, or signing in
+		// again) also the double-submit cookie set with the form.
+		var want []string
+		if sess := sessionOf(c); sess != nil {
+			want = append(want, sess.CSRF)
+		}
+		if r.URL.Path == "/login" {
+			if ck, err := c.Cookie(loginCSRF); err == nil && len(ck.Value) >= 32 {
+				want = append(want, ck.Value)
+			}
+		}
+		for _, w := range want {
+			if token != "" && subtle.ConstantTimeCompare([]byte(w), []byte(token)) == 1 {
+				return next(c)
+			}
+		}
+		return echo.NewHTTPError(http.StatusForbidden, "missing or invalid CSRF token: reload the page and try again")
+	}
+}
+
+// sameOrigin accepts a request whose Origin (else Referer) names this host;
+// requests with neither (non-browser clients) pass on the token check alone.
+func sameOrigin(r *http.Request) bool {
+	src := r.Header.Get("Origin")
+	if src == "" {
+		src = r.Header.Get("Referer")
+	}
+	if src == "" || src == "null" && r.Header.Get("Origin") == "" {
+		return true
+	}
+	u, err := url.Parse(src)
+	if err != nil {
+		return false
+	}
+	return strings.EqualFold(u.Host, r.Host)
+}
+
+// requireUser sends visitors without a session to the login page.
+func (s *Server) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c *echo.Context) error {
+		if sessionOf(c) == nil {
+			next := c.Request().URL.RequestURI()
+			return c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(next))
+		}
+		return next(c)
+	}
+}
+
+// requireUserAPI answers 401 without a session.
+func (s *Server) requireUserAPI(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c *echo.Context) error {
+		if sessionOf(c) == nil {
+			return echo.NewHTTPError(http.StatusUnauthorized, "not logged in")
+		}
+		c.Response().Header().Set("Cache-Control", "no-store")
+		return next(c)
+	}
+}
+
+// ScopeFor maps a user's role to their data scope (deny by default):
+// admin and executive see everything; a manager their org unit's subtree; an
+// analyst the org unit assigned to them; a rep their own customers and deals.
+// Anything else, or a role without its unit or rep, sees nothing.
+func ScopeFor(u auth.User) engine.Scope {
+	if u.Disabled {
+		return engine.Scope{}
+	}
+	switch u.Role {
+	case auth.RoleAdmin, auth.RoleExecutive:
+		return engine.Scope{All: true}
+	case auth.RoleManager, auth.RoleAnalyst:
+		return engine.Scope{Org: u.OrgUnit}
+	case auth.RoleRep:
+		return engine.Scope{Rep: u.RepID}
+	}
+	return engine.Scope{}
+}
+
+func (s *Server) errorHandler(c *echo.Context, err error) {
+	if resp, uerr := echo.UnwrapResponse(c.Response()); uerr == nil && resp.Committed {
+		return
+	}
+	code := http.StatusInternalServerError
+	msg := i18n.T(langOf(c), "error.internal")
+	if sc := echo.StatusCode(err); sc != 0 {
+		code = sc
+		msg = http.StatusText(code)
+		var he *echo.HTTPError
+		if errors.As(err, &he) && he.Message != "" {
+			msg = he.Message
+		}
+		if code == http.StatusNotFound {
+			msg = i18n.T(langOf(c), "error.not_found")
+		}
+	} else {
+		s.log.Error("request failed", "request_id", c.Get("request_id"), "path", c.Request().URL.Path, "err", err)
+	}
+	if strings.HasPrefix(c.Request().URL.Path, "/api/") || !strings.Contains(c.Request().Header.Get("Accept"), "text/html") {
+		c.JSON(code, map[string]any{"error": msg, "request_id": c.Get("request_id")})
+		return
+	}
+	c.Response().Header().Set("Content-Type", "text/html; charset=utf-8")
+	c.Response().WriteHeader(code)
+	s.tmpl.ExecuteTemplate(c.Response(), "error.html", map[string]any{
+		"Lang": langOf(c), "Code": code, "Message": msg, "RequestID": fmt.Sprint(c.Get("request_id")),
+		"CSS": s.assetURL("app.css"), "Favicon": s.assetURL("favicon.svg"),
+	})
+}

@@ -1,0 +1,61 @@
+-- Magnifier: the metric by month over the period, next to the comparison
+-- period month by month ($cmp_shift months earlier), for everything below the
+-- unit the page is about. Metrics as in magnifier_breakdown.sql; for the
+-- pipeline, the open deals on the last day of each month.
+WITH months AS (
+    SELECT CAST(m AS DATE) AS month, least(CAST(last_day(m) AS DATE), CAST($to AS DATE)) AS month_end
+    FROM range(CAST(date_trunc('month', CAST($from AS DATE)) AS TIMESTAMP), CAST(CAST($to AS DATE) + INTERVAL 1 DAY AS TIMESTAMP), INTERVAL 1 MONTH) r(m)
+),
+all_months AS (
+    SELECT month, month_end, false AS is_cmp FROM months
+    UNION ALL
+    SELECT CAST(month - to_months(CAST($cmp_shift AS INTEGER)) AS DATE),
+           CAST(last_day(month - to_months(CAST($cmp_shift AS INTEGER))) AS DATE), true
+    FROM months WHERE $cmp_shift IS NOT NULL
+),
+dated AS (
+    SELECT c.owner_rep_id, c.owner_org, c.product_line, c.customer_id, c.signed_on AS d, c.amount_base AS v, NULL AS won
+    FROM dash.contracts($base) c WHERE $metric = 'bookings'
+    UNION ALL
+    SELECT p.owner_rep_id, p.owner_org, p.product_line, p.customer_id, p.paid_on, p.amount_base, NULL
+    FROM dash.payments($base) p WHERE $metric = 'collections' OR $metric = 'customers' AND p.amount >= 0
+    UNION ALL
+    SELECT o.owner_rep_id, o.owner_org, o.product_line, o.customer_id, o.closed_on, o.amount_base, o.status = 'won'
+    FROM dash.opportunities($base) o WHERE $metric = 'win_rate' AND o.status IN ('won', 'lost')
+),
+dated_scoped AS (
+    SELECT * FROM dated f
+    WHERE dash.in_scope(f.owner_rep_id, f.owner_org, $scope_all, $scope_org, $scope_rep)
+      AND dash.under(f.owner_org, $node)
+      AND ($product_line IS NULL OR f.product_line = $product_line)
+),
+by_month AS (
+    SELECT m.month, m.is_cmp,
+           CASE $metric
+             WHEN 'customers' THEN count(DISTINCT f.customer_id)
+             WHEN 'win_rate' THEN count(*) FILTER (WHERE f.won) / nullif(count(f.d), 0)
+             ELSE sum(f.v)
+           END AS value
+    FROM all_months m
+    LEFT JOIN dated_scoped f ON f.d BETWEEN m.month AND m.month_end
+                           AND (m.is_cmp OR f.d BETWEEN CAST($from AS DATE) AND CAST($to AS DATE))
+    WHERE $metric <> 'pipeline'
+    GROUP BY m.month, m.is_cmp
+    UNION ALL
+    SELECT m.month, m.is_cmp, sum(o.amount_base)
+    FROM all_months m
+    LEFT JOIN dash.opportunities($base) o
+      ON o.created_on <= m.month_end AND (o.closed_on IS NULL OR o.closed_on > m.month_end)
+     AND dash.in_scope(o.owner_rep_id, o.owner_org, $scope_all, $scope_org, $scope_rep)
+     AND dash.under(o.owner_org, $node)
+     AND ($product_line IS NULL OR o.product_line = $product_line)
+    WHERE $metric = 'pipeline'
+    GROUP BY m.month, m.is_cmp
+)
+SELECT m.month,
+       CAST(cur.value AS DOUBLE) AS value,
+       CAST(prev.value AS DOUBLE) AS compare
+FROM months m
+LEFT JOIN by_month cur ON cur.month = m.month AND NOT cur.is_cmp
+LEFT JOIN by_month prev ON prev.is_cmp AND prev.month = CAST(m.month - to_months(CAST($cmp_shift AS INTEGER)) AS DATE)
+ORDER BY m.month

@@ -1,0 +1,42 @@
+-- Bookings (contracts signed, base currency) by month, against the bookings
+-- target of the unit the page is about, for the months of the period through
+-- $horizon_to (the end of the year for "this year": the months still to come
+-- show their target). $cmp_shift: how many months back the comparison series
+-- looks (12 = same month last year; NULL = no comparison).
+WITH months AS (
+    SELECT CAST(m AS DATE) AS month
+    FROM range(CAST(date_trunc('month', CAST($from AS DATE)) AS TIMESTAMP), CAST(CAST($horizon_to AS DATE) + INTERVAL 1 DAY AS TIMESTAMP), INTERVAL 1 MONTH) r(m)
+),
+facts AS (
+    SELECT c.signed_on AS d, c.amount_base AS v
+    FROM dash.contracts($base) c
+    WHERE dash.in_scope(c.owner_rep_id, c.owner_org, $scope_all, $scope_org, $scope_rep)
+      AND dash.under(c.owner_org, $org)
+      AND ($product_line IS NULL OR c.product_line = $product_line)
+),
+actual AS (
+    SELECT CAST(date_trunc('month', d) AS DATE) AS month, sum(v) AS v
+    FROM facts
+    WHERE d BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
+       OR ($cmp_shift IS NOT NULL AND d BETWEEN CAST($from AS DATE) - to_months(CAST($cmp_shift AS INTEGER))
+                                            AND CAST($horizon_to AS DATE) - to_months(CAST($cmp_shift AS INTEGER)))
+    GROUP BY 1
+),
+target AS (
+    SELECT CAST(date_trunc('month', t.period_start) AS DATE) AS month, sum(t.amount) AS v
+    FROM dash.targets() t
+    WHERE t.metric = 'bookings'
+      AND dash.in_scope(t.owner_rep_id, t.owner_org, $scope_all, $scope_org, $scope_rep)
+      AND $product_line IS NULL
+      AND ((t.scope <> 'rep' AND t.scope_id = $node) OR (t.scope = 'rep' AND t.scope_id = $node_rep))
+    GROUP BY 1
+)
+SELECT m.month,
+       CAST(CASE WHEN m.month <= CAST($to AS DATE) THEN coalesce(a.v, 0) END AS DOUBLE) AS actual,
+       CAST(t.v AS DOUBLE) AS target,
+       CAST(CASE WHEN $cmp_shift IS NOT NULL THEN coalesce(p.v, 0) END AS DOUBLE) AS compare
+FROM months m
+LEFT JOIN actual a ON a.month = m.month
+LEFT JOIN target t ON t.month = m.month
+LEFT JOIN actual p ON p.month = m.month - to_months(CAST($cmp_shift AS INTEGER))
+ORDER BY m.month

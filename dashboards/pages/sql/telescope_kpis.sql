@@ -1,0 +1,71 @@
+-- Telescope headline tiles for the period [$from, $to] (comparison [$cmp_from, $cmp_to]):
+-- bookings and collections against target, the open pipeline, the pipeline
+-- expected to close in the next 3 months against their target, and the win rate.
+-- Targets are those of the unit the page is about ($node, or the rep $node_rep);
+-- with a product-line filter there is no target (targets are not per line).
+WITH con AS (
+    SELECT c.signed_on AS d, c.amount_base AS v
+    FROM dash.contracts($base) c
+    WHERE dash.in_scope(c.owner_rep_id, c.owner_org, $scope_all, $scope_org, $scope_rep)
+      AND dash.under(c.owner_org, $org)
+      AND ($product_line IS NULL OR c.product_line = $product_line)
+),
+pay AS (
+    SELECT p.paid_on AS d, p.amount_base AS v
+    FROM dash.payments($base) p
+    WHERE dash.in_scope(p.owner_rep_id, p.owner_org, $scope_all, $scope_org, $scope_rep)
+      AND dash.under(p.owner_org, $org)
+      AND ($product_line IS NULL OR p.product_line = $product_line)
+),
+opp AS (
+    SELECT o.*
+    FROM dash.opportunities($base) o
+    WHERE dash.in_scope(o.owner_rep_id, o.owner_org, $scope_all, $scope_org, $scope_rep)
+      AND dash.under(o.owner_org, $org)
+      AND ($product_line IS NULL OR o.product_line = $product_line)
+),
+tgt AS (
+    SELECT t.metric, t.period_start, t.amount
+    FROM dash.targets() t
+    WHERE dash.in_scope(t.owner_rep_id, t.owner_org, $scope_all, $scope_org, $scope_rep)
+      AND $product_line IS NULL
+      AND ((t.scope <> 'rep' AND t.scope_id = $node) OR (t.scope = 'rep' AND t.scope_id = $node_rep))
+)
+SELECT 'bookings' AS kpi,
+       CAST(sum(v) FILTER (WHERE d BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)) AS DOUBLE) AS value,
+       CAST((SELECT sum(amount) FROM tgt WHERE metric = 'bookings' AND period_start BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)) AS DOUBLE) AS target,
+       CAST(sum(v) FILTER (WHERE d BETWEEN CAST($cmp_from AS DATE) AND CAST($cmp_to AS DATE)) AS DOUBLE) AS compare,
+       CAST(NULL AS DOUBLE) AS extra
+FROM con
+UNION ALL
+SELECT 'collections',
+       CAST(sum(v) FILTER (WHERE d BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)) AS DOUBLE),
+       CAST((SELECT sum(amount) FROM tgt WHERE metric = 'collections' AND period_start BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)) AS DOUBLE),
+       CAST(sum(v) FILTER (WHERE d BETWEEN CAST($cmp_from AS DATE) AND CAST($cmp_to AS DATE)) AS DOUBLE),
+       NULL
+FROM pay
+UNION ALL
+-- Open pipeline at the as-of date: value = amount, extra = weighted by probability.
+SELECT 'pipeline',
+       CAST(sum(amount_base) AS DOUBLE), NULL, NULL,
+       CAST(sum(CAST(amount_base AS DOUBLE) * probability / 100) AS DOUBLE)
+FROM opp WHERE status = 'open'
+UNION ALL
+-- Coverage: open pipeline expected to close in the next 3 months vs the bookings target of those months.
+SELECT 'coverage',
+       CAST(sum(amount_base) FILTER (WHERE expected_close_on > CAST($as_of AS DATE) AND expected_close_on <= last_day(CAST($as_of AS DATE) + INTERVAL 3 MONTH)) AS DOUBLE),
+       CAST((SELECT sum(amount) FROM tgt WHERE metric = 'bookings' AND period_start > CAST($as_of AS DATE)
+             AND period_start <= last_day(CAST($as_of AS DATE) + INTERVAL 3 MONTH)) AS DOUBLE),
+       NULL,
+       CAST(sum(CAST(amount_base AS DOUBLE) * probability / 100) FILTER (WHERE expected_close_on > CAST($as_of AS DATE) AND expected_close_on <= last_day(CAST($as_of AS DATE) + INTERVAL 3 MONTH)) AS DOUBLE)
+FROM opp WHERE status = 'open'
+UNION ALL
+-- Win rate of the deals closed in the period (won / (won + lost)), by count.
+SELECT 'win_rate',
+       count(*) FILTER (WHERE status = 'won' AND closed_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE))
+         / nullif(count(*) FILTER (WHERE closed_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)), 0),
+       NULL,
+       count(*) FILTER (WHERE status = 'won' AND closed_on BETWEEN CAST($cmp_from AS DATE) AND CAST($cmp_to AS DATE))
+         / nullif(count(*) FILTER (WHERE closed_on BETWEEN CAST($cmp_from AS DATE) AND CAST($cmp_to AS DATE)), 0),
+       CAST(count(*) FILTER (WHERE closed_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)) AS DOUBLE)
+FROM opp WHERE status IN ('won', 'lost')

@@ -1,0 +1,497 @@
+package dashboards_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/url"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/triscope/triscope/dashboards/auth"
+	"github.com/triscope/triscope/dashboards/engine"
+)
+
+// Reference visibility, written independently of the dash.* macros: the set
+// of keys of an entity that a user may see (see dash.sql for the rule).
+func visible(t *testing.T, entity string, u auth.User) map[string]bool {
+	t.Helper()
+	var q string
+	switch entity {
+	case "contracts":
+		q = `SELECT c.contract_id, coalesce(c.owner_rep_id, cu.owner_rep_id), coalesce(r.org_unit_id, cu.org_unit_id)
+		     FROM contracts c LEFT JOIN customers cu ON cu.customer_id = c.customer_id
+		     LEFT JOIN reps r ON r.rep_id = coalesce(c.owner_rep_id, cu.owner_rep_id)`
+	case "payments":
+		q = `SELECT p.payment_id, coalesce(c.owner_rep_id, cu.owner_rep_id), coalesce(r.org_unit_id, cu.org_unit_id)
+		     FROM payments p LEFT JOIN contracts c ON c.contract_id = p.contract_id
+		     LEFT JOIN customers cu ON cu.customer_id = p.customer_id
+		     LEFT JOIN reps r ON r.rep_id = coalesce(c.owner_rep_id, cu.owner_rep_id)`
+	case "opportunities":
+		q = `SELECT o.opportunity_id, coalesce(o.owner_rep_id, cu.owner_rep_id), coalesce(r.org_unit_id, cu.org_unit_id)
+		     FROM opportunities o LEFT JOIN customers cu ON cu.customer_id = o.customer_id
+		     LEFT JOIN reps r ON r.rep_id = coalesce(o.owner_rep_id, cu.owner_rep_id)`
+	case "customers":
+		q = `SELECT cu.customer_id, cu.owner_rep_id, coalesce(cu.org_unit_id, r.org_unit_id)
+		     FROM customers cu LEFT JOIN reps r ON r.rep_id = cu.owner_rep_id`
+	default:
+		t.Fatalf("unknown entity %q", entity)
+	}
+	// The subtree of the user's unit, by walking the tree in Go.
+	ctx := context.Background()
+	rows, err := env.w.DB().QueryContext(ctx, "SELECT org_unit_id, parent_id FROM org_units")
+	if err != nil {
+		t.Fatal(err)
+	}
+	children := map[string][]string{}
+	for rows.Next() {
+		var id string
+		var parent *string
+		rows.Scan(&id, &parent)
+		if parent != nil {
+			children[*parent] = append(children[*parent], id)
+		}
+	}
+	rows.Close()
+	sub := map[string]bool{}
+	var walk func(string)
+	walk = func(id string) {
+		sub[id] = true
+		for _, c := range children[id] {
+			walk(c)
+		}
+	}
+	all := u.Role == auth.RoleExecutive || u.Role == auth.RoleAdmin
+	if (u.Role == auth.RoleManager || u.Role == auth.RoleAnalyst) && u.OrgUnit != "" {
+		exists := false
+		env.w.DB().QueryRowContext(ctx, "SELECT count(*) > 0 FROM org_units WHERE org_unit_id = $1", u.OrgUnit).Scan(&exists)
+		if exists {
+			walk(u.OrgUnit)
+		}
+	}
+	out := map[string]bool{}
+	rows, err = env.w.DB().QueryContext(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var key string
+		var rep, org *string
+		if err := rows.Scan(&key, &rep, &org); err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case all:
+			out[key] = true
+		case u.Role == auth.RoleRep && rep != nil && *rep == u.RepID:
+			out[key] = true
+		case org != nil && sub[*org]:
+			out[key] = true
+		}
+	}
+	return out
+}
+
+type rowsPage struct {
+	Columns []engine.Column `json:"columns"`
+	Rows    [][]any         `json:"rows"`
+	Total   int64           `json:"total"`
+}
+
+// allRows reads every drill-through row of a chart (all pages) and returns
+// entity → key → the row.
+func allRows(t *testing.T, c *client, chart *engine.Chart, q url.Values) (map[string]map[string][]any, []engine.Column) {
+	t.Helper()
+	out := map[string]map[string][]any{}
+	var cols []engine.Column
+	seen := 0
+	for page := 1; ; page++ {
+		qq := url.Values{}
+		for k, v := range q {
+			qq[k] = v
+		}
+		qq.Set("page", fmt.Sprint(page))
+		qq.Set("size", "500")
+		var r rowsPage
+		if code := c.getJSON("/api/charts/"+chart.ID+"/rows?"+qq.Encode(), &r); code != 200 {
+			t.Fatalf("%s rows: HTTP %d", chart.ID, code)
+		}
+		cols = r.Columns
+		keyIdx, entIdx := -1, -1
+		for i, col := range r.Columns {
+			if col.Name == chart.Drill.Key {
+				keyIdx = i
+			}
+			if col.Name == "entity" {
+				entIdx = i
+			}
+		}
+		if len(r.Rows) > 0 && keyIdx < 0 {
+			t.Fatalf("%s: no key column %s", chart.ID, chart.Drill.Key)
+		}
+		for _, row := range r.Rows {
+			ent := chart.Drill.Entity
+			if ent == "" {
+				ent = row[entIdx].(string)
+			}
+			if out[ent] == nil {
+				out[ent] = map[string][]any{}
+			}
+			key := fmt.Sprint(row[keyIdx])
+			if _, dup := out[ent][key]; dup {
+				t.Fatalf("%s: row %s/%s listed twice", chart.ID, ent, key)
+			}
+			out[ent][key] = row
+			seen++
+		}
+		if int64(seen) >= r.Total || len(r.Rows) == 0 {
+			if int64(seen) != r.Total {
+				t.Fatalf("%s: read %d rows, total says %d", chart.ID, seen, r.Total)
+			}
+			return out, cols
+		}
+	}
+}
+
+// exported reads a CSV export and returns its keys (by the position of the key column).
+func exported(t *testing.T, c *client, chart *engine.Chart, q url.Values, cols []engine.Column) map[string]bool {
+	t.Helper()
+	qq := url.Values{}
+	for k, v := range q {
+		qq[k] = v
+	}
+	qq.Set("format", "csv")
+	resp, body := c.get("/api/charts/" + chart.ID + "/export?" + qq.Encode())
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Disposition"), "attachment") {
+		t.Fatalf("%s export: %d", chart.ID, resp.StatusCode)
+	}
+	recs, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(body, "\xEF\xBB\xBF"))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyIdx := -1
+	for i, col := range cols {
+		if col.Name == chart.Drill.Key {
+			keyIdx = i
+		}
+	}
+	out := map[string]bool{}
+	for _, r := range recs[1:] {
+		out[r[keyIdx]] = true
+	}
+	return out
+}
+
+func scopeUsers() map[string]auth.User {
+	return map[string]auth.User{
+		"ceo":     {Username: "ceo", Role: auth.RoleExecutive},
+		"east":    {Username: "east", Role: auth.RoleManager, OrgUnit: env.region},
+		"analyst": {Username: "analyst", Role: auth.RoleAnalyst, OrgUnit: env.branch},
+		"rep":     {Username: "rep", Role: auth.RoleRep, RepID: env.rep},
+		"nobody":  {Username: "nobody", Role: auth.RoleManager, OrgUnit: "ORG-DOES-NOT-EXIST"},
+		"ghost":   {Username: "ghost", Role: auth.RoleRep, RepID: "REP-DOES-NOT-EXIST"},
+	}
+}
+
+// drillCases: every chart with a drill-through, under the filters that change
+// which rows it lists.
+func drillCases() []struct {
+	chart *engine.Chart
+	q     url.Values
+} {
+	var out []struct {
+		chart *engine.Chart
+		q     url.Values
+	}
+	seen := map[string]bool{}
+	for _, ch := range engine.Charts() {
+		// Charts sharing a drill-through SQL (and parameters) list the same rows: test one.
+		if ch.Drill == nil || seen[ch.Drill.SQL] {
+			continue
+		}
+		seen[ch.Drill.SQL] = true
+		qs := []url.Values{{"period": {"l12m"}}}
+		if strings.HasPrefix(ch.ID, "magnifier.") {
+			qs = nil
+			for _, m := range []string{"bookings", "collections", "pipeline", "win_rate", "customers"} {
+				qs = append(qs, url.Values{"metric": {m}, "period": {"l12m"}})
+			}
+		}
+		for _, q := range qs {
+			out = append(out, struct {
+				chart *engine.Chart
+				q     url.Values
+			}{ch, q})
+		}
+	}
+	return out
+}
+
+// TestScopeRowsAndExports: for every drill-through and export, a manager,
+// an analyst and a rep see exactly the executive's rows that the reference
+// rule lets them see; users whose unit or rep does not exist see nothing.
+func TestScopeRowsAndExports(t *testing.T) {
+	users := scopeUsers()
+	clients := map[string]*client{}
+	for name := range users {
+		clients[name] = login(t, name)
+	}
+	refs := map[string]map[string]map[string]bool{} // user → entity → keys
+	ref := func(user, entity string) map[string]bool {
+		if refs[user] == nil {
+			refs[user] = map[string]map[string]bool{}
+		}
+		if refs[user][entity] == nil {
+			refs[user][entity] = visible(t, entity, users[user])
+		}
+		return refs[user][entity]
+	}
+	for _, tc := range drillCases() {
+		t.Run(tc.chart.ID+"?"+tc.q.Encode(), func(t *testing.T) {
+			ceoRows, _ := allRows(t, clients["ceo"], tc.chart, tc.q)
+			total := 0
+			for _, keys := range ceoRows {
+				total += len(keys)
+			}
+			if total == 0 {
+				t.Fatal("the executive sees no rows: the test would prove nothing")
+			}
+			for _, name := range []string{"east", "analyst", "rep", "nobody", "ghost"} {
+				got, cols := allRows(t, clients[name], tc.chart, tc.q)
+				for ent, ceoKeys := range ceoRows {
+					vis := ref(name, ent)
+					want := map[string]bool{}
+					for k := range ceoKeys {
+						if vis[k] {
+							want[k] = true
+						}
+					}
+					gotKeys := map[string]bool{}
+					for k := range got[ent] {
+						gotKeys[k] = true
+					}
+					if d := diff(gotKeys, want); d != "" {
+						t.Errorf("%s, %s: %s", name, ent, d)
+					}
+				}
+				for ent := range got {
+					if _, ok := ceoRows[ent]; !ok {
+						t.Errorf("%s sees %s rows the executive does not", name, ent)
+					}
+				}
+				if name == "nobody" || name == "ghost" {
+					if len(got) != 0 {
+						t.Errorf("%s (no valid scope) sees %d entities", name, len(got))
+					}
+				}
+				// The CSV export lists the same rows.
+				all := map[string]bool{}
+				for _, keys := range got {
+					for k := range keys {
+						all[k] = true
+					}
+				}
+				if len(cols) > 0 || len(all) > 0 {
+					if d := diff(exported(t, clients[name], tc.chart, tc.q, cols), all); d != "" {
+						t.Errorf("%s export: %s", name, d)
+					}
+				}
+			}
+		})
+	}
+}
+
+func diff(got, want map[string]bool) string {
+	var extra, missing []string
+	for k := range got {
+		if !want[k] {
+			extra = append(extra, k)
+		}
+	}
+	for k := range want {
+		if !got[k] {
+			missing = append(missing, k)
+		}
+	}
+	if len(extra)+len(missing) == 0 {
+		return ""
+	}
+	sort.Strings(extra)
+	sort.Strings(missing)
+	return fmt.Sprintf("%d rows too many %v, %d missing %v", len(extra), head(extra), len(missing), head(missing))
+}
+
+func head(s []string) []string {
+	if len(s) > 5 {
+		return s[:5]
+	}
+	return s
+}
+
+type chartJSON struct {
+	ID     string          `json:"id"`
+	State  string          `json:"state"`
+	Option json.RawMessage `json:"option"`
+	KPIs   []engine.KPI    `json:"kpis"`
+	Table  *engine.Table   `json:"table"`
+	Points []engine.Point  `json:"points"`
+	Legend []string        `json:"legend"`
+}
+
+// numbers collects every number in the chart's series data, tiles and table.
+func numbers(d chartJSON) []float64 {
+	var out []float64
+	var opt struct {
+		Series []struct {
+			Data []struct {
+				Value *float64 `json:"value"`
+			} `json:"data"`
+		} `json:"series"`
+	}
+	json.Unmarshal(d.Option, &opt)
+	for _, s := range opt.Series {
+		for _, v := range s.Data {
+			if v.Value != nil {
+				out = append(out, *v.Value)
+			}
+		}
+	}
+	for _, k := range d.KPIs {
+		for _, p := range []*float64{k.Value, k.Target, k.Compare} {
+			if p != nil {
+				out = append(out, *p)
+			}
+		}
+	}
+	if d.Table != nil {
+		for _, r := range d.Table.Rows {
+			for _, v := range r {
+				if f, ok := v.(float64); ok {
+					out = append(out, f)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// TestScopeChartData: chart data obeys the scope too. Users without a valid
+// scope get no numbers at all; for a manager and a rep, the charts' totals
+// equal the sums of the (reference-checked) rows behind them.
+func TestScopeChartData(t *testing.T) {
+	for _, name := range []string{"nobody", "ghost"} {
+		c := login(t, name)
+		for _, ch := range engine.Charts() {
+			for _, q := range []string{"", "?metric=collections&dim=industry", "?metric=customers", "?metric=pipeline&dim=channel", "?metric=win_rate"} {
+				if q != "" && !strings.HasPrefix(ch.ID, "magnifier.") {
+					continue
+				}
+				var d chartJSON
+				if code := c.getJSON("/api/charts/"+ch.ID+q, &d); code != 200 {
+					t.Fatalf("%s %s%s: %d", name, ch.ID, q, code)
+				}
+				for _, v := range numbers(d) {
+					if v != 0 {
+						t.Errorf("%s sees %v in %s%s", name, v, ch.ID, q)
+						break
+					}
+				}
+			}
+		}
+	}
+	for _, name := range []string{"east", "rep", "ceo"} {
+		c := login(t, name)
+		ch := func(id string) *engine.Chart { x, _ := engine.ChartByID(id); return x }
+		sumRows := func(chart *engine.Chart, q url.Values, col string) float64 {
+			rows, cols := allRows(t, c, chart, q)
+			idx := -1
+			for i, cl := range cols {
+				if cl.Name == col {
+					idx = i
+				}
+			}
+			var s float64
+			for _, keys := range rows {
+				for _, r := range keys {
+					if f, ok := r[idx].(float64); ok {
+						s += f
+					}
+				}
+			}
+			return s
+		}
+		// Telescope tiles vs the rows behind them.
+		var kp chartJSON
+		c.getJSON("/api/charts/telescope.kpis", &kp)
+		for _, k := range kp.KPIs {
+			if k.Key != "bookings" && k.Key != "collections" && k.Key != "pipeline" {
+				continue
+			}
+			want := sumRows(ch("telescope.kpis"), url.Values{"point": {k.Key}}, "amount_base")
+			if k.Value == nil || math.Abs(*k.Value-want) > 0.05 {
+				t.Errorf("%s: tile %s = %v, rows behind it sum to %.2f", name, k.Key, k.Value, want)
+			}
+			if name != "ceo" && want == 0 && k.Key == "bookings" {
+				t.Errorf("%s has no bookings: the check proves nothing", name)
+			}
+		}
+		// Magnifier totals vs rows, for the additive money metrics.
+		for _, m := range []string{"bookings", "collections", "pipeline"} {
+			var d chartJSON
+			c.getJSON("/api/charts/magnifier.breakdown?metric="+m+"&cmp=", &d)
+			var total float64
+			var opt struct {
+				Series []struct {
+					Data []struct {
+						Value *float64 `json:"value"`
+					} `json:"data"`
+				} `json:"series"`
+			}
+			json.Unmarshal(d.Option, &opt)
+			if len(opt.Series) > 0 {
+				for _, v := range opt.Series[0].Data {
+					if v.Value != nil {
+						total += *v.Value
+					}
+				}
+			}
+			want := sumRows(ch("magnifier.breakdown"), url.Values{"metric": {m}, "cmp": {""}}, "amount_base")
+			if math.Abs(total-want) > 0.05*float64(max(1, len(opt.Series[0].Data))) {
+				t.Errorf("%s: magnifier %s total %.2f, rows sum to %.2f", name, m, total, want)
+			}
+		}
+	}
+}
+
+func TestExportXLSXAudited(t *testing.T) {
+	c := login(t, "east")
+	resp, body := c.get("/api/charts/telescope.bookings/export?format=xlsx&point=2026-03")
+	if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Content-Type"), "spreadsheetml") {
+		t.Fatalf("xlsx: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	f, err := excelize.OpenReader(bytes.NewReader([]byte(body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := f.GetRows(f.GetSheetName(0))
+	if err != nil || len(rows) < 2 || rows[0][0] != "Contract" {
+		t.Fatalf("xlsx rows: %v %v", rows[:min(2, len(rows))], err)
+	}
+	events, _ := env.auth.AuditLog(context.Background(), 50)
+	found := false
+	for _, e := range events {
+		if e.Action == "export" && e.Username == "east" && e.Detail["chart"] == "telescope.bookings" && e.Detail["format"] == "xlsx" {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatal("the export is not in the audit trail")
+	}
+}

@@ -1,0 +1,318 @@
+// Package dashboards is the Triscope web server: echo/v5 serving the pages
+// registered in dashboards/pages, their chart data as JSON from the engine,
+// embedded assets (ECharts and our own app.js / app.css), login and sessions
+// (dashboards/auth), health, readiness and Prometheus metrics.
+package dashboards
+
+import (
+	"context"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"path"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/labstack/echo/v5"
+	"github.com/labstack/echo/v5/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/triscope/triscope/dashboards/auth"
+	"github.com/triscope/triscope/dashboards/engine"
+	"github.com/triscope/triscope/dashboards/i18n"
+	_ "github.com/triscope/triscope/dashboards/pages" // registers the pages and charts
+	"github.com/triscope/triscope/warehouse"
+)
+
+//go:embed assets
+var assetsFS embed.FS
+
+//go:embed templates/*.html
+var templatesFS embed.FS
+
+// Options configure the server.
+type Options struct {
+	Warehouse    *warehouse.Warehouse
+	Auth         *auth.Store
+	BaseCurrency string
+	Logger       *slog.Logger
+	// SecureCookies forces the Secure flag on cookies (set it behind a TLS
+	// proxy); cookies are Secure anyway when the request came over TLS.
+	SecureCookies bool
+	// TrustProxy makes the client IP come from X-Forwarded-For / X-Real-IP
+	// (only behind a reverse proxy you control).
+	TrustProxy bool
+}
+
+// Server is the dashboard web server.
+type Server struct {
+	opts    Options
+	echo    *echo.Echo
+	engine  *engine.Service
+	auth    *auth.Store
+	log     *slog.Logger
+	tmpl    *template.Template
+	assets  map[string]string // asset path → content hash
+	metrics *metrics
+	thr     *auth.Throttle
+	ready   atomic.Bool
+}
+
+// New builds the server: it installs the dash.* SQL macros in the warehouse,
+// checks the page and chart registry, and sets up the routes.
+func New(ctx context.Context, opts Options) (*Server, error) {
+	if opts.Warehouse == nil || opts.Auth == nil {
+		return nil, errors.New("dashboards: a warehouse and an auth store are required")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.BaseCurrency == "" {
+		opts.BaseCurrency = "CNY"
+	}
+	if err := engine.Validate(); err != nil {
+		return nil, err
+	}
+	loc, err := time.LoadLocation(opts.Warehouse.TimeZone())
+	if err != nil {
+		loc = time.UTC
+	}
+	s := &Server{opts: opts, auth: opts.Auth, log: opts.Logger, thr: auth.NewThrottle()}
+	s.metrics = newMetrics()
+	s.engine = engine.New(engine.Options{
+		DB: opts.Warehouse.DB(), BaseCurrency: opts.BaseCurrency, Location: loc, Logger: opts.Logger,
+		Observe: s.metrics.observeChart,
+	})
+	if err := s.engine.InstallAndTrack(ctx, opts.Warehouse.Write); err != nil {
+		return nil, err
+	}
+	if err := s.loadAssets(); err != nil {
+		return nil, err
+	}
+	if err := s.parseTemplates(); err != nil {
+		return nil, err
+	}
+	s.echo = s.routes()
+	s.ready.Store(true)
+	return s, nil
+}
+
+// Engine is the chart engine (tests, the screenshot command).
+func (s *Server) Engine() *engine.Service { return s.engine }
+
+// Handler is the HTTP handler (for tests and custom listeners).
+func (s *Server) Handler() http.Handler { return s.echo }
+
+// Serve serves on ln until ctx ends, then shuts down gracefully (in-flight
+// requests get up to 10 s).
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	go s.purgeSessions(ctx)
+	sc := echo.StartConfig{
+		Listener:        ln,
+		HideBanner:      true,
+		HidePort:        true,
+		GracefulTimeout: 10 * time.Second,
+		BeforeServeFunc: func(srv *http.Server) error {
+			srv.ReadHeaderTimeout = 10 * time.Second
+			srv.IdleTimeout = 2 * time.Minute
+			return nil
+		},
+	}
+	s.log.Info("dashboards listening", "addr", ln.Addr().String())
+	err := sc.Start(ctx, s.echo)
+	s.ready.Store(false)
+	return err
+}
+
+// ListenAndServe listens on addr and serves until ctx ends.
+func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	return s.Serve(ctx, ln)
+}
+
+func (s *Server) purgeSessions(ctx context.Context) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := s.auth.PurgeExpired(ctx); err != nil {
+				s.log.Warn("purging sessions", "err", err)
+			}
+		}
+	}
+}
+
+func (s *Server) loadAssets() error {
+	s.assets = map[string]string{}
+	return fs.WalkDir(assetsFS, "assets", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := assetsFS.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		h := sha256.Sum256(b)
+		s.assets[strings.TrimPrefix(p, "assets/")] = hex.EncodeToString(h[:6])
+		return nil
+	})
+}
+
+// assetURL is the cache-busting URL of an embedded asset.
+func (s *Server) assetURL(name string) string {
+	return "/assets/" + name + "?v=" + s.assets[name]
+}
+
+func (s *Server) routes() *echo.Echo {
+	e := echo.New()
+	e.Logger = s.log
+	e.HTTPErrorHandler = s.errorHandler
+	if s.opts.TrustProxy {
+		e.IPExtractor = echo.ExtractIPFromXFFHeader()
+	}
+	e.Use(middleware.Recover())
+	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
+		RequestIDHandler: func(c *echo.Context, id string) { c.Set("request_id", id) },
+	}))
+	e.Use(s.logRequests)
+	e.Use(s.securityHeaders)
+	e.Use(s.loadSession)
+	e.Use(s.csrfCheck)
+
+	e.GET("/healthz", func(c *echo.Context) error { return c.String(http.StatusOK, "ok\n") })
+	e.GET("/readyz", s.readyz)
+	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{Registry: s.metrics.reg})))
+	e.GET("/assets/*", s.serveAsset)
+	e.GET("/favicon.ico", func(c *echo.Context) error {
+		return c.Redirect(http.StatusMovedPermanently, s.assetURL("favicon.svg"))
+	})
+
+	e.GET("/login", s.loginPage)
+	e.POST("/login", s.loginSubmit)
+	e.POST("/logout", s.logout)
+	e.GET("/", s.home, s.requireUser)
+
+	for _, p := range engine.Pages() {
+		page := p
+		e.GET(page.Path, func(c *echo.Context) error { return s.renderPage(c, page) }, s.requireUser)
+	}
+	api := e.Group("/api", s.requireUserAPI)
+	api.GET("/me", s.apiMe)
+	api.GET("/charts/:id", s.apiChart)
+	api.GET("/charts/:id/sql", s.apiChartSQL)
+	api.GET("/charts/:id/rows", s.apiChartRows)
+	api.GET("/charts/:id/export", s.apiChartExport)
+	return e
+}
+
+func (s *Server) readyz(c *echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+	defer cancel()
+	if !s.ready.Load() {
+		return c.String(http.StatusServiceUnavailable, "shutting down\n")
+	}
+	if err := s.opts.Warehouse.DB().PingContext(ctx); err != nil {
+		return c.String(http.StatusServiceUnavailable, "warehouse: "+err.Error()+"\n")
+	}
+	if err := s.auth.Ping(ctx); err != nil {
+		return c.String(http.StatusServiceUnavailable, "auth database: "+err.Error()+"\n")
+	}
+	if _, err := s.engine.State(ctx); err != nil {
+		return c.String(http.StatusServiceUnavailable, "warehouse state: "+err.Error()+"\n")
+	}
+	return c.String(http.StatusOK, "ready\n")
+}
+
+func (s *Server) serveAsset(c *echo.Context) error {
+	name := path.Clean(c.Param("*"))
+	if strings.HasPrefix(name, ".") || strings.Contains(name, "..") {
+		return echo.ErrNotFound
+	}
+	b, err := assetsFS.ReadFile("assets/" + name)
+	if err != nil {
+		return echo.ErrNotFound
+	}
+	h := c.Response().Header()
+	if v := c.QueryParam("v"); v != "" && v == s.assets[name] {
+		h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	} else {
+		h.Set("Cache-Control", "public, max-age=300")
+	}
+	h.Set("ETag", `"`+s.assets[name]+`"`)
+	if match := c.Request().Header.Get("If-None-Match"); match == `"`+s.assets[name]+`"` {
+		return c.NoContent(http.StatusNotModified)
+	}
+	ctype := "application/octet-stream"
+	switch path.Ext(name) {
+	case ".js":
+		ctype = "text/javascript; charset=utf-8"
+	case ".css":
+		ctype = "text/css; charset=utf-8"
+	case ".svg":
+		ctype = "image/svg+xml"
+	case ".png":
+		ctype = "image/png"
+	case ".txt", "":
+		ctype = "text/plain; charset=utf-8"
+	}
+	return c.Blob(http.StatusOK, ctype, b)
+}
+
+// metrics are the server's Prometheus metrics, in a registry of its own.
+type metrics struct {
+	reg      *prometheus.Registry
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+	charts   *prometheus.HistogramVec
+	cache    *prometheus.CounterVec
+	logins   *prometheus.CounterVec
+	exports  *prometheus.CounterVec
+}
+
+func newMetrics() *metrics {
+	m := &metrics{reg: prometheus.NewRegistry()}
+	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "triscope_http_requests_total", Help: "HTTP requests by route, method and status."}, []string{"route", "method", "code"})
+	m.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "triscope_http_request_duration_seconds", Help: "HTTP request latency by route.",
+		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}}, []string{"route"})
+	m.charts = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "triscope_chart_query_seconds", Help: "Time to produce chart data, rows and exports (cache misses).",
+		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}}, []string{"chart", "kind"})
+	m.cache = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "triscope_chart_cache_total", Help: "Chart cache lookups by result (hit, miss)."}, []string{"result"})
+	m.logins = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "triscope_logins_total", Help: "Login attempts by result."}, []string{"result"})
+	m.exports = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "triscope_exports_total", Help: "Exports by format."}, []string{"format"})
+	m.reg.MustRegister(m.requests, m.latency, m.charts, m.cache, m.logins, m.exports,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+func (m *metrics) observeChart(chart, kind string, d time.Duration, cached bool, err error) {
+	if cached {
+		m.cache.WithLabelValues("hit").Inc()
+		return
+	}
+	m.cache.WithLabelValues("miss").Inc()
+	m.charts.WithLabelValues(chart, kind).Observe(d.Seconds())
+}
+
+// langOf is the request's language (set by the middleware).
+func langOf(c *echo.Context) string {
+	if l, ok := c.Get("lang").(string); ok {
+		return l
+	}
+	return i18n.EN
+}

@@ -1,0 +1,426 @@
+package etl
+
+import (
+	"bufio"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// A tableReader yields the rows of one source (a CSV file, an XLSX sheet, a
+// database query) as text fields with their line number: the physical line of
+// the file, the Excel row, or the row ordinal of a query.
+type tableReader interface {
+	// next returns the next row. A row that could not be read at all (a
+	// malformed CSV line) has rec == nil and a reason. io.EOF ends the table.
+	next() (rec []string, line int64, reason string, err error)
+	// pending returns the lines the reader refused on its own (undecodable
+	// text), each once.
+	pending() []lineReject
+	// strictWidth is true when a row with a different number of fields than
+	// the header is malformed (CSV); spreadsheets omit trailing empty cells.
+	strictWidth() bool
+	close() error
+}
+
+// csvTable reads a CSV file through the line decoder.
+type csvTable struct {
+	r   *csv.Reader
+	dec *lineDecoder
+}
+
+func newCSVTable(r io.Reader, declared string, delim rune) (*csvTable, string, error) {
+	dec, enc, err := newLineDecoder(r, declared)
+	if err != nil {
+		return nil, "", err
+	}
+	cr := csv.NewReader(bufio.NewReaderSize(dec, 1<<16))
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = true
+	cr.Comma = delim
+	cr.LazyQuotes = false
+	return &csvTable{r: cr, dec: dec}, enc, nil
+}
+
+func (t *csvTable) next() ([]string, int64, string, error) {
+	rec, err := t.r.Read()
+	if err == io.EOF {
+		return nil, 0, "", io.EOF
+	}
+	var perr *csv.ParseError
+	if errors.As(err, &perr) {
+		if errors.Is(perr.Err, csv.ErrFieldCount) {
+			line, _ := t.r.FieldPos(0)
+			return rec, int64(line), "", nil
+		}
+		return nil, int64(perr.StartLine), fmt.Sprintf("malformed CSV at column %d: %v", perr.Column, perr.Err), nil
+	}
+	if err != nil {
+		return nil, 0, "", err
+	}
+	line, _ := t.r.FieldPos(0)
+	return rec, int64(line), "", nil
+}
+
+func (t *csvTable) pending() []lineReject {
+	b := t.dec.bad
+	t.dec.bad = t.dec.bad[len(b):]
+	return b
+}
+func (t *csvTable) strictWidth() bool { return true }
+func (t *csvTable) close() error      { return nil }
+
+// ------------------------------------------------------------ column plan
+
+// ColumnMapping says where a contract column's values come from.
+type ColumnMapping struct {
+	Column string // contract column
+	Source string // source header (or the constant, for a default)
+	How    string // name, alias, mapping, default
+}
+
+// colPlan is how one contract column is filled from a source row.
+type colPlan struct {
+	col      Column
+	src      int // index in the source row; -1 when absent
+	header   string
+	how      string
+	constant any // for an absent column with a default value
+	conv     func(string) (string, problem)
+	noun     string // "amounts", "dates": for drift messages
+	excel    bool   // values come from XLSX cells
+
+	nonEmpty, failed int64
+	examples         []string
+	pctMax           float64
+	pctN             int64
+}
+
+// headerScore counts the distinct contract columns a candidate header names.
+func headerScore(ent *Entity, set *settings, row []string) int {
+	seen := map[string]bool{}
+	for _, h := range row {
+		if c, _ := matchHeader(ent, set, canonHeader(h)); c != "" {
+			seen[c] = true
+		}
+	}
+	return len(seen)
+}
+
+// matchHeader finds the contract column of a canonical source header and the
+// strength of the match (3 mapping, 2 exact name, 1 alias).
+func matchHeader(ent *Entity, set *settings, h string) (string, int) {
+	if h == "" {
+		return "", 0
+	}
+	if set != nil {
+		if c, ok := set.columns[h]; ok {
+			return c, 3
+		}
+	}
+	for _, c := range ent.Columns {
+		if h == c.Name {
+			return c.Name, 2
+		}
+	}
+	for _, c := range ent.Columns {
+		if slices.Contains(c.Aliases, h) {
+			return c.Name, 1
+		}
+	}
+	return "", 0
+}
+
+var howNames = map[int]string{1: "alias", 2: "name", 3: "mapping"}
+
+// planColumns matches a header to the entity's columns.
+func planColumns(ent *Entity, header []string, set *settings) (plan []*colPlan, extra []string, warnings []string, err error) {
+	if set == nil {
+		set = &settings{}
+	}
+	type cand struct {
+		idx, strength int
+	}
+	best := map[string][]cand{}
+	seen := map[string]int{}
+	for j, h := range header {
+		ch := canonHeader(h)
+		if ch == "" || ch == "_load_id" || ch == "_deleted_at" {
+			continue
+		}
+		c, strength := matchHeader(ent, set, ch)
+		if prev, dup := seen[ch]; dup {
+			if c != "" {
+				return nil, nil, nil, fmt.Errorf("column %d %q repeats column %d; every column name must be unique", j+1, h, prev+1)
+			}
+			warnings = append(warnings, fmt.Sprintf("column %d %q repeats column %d; both were ignored", j+1, h, prev+1))
+			continue
+		}
+		seen[ch] = j
+		if c == "" {
+			extra = append(extra, h)
+			continue
+		}
+		best[c] = append(best[c], cand{j, strength})
+	}
+	for _, c := range ent.Columns {
+		p := &colPlan{col: c, src: -1}
+		if cs := best[c.Name]; len(cs) > 0 {
+			slices.SortStableFunc(cs, func(a, b cand) int { return b.strength - a.strength })
+			if len(cs) > 1 && cs[0].strength == cs[1].strength {
+				return nil, nil, nil, fmt.Errorf("columns %d %q and %d %q both match %s; say which one in the mapping (columns: {%q: %s})",
+					cs[0].idx+1, header[cs[0].idx], cs[1].idx+1, header[cs[1].idx], c.Name, header[cs[1].idx], c.Name)
+			}
+			p.src, p.header, p.how = cs[0].idx, header[cs[0].idx], howNames[cs[0].strength]
+			for _, other := range cs[1:] {
+				warnings = append(warnings, fmt.Sprintf("column %q also matches %s; column %q was used", header[other.idx], c.Name, p.header))
+				extra = append(extra, header[other.idx])
+			}
+		}
+		plan = append(plan, p)
+	}
+	// Defaults for absent columns, then required columns.
+	for _, p := range plan {
+		if v, ok := set.defaults[p.col.Name]; ok && p.src < 0 {
+			p.how, p.header = "default", v
+		}
+	}
+	for _, p := range plan {
+		if p.src < 0 && p.how != "default" && p.col.Required {
+			tried := append([]string{p.col.Name}, p.col.Aliases...)
+			for src, c := range set.columns {
+				if c == p.col.Name {
+					tried = append(tried, src+" (mapping)")
+				}
+			}
+			msg := fmt.Sprintf("required column %s is missing (looked for: %s)", p.col.Name, strings.Join(tried, ", "))
+			if len(header) == 1 && strings.ContainsAny(header[0], ";\t|") {
+				msg += fmt.Sprintf("; the header %q is one column: is the file delimited by something other than commas? set delimiter in the mapping", header[0])
+			}
+			for _, h := range header {
+				if strings.Contains(h, "万元") {
+					msg += fmt.Sprintf("; column %q is in 万元 (10,000 yuan), which is not converted: export amounts in 元", h)
+				}
+			}
+			return nil, nil, nil, errors.New(msg)
+		}
+	}
+	return plan, extra, warnings, nil
+}
+
+// mapHeader matches source column names to the entity's columns and returns,
+// for each entity column, the index of the source column (-1 when absent).
+func mapHeader(ent *Entity, header []string, set *settings) (idx []int, extra []string, err error) {
+	plan, extra, _, err := planColumns(ent, header, set)
+	if err != nil {
+		return nil, nil, err
+	}
+	idx = make([]int, len(plan))
+	for i, p := range plan {
+		idx[i] = p.src
+	}
+	return idx, extra, nil
+}
+
+// converters builds each planned column's value parser.
+func (p *colPlan) build(ent *Entity, set *settings, fractionCols map[string]bool) error {
+	c := p.col
+	o := set.opts
+	p.excel = o.excel
+	switch c.Kind {
+	case Text:
+		switch {
+		case len(c.Enum) > 0:
+			own := set.values[c.Name]
+			p.conv = func(s string) (string, problem) {
+				v := normLower(s)
+				if m, ok := own[v]; ok {
+					return m, ""
+				}
+				if m, ok := c.Values[v]; ok {
+					return m, ""
+				}
+				return v, ""
+			}
+		case c.Name == "currency":
+			p.conv = func(s string) (string, problem) {
+				if len(s) == 3 && s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' && s[1] <= 'Z' && s[2] >= 'A' && s[2] <= 'Z' && s != "RMB" {
+					return s, "" // an ISO code already (RMB is the one common alias of this shape)
+				}
+				v := normKey(s)
+				if m, ok := currencyWords[strings.ToLower(v)]; ok {
+					return m, ""
+				}
+				if !validUTF8Key(v) {
+					return "", "holds characters that could not be decoded"
+				}
+				return strings.ToUpper(v), ""
+			}
+		case ent.keyLike(c):
+			own := set.values[c.Name]
+			p.conv = func(s string) (string, problem) {
+				if len(own) == 0 && isASCIIPrint(s) {
+					return strings.TrimSpace(s), ""
+				}
+				v := normKey(s)
+				if m, ok := own[strings.ToLower(v)]; ok {
+					return m, ""
+				}
+				if !validUTF8Key(v) {
+					return "", "holds characters that could not be decoded (U+FFFD): a key must be exact"
+				}
+				if hasControl(v) {
+					return "", "holds control characters: a key must be printable text"
+				}
+				return v, ""
+			}
+		default:
+			own := set.values[c.Name]
+			p.conv = func(s string) (string, problem) {
+				v := strings.TrimSpace(s)
+				if len(own) > 0 {
+					if m, ok := own[normLower(v)]; ok {
+						return m, ""
+					}
+				}
+				return v, ""
+			}
+		}
+	case Date:
+		p.noun = "dates"
+		p.conv = func(s string) (string, problem) { return parseDate(s, &o) }
+	case Timestamp:
+		p.noun = "timestamps"
+		p.conv = func(s string) (string, problem) { return parseTimestamp(s, &o) }
+	case Money:
+		p.noun = "amounts"
+		p.conv = func(s string) (string, problem) {
+			v, pr := parseNumber(s, 2, 16, false, &o)
+			if pr == "not a number" {
+				return "", "not an amount (expected digits with up to 2 decimals such as 1234.56, 1,234.56, ¥1,234.56 or (50))"
+			}
+			if pr != "" {
+				return "", "not an amount: " + pr
+			}
+			return v, ""
+		}
+	case Decimal, Integer:
+		prec, scale := 18, 4
+		if c.Kind == Integer {
+			prec, scale = 9, 0
+		}
+		if c.SQLType != "" {
+			fmt.Sscanf(c.SQLType, "DECIMAL(%d,%d)", &prec, &scale)
+		}
+		po := o
+		po.fraction = fractionCols[c.Name]
+		p.noun = "numbers"
+		if c.Kind == Integer {
+			p.noun = "whole numbers"
+		}
+		p.conv = func(s string) (string, problem) {
+			maxInt := prec - scale
+			if c.Percent {
+				maxInt = 16 // out of range is checked below, with a clearer message
+			}
+			v, pr := parseNumber(s, scale, maxInt, c.Percent, &po)
+			if pr != "" {
+				if pr == "not a number" && c.Kind == Integer {
+					return "", "not a whole number"
+				}
+				if strings.HasPrefix(string(pr), "not ") || strings.HasSuffix(string(pr), "whole number") {
+					return "", pr
+				}
+				return "", "not a number: " + pr
+			}
+			if c.Percent {
+				f, _ := strconv.ParseFloat(v, 64)
+				if f < 0 || f > 100 {
+					if po.fraction {
+						return "", problem(fmt.Sprintf("must be a percentage between 0 and 100 (declared as fractions, %s is %s %%)", strings.TrimSpace(s), v))
+					}
+					return "", "must be a percentage between 0 and 100"
+				}
+				if !po.fraction {
+					p.pctN++
+					p.pctMax = max(p.pctMax, f)
+				}
+			}
+			return v, ""
+		}
+	case Boolean:
+		p.noun = "true/false values"
+		p.conv = func(s string) (string, problem) { return parseBool(s) }
+	}
+	if p.how == "default" {
+		v, pr := p.conv(p.header)
+		if pr != "" {
+			return fmt.Errorf("the default %q for %s: %s", p.header, c.Name, pr)
+		}
+		p.constant = v
+	}
+	return nil
+}
+
+// convert parses one field, keeping the statistics the drift check needs.
+func (p *colPlan) convert(s string) (any, problem) {
+	if s == "" {
+		return nil, ""
+	}
+	if p.excel && len(s) > 2 && s[0] == '#' && excelErrors[s] {
+		return s, problem("the cell holds the Excel error " + s + " (a formula failed); fix the workbook and export again")
+	}
+	v, pr := p.conv(s)
+	if p.noun != "" {
+		p.nonEmpty++
+		if pr != "" && strings.HasPrefix(string(pr), "not a") {
+			p.failed++
+			if len(p.examples) < 3 && !slices.Contains(p.examples, s) {
+				p.examples = append(p.examples, s)
+			}
+		}
+	}
+	if pr != "" {
+		return s, pr
+	}
+	if v == "" {
+		return nil, ""
+	}
+	return v, ""
+}
+
+// driftCheck fails a file whose column mostly does not parse as its type: the
+// export changed the column (a number column now holds text), so loading the
+// few values that happen to parse would be worse than stopping.
+func driftCheck(plan []*colPlan, rows int64) error {
+	if rows < 20 {
+		return nil
+	}
+	var errs []string
+	for _, p := range plan {
+		if p.noun == "" || p.nonEmpty == 0 || p.failed*2 <= p.nonEmpty {
+			continue
+		}
+		quoted := make([]string, len(p.examples))
+		for i, e := range p.examples {
+			quoted[i] = strconv.Quote(truncateRunes(e, 30))
+		}
+		errs = append(errs, fmt.Sprintf("column %s (source column %q) should hold %s but %d of its %d values do not parse (e.g. %s): has the column changed type in the export?",
+			p.col.Name, p.header, p.noun, p.failed, p.nonEmpty, strings.Join(quoted, ", ")))
+	}
+	if len(errs) > 0 {
+		return errors.New(strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+func truncateRunes(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
+}

@@ -1,0 +1,377 @@
+package etl
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/triscope/triscope/warehouse"
+)
+
+// fileError is a problem with a whole source (a missing column, an unreadable
+// file): the source cannot load, and the load reports it by name.
+type fileError struct {
+	src *source
+	err error
+}
+
+func (e *fileError) Error() string { return fmt.Sprintf("%s: %v", e.src.name, e.err) }
+func (e *fileError) Unwrap() error { return e.err }
+
+func failFile(src *source, format string, args ...any) error {
+	return &fileError{src: src, err: fmt.Errorf(format, args...)}
+}
+
+// stager reads one source's rows, maps and parses every field in Go, and
+// streams the canonical text into the raw staging table.
+type stager struct {
+	src      *source
+	ent      *Entity
+	set      *settings
+	plan     []*colPlan
+	header   []string
+	rejects  []lineReject
+	unkeyed  int64 // rows refused before their key could be read
+	read     int64
+	blank    int64
+	wide     int64 // spreadsheet rows with values right of the last header column
+	fraction map[string]bool
+}
+
+type bufRow struct {
+	rec    []string
+	line   int64
+	reason string
+}
+
+const headerSearchRows = 10
+
+// findHeader reads rows until the header: the first of the first ten rows
+// naming at least two contract columns (or all of them, for a tiny entity).
+// Title rows above it ("客户列表", "导出时间: …") are skipped. The rows read
+// past the header are returned to be loaded.
+func (st *stager) findHeader(t tableReader) ([]bufRow, error) {
+	var buf []bufRow
+	need := min(2, len(st.ent.Columns))
+	pick := -1
+	for len(buf) < headerSearchRows {
+		rec, line, reason, err := t.next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if rec == nil || isBlank(rec) {
+			continue
+		}
+		buf = append(buf, bufRow{rec: append([]string(nil), rec...), line: line, reason: reason})
+		if st.src.format == "postgres" { // the column names
+			pick = 0
+			break
+		}
+		if st.set.headerRow > 0 {
+			if line == int64(st.set.headerRow) {
+				pick = len(buf) - 1
+				break
+			}
+			if line > int64(st.set.headerRow) {
+				return nil, fmt.Errorf("header_row %d is blank or inside a multi-line value", st.set.headerRow)
+			}
+			buf = buf[:len(buf)-1]
+			continue
+		}
+		if headerScore(st.ent, st.set, rec) >= need {
+			pick = len(buf) - 1
+			break
+		}
+	}
+	if len(buf) == 0 {
+		return nil, errors.New("no header line: the file has no rows")
+	}
+	if pick < 0 {
+		if st.set.headerRow > 0 {
+			return nil, fmt.Errorf("header_row %d is beyond the end of the file", st.set.headerRow)
+		}
+		// No row looks like a header: take the first, so that the message
+		// names what is missing from it.
+		pick = 0
+		bestScore := 0
+		for i, r := range buf {
+			if s := headerScore(st.ent, st.set, r.rec); s > bestScore {
+				pick, bestScore = i, s
+			}
+		}
+	}
+	if pick > 0 {
+		var titles []string
+		for _, r := range buf[:pick] {
+			titles = append(titles, truncateRunes(strings.Join(slices.Compact(nonEmpty(r.rec)), " "), 40))
+		}
+		st.src.report.Warnings = append(st.src.report.Warnings, fmt.Sprintf("the header is on line %d; %d line(s) above it were skipped as titles: %s",
+			buf[pick].line, pick, strings.Join(titles, " | ")))
+	}
+	st.header = buf[pick].rec
+	st.src.report.HeaderLine = buf[pick].line
+	return buf[pick+1:], nil
+}
+
+func isBlank(rec []string) bool {
+	for _, f := range rec {
+		if strings.TrimSpace(f) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+func nonEmpty(rec []string) []string {
+	var out []string
+	for _, f := range rec {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// prepare finds the header and plans the columns.
+func (st *stager) prepare(t tableReader) ([]bufRow, error) {
+	rest, err := st.findHeader(t)
+	if err != nil {
+		return nil, failFile(st.src, "%v", err)
+	}
+	plan, extra, warnings, err := planColumns(st.ent, st.header, st.set)
+	if err != nil {
+		return nil, failFile(st.src, "line %d: %v", st.src.report.HeaderLine, err)
+	}
+	st.plan = plan
+	st.src.report.Warnings = append(st.src.report.Warnings, warnings...)
+	for _, x := range extra {
+		st.src.report.Warnings = append(st.src.report.Warnings, fmt.Sprintf("column %q is not part of %s and was ignored", x, st.ent.Name))
+	}
+	if st.fraction == nil {
+		st.fraction = map[string]bool{}
+	}
+	for _, c := range st.set.fractions {
+		st.fraction[c] = true
+	}
+	if xt, ok := t.(*xlsxTable); ok {
+		if err := xt.sniffPercent(st); err != nil {
+			return nil, failFile(st.src, "%v", err)
+		}
+	}
+	for _, p := range plan {
+		if err := p.build(st.ent, st.set, st.fraction); err != nil {
+			return nil, failFile(st.src, "%v", err)
+		}
+		m := ColumnMapping{Column: p.col.Name, Source: p.header, How: p.how}
+		if p.src >= 0 || p.how == "default" {
+			st.src.report.Mapping = append(st.src.report.Mapping, m)
+		}
+	}
+	return rest, nil
+}
+
+// batch is a block of staged rows handed from the parsing goroutine to the appender.
+type batch struct {
+	vals []driver.Value
+	n    int
+}
+
+const batchRows = 2048
+
+// stage streams the rows of t into the raw staging table. Parsing runs on its
+// own goroutine, one batch ahead of DuckDB's appender.
+func (st *stager) stage(ctx context.Context, conn *sql.Conn, t tableReader, rest []bufRow) error {
+	width := 3 + len(st.plan)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ch := make(chan *batch, 4)
+	free := make(chan *batch, 6)
+	var perr error
+	go func() {
+		defer close(ch)
+		perr = st.produce(ctx, t, rest, width, ch, free)
+	}()
+	cols := append([]string{"_file", "_line", "_pre"}, st.ent.ColumnNames()...)
+	var cur *batch
+	pos := 0
+	_, err := warehouse.Append(conn, rawTable(st.ent), cols, func(row []driver.Value) (bool, error) {
+		for cur == nil || pos == cur.n {
+			if cur != nil {
+				select {
+				case free <- cur:
+				default:
+				}
+			}
+			b, ok := <-ch
+			if !ok {
+				cur = nil
+				return false, nil
+			}
+			cur, pos = b, 0
+		}
+		copy(row, cur.vals[pos*width:(pos+1)*width])
+		pos++
+		return true, nil
+	})
+	if err != nil {
+		cancel()
+		for range ch { // let the producer finish
+		}
+		return err
+	}
+	for range ch {
+	}
+	if perr != nil {
+		return perr
+	}
+	st.src.report.Read = st.read
+	if err := driftCheck(st.plan, st.read); err != nil {
+		return failFile(st.src, "%v", err)
+	}
+	for _, p := range st.plan {
+		if p.col.Percent && p.pctN >= 5 && p.pctMax > 0 && p.pctMax <= 1 {
+			st.src.report.Warnings = append(st.src.report.Warnings, fmt.Sprintf(
+				"every %s value is between 0 and 1, read as percentages (0.6 = 0.6 %%); if they are fractions (0.6 = 60 %%), declare percent_as_fraction: [%s] in the mapping",
+				p.col.Name, p.col.Name))
+		}
+	}
+	if st.blank > 0 {
+		st.src.report.Warnings = append(st.src.report.Warnings, fmt.Sprintf("%d blank line(s) were skipped", st.blank))
+	}
+	if st.wide > 0 {
+		st.src.report.Warnings = append(st.src.report.Warnings, fmt.Sprintf("%d row(s) have values right of the last header column; those values were ignored", st.wide))
+	}
+	return nil
+}
+
+func (st *stager) produce(ctx context.Context, t tableReader, rest []bufRow, width int, ch chan<- *batch, free chan *batch) error {
+	newBatch := func() *batch {
+		select {
+		case b := <-free:
+			b.n = 0
+			return b
+		default:
+			return &batch{vals: make([]driver.Value, batchRows*width)}
+		}
+	}
+	b := newBatch()
+	send := func() error {
+		if b.n == 0 {
+			return nil
+		}
+		select {
+		case ch <- b:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		b = newBatch()
+		return nil
+	}
+	strict := t.strictWidth()
+	nh := len(st.header)
+	fileIdx := int32(st.src.idx)
+	handle := func(rec []string, line int64, reason string) {
+		if rec == nil {
+			if reason != "" {
+				st.read++
+				st.unkeyed++
+				st.rejects = append(st.rejects, lineReject{line: line, reason: reason})
+			}
+			return
+		}
+		if isBlank(rec) {
+			st.blank++
+			return
+		}
+		st.read++
+		if len(rec) != nh {
+			if strict {
+				st.unkeyed++
+				st.rejects = append(st.rejects, lineReject{line: line, reason: fmt.Sprintf("has %d fields, the header has %d", len(rec), nh), value: truncateRunes(strings.Join(rec, ","), 200)})
+				return
+			}
+			if len(rec) > nh && !isBlank(rec[nh:]) {
+				st.wide++
+			}
+		}
+		row := b.vals[b.n*width : (b.n+1)*width]
+		row[0], row[1] = fileIdx, line
+		pre := false
+		for i, p := range st.plan {
+			var v any
+			switch {
+			case p.src >= 0 && p.src < len(rec):
+				var pr problem
+				v, pr = p.convert(rec[p.src])
+				if pr != "" {
+					// Staged as NULL: the value's problem is recorded here, and
+					// SQL must not report it again (as an unknown reference).
+					v, pre = nil, true
+					st.rejects = append(st.rejects, lineReject{line: line, column: p.col.Name, value: rec[p.src], reason: string(pr)})
+				}
+			case p.how == "default":
+				v = p.constant
+			}
+			row[3+i] = v
+		}
+		row[2] = pre
+		b.n++
+	}
+	for _, r := range rest {
+		handle(r.rec, r.line, r.reason)
+	}
+	for n := 0; ; n++ {
+		if n&0xFFF == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		rec, line, reason, err := t.next()
+		for _, r := range t.pending() {
+			st.read++
+			st.unkeyed++
+			st.rejects = append(st.rejects, r)
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return failFile(st.src, "line %d: %v", line, err)
+		}
+		handle(rec, line, reason)
+		if b.n == batchRows {
+			if err := send(); err != nil {
+				return err
+			}
+		}
+	}
+	return send()
+}
+
+// saveRejects appends the rows refused in Go to stg_rejects.
+func saveRejects(conn *sql.Conn, idx int, rejects []lineReject) error {
+	if len(rejects) == 0 {
+		return nil
+	}
+	i := 0
+	_, err := warehouse.Append(conn, "stg_rejects", []string{"_file", "_line", "column", "value", "reason", "duplicate"}, func(row []driver.Value) (bool, error) {
+		if i == len(rejects) {
+			return false, nil
+		}
+		r := rejects[i]
+		i++
+		row[0], row[1], row[3], row[4], row[5] = int32(idx), r.line, r.value, r.reason, false
+		row[2] = nil
+		if r.column != "" {
+			row[2] = r.column
+		}
+		return true, nil
+	})
+	return err
+}
