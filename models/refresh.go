@@ -181,7 +181,7 @@ func absent(ctx context.Context, conn *sql.Conn, entities []string) []string {
 	var missing []string
 	for _, e := range entities {
 		var n int
-		conn.QueryRowContext(ctx, fmt.Sprintf("SELECT count(*) FROM (SELECT 1 FROM %s LIMIT 1)", e)).Scan(&n)
+		conn.QueryRowContext(ctx, fmt.Sprintf("SELECT count(*) FROM (SELECT 1 FROM %s WHERE _deleted_at IS NULL LIMIT 1)", e)).Scan(&n)
 		if n == 0 {
 			missing = append(missing, e)
 		}

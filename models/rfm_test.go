@@ -2,7 +2,9 @@ package models
 
 import (
 	"context"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -111,5 +113,39 @@ func TestRFMWithoutPaymentsIsEmpty(t *testing.T) {
 	w.DB().QueryRow("SELECT status FROM model_runs WHERE model = 'rfm'").Scan(&status)
 	if status != "empty" {
 		t.Fatalf("model_runs status %q", status)
+	}
+}
+
+// A payment that a snapshot load marked deleted no longer counts: C10's only
+// payment is left out of a payments snapshot, so C10 drops out of RFM.
+func TestRFMIgnoresRowsDeletedBySnapshot(t *testing.T) {
+	w := testWarehouse(t, "testdata/rfm")
+	src, err := os.ReadFile("testdata/rfm/payments.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept []string
+	for _, line := range strings.Split(strings.TrimSpace(string(src)), "\n") {
+		if !strings.HasPrefix(line, "C10-") {
+			kept = append(kept, line)
+		}
+	}
+	snap := filepath.Join(t.TempDir(), "payments.csv")
+	os.WriteFile(snap, []byte(strings.Join(kept, "\n")+"\n"), 0o644)
+	rep, err := etl.Load(context.Background(), w, []string{snap}, etl.Options{Snapshot: []string{"payments"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Files[0].Deleted != 1 {
+		t.Fatalf("snapshot marked %d rows deleted, want 1", rep.Files[0].Deleted)
+	}
+	res := refresh(t, w, "2024-12-31", "rfm")
+	if res[0].Rows != 9 {
+		t.Fatalf("mart_rfm has %d customers after C10's payment was deleted, want 9", res[0].Rows)
+	}
+	var n int
+	w.DB().QueryRow("SELECT count(*) FROM mart_rfm WHERE customer_id = 'C10'").Scan(&n)
+	if n != 0 {
+		t.Fatal("C10 is still scored on a deleted payment")
 	}
 }
