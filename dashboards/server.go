@@ -90,7 +90,7 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	s := &Server{opts: opts, auth: opts.Auth, log: opts.Logger, thr: auth.NewThrottle()}
 	s.metrics = newMetrics()
 	s.engine = engine.New(engine.Options{
-		DB: opts.Warehouse.DB(), BaseCurrency: opts.BaseCurrency, Location: loc, Logger: opts.Logger,
+		DB: opts.Warehouse.Reader(), BaseCurrency: opts.BaseCurrency, Location: loc, Logger: opts.Logger,
 		Observe: s.metrics.observeChart,
 	})
 	if err := s.engine.InstallAndTrack(ctx, opts.Warehouse.Write); err != nil {

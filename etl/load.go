@@ -11,7 +11,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -29,12 +28,6 @@ type Options struct {
 	Force          bool     // apply a snapshot even when it is more than 30 % smaller than what the warehouse holds
 	DryRun         bool     // do everything in the transaction, report, and roll back
 	Source         string   // a PostgreSQL connection string; the mapping's tables: say what to read
-	// CommitLock, when set, is held while the load's transaction commits.
-	// DuckDB 1.5.6 does not make a large commit atomic for queries that start
-	// while it runs: such a query can see part of the load. Readers that take
-	// the read side of the same sync.RWMutex around each query never do (see
-	// TestReadsDuringALargeLoadSeeOldOrNewTotals).
-	CommitLock sync.Locker
 	Logger     *slog.Logger
 	// Progress is called with bytes read so far and the total, from the loading goroutine.
 	Progress func(done, total int64)
@@ -178,7 +171,7 @@ func Load(ctx context.Context, w *warehouse.Warehouse, paths []string, opts Opti
 	}
 
 	l := &loader{w: w, opts: opts, rep: rep, progress: progress}
-	err := writeTx(ctx, w, opts.CommitLock, func(ctx context.Context, conn *sql.Conn) error {
+	err := w.WriteTx(ctx, func(ctx context.Context, conn *sql.Conn) error {
 		if err := conn.QueryRowContext(ctx, "SELECT nextval('load_id_seq')").Scan(&rep.LoadID); err != nil {
 			return err
 		}
@@ -216,28 +209,6 @@ func Load(ctx context.Context, w *warehouse.Warehouse, paths []string, opts Opti
 
 // writeTx runs fn in one transaction on the write lane, like
 // warehouse.WriteTx, and holds lock (if any) while it commits.
-func writeTx(ctx context.Context, w *warehouse.Warehouse, lock sync.Locker, fn func(ctx context.Context, conn *sql.Conn) error) error {
-	return w.Write(ctx, func(ctx context.Context, conn *sql.Conn) error {
-		if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
-			return fmt.Errorf("begin: %w", err)
-		}
-		if err := fn(ctx, conn); err != nil {
-			if _, rbErr := conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK"); rbErr != nil {
-				slog.Warn("rollback failed", "err", rbErr)
-			}
-			return err
-		}
-		if lock != nil {
-			lock.Lock()
-			defer lock.Unlock()
-		}
-		if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
-			return fmt.Errorf("commit: %w", err)
-		}
-		return nil
-	})
-}
-
 // markUnchanged skips the entities whose files are byte-identical to the files
 // of their last committed load: reading them again could change nothing.
 func markUnchanged(ctx context.Context, w *warehouse.Warehouse, srcs []*source) error {
@@ -704,7 +675,7 @@ func (l *loader) recordFailure(ctx context.Context, srcs []*source, start time.T
 	if l.keep != "" {
 		defer os.Remove(l.keep)
 	}
-	return writeTx(ctx, l.w, l.opts.CommitLock, func(ctx context.Context, conn *sql.Conn) error {
+	return l.w.WriteTx(ctx, func(ctx context.Context, conn *sql.Conn) error {
 		t := l.rep.Totals()
 		if _, err := conn.ExecContext(ctx, `INSERT INTO load_runs VALUES ($1, $2, $3, $4, $5, $6, 0, 0, 0, $7)`,
 			l.rep.LoadID, start, time.Now(), l.rep.Status, l.rep.Message, t.Read, t.Rejected); err != nil {

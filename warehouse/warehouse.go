@@ -17,6 +17,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
 )
@@ -39,7 +40,13 @@ type Warehouse struct {
 	read      *sql.DB       // bounded pool for queries
 	write     *sql.DB       // exactly one connection: the write lane
 	lane      chan struct{} // held for the duration of a write
-	log       *slog.Logger
+	// gate is held exclusively while a write transaction commits and shared by
+	// gated readers (Reader, ReadGate). DuckDB 1.5.6 lets a query that starts
+	// while a large commit is being applied see part of it (reproduced in
+	// etl/concurrent_test.go); a reader that waits for the commit to finish
+	// sees either the old or the new state, as MVCC promises.
+	gate sync.RWMutex
+	log  *slog.Logger
 }
 
 // DefaultTimeZone is the zone in which the demo company and most users work.
@@ -173,11 +180,40 @@ func (w *Warehouse) WriteTx(ctx context.Context, fn func(ctx context.Context, co
 			}
 			return err
 		}
+		w.gate.Lock()
+		defer w.gate.Unlock()
 		if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
 			return fmt.Errorf("commit: %w", err)
 		}
 		return nil
 	})
+}
+
+// ReadGate waits until no commit is being applied and keeps commits out until
+// release is called. Hold it while a query executes (DuckDB materialises the
+// whole result before the first row is returned), not while rows are used.
+func (w *Warehouse) ReadGate() (release func()) {
+	w.gate.RLock()
+	return w.gate.RUnlock
+}
+
+// Reader is the read pool behind the commit gate: every query starts when no
+// commit is being applied, so it sees a whole load or none of it.
+type Reader struct{ w *Warehouse }
+
+// Reader returns the gated read pool. Servers and reports read through it.
+func (w *Warehouse) Reader() Reader { return Reader{w} }
+
+// QueryContext runs a query on the read pool once no commit is being applied.
+func (r Reader) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	defer r.w.ReadGate()()
+	return r.w.read.QueryContext(ctx, query, args...)
+}
+
+// QueryRowContext is QueryContext for one row.
+func (r Reader) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	defer r.w.ReadGate()()
+	return r.w.read.QueryRowContext(ctx, query, args...)
 }
 
 // Append bulk-inserts rows into table through DuckDB's appender on conn, inside
