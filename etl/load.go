@@ -28,7 +28,7 @@ type Options struct {
 	Force          bool     // apply a snapshot even when it is more than 30 % smaller than what the warehouse holds
 	DryRun         bool     // do everything in the transaction, report, and roll back
 	Source         string   // a PostgreSQL connection string; the mapping's tables: say what to read
-	Logger     *slog.Logger
+	Logger         *slog.Logger
 	// Progress is called with bytes read so far and the total, from the loading goroutine.
 	Progress func(done, total int64)
 }
