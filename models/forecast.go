@@ -13,7 +13,7 @@ import (
 // forecast: bookings (the amount of deals won, by the month of closed_on) for
 // the N months after the as-of month, per org unit, by four methods —
 // weighted pipeline, stage-and-age conversion, Holt-Winters on monthly
-// bookings, and a blend weighted by inverse backtest WAPE — with every method
+// bookings, and a blend with the weights that minimise its backtest WAPE — with every method
 // backtested at past month ends from the stage history (pipeline_at).
 // See docs/models/pipeline.md ("Forecast").
 //
@@ -176,9 +176,13 @@ func runForecast(ctx context.Context, rc *RunContext) error {
 			f, a        float64
 		}
 		var points []point
+		// Each backtest date's forecasts, computed once: the blend's weights
+		// and its own backtest reuse them.
+		resAt := map[int]map[string]map[string]map[int]fcBound{}
 		for i := max(first, L-backtest); i < L; i++ {
 			T := mEnd(i)
 			res := fc.at(T)
+			resAt[i] = res
 			for _, method := range fcMethods {
 				for org, byMonth := range res[method] {
 					for M, b := range byMonth {
@@ -202,32 +206,79 @@ func runForecast(ctx context.Context, rc *RunContext) error {
 			a.absAct += math.Abs(p.a)
 			a.n++
 		}
-		wape := func(method string, h int, level string) (float64, bool) {
-			a := accs[[3]string{method, fmt.Sprint(h), level}]
-			if a == nil || a.absAct == 0 {
+		// Blend weights per horizon and org level: the weights on a 0.1 grid of
+		// the simplex that minimise the blend's WAPE over the backtest. The grid
+		// holds every single method (a corner), so on the backtest the blend is
+		// never worse than the best single method; the blend's accuracy row is
+		// therefore in-sample. Equal weights when there is no backtest.
+		type obs struct {
+			act float64
+			f   [3]float64
+			has [3]bool
+		}
+		obsBy := map[[2]string][]obs{} // (horizon, level) → observations
+		for i, res := range resAt {
+			for _, org := range fc.orgs {
+				for M := i + 1; M <= min(i+fc.n, L); M++ {
+					var o obs
+					var any bool
+					for mi, m := range fcMethods {
+						if b, ok := res[m][org][M]; ok {
+							o.f[mi], o.has[mi], any = b.f, true, true
+						}
+					}
+					if any {
+						o.act = fc.series[org][M]
+						k := [2]string{fmt.Sprint(M - i), fc.level[org]}
+						obsBy[k] = append(obsBy[k], o)
+					}
+				}
+			}
+		}
+		combine := func(w [3]float64, o obs) (float64, bool) {
+			var f, sum float64
+			for mi := range fcMethods {
+				if o.has[mi] {
+					f += w[mi] * o.f[mi]
+					sum += w[mi]
+				}
+			}
+			if sum == 0 {
 				return 0, false
 			}
-			return a.absErr / a.absAct, true
+			return f / sum, true
 		}
-		// Blend weights per horizon and org level: 1 / WAPE (WAPE floored at
-		// 0.01); equal weights when no method has a backtest.
-		weights := func(h int, level string, available map[string]bool) map[string]float64 {
-			w := map[string]float64{}
-			var any bool
-			for _, m := range fcMethods {
-				if !available[m] {
-					continue
-				}
-				if e, ok := wape(m, h, level); ok {
-					w[m] = 1 / math.Max(e, 0.01)
-					any = true
+		bestWeights := map[[2]string][3]float64{}
+		for k, os := range obsBy {
+			best, bestW := math.Inf(1), [3]float64{1, 1, 1}
+			for a := 0; a <= 10; a++ {
+				for b := 0; a+b <= 10; b++ {
+					w := [3]float64{float64(a) / 10, float64(b) / 10, float64(10-a-b) / 10}
+					var absErr, absAct float64
+					for _, o := range os {
+						f, ok := combine(w, o)
+						if !ok {
+							f = 0 // a blend with no forecast misses the whole actual
+						}
+						absErr += math.Abs(f - o.act)
+						absAct += math.Abs(o.act)
+					}
+					if absAct > 0 && absErr/absAct < best-1e-12 {
+						best, bestW = absErr/absAct, w
+					}
 				}
 			}
-			if !any {
-				for _, m := range fcMethods {
-					if available[m] {
-						w[m] = 1
-					}
+			bestWeights[k] = bestW
+		}
+		weights := func(h int, level string, available map[string]bool) map[string]float64 {
+			bw, ok := bestWeights[[2]string{fmt.Sprint(h), level}]
+			if !ok {
+				bw = [3]float64{1, 1, 1}
+			}
+			w := map[string]float64{}
+			for mi, m := range fcMethods {
+				if available[m] {
+					w[m] = bw[mi]
 				}
 			}
 			return w
@@ -256,8 +307,7 @@ func runForecast(ctx context.Context, rc *RunContext) error {
 		}
 		// The blend's own backtest uses these (in-sample) weights.
 		for i := max(first, L-backtest); i < L; i++ {
-			T := mEnd(i)
-			res := fc.at(T)
+			res := resAt[i]
 			for _, org := range fc.orgs {
 				for M := i + 1; M <= min(i+fc.n, L); M++ {
 					if b, ok := blend(res, org, M, M-i); ok {

@@ -92,19 +92,27 @@ func TestHoltWintersExactSeries(t *testing.T) {
 //	holt_winters: Jan 31 → mean 1000 for Feb and Mar; Feb 29 → 1500 for Mar.
 //	  h1 WAPE (1000 + 1500) / 5000 = 0.5, bias −0.5; h2 2000 / 3000.
 //
-// Blend, April: weights 1/0.92, 1/0.64, 1/0.5 → 2773.54; May: stage_age has no
-// backtest at h2, so weighted 1/1 and Holt-Winters 1/0.6667: (500 + 1.5·2000)
-// / 2.5 = 1400.
+// Blend: the weights (weighted, stage_age, holt_winters) on a 0.1 grid that
+// minimise the blend's backtest WAPE. h1, with w_h = 1 − w_w − w_s: Feb
+// forecast 1000 + 4400·w_w + 800·w_s (actual 2000), Mar 1500 + 300·w_w −
+// 1500·w_s (actual 3000, always above): error |4400·w_w + 800·w_s − 1000| +
+// 1500 − 300·w_w + 1500·w_s. Stage-and-age weight only adds error (1500 >
+// 800), so w_s = 0; the error falls to w_w = 1000/4400 = 0.227 and rises after:
+// on the grid w = (0.2, 0, 0.8), error 1000 − 880 + 1500 − 60 = 1560 →
+// WAPE 0.312, bias (−120 − 1440)/5000 = −0.312 (Holt-Winters alone: 0.5).
+// h2: only weighted (0) and Holt-Winters (1000) forecast March (actual 3000);
+// the first best is Holt-Winters alone, WAPE 2000/3000.
+// April = 0.2·2400 + 0.8·2000 = 2080; May = Holt-Winters = 2000.
 func TestForecast(t *testing.T) {
 	w := plWarehouse(t, "testdata/forecast")
 	settings := map[string]Settings{"forecast": {"months": 2, "min_cell_deals": 1}}
 	plRefresh(t, w, "2024-03-31", settings, "forecast")
 	plExpect(t, w, `SELECT month, method, horizon_months, amount FROM mart_forecast WHERE org_unit_id = 'all' ORDER BY month, method`, []string{
-		"2024-04 | blend | 1 | 2773.54",
+		"2024-04 | blend | 1 | 2080",
 		"2024-04 | holt_winters | 1 | 2000",
 		"2024-04 | stage_age | 1 | 4023.53",
 		"2024-04 | weighted_pipeline | 1 | 2400",
-		"2024-05 | blend | 2 | 1400",
+		"2024-05 | blend | 2 | 2000",
 		"2024-05 | holt_winters | 2 | 2000",
 		"2024-05 | stage_age | 2 | 3914.29",
 		"2024-05 | weighted_pipeline | 2 | 500",
@@ -126,9 +134,13 @@ func TestForecast(t *testing.T) {
 		"stage_age | 1 | 0.640000 | -0.640000 | 2",
 		"holt_winters | 1 | 0.500000 | -0.500000 | 2",
 		"holt_winters | 2 | 0.666667 | -0.666667 | 1",
-		// blend, in-sample: Feb 2297.49, Mar 1066.04 (h1); Mar 600 (h2)
-		"blend | 1 | 0.446289 | -0.327294 | 2",
-		"blend | 2 | 0.800000 | -0.800000 | 1",
+		// blend, in-sample: Feb 1880, Mar 1560 (h1); Mar 1000 (h2)
+		"blend | 1 | 0.312000 | -0.312000 | 2",
+		"blend | 2 | 0.666667 | -0.666667 | 1",
 	})
 	plExpect(t, w, `SELECT DISTINCT org_level FROM mart_forecast_accuracy ORDER BY 1`, []string{"all", "company", "department"})
+	// On the backtest the blend is never worse than the best single method.
+	plExpect(t, w, `SELECT count(*) FROM mart_forecast_accuracy b WHERE method = 'blend' AND wape > 1e-9 + (
+		SELECT min(wape) FROM mart_forecast_accuracy s
+		WHERE s.method <> 'blend' AND s.horizon_months = b.horizon_months AND s.org_level = b.org_level)`, []string{"0"})
 }

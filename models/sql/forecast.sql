@@ -12,7 +12,7 @@ FROM pl_fc_out
 ORDER BY org_unit_id, month, array_position(['weighted_pipeline', 'stage_age', 'holt_winters', 'blend'], method);
 COMMENT ON TABLE mart_forecast IS 'Bookings forecast (amount of deals won, by month of closed_on, base currency) for the months after the as-of month, per org unit (all = the company), by method: weighted_pipeline, stage_age, holt_winters and blend (weighted by 1 / backtest WAPE of the same horizon and org level). low and high bound a ~95 % interval.';
 COMMENT ON COLUMN mart_forecast.month IS 'The forecast month, YYYY-MM.';
-COMMENT ON COLUMN mart_forecast.method IS 'weighted_pipeline: open deals × stage default probability in their expected close month. stage_age: open deals × the historical share of amount won h months later from the same stage and age class, plus the average new business. holt_winters: exponential smoothing of monthly bookings. blend: the three weighted by 1 / WAPE.';
+COMMENT ON COLUMN mart_forecast.method IS 'weighted_pipeline: open deals × stage default probability in their expected close month. stage_age: open deals × the historical share of amount won h months later from the same stage and age class, plus the average new business. holt_winters: exponential smoothing of monthly bookings. blend: the three weighted by the 0.1-grid weights that minimise the blend''s backtest WAPE per horizon and org level.';
 COMMENT ON COLUMN mart_forecast.horizon_months IS 'Months after the as-of month (1 = the next month).';
 
 CREATE OR REPLACE TABLE mart_forecast_accuracy AS
