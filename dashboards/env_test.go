@@ -138,7 +138,7 @@ func setup() (func(*testing.M) int, error) {
 			return nil, err
 		}
 	}
-	env.srv, err = dashboards.New(ctx, dashboards.Options{Warehouse: w, Auth: env.auth, Logger: quiet})
+	env.srv, err = dashboards.New(ctx, dashboards.Options{Warehouse: w, Auth: env.auth, Logger: quiet, LoadToken: testLoadToken})
 	if err != nil {
 		return nil, err
 	}

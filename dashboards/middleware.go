@@ -144,6 +144,9 @@ func (s *Server) csrfCheck(next echo.HandlerFunc) echo.HandlerFunc {
 		case http.MethodGet, http.MethodHead, http.MethodOptions:
 			return next(c)
 		}
+		if r.URL.Path == loadPath {
+			return next(c) // bearer-token API that ignores cookies (loadapi.go)
+		}
 		if !sameOrigin(r) {
 			return echo.NewHTTPError(http.StatusForbidden, "cross-origin request refused")
 		}

@@ -52,6 +52,9 @@ type Options struct {
 	// TrustProxy makes the client IP come from X-Forwarded-For / X-Real-IP
 	// (only behind a reverse proxy you control).
 	TrustProxy bool
+	// LoadToken, when set, lets `triscope load` run loads inside the server
+	// (POST /api/load with it as a bearer token); see loadapi.go.
+	LoadToken string
 }
 
 // Server is the dashboard web server.
@@ -196,6 +199,7 @@ func (s *Server) routes() *echo.Echo {
 	e.Use(s.csrfCheck)
 
 	e.GET("/healthz", func(c *echo.Context) error { return c.String(http.StatusOK, "ok\n") })
+	e.POST(loadPath, s.loadAPI)
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{Registry: s.metrics.reg})))
 	e.GET("/assets/*", s.serveAsset)

@@ -67,12 +67,24 @@ problem, and changes nothing. Loading the same files again changes nothing and s
 			if len(args) == 0 && f.source == "" {
 				return errors.New("give files or directories to load, or --source")
 			}
-			w, err := warehouse.Open(cmd.Context(), cfg.warehouseOptions())
-			if err != nil {
-				return err
+			out := cmd.OutOrStdout()
+			var rep *etl.Report
+			var err error
+			if sf, ok := runningServer(cmd.Context(), cfg.DB); ok {
+				// The server owns the file: it loads on its write lane while it
+				// keeps serving; readers see the previous data until the commit.
+				fmt.Fprintf(out, "a triscope server (pid %d) owns %s: loading through it at %s\n", sf.PID, cfg.DB, sf.URL)
+				rep, err = loadThroughServer(cmd.Context(), sf, args, cfg, f)
+				printLoadReport(out, rep, f.dryRun || f.showMapping)
+			} else {
+				fmt.Fprintf(out, "no triscope server is running for %s: loading into the file directly\n", cfg.DB)
+				w, openErr := warehouse.Open(cmd.Context(), cfg.warehouseOptions())
+				if openErr != nil {
+					return openErr
+				}
+				defer w.Close()
+				rep, err = runLoad(cmd.Context(), w, args, cfg, f, out)
 			}
-			defer w.Close()
-			rep, err := runLoad(cmd.Context(), w, args, cfg, f, cmd.OutOrStdout())
 			if err != nil && rep != nil && (rep.Status == "rejected" || rep.Status == "held") {
 				return exitError{code: 2}
 			}

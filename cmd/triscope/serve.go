@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 
 	"github.com/spf13/cobra"
 
@@ -57,9 +58,13 @@ finish (up to 10 s).`,
 // runServer starts the dashboards on addr and blocks until ctx ends.
 // ready, when set, is called with the base URL once the server listens.
 func runServer(ctx context.Context, w *warehouse.Warehouse, a *auth.Store, cfg *Config, addr string, out io.Writer, ready func(url string)) error {
+	token, err := newLoadToken()
+	if err != nil {
+		return err
+	}
 	srv, err := dashboards.New(ctx, dashboards.Options{
 		Warehouse: w, Auth: a, BaseCurrency: cfg.BaseCurrency, Logger: slog.Default(),
-		SecureCookies: cfg.SecureCookies, TrustProxy: cfg.TrustProxy,
+		SecureCookies: cfg.SecureCookies, TrustProxy: cfg.TrustProxy, LoadToken: token,
 	})
 	if err != nil {
 		return err
@@ -69,6 +74,12 @@ func runServer(ctx context.Context, w *warehouse.Warehouse, a *auth.Store, cfg *
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	url := "http://" + ln.Addr().String()
+	remove, err := writeServerFile(cfg.DB, serverFile{URL: url, PID: os.Getpid(), Token: token})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer remove()
 	if ready != nil {
 		ready(url)
 	} else {
