@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -109,8 +110,19 @@ func Open(ctx context.Context, opts Options) (*Warehouse, error) {
 // in a fixed order, and refuses to continue unless duckdb_settings() shows them.
 func (w *Warehouse) applySettings(ctx context.Context) error {
 	want := [][2]string{{"threads", strconv.Itoa(w.opts.Threads)}}
-	if w.opts.MemoryLimit != "" {
-		want = append(want, [2]string{"memory_limit", w.opts.MemoryLimit})
+	limit := w.opts.MemoryLimit
+	if limit == "" {
+		// DuckDB's default (80 % of RAM) is not a hard cap, and the Go side of
+		// a refresh (CLV groups, collision indexes) needs room too: a refresh
+		// of the large demo company was killed by the OOM killer at 24 GB on a
+		// 24 GB machine. Half of RAM makes DuckDB spill to its temp directory
+		// sooner.
+		if total := physicalMemory(); total > 0 {
+			limit = fmt.Sprintf("%dMB", total/2/(1<<20))
+		}
+	}
+	if limit != "" {
+		want = append(want, [2]string{"memory_limit", limit})
 	}
 	conn, err := w.write.Conn(ctx)
 	if err != nil {
@@ -260,4 +272,21 @@ func (w *Warehouse) Close() error {
 		errs = append(errs, w.connector.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// physicalMemory is the machine's RAM in bytes from /proc/meminfo (0 when unknown).
+func physicalMemory() int64 {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "MemTotal:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			if err == nil {
+				return kb * 1024
+			}
+		}
+	}
+	return 0
 }

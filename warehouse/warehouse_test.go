@@ -2,6 +2,7 @@ package warehouse
 
 import (
 	"context"
+	"fmt"
 	"database/sql"
 	"database/sql/driver"
 	"errors"
@@ -170,5 +171,23 @@ func TestWriteLaneHonoursContext(t *testing.T) {
 	close(hold)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v, want deadline exceeded", err)
+	}
+}
+
+func TestDefaultMemoryLimitIsHalfOfRAM(t *testing.T) {
+	total := physicalMemory()
+	if total == 0 {
+		t.Skip("no /proc/meminfo on this system")
+	}
+	w, _ := openTemp(t)
+	defer w.Close()
+	var setting string
+	w.DB().QueryRow("SELECT current_setting('memory_limit')").Scan(&setting)
+	var gib float64
+	if _, err := fmt.Sscanf(setting, "%f GiB", &gib); err != nil {
+		t.Fatalf("memory_limit %q: %v", setting, err)
+	}
+	if want := float64(total) / 2 / (1 << 30); gib < want*0.95 || gib > want*1.05 {
+		t.Fatalf("memory_limit %s, want about half of %d MB of RAM", setting, total>>20)
 	}
 }
