@@ -2,10 +2,10 @@ package warehouse
 
 import (
 	"context"
-	"fmt"
 	"database/sql"
 	"database/sql/driver"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
