@@ -244,6 +244,7 @@ type pageData struct {
 	Favicon             string
 	LangLinks           []langLink
 	Config              map[string]any
+	Extra               pageExtra // part 2: what a page shows besides charts (entities.go)
 }
 
 // env builds the chart environment of a request.
@@ -276,7 +277,11 @@ func (s *Server) renderPage(c *echo.Context, page *engine.Page) error {
 	sess := sessionOf(c)
 	lang := langOf(c)
 	ctx := c.Request().Context()
-	e, err := s.env(c, page)
+	e, err := s.engine.Env(ctx, engine.Request{Lang: lang, Scope: ScopeFor(sess.User), Query: pageQuery(c), Page: page})
+	if err != nil {
+		return err
+	}
+	extra, err := s.pageExtra(c, page, e) // an entity the user may not see: 404 here
 	if err != nil {
 		return err
 	}
@@ -295,7 +300,8 @@ func (s *Server) renderPage(c *echo.Context, page *engine.Page) error {
 	}
 	for _, p := range engine.Pages() {
 		if p.Nav > 0 {
-			d.Nav = append(d.Nav, navItem{Path: p.Path, Label: i18n.T(lang, p.Title), Active: p.ID == page.ID, Placeholder: p.Placeholder})
+			active := p.ID == page.ID || strings.HasPrefix(page.ID, p.ID+".") // an entity page under its section
+			d.Nav = append(d.Nav, navItem{Path: p.Path, Label: i18n.T(lang, p.Title), Active: active, Placeholder: p.Placeholder})
 		}
 	}
 	for _, f := range page.Filters {
@@ -375,6 +381,17 @@ func (s *Server) renderPage(c *echo.Context, page *engine.Page) error {
 	d.Config = map[string]any{
 		"lang": lang, "currency": e.Currency(), "base": s.opts.BaseCurrency, "page": page.ID,
 		"messages": jsMessages(lang),
+		"params":   pathParams(c),
+	}
+	d.Path = c.Request().URL.Path
+	if extra != nil {
+		d.Extra = *extra
+		if extra.Title != "" {
+			d.Title = extra.Title
+		}
+		if extra.NoCrumbs {
+			d.Crumbs = nil
+		}
 	}
 	return s.render(c, http.StatusOK, "page.html", d)
 }

@@ -40,6 +40,53 @@ func visible(t *testing.T, entity string, u auth.User) map[string]bool {
 	case "customers":
 		q = `SELECT cu.customer_id, cu.owner_rep_id, coalesce(cu.org_unit_id, r.org_unit_id)
 		     FROM customers cu LEFT JOIN reps r ON r.rep_id = cu.owner_rep_id`
+	// Part 2: an activity belongs to its customer's owner (else to the rep
+	// who logged it); an installment and a collision to their contract's and
+	// later deal's owner; an alert to the owner of its subject; a rep to
+	// themselves and their unit; a stage entry to its deal's owner.
+	case "activities":
+		q = `SELECT a.activity_id, coalesce(cu.owner_rep_id, a.rep_id),
+		            coalesce(cu.org_unit_id, cr.org_unit_id, ar.org_unit_id)
+		     FROM activities a LEFT JOIN customers cu ON cu.customer_id = a.customer_id
+		     LEFT JOIN reps cr ON cr.rep_id = cu.owner_rep_id
+		     LEFT JOIN reps ar ON ar.rep_id = a.rep_id`
+	case "installments":
+		q = `SELECT c.contract_id || '|' || strftime(d.due_on, '%Y-%m-%d'), coalesce(c.owner_rep_id, cu.owner_rep_id), coalesce(r.org_unit_id, cu.org_unit_id)
+		     FROM contracts c LEFT JOIN customers cu ON cu.customer_id = c.customer_id
+		     LEFT JOIN reps r ON r.rep_id = coalesce(c.owner_rep_id, cu.owner_rep_id)
+		     JOIN (SELECT contract_id, due_on FROM payment_schedule
+		           UNION SELECT contract_id, start_on FROM contracts WHERE start_on IS NOT NULL
+		           UNION SELECT contract_id, signed_on FROM contracts WHERE signed_on IS NOT NULL) d ON d.contract_id = c.contract_id`
+	case "collisions":
+		q = `SELECT m.opportunity_id || '|' || m.conflicts_with_opportunity_id, coalesce(o.owner_rep_id, cu.owner_rep_id), coalesce(r.org_unit_id, cu.org_unit_id)
+		     FROM mart_collisions m JOIN opportunities o ON o.opportunity_id = m.opportunity_id
+		     LEFT JOIN customers cu ON cu.customer_id = o.customer_id
+		     LEFT JOIN reps r ON r.rep_id = coalesce(o.owner_rep_id, cu.owner_rep_id)`
+	case "stage_entries":
+		q = `SELECT h.opportunity_id || '|' || h.stage || '|' || epoch_ms(h.entered_at), coalesce(o.owner_rep_id, cu.owner_rep_id), coalesce(r.org_unit_id, cu.org_unit_id)
+		     FROM opportunity_stages h JOIN opportunities o ON o.opportunity_id = h.opportunity_id
+		     LEFT JOIN customers cu ON cu.customer_id = o.customer_id
+		     LEFT JOIN reps r ON r.rep_id = coalesce(o.owner_rep_id, cu.owner_rep_id)`
+	case "reps":
+		q = `SELECT rep_id, rep_id, org_unit_id FROM reps`
+	case "alerts":
+		q = `SELECT m.kind || '|' || m.subject_id || '|' || coalesce(strftime(m.since, '%Y-%m-%d'), ''),
+		            CASE m.subject_type WHEN 'customer' THEN cu.owner_rep_id
+		                 WHEN 'contract' THEN coalesce(c.owner_rep_id, ccu.owner_rep_id)
+		                 WHEN 'opportunity' THEN coalesce(o.owner_rep_id, ocu.owner_rep_id) END,
+		            CASE m.subject_type WHEN 'customer' THEN coalesce(cu.org_unit_id, cur.org_unit_id)
+		                 WHEN 'contract' THEN coalesce(cr.org_unit_id, ccu.org_unit_id)
+		                 WHEN 'opportunity' THEN coalesce(orr.org_unit_id, ocu.org_unit_id)
+		                 WHEN 'org_unit' THEN m.subject_id END
+		     FROM mart_alerts m
+		     LEFT JOIN customers cu ON m.subject_type = 'customer' AND cu.customer_id = m.subject_id
+		     LEFT JOIN reps cur ON cur.rep_id = cu.owner_rep_id
+		     LEFT JOIN contracts c ON m.subject_type = 'contract' AND c.contract_id = m.subject_id
+		     LEFT JOIN customers ccu ON ccu.customer_id = c.customer_id
+		     LEFT JOIN reps cr ON cr.rep_id = coalesce(c.owner_rep_id, ccu.owner_rep_id)
+		     LEFT JOIN opportunities o ON m.subject_type = 'opportunity' AND o.opportunity_id = m.subject_id
+		     LEFT JOIN customers ocu ON ocu.customer_id = o.customer_id
+		     LEFT JOIN reps orr ON orr.rep_id = coalesce(o.owner_rep_id, ocu.owner_rep_id)`
 	default:
 		t.Fatalf("unknown entity %q", entity)
 	}

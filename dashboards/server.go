@@ -211,6 +211,7 @@ func (s *Server) routes() *echo.Echo {
 	e.POST("/login", s.loginSubmit)
 	e.POST("/logout", s.logout)
 	e.GET("/", s.home, s.requireUser)
+	e.POST("/collisions/rule", s.ruleCollision, s.requireUser) // part 2: collisions.go
 
 	for _, p := range engine.Pages() {
 		page := p

@@ -89,15 +89,20 @@
   }
 
   // ---- URL helpers: the page's filters are the query string ----
-  function query(extra) {
+  // Chart API calls also carry the page's path parameters (cfg.params: the id
+  // of /customers/{id}, /reps/{id}, /deals/{id}); page links do not.
+  function query(extra, forPage) {
     var q = new URLSearchParams(location.search);
     q.delete('lang');
+    if (!forPage && cfg.params) Object.keys(cfg.params).forEach(function (k) { q.set(k, cfg.params[k]); });
     if (extra) Object.keys(extra).forEach(function (k) {
       if (extra[k] === null || extra[k] === undefined || extra[k] === '') q.delete(k); else q.set(k, extra[k]);
     });
     return q.toString();
   }
-  function navigate(extra) { location.search = query(extra); }
+  function navigate(extra) { location.search = query(extra, true); }
+  // A point's link opens one of our pages (local paths only).
+  function localLink(link) { return typeof link === 'string' && /^\/[^\/\\]/.test(link) ? link : ''; }
 
   function getJSON(url) {
     return fetch(url, { credentials: 'same-origin', headers: { Accept: 'application/json' } }).then(function (r) {
@@ -161,6 +166,7 @@
     return function (params) {
       var ps = Array.isArray(params) ? params : [params];
       if (!ps.length) return '';
+      if (ps[0].seriesType === 'radar') return radarTooltip(data, ps[0]);
       var head = ps[0].name !== undefined && ps[0].name !== '' ? ps[0].name : (ps[0].axisValueLabel || '');
       var html = '<div class="tt-head">' + esc(head) + '</div>';
       ps.forEach(function (p) {
@@ -170,10 +176,22 @@
         html += '<div>' + p.marker + esc(p.seriesName) + ': <b>' + esc(fmt(v, data.format)) + '</b></div>';
       });
       var pt = data.points && data.points[pointIndex(data, ps[0])];
-      if (pt && pt.zoom) html += '<div class="tt-hint">' + esc(msg('js.click_zoom')) + '</div>';
+      if (pt && localLink(pt.link)) html += '<div class="tt-hint">' + esc(msg('js.click_open')) + '</div>';
+      else if (pt && pt.zoom) html += '<div class="tt-hint">' + esc(msg('js.click_zoom')) + '</div>';
       else if (pt && pt.key && data.drill) html += '<div class="tt-hint">' + esc(msg('js.click_rows')) + '</div>';
       return html;
     };
+  }
+
+  // A radar point: its name, then each indicator with its value.
+  function radarTooltip(data, p) {
+    var ind = (data.option && data.option.radar && (data.option.radar.indicator || (data.option.radar[0] || {}).indicator)) || [];
+    var html = '<div class="tt-head">' + p.marker + esc(p.name) + '</div>';
+    (p.value || []).forEach(function (v, i) {
+      if (v === null || v === undefined) return;
+      html += '<div>' + esc(ind[i] ? ind[i].name : '') + ': <b>' + esc(Math.round(v)) + '</b></div>';
+    });
+    return html;
   }
 
   // The point (category) index of an ECharts event: treemap cells by name.
@@ -196,6 +214,7 @@
     var valueAxes = data.horizontal ? asArray(option.xAxis) : asArray(option.yAxis);
     var catAxes = data.horizontal ? asArray(option.yAxis) : asArray(option.xAxis);
     valueAxes.forEach(function (a) {
+      if (a.type === 'category') return; // a heat map: categories on both axes
       a.axisLabel = Object.assign({}, a.axisLabel, { color: '#7b8a9a', formatter: function (v) { return fmtAxis(v, data.format); } });
       a.splitLine = { lineStyle: { color: '#eef1f5' } };
     });
@@ -207,7 +226,10 @@
       if (data.horizontal) Object.assign(a.axisLabel, { width: 130, overflow: 'truncate' });
     });
     asArray(option.series).forEach(function (s) {
-      if (s.label && s.label.show) s.label.formatter = function (p) { return fmt(p.value, data.format); };
+      if (s.label && s.label.show) s.label.formatter = function (p) {
+        var v = Array.isArray(p.value) ? p.value[p.value.length - 1] : p.value;
+        return s.type === 'funnel' ? p.name + '  ' + fmt(v, data.format) : fmt(v, data.format);
+      };
       if (s.markLine) {
         s.markLine.label = { show: false };
         s.markLine.silent = true;
@@ -267,7 +289,7 @@
     table.rows.forEach(function (r, ri) {
       var row = el('tr');
       var pt = data && data.points && data.points[ri];
-      if (pt && (pt.zoom || (pt.key && data.drill))) {
+      if (pt && (pt.zoom || localLink(pt.link) || (pt.key && data.drill))) {
         row.className = 'clickable';
         row.addEventListener('click', function () { clickPoint(card, data, data.option || {}, ri); });
       }
@@ -293,6 +315,7 @@
   function clickPoint(card, data, option, i) {
     var pt = data.points && i >= 0 && data.points[i];
     if (!pt) return;
+    if (localLink(pt.link)) { location.href = localLink(pt.link); return; }
     if (pt.zoom) { navigate({ org: pt.zoom }); return; }
     if (pt.key && data.drill) openDrill(card, pt.key, pointLabel(option, data, i));
   }

@@ -55,6 +55,7 @@ type TableColumn struct {
 type Point struct {
 	Key  string `json:"key"`            // drill key passed as $point; "" = nothing
 	Zoom string `json:"zoom,omitempty"` // org unit to zoom into (sets ?org=) instead of drilling
+	Link string `json:"link,omitempty"` // a page of ours to open instead ("/customers/C1"; local paths only)
 }
 
 // Crumb is a step of the breadcrumbs.

@@ -1,0 +1,229 @@
+package dashboards
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v5"
+
+	"github.com/triscope/triscope/dashboards/auth"
+	"github.com/triscope/triscope/dashboards/engine"
+	"github.com/triscope/triscope/dashboards/i18n"
+	"github.com/triscope/triscope/dashboards/pages"
+)
+
+// Collisions (撞单): the list under the charts of /collisions, and the ruling.
+// A manager rules on a collision of their subtree (both deals in it), an
+// executive or an administrator on any; reps and analysts cannot. A ruling is
+// a POST (session CSRF token and same-origin check, as every POST), written
+// on the warehouse's write lane into collision_rulings (migration 0005), and
+// recorded in the audit trail.
+
+func namedArg(name string, v any) any { return sql.Named(name, v) }
+
+// canRule reports whether a role may rule on collisions at all.
+func canRule(u auth.User) bool {
+	switch u.Role {
+	case auth.RoleManager, auth.RoleExecutive, auth.RoleAdmin:
+		return !u.Disabled
+	}
+	return false
+}
+
+type collisionItem struct {
+	OpportunityID, ConflictsWith, Link, OtherLink string
+	CustomerName, OtherCustomer                   string
+	CustomerLink, OtherCustomerLink               string
+	Registrant, OtherRegistrant                   string
+	FirstIsLater                                  bool // the later deal's registrant is the first registrant
+	FirstName, OtherName                          string
+	Match, Score, Status, RegisteredOn, Amount    string
+	Open                                          bool
+	Ruled                                         bool
+	RulingText, Note                              string
+	CanRule                                       bool
+	OutOfScope                                    bool // the earlier deal is outside the user's scope
+}
+
+type collisionListData struct {
+	Lang, CSRF, Back string
+	Items            []collisionItem
+	Flash            string
+	CanRuleRole      bool
+	More             bool
+}
+
+func (s *Server) collisionList(c *echo.Context, e *engine.Env) (*pageExtra, error) {
+	sess := sessionOf(c)
+	lang := e.Lang
+	p, _ := pages.CollisionParams(e)
+	rows, err := s.sqlRows(c.Request().Context(), e, "collisions_list.sql", p)
+	if err != nil {
+		if st, serr := s.engine.State(c.Request().Context()); serr == nil && (!st.Objects["mart_collisions"] || !st.Objects["collision_rulings"]) {
+			return nil, nil // not computed yet: the charts say so
+		}
+		return nil, err
+	}
+	d := collisionListData{Lang: lang, CSRF: sess.CSRF, Back: c.Request().URL.RequestURI(), CanRuleRole: canRule(sess.User), More: len(rows) >= 200}
+	if c.QueryParam("ruled") != "" {
+		d.Flash = i18n.T(lang, "collisions.flash")
+	}
+	for _, r := range rows {
+		it := collisionItem{
+			OpportunityID: r.s("opportunity_id"), ConflictsWith: r.s("conflicts_with_opportunity_id"),
+			CustomerName: r.s("customer_name"), OtherCustomer: r.s("other_customer_name"),
+			Registrant: r.s("registrant_name"), OtherRegistrant: r.s("other_registrant_name"),
+			Match: code(lang, "match_kind", r.s("match_kind")), Status: r.s("status"),
+			RegisteredOn: dateText(lang, r.s("registered_on")), Open: r.s("status") == "open",
+		}
+		it.Link = localLink("/deals/", it.OpportunityID)
+		it.CustomerLink = localLink("/customers/", r.s("customer_id"))
+		if r.b("both_in_scope") {
+			it.OtherLink = localLink("/deals/", it.ConflictsWith)
+			it.OtherCustomerLink = localLink("/customers/", r.s("conflicts_with_customer_id"))
+		} else {
+			it.OutOfScope = true
+		}
+		if v, ok := r.f("score"); ok && v < 1 {
+			it.Score = fmt.Sprintf("%.0f%%", v*100)
+		}
+		if v, ok := r.f("amount_base"); ok {
+			it.Amount = money(e, v)
+		}
+		first := r.s("first_registrant")
+		it.FirstIsLater = first == r.s("registrant")
+		if it.FirstIsLater {
+			it.FirstName, it.OtherName = it.Registrant, it.OtherRegistrant
+		} else {
+			it.FirstName, it.OtherName = it.OtherRegistrant, it.Registrant
+		}
+		if first != r.s("registrant") && first != r.s("conflicts_with_registrant") {
+			// the first registrant registered a third, earlier deal
+			it.FirstName = registrantName(first)
+		}
+		if dec := r.s("decision"); dec != "" {
+			it.Ruled = true
+			when := ""
+			if t, ok := r["ruled_at"].(time.Time); ok {
+				when = i18n.DateTime(lang, t, s.engine.Location())
+			}
+			it.RulingText = i18n.T(lang, "collisions.ruled_text", r.s("winner_name"), r.s("ruled_by"), when)
+			it.Note = r.s("note")
+		}
+		it.CanRule = d.CanRuleRole && it.Open && !it.OutOfScope
+		d.Items = append(d.Items, it)
+	}
+	html, err := s.renderFragment("collision_list", d)
+	if err != nil {
+		return nil, err
+	}
+	return &pageExtra{Bottom: html}, nil
+}
+
+func registrantName(reg string) string {
+	_, id, _ := strings.Cut(reg, ":")
+	if id == "" {
+		return reg
+	}
+	return id
+}
+
+// ruleCollision records a ruling: POST /collisions/rule with csrf,
+// opportunity_id, conflicts_with, decision (first or other), note and back.
+func (s *Server) ruleCollision(c *echo.Context) error {
+	sess := sessionOf(c)
+	if sess == nil {
+		return echo.ErrUnauthorized
+	}
+	lang := langOf(c)
+	if !canRule(sess.User) {
+		s.audit(c, sess.User.Username, "collision_ruling_refused", map[string]any{"reason": "role", "role": sess.User.Role})
+		return echo.NewHTTPError(http.StatusForbidden, i18n.T(lang, "collisions.not_allowed"))
+	}
+	opp := strings.TrimSpace(c.FormValue("opportunity_id"))
+	other := strings.TrimSpace(c.FormValue("conflicts_with"))
+	decision := c.FormValue("decision")
+	note := strings.TrimSpace(c.FormValue("note"))
+	if len([]rune(note)) > 500 {
+		note = string([]rune(note)[:500])
+	}
+	if opp == "" || other == "" || len(opp) > 200 || len(other) > 200 || (decision != "first" && decision != "other") {
+		return echo.NewHTTPError(http.StatusBadRequest, i18n.T(lang, "collisions.bad_request"))
+	}
+	e, err := s.engine.Env(c.Request().Context(), engine.Request{Lang: lang, Scope: ScopeFor(sess.User), Query: url.Values{}})
+	if err != nil {
+		return err
+	}
+	rows, err := s.sqlRows(c.Request().Context(), e, "collision_pair.sql", map[string]any{"id": opp, "other": other})
+	if err != nil {
+		return err
+	}
+	if len(rows) == 0 {
+		return echo.ErrNotFound // not a collision the user can see
+	}
+	r := rows[0]
+	if !r.b("both_in_scope") {
+		s.audit(c, sess.User.Username, "collision_ruling_refused", map[string]any{"reason": "scope", "opportunity_id": opp, "conflicts_with": other})
+		return echo.NewHTTPError(http.StatusForbidden, i18n.T(lang, "collisions.out_of_scope"))
+	}
+	if r.s("status") != "open" {
+		return echo.NewHTTPError(http.StatusConflict, i18n.T(lang, "collisions.closed"))
+	}
+	first, regA, regB := r.s("first_registrant"), r.s("registrant"), r.s("conflicts_with_registrant")
+	var winner, winnerOpp string
+	switch {
+	case decision == "first":
+		winner = first
+		switch first {
+		case regA:
+			winnerOpp = opp
+		case regB:
+			winnerOpp = other
+		default:
+			winnerOpp = r.s("first_registered_opportunity_id")
+		}
+	case regA != first:
+		winner, winnerOpp = regA, opp
+	default:
+		winner, winnerOpp = regB, other
+	}
+	now := time.Now()
+	err = s.opts.Warehouse.WriteTx(c.Request().Context(), func(ctx context.Context, conn *sql.Conn) error {
+		_, err := conn.ExecContext(ctx, `INSERT INTO collision_rulings
+			(opportunity_id, conflicts_with_opportunity_id, decision, winner_opportunity_id, winner_registrant, note, ruled_by, ruled_by_role, ruled_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+			opp, other, decision, winnerOpp, winner, nullString(note), sess.User.Username, sess.User.Role, now)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("recording the ruling: %w", err)
+	}
+	s.audit(c, sess.User.Username, "collision_ruling", map[string]any{"opportunity_id": opp, "conflicts_with": other,
+		"decision": decision, "winner": winner, "winner_opportunity_id": winnerOpp, "note": note})
+	s.engine.Invalidate() // the charts count rulings
+	return c.Redirect(http.StatusSeeOther, rulingBack(c.FormValue("back"), opp))
+}
+
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// rulingBack is where the browser goes after a ruling: the collisions page it
+// came from (local paths under /collisions only), with a confirmation.
+func rulingBack(back, opp string) string {
+	u, err := url.Parse(back)
+	if err != nil || u.IsAbs() || u.Host != "" || u.Path != "/collisions" {
+		u = &url.URL{Path: "/collisions"}
+	}
+	q := u.Query()
+	q.Set("ruled", opp)
+	return (&url.URL{Path: "/collisions", RawQuery: q.Encode()}).String()
+}

@@ -1,0 +1,36 @@
+-- The alerts behind a point, in the user's scope below the org filter, of the
+-- kind and severity chosen. $point: 'sev:<severity>', 'k:<kind>',
+-- 'u:<org_unit_id>' (a child unit of the unit the page is about), 'r:<rep_id>'
+-- (a rep attached to it), 'total'; NULL = every alert.
+WITH a AS (   -- every alert with the owner of its subject (customer, contract, deal or org unit)
+    SELECT m.kind, m.severity, m.subject_type, m.subject_id, m.detail, m.since,
+           m.kind || '|' || m.subject_id || '|' || coalesce(strftime(m.since, '%Y-%m-%d'), '') AS alert_id,
+           coalesce(cu.customer_id, c.customer_id, o.customer_id) AS customer_id,
+           coalesce(cu.customer_name, c.customer_name, o.customer_name, u.name) AS subject_name,
+           CASE m.subject_type WHEN 'customer' THEN cu.owner_rep_id WHEN 'contract' THEN c.owner_rep_id
+                               WHEN 'opportunity' THEN o.owner_rep_id END AS owner_rep_id,
+           CASE m.subject_type WHEN 'customer' THEN cu.owner_org WHEN 'contract' THEN c.owner_org
+                               WHEN 'opportunity' THEN o.owner_org WHEN 'org_unit' THEN m.subject_id END AS owner_org
+    FROM main.mart_alerts m
+    LEFT JOIN dash.customers() cu ON m.subject_type = 'customer' AND cu.customer_id = m.subject_id
+    LEFT JOIN dash.contracts($base) c ON m.subject_type = 'contract' AND c.contract_id = m.subject_id
+    LEFT JOIN dash.opportunities($base) o ON m.subject_type = 'opportunity' AND o.opportunity_id = m.subject_id
+    LEFT JOIN main.org_units u ON m.subject_type = 'org_unit' AND u.org_unit_id = m.subject_id
+),
+seen AS (   -- in the user's scope, below the org filter, of the kind and severity chosen
+    SELECT a.* FROM a
+    WHERE dash.in_scope(a.owner_rep_id, a.owner_org, $scope_all, $scope_org, $scope_rep)
+      AND dash.under(a.owner_org, $org)
+      AND ($kind IS NULL OR a.kind = $kind) AND ($severity IS NULL OR a.severity = $severity)
+)
+SELECT s.alert_id, s.severity, s.kind, s.subject_type, s.subject_id, s.subject_name, s.detail, s.since,
+       r.name AS rep_name, u.name AS org_unit
+FROM seen s
+LEFT JOIN main.reps r ON r.rep_id = s.owner_rep_id
+LEFT JOIN main.org_units u ON u.org_unit_id = s.owner_org
+WHERE $point IS NULL OR $point = 'total'
+   OR $point = 'sev:' || s.severity
+   OR $point = 'k:' || s.kind
+   OR $point LIKE 'u:%' AND dash.under(s.owner_org, substr($point, 3))
+   OR $point LIKE 'r:%' AND coalesce(s.owner_rep_id, '?') = substr($point, 3) AND ($node IS NULL OR s.owner_org = $node)
+ORDER BY CASE s.severity WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END, s.since DESC, s.alert_id

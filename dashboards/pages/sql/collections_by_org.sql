@@ -1,0 +1,40 @@
+-- Collected against contracted, one level down from the unit the page is about
+-- ($node: its child units and the reps attached to it directly; for a rep,
+-- themselves): contracts signed in the period (base currency at the signing
+-- day's rate) and payments received in the period (refunds netted), with what
+-- is overdue now. Only inside the user's scope.
+WITH facts AS (
+    SELECT 'c' AS k, c.owner_rep_id, c.owner_org, c.amount_base AS v, c.contract_id
+    FROM dash.contracts($base) c
+    WHERE dash.in_scope(c.owner_rep_id, c.owner_org, $scope_all, $scope_org, $scope_rep)
+      AND ($product_line IS NULL OR c.product_line = $product_line)
+      AND c.signed_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE) AND c.status <> 'cancelled'
+    UNION ALL
+    SELECT 'p', p.owner_rep_id, p.owner_org, p.amount_base, p.contract_id
+    FROM dash.payments($base) p
+    WHERE dash.in_scope(p.owner_rep_id, p.owner_org, $scope_all, $scope_org, $scope_rep)
+      AND ($product_line IS NULL OR p.product_line = $product_line)
+      AND p.paid_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
+    UNION ALL
+    SELECT 'o', c.owner_rep_id, c.owner_org, d.amount_due - d.amount_paid, c.contract_id
+    FROM main.mart_settlements_due d JOIN dash.contracts($base) c ON c.contract_id = d.contract_id
+    WHERE d.status = 'overdue'
+      AND dash.in_scope(c.owner_rep_id, c.owner_org, $scope_all, $scope_org, $scope_rep)
+      AND ($product_line IS NULL OR c.product_line = $product_line)
+),
+keyed AS (
+    SELECT CASE WHEN $node IS NULL OR f.owner_org = $node THEN 'rep:' || coalesce(f.owner_rep_id, '?') ELSE k.child_id END AS key,
+           f.k, f.v
+    FROM facts f
+    LEFT JOIN dash.child_of($node) k ON k.org_unit_id = f.owner_org
+    WHERE dash.under(f.owner_org, $node)
+)
+SELECT CASE WHEN x.key LIKE 'rep:%' THEN 'rep' ELSE 'org' END AS kind, x.key, coalesce(u.name, r.name, x.key) AS label,
+       CAST(coalesce(sum(x.v) FILTER (WHERE x.k = 'c'), 0) AS DOUBLE) AS contracted,
+       CAST(coalesce(sum(x.v) FILTER (WHERE x.k = 'p'), 0) AS DOUBLE) AS collected,
+       CAST(coalesce(sum(x.v) FILTER (WHERE x.k = 'o'), 0) AS DOUBLE) AS overdue
+FROM keyed x
+LEFT JOIN main.org_units u ON u.org_unit_id = x.key
+LEFT JOIN main.reps r ON x.key LIKE 'rep:%' AND r.rep_id = substr(x.key, 5)
+GROUP BY ALL
+ORDER BY contracted + collected DESC, label

@@ -1,0 +1,38 @@
+-- Receivables and collections in the user's scope below the org filter:
+-- outstanding (what contracts not yet paid in full still owe, due or not),
+-- overdue (unpaid part of installments past due), due within 7 days and by the
+-- end of the month (contract execution model, as of its last refresh); and,
+-- in the period, what was collected (payments, refunds netted) against what
+-- was contracted (contracts signed). Base currency; contracts at their booking
+-- rate.
+WITH c AS (
+    SELECT c.contract_id, c.status, c.signed_on, c.amount_base, x.outstanding, x.status AS execution
+    FROM dash.contracts($base) c
+    LEFT JOIN main.mart_contract_execution x ON x.contract_id = c.contract_id
+    WHERE dash.in_scope(c.owner_rep_id, c.owner_org, $scope_all, $scope_org, $scope_rep)
+      AND dash.under(c.owner_org, $org)
+      AND ($product_line IS NULL OR c.product_line = $product_line)
+),
+s AS (
+    SELECT d.status, d.amount_due - d.amount_paid AS unpaid, d.contract_id
+    FROM main.mart_settlements_due d JOIN c ON c.contract_id = d.contract_id
+),
+p AS (
+    SELECT coalesce(sum(p.amount_base), 0) AS v
+    FROM dash.payments($base) p
+    WHERE dash.in_scope(p.owner_rep_id, p.owner_org, $scope_all, $scope_org, $scope_rep)
+      AND dash.under(p.owner_org, $org)
+      AND ($product_line IS NULL OR p.product_line = $product_line)
+      AND p.paid_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
+)
+SELECT 'outstanding' AS kpi, CAST(sum(outstanding) FILTER (WHERE execution IN ('current', 'overdue')) AS DOUBLE) AS value,
+       CAST(count(*) FILTER (WHERE execution IN ('current', 'overdue') AND outstanding > 0) AS DOUBLE) AS extra FROM c
+UNION ALL SELECT 'overdue', CAST(coalesce(sum(unpaid) FILTER (WHERE status = 'overdue'), 0) AS DOUBLE),
+                 CAST(count(DISTINCT contract_id) FILTER (WHERE status = 'overdue') AS DOUBLE) FROM s
+UNION ALL SELECT 'due_7d', CAST(coalesce(sum(unpaid) FILTER (WHERE status = 'due_7d'), 0) AS DOUBLE),
+                 CAST(count(*) FILTER (WHERE status = 'due_7d') AS DOUBLE) FROM s
+UNION ALL SELECT 'due_month', CAST(coalesce(sum(unpaid) FILTER (WHERE status IN ('due_7d', 'due_this_month')), 0) AS DOUBLE),
+                 CAST(count(*) FILTER (WHERE status IN ('due_7d', 'due_this_month')) AS DOUBLE) FROM s
+UNION ALL SELECT 'collected', CAST(p.v AS DOUBLE),
+                 CAST((SELECT sum(amount_base) FROM c WHERE c.signed_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
+                                                    AND c.status NOT IN ('cancelled')) AS DOUBLE) FROM p

@@ -1,0 +1,34 @@
+-- Month by month in the period: what was scheduled to be paid (installments
+-- due in the month, at the contract's booking rate; contracts not cancelled or
+-- terminated) and what was collected (payments, refunds netted), in the user's
+-- scope below the org filter, base currency.
+WITH months AS (
+    SELECT CAST(m AS DATE) AS month
+    FROM range(CAST(date_trunc('month', CAST($from AS DATE)) AS TIMESTAMP),
+               CAST(CAST($to AS DATE) + INTERVAL 1 DAY AS TIMESTAMP), INTERVAL 1 MONTH) r(m)
+),
+due AS (
+    SELECT CAST(date_trunc('month', s.due_on) AS DATE) AS month, sum(s.amount * (c.amount_base / nullif(c.amount, 0))) AS v
+    FROM main.payment_schedule s
+    JOIN dash.contracts($base) c ON c.contract_id = s.contract_id
+    WHERE c.status NOT IN ('cancelled', 'terminated')
+      AND dash.in_scope(c.owner_rep_id, c.owner_org, $scope_all, $scope_org, $scope_rep)
+      AND dash.under(c.owner_org, $org)
+      AND ($product_line IS NULL OR c.product_line = $product_line)
+      AND s.due_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
+    GROUP BY 1
+),
+paid AS (
+    SELECT CAST(date_trunc('month', p.paid_on) AS DATE) AS month, sum(p.amount_base) AS v
+    FROM dash.payments($base) p
+    WHERE dash.in_scope(p.owner_rep_id, p.owner_org, $scope_all, $scope_org, $scope_rep)
+      AND dash.under(p.owner_org, $org)
+      AND ($product_line IS NULL OR p.product_line = $product_line)
+      AND p.paid_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
+    GROUP BY 1
+)
+SELECT m.month, CAST(coalesce(d.v, 0) AS DOUBLE) AS scheduled, CAST(coalesce(p.v, 0) AS DOUBLE) AS collected
+FROM months m
+LEFT JOIN due d ON d.month = m.month
+LEFT JOIN paid p ON p.month = m.month
+ORDER BY m.month

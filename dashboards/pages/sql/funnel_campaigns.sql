@@ -1,0 +1,34 @@
+-- Campaigns by response, in the user's scope below the org filter: responses
+-- (activities carrying the campaign), deals created from it, deals won and the
+-- amount won (base currency), up to the as-of date. The campaign's cost is the
+-- whole campaign's (campaigns are company-wide).
+WITH resp AS (
+    SELECT a.campaign_id, count(*) AS responses
+    FROM main.activities a
+    LEFT JOIN dash.customers() cu ON cu.customer_id = a.customer_id
+    LEFT JOIN main.reps ar ON ar.rep_id = a.rep_id
+    WHERE a.campaign_id IS NOT NULL AND CAST(a.occurred_at AS DATE) <= CAST($as_of AS DATE)
+      AND dash.in_scope(coalesce(cu.owner_rep_id, a.rep_id), coalesce(cu.owner_org, ar.org_unit_id), $scope_all, $scope_org, $scope_rep)
+      AND dash.under(coalesce(cu.owner_org, ar.org_unit_id), $org)
+    GROUP BY a.campaign_id
+),
+deals AS (
+    SELECT x.campaign_id, count(*) AS opportunities,
+           count(*) FILTER (WHERE o.status = 'won' AND o.closed_on <= CAST($as_of AS DATE)) AS won,
+           CAST(coalesce(sum(o.amount_base) FILTER (WHERE o.status = 'won' AND o.closed_on <= CAST($as_of AS DATE)), 0) AS DOUBLE) AS won_amount
+    FROM dash.opportunities($base) o
+    JOIN main.opportunities x ON x.opportunity_id = o.opportunity_id
+    WHERE x.campaign_id IS NOT NULL AND o.created_on <= CAST($as_of AS DATE)
+      AND dash.in_scope(o.owner_rep_id, o.owner_org, $scope_all, $scope_org, $scope_rep)
+      AND dash.under(o.owner_org, $org)
+    GROUP BY x.campaign_id
+)
+SELECT c.campaign_id, coalesce(c.name, c.campaign_id) AS campaign, c.channel, c.started_on,
+       coalesce(r.responses, 0) AS responses, coalesce(d.opportunities, 0) AS opportunities,
+       coalesce(d.won, 0) AS won, coalesce(d.won_amount, 0) AS won_amount,
+       CAST(d.won AS DOUBLE) / nullif(d.opportunities, 0) AS win_rate
+FROM main.campaigns c
+LEFT JOIN resp r ON r.campaign_id = c.campaign_id
+LEFT JOIN deals d ON d.campaign_id = c.campaign_id
+WHERE coalesce(r.responses, 0) + coalesce(d.opportunities, 0) > 0
+ORDER BY won_amount DESC, responses DESC, c.campaign_id

@@ -1,0 +1,26 @@
+-- The market funnel: campaign responses (activities that carry a campaign) →
+-- deals created from a campaign → those deals won, up to the as-of date, in the
+-- user's scope below the org filter. An activity belongs to its customer's
+-- owner (else to the rep who logged it). The funnel model's mart_market_funnel
+-- holds the same counts for the whole company, per campaign.
+WITH resp AS (
+    SELECT a.activity_id
+    FROM main.activities a
+    LEFT JOIN dash.customers() cu ON cu.customer_id = a.customer_id
+    LEFT JOIN main.reps ar ON ar.rep_id = a.rep_id
+    WHERE a.campaign_id IS NOT NULL AND CAST(a.occurred_at AS DATE) <= CAST($as_of AS DATE)
+      AND dash.in_scope(coalesce(cu.owner_rep_id, a.rep_id), coalesce(cu.owner_org, ar.org_unit_id), $scope_all, $scope_org, $scope_rep)
+      AND dash.under(coalesce(cu.owner_org, ar.org_unit_id), $org)
+),
+deals AS (
+    SELECT o.opportunity_id, o.status = 'won' AND o.closed_on <= CAST($as_of AS DATE) AS won
+    FROM dash.opportunities($base) o
+    JOIN main.opportunities x ON x.opportunity_id = o.opportunity_id
+    WHERE x.campaign_id IS NOT NULL AND o.created_on <= CAST($as_of AS DATE)
+      AND dash.in_scope(o.owner_rep_id, o.owner_org, $scope_all, $scope_org, $scope_rep)
+      AND dash.under(o.owner_org, $org)
+)
+SELECT 'responses' AS stage, 1 AS position, (SELECT count(*) FROM resp) AS n
+UNION ALL SELECT 'opportunities', 2, (SELECT count(*) FROM deals)
+UNION ALL SELECT 'won', 3, (SELECT count(*) FILTER (WHERE won) FROM deals)
+ORDER BY position

@@ -1,0 +1,58 @@
+-- A rep's figures (on /reps/{id}: $rep; on the Microscope overview, $rep is
+-- NULL: every rep in the user's scope below the org filter): bookings (contracts
+-- signed in the period), collections (payments in the period, refunds netted),
+-- the open pipeline now and weighted by probability, the win rate of the deals
+-- closed in the period, the activities the rep logged in the period and the open
+-- deals stalled in their stage (more than twice the company's median days in it).
+WITH c AS (
+    SELECT coalesce(sum(c.amount_base), 0) AS v, count(*) AS n
+    FROM dash.contracts($base) c
+    WHERE dash.in_scope(c.owner_rep_id, c.owner_org, $scope_all, $scope_org, $scope_rep)
+      AND dash.under(c.owner_org, $org) AND ($rep IS NULL OR c.owner_rep_id = $rep)
+      AND ($product_line IS NULL OR c.product_line = $product_line)
+      AND c.signed_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
+),
+p AS (
+    SELECT coalesce(sum(p.amount_base), 0) AS v, count(*) AS n
+    FROM dash.payments($base) p
+    WHERE dash.in_scope(p.owner_rep_id, p.owner_org, $scope_all, $scope_org, $scope_rep)
+      AND dash.under(p.owner_org, $org) AND ($rep IS NULL OR p.owner_rep_id = $rep)
+      AND ($product_line IS NULL OR p.product_line = $product_line)
+      AND p.paid_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
+),
+o AS (
+    SELECT coalesce(sum(o.amount_base) FILTER (WHERE o.status = 'open'), 0) AS pipeline,
+           coalesce(sum(CAST(o.amount_base AS DOUBLE) * o.probability / 100) FILTER (WHERE o.status = 'open'), 0) AS weighted,
+           count(*) FILTER (WHERE o.status = 'open') AS open_deals,
+           count(*) FILTER (WHERE o.status = 'won' AND o.closed_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)) AS won,
+           count(*) FILTER (WHERE o.status = 'lost' AND o.closed_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)) AS lost
+    FROM dash.opportunities($base) o
+    WHERE dash.in_scope(o.owner_rep_id, o.owner_org, $scope_all, $scope_org, $scope_rep)
+      AND dash.under(o.owner_org, $org) AND ($rep IS NULL OR o.owner_rep_id = $rep)
+      AND ($product_line IS NULL OR o.product_line = $product_line)
+),
+a AS (   -- activities the rep logged, on customers in the user's scope (an activity belongs to its customer's owner)
+    SELECT count(*) AS n, count(DISTINCT a.customer_id) AS customers
+    FROM main.activities a
+    LEFT JOIN dash.customers() cu ON cu.customer_id = a.customer_id
+    LEFT JOIN main.reps ar ON ar.rep_id = a.rep_id
+    WHERE dash.in_scope(coalesce(cu.owner_rep_id, a.rep_id), coalesce(cu.owner_org, ar.org_unit_id), $scope_all, $scope_org, $scope_rep)
+      AND dash.under(coalesce(cu.owner_org, ar.org_unit_id), $org) AND ($rep IS NULL OR a.rep_id = $rep)
+      AND CAST(a.occurred_at AS DATE) BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
+),
+s AS (   -- stalled: in the current stage for more than 2 × the company's median days of that stage
+    SELECT count(*) AS n, coalesce(sum(o.amount_base), 0) AS v
+    FROM main.mart_pipeline pl
+    JOIN dash.opportunities($base) o ON o.opportunity_id = pl.opportunity_id
+    JOIN main.mart_funnel f ON f.org_unit_id = 'all' AND f.stage = pl.stage
+    WHERE dash.in_scope(o.owner_rep_id, o.owner_org, $scope_all, $scope_org, $scope_rep)
+      AND dash.under(o.owner_org, $org) AND ($rep IS NULL OR o.owner_rep_id = $rep)
+      AND ($product_line IS NULL OR o.product_line = $product_line)
+      AND o.status = 'open' AND pl.days_in_stage > 2 * greatest(coalesce(f.days_median, 1), 1)
+)
+SELECT 'bookings' AS kpi, CAST(c.v AS DOUBLE) AS value, CAST(c.n AS DOUBLE) AS extra FROM c
+UNION ALL SELECT 'collections', CAST(p.v AS DOUBLE), CAST(p.n AS DOUBLE) FROM p
+UNION ALL SELECT 'pipeline', CAST(o.pipeline AS DOUBLE), o.weighted FROM o
+UNION ALL SELECT 'win_rate', CAST(o.won AS DOUBLE) / nullif(o.won + o.lost, 0), CAST(o.won + o.lost AS DOUBLE) FROM o
+UNION ALL SELECT 'activities', CAST(a.n AS DOUBLE), CAST(a.customers AS DOUBLE) FROM a
+UNION ALL SELECT 'stalled', CAST(s.n AS DOUBLE), CAST(s.v AS DOUBLE) FROM s

@@ -1,0 +1,31 @@
+-- Bookings (contracts signed) and collections (payments, refunds netted) month
+-- by month in the period, for the rep ($rep; NULL = every rep in the user's
+-- scope below the org filter), base currency.
+WITH months AS (
+    SELECT CAST(m AS DATE) AS month
+    FROM range(CAST(date_trunc('month', CAST($from AS DATE)) AS TIMESTAMP),
+               CAST(CAST($to AS DATE) + INTERVAL 1 DAY AS TIMESTAMP), INTERVAL 1 MONTH) r(m)
+),
+c AS (
+    SELECT CAST(date_trunc('month', c.signed_on) AS DATE) AS month, sum(c.amount_base) AS v
+    FROM dash.contracts($base) c
+    WHERE dash.in_scope(c.owner_rep_id, c.owner_org, $scope_all, $scope_org, $scope_rep)
+      AND dash.under(c.owner_org, $org) AND ($rep IS NULL OR c.owner_rep_id = $rep)
+      AND ($product_line IS NULL OR c.product_line = $product_line)
+      AND c.signed_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
+    GROUP BY 1
+),
+p AS (
+    SELECT CAST(date_trunc('month', p.paid_on) AS DATE) AS month, sum(p.amount_base) AS v
+    FROM dash.payments($base) p
+    WHERE dash.in_scope(p.owner_rep_id, p.owner_org, $scope_all, $scope_org, $scope_rep)
+      AND dash.under(p.owner_org, $org) AND ($rep IS NULL OR p.owner_rep_id = $rep)
+      AND ($product_line IS NULL OR p.product_line = $product_line)
+      AND p.paid_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
+    GROUP BY 1
+)
+SELECT m.month, CAST(coalesce(c.v, 0) AS DOUBLE) AS bookings, CAST(coalesce(p.v, 0) AS DOUBLE) AS collections
+FROM months m
+LEFT JOIN c ON c.month = m.month
+LEFT JOIN p ON p.month = m.month
+ORDER BY m.month

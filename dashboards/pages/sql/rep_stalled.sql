@@ -1,0 +1,15 @@
+-- Stalled deals: open deals ($rep; NULL = every rep in the user's scope below
+-- the org filter) that have been in their current stage for more than twice
+-- the company's median days of that stage (the rule of the stalled-deal alert),
+-- longest first.
+SELECT o.opportunity_id, o.customer_name, r.name AS rep_name, o.stage, pl.stage_entered_on, pl.days_in_stage,
+       f.days_median AS stage_median_days, o.expected_close_on, o.currency, o.amount, o.amount_base
+FROM main.mart_pipeline pl
+JOIN dash.opportunities($base) o ON o.opportunity_id = pl.opportunity_id
+JOIN main.mart_funnel f ON f.org_unit_id = 'all' AND f.stage = pl.stage
+LEFT JOIN main.reps r ON r.rep_id = o.owner_rep_id
+WHERE dash.in_scope(o.owner_rep_id, o.owner_org, $scope_all, $scope_org, $scope_rep)
+  AND dash.under(o.owner_org, $org) AND ($rep IS NULL OR o.owner_rep_id = $rep)
+  AND ($product_line IS NULL OR o.product_line = $product_line)
+  AND o.status = 'open' AND pl.days_in_stage > 2 * greatest(coalesce(f.days_median, 1), 1)
+ORDER BY pl.days_in_stage / greatest(coalesce(f.days_median, 1), 1) DESC, o.opportunity_id

@@ -1,0 +1,70 @@
+-- The reps in the user's scope below the org filter (a rep sees only
+-- themselves), with their figures: bookings and collections in the period,
+-- open pipeline now, win rate of the deals closed in the period, activities
+-- logged in the period and open deals stalled in their stage. Reps with none of
+-- these are left out.
+WITH reps AS (
+    SELECT r.rep_id, r.name AS rep_name, r.org_unit_id, u.name AS org_unit
+    FROM main.reps r LEFT JOIN main.org_units u ON u.org_unit_id = r.org_unit_id
+    WHERE dash.in_scope(r.rep_id, r.org_unit_id, $scope_all, $scope_org, $scope_rep)
+      AND dash.under(r.org_unit_id, $org)
+),
+c AS (
+    SELECT c.owner_rep_id AS rep_id, sum(c.amount_base) AS bookings
+    FROM dash.contracts($base) c
+    WHERE dash.in_scope(c.owner_rep_id, c.owner_org, $scope_all, $scope_org, $scope_rep)
+      AND ($product_line IS NULL OR c.product_line = $product_line)
+      AND c.signed_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
+    GROUP BY 1
+),
+p AS (
+    SELECT p.owner_rep_id AS rep_id, sum(p.amount_base) AS collections
+    FROM dash.payments($base) p
+    WHERE dash.in_scope(p.owner_rep_id, p.owner_org, $scope_all, $scope_org, $scope_rep)
+      AND ($product_line IS NULL OR p.product_line = $product_line)
+      AND p.paid_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
+    GROUP BY 1
+),
+o AS (
+    SELECT o.owner_rep_id AS rep_id,
+           sum(o.amount_base) FILTER (WHERE o.status = 'open') AS pipeline,
+           count(*) FILTER (WHERE o.status = 'won' AND o.closed_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)) AS won,
+           count(*) FILTER (WHERE o.status = 'lost' AND o.closed_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)) AS lost
+    FROM dash.opportunities($base) o
+    WHERE dash.in_scope(o.owner_rep_id, o.owner_org, $scope_all, $scope_org, $scope_rep)
+      AND ($product_line IS NULL OR o.product_line = $product_line)
+    GROUP BY 1
+),
+s AS (
+    SELECT o.owner_rep_id AS rep_id, count(*) AS stalled
+    FROM main.mart_pipeline pl
+    JOIN dash.opportunities($base) o ON o.opportunity_id = pl.opportunity_id
+    JOIN main.mart_funnel f ON f.org_unit_id = 'all' AND f.stage = pl.stage
+    WHERE dash.in_scope(o.owner_rep_id, o.owner_org, $scope_all, $scope_org, $scope_rep)
+      AND ($product_line IS NULL OR o.product_line = $product_line)
+      AND o.status = 'open' AND pl.days_in_stage > 2 * greatest(coalesce(f.days_median, 1), 1)
+    GROUP BY 1
+),
+a AS (
+    SELECT a.rep_id, count(*) AS activities
+    FROM main.activities a
+    LEFT JOIN dash.customers() cu ON cu.customer_id = a.customer_id
+    LEFT JOIN main.reps ar ON ar.rep_id = a.rep_id
+    WHERE dash.in_scope(coalesce(cu.owner_rep_id, a.rep_id), coalesce(cu.owner_org, ar.org_unit_id), $scope_all, $scope_org, $scope_rep)
+      AND CAST(a.occurred_at AS DATE) BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
+    GROUP BY 1
+)
+SELECT r.rep_id, r.rep_name, r.org_unit,
+       CAST(coalesce(c.bookings, 0) AS DOUBLE) AS bookings, CAST(coalesce(p.collections, 0) AS DOUBLE) AS collections,
+       CAST(coalesce(o.pipeline, 0) AS DOUBLE) AS pipeline,
+       CAST(o.won AS DOUBLE) / nullif(o.won + o.lost, 0) AS win_rate,
+       coalesce(a.activities, 0) AS activities, coalesce(s.stalled, 0) AS stalled
+FROM reps r
+LEFT JOIN c ON c.rep_id = r.rep_id
+LEFT JOIN p ON p.rep_id = r.rep_id
+LEFT JOIN o ON o.rep_id = r.rep_id
+LEFT JOIN s ON s.rep_id = r.rep_id
+LEFT JOIN a ON a.rep_id = r.rep_id
+WHERE coalesce(c.bookings, 0) <> 0 OR coalesce(p.collections, 0) <> 0 OR coalesce(o.pipeline, 0) <> 0
+   OR coalesce(o.won, 0) + coalesce(o.lost, 0) > 0 OR coalesce(a.activities, 0) > 0
+ORDER BY bookings DESC, collections DESC, r.rep_id
