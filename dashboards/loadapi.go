@@ -76,4 +76,3 @@ func (s *Server) loadAPI(c *echo.Context) error {
 	// load sees the new max(load_id) and recomputes.
 	return c.JSON(http.StatusOK, resp)
 }
-
