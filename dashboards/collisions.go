@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v5"
@@ -62,7 +63,7 @@ func (s *Server) collisionList(c *echo.Context, e *engine.Env) (*pageExtra, erro
 	sess := sessionOf(c)
 	lang := e.Lang
 	p, _ := pages.CollisionParams(e)
-	rows, err := s.sqlRows(c.Request().Context(), e, "collisions_list.sql", p)
+	rows, err := s.collisionRows(c.Request().Context(), e, p)
 	if err != nil {
 		if st, serr := s.engine.State(c.Request().Context()); serr == nil && (!st.Objects["mart_collisions"] || !st.Objects["collision_rulings"]) {
 			return nil, nil // not computed yet: the charts say so
@@ -123,6 +124,41 @@ func (s *Server) collisionList(c *echo.Context, e *engine.Env) (*pageExtra, erro
 		return nil, err
 	}
 	return &pageExtra{Bottom: html}, nil
+}
+
+// collisionRows reads the list, cached per data version (a ruling changes it:
+// ruleCollision invalidates), scope, org filter, status and ruling.
+func (s *Server) collisionRows(ctx context.Context, e *engine.Env, p map[string]any) ([]row, error) {
+	st, err := s.engine.State(ctx)
+	if err != nil {
+		return nil, err
+	}
+	key := fmt.Sprintf("%p|%s|%s|%v|%v", s, e.Scope.Key(), e.F.Org, p["status"], p["ruling"])
+	collisionCache.Lock()
+	if collisionCache.version != st.Version { // a load, a refresh or a ruling
+		collisionCache.version, collisionCache.rows = st.Version, map[string][]row{}
+	}
+	rows, ok := collisionCache.rows[key]
+	collisionCache.Unlock()
+	if ok {
+		return rows, nil
+	}
+	rows, err = s.sqlRows(ctx, e, "collisions_list.sql", p)
+	if err != nil {
+		return nil, err
+	}
+	collisionCache.Lock()
+	if collisionCache.version == st.Version && len(collisionCache.rows) < 500 {
+		collisionCache.rows[key] = rows
+	}
+	collisionCache.Unlock()
+	return rows, nil
+}
+
+var collisionCache struct {
+	sync.Mutex
+	version string
+	rows    map[string][]row
 }
 
 func registrantName(reg string) string {
