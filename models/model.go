@@ -110,12 +110,21 @@ func (rc *RunContext) Exec(ctx context.Context, name string, data any) error {
 	if err != nil {
 		return err
 	}
-	for _, stmt := range splitStatements(q) {
+	for i, stmt := range splitStatements(q) {
+		start := time.Now()
 		if _, err := rc.Conn.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
+		if rc.Log != nil {
+			rc.Log.Debug("statement done", "file", name, "statement", i+1, "seconds", time.Since(start).Seconds(), "sql", firstLine(stmt))
+		}
 	}
 	return nil
+}
+
+func firstLine(stmt string) string {
+	line, _, _ := strings.Cut(stmt, "\n")
+	return line
 }
 
 // splitStatements splits a .sql file on semicolons that end a line.
