@@ -152,7 +152,7 @@ func runForecast(ctx context.Context, rc *RunContext) error {
 		if !asOf.Equal(mEnd(L)) {
 			dates = append(dates, asOf)
 		}
-		if err := fc.snapshots(ctx, conn, dates); err != nil {
+		if err := fc.snapshots(ctx, rc, dates); err != nil {
 			return err
 		}
 
@@ -442,19 +442,21 @@ func (fc *forecaster) load(ctx context.Context, conn *sql.Conn) error {
 	return nil
 }
 
-// snapshots rebuilds the open pipeline at each date with pipeline_at.
-func (fc *forecaster) snapshots(ctx context.Context, conn *sql.Conn, dates []time.Time) error {
-	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE pl_fc_snap (t DATE, opportunity_id VARCHAR, stage VARCHAR, age_days INTEGER, amount DOUBLE, probability DOUBLE, expected_close_on DATE)`); err != nil {
+// snapshots rebuilds the open pipeline at each date (forecast_snapshots.sql:
+// what pipeline_at returns at each date, computed in one pass).
+func (fc *forecaster) snapshots(ctx context.Context, rc *RunContext, dates []time.Time) error {
+	conn := rc.Conn
+	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE pl_fc_dates (t DATE)`); err != nil {
 		return err
 	}
 	for _, t := range dates {
 		fc.snapped[t] = true
-		d := t.Format(time.DateOnly)
-		if _, err := conn.ExecContext(ctx, fmt.Sprintf(`INSERT INTO pl_fc_snap
-			SELECT DATE '%s', opportunity_id, stage, age_days, CAST(coalesce(amount, 0) AS DOUBLE), CAST(probability AS DOUBLE), expected_close_on
-			FROM pipeline_at(DATE '%s')`, d, d)); err != nil {
-			return fmt.Errorf("pipeline_at(%s): %w", d, err)
+		if _, err := conn.ExecContext(ctx, `INSERT INTO pl_fc_dates VALUES ($1)`, t.Format(time.DateOnly)); err != nil {
+			return err
 		}
+	}
+	if err := rc.Exec(ctx, "forecast_snapshots.sql", nil); err != nil {
+		return err
 	}
 	return plScan(ctx, conn, `SELECT t, opportunity_id, coalesce(stage, ''), age_days, amount, probability, expected_close_on FROM pl_fc_snap ORDER BY t, opportunity_id`, func(r *sql.Rows) error {
 		var t time.Time

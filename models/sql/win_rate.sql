@@ -3,33 +3,50 @@
 -- win rate by the furthest stage reached; close reasons ranked.
 -- Inputs: the pl_* tables of pipeline_prep.sql.
 
-CREATE OR REPLACE TEMP TABLE pl_win_dims AS
-WITH closed AS (SELECT * FROM pl_deals WHERE status IN ('won', 'lost'))
-SELECT opportunity_id, 'all' AS dimension, 'all' AS dimension_value FROM closed
-UNION ALL
-SELECT c.opportunity_id, 'org_unit', oc.ancestor_id
-FROM closed c JOIN pl_org_closure oc ON oc.org_unit_id = c.rep_org_unit_id
-UNION ALL
-SELECT opportunity_id, unnest(['rep', 'partner', 'product', 'product_line', 'industry', 'source', 'campaign', 'competitor']),
-       unnest([coalesce(owner_rep_id, '(none)'), coalesce(partner_id, '(none)'), coalesce(product_id, '(none)'),
-               coalesce(product_line, '(none)'), coalesce(industry, '(none)'), coalesce(source, '(none)'),
-               coalesce(campaign_id, '(none)'), coalesce(competitor, '(none)')])
-FROM closed;
-
-CREATE OR REPLACE TABLE mart_win_rate AS
-WITH facts AS (
-    SELECT w.dimension, w.dimension_value, p.period, d.status, d.amount_base
-    FROM pl_win_dims w
-    JOIN pl_deals d USING (opportunity_id)
-    CROSS JOIN LATERAL (SELECT unnest(['all', strftime(d.closed_on, '%Y-%m')]) AS period) p
+-- Closed deals are counted once per dimension with GROUPING SETS (one scan),
+-- per closing month; period 'all' is the sum of the months; org units are the
+-- owner rep's unit rolled up the tree through pl_org_closure. Every dimension
+-- value is coalesced to '(none)', so in each grouping set exactly one of the
+-- dimension columns is not NULL (all are NULL in the set of dimension 'all').
+CREATE OR REPLACE TEMP TABLE pl_win_months AS
+WITH closed AS (
+    SELECT status, amount_base, strftime(closed_on, '%Y-%m') AS month,
+           coalesce(owner_rep_id, '(none)') AS rep, coalesce(partner_id, '(none)') AS partner,
+           coalesce(product_id, '(none)') AS product, coalesce(product_line, '(none)') AS product_line,
+           coalesce(industry, '(none)') AS industry, coalesce(source, '(none)') AS source,
+           coalesce(campaign_id, '(none)') AS campaign, coalesce(competitor, '(none)') AS competitor,
+           coalesce(rep_org_unit_id, '') AS org_unit
+    FROM pl_deals WHERE status IN ('won', 'lost')
 ),
-counts AS (
-    SELECT dimension, dimension_value, period,
+sets AS (
+    SELECT CASE WHEN rep IS NOT NULL THEN 'rep' WHEN partner IS NOT NULL THEN 'partner'
+                WHEN product IS NOT NULL THEN 'product' WHEN product_line IS NOT NULL THEN 'product_line'
+                WHEN industry IS NOT NULL THEN 'industry' WHEN source IS NOT NULL THEN 'source'
+                WHEN campaign IS NOT NULL THEN 'campaign' WHEN competitor IS NOT NULL THEN 'competitor'
+                WHEN org_unit IS NOT NULL THEN 'org_unit' ELSE 'all' END AS dimension,
+           coalesce(rep, partner, product, product_line, industry, source, campaign, competitor, org_unit, 'all') AS dimension_value,
+           month,
            count(*) FILTER (WHERE status = 'won') AS won,
            count(*) FILTER (WHERE status = 'lost') AS lost,
            coalesce(sum(amount_base) FILTER (WHERE status = 'won'), 0) AS won_amount,
            coalesce(sum(amount_base) FILTER (WHERE status = 'lost'), 0) AS lost_amount
-    FROM facts GROUP BY ALL
+    FROM closed
+    GROUP BY GROUPING SETS ((month), (rep, month), (partner, month), (product, month), (product_line, month),
+                            (industry, month), (source, month), (campaign, month), (competitor, month), (org_unit, month))
+)
+SELECT * FROM sets WHERE dimension <> 'org_unit'
+UNION ALL
+SELECT 'org_unit', oc.ancestor_id, s.month, sum(s.won), sum(s.lost), sum(s.won_amount), sum(s.lost_amount)
+FROM sets s JOIN pl_org_closure oc ON oc.org_unit_id = s.dimension_value
+WHERE s.dimension = 'org_unit'
+GROUP BY ALL;
+
+CREATE OR REPLACE TABLE mart_win_rate AS
+WITH counts AS (
+    SELECT dimension, dimension_value, month AS period, won, lost, won_amount, lost_amount FROM pl_win_months
+    UNION ALL
+    SELECT dimension, dimension_value, 'all', sum(won), sum(lost), sum(won_amount), sum(lost_amount)
+    FROM pl_win_months GROUP BY ALL
 ),
 wilson AS (
     SELECT *, won + lost AS n, CAST(won AS DOUBLE) / (won + lost) AS p, 1.959964 AS z FROM counts

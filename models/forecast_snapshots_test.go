@@ -1,0 +1,98 @@
+package models
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/triscope/triscope/etl/synth"
+	"github.com/triscope/triscope/warehouse"
+)
+
+// The forecast's one-pass snapshots (forecast_snapshots.sql) must return,
+// date for date, exactly the rows of pipeline_at: on the hand-made pipeline
+// fixture (skipped stages, same-day stage changes, deals with no history or a
+// history that starts later) and on the small demo company at every month end
+// and at a handful of mid-month days.
+func TestForecastSnapshotsEqualPipelineAt(t *testing.T) {
+	t.Run("fixture", func(t *testing.T) {
+		w := plWarehouse(t, "testdata/win_rate")
+		var dates []time.Time
+		for d := time.Date(2023, 12, 25, 0, 0, 0, 0, time.UTC); !d.After(time.Date(2024, 6, 30, 0, 0, 0, 0, time.UTC)); d = d.AddDate(0, 0, 1) {
+			dates = append(dates, d)
+		}
+		snapshotsMatch(t, w, "2024-06-30", dates, 20)
+	})
+	t.Run("small demo company", func(t *testing.T) {
+		if testing.Short() {
+			t.Skip("generates and loads the small demo company")
+		}
+		dir := t.TempDir()
+		if _, err := synth.Generate(context.Background(), synth.Config{Size: "small", Seed: 3}, dir, nil); err != nil {
+			t.Fatal(err)
+		}
+		w := plWarehouse(t, dir)
+		var dates []time.Time
+		for m := 0; m < 30; m++ {
+			dates = append(dates, mEnd(mIdx(synth.DefaultEnd)-m))
+		}
+		dates = append(dates, time.Date(2026, 3, 14, 0, 0, 0, 0, time.UTC), time.Date(2025, 7, 1, 0, 0, 0, 0, time.UTC))
+		snapshotsMatch(t, w, "2026-10-31", dates, 1000)
+	})
+}
+
+// snapshotsMatch builds pl_fc_snap for dates as the forecast does and compares
+// each date with pipeline_at both ways; minRows guards against a vacuous pass.
+func snapshotsMatch(t *testing.T, w *warehouse.Warehouse, asOf string, dates []time.Time, minRows int) {
+	t.Helper()
+	ctx := context.Background()
+	d, _ := time.Parse(time.DateOnly, asOf)
+	err := w.Write(ctx, func(ctx context.Context, conn *sql.Conn) error {
+		rc := &RunContext{Conn: conn, AsOf: d, BaseCurrency: "CNY", Log: slog.Default()}
+		for _, s := range []string{fmt.Sprintf("SET VARIABLE as_of = DATE '%s'", asOf), "SET VARIABLE base_currency = 'CNY'"} {
+			if _, err := conn.ExecContext(ctx, s); err != nil {
+				return err
+			}
+		}
+		if err := rc.Exec(ctx, "prep.sql", nil); err != nil {
+			return err
+		}
+		if err := plPrep(ctx, rc); err != nil {
+			return err
+		}
+		if err := plMacro(ctx, rc); err != nil {
+			return err
+		}
+		fc := &forecaster{snapped: map[time.Time]bool{}, snaps: map[time.Time][]fcOpen{}, deals: map[string]*fcDeal{}}
+		if err := fc.snapshots(ctx, rc, dates); err != nil {
+			return err
+		}
+		total := 0
+		for _, day := range dates {
+			ds := day.Format(time.DateOnly)
+			ref := fmt.Sprintf(`SELECT DATE '%s' AS t, opportunity_id, stage, CAST(age_days AS INTEGER), CAST(coalesce(amount, 0) AS DOUBLE),
+				CAST(probability AS DOUBLE), expected_close_on FROM pipeline_at(DATE '%s')`, ds, ds)
+			got := fmt.Sprintf(`SELECT t, opportunity_id, stage, age_days, amount, probability, expected_close_on FROM pl_fc_snap WHERE t = DATE '%s'`, ds)
+			var missing, extra, n int
+			if err := conn.QueryRowContext(ctx, fmt.Sprintf(`SELECT (SELECT count(*) FROM (%s EXCEPT ALL %s)), (SELECT count(*) FROM (%s EXCEPT ALL %s)), (SELECT count(*) FROM (%s))`,
+				ref, got, got, ref, ref)).Scan(&missing, &extra, &n); err != nil {
+				return err
+			}
+			if missing > 0 || extra > 0 {
+				t.Errorf("%s: %d rows of pipeline_at missing from the snapshot, %d extra (pipeline_at has %d)", ds, missing, extra, n)
+			}
+			total += n
+		}
+		if total < minRows {
+			t.Errorf("only %d pipeline rows over %d dates: the comparison proves little", total, len(dates))
+		}
+		t.Logf("%d dates, %d open-deal rows compared", len(dates), total)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
