@@ -3,6 +3,12 @@
 -- {{.QualifiedStage}} is the stage from which an open deal counts as qualified
 -- (models.funnel.qualified_stage, default qualified), spliced as a literal.
 
+-- Deals are first counted per owner unit (the rep's org unit), stage and whole
+-- days in the stage; the company and every unit above are sums of those
+-- cells, and the quantiles come from the day histogram, interpolated exactly
+-- as quantile_cont does (x[floor(h)] + (h - floor(h)) * (x[ceil(h)] - x[floor(h)]),
+-- h = (n - 1) * q): the same numbers as aggregating each unit's deals, without
+-- copying every deal into each of its five units.
 CREATE OR REPLACE TABLE mart_funnel AS
 WITH fs AS (
     -- the funnel's stages: every open stage and the win stage(s) at the bottom
@@ -10,24 +16,56 @@ WITH fs AS (
 ),
 per AS (
     SELECT ds.opportunity_id, ds.stage, d.status, d.amount_base, ds.days, fs.default_probability, fs.is_win,
+           d.rep_org_unit_id,
            CASE WHEN fs.is_win THEN false ELSE d.status = 'won' OR coalesce(r.max_open_position > fs.position, false) END AS advanced
     FROM pl_deal_stages ds
     JOIN fs USING (stage)
     JOIN pl_deals d USING (opportunity_id)
     JOIN pl_deal_reach r USING (opportunity_id)
 ),
-agg AS (
-    SELECT o.org_unit_id, p.stage,
+cells AS (
+    SELECT rep_org_unit_id, stage, days,
            count(*) AS entered,
            count(*) FILTER (WHERE advanced) AS advanced,
            count(*) FILTER (WHERE NOT advanced AND NOT is_win AND status = 'lost') AS dropped,
            count(*) FILTER (WHERE NOT advanced AND NOT is_win AND status = 'open') AS still_open,
            count(*) FILTER (WHERE status = 'won') AS won,
-           quantile_cont(days, 0.5) AS days_median,
-           quantile_cont(days, 0.75) AS days_p75,
            sum(amount_base) AS amount,
-           sum(amount_base * default_probability / 100) AS weighted_amount
-    FROM per p JOIN pl_deal_org o USING (opportunity_id)
+           sum(amount_base * default_probability) AS weighted_x100
+    FROM per GROUP BY ALL
+),
+unit_cells AS (
+    SELECT 'all' AS org_unit_id, c.* EXCLUDE (rep_org_unit_id) FROM cells c
+    UNION ALL
+    SELECT oc.ancestor_id, c.* EXCLUDE (rep_org_unit_id)
+    FROM cells c JOIN pl_org_closure oc ON oc.org_unit_id = c.rep_org_unit_id
+),
+hist AS (
+    SELECT org_unit_id, stage, days, sum(entered) AS c FROM unit_cells WHERE days IS NOT NULL GROUP BY ALL
+),
+cum AS (
+    SELECT *, sum(c) OVER (PARTITION BY org_unit_id, stage ORDER BY days) AS cend,
+           sum(c) OVER (PARTITION BY org_unit_id, stage) - 1 AS n1
+    FROM hist
+),
+quantiles AS (
+    SELECT org_unit_id, stage,
+           min(days) FILTER (WHERE cend > floor(n1 * 0.5)) AS m_lo,
+           min(days) FILTER (WHERE cend > ceil(n1 * 0.5)) AS m_hi,
+           any_value(n1 * 0.5 - floor(n1 * 0.5)) AS m_d,
+           min(days) FILTER (WHERE cend > floor(n1 * 0.75)) AS p_lo,
+           min(days) FILTER (WHERE cend > ceil(n1 * 0.75)) AS p_hi,
+           any_value(n1 * 0.75 - floor(n1 * 0.75)) AS p_d
+    FROM cum GROUP BY ALL
+),
+agg AS (
+    SELECT u.org_unit_id, u.stage,
+           sum(entered) AS entered, sum(advanced) AS advanced, sum(dropped) AS dropped,
+           sum(still_open) AS still_open, sum(won) AS won,
+           any_value(CAST(q.m_lo AS DOUBLE) + q.m_d * (q.m_hi - q.m_lo)) AS days_median,
+           any_value(CAST(q.p_lo AS DOUBLE) + q.p_d * (q.p_hi - q.p_lo)) AS days_p75,
+           sum(amount) AS amount, sum(weighted_x100) / 100 AS weighted_amount
+    FROM unit_cells u LEFT JOIN quantiles q USING (org_unit_id, stage)
     GROUP BY ALL
 ),
 orgs AS (SELECT DISTINCT org_unit_id FROM pl_deal_org)
@@ -77,24 +115,42 @@ periods AS (
     FROM (SELECT unnest(generate_series(CAST(date_trunc('month', (SELECT min(created_on) FROM pl_deals)) AS TIMESTAMP),
                                         CAST(date_trunc('month', getvariable('as_of')) AS TIMESTAMP), INTERVAL 1 MONTH)) AS m)
 ),
-open_q AS (
-    SELECT o.org_unit_id, p.period, count(*) AS qualified_open
+-- counted per owner unit, then summed for the company and up the tree (means
+-- are carried as sums and counts)
+open_leaf AS (
+    SELECT d.rep_org_unit_id, p.period, count(*) AS qualified_open
     FROM qualified x
     JOIN periods p ON x.qualified_on <= p.t AND x.created_on <= p.t AND (x.closed_on IS NULL OR x.closed_on > p.t)
-    JOIN pl_deal_org o ON o.opportunity_id = x.opportunity_id
+    JOIN pl_deals d ON d.opportunity_id = x.opportunity_id
     GROUP BY ALL
 ),
-closed AS (
-    SELECT o.org_unit_id, p.period,
+closed_leaf AS (
+    SELECT d.rep_org_unit_id, p.period,
            count(*) FILTER (WHERE d.status = 'won') AS won,
            count(*) FILTER (WHERE d.status = 'lost') AS lost,
-           avg(d.amount_base) FILTER (WHERE d.status = 'won') AS avg_won_amount,
-           avg(date_diff('day', d.created_on, d.closed_on)) FILTER (WHERE d.status = 'won') AS avg_cycle_days
+           sum(d.amount_base) FILTER (WHERE d.status = 'won') AS won_amount,
+           count(d.amount_base) FILTER (WHERE d.status = 'won') AS won_with_amount,
+           sum(date_diff('day', d.created_on, d.closed_on)) FILTER (WHERE d.status = 'won') AS won_days
     FROM pl_deals d
-    JOIN pl_deal_org o USING (opportunity_id)
     CROSS JOIN LATERAL (SELECT unnest(['all', strftime(d.closed_on, '%Y-%m')]) AS period) p
     WHERE d.status IN ('won', 'lost')
     GROUP BY ALL
+),
+open_q AS (
+    SELECT 'all' AS org_unit_id, period, sum(qualified_open) AS qualified_open FROM open_leaf GROUP BY ALL
+    UNION ALL
+    SELECT oc.ancestor_id, period, sum(qualified_open) FROM open_leaf l JOIN pl_org_closure oc ON oc.org_unit_id = l.rep_org_unit_id GROUP BY ALL
+),
+closed_units AS (
+    SELECT 'all' AS org_unit_id, l.* EXCLUDE (rep_org_unit_id) FROM closed_leaf l
+    UNION ALL
+    SELECT oc.ancestor_id, l.* EXCLUDE (rep_org_unit_id) FROM closed_leaf l JOIN pl_org_closure oc ON oc.org_unit_id = l.rep_org_unit_id
+),
+closed AS (
+    SELECT org_unit_id, period, sum(won) AS won, sum(lost) AS lost,
+           sum(won_amount) / nullif(sum(won_with_amount), 0) AS avg_won_amount,
+           CAST(sum(won_days) AS DOUBLE) / nullif(sum(won), 0) AS avg_cycle_days
+    FROM closed_units GROUP BY ALL
 ),
 joined AS (
     SELECT coalesce(q.org_unit_id, c.org_unit_id) AS org_unit_id, coalesce(q.period, c.period) AS period,
