@@ -56,13 +56,27 @@ WITH plan AS (
                                       ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS cum_before,
            sum(amount) OVER (PARTITION BY contract_id ORDER BY due_on ROWS UNBOUNDED PRECEDING) AS cum_through
     FROM inst
+), events AS (
+    -- installments and payments of each contract in one date order, payments of
+    -- a day before the installments due that day
+    SELECT contract_id, due_on AS on_date, 1 AS kind, due_on, amount, implied, cum_before, cum_through,
+           CAST(0 AS DECIMAL(38,4)) AS paid
+    FROM cum
+    UNION ALL
+    SELECT contract_id, paid_on, 0, NULL, NULL, NULL, NULL, NULL, amount_cc
+    FROM ce_payments
+), running AS (
+    SELECT *,
+           sum(paid) OVER (PARTITION BY contract_id ORDER BY on_date, kind ROWS UNBOUNDED PRECEDING) AS paid_by_due,
+           sum(paid) OVER (PARTITION BY contract_id) AS paid_now
+    FROM events
 )
-SELECT i.contract_id, i.due_on, i.amount, i.implied, i.cum_before, i.cum_through,
-       coalesce(sum(p.amount_cc) FILTER (WHERE p.paid_on <= i.due_on), 0) AS paid_by_due,
-       coalesce(sum(p.amount_cc), 0) AS paid_now
-FROM cum i
-LEFT JOIN ce_payments p ON p.contract_id = i.contract_id
-GROUP BY ALL;
+-- paid_by_due: payments made on or before the installment's due date (a
+-- running sum over the contract's events, instead of pairing every
+-- installment with every payment of its contract).
+SELECT contract_id, due_on, amount, implied, cum_before, cum_through, paid_by_due, paid_now
+FROM running
+WHERE kind = 1;
 
 CREATE OR REPLACE TEMP TABLE ce_alloc AS
 SELECT i.*,
