@@ -66,9 +66,9 @@ WITH med AS (
     FROM pl_deal_stages WHERE NOT is_closed AND days IS NOT NULL GROUP BY stage
 ),
 cur AS (
-    SELECT v.opportunity_id, v.stage, v.entered_on, v.days
-    FROM pl_stage_visits v JOIN pl_deals d USING (opportunity_id)
-    WHERE v.is_last AND NOT v.is_closed AND d.status = 'open'
+    SELECT v.opportunity_id, v.stage, v.current_entered_on AS entered_on, v.current_days AS days
+    FROM pl_deal_stages v JOIN pl_deals d USING (opportunity_id)
+    WHERE v.is_current AND NOT v.is_closed AND d.status = 'open'
 )
 SELECT cur.*, med.median_days, d.owner_rep_id, d.rep_org_unit_id, d.amount_base
 FROM cur JOIN med USING (stage) JOIN pl_deals d USING (opportunity_id)

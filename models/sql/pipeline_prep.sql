@@ -59,7 +59,7 @@ FROM pl_deals d JOIN pl_org_closure c ON c.org_unit_id = d.rep_org_unit_id;
 -- that is an open stage, else the first open stage); a closed deal whose history
 -- has no closed stage gets a synthetic closing row on closed_on (the first win
 -- stage for won, the first other closed stage for lost).
-CREATE OR REPLACE TEMP TABLE pl_stage_events AS
+CREATE OR REPLACE TEMP VIEW pl_stage_events AS
 WITH hist AS (
     SELECT h.opportunity_id, h.stage, h.entered_at, false AS synthetic
     FROM pl_live_opportunity_stages h SEMI JOIN pl_deals d ON d.opportunity_id = h.opportunity_id
@@ -99,7 +99,7 @@ FROM ev LEFT JOIN pl_stages s ON s.stage = ev.stage;
 -- stage was entered (an open deal's current stay runs until as_of; a closed
 -- deal whose history lacks the closing row stops on closed_on). Closed stages
 -- have no duration.
-CREATE OR REPLACE TEMP TABLE pl_stage_visits AS
+CREATE OR REPLACE TEMP VIEW pl_stage_visits AS
 SELECT e.*,
        CASE WHEN e.is_closed THEN NULL
             ELSE date_diff('day', e.entered_on,
@@ -111,10 +111,17 @@ WINDOW w AS (PARTITION BY e.opportunity_id ORDER BY e.entered_at, e.position, e.
 
 -- pl_deal_stages: one row per deal and stage entered (a stage entered twice
 -- counts once), with the first entry and the total days spent in it.
+-- is_current marks the stage of the deal's latest visit, with that visit's
+-- entry day and days (the stalled-deal alert). pl_stage_events and
+-- pl_stage_visits are views: only this table is stored, one row per deal and
+-- stage instead of three copies of the stage history.
 CREATE OR REPLACE TEMP TABLE pl_deal_stages AS
 SELECT opportunity_id, stage, any_value(position) AS position, bool_or(is_closed) AS is_closed,
        bool_or(is_win) AS is_win, any_value(default_probability) AS default_probability,
-       min(entered_on) AS first_entered_on, max(entered_on) AS last_entered_on, sum(days) AS days
+       min(entered_on) AS first_entered_on, max(entered_on) AS last_entered_on, sum(days) AS days,
+       bool_or(is_last) AS is_current,
+       max(entered_on) FILTER (WHERE is_last) AS current_entered_on,
+       max(days) FILTER (WHERE is_last) AS current_days
 FROM pl_stage_visits GROUP BY opportunity_id, stage;
 
 -- pl_deal_reach: per deal, the furthest open stage position reached by as_of.
