@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"database/sql"
 	"os"
 	"path/filepath"
 	"strings"
@@ -76,8 +77,12 @@ var rfmExpected = []struct {
 func TestRFMHandComputed(t *testing.T) {
 	w := testWarehouse(t, "testdata/rfm")
 	res := refresh(t, w, "2024-12-31", "rfm")
-	if res[0].Status != "ok" || res[0].Rows != 10 {
-		t.Fatalf("run: %+v (C11 has only a refund and must not be scored)", res[0])
+	var scored int
+	if err := w.DB().QueryRow("SELECT count(*) FROM mart_rfm").Scan(&scored); err != nil {
+		t.Fatal(err)
+	}
+	if res[0].Status != "ok" || scored != 10 {
+		t.Fatalf("run: %+v, %d customers scored (C11 has only a refund and must not be scored)", res[0], scored)
 	}
 	rows, err := w.DB().Query(`SELECT customer_id, recency_days, frequency, CAST(monetary AS VARCHAR), r_score, f_score, m_score, segment, CAST(as_of AS VARCHAR)
 		FROM mart_rfm ORDER BY customer_id`)
@@ -139,13 +144,77 @@ func TestRFMIgnoresRowsDeletedBySnapshot(t *testing.T) {
 	if rep.Files[0].Deleted != 1 {
 		t.Fatalf("snapshot marked %d rows deleted, want 1", rep.Files[0].Deleted)
 	}
-	res := refresh(t, w, "2024-12-31", "rfm")
-	if res[0].Rows != 9 {
-		t.Fatalf("mart_rfm has %d customers after C10's payment was deleted, want 9", res[0].Rows)
+	refresh(t, w, "2024-12-31", "rfm")
+	var scored int
+	if err := w.DB().QueryRow("SELECT count(*) FROM mart_rfm").Scan(&scored); err != nil {
+		t.Fatal(err)
+	}
+	if scored != 9 {
+		t.Fatalf("mart_rfm has %d customers after C10's payment was deleted, want 9", scored)
 	}
 	var n int
 	w.DB().QueryRow("SELECT count(*) FROM mart_rfm WHERE customer_id = 'C10'").Scan(&n)
 	if n != 0 {
 		t.Fatal("C10 is still scored on a deleted payment")
+	}
+}
+
+// Segment movement: the previous segments are exactly what a refresh as of the
+// comparison date scores, and customers without a purchase by then are 'none'.
+func TestRFMMovement(t *testing.T) {
+	w := testWarehouse(t, "testdata/rfm")
+	refresh(t, w, "2024-10-02", "rfm") // 90 days before 2024-12-31
+	before := map[string]string{}
+	rows, err := w.DB().Query("SELECT customer_id, segment FROM mart_rfm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id, seg string
+		if err := rows.Scan(&id, &seg); err != nil {
+			t.Fatal(err)
+		}
+		before[id] = seg
+	}
+	rows.Close()
+	if len(before) == 0 {
+		t.Fatal("no customer scored at 2024-10-02")
+	}
+
+	refresh(t, w, "2024-12-31", "rfm")
+	rows, err = w.DB().Query(`SELECT m.customer_id, m.previous_segment, m.segment, r.segment, CAST(m.previous_as_of AS VARCHAR)
+		FROM mart_rfm_movement m LEFT JOIN mart_rfm r USING (customer_id) ORDER BY m.customer_id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	n, moved, fresh := 0, 0, 0
+	for rows.Next() {
+		var id, prev, seg, prevAsOf string
+		var now sql.NullString
+		if err := rows.Scan(&id, &prev, &seg, &now, &prevAsOf); err != nil {
+			t.Fatal(err)
+		}
+		n++
+		want, ok := before[id]
+		if !ok {
+			want = "none"
+			fresh++
+		}
+		if prev != want {
+			t.Errorf("%s: previous_segment %s, a refresh as of 2024-10-02 scored %s", id, prev, want)
+		}
+		if seg != now.String && !(seg == "none" && !now.Valid) {
+			t.Errorf("%s: segment %s, mart_rfm has %v", id, seg, now)
+		}
+		if prevAsOf != "2024-10-02" {
+			t.Errorf("%s: previous_as_of %s", id, prevAsOf)
+		}
+		if prev != seg {
+			moved++
+		}
+	}
+	if n != 10 || fresh == 0 || moved == 0 {
+		t.Fatalf("%d customers, %d new since, %d moved: the fixture should have all three", n, fresh, moved)
 	}
 }

@@ -9,14 +9,21 @@
 --       customer_id ascending, so the five bins are equal-sized;
 --   M = sum of all payments in the base currency.
 -- Customers with no purchase up to as_of are not scored.
+--
+-- The file is a template run twice by models/rfm.go: {{.At}} is the date the
+-- scores are for (getvariable('as_of') for mart_rfm; the comparison date of the
+-- segment movement for the temp table rfm_previous), {{.Out}} the table made.
+-- By hand: SET VARIABLE as_of = DATE '2025-12-31', run prep.sql, then this file
+-- with {{.At}} = getvariable('as_of'), {{.Out}} = mart_rfm and {{.Kind}} empty.
 
 CREATE OR REPLACE TEMP TABLE rfm_values AS
 SELECT customer_id,
-       date_diff('day', max(paid_on) FILTER (WHERE amount >= 0), getvariable('as_of')) AS recency_days,
+       date_diff('day', max(paid_on) FILTER (WHERE amount >= 0), {{.At}}) AS recency_days,
        count(*) FILTER (WHERE amount >= 0) AS frequency,
        sum(amount_base) AS monetary,
        row_number() OVER (ORDER BY count(*) FILTER (WHERE amount >= 0), customer_id) AS frequency_rank
 FROM base_payments
+WHERE paid_on <= {{.At}}
 GROUP BY customer_id
 HAVING count(*) FILTER (WHERE amount >= 0) > 0;
 
@@ -30,7 +37,7 @@ FROM rfm_values;
 CREATE OR REPLACE TEMP MACRO quintile(v, e) AS
     CASE WHEN v <= e[1] THEN 1 WHEN v <= e[2] THEN 2 WHEN v <= e[3] THEN 3 WHEN v <= e[4] THEN 4 ELSE 5 END;
 
-CREATE OR REPLACE TABLE mart_rfm AS
+CREATE OR REPLACE {{.Kind}} TABLE {{.Out}} AS
 WITH scored AS (
     SELECT v.customer_id, v.recency_days, v.frequency, v.monetary,
            6 - quintile(CAST(v.recency_days AS DOUBLE), e.r) AS r_score,
@@ -51,12 +58,14 @@ SELECT customer_id, recency_days, frequency, monetary, r_score, f_score, m_score
            WHEN r_score <= 2 AND f_score = 5 THEN 'cant_lose'
            ELSE 'hibernating'
        END AS segment,
-       getvariable('as_of') AS as_of
+       {{.At}} AS as_of
 FROM scored
 ORDER BY customer_id;
 
+{{if .Comments}}
 COMMENT ON TABLE mart_rfm IS 'RFM per customer with at least one purchase (payment >= 0) up to as_of: scores 1-5 by quintiles (pandas qcut rules) and the R x F segment. See docs/models/rfm.md.';
 COMMENT ON COLUMN mart_rfm.recency_days IS 'Whole days from the last purchase to as_of.';
 COMMENT ON COLUMN mart_rfm.frequency IS 'Number of purchases (payments with amount >= 0).';
 COMMENT ON COLUMN mart_rfm.monetary IS 'Sum of payments in the base currency, refunds subtracted.';
 COMMENT ON COLUMN mart_rfm.segment IS 'champions, loyal, potential_loyalist, new, promising, need_attention, about_to_sleep, at_risk, cant_lose or hibernating.'
+{{end}}
