@@ -17,14 +17,19 @@
 -- payment or contract by then), plus customer_ids seen in payments but absent from
 -- customers (a payments-only load).
 CREATE OR REPLACE TEMP TABLE cv_customers AS
+WITH paying AS (
+    SELECT DISTINCT customer_id FROM base_payments
+), trading AS (
+    SELECT customer_id FROM paying UNION SELECT customer_id FROM base_contracts
+)
 SELECT c.customer_id, c.industry, c.size_band, c.org_unit_id, c.lifecycle_stage
 FROM lv_customers c
-WHERE c.created_at IS NULL OR CAST(c.created_at AS DATE) <= getvariable('as_of')
-   OR c.customer_id IN (SELECT customer_id FROM base_payments UNION SELECT customer_id FROM base_contracts)
+LEFT JOIN trading t ON t.customer_id = c.customer_id
+WHERE c.created_at IS NULL OR CAST(c.created_at AS DATE) <= getvariable('as_of') OR t.customer_id IS NOT NULL
 UNION ALL
-SELECT DISTINCT p.customer_id, CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR)
-FROM base_payments p
-WHERE NOT EXISTS (SELECT 1 FROM lv_customers c WHERE c.customer_id = p.customer_id);
+SELECT p.customer_id, CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR)
+FROM paying p
+ANTI JOIN lv_customers c ON c.customer_id = p.customer_id;
 
 -- The region of every org unit: itself or the nearest ancestor with level = region.
 CREATE OR REPLACE TEMP TABLE cv_region AS
@@ -194,23 +199,35 @@ WHERE o.status = 'won' AND o.closed_on <= getvariable('as_of') AND p.product_lin
 -- customer of the activity's opportunity) and campaigns responded to in that window
 -- (an activity with a campaign_id, or an opportunity created from a campaign).
 CREATE OR REPLACE TEMP TABLE cv_promotion AS
-WITH acts AS (
-    SELECT coalesce(a.customer_id, o.customer_id) AS customer_id, a.activity_id, a.campaign_id
+WITH window_acts AS (
+    SELECT a.customer_id, a.opportunity_id, a.campaign_id
     FROM lv_activities a
-    LEFT JOIN lv_opportunities o ON o.opportunity_id = a.opportunity_id
     WHERE CAST(a.occurred_at AS DATE) <= getvariable('as_of')
       AND CAST(a.occurred_at AS DATE) > CAST(getvariable('as_of') - INTERVAL 12 MONTH AS DATE)
+), acts AS (
+    -- only the activities without a customer look theirs up through the opportunity
+    SELECT customer_id, campaign_id FROM window_acts WHERE customer_id IS NOT NULL
+    UNION ALL
+    SELECT o.customer_id, a.campaign_id
+    FROM window_acts a LEFT JOIN lv_opportunities o ON o.opportunity_id = a.opportunity_id
+    WHERE a.customer_id IS NULL
+), activity_counts AS (
+    SELECT customer_id, count(*) AS n FROM acts GROUP BY customer_id
 ), responses AS (
     SELECT customer_id, campaign_id FROM acts WHERE campaign_id IS NOT NULL
     UNION
     SELECT customer_id, campaign_id FROM base_opportunities
     WHERE campaign_id IS NOT NULL
       AND CAST(created_at AS DATE) > CAST(getvariable('as_of') - INTERVAL 12 MONTH AS DATE)
+), response_counts AS (
+    SELECT customer_id, count(*) AS n FROM responses GROUP BY customer_id
 )
 SELECT u.customer_id,
-       CAST((SELECT count(*) FROM acts a WHERE a.customer_id = u.customer_id) AS INTEGER) AS activities_12m,
-       CAST((SELECT count(*) FROM responses r WHERE r.customer_id = u.customer_id) AS INTEGER) AS campaign_responses_12m
-FROM cv_customers u;
+       CAST(coalesce(a.n, 0) AS INTEGER) AS activities_12m,
+       CAST(coalesce(r.n, 0) AS INTEGER) AS campaign_responses_12m
+FROM cv_customers u
+LEFT JOIN activity_counts a ON a.customer_id = u.customer_id
+LEFT JOIN response_counts r ON r.customer_id = u.customer_id;
 
 CREATE OR REPLACE TABLE mart_customer_value_detail AS
 WITH base AS (
