@@ -43,17 +43,21 @@ var fcMethods = []string{fcWeighted, fcStageAge, fcHW}
 // of the stage-and-age method: 0–30, 31–90, 91–180, over 180.
 var fcAgeBuckets = []int{30, 90, 180}
 
+// fcDeal is a deal won by as_of. Everything is summed per leaf (the owner
+// rep's org unit, "" for none) and rolled up to the units above (fc.up) at
+// the end, instead of adding every deal to each of its units.
 type fcDeal struct {
-	orgs     []string
-	won      bool
-	closedOn time.Time // zero while open at as_of
+	leaf     string
+	closedOn time.Time
 	created  time.Time
 	amount   float64
 }
 
 // fcOpen is a deal open at a snapshot date (a row of pipeline_at).
 type fcOpen struct {
-	deal     *fcDeal
+	leaf     string
+	wonMonth int // month index of closed_on when the deal was won by as_of, else -1
+	created  time.Time
 	stage    string
 	age      int
 	amount   float64
@@ -88,8 +92,11 @@ func lastComplete(T time.Time) int {
 
 type forecaster struct {
 	n, lookback, minCell int
-	deals                map[string]*fcDeal
-	orgs                 []string
+	won                  []*fcDeal           // deals won by as_of
+	hasDeals             bool                // any deal created by as_of
+	firstCreated         time.Time           // the earliest created_on
+	orgs                 []string            // 'all' and every unit with deals in its subtree
+	up                   map[string][]string // leaf → the units it counts in ('all' first)
 	level                map[string]string // org → org_level of the accuracy table
 	series               map[string]map[int]float64
 	snaps                map[time.Time][]fcOpen
@@ -110,7 +117,7 @@ func runForecast(ctx context.Context, rc *RunContext) error {
 		n:          rc.Settings.Int("months", 3),
 		lookback:   rc.Settings.Int("lookback_months", 24),
 		minCell:    rc.Settings.Int("min_cell_deals", 10),
-		deals:      map[string]*fcDeal{},
+		up:         map[string][]string{},
 		level:      map[string]string{"all": "all"},
 		series:     map[string]map[int]float64{},
 		snaps:      map[time.Time][]fcOpen{},
@@ -137,13 +144,10 @@ func runForecast(ctx context.Context, rc *RunContext) error {
 			return err
 		}
 	}
-	if len(fc.deals) > 0 {
+	if fc.hasDeals {
 		// Snapshots at the month ends the backtest and the stage-and-age rates
 		// need, and at as_of.
-		first := math.MaxInt
-		for _, d := range fc.deals {
-			first = min(first, mIdx(d.created))
-		}
+		first := mIdx(fc.firstCreated)
 		L := lastComplete(asOf)
 		dates := []time.Time{}
 		for i := max(first, L-(backtest+fc.lookback+fc.n)); i <= L; i++ {
@@ -380,43 +384,50 @@ func runForecast(ctx context.Context, rc *RunContext) error {
 	return rc.Exec(ctx, "forecast.sql", nil)
 }
 
-// load reads the deals (with their org units), the org levels and the
-// monthly bookings series.
+// load reads the won deals, the org units each leaf rolls up to, the org
+// levels and the monthly bookings series.
 func (fc *forecaster) load(ctx context.Context, conn *sql.Conn) error {
-	if err := plScan(ctx, conn, `SELECT opportunity_id, status, closed_on, created_on, CAST(coalesce(amount_base, 0) AS DOUBLE) FROM pl_deals`, func(r *sql.Rows) error {
-		var id, status string
-		var closed sql.NullTime
-		d := &fcDeal{}
-		if err := r.Scan(&id, &status, &closed, &d.created, &d.amount); err != nil {
-			return err
-		}
-		d.created = plDay(d.created)
-		d.won = status == "won"
-		if closed.Valid {
-			d.closedOn = plDay(closed.Time)
-		}
-		fc.deals[id] = d
-		return nil
-	}); err != nil {
+	var first sql.NullTime
+	if err := conn.QueryRowContext(ctx, `SELECT min(created_on) FROM pl_deals`).Scan(&first); err != nil {
 		return err
 	}
-	orgSeen := map[string]bool{}
-	if err := plScan(ctx, conn, `SELECT opportunity_id, org_unit_id FROM pl_deal_org ORDER BY org_unit_id = 'all' DESC, org_unit_id`, func(r *sql.Rows) error {
-		var id, org string
-		if err := r.Scan(&id, &org); err != nil {
+	if fc.hasDeals = first.Valid; fc.hasDeals {
+		fc.firstCreated = plDay(first.Time)
+	}
+	// Leaves and the units above them, as pl_deal_org pairs deals with units.
+	if err := plScan(ctx, conn, `WITH leaves AS (SELECT DISTINCT coalesce(rep_org_unit_id, '') AS leaf FROM pl_deals)
+		SELECT l.leaf, c.ancestor_id FROM leaves l LEFT JOIN pl_org_closure c ON c.org_unit_id = l.leaf
+		ORDER BY l.leaf, c.ancestor_id`, func(r *sql.Rows) error {
+		var leaf string
+		var org sql.NullString
+		if err := r.Scan(&leaf, &org); err != nil {
 			return err
 		}
-		if d := fc.deals[id]; d != nil {
-			d.orgs = append(d.orgs, org)
+		if fc.up[leaf] == nil {
+			fc.up[leaf] = []string{"all"}
 		}
-		if !orgSeen[org] {
-			orgSeen[org] = true
-			fc.orgs = append(fc.orgs, org)
+		if org.Valid {
+			fc.up[leaf] = append(fc.up[leaf], org.String)
 		}
 		return nil
 	}); err != nil {
 		return err
 	}
+	seen := map[string]bool{}
+	for _, orgs := range fc.up {
+		for _, org := range orgs {
+			if !seen[org] {
+				seen[org] = true
+				fc.orgs = append(fc.orgs, org)
+			}
+		}
+	}
+	sort.Slice(fc.orgs, func(i, j int) bool {
+		if (fc.orgs[i] == "all") != (fc.orgs[j] == "all") {
+			return fc.orgs[i] == "all"
+		}
+		return fc.orgs[i] < fc.orgs[j]
+	})
 	if err := plScan(ctx, conn, `SELECT org_unit_id, level FROM pl_live_org_units`, func(r *sql.Rows) error {
 		var id, level string
 		if err := r.Scan(&id, &level); err != nil {
@@ -427,16 +438,35 @@ func (fc *forecaster) load(ctx context.Context, conn *sql.Conn) error {
 	}); err != nil {
 		return err
 	}
-	for _, d := range fc.deals {
-		if !d.won || d.closedOn.IsZero() {
-			continue
+	if err := plScan(ctx, conn, `SELECT coalesce(rep_org_unit_id, ''), closed_on, created_on, CAST(coalesce(amount_base, 0) AS DOUBLE)
+		FROM pl_deals WHERE status = 'won' ORDER BY opportunity_id`, func(r *sql.Rows) error {
+		d := &fcDeal{}
+		if err := r.Scan(&d.leaf, &d.closedOn, &d.created, &d.amount); err != nil {
+			return err
 		}
-		fc.wonIn[mIdx(d.closedOn)] = append(fc.wonIn[mIdx(d.closedOn)], d)
-		for _, org := range d.orgs {
+		d.created, d.closedOn = plDay(d.created), plDay(d.closedOn)
+		fc.won = append(fc.won, d)
+		return nil
+	}); err != nil {
+		return err
+	}
+	leafSeries := map[string]map[int]float64{}
+	for _, d := range fc.won {
+		M := mIdx(d.closedOn)
+		fc.wonIn[M] = append(fc.wonIn[M], d)
+		if leafSeries[d.leaf] == nil {
+			leafSeries[d.leaf] = map[int]float64{}
+		}
+		leafSeries[d.leaf][M] += d.amount
+	}
+	for leaf, byMonth := range leafSeries {
+		for _, org := range fc.up[leaf] {
 			if fc.series[org] == nil {
 				fc.series[org] = map[int]float64{}
 			}
-			fc.series[org][mIdx(d.closedOn)] += d.amount
+			for M, v := range byMonth {
+				fc.series[org][M] += v
+			}
 		}
 	}
 	return nil
@@ -458,19 +488,19 @@ func (fc *forecaster) snapshots(ctx context.Context, rc *RunContext, dates []tim
 	if err := rc.Exec(ctx, "forecast_snapshots.sql", nil); err != nil {
 		return err
 	}
-	return plScan(ctx, conn, `SELECT t, opportunity_id, coalesce(stage, ''), age_days, amount, probability, expected_close_on FROM pl_fc_snap ORDER BY t, opportunity_id`, func(r *sql.Rows) error {
+	return plScan(ctx, conn, `SELECT s.t, coalesce(d.rep_org_unit_id, ''),
+			CASE WHEN d.status = 'won' THEN year(d.closed_on) * 12 + month(d.closed_on) - 1 ELSE -1 END,
+			d.created_on, coalesce(s.stage, ''), s.age_days, s.amount, s.probability, s.expected_close_on
+		FROM pl_fc_snap s JOIN pl_deals d USING (opportunity_id)
+		ORDER BY s.t, s.opportunity_id`, func(r *sql.Rows) error {
 		var t time.Time
-		var id string
 		var prob sql.NullFloat64
 		var expected sql.NullTime
 		o := fcOpen{}
-		if err := r.Scan(&t, &id, &o.stage, &o.age, &o.amount, &prob, &expected); err != nil {
+		if err := r.Scan(&t, &o.leaf, &o.wonMonth, &o.created, &o.stage, &o.age, &o.amount, &prob, &expected); err != nil {
 			return err
 		}
-		o.deal = fc.deals[id]
-		if o.deal == nil {
-			return nil
-		}
+		o.created = plDay(o.created)
 		o.prob = math.NaN()
 		if prob.Valid {
 			o.prob = prob.Float64
@@ -516,22 +546,35 @@ func (fc *forecaster) at(T time.Time) map[string]map[string]map[int]fcBound {
 			}
 		}
 		med := fc.medianCycle(T)
+		leaves := map[string]map[int]*fcEst{}
 		for _, o := range open {
 			if math.IsNaN(o.prob) {
 				continue
 			}
 			e := o.expected
 			if e.IsZero() {
-				e = o.deal.created.AddDate(0, 0, med)
+				e = o.created.AddDate(0, 0, med)
 			}
 			M := max(mIdx(e), first)
 			if M >= first+fc.n {
 				continue
 			}
 			p := math.Min(math.Max(o.prob/100, 0), 1)
-			for _, org := range o.deal.orgs {
-				est[org][M].f += o.amount * p
-				est[org][M].v += o.amount * o.amount * p * (1 - p)
+			if leaves[o.leaf] == nil {
+				leaves[o.leaf] = map[int]*fcEst{}
+			}
+			if leaves[o.leaf][M] == nil {
+				leaves[o.leaf][M] = &fcEst{}
+			}
+			leaves[o.leaf][M].f += o.amount * p
+			leaves[o.leaf][M].v += o.amount * o.amount * p * (1 - p)
+		}
+		for _, leaf := range sortedKeys(leaves) {
+			for M, e := range leaves[leaf] {
+				for _, org := range fc.up[leaf] {
+					est[org][M].f += e.f
+					est[org][M].v += e.v
+				}
 			}
 		}
 		for org, byMonth := range est {
@@ -592,11 +635,19 @@ func (fc *forecaster) at(T time.Time) map[string]map[string]map[int]fcBound {
 			mean, variance := meanVar(nb[org])
 			est[org] = &fcEst{f: mean, v: variance}
 		}
+		leaves := map[string]*fcEst{}
 		for _, o := range open {
 			r := rate(o)
-			for _, org := range o.deal.orgs {
-				est[org].f += o.amount * r
-				est[org].v += o.amount * o.amount * r * (1 - r)
+			if leaves[o.leaf] == nil {
+				leaves[o.leaf] = &fcEst{}
+			}
+			leaves[o.leaf].f += o.amount * r
+			leaves[o.leaf].v += o.amount * o.amount * r * (1 - r)
+		}
+		for _, leaf := range sortedKeys(leaves) {
+			for _, org := range fc.up[leaf] {
+				est[org].f += leaves[leaf].f
+				est[org].v += leaves[leaf].v
 			}
 		}
 		for org, e := range est {
@@ -644,8 +695,8 @@ func (fc *forecaster) seriesUpTo(org string, lc int) []float64 {
 // by T (0 when there are none).
 func (fc *forecaster) medianCycle(T time.Time) int {
 	var days []float64
-	for _, d := range fc.deals {
-		if d.won && !d.closedOn.IsZero() && !d.closedOn.After(T) {
+	for _, d := range fc.won {
+		if !d.closedOn.After(T) {
 			days = append(days, d.closedOn.Sub(d.created).Hours()/24)
 		}
 	}
@@ -713,7 +764,7 @@ func (fc *forecaster) training(t time.Time, h int) *fcTraining {
 			st.byStage[o.stage] = &fcCell{}
 		}
 		won := 0.0
-		if o.deal.won && !o.deal.closedOn.IsZero() && mIdx(o.deal.closedOn) == target {
+		if o.wonMonth == target {
 			won = o.amount
 		}
 		for _, c := range []*fcCell{st.full[k], st.byStage[o.stage], &st.all} {
@@ -722,11 +773,15 @@ func (fc *forecaster) training(t time.Time, h int) *fcTraining {
 			c.n++
 		}
 	}
+	leaves := map[string]float64{}
 	for _, d := range fc.wonIn[target] {
 		if d.created.After(t) {
-			for _, org := range d.orgs {
-				st.newBiz[org] += d.amount
-			}
+			leaves[d.leaf] += d.amount
+		}
+	}
+	for _, leaf := range sortedKeys(leaves) {
+		for _, org := range fc.up[leaf] {
+			st.newBiz[org] += leaves[leaf]
 		}
 	}
 	fc.trainCache[key] = st
@@ -756,4 +811,15 @@ func meanVar(xs []float64) (float64, float64) {
 		v += (x - m) * (x - m)
 	}
 	return m, v / float64(len(xs)-1)
+}
+
+// sortedKeys returns a map's keys in order, so that sums over them come out
+// the same in every run.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
