@@ -97,7 +97,7 @@ type forecaster struct {
 	firstCreated         time.Time           // the earliest created_on
 	orgs                 []string            // 'all' and every unit with deals in its subtree
 	up                   map[string][]string // leaf → the units it counts in ('all' first)
-	level                map[string]string // org → org_level of the accuracy table
+	level                map[string]string   // org → org_level of the accuracy table
 	series               map[string]map[int]float64
 	snaps                map[time.Time][]fcOpen
 	snapped              map[time.Time]bool
