@@ -184,7 +184,12 @@ func benchViews() []benchView {
 	for _, p := range engine.Pages() {
 		for _, s := range p.Sections {
 			for _, id := range s.Charts {
-				for _, q := range variants[p.ID] {
+				qs, ok := variants[p.ID]
+				if !ok {
+					// pages with the global filters only: the default view and the last 12 months
+					qs = []string{"", "period=l12m"}
+				}
+				for _, q := range qs {
 					views = append(views, benchView{p.ID, "/api/charts/" + url.PathEscape(id) + "?" + q})
 				}
 			}
