@@ -91,7 +91,24 @@ The warehouse must not be open in another process.`,
 			go srv.Serve(sctx, ln)
 			base := "http://" + ln.Addr().String()
 
-			views := benchViews()
+			ids := map[string][]string{}
+			for page, q := range map[string]string{
+				"customers.detail": `SELECT customer_id FROM customers WHERE _deleted_at IS NULL ORDER BY hash(customer_id) LIMIT 20`,
+				"microscope.rep":   `SELECT rep_id FROM reps WHERE _deleted_at IS NULL ORDER BY hash(rep_id) LIMIT 20`,
+				"microscope.deal":  `SELECT opportunity_id FROM opportunities WHERE _deleted_at IS NULL ORDER BY hash(opportunity_id) LIMIT 20`,
+			} {
+				rows, err := w.DB().QueryContext(ctx, q)
+				if err != nil {
+					return fmt.Errorf("choosing ids for %s: %w", page, err)
+				}
+				for rows.Next() {
+					var id string
+					rows.Scan(&id)
+					ids[page] = append(ids[page], "id="+url.QueryEscape(id))
+				}
+				rows.Close()
+			}
+			views := benchViews(ids)
 			fmt.Fprintf(out, "%d clients for %s over %d chart views × %d users on %s\n", clients, duration, len(views), len(users), cfg.DB)
 			type sample struct {
 				page   string
@@ -170,11 +187,16 @@ The warehouse must not be open in another process.`,
 
 type benchView struct{ page, url string }
 
-func benchViews() []benchView {
+// benchViews lists the chart requests the clients pick from; detailIDs gives
+// the id= queries of the detail pages (customers, reps, deals).
+func benchViews(detailIDs map[string][]string) []benchView {
 	var views []benchView
 	variants := map[string][]string{
-		"telescope": {"period=ytd&cmp=yoy", "period=l12m&cmp=prev", "period=qtd&cmp=yoy", "period=ly&cmp=yoy"},
-		"magnifier": nil,
+		"customers.detail": detailIDs["customers.detail"],
+		"microscope.rep":   detailIDs["microscope.rep"],
+		"microscope.deal":  detailIDs["microscope.deal"],
+		"telescope":        {"period=ytd&cmp=yoy", "period=l12m&cmp=prev", "period=qtd&cmp=yoy", "period=ly&cmp=yoy"},
+		"magnifier":        nil,
 	}
 	for _, m := range []string{"bookings", "collections", "pipeline", "win_rate", "customers"} {
 		for _, d := range []string{"org", "industry", "product_line", "channel", "source"} {
