@@ -102,10 +102,16 @@ WITH revenue AS (
 ), cost AS (
     SELECT customer_id, sum(full_cost * collected_share) AS product_cost FROM cv_contract_cost GROUP BY customer_id
 ), expenses AS (
-    SELECT coalesce(e.customer_id, k.customer_id, o.customer_id) AS customer_id, sum(e.amount_base) AS expenses
-    FROM base_expenses e
-    LEFT JOIN lv_contracts k ON k.contract_id = e.contract_id
-    LEFT JOIN lv_opportunities o ON o.opportunity_id = e.opportunity_id
+    -- only expenses without a customer look theirs up through the contract or deal
+    SELECT customer_id, sum(amount_base) AS expenses FROM (
+        SELECT customer_id, amount_base FROM base_expenses WHERE customer_id IS NOT NULL
+        UNION ALL
+        SELECT coalesce(k.customer_id, o.customer_id), e.amount_base
+        FROM base_expenses e
+        LEFT JOIN lv_contracts k ON k.contract_id = e.contract_id
+        LEFT JOIN lv_opportunities o ON o.opportunity_id = e.opportunity_id
+        WHERE e.customer_id IS NULL
+    )
     GROUP BY ALL
 ), parts AS (
     SELECT u.customer_id,
@@ -158,10 +164,13 @@ FROM cv_exec GROUP BY customer_id;
 -- the stage it was in at as_of (closed since).
 CREATE OR REPLACE TEMP TABLE cv_pipeline AS
 WITH last_stage AS (
-    SELECT opportunity_id, arg_max(stage, entered_at) AS stage
-    FROM lv_opportunity_stages
-    WHERE CAST(entered_at AS DATE) <= getvariable('as_of')
-    GROUP BY opportunity_id
+    -- needed only for deals closed after as_of (the stage they were in then)
+    SELECT h.opportunity_id, arg_max(h.stage, h.entered_at) AS stage
+    FROM lv_opportunity_stages h
+    SEMI JOIN base_opportunities c ON c.opportunity_id = h.opportunity_id
+        AND c.status <> 'open' AND c.closed_on > getvariable('as_of')
+    WHERE CAST(h.entered_at AS DATE) <= getvariable('as_of')
+    GROUP BY h.opportunity_id
 )
 SELECT o.customer_id,
        sum(CAST(o.amount_base AS DOUBLE) * coalesce(
