@@ -91,28 +91,27 @@ WITH per_contract AS (
     SELECT contract_id,
            coalesce(sum(amount) FILTER (WHERE is_due), 0) AS due_cc,
            min(due_on) FILTER (WHERE is_due AND NOT covered) AS oldest_uncovered,
-           avg(CASE WHEN on_time THEN 1.0 ELSE 0.0 END) FILTER (WHERE is_due) AS on_time_share
+           avg(CASE WHEN on_time THEN 1.0 ELSE 0.0 END) FILTER (WHERE is_due) AS on_time_share,
+           -- every installment row carries its contract's payments to date
+           any_value(paid_now) AS paid_cc
     FROM ce_alloc
     GROUP BY contract_id
-), paid AS (
-    SELECT contract_id, sum(amount_cc) AS paid_cc FROM ce_payments GROUP BY contract_id
 )
 SELECT c.contract_id, c.customer_id, c.owner_rep_id,
        c.amount_base AS amount,
        CAST(k.due_cc * c.rate_to_base AS DECIMAL(18,2)) AS due_to_date,
-       CAST(coalesce(p.paid_cc, 0) * c.rate_to_base AS DECIMAL(18,2)) AS paid_to_date,
-       CAST(c.amount_base - CAST(coalesce(p.paid_cc, 0) * c.rate_to_base AS DECIMAL(18,2)) AS DECIMAL(18,2)) AS outstanding,
-       CAST(greatest(0, k.due_cc - coalesce(p.paid_cc, 0)) * c.rate_to_base AS DECIMAL(18,2)) AS overdue_amount,
+       CAST(coalesce(k.paid_cc, 0) * c.rate_to_base AS DECIMAL(18,2)) AS paid_to_date,
+       CAST(c.amount_base - CAST(coalesce(k.paid_cc, 0) * c.rate_to_base AS DECIMAL(18,2)) AS DECIMAL(18,2)) AS outstanding,
+       CAST(greatest(0, k.due_cc - coalesce(k.paid_cc, 0)) * c.rate_to_base AS DECIMAL(18,2)) AS overdue_amount,
        CAST(coalesce(date_diff('day', k.oldest_uncovered, getvariable('as_of')), 0) AS INTEGER) AS days_overdue_max,
        CAST(k.on_time_share AS DOUBLE) AS on_time_share,
        CASE WHEN c.contract_status IN ('cancelled', 'terminated') THEN 'cancelled'
-            WHEN coalesce(p.paid_cc, 0) >= c.amount THEN 'settled'
-            WHEN k.due_cc > coalesce(p.paid_cc, 0) THEN 'overdue'
+            WHEN coalesce(k.paid_cc, 0) >= c.amount THEN 'settled'
+            WHEN k.due_cc > coalesce(k.paid_cc, 0) THEN 'overdue'
             ELSE 'current' END AS status,
        getvariable('as_of') AS as_of
 FROM ce_contracts c
 JOIN per_contract k ON k.contract_id = c.contract_id
-LEFT JOIN paid p ON p.contract_id = c.contract_id
 ORDER BY c.contract_id;
 
 COMMENT ON TABLE mart_contract_execution IS 'Contract execution as of as_of: what was due, what was paid, what is overdue. One row per contract signed on or before as_of. Amounts in the base currency at the contract''s booking rate (rate on signed_on); payments are matched to installments FIFO in the contract currency. See docs/models/collections.md.';
