@@ -68,7 +68,13 @@ agg AS (
     FROM unit_cells u LEFT JOIN quantiles q USING (org_unit_id, stage)
     GROUP BY ALL
 ),
-orgs AS (SELECT DISTINCT org_unit_id FROM pl_deal_org)
+orgs AS (
+    -- the company and every unit with a deal in its subtree
+    SELECT 'all' AS org_unit_id
+    UNION
+    SELECT c.ancestor_id FROM (SELECT DISTINCT rep_org_unit_id FROM pl_deals) d
+    JOIN pl_org_closure c ON c.org_unit_id = d.rep_org_unit_id
+)
 SELECT orgs.org_unit_id, fs.stage, fs.position,
        coalesce(a.entered, 0) AS entered,
        coalesce(a.advanced, 0) AS advanced,

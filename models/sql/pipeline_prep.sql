@@ -35,20 +35,18 @@ SELECT o.opportunity_id, o.customer_id, o.owner_rep_id, r.org_unit_id AS rep_org
 FROM base_opportunities o
 LEFT JOIN pl_live_reps r ON r.rep_id = o.owner_rep_id
 LEFT JOIN pl_live_products p ON p.product_id = o.product_id
-LEFT JOIN pl_live_customers c ON c.customer_id = o.customer_id
-SEMI JOIN pl_live_opportunities l ON l.opportunity_id = o.opportunity_id;
+LEFT JOIN pl_live_customers c ON c.customer_id = o.customer_id;
 
--- Contracts and payments of prep.sql without rows a snapshot load marked
--- deleted (a no-op once prep.sql filters them itself).
-CREATE OR REPLACE TEMP VIEW pl_base_contracts AS
-SELECT * FROM base_contracts c SEMI JOIN pl_live_contracts l ON l.contract_id = c.contract_id;
+-- Contracts and payments of prep.sql (which already leaves out the rows a
+-- snapshot load marked deleted).
+CREATE OR REPLACE TEMP VIEW pl_base_contracts AS SELECT * FROM base_contracts;
 
-CREATE OR REPLACE TEMP VIEW pl_base_payments AS
-SELECT * FROM base_payments p SEMI JOIN pl_live_payments l ON l.payment_id = p.payment_id;
+CREATE OR REPLACE TEMP VIEW pl_base_payments AS SELECT * FROM base_payments;
 
--- pl_deal_org: the org units a deal counts in: 'all' (the whole company, also
+-- pl_deal_org (a view, for analysts; the models roll up per owner unit
+-- through pl_org_closure instead): the org units a deal counts in: 'all' (the whole company, also
 -- deals with no owner rep) and the owner rep's unit with every ancestor.
-CREATE OR REPLACE TEMP TABLE pl_deal_org AS
+CREATE OR REPLACE TEMP VIEW pl_deal_org AS
 SELECT opportunity_id, 'all' AS org_unit_id FROM pl_deals
 UNION ALL
 SELECT d.opportunity_id, c.ancestor_id
