@@ -13,6 +13,7 @@ import (
 	"github.com/go-rod/rod/lib/proto"
 
 	"github.com/triscope/triscope/dashboards/engine"
+	"github.com/triscope/triscope/dashboards/i18n"
 	"github.com/triscope/triscope/dashboards/shots"
 )
 
@@ -55,6 +56,8 @@ func TestBrowser(t *testing.T) {
 
 	t.Run("PagesLoadWithData", func(t *testing.T) {
 		p := page(t, "ceo")
+		// Charts whose tables the demo company always has: "not computed yet" is a failure.
+		mustHaveData := map[string]bool{"customers.segment_movement": false}
 		for _, pg := range engine.Pages() {
 			if pg.Nav == 0 {
 				continue
@@ -66,6 +69,12 @@ func TestBrowser(t *testing.T) {
 					continue
 				}
 				for _, c := range cardStates(t, p) {
+					if _, ok := mustHaveData[c.ID]; ok {
+						mustHaveData[c.ID] = true
+						if c.State != "ok" || c.Values == 0 {
+							t.Errorf("%s (%s) %s: state %q with %d values, want data", pg.Path, lang, c.ID, c.State, c.Values)
+						}
+					}
 					switch {
 					case c.State == "ok" && c.Values > 0:
 					case c.State == "not_computed":
@@ -78,6 +87,11 @@ func TestBrowser(t *testing.T) {
 						t.Errorf("%s (%s) %s: state %q with %d values", pg.Path, lang, c.ID, c.State, c.Values)
 					}
 				}
+			}
+		}
+		for id, seen := range mustHaveData {
+			if !seen {
+				t.Errorf("%s is on no page", id)
 			}
 		}
 		// Other roles: the same pages load without errors.
@@ -151,6 +165,71 @@ func TestBrowser(t *testing.T) {
 		}
 		closeDialog(t, p, "drill")
 		noConsoleErrors(t, p, "drill-through")
+	})
+
+	t.Run("HeatMapDrillThrough", func(t *testing.T) {
+		// A click on a cell of the segment movement lists the customers who
+		// moved from its row's segment to its column's, with both segments translated.
+		p := page(t, "ceo")
+		open(t, p, "/customers?lang=zh-CN")
+		const id = "customers.segment_movement"
+		var cells []struct {
+			Key   string
+			Value []float64
+		}
+		evalJSON(t, p, fmt.Sprintf(`() => {
+			const d = window.triscope.data[%q], o = window.triscope.charts[%q].getOption();
+			return o.series[0].data.map((c, i) => ({Key: d.points[i].key, Value: c.value}));
+		}`, id, id), &cells)
+		idx := -1
+		for i, c := range cells { // the largest cell of customers with no purchase then
+			if strings.HasPrefix(c.Key, "mv:none:") && (idx < 0 || c.Value[2] > cells[idx].Value[2]) {
+				idx = i
+			}
+		}
+		if idx < 0 {
+			t.Fatalf("no cell of new customers among %d cells", len(cells))
+		}
+		to := strings.TrimPrefix(cells[idx].Key, "mv:none:")
+		var pt struct{ X, Y float64 }
+		evalJSON(t, p, fmt.Sprintf(`() => {
+			const chart = window.triscope.charts[%q];
+			chart.getDom().scrollIntoView({block: "center"});
+			const xy = chart.convertToPixel({seriesIndex: 0}, [%v, %v]);
+			const r = chart.getDom().getBoundingClientRect();
+			return {X: r.left + xy[0], Y: r.top + xy[1]};
+		}`, id, cells[idx].Value[0], cells[idx].Value[1]), &pt)
+		if err := p.Mouse.MoveTo(proto.Point{X: pt.X, Y: pt.Y}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(150 * time.Millisecond)
+		if err := p.Mouse.Click(proto.InputMouseButtonLeft, 1); err != nil {
+			t.Fatal(err)
+		}
+		el, err := p.Timeout(20 * time.Second).Element("dialog#drill[open][data-loaded=true]")
+		if err != nil {
+			t.Fatal("the drill-through did not open")
+		}
+		total, _ := el.Attribute("data-total")
+		if want := fmt.Sprint(cells[idx].Value[2]); total == nil || *total != want {
+			t.Fatalf("the drill-through lists %v rows, the cell says %s", total, want)
+		}
+		var texts []string
+		evalJSON(t, p, `() => Array.from(document.querySelectorAll("dialog#drill thead th, dialog#drill tbody td")).map(td => td.textContent)`, &texts)
+		for _, want := range []string{i18n.T("zh-CN", "val.segment.none"), i18n.T("zh-CN", "val.segment."+to), i18n.T("zh-CN", "col.previous_segment")} {
+			if !slices.Contains(texts, want) {
+				t.Errorf("the rows lack %q: %v", want, texts[:min(len(texts), 30)])
+			}
+		}
+		if slices.Contains(texts, "none") || slices.Contains(texts, to) {
+			t.Errorf("a segment code is shown untranslated: %v", texts[:min(len(texts), 30)])
+		}
+		href, _ := p.MustElement("dialog#drill .export-csv").Attribute("href")
+		if href == nil || !strings.Contains(*href, "point=mv%3Anone%3A"+to) {
+			t.Errorf("export link: %v", href)
+		}
+		closeDialog(t, p, "drill")
+		noConsoleErrors(t, p, "segment movement drill-through")
 	})
 
 	t.Run("SQLButtonShowsScope", func(t *testing.T) {

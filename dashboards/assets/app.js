@@ -80,7 +80,7 @@
   // A code value (status, stage, channel, …) in the user's language, when known.
   function codeLabel(col, v) {
     if (typeof v !== 'string' || v === '') return fmtFull(v, 'text');
-    var kinds = col === 'status' ? [col, 'stage', 'method'] : [col];
+    var kinds = col === 'status' ? [col, 'stage', 'method'] : (col === 'previous_segment' ? ['segment'] : [col]);
     for (var i = 0; i < kinds.length; i++) {
       var k = 'val.' + kinds[i] + '.' + v;
       if (Object.prototype.hasOwnProperty.call(M, k)) return M[k];
@@ -329,7 +329,9 @@
     chart.off('click');
     chart.on('click', function (p) {
       if (p.componentType === 'series') { clickPoint(card, data, option, pointIndex(data, p)); return; }
-      if ((p.componentType === 'xAxis' || p.componentType === 'yAxis') && p.value !== undefined) {
+      // An axis label is a category of bars; a heat map's cells are not indexed by one axis.
+      var heat = asArray(option.series).some(function (s) { return s.type === 'heatmap'; });
+      if ((p.componentType === 'xAxis' || p.componentType === 'yAxis') && p.value !== undefined && !heat) {
         var axes = asArray(data.horizontal ? option.yAxis : option.xAxis);
         var idx = axes.length && axes[0].data ? axes[0].data.indexOf(p.value) : -1;
         if (idx >= 0) clickPoint(card, data, option, idx);

@@ -21,7 +21,7 @@ func init() {
 		Filters: []string{"org", "cur"},
 		Sections: []engine.Section{
 			{Charts: []string{"customers.kpis"}},
-			{Title: "section.customers.rfm", Charts: []string{"customers.rfm", "customers.segments"}},
+			{Title: "section.customers.rfm", Charts: []string{"customers.rfm", "customers.segments", "customers.segment_movement"}},
 			{Title: "section.customers.value", Charts: []string{"customers.pareto", "customers.tiers"}},
 			{Title: "section.customers.profile", Charts: []string{"customers.radar", "customers.cross_sell"}},
 			{Title: "section.customers.who", Charts: []string{"customers.top"}},
@@ -38,6 +38,11 @@ func init() {
 		SQL: "customers_rfm.sql", Needs: []string{"mart_rfm"}, Build: buildRFMGrid})
 	reg(&engine.Chart{ID: "customers.segments", Title: "chart.customers.segments", Help: "help.customers.segments", Span: 6, Height: 380,
 		SQL: "customers_segments.sql", Needs: []string{"mart_rfm"}, Build: buildSegments})
+	// Its own drill-through: the rows carry the segment then and now.
+	engine.RegisterChart(&engine.Chart{ID: "customers.segment_movement", Title: "chart.customers.segment_movement",
+		Help: "help.customers.segment_movement", Span: 12, Height: 460,
+		SQL: "customers_segment_movement.sql", Needs: []string{"mart_rfm_movement", "mart_rfm"}, Build: buildSegmentMovement,
+		Drill: &engine.Drill{SQL: "customers_segment_movement_rows.sql", Key: "customer_id", Entity: "customers"}})
 	reg(&engine.Chart{ID: "customers.pareto", Title: "chart.customers.pareto", Help: "help.customers.pareto", Span: 7, Height: 340,
 		SQL: "customers_pareto.sql", Needs: []string{"mart_customer_value_detail"}, Build: buildPareto})
 	reg(&engine.Chart{ID: "customers.tiers", Title: "chart.customers.tiers", Help: "help.customers.tiers", Span: 5, Height: 340,

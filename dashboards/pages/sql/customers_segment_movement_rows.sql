@@ -1,0 +1,17 @@
+-- The customers behind a cell of the segment movement, in the user's scope
+-- below the org filter: their segment at the comparison date and now, with
+-- recency (days), frequency (purchases) and monetary value (paid, base
+-- currency) from the RFM model as of now. $point: 'mv:<previous>:<segment>'
+-- (a cell; 'none' = no purchase by then); NULL = every customer of the chart.
+SELECT m.customer_id, cu.customer_name, rp.name AS rep_name, u.name AS org_unit,
+       m.previous_segment, m.segment, m.previous_as_of, m.as_of,
+       r.recency_days, r.frequency, CAST(r.monetary AS DOUBLE) AS paid
+FROM main.mart_rfm_movement m
+JOIN dash.customers() cu ON cu.customer_id = m.customer_id
+LEFT JOIN main.mart_rfm r ON r.customer_id = m.customer_id
+LEFT JOIN main.reps rp ON rp.rep_id = cu.owner_rep_id
+LEFT JOIN main.org_units u ON u.org_unit_id = cu.owner_org
+WHERE dash.in_scope(cu.owner_rep_id, cu.owner_org, $scope_all, $scope_org, $scope_rep)
+  AND dash.under(cu.owner_org, $org)
+  AND ($point IS NULL OR $point = 'mv:' || m.previous_segment || ':' || m.segment)
+ORDER BY paid DESC NULLS LAST, m.customer_id
