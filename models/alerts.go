@@ -18,9 +18,10 @@ func init() {
 				return err
 			}
 			var n int
-			if err := rc.Conn.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_tables()
-				WHERE database_name = current_database() AND schema_name = 'main' AND NOT temporary
-				  AND table_name IN ('mart_forecast', 'mart_targets_monthly')`).Scan(&n); err != nil {
+			// staged by this refresh or published by an earlier one
+			if err := rc.Conn.QueryRowContext(ctx, `SELECT count(DISTINCT table_name) FROM duckdb_tables()
+				WHERE database_name = current_database() AND schema_name IN ($1, 'main') AND NOT temporary
+				  AND table_name IN ('mart_forecast', 'mart_targets_monthly')`, stageSchema).Scan(&n); err != nil {
 				return err
 			}
 			if n < 2 {

@@ -1,7 +1,8 @@
 // Package models computes the numbers executives steer by from the base tables
 // and materialises them as mart_* tables. Every model is a Go file plus its
-// embedded .sql; all models of a refresh run for one as-of date inside one
-// transaction, so a failed refresh leaves the previous results in place.
+// embedded .sql; all models of a refresh run for one as-of date, each in its
+// own transaction into a stage schema, and are published together, so a
+// failed refresh leaves the previous results in place (refresh.go).
 package models
 
 import (
@@ -27,7 +28,8 @@ type Model struct {
 	Needs []string
 	// Tables the model (re)creates.
 	Tables []string
-	// Run computes the tables on rc.Conn inside the refresh transaction.
+	// Run computes the tables on rc.Conn inside the model's transaction; the
+	// search path puts them in the refresh's stage schema.
 	Run func(ctx context.Context, rc *RunContext) error
 }
 
@@ -39,6 +41,8 @@ type RunContext struct {
 	Settings     Settings
 	Log          *slog.Logger
 	notes        []string
+	refreshID    int64           // tells shared inputs of this refresh from stale ones
+	keep         map[string]bool // temp tables that outlive a model (shared inputs)
 }
 
 // Note records something a user should know about this run (a fit that did not

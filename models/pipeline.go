@@ -74,16 +74,17 @@ func plLiveViews(ctx context.Context, conn *sql.Conn) error {
 	return nil
 }
 
-// plPrep builds the pl_* temp tables of pipeline_prep.sql once per refresh:
-// the refresh is one transaction, so the transaction id and the as-of date
-// tell whether the tables on this connection are current.
+// plPrep builds the pl_* temp tables of pipeline_prep.sql once per refresh
+// (the first pipeline model of a refresh builds them, the others reuse them):
+// the refresh id and the as-of date tell whether the tables on this
+// connection are current. They are kept until the refresh ends.
 func plPrep(ctx context.Context, rc *RunContext) error {
-	if _, err := rc.Conn.ExecContext(ctx, "CREATE TEMP TABLE IF NOT EXISTS pl_prep_marker (txid BIGINT, as_of DATE)"); err != nil {
+	if _, err := rc.Conn.ExecContext(ctx, "CREATE TEMP TABLE IF NOT EXISTS pl_prep_marker (refresh_id BIGINT, as_of DATE)"); err != nil {
 		return err
 	}
 	var current bool
 	if err := rc.Conn.QueryRowContext(ctx,
-		"SELECT count(*) > 0 FROM pl_prep_marker WHERE txid = txid_current() AND as_of = getvariable('as_of')").Scan(&current); err != nil {
+		"SELECT count(*) > 0 FROM pl_prep_marker WHERE refresh_id = $1 AND refresh_id > 0 AND as_of = getvariable('as_of')", rc.refreshID).Scan(&current); err != nil {
 		return err
 	}
 	if current {
@@ -95,11 +96,12 @@ func plPrep(ctx context.Context, rc *RunContext) error {
 	if err := rc.Exec(ctx, "pipeline_prep.sql", nil); err != nil {
 		return err
 	}
-	_, err := rc.Conn.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE pl_prep_marker AS SELECT txid_current() AS txid, getvariable('as_of') AS as_of")
-	return err
+	if _, err := rc.Conn.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE pl_prep_marker AS SELECT CAST($1 AS BIGINT) AS refresh_id, getvariable('as_of') AS as_of", rc.refreshID); err != nil {
+		return err
+	}
+	return rc.keepTempTables(ctx)
 }
 
-// sqlString quotes s as a SQL string literal.
 func sqlString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 // plFloat renders a setting as a SQL number literal for a template splice.

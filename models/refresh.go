@@ -53,10 +53,25 @@ type RunResult struct {
 	Elapsed time.Duration
 	Status  string // ok, empty, failed
 	Message string
+
+	started, finished time.Time
 }
 
-// Refresh runs the models for one as-of date in one transaction and records
-// each run in model_runs.
+// stageSchema holds the tables a refresh computes until it publishes them.
+const stageSchema = "refresh_stage"
+
+// Refresh runs the models for one as-of date and publishes their tables
+// together, so a failed refresh leaves the previous results.
+//
+// Each model runs in its own transaction and creates its mart tables in the
+// schema refresh_stage (first on the search path, so a model reads the marts
+// of earlier models of this refresh, and main's for models not re-run); its
+// scratch temp tables are dropped as soon as it commits. One last transaction
+// copies the staged tables over main's (with their comments), replaces
+// model_fits and records model_runs. Keeping every model inside a single
+// transaction, as the first version did, held all scratch tables in memory
+// until the end: DuckDB frees a dropped table only at commit, and the large
+// demo company spilled 10 GB.
 func Refresh(ctx context.Context, w *warehouse.Warehouse, opts RefreshOptions) (time.Time, []RunResult, error) {
 	if opts.BaseCurrency == "" {
 		opts.BaseCurrency = "CNY"
@@ -92,56 +107,56 @@ func Refresh(ctx context.Context, w *warehouse.Warehouse, opts RefreshOptions) (
 
 	var results []RunResult
 	var refreshID int64
-	err := w.WriteTx(ctx, func(ctx context.Context, conn *sql.Conn) error {
+	err := w.Write(ctx, func(ctx context.Context, conn *sql.Conn) (err error) {
 		if err := conn.QueryRowContext(ctx, "SELECT nextval('refresh_id_seq')").Scan(&refreshID); err != nil {
 			return err
 		}
+		rc := &RunContext{Conn: conn, AsOf: asOf, BaseCurrency: opts.BaseCurrency, Log: opts.Logger, refreshID: refreshID}
+		// Whatever happens, leave the lane's connection as a load expects it:
+		// no stage schema, no scratch tables, main first.
+		defer func() {
+			cleanup := context.WithoutCancel(ctx)
+			if err != nil {
+				conn.ExecContext(cleanup, "ROLLBACK")
+			}
+			for _, stmt := range []string{"RESET search_path", "DROP SCHEMA IF EXISTS " + stageSchema + " CASCADE"} {
+				if _, e := conn.ExecContext(cleanup, stmt); e != nil && err == nil {
+					err = fmt.Errorf("cleaning up after the refresh: %w", e)
+				}
+			}
+			if e := dropTempTables(cleanup, conn, nil); e != nil && err == nil {
+				err = e
+			}
+		}()
 		setup := []string{
+			"RESET search_path",
+			"DROP SCHEMA IF EXISTS " + stageSchema + " CASCADE", // left by a refresh that was killed
+			"CREATE SCHEMA " + stageSchema,
+			"CREATE TABLE " + stageSchema + ".model_fits AS SELECT * FROM main.model_fits",
 			fmt.Sprintf("SET VARIABLE as_of = DATE '%s'", asOf.Format("2006-01-02")),
 			fmt.Sprintf("SET VARIABLE base_currency = '%s'", strings.ReplaceAll(opts.BaseCurrency, "'", "''")),
+			"SET search_path = '" + stageSchema + ",main'",
 		}
 		for _, s := range setup {
 			if _, err := conn.ExecContext(ctx, s); err != nil {
-				return err
+				return fmt.Errorf("preparing the refresh (%s): %w", s, err)
 			}
 		}
-		rc := &RunContext{Conn: conn, AsOf: asOf, BaseCurrency: opts.BaseCurrency, Log: opts.Logger}
 		if err := rc.Exec(ctx, "prep.sql", nil); err != nil {
 			return err
 		}
+		if err := rc.keepTempTables(ctx); err != nil {
+			return err
+		}
 		for _, m := range models {
-			start := time.Now()
-			rc.Settings = opts.Settings[m.Name]
-			rc.notes = nil
-			res := RunResult{Model: m.Name, Status: "ok"}
-			if missing := absent(ctx, conn, m.Needs); len(missing) > 0 {
-				res.Status = "empty"
-				res.Message = "no " + strings.Join(missing, ", no ") + " loaded"
-			}
-			if err := m.Run(ctx, rc); err != nil {
-				res.Status, res.Message, res.Elapsed = "failed", err.Error(), time.Since(start)
-				results = append(results, res)
-				return fmt.Errorf("model %s: %w", m.Name, err)
-			}
-			for _, t := range m.Tables {
-				var n int64
-				if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM "+t).Scan(&n); err != nil {
-					return fmt.Errorf("model %s did not create %s: %w", m.Name, t, err)
-				}
-				res.Rows += n
-			}
-			if len(rc.notes) > 0 {
-				res.Message = strings.TrimPrefix(res.Message+"; "+strings.Join(rc.notes, "; "), "; ")
-			}
-			res.Elapsed = time.Since(start)
+			res, err := runModel(ctx, w, rc, m, opts)
 			results = append(results, res)
-			if _, err := conn.ExecContext(ctx, "INSERT INTO model_runs VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-				refreshID, m.Name, asOf, start, time.Now(), res.Rows, res.Status, res.Message); err != nil {
-				return err
+			if err != nil {
+				return fmt.Errorf("model %s: %w", m.Name, err)
 			}
 			opts.Logger.Debug("model done", "model", m.Name, "rows", res.Rows, "seconds", res.Elapsed.Seconds())
 		}
-		return nil
+		return publish(ctx, w, conn, refreshID, asOf, results)
 	})
 	if err != nil {
 		// Record the failure outside the rolled-back transaction.
@@ -158,6 +173,170 @@ func Refresh(ctx context.Context, w *warehouse.Warehouse, opts RefreshOptions) (
 	}
 	return asOf, results, nil
 }
+
+// runModel runs one model in its own transaction (its tables land in the
+// stage schema) and then drops the scratch temp tables it made.
+func runModel(ctx context.Context, w *warehouse.Warehouse, rc *RunContext, m *Model, opts RefreshOptions) (RunResult, error) {
+	conn := rc.Conn
+	start := time.Now()
+	rc.Settings = opts.Settings[m.Name]
+	rc.notes = nil
+	res := RunResult{Model: m.Name, Status: "ok", started: start}
+	fail := func(err error) (RunResult, error) {
+		res.Status, res.Message, res.Elapsed = "failed", err.Error(), time.Since(start)
+		return res, err
+	}
+	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
+		return fail(err)
+	}
+	if missing := absent(ctx, conn, m.Needs); len(missing) > 0 {
+		res.Status = "empty"
+		res.Message = "no " + strings.Join(missing, ", no ") + " loaded"
+	}
+	if err := m.Run(ctx, rc); err != nil {
+		return fail(err)
+	}
+	for _, t := range m.Tables {
+		var n int64
+		if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM "+stageSchema+"."+t).Scan(&n); err != nil {
+			return fail(fmt.Errorf("did not create %s: %w", t, err))
+		}
+		res.Rows += n
+	}
+	if err := w.Commit(ctx, conn); err != nil {
+		return fail(err)
+	}
+	if err := dropTempTables(ctx, conn, rc.keep); err != nil {
+		return fail(err)
+	}
+	if len(rc.notes) > 0 {
+		res.Message = strings.TrimPrefix(res.Message+"; "+strings.Join(rc.notes, "; "), "; ")
+	}
+	res.Elapsed = time.Since(start)
+	res.finished = time.Now()
+	return res, nil
+}
+
+// publish replaces main's tables with the staged ones, model_fits with the
+// staged copy, and records the runs, in one transaction.
+func publish(ctx context.Context, w *warehouse.Warehouse, conn *sql.Conn, refreshID int64, asOf time.Time, results []RunResult) error {
+	type staged struct{ name, ddl, comment string }
+	var tables []staged
+	if err := plScan(ctx, conn, `SELECT table_name, sql, coalesce(comment, '') FROM duckdb_tables()
+		WHERE database_name = current_database() AND schema_name = '`+stageSchema+`' AND table_name <> 'model_fits' ORDER BY table_name`,
+		func(r *sql.Rows) error {
+			var t staged
+			if err := r.Scan(&t.name, &t.ddl, &t.comment); err != nil {
+				return err
+			}
+			tables = append(tables, t)
+			return nil
+		}); err != nil {
+		return fmt.Errorf("listing the staged tables: %w", err)
+	}
+	type colComment struct{ table, column, comment string }
+	var cols []colComment
+	if err := plScan(ctx, conn, `SELECT table_name, column_name, comment FROM duckdb_columns()
+		WHERE database_name = current_database() AND schema_name = '`+stageSchema+`' AND comment IS NOT NULL AND comment <> ''
+		ORDER BY table_name, column_index`, func(r *sql.Rows) error {
+		var c colComment
+		if err := r.Scan(&c.table, &c.column, &c.comment); err != nil {
+			return err
+		}
+		cols = append(cols, c)
+		return nil
+	}); err != nil {
+		return fmt.Errorf("listing the staged comments: %w", err)
+	}
+	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
+		return err
+	}
+	prefix := "CREATE TABLE " + stageSchema + "."
+	for _, t := range tables {
+		if !strings.HasPrefix(t.ddl, prefix) {
+			return fmt.Errorf("publishing %s: unexpected definition %q", t.name, t.ddl)
+		}
+		stmts := []string{
+			"DROP TABLE IF EXISTS main." + quoteIdent(t.name),
+			"CREATE TABLE main." + strings.TrimPrefix(t.ddl, prefix),
+			fmt.Sprintf("INSERT INTO main.%s SELECT * FROM %s.%s", quoteIdent(t.name), stageSchema, quoteIdent(t.name)),
+		}
+		if t.comment != "" {
+			stmts = append(stmts, fmt.Sprintf("COMMENT ON TABLE main.%s IS %s", quoteIdent(t.name), sqlString(t.comment)))
+		}
+		for _, s := range stmts {
+			if _, err := conn.ExecContext(ctx, s); err != nil {
+				return fmt.Errorf("publishing %s: %w", t.name, err)
+			}
+		}
+	}
+	for _, c := range cols {
+		if _, err := conn.ExecContext(ctx, fmt.Sprintf("COMMENT ON COLUMN main.%s.%s IS %s", quoteIdent(c.table), quoteIdent(c.column), sqlString(c.comment))); err != nil {
+			return fmt.Errorf("publishing the comment of %s.%s: %w", c.table, c.column, err)
+		}
+	}
+	for _, s := range []string{"DELETE FROM main.model_fits", "INSERT INTO main.model_fits SELECT * FROM " + stageSchema + ".model_fits"} {
+		if _, err := conn.ExecContext(ctx, s); err != nil {
+			return fmt.Errorf("publishing model_fits: %w", err)
+		}
+	}
+	for _, r := range results {
+		if _, err := conn.ExecContext(ctx, "INSERT INTO main.model_runs VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+			refreshID, r.Model, asOf, r.started, r.finished, r.Rows, r.Status, r.Message); err != nil {
+			return err
+		}
+	}
+	return w.Commit(ctx, conn)
+}
+
+// dropTempTables drops the temp tables on conn that are not in keep (all of
+// them when keep is nil).
+func dropTempTables(ctx context.Context, conn *sql.Conn, keep map[string]bool) error {
+	names, err := tempTables(ctx, conn)
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		if keep[n] {
+			continue
+		}
+		if _, err := conn.ExecContext(ctx, "DROP TABLE IF EXISTS temp.main."+quoteIdent(n)); err != nil {
+			return fmt.Errorf("dropping the scratch table %s: %w", n, err)
+		}
+	}
+	return nil
+}
+
+func tempTables(ctx context.Context, conn *sql.Conn) ([]string, error) {
+	var names []string
+	err := plScan(ctx, conn, "SELECT table_name FROM duckdb_tables() WHERE temporary ORDER BY table_name", func(r *sql.Rows) error {
+		var n string
+		if err := r.Scan(&n); err != nil {
+			return err
+		}
+		names = append(names, n)
+		return nil
+	})
+	return names, err
+}
+
+// keepTempTables marks the temp tables that exist now as shared inputs that
+// outlive the model that made them (prep.sql's, pipeline_prep.sql's).
+func (rc *RunContext) keepTempTables(ctx context.Context) error {
+	names, err := tempTables(ctx, rc.Conn)
+	if err != nil {
+		return err
+	}
+	if rc.keep == nil {
+		rc.keep = map[string]bool{}
+	}
+	for _, n := range names {
+		rc.keep[n] = true
+	}
+	return nil
+}
+
+func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
 
 // Names lists the model names in run order.
 func Names() []string {

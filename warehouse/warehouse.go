@@ -201,6 +201,18 @@ func (w *Warehouse) WriteTx(ctx context.Context, fn func(ctx context.Context, co
 	})
 }
 
+// Commit commits the transaction open on conn (a connection of the write
+// lane, inside Write) behind the commit gate, as WriteTx does: for callers
+// that run several transactions on one lane turn, like a model refresh.
+func (w *Warehouse) Commit(ctx context.Context, conn *sql.Conn) error {
+	w.gate.Lock()
+	defer w.gate.Unlock()
+	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
 // ReadGate waits until no commit is being applied and keeps commits out until
 // release is called. Hold it while a query executes (DuckDB materialises the
 // whole result before the first row is returned), not while rows are used.

@@ -11,8 +11,9 @@
 -- default probability of the stage at d, in percent.
 -- Rows marked deleted by a snapshot load (_deleted_at) are ignored.
 -- Written by the pipeline model (models/pipeline.go); the base currency is
--- spliced in at refresh time.
-CREATE OR REPLACE MACRO pipeline_at(d) AS TABLE
+-- spliced in at refresh time. It lives in main (not in the refresh's stage
+-- schema): it holds no data, only the definition.
+CREATE OR REPLACE MACRO main.pipeline_at(d) AS TABLE
 WITH live_opportunities AS (SELECT * FROM opportunities WHERE {{.Live}}),
 live_stage_history AS (SELECT * FROM opportunity_stages WHERE {{.Live}}),
 live_stages AS (SELECT * FROM stages WHERE {{.Live}}),
