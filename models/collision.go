@@ -8,6 +8,7 @@ import (
 	"math"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -134,8 +135,21 @@ func similarNamePairs(cores map[string]string, cities map[string]string, thresho
 	for key, core := range cores {
 		keysByCore[core] = append(keysByCore[core], key)
 	}
+	// Two different cores are at least one edit apart, so their similarity is
+	// at most 1 − 1/n for the longer length n: below minLong characters no
+	// pair can reach the threshold, and the shorter core is at most maxEdits
+	// shorter. Leaving the short cores out of the index changes no result and
+	// keeps it small (most Chinese company names are 4–6 characters without
+	// their city and legal form, and share many deletion variants).
+	minLen := math.MaxInt
+	if threshold < 1 {
+		minLen = int(math.Ceil(1/(1-threshold)-1e-9)) - maxEdits
+	}
 	index := map[string][]string{}
 	for core := range keysByCore {
+		if utf8.RuneCountInString(core) < minLen {
+			continue
+		}
 		for _, v := range deletionVariants([]rune(core), maxEdits) {
 			index[v] = append(index[v], core)
 		}
