@@ -55,10 +55,14 @@ type Options struct {
 	// LoadToken, when set, lets `triscope load` run loads inside the server
 	// (POST /api/load with it as a bearer token); see loadapi.go.
 	LoadToken string
+	// NoWarmUp turns off computing every page's default view in the
+	// background after each load or refresh (benchmarks of cold requests).
+	NoWarmUp bool
 }
 
 // Server is the dashboard web server.
 type Server struct {
+	warmed  atomic.Value // string: see Warmed
 	opts    Options
 	echo    *echo.Echo
 	engine  *engine.Service
@@ -110,6 +114,13 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	return s, nil
 }
 
+// Warmed is the data version whose default views the warm-up has computed
+// completely ("" until the first one).
+func (s *Server) Warmed() string {
+	v, _ := s.warmed.Load().(string)
+	return v
+}
+
 // Engine is the chart engine (tests, the screenshot command).
 func (s *Server) Engine() *engine.Service { return s.engine }
 
@@ -120,6 +131,9 @@ func (s *Server) Handler() http.Handler { return s.echo }
 // requests get up to 10 s).
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	go s.purgeSessions(ctx)
+	if !s.opts.NoWarmUp {
+		go s.warmUp(ctx)
+	}
 	sc := echo.StartConfig{
 		Listener:        ln,
 		HideBanner:      true,
@@ -144,6 +158,79 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	return s.Serve(ctx, ln)
+}
+
+// warmUp keeps the cache warm: whenever the data version changes (a load or
+// a refresh, also one made by another process), it computes every page's
+// default view for the executives' scope, then each manager's and analyst's
+// org unit, then each rep's (only while there are at most warmRepLimit rep
+// accounts: with hundreds of reps the rest of the server matters more), in
+// both languages.
+func (s *Server) warmUp(ctx context.Context) {
+	t := time.NewTicker(2 * time.Second)
+	defer t.Stop()
+	warmed := ""
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		st, err := s.engine.State(ctx)
+		if err != nil || st.Version == warmed {
+			continue
+		}
+		users, err := s.auth.Users(ctx)
+		if err != nil {
+			s.log.Warn("warm-up: listing users", "err", err)
+			continue
+		}
+		rep, err := s.engine.Warm(ctx, warmScopes(users), i18n.Langs)
+		if err != nil {
+			s.log.Warn("warm-up", "err", err)
+			continue
+		}
+		s.log.Info("warm-up", "version", rep.Version, "charts", rep.Charts, "failed", rep.Failed,
+			"seconds", rep.Elapsed.Seconds(), "complete", rep.Complete)
+		if rep.Complete {
+			warmed = rep.Version
+			s.warmed.Store(warmed)
+		}
+	}
+}
+
+const warmRepLimit = 50
+
+// warmScopes lists the distinct scopes of the enabled accounts, executives
+// first, then org units, then reps (see warmUp).
+func warmScopes(users []auth.User) []engine.Scope {
+	var all bool
+	var orgs, reps []engine.Scope
+	seen := map[string]bool{}
+	for _, u := range users {
+		sc := ScopeFor(u)
+		if sc.Empty() || seen[sc.Key()] {
+			continue
+		}
+		seen[sc.Key()] = true
+		switch {
+		case sc.All:
+			all = true
+		case sc.Org != "":
+			orgs = append(orgs, sc)
+		default:
+			reps = append(reps, sc)
+		}
+	}
+	var out []engine.Scope
+	if all {
+		out = append(out, engine.Scope{All: true})
+	}
+	out = append(out, orgs...)
+	if len(reps) <= warmRepLimit {
+		out = append(out, reps...)
+	}
+	return out
 }
 
 func (s *Server) purgeSessions(ctx context.Context) {

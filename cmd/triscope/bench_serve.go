@@ -23,6 +23,7 @@ import (
 	"github.com/triscope/triscope/dashboards"
 	"github.com/triscope/triscope/dashboards/auth"
 	"github.com/triscope/triscope/dashboards/engine"
+	"github.com/triscope/triscope/dashboards/i18n"
 	"github.com/triscope/triscope/warehouse"
 )
 
@@ -32,6 +33,7 @@ import (
 func newBenchServeCmd(cfg *Config) *cobra.Command {
 	var clients int
 	var duration time.Duration
+	var warm bool
 	cmd := &cobra.Command{
 		Use:   "bench-serve",
 		Short: "Latency of the dashboards' data endpoints under concurrent clients (loopback)",
@@ -61,6 +63,7 @@ The warehouse must not be open in another process.`,
 			defer a.Close()
 			password := auth.RandomPassword()
 			users := []string{"exec"}
+			var regions []string
 			if err := a.AddUser(ctx, auth.User{Username: "exec", Role: auth.RoleExecutive}, password); err != nil {
 				return err
 			}
@@ -76,9 +79,10 @@ The warehouse must not be open in another process.`,
 					return err
 				}
 				users = append(users, name)
+				regions = append(regions, id)
 			}
 			rows.Close()
-			srv, err := dashboards.New(ctx, dashboards.Options{Warehouse: w, Auth: a, BaseCurrency: cfg.BaseCurrency, Logger: discardLogger()})
+			srv, err := dashboards.New(ctx, dashboards.Options{Warehouse: w, Auth: a, BaseCurrency: cfg.BaseCurrency, Logger: discardLogger(), NoWarmUp: true})
 			if err != nil {
 				return err
 			}
@@ -109,6 +113,20 @@ The warehouse must not be open in another process.`,
 				rows.Close()
 			}
 			views := benchViews(ids)
+			if warm {
+				// What the server does after every load or refresh: the default
+				// view of every page for each scope, both languages.
+				scopes := []engine.Scope{{All: true}}
+				for _, id := range regions {
+					scopes = append(scopes, engine.Scope{Org: id})
+				}
+				rep, err := srv.Engine().Warm(ctx, scopes, i18n.Langs)
+				if err != nil {
+					return fmt.Errorf("warm-up: %w", err)
+				}
+				fmt.Fprintf(out, "warm-up: %d chart views (%d scopes × 2 languages) in %.1fs, %d failed\n",
+					rep.Charts, len(scopes), rep.Elapsed.Seconds(), rep.Failed)
+			}
 			fmt.Fprintf(out, "%d clients for %s over %d chart views × %d users on %s\n", clients, duration, len(views), len(users), cfg.DB)
 			type sample struct {
 				page   string
@@ -181,6 +199,7 @@ The warehouse must not be open in another process.`,
 		},
 	}
 	cmd.Flags().IntVar(&clients, "clients", 16, "concurrent clients")
+	cmd.Flags().BoolVar(&warm, "warm-up", true, "first compute every page's default view per scope, as the server does after a load or refresh")
 	cmd.Flags().DurationVar(&duration, "duration", 30*time.Second, "how long to run")
 	return cmd
 }

@@ -177,11 +177,17 @@ func (s *Service) build(e *Env, c *Chart, st *DataState, p map[string]any) *Char
 	if err != nil {
 		return s.fail(out, e, c, err)
 	}
-	ctx, cancel := context.WithTimeout(e.Ctx, s.opts.QueryTimeout)
-	defer cancel()
-	res, err := run(ctx, s.opts.DB, q, args, s.opts.Location)
-	if err != nil {
-		return s.fail(out, e, c, err)
+	// The same query in another language (or currency display) is the same
+	// result: it is run once per data version.
+	rkey := st.Version + "|" + c.SQL + "|" + fmt.Sprintf("%#v", args)
+	res, ok := s.results.get(rkey)
+	if !ok {
+		ctx, cancel := context.WithTimeout(e.Ctx, s.opts.QueryTimeout)
+		defer cancel()
+		if res, err = run(ctx, s.opts.DB, q, args, s.opts.Location); err != nil {
+			return s.fail(out, e, c, err)
+		}
+		s.results.put(rkey, res)
 	}
 	o, err := c.Build(e, res)
 	if err != nil {

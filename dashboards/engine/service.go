@@ -49,10 +49,11 @@ type Options struct {
 
 // Service runs charts for requests.
 type Service struct {
-	opts  Options
-	log   *slog.Logger
-	cache *cache
-	group singleflight.Group
+	opts    Options
+	log     *slog.Logger
+	cache   *cache
+	results *resultCache
+	group   singleflight.Group
 
 	mu              sync.Mutex
 	state           *DataState
@@ -95,7 +96,7 @@ func New(opts Options) *Service {
 	if opts.CacheEntries == 0 {
 		opts.CacheEntries = 2000
 	}
-	return &Service{opts: opts, log: opts.Logger, cache: newCache(opts.CacheEntries)}
+	return &Service{opts: opts, log: opts.Logger, cache: newCache(opts.CacheEntries), results: newResultCache(opts.CacheEntries / 4)}
 }
 
 // Install creates (or replaces) the dash.* macros in the warehouse. Targets
@@ -191,6 +192,7 @@ func (s *Service) Invalidate() {
 	s.checked = time.Time{}
 	s.mu.Unlock()
 	s.cache.reset()
+	s.results.reset()
 }
 
 // State returns the data state. The load and refresh counters are checked in
@@ -249,6 +251,7 @@ func (s *Service) refreshState(ctx context.Context) (*DataState, error) {
 		return nil, err
 	}
 	s.cache.reset()
+	s.results.reset()
 	s.mu.Lock()
 	s.state = st
 	reinstall := s.write != nil && st.Objects["mart_targets_monthly"] != s.targetsFromMart && !s.reinstalling
