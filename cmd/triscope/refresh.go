@@ -19,7 +19,8 @@ func newRefreshCmd(cfg *Config) *cobra.Command {
 		Use:   "refresh [MODEL...]",
 		Short: "Compute the models (RFM, CLV, 7P, win rate, funnel, forecast, …) into mart_* tables",
 		Long: `Compute all models, or the named ones, for one as-of date (default: the latest date
-in the data) inside one transaction: a failed refresh leaves the previous results.
+in the data) and publish their tables together: a failed refresh leaves the previous
+results.
 Each run is recorded in the model_runs table. Model settings come from the config
 file under models.<name> (for example models.clv.horizon_months).`,
 		Example: `  triscope refresh
