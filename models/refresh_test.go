@@ -1,0 +1,102 @@
+package models
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/triscope/triscope/warehouse"
+)
+
+// A refresh publishes all its tables or none: when a model fails after others
+// have run (and committed into the stage schema), main keeps the previous
+// results, model_fits included; the stage schema and the scratch tables are
+// gone; the failure is recorded; and the next refresh works.
+func TestFailedRefreshKeepsThePreviousResults(t *testing.T) {
+	ctx := context.Background()
+	w := testWarehouse(t, "testdata/rfm")
+	first, _ := time.Parse(time.DateOnly, "2024-12-31")
+	if _, _, err := Refresh(ctx, w, RefreshOptions{AsOf: first, Models: []string{"rfm", "clv"}}); err != nil {
+		t.Fatal(err)
+	}
+	snapshot := func() string {
+		var b strings.Builder
+		for _, q := range []string{
+			"SELECT string_agg(customer_id || ':' || segment || ':' || CAST(as_of AS VARCHAR), ',' ORDER BY customer_id) FROM mart_rfm",
+			"SELECT string_agg(customer_id || ':' || CAST(as_of AS VARCHAR), ',' ORDER BY customer_id) FROM mart_clv",
+			"SELECT string_agg(model || ':' || param || ':' || CAST(value AS VARCHAR), ',' ORDER BY model, param) FROM model_fits",
+		} {
+			var s sql.NullString
+			if err := w.DB().QueryRowContext(ctx, q).Scan(&s); err != nil {
+				t.Fatal(err)
+			}
+			b.WriteString(s.String + "\n")
+		}
+		return b.String()
+	}
+	before := snapshot()
+	if !strings.Contains(before, "2024-12-31") || !strings.Contains(before, "bgnbd") {
+		t.Fatalf("first refresh produced too little to compare:\n%s", before)
+	}
+
+	// rfm runs (as of another date) and commits into the stage; clv fails.
+	second, _ := time.Parse(time.DateOnly, "2024-11-30")
+	_, res, err := Refresh(ctx, w, RefreshOptions{AsOf: second, Models: []string{"rfm", "clv"},
+		Settings: map[string]Settings{"clv": {"time_unit": "fortnight"}}})
+	if err == nil || !strings.Contains(err.Error(), "time_unit") {
+		t.Fatalf("refresh with a bad setting: err %v", err)
+	}
+	if len(res) != 2 || res[0].Status != "ok" || res[1].Status != "failed" {
+		t.Fatalf("results %+v: want rfm ok, clv failed", res)
+	}
+	if after := snapshot(); after != before {
+		t.Fatalf("a failed refresh changed the published results:\nbefore\n%s\nafter\n%s", before, after)
+	}
+	var stages, failed int
+	w.DB().QueryRowContext(ctx, "SELECT count(*) FROM duckdb_schemas() WHERE schema_name = 'refresh_stage'").Scan(&stages)
+	w.DB().QueryRowContext(ctx, "SELECT count(*) FROM model_runs WHERE status = 'failed' AND model = 'clv'").Scan(&failed)
+	if stages != 0 || failed != 1 {
+		t.Fatalf("after the failure: %d stage schemas (want 0), %d failed clv runs recorded (want 1)", stages, failed)
+	}
+	// The write lane's connection is left clean: no scratch tables, main first.
+	err = w.Write(ctx, func(ctx context.Context, conn *sql.Conn) error {
+		names, err := tempTables(ctx, conn)
+		if err != nil {
+			return err
+		}
+		if len(names) > 0 {
+			t.Errorf("temp tables left on the write lane: %v", names)
+		}
+		var path string
+		if err := conn.QueryRowContext(ctx, "SELECT current_setting('search_path')").Scan(&path); err != nil {
+			return err
+		}
+		if strings.Contains(path, "refresh_stage") {
+			t.Errorf("search_path left as %q", path)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The next refresh publishes as usual.
+	if _, _, err := Refresh(ctx, w, RefreshOptions{AsOf: second, Models: []string{"rfm", "clv"}}); err != nil {
+		t.Fatal(err)
+	}
+	if after := snapshot(); after == before || !strings.Contains(after, "2024-11-30") {
+		t.Fatalf("the refresh after the failure did not publish:\n%s", after)
+	}
+	assertNoStage(t, w)
+}
+
+func assertNoStage(t *testing.T, w *warehouse.Warehouse) {
+	t.Helper()
+	var n int
+	w.DB().QueryRow("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'refresh_stage'").Scan(&n)
+	if n != 0 {
+		t.Fatalf("%d tables left in refresh_stage", n)
+	}
+}
