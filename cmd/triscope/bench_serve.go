@@ -33,7 +33,7 @@ import (
 func newBenchServeCmd(cfg *Config) *cobra.Command {
 	var clients int
 	var duration time.Duration
-	var warm bool
+	var warm, managers bool
 	cmd := &cobra.Command{
 		Use:   "bench-serve",
 		Short: "Latency of the dashboards' data endpoints under concurrent clients (loopback)",
@@ -67,7 +67,11 @@ The warehouse must not be open in another process.`,
 			if err := a.AddUser(ctx, auth.User{Username: "exec", Role: auth.RoleExecutive}, password); err != nil {
 				return err
 			}
-			rows, err := w.DB().QueryContext(ctx, `SELECT org_unit_id FROM org_units WHERE level = 'region' ORDER BY 1`)
+			regionQuery := `SELECT org_unit_id FROM org_units WHERE level = 'region' ORDER BY 1`
+			if !managers {
+				regionQuery = `SELECT org_unit_id FROM org_units WHERE false`
+			}
+			rows, err := w.DB().QueryContext(ctx, regionQuery)
 			if err != nil {
 				return err
 			}
@@ -126,6 +130,9 @@ The warehouse must not be open in another process.`,
 				}
 				fmt.Fprintf(out, "warm-up: %d chart views (%d scopes × 2 languages) in %.1fs, %d failed\n",
 					rep.Charts, len(scopes), rep.Elapsed.Seconds(), rep.Failed)
+				for _, c := range rep.Slowest {
+					fmt.Fprintf(out, "  %-32s %-14s %6.2fs\n", c.Chart, c.Scope, c.Elapsed.Seconds())
+				}
 			}
 			fmt.Fprintf(out, "%d clients for %s over %d chart views × %d users on %s\n", clients, duration, len(views), len(users), cfg.DB)
 			type sample struct {
@@ -199,6 +206,7 @@ The warehouse must not be open in another process.`,
 		},
 	}
 	cmd.Flags().IntVar(&clients, "clients", 16, "concurrent clients")
+	cmd.Flags().BoolVar(&managers, "managers", true, "also drive clients as the manager of each region (else executives only)")
 	cmd.Flags().BoolVar(&warm, "warm-up", true, "first compute every page's default view per scope, as the server does after a load or refresh")
 	cmd.Flags().DurationVar(&duration, "duration", 30*time.Second, "how long to run")
 	return cmd

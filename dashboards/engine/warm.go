@@ -3,6 +3,8 @@ package engine
 import (
 	"context"
 	"net/url"
+	"slices"
+	"sort"
 	"strings"
 	"time"
 )
@@ -14,6 +16,16 @@ type WarmReport struct {
 	Failed   int
 	Elapsed  time.Duration
 	Complete bool // false when the data changed or ctx ended part-way
+	// Slowest are the charts that took longest to compute, slowest first (at
+	// most 10; cache hits take no time).
+	Slowest []ChartTime
+}
+
+// ChartTime is how long one chart took for one scope.
+type ChartTime struct {
+	Chart   string
+	Scope   string
+	Elapsed time.Duration
 }
 
 // Warm computes the default view of every page that needs no id (the
@@ -75,10 +87,12 @@ func (s *Service) Warm(ctx context.Context, scopes []Scope, langs []string) (War
 					}
 					envs[page] = e
 				}
+				t0 := time.Now()
 				if _, _, err := s.Data(e, c); err != nil {
 					rep.Failed++
 				}
 				rep.Charts++
+				rep.noteTime(ChartTime{c.ID, sc.Key(), time.Since(t0)})
 			}
 		}
 	}
@@ -88,3 +102,14 @@ func (s *Service) Warm(ctx context.Context, scopes []Scope, langs []string) (War
 
 // isDetailPath reports whether a page path takes an id (/customers/:id).
 func isDetailPath(path string) bool { return strings.Contains(path, "/:") }
+
+func (r *WarmReport) noteTime(t ChartTime) {
+	i := sort.Search(len(r.Slowest), func(i int) bool { return r.Slowest[i].Elapsed < t.Elapsed })
+	if i >= 10 {
+		return
+	}
+	r.Slowest = slices.Insert(r.Slowest, i, t)
+	if len(r.Slowest) > 10 {
+		r.Slowest = r.Slowest[:10]
+	}
+}

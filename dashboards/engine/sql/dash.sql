@@ -69,7 +69,9 @@ LEFT JOIN main.reps r ON r.rep_id = cu.owner_rep_id;
 
 -- Amounts in the base currency: a row in the base currency keeps its amount; the
 -- others are converted exactly (DECIMAL) at the latest rate on or before the row's
--- date (only those rows pay for the wide multiplication).
+-- date. Only those rows go through the ASOF join (which sorts its whole input):
+-- joining every row made a query over the large company's 22 M payments 2.3x
+-- slower.
 
 -- Contracts (bookings) in the base currency at the rate of the signing day,
 -- with the customer's industry, the deal's product line, channel and source.
@@ -78,17 +80,20 @@ SELECT c.contract_id, c.opportunity_id, c.customer_id, cu.name AS customer_name,
        coalesce(c.owner_rep_id, cu.owner_rep_id) AS owner_rep_id,
        coalesce(r.org_unit_id, cu.org_unit_id) AS owner_org,
        c.signed_on, c.start_on, c.end_on, c.status, c.amount, coalesce(c.currency, base) AS currency,
-       CASE WHEN coalesce(c.currency, base) = base THEN c.amount
-            ELSE CAST(CAST(c.amount AS DECIMAL(38,2)) * f.rate_to_base AS DECIMAL(18,2)) END AS amount_base,
+       coalesce(c.amount_same, x.amount_conv) AS amount_base,
        cu.industry, coalesce(o.source, cu.source) AS source, pr.product_line,
        o.partner_id, coalesce(pa.kind, 'direct') AS channel
-FROM main.contracts c
+FROM (SELECT *, CASE WHEN coalesce(currency, base) = base THEN amount END AS amount_same FROM main.contracts) c
+LEFT JOIN (
+    SELECT c.contract_id, CAST(CAST(c.amount AS DECIMAL(38,2)) * f.rate_to_base AS DECIMAL(18,2)) AS amount_conv
+    FROM (SELECT * FROM main.contracts WHERE currency <> base) c
+    ASOF LEFT JOIN main.fx_rates f ON f.currency = c.currency AND c.signed_on >= f.on_date
+) x ON x.contract_id = c.contract_id
 LEFT JOIN main.customers cu ON cu.customer_id = c.customer_id
 LEFT JOIN main.reps r ON r.rep_id = coalesce(c.owner_rep_id, cu.owner_rep_id)
 LEFT JOIN main.opportunities o ON o.opportunity_id = c.opportunity_id
 LEFT JOIN main.products pr ON pr.product_id = o.product_id
-LEFT JOIN main.partners pa ON pa.partner_id = o.partner_id
-ASOF LEFT JOIN main.fx_rates f ON f.currency = c.currency AND c.signed_on >= f.on_date;
+LEFT JOIN main.partners pa ON pa.partner_id = o.partner_id;
 
 -- Payments (collections) in the base currency at the rate of the payment day.
 -- A negative amount is a refund.
@@ -97,18 +102,21 @@ SELECT p.payment_id, p.contract_id, p.customer_id, cu.name AS customer_name,
        coalesce(c.owner_rep_id, cu.owner_rep_id) AS owner_rep_id,
        coalesce(r.org_unit_id, cu.org_unit_id) AS owner_org,
        p.paid_on, p.method, p.amount, coalesce(p.currency, base) AS currency,
-       CASE WHEN coalesce(p.currency, base) = base THEN p.amount
-            ELSE CAST(CAST(p.amount AS DECIMAL(38,2)) * f.rate_to_base AS DECIMAL(18,2)) END AS amount_base,
+       coalesce(p.amount_same, x.amount_conv) AS amount_base,
        cu.industry, coalesce(o.source, cu.source) AS source, pr.product_line,
        o.partner_id, coalesce(pa.kind, 'direct') AS channel
-FROM main.payments p
+FROM (SELECT *, CASE WHEN coalesce(currency, base) = base THEN amount END AS amount_same FROM main.payments) p
+LEFT JOIN (
+    SELECT p.payment_id, CAST(CAST(p.amount AS DECIMAL(38,2)) * f.rate_to_base AS DECIMAL(18,2)) AS amount_conv
+    FROM (SELECT * FROM main.payments WHERE currency <> base) p
+    ASOF LEFT JOIN main.fx_rates f ON f.currency = p.currency AND p.paid_on >= f.on_date
+) x ON x.payment_id = p.payment_id
 LEFT JOIN main.contracts c ON c.contract_id = p.contract_id
 LEFT JOIN main.customers cu ON cu.customer_id = p.customer_id
 LEFT JOIN main.reps r ON r.rep_id = coalesce(c.owner_rep_id, cu.owner_rep_id)
 LEFT JOIN main.opportunities o ON o.opportunity_id = c.opportunity_id
 LEFT JOIN main.products pr ON pr.product_id = o.product_id
-LEFT JOIN main.partners pa ON pa.partner_id = o.partner_id
-ASOF LEFT JOIN main.fx_rates f ON f.currency = p.currency AND p.paid_on >= f.on_date;
+LEFT JOIN main.partners pa ON pa.partner_id = o.partner_id;
 
 -- Opportunities in the base currency at the rate of the day they were created.
 -- probability: the deal's own, else its stage's default (percent).
@@ -119,17 +127,20 @@ SELECT o.opportunity_id, o.customer_id, cu.name AS customer_name,
        CAST(o.created_at AS DATE) AS created_on, o.expected_close_on, o.closed_on, o.status,
        o.stage, st.position AS stage_position, coalesce(o.probability, st.default_probability) AS probability,
        o.amount, coalesce(o.currency, base) AS currency,
-       CASE WHEN coalesce(o.currency, base) = base THEN o.amount
-            ELSE CAST(CAST(o.amount AS DECIMAL(38,2)) * f.rate_to_base AS DECIMAL(18,2)) END AS amount_base,
+       coalesce(o.amount_same, x.amount_conv) AS amount_base,
        cu.industry, coalesce(o.source, cu.source) AS source, pr.product_line,
        o.partner_id, coalesce(pa.kind, 'direct') AS channel, o.close_reason, o.competitor
-FROM main.opportunities o
+FROM (SELECT *, CASE WHEN coalesce(currency, base) = base THEN amount END AS amount_same FROM main.opportunities) o
+LEFT JOIN (
+    SELECT o.opportunity_id, CAST(CAST(o.amount AS DECIMAL(38,2)) * f.rate_to_base AS DECIMAL(18,2)) AS amount_conv
+    FROM (SELECT * FROM main.opportunities WHERE currency <> base) o
+    ASOF LEFT JOIN main.fx_rates f ON f.currency = o.currency AND CAST(o.created_at AS DATE) >= f.on_date
+) x ON x.opportunity_id = o.opportunity_id
 LEFT JOIN main.customers cu ON cu.customer_id = o.customer_id
 LEFT JOIN main.reps r ON r.rep_id = coalesce(o.owner_rep_id, cu.owner_rep_id)
 LEFT JOIN main.stages st ON st.stage = o.stage
 LEFT JOIN main.products pr ON pr.product_id = o.product_id
-LEFT JOIN main.partners pa ON pa.partner_id = o.partner_id
-ASOF LEFT JOIN main.fx_rates f ON f.currency = o.currency AND CAST(o.created_at AS DATE) >= f.on_date;
+LEFT JOIN main.partners pa ON pa.partner_id = o.partner_id;
 
 -- Targets with their owner: a rep target belongs to the rep (and the rep's
 -- unit); an org target to its unit.
