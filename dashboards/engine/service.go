@@ -51,8 +51,8 @@ type Options struct {
 type Service struct {
 	opts    Options
 	log     *slog.Logger
-	cache   *cache
-	results *resultCache
+	cache   *cache[[]byte]
+	results *cache[*Result]
 	group   singleflight.Group
 
 	mu              sync.Mutex
@@ -96,7 +96,7 @@ func New(opts Options) *Service {
 	if opts.CacheEntries == 0 {
 		opts.CacheEntries = 2000
 	}
-	return &Service{opts: opts, log: opts.Logger, cache: newCache(opts.CacheEntries), results: newResultCache(opts.CacheEntries / 4)}
+	return &Service{opts: opts, log: opts.Logger, cache: newCache[[]byte](opts.CacheEntries), results: newCache[*Result](opts.CacheEntries / 4)}
 }
 
 // Install creates (or replaces) the dash.* macros in the warehouse. Targets
