@@ -17,17 +17,19 @@ func init() {
 			if err := plPrep(ctx, rc); err != nil {
 				return err
 			}
-			var n int
 			// staged by this refresh or published by an earlier one
-			if err := rc.Conn.QueryRowContext(ctx, `SELECT count(DISTINCT table_name) FROM duckdb_tables()
-				WHERE database_name = current_database() AND schema_name IN ($1, 'main') AND NOT temporary
-				  AND table_name IN ('mart_forecast', 'mart_targets_monthly')`, stageSchema).Scan(&n); err != nil {
-				return err
+			forecast := true
+			for _, t := range []string{"mart_forecast", "mart_targets_monthly"} {
+				schema, err := martSchema(ctx, rc.Conn, t)
+				if err != nil {
+					return err
+				}
+				forecast = forecast && schema != ""
 			}
-			if n < 2 {
+			if !forecast {
 				rc.Note("forecast_below_target left out: run the forecast and targets models first")
 			}
-			return rc.Exec(ctx, "alerts.sql", map[string]bool{"Forecast": n == 2})
+			return rc.Exec(ctx, "alerts.sql", map[string]bool{"Forecast": forecast})
 		},
 	})
 }

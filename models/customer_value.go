@@ -154,16 +154,15 @@ func customerValueWeights(s Settings) ([]float64, error) {
 // with all the given columns: the one this refresh staged, else main's. The
 // SQL still only uses its rows for the current as-of date.
 func cvMartUsable(ctx context.Context, conn *sql.Conn, table string, columns ...string) (bool, error) {
+	schema, err := martSchema(ctx, conn, table)
+	if err != nil || schema == "" {
+		return false, err
+	}
 	var n int
-	err := conn.QueryRowContext(ctx, `
+	if err := conn.QueryRowContext(ctx, `
 		SELECT count(DISTINCT column_name) FROM duckdb_columns()
-		WHERE database_name = current_database() AND table_name = $1
-		  AND schema_name = (SELECT schema_name FROM duckdb_tables()
-		                     WHERE database_name = current_database() AND table_name = $1
-		                       AND schema_name IN ($3, 'main') AND NOT temporary
-		                     ORDER BY schema_name = 'main' LIMIT 1)
-		  AND list_contains(string_split($2, ','), column_name)`, table, strings.Join(columns, ","), stageSchema).Scan(&n)
-	if err != nil {
+		WHERE database_name = current_database() AND schema_name = $1 AND table_name = $2
+		  AND list_contains(string_split($3, ','), column_name)`, schema, table, strings.Join(columns, ",")).Scan(&n); err != nil {
 		return false, fmt.Errorf("looking for %s: %w", table, err)
 	}
 	return n == len(columns), nil

@@ -336,6 +336,24 @@ func (rc *RunContext) keepTempTables(ctx context.Context) error {
 	return nil
 }
 
+// martSchema says where an unqualified table name resolves during a refresh:
+// the stage schema when this refresh made the table, else main; "" when
+// neither has it (temp tables do not count).
+func martSchema(ctx context.Context, conn *sql.Conn, table string) (string, error) {
+	var schema sql.NullString
+	err := conn.QueryRowContext(ctx, `SELECT schema_name FROM duckdb_tables()
+		WHERE database_name = current_database() AND table_name = $1
+		  AND schema_name IN ($2, 'main') AND NOT temporary
+		ORDER BY schema_name = 'main' LIMIT 1`, table, stageSchema).Scan(&schema)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("looking for %s: %w", table, err)
+	}
+	return schema.String, nil
+}
+
 func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
 
 // Names lists the model names in run order.
