@@ -2,6 +2,8 @@ package models
 
 import (
 	"math"
+	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -151,4 +153,104 @@ func TestCollisions(t *testing.T) {
 		"D07 | similar_name",
 		"D04 | same_customer",
 	})
+}
+
+// TestSimilarNamePairsMatchesBruteForce compares the deletion index with
+// every pair of names scored directly, on random names with planted near
+// duplicates (one and two edits, Chinese and Latin letters).
+func TestSimilarNamePairsMatchesBruteForce(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 11))
+	alphabets := [][]rune{[]rune("abcdefghij"), []rune("明达物流华信科技贸易")}
+	randomName := func() []rune {
+		a := alphabets[rng.IntN(2)]
+		r := make([]rune, 6+rng.IntN(14))
+		for i := range r {
+			r[i] = a[rng.IntN(len(a))]
+		}
+		return r
+	}
+	edit := func(r []rune) []rune {
+		r = slices.Clone(r)
+		switch i := rng.IntN(len(r)); rng.IntN(3) {
+		case 0:
+			return slices.Delete(r, i, i+1)
+		case 1:
+			return slices.Insert(r, i, 'x')
+		default:
+			r[i] = 'y'
+			return r
+		}
+	}
+	cityNames := []string{"", "shanghai", "beijing"}
+	cores, cities := map[string]string{}, map[string]string{}
+	add := func(core []rune) {
+		city := cityNames[rng.IntN(3)]
+		key := city + string(core)
+		cores[key], cities[key] = string(core), city
+		if rng.IntN(4) == 0 {
+			cores[string(core)], cities[string(core)] = string(core), "" // the same core without the city
+		}
+	}
+	for range 400 {
+		r := randomName()
+		add(r)
+		if rng.IntN(2) == 0 {
+			add(edit(r))
+		}
+		if rng.IntN(4) == 0 {
+			add(edit(edit(r)))
+		}
+	}
+	for _, c := range []struct {
+		threshold float64
+		maxEdits  int
+	}{{0.9, 1}, {0.8, 2}, {0.95, 1}, {1, 1}} {
+		want := map[string]float64{}
+		for a, ca := range cores {
+			for b, cb := range cores {
+				if a == b || (cities[a] != "" && cities[b] != "" && cities[a] != cities[b]) {
+					continue
+				}
+				ra, rb := []rune(ca), []rune(cb)
+				score := nameSimilarity(ra, rb)
+				edits := int(math.Round((1 - score) * float64(max(len(ra), len(rb)))))
+				if ca == cb || (edits <= c.maxEdits && score >= c.threshold) {
+					want[a+"|"+b] = score
+				}
+			}
+		}
+		got := map[string]float64{}
+		for _, p := range similarNamePairs(cores, cities, c.threshold, c.maxEdits) {
+			got[p[0].(string)+"|"+p[1].(string)] = p[2].(float64)
+		}
+		if len(got) != len(want) {
+			t.Errorf("threshold %v, max %d edits: %d pairs, brute force %d", c.threshold, c.maxEdits, len(got), len(want))
+		}
+		for k, v := range want {
+			if g, ok := got[k]; !ok || math.Abs(g-v) > 1e-12 {
+				t.Errorf("threshold %v, max %d edits: pair %s = %v (present %v), want %v", c.threshold, c.maxEdits, k, g, ok, v)
+			}
+		}
+		if c.threshold == 0.9 && len(want) < 200 {
+			t.Errorf("only %d pairs: the fixture plants too few near duplicates to test anything", len(want))
+		}
+	}
+}
+
+// BenchmarkSimilarNamePairs indexes 200,000 Latin names of 12–24 letters
+// (the large demo company has ~1.6 M customers).
+func BenchmarkSimilarNamePairs(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	cores, cities := map[string]string{}, map[string]string{}
+	for len(cores) < 200_000 {
+		r := make([]rune, 12+rng.IntN(13))
+		for i := range r {
+			r[i] = rune('a' + rng.IntN(26))
+		}
+		cores[string(r)] = string(r)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		similarNamePairs(cores, cities, 0.9, 1)
+	}
 }

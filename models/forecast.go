@@ -53,16 +53,28 @@ type fcDeal struct {
 	amount   float64
 }
 
-// fcOpen is a deal open at a snapshot date (a row of pipeline_at).
-type fcOpen struct {
-	leaf     string
-	wonMonth int // month index of closed_on when the deal was won by as_of, else -1
-	created  time.Time
-	stage    string
-	age      int
-	amount   float64
-	prob     float64 // percent; NaN when the stage has none
-	expected time.Time
+// fcWeightedSum is the open pipeline at a snapshot date summed per owner
+// unit, stage probability and expected close month (pl_fc_weighted).
+type fcWeightedSum struct {
+	leaf          string
+	prob          float64   // percent
+	expectedMonth int       // month index of the expected close; -1 when there is none
+	created       time.Time // the deals' creation day when there is no expected close
+	amount        float64
+	amountSquared float64 // Σ amount², for the variance
+}
+
+// fcStageAgeSum is the open pipeline at a snapshot date summed per owner
+// unit, stage and age class, and the month after the date in which the deals
+// were won (1 … n; 0 for not won in that span) (pl_fc_stage_age).
+type fcStageAgeSum struct {
+	leaf          string
+	stage         string
+	ageClass      int
+	wonAfter      int
+	amount        float64
+	amountSquared float64
+	deals         float64
 }
 
 type fcBound struct{ f, lo, hi float64 }
@@ -99,7 +111,8 @@ type forecaster struct {
 	up                   map[string][]string // leaf → the units it counts in ('all' first)
 	level                map[string]string   // org → org_level of the accuracy table
 	series               map[string]map[int]float64
-	snaps                map[time.Time][]fcOpen
+	weighted             map[time.Time][]fcWeightedSum
+	stageAge             map[time.Time][]fcStageAgeSum
 	snapped              map[time.Time]bool
 	trainCache           map[fcTrainKey]*fcTraining
 	atCache              map[time.Time]map[string]map[string]map[int]fcBound
@@ -120,7 +133,8 @@ func runForecast(ctx context.Context, rc *RunContext) error {
 		up:         map[string][]string{},
 		level:      map[string]string{"all": "all"},
 		series:     map[string]map[int]float64{},
-		snaps:      map[time.Time][]fcOpen{},
+		weighted:   map[time.Time][]fcWeightedSum{},
+		stageAge:   map[time.Time][]fcStageAgeSum{},
 		snapped:    map[time.Time]bool{},
 		trainCache: map[fcTrainKey]*fcTraining{},
 		atCache:    map[time.Time]map[string]map[string]map[int]fcBound{},
@@ -488,28 +502,35 @@ func (fc *forecaster) snapshots(ctx context.Context, rc *RunContext, dates []tim
 	if err := rc.Exec(ctx, "forecast_snapshots.sql", nil); err != nil {
 		return err
 	}
-	return plScan(ctx, conn, `SELECT s.t, coalesce(d.rep_org_unit_id, ''),
-			CASE WHEN d.status = 'won' THEN year(d.closed_on) * 12 + month(d.closed_on) - 1 ELSE -1 END,
-			d.created_on, coalesce(s.stage, ''), s.age_days, s.amount, s.probability, s.expected_close_on
-		FROM pl_fc_snap s JOIN pl_deals d USING (opportunity_id)
-		ORDER BY s.t, s.opportunity_id`, func(r *sql.Rows) error {
+	if err := rc.Exec(ctx, "forecast_snapshot_sums.sql", map[string]any{"AgeBuckets": fcAgeBuckets, "Months": fc.n}); err != nil {
+		return err
+	}
+	if err := plScan(ctx, conn, `SELECT t, leaf, probability, coalesce(expected_month, -1), created_on, amount, amount_squared
+		FROM pl_fc_weighted ORDER BY ALL`, func(r *sql.Rows) error {
 		var t time.Time
-		var prob sql.NullFloat64
-		var expected sql.NullTime
-		o := fcOpen{}
-		if err := r.Scan(&t, &o.leaf, &o.wonMonth, &o.created, &o.stage, &o.age, &o.amount, &prob, &expected); err != nil {
+		var created sql.NullTime
+		w := fcWeightedSum{}
+		if err := r.Scan(&t, &w.leaf, &w.prob, &w.expectedMonth, &created, &w.amount, &w.amountSquared); err != nil {
 			return err
 		}
-		o.created = plDay(o.created)
-		o.prob = math.NaN()
-		if prob.Valid {
-			o.prob = prob.Float64
-		}
-		if expected.Valid {
-			o.expected = plDay(expected.Time)
+		if created.Valid {
+			w.created = plDay(created.Time)
 		}
 		t = plDay(t)
-		fc.snaps[t] = append(fc.snaps[t], o)
+		fc.weighted[t] = append(fc.weighted[t], w)
+		return nil
+	}); err != nil {
+		return err
+	}
+	return plScan(ctx, conn, `SELECT t, leaf, stage, age_class, won_after_months, amount, amount_squared, deals
+		FROM pl_fc_stage_age ORDER BY ALL`, func(r *sql.Rows) error {
+		var t time.Time
+		a := fcStageAgeSum{}
+		if err := r.Scan(&t, &a.leaf, &a.stage, &a.ageClass, &a.wonAfter, &a.amount, &a.amountSquared, &a.deals); err != nil {
+			return err
+		}
+		t = plDay(t)
+		fc.stageAge[t] = append(fc.stageAge[t], a)
 		return nil
 	})
 }
@@ -532,8 +553,6 @@ func (fc *forecaster) at(T time.Time) map[string]map[string]map[int]fcBound {
 		}
 		out[method][org][M] = b
 	}
-	open := fc.snaps[T]
-
 	// Weighted pipeline: amount × the stage's default probability, in the month
 	// of the expected close; overdue (or due in T's own month) → the first
 	// month; no expected close → created + the median cycle of deals won by T.
@@ -547,15 +566,12 @@ func (fc *forecaster) at(T time.Time) map[string]map[string]map[int]fcBound {
 		}
 		med := fc.medianCycle(T)
 		leaves := map[string]map[int]*fcEst{}
-		for _, o := range open {
-			if math.IsNaN(o.prob) {
-				continue
+		for _, o := range fc.weighted[T] {
+			M := o.expectedMonth
+			if M < 0 {
+				M = mIdx(o.created.AddDate(0, 0, med))
 			}
-			e := o.expected
-			if e.IsZero() {
-				e = o.created.AddDate(0, 0, med)
-			}
-			M := max(mIdx(e), first)
+			M = max(M, first)
 			if M >= first+fc.n {
 				continue
 			}
@@ -567,7 +583,7 @@ func (fc *forecaster) at(T time.Time) map[string]map[string]map[int]fcBound {
 				leaves[o.leaf][M] = &fcEst{}
 			}
 			leaves[o.leaf][M].f += o.amount * p
-			leaves[o.leaf][M].v += o.amount * o.amount * p * (1 - p)
+			leaves[o.leaf][M].v += o.amountSquared * p * (1 - p)
 		}
 		for _, leaf := range sortedKeys(leaves) {
 			for M, e := range leaves[leaf] {
@@ -619,8 +635,8 @@ func (fc *forecaster) at(T time.Time) map[string]map[string]map[int]fcBound {
 		if trained == 0 {
 			continue
 		}
-		rate := func(o fcOpen) float64 {
-			for _, c := range []*fcCell{full[fcCellKey{o.stage, ageClass(o.age)}], byStage[o.stage], all} {
+		rate := func(o fcStageAgeSum) float64 {
+			for _, c := range []*fcCell{full[fcCellKey{o.stage, o.ageClass}], byStage[o.stage], all} {
 				if c != nil && c.n >= float64(fc.minCell) && c.open > 0 {
 					return math.Min(c.won/c.open, 1)
 				}
@@ -636,13 +652,13 @@ func (fc *forecaster) at(T time.Time) map[string]map[string]map[int]fcBound {
 			est[org] = &fcEst{f: mean, v: variance}
 		}
 		leaves := map[string]*fcEst{}
-		for _, o := range open {
+		for _, o := range fc.stageAge[T] {
 			r := rate(o)
 			if leaves[o.leaf] == nil {
 				leaves[o.leaf] = &fcEst{}
 			}
 			leaves[o.leaf].f += o.amount * r
-			leaves[o.leaf].v += o.amount * o.amount * r * (1 - r)
+			leaves[o.leaf].v += o.amountSquared * r * (1 - r)
 		}
 		for _, leaf := range sortedKeys(leaves) {
 			for _, org := range fc.up[leaf] {
@@ -711,16 +727,6 @@ func (fc *forecaster) medianCycle(T time.Time) int {
 	return int(math.Round((days[n/2-1] + days[n/2]) / 2))
 }
 
-// ageClass is the index of the age class of a deal age_days old.
-func ageClass(age int) int {
-	for i, b := range fcAgeBuckets {
-		if age <= b {
-			return i
-		}
-	}
-	return len(fcAgeBuckets)
-}
-
 // fcCell sums, over deals open at past month ends, the amount open, the
 // amount of it won in the outcome month, and the number of deals.
 type fcCell struct{ open, won, n float64 }
@@ -755,8 +761,8 @@ func (fc *forecaster) training(t time.Time, h int) *fcTraining {
 	}
 	st := &fcTraining{full: map[fcCellKey]*fcCell{}, byStage: map[string]*fcCell{}, newBiz: map[string]float64{}}
 	target := mIdx(t) + h
-	for _, o := range fc.snaps[t] {
-		k := fcCellKey{o.stage, ageClass(o.age)}
+	for _, o := range fc.stageAge[t] {
+		k := fcCellKey{o.stage, o.ageClass}
 		if st.full[k] == nil {
 			st.full[k] = &fcCell{}
 		}
@@ -764,13 +770,13 @@ func (fc *forecaster) training(t time.Time, h int) *fcTraining {
 			st.byStage[o.stage] = &fcCell{}
 		}
 		won := 0.0
-		if o.wonMonth == target {
+		if o.wonAfter == h {
 			won = o.amount
 		}
 		for _, c := range []*fcCell{st.full[k], st.byStage[o.stage], &st.all} {
 			c.open += o.amount
 			c.won += won
-			c.n++
+			c.n += o.deals
 		}
 	}
 	leaves := map[string]float64{}

@@ -66,7 +66,7 @@ func snapshotsMatch(t *testing.T, w *warehouse.Warehouse, asOf string, dates []t
 		if err := plMacro(ctx, rc); err != nil {
 			return err
 		}
-		fc := &forecaster{snapped: map[time.Time]bool{}, snaps: map[time.Time][]fcOpen{}}
+		fc := &forecaster{n: 3, snapped: map[time.Time]bool{}, weighted: map[time.Time][]fcWeightedSum{}, stageAge: map[time.Time][]fcStageAgeSum{}}
 		if err := fc.snapshots(ctx, rc, dates); err != nil {
 			return err
 		}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"runtime/pprof"
 	"text/tabwriter"
 	"time"
 
@@ -14,7 +16,7 @@ import (
 )
 
 func newRefreshCmd(cfg *Config) *cobra.Command {
-	var asOf string
+	var asOf, cpuProfile string
 	cmd := &cobra.Command{
 		Use:   "refresh [MODEL...]",
 		Short: "Compute the models (RFM, CLV, 7P, win rate, funnel, forecast, …) into mart_* tables",
@@ -34,6 +36,19 @@ file under models.<name> (for example models.clv.horizon_months).`,
 				}
 				opts.AsOf = d
 			}
+			if cpuProfile != "" {
+				// For finding where a model spends its Go time; DuckDB's own
+				// work shows as runtime.cgocall (use -v for per-statement times).
+				f, err := os.Create(cpuProfile)
+				if err != nil {
+					return fmt.Errorf("--cpuprofile: %w", err)
+				}
+				defer f.Close()
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return fmt.Errorf("--cpuprofile: %w", err)
+				}
+				defer pprof.StopCPUProfile()
+			}
 			w, err := warehouse.Open(cmd.Context(), cfg.warehouseOptions())
 			if err != nil {
 				return err
@@ -43,6 +58,7 @@ file under models.<name> (for example models.clv.horizon_months).`,
 		},
 	}
 	cmd.Flags().StringVar(&asOf, "as-of", "", "compute as of this date, inclusive (YYYY-MM-DD)")
+	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a Go CPU profile of the refresh to this file (go tool pprof)")
 	return cmd
 }
 

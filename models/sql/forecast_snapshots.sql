@@ -21,7 +21,8 @@ seq AS (
 ),
 open_at AS (
     -- deals created by t and not closed by t
-    SELECT t.t, d.opportunity_id, d.current_stage, d.created_on, d.amount_base, d.expected_close_on
+    SELECT t.t, d.opportunity_id, d.current_stage, d.created_on, d.amount_base, d.expected_close_on,
+           d.rep_org_unit_id, CASE WHEN d.status = 'won' THEN year(d.closed_on) * 12 + month(d.closed_on) - 1 END AS won_month
     FROM pl_deals d JOIN pl_fc_dates t ON d.created_on <= t.t AND coalesce(d.closed_on, DATE '9999-12-31') > t.t
 ),
 latest AS (
@@ -49,7 +50,9 @@ placed AS (
 )
 SELECT p.t, p.opportunity_id, p.stage_at AS stage, CAST(date_diff('day', p.created_on, p.t) AS INTEGER) AS age_days,
        CAST(coalesce(p.amount_base, 0) AS DOUBLE) AS amount, CAST(s.default_probability AS DOUBLE) AS probability,
-       p.expected_close_on
+       p.expected_close_on,
+       -- for forecast_snapshot_sums.sql
+       coalesce(p.rep_org_unit_id, '') AS leaf, p.created_on, p.won_month, p.amount_base
 FROM placed p
 LEFT JOIN pl_stages s ON s.stage = p.stage_at
 WHERE NOT p.closed_in_history;

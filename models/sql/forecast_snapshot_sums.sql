@@ -1,0 +1,33 @@
+-- The snapshots of forecast_snapshots.sql summed to what the forecast's
+-- methods use, so that tens of millions of open-deal rows (the large company:
+-- ~400,000 open deals at each of 40 dates) become a few thousand per date.
+-- Amounts are summed as decimals: exact, so the same in every run whatever
+-- order the rows are added in.
+
+-- Weighted pipeline: per date, owner unit, stage probability and expected
+-- close month (month index year × 12 + month − 1); a deal with no expected
+-- close keeps its creation day (the forecast places it at created + the
+-- median cycle as of the date).
+CREATE OR REPLACE TEMP TABLE pl_fc_weighted AS
+SELECT s.t, s.leaf, s.probability,
+       year(s.expected_close_on) * 12 + month(s.expected_close_on) - 1 AS expected_month,
+       CASE WHEN s.expected_close_on IS NULL THEN s.created_on END AS created_on,
+       CAST(sum(coalesce(s.amount_base, 0)) AS DOUBLE) AS amount,
+       CAST(sum(CAST(coalesce(s.amount_base, 0) AS DECIMAL(38, 2)) * coalesce(s.amount_base, 0)) AS DOUBLE) AS amount_squared
+FROM pl_fc_snap s
+WHERE s.probability IS NOT NULL
+GROUP BY ALL;
+
+-- Stage and age: per date, owner unit, stage and age class, and the month
+-- after the date in which the deal was won (1 … {{.Months}}; 0 when it was not
+-- won in that span).
+CREATE OR REPLACE TEMP TABLE pl_fc_stage_age AS
+SELECT s.t, s.leaf, coalesce(s.stage, '') AS stage,
+       CASE {{range $i, $b := .AgeBuckets}}WHEN s.age_days <= {{$b}} THEN {{$i}} {{end}}ELSE {{len .AgeBuckets}} END AS age_class,
+       CASE WHEN s.won_month - (year(s.t) * 12 + month(s.t) - 1) BETWEEN 1 AND {{.Months}}
+            THEN s.won_month - (year(s.t) * 12 + month(s.t) - 1) ELSE 0 END AS won_after_months,
+       CAST(sum(coalesce(s.amount_base, 0)) AS DOUBLE) AS amount,
+       CAST(sum(CAST(coalesce(s.amount_base, 0) AS DECIMAL(38, 2)) * coalesce(s.amount_base, 0)) AS DOUBLE) AS amount_squared,
+       count(*) AS deals
+FROM pl_fc_snap s
+GROUP BY ALL;
