@@ -42,16 +42,34 @@ WHERE a0 > a1 AND a1 > a2 AND a2 > a3;
 -- currency: the plan is in the contract currency, converted at the contract's
 -- rate). Contracts cancelled or terminated are left out.
 CREATE OR REPLACE TEMP TABLE pl_alert_schedule AS
-WITH plan AS (
+WITH lines AS (
+    -- Lines due after as_of + 7 are left out: they raise no alert, and a
+    -- running sum in due-date order never includes a later line.
     SELECT s.contract_id, s.due_on, CAST(CAST(s.amount AS DECIMAL(38,2)) * c.rate_to_base AS DECIMAL(18,2)) AS amount,
-           sum(CAST(CAST(s.amount AS DECIMAL(38,2)) * c.rate_to_base AS DECIMAL(18,2))) OVER (PARTITION BY s.contract_id ORDER BY s.due_on) AS cum_due,
            c.customer_id, c.owner_rep_id, c.currency
     FROM pl_live_payment_schedule s
     JOIN pl_base_contracts c USING (contract_id)
     WHERE coalesce(c.status, 'active') NOT IN ('cancelled', 'terminated')
+      AND s.due_on <= getvariable('as_of') + 7
 ),
 paid AS (
     SELECT contract_id, sum(amount_base) AS paid FROM pl_base_payments WHERE contract_id IS NOT NULL GROUP BY ALL
+),
+uncovered AS (
+    -- Contracts whose payments do not cover all these lines. In the others
+    -- every running sum is at most the payments (no line is negative), so
+    -- nothing is outstanding; most contracts are paid up, and the running
+    -- sum below is then over a fraction of the schedule.
+    SELECT l.contract_id
+    FROM lines l LEFT JOIN paid USING (contract_id)
+    GROUP BY l.contract_id
+    HAVING sum(l.amount) > coalesce(any_value(paid.paid), 0) OR min(l.amount) < 0
+),
+plan AS (
+    SELECT l.contract_id, l.due_on, l.amount,
+           sum(l.amount) OVER (PARTITION BY l.contract_id ORDER BY l.due_on) AS cum_due,
+           l.customer_id, l.owner_rep_id, l.currency
+    FROM lines l SEMI JOIN uncovered u ON u.contract_id = l.contract_id
 )
 SELECT plan.*, coalesce(paid.paid, 0) AS paid,
        least(plan.amount, greatest(0, plan.cum_due - coalesce(paid.paid, 0))) AS outstanding
