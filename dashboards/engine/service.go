@@ -392,7 +392,7 @@ func (s *Service) Env(ctx context.Context, r Request) (*Env, error) {
 func (s *Service) orgInScope(ctx context.Context, sc Scope, org string) (bool, error) {
 	p := sc.Params()
 	p["org"] = org
-	q := `SELECT count(*) FROM main.org_units u WHERE u.org_unit_id = $org
+	q := `SELECT count(*) FROM live.org_units u WHERE u.org_unit_id = $org
 	AND dash.in_scope(NULL, u.org_unit_id, $scope_all, $scope_org, $scope_rep)`
 	_, args, err := bind(q, p)
 	if err != nil {
@@ -414,10 +414,10 @@ type OrgUnit struct {
 // OrgUnits lists the units a scope may filter on, in tree order.
 func (s *Service) OrgUnits(ctx context.Context, sc Scope) ([]OrgUnit, error) {
 	q := `WITH RECURSIVE t(org_unit_id, name, level, depth, path) AS (
-    SELECT u.org_unit_id, u.name, u.level, 0, [u.name] FROM main.org_units u WHERE u.parent_id IS NULL
+    SELECT u.org_unit_id, u.name, u.level, 0, [u.name] FROM live.org_units u WHERE u.parent_id IS NULL
     UNION ALL
     SELECT u.org_unit_id, u.name, u.level, t.depth + 1, list_append(t.path, u.name)
-    FROM main.org_units u JOIN t ON u.parent_id = t.org_unit_id WHERE t.depth < 32
+    FROM live.org_units u JOIN t ON u.parent_id = t.org_unit_id WHERE t.depth < 32
 )
 SELECT org_unit_id, name, level, depth FROM t
 WHERE dash.in_scope(NULL, t.org_unit_id, $scope_all, $scope_org, $scope_rep)
@@ -447,7 +447,7 @@ ORDER BY path`
 // scope's root (breadcrumbs).
 func (s *Service) Crumbs(e *Env) ([]Crumb, error) {
 	if e.NodeRep != "" {
-		res, err := s.query(e.Ctx, `SELECT name FROM main.reps WHERE rep_id = $node_rep`, e.StandardParams())
+		res, err := s.query(e.Ctx, `SELECT name FROM live.reps WHERE rep_id = $node_rep`, e.StandardParams())
 		if err != nil || len(res.Rows) == 0 {
 			return nil, err
 		}
@@ -457,7 +457,7 @@ func (s *Service) Crumbs(e *Env) ([]Crumb, error) {
 		return nil, nil
 	}
 	q := `SELECT u.org_unit_id, u.name, p.depth
-FROM dash.org_paths() p JOIN main.org_units u ON u.org_unit_id = p.ancestor_id
+FROM dash.org_paths() p JOIN live.org_units u ON u.org_unit_id = p.ancestor_id
 WHERE p.org_unit_id = $node
   AND dash.in_scope(NULL, u.org_unit_id, $scope_all, $scope_org, $scope_rep)
 ORDER BY p.depth DESC`

@@ -20,22 +20,45 @@
 
 CREATE SCHEMA IF NOT EXISTS dash;
 
+-- LIVE ROWS. A snapshot load marks the rows missing from a source deleted
+-- (_deleted_at) instead of removing them; the models and the dashboards
+-- ignore them. Schema "live" has one view per base table without those rows,
+-- and the dashboards read only these: live.payments, not main.payments.
+CREATE SCHEMA IF NOT EXISTS live;
+CREATE OR REPLACE VIEW live.org_units AS SELECT * EXCLUDE (_deleted_at) FROM main.org_units WHERE _deleted_at IS NULL;
+CREATE OR REPLACE VIEW live.reps AS SELECT * EXCLUDE (_deleted_at) FROM main.reps WHERE _deleted_at IS NULL;
+CREATE OR REPLACE VIEW live.customers AS SELECT * EXCLUDE (_deleted_at) FROM main.customers WHERE _deleted_at IS NULL;
+CREATE OR REPLACE VIEW live.products AS SELECT * EXCLUDE (_deleted_at) FROM main.products WHERE _deleted_at IS NULL;
+CREATE OR REPLACE VIEW live.partners AS SELECT * EXCLUDE (_deleted_at) FROM main.partners WHERE _deleted_at IS NULL;
+CREATE OR REPLACE VIEW live.campaigns AS SELECT * EXCLUDE (_deleted_at) FROM main.campaigns WHERE _deleted_at IS NULL;
+CREATE OR REPLACE VIEW live.stages AS SELECT * EXCLUDE (_deleted_at) FROM main.stages WHERE _deleted_at IS NULL;
+CREATE OR REPLACE VIEW live.opportunities AS SELECT * EXCLUDE (_deleted_at) FROM main.opportunities WHERE _deleted_at IS NULL;
+CREATE OR REPLACE VIEW live.opportunity_stages AS SELECT * EXCLUDE (_deleted_at) FROM main.opportunity_stages WHERE _deleted_at IS NULL;
+CREATE OR REPLACE VIEW live.contracts AS SELECT * EXCLUDE (_deleted_at) FROM main.contracts WHERE _deleted_at IS NULL;
+CREATE OR REPLACE VIEW live.contract_lines AS SELECT * EXCLUDE (_deleted_at) FROM main.contract_lines WHERE _deleted_at IS NULL;
+CREATE OR REPLACE VIEW live.payment_schedule AS SELECT * EXCLUDE (_deleted_at) FROM main.payment_schedule WHERE _deleted_at IS NULL;
+CREATE OR REPLACE VIEW live.payments AS SELECT * EXCLUDE (_deleted_at) FROM main.payments WHERE _deleted_at IS NULL;
+CREATE OR REPLACE VIEW live.expenses AS SELECT * EXCLUDE (_deleted_at) FROM main.expenses WHERE _deleted_at IS NULL;
+CREATE OR REPLACE VIEW live.activities AS SELECT * EXCLUDE (_deleted_at) FROM main.activities WHERE _deleted_at IS NULL;
+CREATE OR REPLACE VIEW live.targets AS SELECT * EXCLUDE (_deleted_at) FROM main.targets WHERE _deleted_at IS NULL;
+CREATE OR REPLACE VIEW live.fx_rates AS SELECT * EXCLUDE (_deleted_at) FROM main.fx_rates WHERE _deleted_at IS NULL;
+
 -- The unit `root` and every unit below it. NULL root: no rows.
 CREATE OR REPLACE MACRO dash.org_subtree(root) AS TABLE
 WITH RECURSIVE t(org_unit_id) AS (
-    SELECT org_unit_id FROM main.org_units WHERE org_unit_id = root
+    SELECT org_unit_id FROM live.org_units WHERE org_unit_id = root
     UNION
-    SELECT o.org_unit_id FROM main.org_units o JOIN t ON o.parent_id = t.org_unit_id
+    SELECT o.org_unit_id FROM live.org_units o JOIN t ON o.parent_id = t.org_unit_id
 )
 SELECT org_unit_id FROM t;
 
 -- Every (unit, ancestor) pair; depth 0 is the unit itself.
 CREATE OR REPLACE MACRO dash.org_paths() AS TABLE
 WITH RECURSIVE p(org_unit_id, ancestor_id, depth) AS (
-    SELECT org_unit_id, org_unit_id, 0 FROM main.org_units
+    SELECT org_unit_id, org_unit_id, 0 FROM live.org_units
     UNION
     SELECT p.org_unit_id, o.parent_id, p.depth + 1
-    FROM p JOIN main.org_units o ON o.org_unit_id = p.ancestor_id
+    FROM p JOIN live.org_units o ON o.org_unit_id = p.ancestor_id
     WHERE o.parent_id IS NOT NULL AND p.depth < 32
 )
 SELECT org_unit_id, ancestor_id, depth FROM p;
@@ -45,7 +68,7 @@ SELECT org_unit_id, ancestor_id, depth FROM p;
 CREATE OR REPLACE MACRO dash.child_of(node) AS TABLE
 SELECT p.org_unit_id, p.ancestor_id AS child_id
 FROM dash.org_paths() p
-JOIN main.org_units k ON k.org_unit_id = p.ancestor_id
+JOIN live.org_units k ON k.org_unit_id = p.ancestor_id
 WHERE k.parent_id IS NOT DISTINCT FROM node;
 
 -- The scope predicate (see above). Always call it with the bound parameters
@@ -64,8 +87,8 @@ CREATE OR REPLACE MACRO dash.customers() AS TABLE
 SELECT cu.customer_id, cu.name AS customer_name, cu.industry, cu.size_band, cu.city, cu.source,
        cu.lifecycle_stage, CAST(cu.created_at AS DATE) AS created_on,
        cu.owner_rep_id, coalesce(cu.org_unit_id, r.org_unit_id) AS owner_org
-FROM main.customers cu
-LEFT JOIN main.reps r ON r.rep_id = cu.owner_rep_id;
+FROM live.customers cu
+LEFT JOIN live.reps r ON r.rep_id = cu.owner_rep_id;
 
 -- Amounts in the base currency: a row in the base currency keeps its amount; the
 -- others are converted exactly (DECIMAL) at the latest rate on or before the row's
@@ -83,17 +106,17 @@ SELECT c.contract_id, c.opportunity_id, c.customer_id, cu.name AS customer_name,
        coalesce(c.amount_same, x.amount_conv) AS amount_base,
        cu.industry, coalesce(o.source, cu.source) AS source, pr.product_line,
        o.partner_id, coalesce(pa.kind, 'direct') AS channel
-FROM (SELECT *, CASE WHEN coalesce(currency, base) = base THEN amount END AS amount_same FROM main.contracts) c
+FROM (SELECT *, CASE WHEN coalesce(currency, base) = base THEN amount END AS amount_same FROM live.contracts) c
 LEFT JOIN (
     SELECT c.contract_id, CAST(CAST(c.amount AS DECIMAL(38,2)) * f.rate_to_base AS DECIMAL(18,2)) AS amount_conv
-    FROM (SELECT * FROM main.contracts WHERE currency <> base) c
-    ASOF LEFT JOIN main.fx_rates f ON f.currency = c.currency AND c.signed_on >= f.on_date
+    FROM (SELECT * FROM live.contracts WHERE currency <> base) c
+    ASOF LEFT JOIN live.fx_rates f ON f.currency = c.currency AND c.signed_on >= f.on_date
 ) x ON x.contract_id = c.contract_id
-LEFT JOIN main.customers cu ON cu.customer_id = c.customer_id
-LEFT JOIN main.reps r ON r.rep_id = coalesce(c.owner_rep_id, cu.owner_rep_id)
-LEFT JOIN main.opportunities o ON o.opportunity_id = c.opportunity_id
-LEFT JOIN main.products pr ON pr.product_id = o.product_id
-LEFT JOIN main.partners pa ON pa.partner_id = o.partner_id;
+LEFT JOIN live.customers cu ON cu.customer_id = c.customer_id
+LEFT JOIN live.reps r ON r.rep_id = coalesce(c.owner_rep_id, cu.owner_rep_id)
+LEFT JOIN live.opportunities o ON o.opportunity_id = c.opportunity_id
+LEFT JOIN live.products pr ON pr.product_id = o.product_id
+LEFT JOIN live.partners pa ON pa.partner_id = o.partner_id;
 
 -- Payments (collections) in the base currency at the rate of the payment day.
 -- A negative amount is a refund.
@@ -105,18 +128,18 @@ SELECT p.payment_id, p.contract_id, p.customer_id, cu.name AS customer_name,
        coalesce(p.amount_same, x.amount_conv) AS amount_base,
        cu.industry, coalesce(o.source, cu.source) AS source, pr.product_line,
        o.partner_id, coalesce(pa.kind, 'direct') AS channel
-FROM (SELECT *, CASE WHEN coalesce(currency, base) = base THEN amount END AS amount_same FROM main.payments) p
+FROM (SELECT *, CASE WHEN coalesce(currency, base) = base THEN amount END AS amount_same FROM live.payments) p
 LEFT JOIN (
     SELECT p.payment_id, CAST(CAST(p.amount AS DECIMAL(38,2)) * f.rate_to_base AS DECIMAL(18,2)) AS amount_conv
-    FROM (SELECT * FROM main.payments WHERE currency <> base) p
-    ASOF LEFT JOIN main.fx_rates f ON f.currency = p.currency AND p.paid_on >= f.on_date
+    FROM (SELECT * FROM live.payments WHERE currency <> base) p
+    ASOF LEFT JOIN live.fx_rates f ON f.currency = p.currency AND p.paid_on >= f.on_date
 ) x ON x.payment_id = p.payment_id
-LEFT JOIN main.contracts c ON c.contract_id = p.contract_id
-LEFT JOIN main.customers cu ON cu.customer_id = p.customer_id
-LEFT JOIN main.reps r ON r.rep_id = coalesce(c.owner_rep_id, cu.owner_rep_id)
-LEFT JOIN main.opportunities o ON o.opportunity_id = c.opportunity_id
-LEFT JOIN main.products pr ON pr.product_id = o.product_id
-LEFT JOIN main.partners pa ON pa.partner_id = o.partner_id;
+LEFT JOIN live.contracts c ON c.contract_id = p.contract_id
+LEFT JOIN live.customers cu ON cu.customer_id = p.customer_id
+LEFT JOIN live.reps r ON r.rep_id = coalesce(c.owner_rep_id, cu.owner_rep_id)
+LEFT JOIN live.opportunities o ON o.opportunity_id = c.opportunity_id
+LEFT JOIN live.products pr ON pr.product_id = o.product_id
+LEFT JOIN live.partners pa ON pa.partner_id = o.partner_id;
 
 -- Opportunities in the base currency at the rate of the day they were created.
 -- probability: the deal's own, else its stage's default (percent).
@@ -130,17 +153,17 @@ SELECT o.opportunity_id, o.customer_id, cu.name AS customer_name,
        coalesce(o.amount_same, x.amount_conv) AS amount_base,
        cu.industry, coalesce(o.source, cu.source) AS source, pr.product_line,
        o.partner_id, coalesce(pa.kind, 'direct') AS channel, o.close_reason, o.competitor
-FROM (SELECT *, CASE WHEN coalesce(currency, base) = base THEN amount END AS amount_same FROM main.opportunities) o
+FROM (SELECT *, CASE WHEN coalesce(currency, base) = base THEN amount END AS amount_same FROM live.opportunities) o
 LEFT JOIN (
     SELECT o.opportunity_id, CAST(CAST(o.amount AS DECIMAL(38,2)) * f.rate_to_base AS DECIMAL(18,2)) AS amount_conv
-    FROM (SELECT * FROM main.opportunities WHERE currency <> base) o
-    ASOF LEFT JOIN main.fx_rates f ON f.currency = o.currency AND CAST(o.created_at AS DATE) >= f.on_date
+    FROM (SELECT * FROM live.opportunities WHERE currency <> base) o
+    ASOF LEFT JOIN live.fx_rates f ON f.currency = o.currency AND CAST(o.created_at AS DATE) >= f.on_date
 ) x ON x.opportunity_id = o.opportunity_id
-LEFT JOIN main.customers cu ON cu.customer_id = o.customer_id
-LEFT JOIN main.reps r ON r.rep_id = coalesce(o.owner_rep_id, cu.owner_rep_id)
-LEFT JOIN main.stages st ON st.stage = o.stage
-LEFT JOIN main.products pr ON pr.product_id = o.product_id
-LEFT JOIN main.partners pa ON pa.partner_id = o.partner_id;
+LEFT JOIN live.customers cu ON cu.customer_id = o.customer_id
+LEFT JOIN live.reps r ON r.rep_id = coalesce(o.owner_rep_id, cu.owner_rep_id)
+LEFT JOIN live.stages st ON st.stage = o.stage
+LEFT JOIN live.products pr ON pr.product_id = o.product_id
+LEFT JOIN live.partners pa ON pa.partner_id = o.partner_id;
 
 -- Targets with their owner: a rep target belongs to the rep (and the rep's
 -- unit); an org target to its unit.
@@ -148,5 +171,5 @@ CREATE OR REPLACE MACRO dash.targets() AS TABLE
 SELECT t.scope, t.scope_id, t.period_start, t.period_end, t.metric, t.amount,
        CASE WHEN t.scope = 'rep' THEN t.scope_id END AS owner_rep_id,
        CASE WHEN t.scope = 'rep' THEN r.org_unit_id ELSE t.scope_id END AS owner_org
-FROM main.targets t
-LEFT JOIN main.reps r ON t.scope = 'rep' AND r.rep_id = t.scope_id;
+FROM live.targets t
+LEFT JOIN live.reps r ON t.scope = 'rep' AND r.rep_id = t.scope_id;

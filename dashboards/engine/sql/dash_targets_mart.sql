@@ -10,4 +10,4 @@ SELECT t.scope, t.scope_id,
        CASE WHEN t.scope = 'rep' THEN t.scope_id END AS owner_rep_id,
        CASE WHEN t.scope = 'rep' THEN r.org_unit_id ELSE t.scope_id END AS owner_org
 FROM main.mart_targets_monthly t
-LEFT JOIN main.reps r ON t.scope = 'rep' AND r.rep_id = t.scope_id;
+LEFT JOIN live.reps r ON t.scope = 'rep' AND r.rep_id = t.scope_id;

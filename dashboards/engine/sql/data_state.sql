@@ -4,13 +4,13 @@
 -- lines and the roots of the org tree.
 SELECT 'as_of' AS kind, NULL AS name, (
     SELECT max(d) FROM (
-        SELECT max(paid_on) AS d FROM main.payments
-        UNION ALL SELECT max(signed_on) FROM main.contracts
-        UNION ALL SELECT max(closed_on) FROM main.opportunities
-        UNION ALL SELECT max(CAST(created_at AS DATE)) FROM main.opportunities
-        UNION ALL SELECT max(CAST(entered_at AS DATE)) FROM main.opportunity_stages
-        UNION ALL SELECT max(CAST(occurred_at AS DATE)) FROM main.activities
-        UNION ALL SELECT max(incurred_on) FROM main.expenses
+        SELECT max(paid_on) AS d FROM live.payments
+        UNION ALL SELECT max(signed_on) FROM live.contracts
+        UNION ALL SELECT max(closed_on) FROM live.opportunities
+        UNION ALL SELECT max(CAST(created_at AS DATE)) FROM live.opportunities
+        UNION ALL SELECT max(CAST(entered_at AS DATE)) FROM live.opportunity_stages
+        UNION ALL SELECT max(CAST(occurred_at AS DATE)) FROM live.activities
+        UNION ALL SELECT max(incurred_on) FROM live.expenses
     )) AS d, CAST(NULL AS TIMESTAMPTZ) AS t, CAST(NULL AS BIGINT) AS n, CAST(NULL AS DOUBLE) AS x
 UNION ALL
 SELECT 'load', NULL, NULL, max(finished_at), max(load_id), NULL FROM main.load_runs WHERE status = 'committed'
@@ -25,8 +25,8 @@ UNION ALL
 SELECT 'object', function_name, NULL, NULL, NULL, NULL FROM duckdb_functions() WHERE function_type = 'table_macro' AND schema_name = 'main'
 UNION ALL
 SELECT 'rate', currency, NULL, NULL, NULL, CAST(arg_max(rate_to_base, on_date) AS DOUBLE)
-FROM main.fx_rates WHERE currency <> $base GROUP BY currency
+FROM live.fx_rates WHERE currency <> $base GROUP BY currency
 UNION ALL
-SELECT DISTINCT 'line', product_line, NULL, NULL, NULL, NULL FROM main.products WHERE product_line IS NOT NULL
+SELECT DISTINCT 'line', product_line, NULL, NULL, NULL, NULL FROM live.products WHERE product_line IS NOT NULL
 UNION ALL
-SELECT 'root', org_unit_id, NULL, NULL, NULL, NULL FROM main.org_units WHERE parent_id IS NULL
+SELECT 'root', org_unit_id, NULL, NULL, NULL, NULL FROM live.org_units WHERE parent_id IS NULL

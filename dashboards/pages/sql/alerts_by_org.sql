@@ -14,7 +14,7 @@ WITH a AS (   -- every alert with the owner of its subject (customer, contract, 
     WHERE m.subject_type = 'opportunity'
     UNION ALL
     SELECT m.kind, m.severity, m.subject_type, m.subject_id, m.detail, m.since, NULL, u.name, NULL, m.subject_id
-    FROM main.mart_alerts m LEFT JOIN main.org_units u ON u.org_unit_id = m.subject_id
+    FROM main.mart_alerts m LEFT JOIN live.org_units u ON u.org_unit_id = m.subject_id
     WHERE m.subject_type = 'org_unit'
 ),
 seen AS (   -- in the user's scope, below the org filter, of the kind and severity chosen
@@ -34,12 +34,12 @@ keyed AS (
     WHERE dash.under(s.owner_org, $node)
 )
 SELECT CASE WHEN x.key LIKE 'rep:%' THEN 'rep' ELSE 'org' END AS kind, x.key,
-       coalesce(u.name, r.name, CASE WHEN x.key = 'rep:?' THEN (SELECT n.name FROM main.org_units n WHERE n.org_unit_id = $node) END, x.key) AS label,
+       coalesce(u.name, r.name, CASE WHEN x.key = 'rep:?' THEN (SELECT n.name FROM live.org_units n WHERE n.org_unit_id = $node) END, x.key) AS label,
        count(*) FILTER (WHERE x.severity = 'high') AS high,
        count(*) FILTER (WHERE x.severity = 'medium') AS medium,
        count(*) FILTER (WHERE x.severity = 'low') AS low
 FROM keyed x
-LEFT JOIN main.org_units u ON u.org_unit_id = x.key
-LEFT JOIN main.reps r ON x.key LIKE 'rep:%' AND r.rep_id = substr(x.key, 5)
+LEFT JOIN live.org_units u ON u.org_unit_id = x.key
+LEFT JOIN live.reps r ON x.key LIKE 'rep:%' AND r.rep_id = substr(x.key, 5)
 GROUP BY ALL
 ORDER BY high + medium + low DESC, label

@@ -16,7 +16,7 @@ WITH a AS (   -- every alert with the owner of its subject (customer, contract, 
     WHERE m.subject_type = 'opportunity'
     UNION ALL
     SELECT m.kind, m.severity, m.subject_type, m.subject_id, m.detail, m.since, NULL, u.name, NULL, m.subject_id
-    FROM main.mart_alerts m LEFT JOIN main.org_units u ON u.org_unit_id = m.subject_id
+    FROM main.mart_alerts m LEFT JOIN live.org_units u ON u.org_unit_id = m.subject_id
     WHERE m.subject_type = 'org_unit'
 ),
 seen AS (   -- in the user's scope, below the org filter, of the kind and severity chosen

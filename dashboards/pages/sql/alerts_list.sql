@@ -16,7 +16,7 @@ WITH a AS (   -- every alert with the owner of its subject (customer, contract, 
     WHERE m.subject_type = 'opportunity'
     UNION ALL
     SELECT m.kind, m.severity, m.subject_type, m.subject_id, m.detail, m.since, NULL, u.name, NULL, m.subject_id
-    FROM main.mart_alerts m LEFT JOIN main.org_units u ON u.org_unit_id = m.subject_id
+    FROM main.mart_alerts m LEFT JOIN live.org_units u ON u.org_unit_id = m.subject_id
     WHERE m.subject_type = 'org_unit'
 ),
 seen AS (   -- in the user's scope, below the org filter, of the kind and severity chosen
@@ -31,6 +31,6 @@ seen AS (   -- in the user's scope, below the org filter, of the kind and severi
 SELECT s.alert_id, s.severity, s.kind, s.subject_type, s.subject_id, s.customer_id, s.subject_name,
        s.detail, s.since, r.name AS rep_name, u.name AS org_unit
 FROM seen s
-LEFT JOIN main.reps r ON r.rep_id = s.owner_rep_id
-LEFT JOIN main.org_units u ON u.org_unit_id = s.owner_org
+LEFT JOIN live.reps r ON r.rep_id = s.owner_rep_id
+LEFT JOIN live.org_units u ON u.org_unit_id = s.owner_org
 ORDER BY CASE s.severity WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END, s.subject_type = 'org_unit', s.since DESC, s.alert_id

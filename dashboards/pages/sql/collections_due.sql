@@ -6,7 +6,7 @@ SELECT d.contract_id || '|' || strftime(d.due_on, '%Y-%m-%d') AS installment_id,
        CAST(d.amount_due - d.amount_paid AS DOUBLE) AS unpaid_base
 FROM main.mart_settlements_due d
 JOIN dash.contracts($base) c ON c.contract_id = d.contract_id
-LEFT JOIN main.reps r ON r.rep_id = c.owner_rep_id
+LEFT JOIN live.reps r ON r.rep_id = c.owner_rep_id
 WHERE d.status IN ('due_7d', 'due_this_month')
   AND dash.in_scope(c.owner_rep_id, c.owner_org, $scope_all, $scope_org, $scope_rep)
   AND dash.under(c.owner_org, $org)

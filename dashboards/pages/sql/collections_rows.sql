@@ -31,8 +31,8 @@ rows_all AS (
 SELECT x.entity, x.record_id, x.date, x.customer_name, rp.name AS rep_name, u.name AS org_unit, x.status,
        x.currency, x.amount, x.amount_base, x.unpaid_base
 FROM rows_all x
-LEFT JOIN main.reps rp ON rp.rep_id = x.owner_rep_id
-LEFT JOIN main.org_units u ON u.org_unit_id = x.owner_org
+LEFT JOIN live.reps rp ON rp.rep_id = x.owner_rep_id
+LEFT JOIN live.org_units u ON u.org_unit_id = x.owner_org
 WHERE dash.in_scope(x.owner_rep_id, x.owner_org, $scope_all, $scope_org, $scope_rep)
   AND dash.under(x.owner_org, $org)
 ORDER BY x.date DESC, x.entity, x.record_id

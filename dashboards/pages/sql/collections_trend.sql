@@ -9,7 +9,7 @@ WITH months AS (
 ),
 due AS (
     SELECT CAST(date_trunc('month', s.due_on) AS DATE) AS month, sum(s.amount * (c.amount_base / nullif(c.amount, 0))) AS v
-    FROM main.payment_schedule s
+    FROM live.payment_schedule s
     JOIN dash.contracts($base) c ON c.contract_id = s.contract_id
     WHERE c.status NOT IN ('cancelled', 'terminated')
       AND dash.in_scope(c.owner_rep_id, c.owner_org, $scope_all, $scope_org, $scope_rep)

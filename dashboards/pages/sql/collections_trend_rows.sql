@@ -5,7 +5,7 @@ WITH rows_all AS (
     SELECT 'installments' AS entity, s.contract_id || '|' || strftime(s.due_on, '%Y-%m-%d') AS record_id, s.due_on AS date,
            c.customer_name, c.owner_rep_id, c.owner_org, c.currency, s.amount,
            CAST(s.amount * (c.amount_base / nullif(c.amount, 0)) AS DECIMAL(18,2)) AS amount_base
-    FROM main.payment_schedule s
+    FROM live.payment_schedule s
     JOIN dash.contracts($base) c ON c.contract_id = s.contract_id
     WHERE c.status NOT IN ('cancelled', 'terminated')
       AND ($product_line IS NULL OR c.product_line = $product_line)
@@ -18,8 +18,8 @@ WITH rows_all AS (
 )
 SELECT x.entity, x.record_id, x.date, x.customer_name, rp.name AS rep_name, u.name AS org_unit, x.currency, x.amount, x.amount_base
 FROM rows_all x
-LEFT JOIN main.reps rp ON rp.rep_id = x.owner_rep_id
-LEFT JOIN main.org_units u ON u.org_unit_id = x.owner_org
+LEFT JOIN live.reps rp ON rp.rep_id = x.owner_rep_id
+LEFT JOIN live.org_units u ON u.org_unit_id = x.owner_org
 WHERE dash.in_scope(x.owner_rep_id, x.owner_org, $scope_all, $scope_org, $scope_rep)
   AND dash.under(x.owner_org, $org)
   AND ($point IS NULL OR strftime(x.date, '%Y-%m') = $point)

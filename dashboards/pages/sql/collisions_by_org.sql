@@ -28,7 +28,7 @@ keyed AS (
 SELECT CASE WHEN x.key LIKE 'rep:%' THEN 'rep' ELSE 'org' END AS kind, x.key, coalesce(u.name, r.name, x.key) AS label,
        count(*) FILTER (WHERE x.ruled) AS ruled, count(*) FILTER (WHERE NOT x.ruled) AS pending
 FROM keyed x
-LEFT JOIN main.org_units u ON u.org_unit_id = x.key
-LEFT JOIN main.reps r ON x.key LIKE 'rep:%' AND r.rep_id = substr(x.key, 5)
+LEFT JOIN live.org_units u ON u.org_unit_id = x.key
+LEFT JOIN live.reps r ON x.key LIKE 'rep:%' AND r.rep_id = substr(x.key, 5)
 GROUP BY ALL
 ORDER BY count(*) DESC, label

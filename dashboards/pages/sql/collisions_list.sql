@@ -21,8 +21,8 @@ k AS (   -- collisions seen by the user: their later deal is in the scope, below
       AND ($ruling IS NULL OR $ruling = 'ruled' AND l.ruling_id IS NOT NULL OR $ruling = 'pending' AND l.ruling_id IS NULL)
 ),
 names AS (
-    SELECT 'rep:' || rep_id AS registrant, name FROM main.reps
-    UNION ALL SELECT 'partner:' || partner_id, name FROM main.partners
+    SELECT 'rep:' || rep_id AS registrant, name FROM live.reps
+    UNION ALL SELECT 'partner:' || partner_id, name FROM live.partners
 )
 SELECT k.collision_id, k.opportunity_id, k.conflicts_with_opportunity_id, k.match_kind, k.score, k.status,
        k.customer_id, k.customer_name, k.conflicts_with_customer_id, k.other_customer_name,

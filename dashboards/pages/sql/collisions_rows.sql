@@ -25,8 +25,8 @@ SELECT k.collision_id, k.opportunity_id, k.conflicts_with_opportunity_id, k.matc
        CAST(k.created_at AS DATE) AS registered_on, r.name AS rep_name, u.name AS org_unit,
        k.decision, k.winner_registrant, k.ruled_by, k.ruled_at
 FROM k
-LEFT JOIN main.reps r ON r.rep_id = k.deal_rep_id
-LEFT JOIN main.org_units u ON u.org_unit_id = k.deal_org
+LEFT JOIN live.reps r ON r.rep_id = k.deal_rep_id
+LEFT JOIN live.org_units u ON u.org_unit_id = k.deal_org
 WHERE $point IS NULL OR $point = 'collisions'
    OR $point = 'open' AND k.status = 'open'
    OR $point = 'pending' AND k.status = 'open' AND NOT k.ruled

@@ -28,6 +28,6 @@ WITH rows_all AS (
 SELECT x.entity, x.record_id, x.date, x.customer_name, rp.name AS rep_name, x.reference, x.status,
        x.currency, x.amount, x.amount_base
 FROM rows_all x
-LEFT JOIN main.reps rp ON rp.rep_id = x.owner_rep_id
+LEFT JOIN live.reps rp ON rp.rep_id = x.owner_rep_id
 WHERE dash.in_scope(x.owner_rep_id, x.owner_org, $scope_all, $scope_org, $scope_rep)
 ORDER BY x.date DESC NULLS LAST, x.entity, x.record_id

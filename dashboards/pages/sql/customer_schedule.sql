@@ -15,7 +15,7 @@ SELECT s.contract_id || '|' || strftime(s.due_on, '%Y-%m-%d') AS installment_id,
             WHEN s.due_on <= CAST($as_of AS DATE) THEN 'paid'
             ELSE 'scheduled' END AS state,
        date_diff('day', CAST($as_of AS DATE), s.due_on) AS days_until_due
-FROM main.payment_schedule s
+FROM live.payment_schedule s
 JOIN dash.contracts($base) c ON c.contract_id = s.contract_id
 LEFT JOIN main.mart_settlements_due d ON d.contract_id = s.contract_id AND d.due_on = s.due_on
 WHERE dash.in_scope(c.owner_rep_id, c.owner_org, $scope_all, $scope_org, $scope_rep)

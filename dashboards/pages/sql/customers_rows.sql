@@ -25,8 +25,8 @@ SELECT c.customer_id, c.customer_name, rp.name AS rep_name, u.name AS org_unit, 
        c.tier, c.index_7p, c.revenue, c.margin, c.clv, c.p_alive
 FROM c
 LEFT JOIN pareto p ON p.customer_id = c.customer_id
-LEFT JOIN main.reps rp ON rp.rep_id = c.owner_rep_id
-LEFT JOIN main.org_units u ON u.org_unit_id = c.owner_org
+LEFT JOIN live.reps rp ON rp.rep_id = c.owner_rep_id
+LEFT JOIN live.org_units u ON u.org_unit_id = c.owner_org
 WHERE $point IS NULL OR $point IN ('customers', 'margin')
    OR $point = 'paying' AND c.segment IS NOT NULL
    OR $point = 'gold' AND c.tier = 'gold'

@@ -9,8 +9,8 @@ SELECT m.customer_id, cu.customer_name, rp.name AS rep_name, u.name AS org_unit,
 FROM main.mart_rfm_movement m
 JOIN dash.customers() cu ON cu.customer_id = m.customer_id
 LEFT JOIN main.mart_rfm r ON r.customer_id = m.customer_id
-LEFT JOIN main.reps rp ON rp.rep_id = cu.owner_rep_id
-LEFT JOIN main.org_units u ON u.org_unit_id = cu.owner_org
+LEFT JOIN live.reps rp ON rp.rep_id = cu.owner_rep_id
+LEFT JOIN live.org_units u ON u.org_unit_id = cu.owner_org
 WHERE dash.in_scope(cu.owner_rep_id, cu.owner_org, $scope_all, $scope_org, $scope_rep)
   AND dash.under(cu.owner_org, $org)
   AND ($point IS NULL OR $point = 'mv:' || m.previous_segment || ':' || m.segment)

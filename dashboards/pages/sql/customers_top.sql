@@ -8,7 +8,7 @@ JOIN dash.customers() cu ON cu.customer_id = v.customer_id
 LEFT JOIN main.mart_customer_value_detail d ON d.customer_id = v.customer_id
 LEFT JOIN main.mart_rfm r ON r.customer_id = v.customer_id
 LEFT JOIN main.mart_clv l ON l.customer_id = v.customer_id
-LEFT JOIN main.reps rp ON rp.rep_id = cu.owner_rep_id
+LEFT JOIN live.reps rp ON rp.rep_id = cu.owner_rep_id
 WHERE dash.in_scope(cu.owner_rep_id, cu.owner_org, $scope_all, $scope_org, $scope_rep)
   AND dash.under(cu.owner_org, $org)
 ORDER BY v.value_index DESC NULLS LAST, v.margin DESC, cu.customer_id

@@ -7,8 +7,8 @@ WITH visits AS (
     SELECT h.opportunity_id, h.stage, s.position, s.is_closed, h.entered_at,
            CAST(h.entered_at AS DATE) AS entered_on,
            CAST(lead(h.entered_at) OVER (PARTITION BY h.opportunity_id ORDER BY h.entered_at, s.position) AS DATE) AS left_on
-    FROM main.opportunity_stages h
-    JOIN main.stages s ON s.stage = h.stage
+    FROM live.opportunity_stages h
+    JOIN live.stages s ON s.stage = h.stage
     WHERE ($deal IS NULL OR h.opportunity_id = $deal)
       AND CAST(h.entered_at AS DATE) <= CAST($as_of AS DATE)
 )

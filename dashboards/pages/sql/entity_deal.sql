@@ -9,11 +9,11 @@ SELECT o.opportunity_id, o.customer_id, o.customer_name, o.owner_rep_id, r.name 
        (SELECT count(*) FROM main.mart_collisions m
         WHERE m.opportunity_id = o.opportunity_id OR m.conflicts_with_opportunity_id = o.opportunity_id) AS collisions
 FROM dash.opportunities($base) o
-JOIN main.opportunities x ON x.opportunity_id = o.opportunity_id
-LEFT JOIN main.reps r ON r.rep_id = o.owner_rep_id
-LEFT JOIN main.org_units u ON u.org_unit_id = o.owner_org
-LEFT JOIN main.products pr ON pr.product_id = x.product_id
-LEFT JOIN main.partners pa ON pa.partner_id = o.partner_id
-LEFT JOIN main.campaigns cp ON cp.campaign_id = x.campaign_id
+JOIN live.opportunities x ON x.opportunity_id = o.opportunity_id
+LEFT JOIN live.reps r ON r.rep_id = o.owner_rep_id
+LEFT JOIN live.org_units u ON u.org_unit_id = o.owner_org
+LEFT JOIN live.products pr ON pr.product_id = x.product_id
+LEFT JOIN live.partners pa ON pa.partner_id = o.partner_id
+LEFT JOIN live.campaigns cp ON cp.campaign_id = x.campaign_id
 WHERE o.opportunity_id = $id
   AND dash.in_scope(o.owner_rep_id, o.owner_org, $scope_all, $scope_org, $scope_rep)

@@ -4,9 +4,9 @@
 -- whole campaign's (campaigns are company-wide).
 WITH resp AS (
     SELECT a.campaign_id, count(*) AS responses
-    FROM main.activities a
+    FROM live.activities a
     LEFT JOIN dash.customers() cu ON cu.customer_id = a.customer_id
-    LEFT JOIN main.reps ar ON ar.rep_id = a.rep_id
+    LEFT JOIN live.reps ar ON ar.rep_id = a.rep_id
     WHERE a.campaign_id IS NOT NULL AND CAST(a.occurred_at AS DATE) <= CAST($as_of AS DATE)
       AND dash.in_scope(coalesce(cu.owner_rep_id, a.rep_id), coalesce(cu.owner_org, ar.org_unit_id), $scope_all, $scope_org, $scope_rep)
       AND dash.under(coalesce(cu.owner_org, ar.org_unit_id), $org)
@@ -17,7 +17,7 @@ deals AS (
            count(*) FILTER (WHERE o.status = 'won' AND o.closed_on <= CAST($as_of AS DATE)) AS won,
            CAST(coalesce(sum(o.amount_base) FILTER (WHERE o.status = 'won' AND o.closed_on <= CAST($as_of AS DATE)), 0) AS DOUBLE) AS won_amount
     FROM dash.opportunities($base) o
-    JOIN main.opportunities x ON x.opportunity_id = o.opportunity_id
+    JOIN live.opportunities x ON x.opportunity_id = o.opportunity_id
     WHERE x.campaign_id IS NOT NULL AND o.created_on <= CAST($as_of AS DATE)
       AND dash.in_scope(o.owner_rep_id, o.owner_org, $scope_all, $scope_org, $scope_rep)
       AND dash.under(o.owner_org, $org)
@@ -27,7 +27,7 @@ SELECT c.campaign_id, coalesce(c.name, c.campaign_id) AS campaign, c.channel, c.
        coalesce(r.responses, 0) AS responses, coalesce(d.opportunities, 0) AS opportunities,
        coalesce(d.won, 0) AS won, coalesce(d.won_amount, 0) AS won_amount,
        CAST(d.won AS DOUBLE) / nullif(d.opportunities, 0) AS win_rate
-FROM main.campaigns c
+FROM live.campaigns c
 LEFT JOIN resp r ON r.campaign_id = c.campaign_id
 LEFT JOIN deals d ON d.campaign_id = c.campaign_id
 WHERE coalesce(r.responses, 0) + coalesce(d.opportunities, 0) > 0

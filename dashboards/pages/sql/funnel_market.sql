@@ -5,9 +5,9 @@
 -- holds the same counts for the whole company, per campaign.
 WITH resp AS (
     SELECT a.activity_id
-    FROM main.activities a
+    FROM live.activities a
     LEFT JOIN dash.customers() cu ON cu.customer_id = a.customer_id
-    LEFT JOIN main.reps ar ON ar.rep_id = a.rep_id
+    LEFT JOIN live.reps ar ON ar.rep_id = a.rep_id
     WHERE a.campaign_id IS NOT NULL AND CAST(a.occurred_at AS DATE) <= CAST($as_of AS DATE)
       AND dash.in_scope(coalesce(cu.owner_rep_id, a.rep_id), coalesce(cu.owner_org, ar.org_unit_id), $scope_all, $scope_org, $scope_rep)
       AND dash.under(coalesce(cu.owner_org, ar.org_unit_id), $org)
@@ -15,7 +15,7 @@ WITH resp AS (
 deals AS (
     SELECT o.opportunity_id, o.status = 'won' AND o.closed_on <= CAST($as_of AS DATE) AS won
     FROM dash.opportunities($base) o
-    JOIN main.opportunities x ON x.opportunity_id = o.opportunity_id
+    JOIN live.opportunities x ON x.opportunity_id = o.opportunity_id
     WHERE x.campaign_id IS NOT NULL AND o.created_on <= CAST($as_of AS DATE)
       AND dash.in_scope(o.owner_rep_id, o.owner_org, $scope_all, $scope_org, $scope_rep)
       AND dash.under(o.owner_org, $org)

@@ -7,9 +7,9 @@ WITH resp AS (
     SELECT 'activities' AS entity, a.activity_id AS record_id, CAST(a.occurred_at AS DATE) AS date, a.campaign_id,
            cu.customer_name, coalesce(cu.owner_rep_id, a.rep_id) AS owner_rep_id, coalesce(cu.owner_org, ar.org_unit_id) AS owner_org,
            a.kind AS status, CAST(NULL AS VARCHAR) AS currency, CAST(NULL AS DECIMAL(18,2)) AS amount, CAST(NULL AS DECIMAL(18,2)) AS amount_base
-    FROM main.activities a
+    FROM live.activities a
     LEFT JOIN dash.customers() cu ON cu.customer_id = a.customer_id
-    LEFT JOIN main.reps ar ON ar.rep_id = a.rep_id
+    LEFT JOIN live.reps ar ON ar.rep_id = a.rep_id
     WHERE a.campaign_id IS NOT NULL AND CAST(a.occurred_at AS DATE) <= CAST($as_of AS DATE)
       AND ($point IS NULL OR $point = 'responses' OR $point = 'c:' || a.campaign_id)
 ),
@@ -18,7 +18,7 @@ deals AS (
            CASE WHEN o.status IN ('won', 'lost') AND o.closed_on <= CAST($as_of AS DATE) THEN o.status ELSE o.stage END,
            o.currency, o.amount, o.amount_base
     FROM dash.opportunities($base) o
-    JOIN main.opportunities x ON x.opportunity_id = o.opportunity_id
+    JOIN live.opportunities x ON x.opportunity_id = o.opportunity_id
     WHERE x.campaign_id IS NOT NULL AND o.created_on <= CAST($as_of AS DATE)
       AND ($point IS NULL OR $point = 'opportunities' OR $point = 'c:' || x.campaign_id
            OR $point = 'won' AND o.status = 'won' AND o.closed_on <= CAST($as_of AS DATE))
@@ -26,9 +26,9 @@ deals AS (
 SELECT x.entity, x.record_id, x.date, cp.name AS campaign, x.customer_name, rp.name AS rep_name, u.name AS org_unit,
        x.status, x.currency, x.amount, x.amount_base
 FROM (SELECT * FROM resp UNION ALL SELECT * FROM deals) x
-LEFT JOIN main.campaigns cp ON cp.campaign_id = x.campaign_id
-LEFT JOIN main.reps rp ON rp.rep_id = x.owner_rep_id
-LEFT JOIN main.org_units u ON u.org_unit_id = x.owner_org
+LEFT JOIN live.campaigns cp ON cp.campaign_id = x.campaign_id
+LEFT JOIN live.reps rp ON rp.rep_id = x.owner_rep_id
+LEFT JOIN live.org_units u ON u.org_unit_id = x.owner_org
 WHERE dash.in_scope(x.owner_rep_id, x.owner_org, $scope_all, $scope_org, $scope_rep)
   AND dash.under(x.owner_org, $org)
 ORDER BY x.date DESC, x.record_id

@@ -15,8 +15,8 @@ WITH rep_events AS (
            CASE WHEN o.status IN ('won', 'lost') AND o.closed_on <= CAST($as_of AS DATE) THEN o.status ELSE 'open' END AS status,
            CASE WHEN o.status IN ('won', 'lost') AND o.closed_on <= CAST($as_of AS DATE) THEN o.closed_on END AS closed_on,
            o.amount_base
-    FROM main.opportunity_stages h
-    JOIN main.stages s ON s.stage = h.stage
+    FROM live.opportunity_stages h
+    JOIN live.stages s ON s.stage = h.stage
     JOIN dash.opportunities($base) o ON o.opportunity_id = h.opportunity_id
     WHERE $node_rep IS NOT NULL AND o.owner_rep_id = $node_rep
       AND dash.in_scope(o.owner_rep_id, o.owner_org, $scope_all, $scope_org, $scope_rep)
@@ -60,7 +60,7 @@ SELECT s.stage, s.position, coalesce(f.entered, 0), coalesce(f.advanced, 0), coa
        CAST(f.won AS DOUBLE) / nullif(f.entered, 0),
        CAST(f.days_median AS DOUBLE), CAST(f.days_p75 AS DOUBLE),
        CAST(coalesce(f.amount, 0) AS DOUBLE), CAST(coalesce(f.weighted_amount, 0) AS DOUBLE)
-FROM main.stages s
+FROM live.stages s
 LEFT JOIN rep_funnel f ON f.stage = s.stage
 WHERE $node_rep IS NOT NULL AND (NOT s.is_closed OR s.default_probability > 0)
 ORDER BY position, stage

@@ -6,7 +6,7 @@
 -- page is about; for a rep ($node_rep) from their own deals, the same way.
 WITH qpos AS (   -- the qualified stage (else the first open stage)
     SELECT coalesce(min(position) FILTER (WHERE stage = 'qualified'), min(position)) AS p
-    FROM main.stages WHERE NOT is_closed
+    FROM live.stages WHERE NOT is_closed
 ),
 periods AS (
     SELECT 'all' AS period, CAST(NULL AS DATE) AS f, CAST($as_of AS DATE) AS t
@@ -22,7 +22,7 @@ rep_deals AS (
            q.qualified_on
     FROM dash.opportunities($base) o
     LEFT JOIN (SELECT h.opportunity_id, min(CAST(h.entered_at AS DATE)) AS qualified_on
-               FROM main.opportunity_stages h JOIN main.stages s ON s.stage = h.stage
+               FROM live.opportunity_stages h JOIN live.stages s ON s.stage = h.stage
                WHERE NOT s.is_closed AND s.position >= (SELECT p FROM qpos)
                GROUP BY h.opportunity_id) q ON q.opportunity_id = o.opportunity_id
     WHERE $node_rep IS NOT NULL AND o.owner_rep_id = $node_rep

@@ -4,11 +4,11 @@
 -- it); NULL = the qualified open deals and every closed deal.
 WITH qpos AS (
     SELECT coalesce(min(position) FILTER (WHERE stage = 'qualified'), min(position)) AS p
-    FROM main.stages WHERE NOT is_closed
+    FROM live.stages WHERE NOT is_closed
 ),
 qualified AS (
     SELECT h.opportunity_id, min(CAST(h.entered_at AS DATE)) AS qualified_on
-    FROM main.opportunity_stages h JOIN main.stages s ON s.stage = h.stage
+    FROM live.opportunity_stages h JOIN live.stages s ON s.stage = h.stage
     WHERE NOT s.is_closed AND s.position >= (SELECT p FROM qpos) AND CAST(h.entered_at AS DATE) <= CAST($as_of AS DATE)
     GROUP BY h.opportunity_id
 ),
@@ -27,8 +27,8 @@ SELECT d.opportunity_id, d.customer_name, r.name AS rep_name, u.name AS org_unit
        CASE WHEN d.status_as_of = 'won' THEN date_diff('day', d.created_on, d.closed_on) END AS cycle_days,
        d.currency, d.amount, d.amount_base
 FROM deals d
-LEFT JOIN main.reps r ON r.rep_id = d.owner_rep_id
-LEFT JOIN main.org_units u ON u.org_unit_id = d.owner_org
+LEFT JOIN live.reps r ON r.rep_id = d.owner_rep_id
+LEFT JOIN live.org_units u ON u.org_unit_id = d.owner_org
 WHERE ($point IS NULL AND (d.status_as_of <> 'open' OR d.qualified_on IS NOT NULL)
        OR $point = 'qualified' AND d.status_as_of = 'open' AND d.qualified_on IS NOT NULL
        OR $point = 'won' AND d.status_as_of = 'won'

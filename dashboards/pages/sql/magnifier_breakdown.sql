@@ -70,7 +70,7 @@ SELECT a.key,
        CASE WHEN $dim <> 'org' THEN 'value' WHEN a.key LIKE 'rep:%' THEN 'rep' ELSE 'org' END AS kind,
        CAST(a.value AS DOUBLE) AS value, CAST(a.compare AS DOUBLE) AS compare, a.n
 FROM agg a
-LEFT JOIN main.org_units u ON $dim = 'org' AND u.org_unit_id = a.key
-LEFT JOIN main.reps r ON $dim = 'org' AND 'rep:' || r.rep_id = a.key
+LEFT JOIN live.org_units u ON $dim = 'org' AND u.org_unit_id = a.key
+LEFT JOIN live.reps r ON $dim = 'org' AND 'rep:' || r.rep_id = a.key
 ORDER BY value DESC NULLS LAST, label
 LIMIT 200

@@ -5,7 +5,7 @@ SELECT o.opportunity_id, o.closed_on, o.status, o.close_reason, o.competitor, o.
        o.stage, o.created_on, date_diff('day', o.created_on, o.closed_on) AS cycle_days,
        o.product_line, o.currency, o.amount, o.amount_base
 FROM dash.opportunities($base) o
-LEFT JOIN main.reps r ON r.rep_id = o.owner_rep_id
+LEFT JOIN live.reps r ON r.rep_id = o.owner_rep_id
 WHERE dash.in_scope(o.owner_rep_id, o.owner_org, $scope_all, $scope_org, $scope_rep)
   AND dash.under(o.owner_org, $org) AND ($rep IS NULL OR o.owner_rep_id = $rep)
   AND ($product_line IS NULL OR o.product_line = $product_line)

@@ -33,9 +33,9 @@ o AS (
 ),
 a AS (   -- activities the rep logged, on customers in the user's scope (an activity belongs to its customer's owner)
     SELECT count(*) AS n, count(DISTINCT a.customer_id) AS customers
-    FROM main.activities a
+    FROM live.activities a
     LEFT JOIN dash.customers() cu ON cu.customer_id = a.customer_id
-    LEFT JOIN main.reps ar ON ar.rep_id = a.rep_id
+    LEFT JOIN live.reps ar ON ar.rep_id = a.rep_id
     WHERE dash.in_scope(coalesce(cu.owner_rep_id, a.rep_id), coalesce(cu.owner_org, ar.org_unit_id), $scope_all, $scope_org, $scope_rep)
       AND dash.under(coalesce(cu.owner_org, ar.org_unit_id), $org) AND ($rep IS NULL OR a.rep_id = $rep)
       AND CAST(a.occurred_at AS DATE) BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)

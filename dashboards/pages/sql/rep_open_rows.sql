@@ -9,7 +9,7 @@ SELECT o.opportunity_id, o.customer_name, r.name AS rep_name, o.stage, o.probabi
 FROM dash.opportunities($base) o
 LEFT JOIN main.mart_pipeline pl ON pl.opportunity_id = o.opportunity_id
 LEFT JOIN main.mart_funnel f ON f.org_unit_id = 'all' AND f.stage = o.stage
-LEFT JOIN main.reps r ON r.rep_id = o.owner_rep_id
+LEFT JOIN live.reps r ON r.rep_id = o.owner_rep_id
 WHERE dash.in_scope(o.owner_rep_id, o.owner_org, $scope_all, $scope_org, $scope_rep)
   AND dash.under(o.owner_org, $org) AND ($rep IS NULL OR o.owner_rep_id = $rep)
   AND ($product_line IS NULL OR o.product_line = $product_line)

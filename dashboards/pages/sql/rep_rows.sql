@@ -32,9 +32,9 @@ WITH rows_all AS (
     UNION ALL
     SELECT 'activities', a.activity_id, CAST(a.occurred_at AS DATE), cu.customer_name,
            coalesce(cu.owner_rep_id, a.rep_id), coalesce(cu.owner_org, ar.org_unit_id), NULL, a.kind, NULL, NULL, NULL
-    FROM main.activities a
+    FROM live.activities a
     LEFT JOIN dash.customers() cu ON cu.customer_id = a.customer_id
-    LEFT JOIN main.reps ar ON ar.rep_id = a.rep_id
+    LEFT JOIN live.reps ar ON ar.rep_id = a.rep_id
     WHERE ($rep IS NULL OR a.rep_id = $rep)
       AND CAST(a.occurred_at AS DATE) BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
       AND ($point IS NULL OR $point = 'activities')
@@ -42,8 +42,8 @@ WITH rows_all AS (
 SELECT x.entity, x.record_id, x.date, x.customer_name, rp.name AS rep_name, u.name AS org_unit,
        x.product_line, x.status, x.currency, x.amount, x.amount_base
 FROM rows_all x
-LEFT JOIN main.reps rp ON rp.rep_id = x.owner_rep_id
-LEFT JOIN main.org_units u ON u.org_unit_id = x.owner_org
+LEFT JOIN live.reps rp ON rp.rep_id = x.owner_rep_id
+LEFT JOIN live.org_units u ON u.org_unit_id = x.owner_org
 WHERE dash.in_scope(x.owner_rep_id, x.owner_org, $scope_all, $scope_org, $scope_rep)
   AND dash.under(x.owner_org, $org)
 ORDER BY x.date DESC NULLS LAST, x.entity, x.record_id

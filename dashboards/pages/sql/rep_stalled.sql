@@ -7,7 +7,7 @@ SELECT o.opportunity_id, o.customer_name, r.name AS rep_name, o.stage, pl.stage_
 FROM main.mart_pipeline pl
 JOIN dash.opportunities($base) o ON o.opportunity_id = pl.opportunity_id
 JOIN main.mart_funnel f ON f.org_unit_id = 'all' AND f.stage = pl.stage
-LEFT JOIN main.reps r ON r.rep_id = o.owner_rep_id
+LEFT JOIN live.reps r ON r.rep_id = o.owner_rep_id
 WHERE dash.in_scope(o.owner_rep_id, o.owner_org, $scope_all, $scope_org, $scope_rep)
   AND dash.under(o.owner_org, $org) AND ($rep IS NULL OR o.owner_rep_id = $rep)
   AND ($product_line IS NULL OR o.product_line = $product_line)

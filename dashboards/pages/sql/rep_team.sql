@@ -5,7 +5,7 @@
 -- these are left out.
 WITH reps AS (
     SELECT r.rep_id, r.name AS rep_name, r.org_unit_id, u.name AS org_unit
-    FROM main.reps r LEFT JOIN main.org_units u ON u.org_unit_id = r.org_unit_id
+    FROM live.reps r LEFT JOIN live.org_units u ON u.org_unit_id = r.org_unit_id
     WHERE dash.in_scope(r.rep_id, r.org_unit_id, $scope_all, $scope_org, $scope_rep)
       AND dash.under(r.org_unit_id, $org)
 ),
@@ -47,9 +47,9 @@ s AS (
 ),
 a AS (
     SELECT a.rep_id, count(*) AS activities
-    FROM main.activities a
+    FROM live.activities a
     LEFT JOIN dash.customers() cu ON cu.customer_id = a.customer_id
-    LEFT JOIN main.reps ar ON ar.rep_id = a.rep_id
+    LEFT JOIN live.reps ar ON ar.rep_id = a.rep_id
     WHERE dash.in_scope(coalesce(cu.owner_rep_id, a.rep_id), coalesce(cu.owner_org, ar.org_unit_id), $scope_all, $scope_org, $scope_rep)
       AND CAST(a.occurred_at AS DATE) BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
     GROUP BY 1

@@ -15,8 +15,8 @@ WITH top AS (
 visits AS (
     SELECT h.opportunity_id, h.stage, s.position, CAST(h.entered_at AS DATE) AS entered_on,
            CAST(lead(h.entered_at) OVER (PARTITION BY h.opportunity_id ORDER BY h.entered_at, s.position) AS DATE) AS next_on
-    FROM main.opportunity_stages h
-    JOIN main.stages s ON s.stage = h.stage
+    FROM live.opportunity_stages h
+    JOIN live.stages s ON s.stage = h.stage
     WHERE h.opportunity_id IN (SELECT opportunity_id FROM top)
       AND CAST(h.entered_at AS DATE) <= CAST($as_of AS DATE)
 )

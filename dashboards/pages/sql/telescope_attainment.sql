@@ -26,7 +26,7 @@ target AS (
       AND t.period_start BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
       AND dash.in_scope(t.owner_rep_id, t.owner_org, $scope_all, $scope_org, $scope_rep)
       AND $product_line IS NULL
-      AND ((t.scope <> 'rep' AND t.scope_id IN (SELECT u.org_unit_id FROM main.org_units u WHERE u.parent_id = $node))
+      AND ((t.scope <> 'rep' AND t.scope_id IN (SELECT u.org_unit_id FROM live.org_units u WHERE u.parent_id = $node))
         OR (t.scope = 'rep' AND (t.owner_org = $node OR ($node IS NULL AND t.scope_id = $node_rep))))
     GROUP BY 1
 ),
@@ -42,6 +42,6 @@ SELECT k.key,
 FROM keys k
 LEFT JOIN actual a ON a.key = k.key
 LEFT JOIN target t ON t.key = k.key
-LEFT JOIN main.org_units u ON u.org_unit_id = k.key
-LEFT JOIN main.reps r ON 'rep:' || r.rep_id = k.key
+LEFT JOIN live.org_units u ON u.org_unit_id = k.key
+LEFT JOIN live.reps r ON 'rep:' || r.rep_id = k.key
 ORDER BY attainment DESC NULLS LAST, actual DESC, label

@@ -3,8 +3,8 @@
 SELECT c.contract_id, c.signed_on, c.customer_name, r.name AS rep_name, u.name AS org_unit,
        c.product_line, c.channel, c.status, c.currency, c.amount, c.amount_base
 FROM dash.contracts($base) c
-LEFT JOIN main.reps r ON r.rep_id = c.owner_rep_id
-LEFT JOIN main.org_units u ON u.org_unit_id = c.owner_org
+LEFT JOIN live.reps r ON r.rep_id = c.owner_rep_id
+LEFT JOIN live.org_units u ON u.org_unit_id = c.owner_org
 WHERE dash.in_scope(c.owner_rep_id, c.owner_org, $scope_all, $scope_org, $scope_rep)
   AND dash.under(c.owner_org, $org)
   AND ($product_line IS NULL OR c.product_line = $product_line)

@@ -3,7 +3,7 @@
 -- target of those months, with each method's backtest accuracy
 -- (mart_forecast_accuracy: WAPE by horizon at the unit's level of the tree).
 WITH node AS (
-    SELECT u.org_unit_id, u.level FROM main.org_units u
+    SELECT u.org_unit_id, u.level FROM live.org_units u
     WHERE u.org_unit_id = $node
       AND dash.in_scope(NULL, u.org_unit_id, $scope_all, $scope_org, $scope_rep)
 ),

@@ -4,8 +4,8 @@
 SELECT 'contracts' AS entity, c.contract_id AS record_id, c.signed_on AS date, c.customer_name,
        r.name AS rep_name, u.name AS org_unit, c.product_line, c.status, c.currency, c.amount, c.amount_base
 FROM dash.contracts($base) c
-LEFT JOIN main.reps r ON r.rep_id = c.owner_rep_id
-LEFT JOIN main.org_units u ON u.org_unit_id = c.owner_org
+LEFT JOIN live.reps r ON r.rep_id = c.owner_rep_id
+LEFT JOIN live.org_units u ON u.org_unit_id = c.owner_org
 WHERE dash.in_scope(c.owner_rep_id, c.owner_org, $scope_all, $scope_org, $scope_rep)
   AND dash.under(c.owner_org, $org)
   AND ($product_line IS NULL OR c.product_line = $product_line)
@@ -15,8 +15,8 @@ UNION ALL
 SELECT 'payments', p.payment_id, p.paid_on, p.customer_name, r.name, u.name, p.product_line, p.method,
        p.currency, p.amount, p.amount_base
 FROM dash.payments($base) p
-LEFT JOIN main.reps r ON r.rep_id = p.owner_rep_id
-LEFT JOIN main.org_units u ON u.org_unit_id = p.owner_org
+LEFT JOIN live.reps r ON r.rep_id = p.owner_rep_id
+LEFT JOIN live.org_units u ON u.org_unit_id = p.owner_org
 WHERE dash.in_scope(p.owner_rep_id, p.owner_org, $scope_all, $scope_org, $scope_rep)
   AND dash.under(p.owner_org, $org)
   AND ($product_line IS NULL OR p.product_line = $product_line)
@@ -26,8 +26,8 @@ UNION ALL
 SELECT 'opportunities', o.opportunity_id, coalesce(o.closed_on, o.expected_close_on), o.customer_name, r.name, u.name,
        o.product_line, CASE WHEN o.status = 'open' THEN o.stage ELSE o.status END, o.currency, o.amount, o.amount_base
 FROM dash.opportunities($base) o
-LEFT JOIN main.reps r ON r.rep_id = o.owner_rep_id
-LEFT JOIN main.org_units u ON u.org_unit_id = o.owner_org
+LEFT JOIN live.reps r ON r.rep_id = o.owner_rep_id
+LEFT JOIN live.org_units u ON u.org_unit_id = o.owner_org
 WHERE dash.in_scope(o.owner_rep_id, o.owner_org, $scope_all, $scope_org, $scope_rep)
   AND dash.under(o.owner_org, $org)
   AND ($product_line IS NULL OR o.product_line = $product_line)

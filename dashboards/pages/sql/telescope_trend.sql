@@ -26,8 +26,8 @@ snap AS (
 stage_then AS (
     SELECT s.d, s.opportunity_id, arg_max(st.default_probability, h.entered_at) AS probability
     FROM snap s
-    JOIN main.opportunity_stages h ON h.opportunity_id = s.opportunity_id AND CAST(h.entered_at AS DATE) <= s.d
-    JOIN main.stages st ON st.stage = h.stage
+    JOIN live.opportunity_stages h ON h.opportunity_id = s.opportunity_id AND CAST(h.entered_at AS DATE) <= s.d
+    JOIN live.stages st ON st.stage = h.stage
     GROUP BY s.d, s.opportunity_id
 ),
 forecast AS (
