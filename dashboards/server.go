@@ -100,7 +100,7 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		DB: opts.Warehouse.Reader(), BaseCurrency: opts.BaseCurrency, Location: loc, Logger: opts.Logger,
 		Observe: s.metrics.observeChart,
 	})
-	if err := s.engine.InstallAndTrack(ctx, opts.Warehouse.Write); err != nil {
+	if err := s.engine.InstallAndTrack(ctx, opts.Warehouse.WriteTx); err != nil {
 		return nil, err
 	}
 	if err := s.loadAssets(); err != nil {

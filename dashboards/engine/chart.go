@@ -241,11 +241,7 @@ func (s *Service) SQL(e *Env, c *Chart, point string) (*SQLInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	defs := dashSQL
-	if s.TargetsSource() == "mart_targets_monthly" {
-		defs += "\n\n" + dashTargetsMartSQL
-	}
-	info := &SQLInfo{Chart: c.ID, File: c.SQL, SQL: q, Params: b, Definitions: defs}
+	info := &SQLInfo{Chart: c.ID, File: c.SQL, SQL: q, Params: b, Definitions: s.Definitions()}
 	if c.Drill != nil {
 		dq, err := ReadSQL(c.Drill.SQL)
 		if err != nil {

@@ -2,17 +2,21 @@ package engine
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	_ "embed"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"text/template"
 	"time"
 
 	"golang.org/x/sync/singleflight"
@@ -29,8 +33,11 @@ var dataStateSQL string
 //go:embed sql/dash_targets_mart.sql
 var dashTargetsMartSQL string
 
-// DefinitionsSQL is the text of the shared dash.* macros (shown with every chart's SQL).
-func DefinitionsSQL() string { return dashSQL }
+//go:embed sql/dash_facts.sql
+var dashFactsSQL string
+
+//go:embed sql/dash_fact_macros.sql
+var dashFactMacrosSQL string
 
 // Writer runs DDL on the warehouse's write lane (warehouse.Warehouse.Write).
 type Writer func(ctx context.Context, fn func(ctx context.Context, conn *sql.Conn) error) error
@@ -60,6 +67,7 @@ type Service struct {
 	checked         time.Time
 	write           Writer
 	targetsFromMart bool
+	factsLoadID     int64 // see installation
 	reinstalling    bool
 	checking        bool       // a background version check is running
 	refresh         sync.Mutex // one state refresh at a time
@@ -99,52 +107,155 @@ func New(opts Options) *Service {
 	return &Service{opts: opts, log: opts.Logger, cache: newCache[[]byte](opts.CacheEntries), results: newCache[*Result](opts.CacheEntries / 4)}
 }
 
-// Install creates (or replaces) the dash.* macros in the warehouse. Targets
-// come from mart_targets_monthly when the targets model has run, else from
-// the targets table.
-func Install(ctx context.Context, write Writer) error {
-	_, err := install(ctx, write)
+// Install creates (or replaces) the dash.* macros in the warehouse, and the
+// fact tables for base when they are missing or older than the last load
+// (see installation). Targets come from mart_targets_monthly when the targets
+// model has run, else from the targets table. write should run its function
+// in one transaction (warehouse.WriteTx), so that readers never see half of
+// it.
+func Install(ctx context.Context, write Writer, base string) error {
+	_, err := install(ctx, write, base, true, slog.Default())
 	return err
 }
 
-func install(ctx context.Context, write Writer) (bool, error) {
-	var fromMart bool
-	err := write(ctx, func(ctx context.Context, conn *sql.Conn) error {
-		if err := conn.QueryRowContext(ctx, `SELECT count(*) > 0 FROM duckdb_tables()
-			WHERE schema_name = 'main' AND table_name = 'mart_targets_monthly'`).Scan(&fromMart); err != nil {
-			return err
-		}
-		stmts := splitStatements(dashSQL)
-		if fromMart {
-			stmts = append(stmts, splitStatements(dashTargetsMartSQL)...)
-		}
-		for _, stmt := range stmts {
-			if _, err := conn.ExecContext(ctx, stmt); err != nil {
-				return fmt.Errorf("dash macros: %w\n%s", err, stmt)
-			}
-		}
-		return nil
-	})
-	return fromMart, err
+// installation is what install did.
+type installation struct {
+	targetsFromMart bool
+	// factsLoadID is the committed load the fact tables reflect; -1 when the
+	// macros compute every call (no fact tables).
+	factsLoadID int64
 }
 
-// Installed records what Install did, so that the service re-installs the
-// macros when the targets model appears or disappears.
-func (s *Service) Installed(write Writer, targetsFromMart bool) {
+// validBase is a currency code that can be written into SQL as it is.
+var validBase = regexp.MustCompile(`^[A-Z]{3}$`)
+
+// factsDefinition identifies the definitions the fact tables were built
+// with: a new version of them rebuilds the tables.
+func factsDefinition() string {
+	h := sha256.Sum256([]byte(dashSQL + "\x00" + dashFactsSQL + "\x00" + dashFactMacrosSQL))
+	return hex.EncodeToString(h[:8])
+}
+
+// renderSQL fills a dash_*.sql template.
+func renderSQL(name, text string, data any) (string, error) {
+	t, err := template.New(name).Option("missingkey=error").Parse(text)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", name, err)
+	}
+	var b strings.Builder
+	if err := t.Execute(&b, data); err != nil {
+		return "", fmt.Errorf("%s: %w", name, err)
+	}
+	return b.String(), nil
+}
+
+func install(ctx context.Context, write Writer, base string, facts bool, log *slog.Logger) (installation, error) {
+	in := installation{factsLoadID: -1}
+	err := write(ctx, func(ctx context.Context, conn *sql.Conn) error {
+		in = installation{factsLoadID: -1}
+		exec := func(file, text string) error {
+			for _, stmt := range splitStatements(text) {
+				if _, err := conn.ExecContext(ctx, stmt); err != nil {
+					return fmt.Errorf("dash macros (%s): %w\n%s", file, err, stmt)
+				}
+			}
+			return nil
+		}
+		if err := conn.QueryRowContext(ctx, `SELECT count(*) > 0 FROM duckdb_tables()
+			WHERE schema_name = 'main' AND table_name = 'mart_targets_monthly'`).Scan(&in.targetsFromMart); err != nil {
+			return err
+		}
+		if err := exec("dash.sql", dashSQL); err != nil {
+			return err
+		}
+		if in.targetsFromMart {
+			if err := exec("dash_targets_mart.sql", dashTargetsMartSQL); err != nil {
+				return err
+			}
+		}
+		if !facts || !validBase.MatchString(base) {
+			return nil
+		}
+		var loadID int64
+		if err := conn.QueryRowContext(ctx, `SELECT coalesce(max(load_id), 0) FROM main.load_runs WHERE status = 'committed'`).Scan(&loadID); err != nil {
+			return fmt.Errorf("last load: %w", err)
+		}
+		def := factsDefinition()
+		var built bool
+		if err := conn.QueryRowContext(ctx, `SELECT count(*) > 0 FROM duckdb_tables()
+			WHERE schema_name = 'dash' AND table_name = 'facts_state'`).Scan(&built); err != nil {
+			return err
+		}
+		if built {
+			var builtLoad int64
+			var builtBase, builtDef string
+			err := conn.QueryRowContext(ctx, `SELECT load_id, base_currency, definition FROM dash.facts_state`).Scan(&builtLoad, &builtBase, &builtDef)
+			built = err == nil && builtLoad == loadID && builtBase == base && builtDef == def
+		}
+		if !built {
+			start := time.Now()
+			q, err := renderSQL("dash_facts.sql", dashFactsSQL, map[string]any{"Base": base, "LoadID": loadID, "Definition": def})
+			if err != nil {
+				return err
+			}
+			if err := exec("dash_facts.sql", q); err != nil {
+				return err
+			}
+			log.Info("dashboard fact tables built", "load_id", loadID, "base", base, "seconds", time.Since(start).Seconds())
+		}
+		q, err := renderSQL("dash_fact_macros.sql", dashFactMacrosSQL, map[string]any{"Base": base})
+		if err != nil {
+			return err
+		}
+		if err := exec("dash_fact_macros.sql", q); err != nil {
+			return err
+		}
+		in.factsLoadID = loadID
+		return nil
+	})
+	return in, err
+}
+
+// installed records what install did: the service re-installs the macros
+// when the targets model appears or disappears, and rebuilds the fact tables
+// after a load.
+func (s *Service) installed(write Writer, in installation) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.write = write
-	s.targetsFromMart = targetsFromMart
+	s.targetsFromMart = in.targetsFromMart
+	s.factsLoadID = in.factsLoadID
 }
 
-// InstallAndTrack installs the macros and remembers how (see Installed).
+// InstallAndTrack installs the macros and the fact tables and remembers how
+// (see installed). write should be the warehouse's WriteTx.
 func (s *Service) InstallAndTrack(ctx context.Context, write Writer) error {
-	fromMart, err := install(ctx, write)
+	in, err := install(ctx, write, s.opts.BaseCurrency, true, s.log)
 	if err != nil {
 		return err
 	}
-	s.Installed(write, fromMart)
+	s.installed(write, in)
 	return nil
+}
+
+// Definitions is the text of the shared definitions the charts run on: the
+// dash.* macros and, when the service uses them, the fact tables.
+func (s *Service) Definitions() string {
+	s.mu.Lock()
+	fromMart, factsLoad := s.targetsFromMart, s.factsLoadID
+	s.mu.Unlock()
+	defs := dashSQL
+	if fromMart {
+		defs += "\n\n" + dashTargetsMartSQL
+	}
+	if factsLoad >= 0 {
+		for _, f := range []struct{ name, text string }{{"dash_facts.sql", dashFactsSQL}, {"dash_fact_macros.sql", dashFactMacrosSQL}} {
+			if q, err := renderSQL(f.name, f.text, map[string]any{"Base": s.opts.BaseCurrency, "LoadID": factsLoad, "Definition": factsDefinition()}); err == nil {
+				defs += "\n\n" + q
+			}
+		}
+	}
+	return defs
 }
 
 // TargetsSource says where targets come from: "mart_targets_monthly" or "targets".
@@ -230,11 +341,24 @@ func (s *Service) refreshState(ctx context.Context) (*DataState, error) {
 		s.mu.Unlock()
 	}()
 	vres, err := run(ctx, s.opts.DB, `SELECT (SELECT coalesce(max(load_id), 0) FROM main.load_runs) AS l,
+		(SELECT coalesce(max(load_id), 0) FROM main.load_runs WHERE status = 'committed') AS c,
 		(SELECT coalesce(max(refresh_id), 0) FROM main.model_runs) AS r`, nil, nil)
 	if err != nil {
 		return nil, fmt.Errorf("data version: %w", err)
 	}
-	loadID, refreshID := vres.Int(0, "l"), vres.Int(0, "r")
+	loadID, committed, refreshID := vres.Int(0, "l"), vres.Int(0, "c"), vres.Int(0, "r")
+	s.mu.Lock()
+	stale := s.write != nil && s.factsLoadID >= 0 && s.factsLoadID != committed
+	s.mu.Unlock()
+	if stale {
+		// A load committed since the fact tables were built: rebuild them
+		// before the new version is served (requests meanwhile get the state
+		// they had). If that fails, the macros compute every call instead:
+		// slower, never stale.
+		if err := s.rebuildFacts(ctx); err != nil {
+			return nil, err
+		}
+	}
 	generation.Lock()
 	gen := generation.n
 	generation.Unlock()
@@ -265,11 +389,15 @@ func (s *Service) refreshState(ctx context.Context) (*DataState, error) {
 		go func() {
 			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Minute)
 			defer cancel()
-			fromMart, err := install(ctx, s.write)
+			s.mu.Lock()
+			facts := s.factsLoadID >= 0
+			s.mu.Unlock()
+			in, err := install(ctx, s.write, s.opts.BaseCurrency, facts, s.log)
 			s.mu.Lock()
 			s.reinstalling = false
 			if err == nil {
-				s.targetsFromMart = fromMart
+				s.targetsFromMart = in.targetsFromMart
+				s.factsLoadID = in.factsLoadID
 			}
 			s.mu.Unlock()
 			if err != nil {
@@ -280,6 +408,25 @@ func (s *Service) refreshState(ctx context.Context) (*DataState, error) {
 		}()
 	}
 	return st, nil
+}
+
+// rebuildFacts re-installs the macros with fresh fact tables, or without
+// fact tables when building them fails. It holds the write lane for as long
+// as the build takes (about a minute on the large demo company).
+func (s *Service) rebuildFacts(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Minute)
+	defer cancel()
+	in, err := install(ctx, s.write, s.opts.BaseCurrency, true, s.log)
+	if err != nil {
+		s.log.Error("rebuilding the dashboard fact tables; charts compute from the base tables instead", "err", err)
+		if in, err = install(ctx, s.write, s.opts.BaseCurrency, false, s.log); err != nil {
+			return fmt.Errorf("installing the dash macros: %w", err)
+		}
+	}
+	s.mu.Lock()
+	s.targetsFromMart, s.factsLoadID = in.targetsFromMart, in.factsLoadID
+	s.mu.Unlock()
+	return nil
 }
 
 func (s *Service) readState(ctx context.Context, version string) (*DataState, error) {

@@ -90,6 +90,14 @@ SELECT cu.customer_id, cu.name AS customer_name, cu.industry, cu.size_band, cu.c
 FROM live.customers cu
 LEFT JOIN live.reps r ON r.rep_id = cu.owner_rep_id;
 
+-- CONTRACTS, PAYMENTS AND OPPORTUNITIES with their owner, dimensions and the
+-- amount in a base currency: dash.contracts(base), dash.payments(base),
+-- dash.opportunities(base). They are computed from the base tables by the
+-- *_computed macros below; when the server can write, it also keeps them as
+-- tables (dash.contract_facts, dash.payment_facts, dash.opportunity_facts,
+-- rebuilt after every load: dash_facts.sql) and dash.contracts(base) reads
+-- those for the server's base currency (dash_fact_macros.sql).
+--
 -- Amounts in the base currency: a row in the base currency keeps its amount; the
 -- others are converted exactly (DECIMAL) at the latest rate on or before the row's
 -- date. Only those rows go through the ASOF join (which sorts its whole input):
@@ -98,7 +106,7 @@ LEFT JOIN live.reps r ON r.rep_id = cu.owner_rep_id;
 
 -- Contracts (bookings) in the base currency at the rate of the signing day,
 -- with the customer's industry, the deal's product line, channel and source.
-CREATE OR REPLACE MACRO dash.contracts(base) AS TABLE
+CREATE OR REPLACE MACRO dash.contracts_computed(base) AS TABLE
 SELECT c.contract_id, c.opportunity_id, c.customer_id, cu.name AS customer_name,
        coalesce(c.owner_rep_id, cu.owner_rep_id) AS owner_rep_id,
        coalesce(r.org_unit_id, cu.org_unit_id) AS owner_org,
@@ -120,7 +128,7 @@ LEFT JOIN live.partners pa ON pa.partner_id = o.partner_id;
 
 -- Payments (collections) in the base currency at the rate of the payment day.
 -- A negative amount is a refund.
-CREATE OR REPLACE MACRO dash.payments(base) AS TABLE
+CREATE OR REPLACE MACRO dash.payments_computed(base) AS TABLE
 SELECT p.payment_id, p.contract_id, p.customer_id, cu.name AS customer_name,
        coalesce(c.owner_rep_id, cu.owner_rep_id) AS owner_rep_id,
        coalesce(r.org_unit_id, cu.org_unit_id) AS owner_org,
@@ -143,7 +151,7 @@ LEFT JOIN live.partners pa ON pa.partner_id = o.partner_id;
 
 -- Opportunities in the base currency at the rate of the day they were created.
 -- probability: the deal's own, else its stage's default (percent).
-CREATE OR REPLACE MACRO dash.opportunities(base) AS TABLE
+CREATE OR REPLACE MACRO dash.opportunities_computed(base) AS TABLE
 SELECT o.opportunity_id, o.customer_id, cu.name AS customer_name,
        coalesce(o.owner_rep_id, cu.owner_rep_id) AS owner_rep_id,
        coalesce(r.org_unit_id, cu.org_unit_id) AS owner_org,
@@ -173,3 +181,8 @@ SELECT t.scope, t.scope_id, t.period_start, t.period_end, t.metric, t.amount,
        CASE WHEN t.scope = 'rep' THEN r.org_unit_id ELSE t.scope_id END AS owner_org
 FROM live.targets t
 LEFT JOIN live.reps r ON t.scope = 'rep' AND r.rep_id = t.scope_id;
+
+-- Without the fact tables: computed on every call.
+CREATE OR REPLACE MACRO dash.contracts(base) AS TABLE SELECT * FROM dash.contracts_computed(base);
+CREATE OR REPLACE MACRO dash.payments(base) AS TABLE SELECT * FROM dash.payments_computed(base);
+CREATE OR REPLACE MACRO dash.opportunities(base) AS TABLE SELECT * FROM dash.opportunities_computed(base);
