@@ -35,6 +35,6 @@ SELECT CASE WHEN x.key LIKE 'rep:%' THEN 'rep' ELSE 'org' END AS kind, x.key, co
        CAST(coalesce(sum(x.v) FILTER (WHERE x.k = 'o'), 0) AS DOUBLE) AS overdue
 FROM keyed x
 LEFT JOIN live.org_units u ON u.org_unit_id = x.key
-LEFT JOIN live.reps r ON x.key LIKE 'rep:%' AND r.rep_id = substr(x.key, 5)
+LEFT JOIN live.reps r ON r.rep_id = CASE WHEN x.key LIKE 'rep:%' THEN substr(x.key, 5) END  -- an equality: a hash join, not a nested loop
 GROUP BY ALL
 ORDER BY contracted + collected DESC, label

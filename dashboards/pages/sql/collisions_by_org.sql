@@ -29,6 +29,6 @@ SELECT CASE WHEN x.key LIKE 'rep:%' THEN 'rep' ELSE 'org' END AS kind, x.key, co
        count(*) FILTER (WHERE x.ruled) AS ruled, count(*) FILTER (WHERE NOT x.ruled) AS pending
 FROM keyed x
 LEFT JOIN live.org_units u ON u.org_unit_id = x.key
-LEFT JOIN live.reps r ON x.key LIKE 'rep:%' AND r.rep_id = substr(x.key, 5)
+LEFT JOIN live.reps r ON r.rep_id = CASE WHEN x.key LIKE 'rep:%' THEN substr(x.key, 5) END  -- an equality: a hash join, not a nested loop
 GROUP BY ALL
 ORDER BY count(*) DESC, label
