@@ -9,7 +9,7 @@
 
 CREATE OR REPLACE TEMP TABLE pl_fc_snap AS
 WITH h AS (
-    SELECT d.deal_no, h.stage, h.entered_at, CAST(h.entered_at AS DATE) AS entered_on, s.position, s.is_closed
+    SELECT d.rowid AS deal_no, h.stage, h.entered_at, CAST(h.entered_at AS DATE) AS entered_on, s.position, s.is_closed
     FROM pl_live_opportunity_stages h
     JOIN pl_deals d ON d.opportunity_id = h.opportunity_id
     LEFT JOIN pl_stages s ON s.stage = h.stage
@@ -21,7 +21,7 @@ seq AS (
 ),
 open_at AS (
     -- deals created by t and not closed by t
-    SELECT t.t, d.deal_no, d.opportunity_id, d.current_stage, d.created_on, d.amount_base, d.expected_close_on,
+    SELECT t.t, d.rowid AS deal_no, d.opportunity_id, d.current_stage, d.created_on, d.amount_base, d.expected_close_on,
            d.rep_org_unit_id, CASE WHEN d.status = 'won' THEN year(d.closed_on) * 12 + month(d.closed_on) - 1 END AS won_month
     FROM pl_deals d JOIN pl_fc_dates t ON d.created_on <= t.t AND coalesce(d.closed_on, DATE '9999-12-31') > t.t
 ),

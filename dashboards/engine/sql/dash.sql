@@ -10,6 +10,7 @@
 --   opportunities, owner_rep_id = the row's owner_rep_id (else the customer's owner),
 --   contracts      owner_org    = that rep's org unit (else the customer's org unit)
 --   payments       owner = the owner of the paid contract (else of the customer)
+--   activities     owner = the customer's owner, else the rep who logged it
 --   targets        a rep target belongs to the rep and their unit; an org target to its unit
 -- A user sees a row when
 --   scope_all is true (executive, admin), or
@@ -182,7 +183,21 @@ SELECT t.scope, t.scope_id, t.period_start, t.period_end, t.metric, t.amount,
 FROM live.targets t
 LEFT JOIN live.reps r ON t.scope = 'rep' AND r.rep_id = t.scope_id;
 
+-- Activities with their owner: the customer's owner (an activity belongs to
+-- its customer's owner for data scopes), else the rep who logged it.
+-- occurred_on is the day in the database's time zone.
+CREATE OR REPLACE MACRO dash.activities_computed() AS TABLE
+SELECT a.activity_id, a.customer_id, a.opportunity_id, a.rep_id, a.kind, a.occurred_at,
+       CAST(a.occurred_at AS DATE) AS occurred_on, a.campaign_id, cu.name AS customer_name,
+       coalesce(cu.owner_rep_id, a.rep_id) AS owner_rep_id,
+       coalesce(cu.org_unit_id, cr.org_unit_id, ar.org_unit_id) AS owner_org
+FROM live.activities a
+LEFT JOIN live.customers cu ON cu.customer_id = a.customer_id
+LEFT JOIN live.reps cr ON cr.rep_id = cu.owner_rep_id
+LEFT JOIN live.reps ar ON ar.rep_id = a.rep_id;
+
 -- Without the fact tables: computed on every call.
 CREATE OR REPLACE MACRO dash.contracts(base) AS TABLE SELECT * FROM dash.contracts_computed(base);
 CREATE OR REPLACE MACRO dash.payments(base) AS TABLE SELECT * FROM dash.payments_computed(base);
 CREATE OR REPLACE MACRO dash.opportunities(base) AS TABLE SELECT * FROM dash.opportunities_computed(base);
+CREATE OR REPLACE MACRO dash.activities() AS TABLE SELECT * FROM dash.activities_computed();

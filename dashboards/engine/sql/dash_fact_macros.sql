@@ -17,3 +17,6 @@ CREATE OR REPLACE MACRO dash.opportunities(base) AS TABLE
 SELECT * FROM dash.opportunity_facts WHERE base = '{{.Base}}'
 UNION ALL
 SELECT * FROM dash.opportunities_computed(base) WHERE base <> '{{.Base}}';
+
+CREATE OR REPLACE MACRO dash.activities() AS TABLE
+SELECT * FROM dash.activity_facts;

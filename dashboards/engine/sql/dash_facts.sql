@@ -1,5 +1,6 @@
--- The fact tables behind dash.contracts(base), dash.payments(base) and
--- dash.opportunities(base) for the server's base currency ({{.Base}}): each
+-- The fact tables behind dash.contracts(base), dash.payments(base),
+-- dash.opportunities(base) (for the server's base currency, {{.Base}}) and
+-- dash.activities(): each
 -- row with its owner, dimensions and base amount, as the *_computed macros of
 -- dash.sql return them, stored so that a chart scans one table instead of
 -- joining the base tables on every call (on the large demo company a year's
@@ -16,6 +17,9 @@ SELECT * FROM dash.payments_computed('{{.Base}}') ORDER BY paid_on;
 
 CREATE OR REPLACE TABLE dash.opportunity_facts AS
 SELECT * FROM dash.opportunities_computed('{{.Base}}') ORDER BY created_on;
+
+CREATE OR REPLACE TABLE dash.activity_facts AS
+SELECT * FROM dash.activities_computed() ORDER BY occurred_on;
 
 CREATE OR REPLACE TABLE dash.facts_state AS
 SELECT CAST({{.LoadID}} AS BIGINT) AS load_id, '{{.Base}}' AS base_currency,

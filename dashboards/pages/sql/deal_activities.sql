@@ -1,13 +1,12 @@
 -- The activities logged on a deal ($deal), newest first. Without a deal: the
 -- activities on deals in the user's scope logged in the period. An activity
 -- belongs to its customer's owner (else to the rep who logged it).
-SELECT a.activity_id, CAST(a.occurred_at AS DATE) AS date, a.kind, ar.name AS rep_name, cu.customer_name,
+SELECT a.activity_id, a.occurred_on AS date, a.kind, ar.name AS rep_name, a.customer_name,
        a.opportunity_id, cp.name AS campaign
-FROM live.activities a
-LEFT JOIN dash.customers() cu ON cu.customer_id = a.customer_id
+FROM dash.activities() a
 LEFT JOIN live.reps ar ON ar.rep_id = a.rep_id
 LEFT JOIN live.campaigns cp ON cp.campaign_id = a.campaign_id
 WHERE a.opportunity_id IS NOT NULL AND ($deal IS NULL OR a.opportunity_id = $deal)
-  AND dash.in_scope(coalesce(cu.owner_rep_id, a.rep_id), coalesce(cu.owner_org, ar.org_unit_id), $scope_all, $scope_org, $scope_rep)
-  AND ($deal IS NOT NULL OR CAST(a.occurred_at AS DATE) BETWEEN CAST($from AS DATE) AND CAST($to AS DATE))
+  AND dash.in_scope(a.owner_rep_id, a.owner_org, $scope_all, $scope_org, $scope_rep)
+  AND ($deal IS NOT NULL OR a.occurred_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE))
 ORDER BY a.occurred_at DESC, a.activity_id

@@ -4,12 +4,10 @@
 -- whole campaign's (campaigns are company-wide).
 WITH resp AS (
     SELECT a.campaign_id, count(*) AS responses
-    FROM live.activities a
-    LEFT JOIN dash.customers() cu ON cu.customer_id = a.customer_id
-    LEFT JOIN live.reps ar ON ar.rep_id = a.rep_id
-    WHERE a.campaign_id IS NOT NULL AND CAST(a.occurred_at AS DATE) <= CAST($as_of AS DATE)
-      AND dash.in_scope(coalesce(cu.owner_rep_id, a.rep_id), coalesce(cu.owner_org, ar.org_unit_id), $scope_all, $scope_org, $scope_rep)
-      AND dash.under(coalesce(cu.owner_org, ar.org_unit_id), $org)
+    FROM dash.activities() a
+    WHERE a.campaign_id IS NOT NULL AND a.occurred_on <= CAST($as_of AS DATE)
+      AND dash.in_scope(a.owner_rep_id, a.owner_org, $scope_all, $scope_org, $scope_rep)
+      AND dash.under(a.owner_org, $org)
     GROUP BY a.campaign_id
 ),
 deals AS (

@@ -4,13 +4,11 @@
 -- NULL = the responses and the deals. Up to the as-of date, in the user's
 -- scope below the org filter.
 WITH resp AS (
-    SELECT 'activities' AS entity, a.activity_id AS record_id, CAST(a.occurred_at AS DATE) AS date, a.campaign_id,
-           cu.customer_name, coalesce(cu.owner_rep_id, a.rep_id) AS owner_rep_id, coalesce(cu.owner_org, ar.org_unit_id) AS owner_org,
+    SELECT 'activities' AS entity, a.activity_id AS record_id, a.occurred_on AS date, a.campaign_id,
+           a.customer_name, a.owner_rep_id, a.owner_org,
            a.kind AS status, CAST(NULL AS VARCHAR) AS currency, CAST(NULL AS DECIMAL(18,2)) AS amount, CAST(NULL AS DECIMAL(18,2)) AS amount_base
-    FROM live.activities a
-    LEFT JOIN dash.customers() cu ON cu.customer_id = a.customer_id
-    LEFT JOIN live.reps ar ON ar.rep_id = a.rep_id
-    WHERE a.campaign_id IS NOT NULL AND CAST(a.occurred_at AS DATE) <= CAST($as_of AS DATE)
+    FROM dash.activities() a
+    WHERE a.campaign_id IS NOT NULL AND a.occurred_on <= CAST($as_of AS DATE)
       AND ($point IS NULL OR $point = 'responses' OR $point = 'c:' || a.campaign_id)
 ),
 deals AS (

@@ -33,12 +33,10 @@ o AS (
 ),
 a AS (   -- activities the rep logged, on customers in the user's scope (an activity belongs to its customer's owner)
     SELECT count(*) AS n, count(DISTINCT a.customer_id) AS customers
-    FROM live.activities a
-    LEFT JOIN dash.customers() cu ON cu.customer_id = a.customer_id
-    LEFT JOIN live.reps ar ON ar.rep_id = a.rep_id
-    WHERE dash.in_scope(coalesce(cu.owner_rep_id, a.rep_id), coalesce(cu.owner_org, ar.org_unit_id), $scope_all, $scope_org, $scope_rep)
-      AND dash.under(coalesce(cu.owner_org, ar.org_unit_id), $org) AND ($rep IS NULL OR a.rep_id = $rep)
-      AND CAST(a.occurred_at AS DATE) BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
+    FROM dash.activities() a
+    WHERE dash.in_scope(a.owner_rep_id, a.owner_org, $scope_all, $scope_org, $scope_rep)
+      AND dash.under(a.owner_org, $org) AND ($rep IS NULL OR a.rep_id = $rep)
+      AND a.occurred_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
 ),
 s AS (   -- stalled: in the current stage for more than 2 × the company's median days of that stage
     SELECT count(*) AS n, coalesce(sum(o.amount_base), 0) AS v

@@ -30,13 +30,11 @@ WITH rows_all AS (
               AND o.closed_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
            OR $point = 'stalled' AND o.status = 'open' AND pl.days_in_stage > 2 * greatest(coalesce(f.days_median, 1), 1))
     UNION ALL
-    SELECT 'activities', a.activity_id, CAST(a.occurred_at AS DATE), cu.customer_name,
-           coalesce(cu.owner_rep_id, a.rep_id), coalesce(cu.owner_org, ar.org_unit_id), NULL, a.kind, NULL, NULL, NULL
-    FROM live.activities a
-    LEFT JOIN dash.customers() cu ON cu.customer_id = a.customer_id
-    LEFT JOIN live.reps ar ON ar.rep_id = a.rep_id
+    SELECT 'activities', a.activity_id, a.occurred_on, a.customer_name,
+           a.owner_rep_id, a.owner_org, NULL, a.kind, NULL, NULL, NULL
+    FROM dash.activities() a
     WHERE ($rep IS NULL OR a.rep_id = $rep)
-      AND CAST(a.occurred_at AS DATE) BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
+      AND a.occurred_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
       AND ($point IS NULL OR $point = 'activities')
 )
 SELECT x.entity, x.record_id, x.date, x.customer_name, rp.name AS rep_name, u.name AS org_unit,

@@ -47,11 +47,9 @@ s AS (
 ),
 a AS (
     SELECT a.rep_id, count(*) AS activities
-    FROM live.activities a
-    LEFT JOIN dash.customers() cu ON cu.customer_id = a.customer_id
-    LEFT JOIN live.reps ar ON ar.rep_id = a.rep_id
-    WHERE dash.in_scope(coalesce(cu.owner_rep_id, a.rep_id), coalesce(cu.owner_org, ar.org_unit_id), $scope_all, $scope_org, $scope_rep)
-      AND CAST(a.occurred_at AS DATE) BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
+    FROM dash.activities() a
+    WHERE dash.in_scope(a.owner_rep_id, a.owner_org, $scope_all, $scope_org, $scope_rep)
+      AND a.occurred_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
     GROUP BY 1
 )
 SELECT r.rep_id, r.rep_name, r.org_unit,
