@@ -9,43 +9,43 @@
 
 CREATE OR REPLACE TEMP TABLE pl_fc_snap AS
 WITH h AS (
-    SELECT d.rowid AS deal_no, h.stage, h.entered_at, CAST(h.entered_at AS DATE) AS entered_on, s.position, s.is_closed
+    SELECT h.opportunity_id, h.stage, h.entered_at, CAST(h.entered_at AS DATE) AS entered_on, s.position, s.is_closed
     FROM pl_live_opportunity_stages h
-    JOIN pl_deals d ON d.opportunity_id = h.opportunity_id
     LEFT JOIN pl_stages s ON s.stage = h.stage
+    SEMI JOIN pl_deals d ON d.opportunity_id = h.opportunity_id
 ),
 seq AS (
     SELECT *, lead(entered_on) OVER w AS next_on, row_number() OVER w = 1 AS is_first
     FROM h
-    WINDOW w AS (PARTITION BY deal_no ORDER BY entered_at, position NULLS FIRST, stage)
+    WINDOW w AS (PARTITION BY opportunity_id ORDER BY entered_at, position NULLS FIRST, stage)
 ),
 open_at AS (
     -- deals created by t and not closed by t
-    SELECT t.t, d.rowid AS deal_no, d.opportunity_id, d.current_stage, d.created_on, d.amount_base, d.expected_close_on,
+    SELECT t.t, d.opportunity_id, d.current_stage, d.created_on, d.amount_base, d.expected_close_on,
            d.rep_org_unit_id, CASE WHEN d.status = 'won' THEN year(d.closed_on) * 12 + month(d.closed_on) - 1 END AS won_month
     FROM pl_deals d JOIN pl_fc_dates t ON d.created_on <= t.t AND coalesce(d.closed_on, DATE '9999-12-31') > t.t
 ),
 latest AS (
     -- the history row that holds at the end of day t
-    SELECT t.t, s.deal_no, s.stage, s.entered_on, s.is_closed
+    SELECT t.t, s.opportunity_id, s.stage, s.entered_on, s.is_closed
     FROM seq s JOIN pl_fc_dates t ON s.entered_on <= t.t AND coalesce(s.next_on, DATE '9999-12-31') > t.t
 ),
 earliest AS (
-    SELECT deal_no, stage FROM seq WHERE is_first
+    SELECT opportunity_id, stage FROM seq WHERE is_first
 ),
 first_open AS (
     SELECT stage FROM pl_stages WHERE NOT is_closed ORDER BY position, stage LIMIT 1
 ),
 placed AS (
     SELECT o.*,
-           CASE WHEN l.deal_no IS NOT NULL THEN l.stage
-                WHEN e.deal_no IS NOT NULL THEN e.stage
+           CASE WHEN l.opportunity_id IS NOT NULL THEN l.stage
+                WHEN e.opportunity_id IS NOT NULL THEN e.stage
                 WHEN coalesce(cs.is_closed, false) THEN (SELECT stage FROM first_open)
                 ELSE o.current_stage END AS stage_at,
            coalesce(l.is_closed, false) AS closed_in_history
     FROM open_at o
-    LEFT JOIN latest l ON l.deal_no = o.deal_no AND l.t = o.t
-    LEFT JOIN earliest e ON e.deal_no = o.deal_no
+    LEFT JOIN latest l ON l.opportunity_id = o.opportunity_id AND l.t = o.t
+    LEFT JOIN earliest e ON e.opportunity_id = o.opportunity_id
     LEFT JOIN pl_stages cs ON cs.stage = o.current_stage
 )
 SELECT p.t, p.opportunity_id, p.stage_at AS stage, CAST(date_diff('day', p.created_on, p.t) AS INTEGER) AS age_days,

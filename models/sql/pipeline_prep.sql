@@ -24,9 +24,7 @@ SELECT ancestor_id, org_unit_id, min(depth) AS depth FROM up GROUP BY ALL;
 
 -- pl_deals: one row per opportunity created on or before as_of, with the
 -- attributes the dimensions need. status and closed_on are as of as_of: a deal
--- closed after as_of is open here. Its rowid numbers the deals for this
--- refresh only (deal_no below): the stage history is partitioned and grouped
--- by it, as an integer sorts and hashes faster than the text key.
+-- closed after as_of is open here.
 CREATE OR REPLACE TEMP TABLE pl_deals AS
 SELECT o.opportunity_id, o.customer_id, o.owner_rep_id, r.org_unit_id AS rep_org_unit_id,
        o.partner_id, o.product_id, p.product_line, c.industry, o.source, o.campaign_id,
@@ -61,35 +59,35 @@ FROM pl_deals d JOIN pl_org_closure c ON c.org_unit_id = d.rep_org_unit_id;
 -- stage for won, the first other closed stage for lost).
 CREATE OR REPLACE TEMP VIEW pl_stage_events AS
 WITH hist AS (
-    SELECT d.rowid AS deal_no, h.opportunity_id, h.stage, h.entered_at, false AS synthetic
-    FROM pl_live_opportunity_stages h JOIN pl_deals d ON d.opportunity_id = h.opportunity_id
+    SELECT h.opportunity_id, h.stage, h.entered_at, false AS synthetic
+    FROM pl_live_opportunity_stages h SEMI JOIN pl_deals d ON d.opportunity_id = h.opportunity_id
     WHERE CAST(h.entered_at AS DATE) <= getvariable('as_of')
 ),
 first_open AS (
     SELECT stage FROM pl_stages WHERE NOT is_closed ORDER BY position, stage LIMIT 1
 ),
 opening AS (
-    SELECT d.rowid AS deal_no, d.opportunity_id,
+    SELECT d.opportunity_id,
            coalesce((SELECT s.stage FROM pl_stages s WHERE s.stage = d.current_stage AND NOT s.is_closed),
                     (SELECT stage FROM first_open)) AS stage,
            d.created_at AS entered_at, true AS synthetic
-    FROM pl_deals d ANTI JOIN hist h ON h.deal_no = d.rowid
+    FROM pl_deals d ANTI JOIN hist h ON h.opportunity_id = d.opportunity_id
 ),
 closing AS (
-    SELECT d.rowid AS deal_no, d.opportunity_id,
+    SELECT d.opportunity_id,
            (SELECT s.stage FROM pl_stages s WHERE s.is_closed AND s.is_win = (d.status = 'won') ORDER BY s.position, s.stage LIMIT 1) AS stage,
            CAST(d.closed_on AS TIMESTAMPTZ) AS entered_at, true AS synthetic
     FROM pl_deals d
     WHERE d.status <> 'open'
       AND NOT EXISTS (SELECT 1 FROM hist h JOIN pl_stages s ON s.stage = h.stage
-                      WHERE h.deal_no = d.rowid AND s.is_closed)
+                      WHERE h.opportunity_id = d.opportunity_id AND s.is_closed)
 ),
 ev AS (
     SELECT * FROM hist
     UNION ALL SELECT * FROM opening WHERE stage IS NOT NULL
     UNION ALL SELECT * FROM closing WHERE stage IS NOT NULL
 )
-SELECT ev.deal_no, ev.opportunity_id, ev.stage, s.position,
+SELECT ev.opportunity_id, ev.stage, s.position,
        coalesce(s.is_closed, lower(ev.stage) IN ('won', 'lost')) AS is_closed,
        coalesce(s.is_win, lower(ev.stage) = 'won') AS is_win,
        s.default_probability, ev.entered_at, CAST(ev.entered_at AS DATE) AS entered_on, ev.synthetic
@@ -106,8 +104,8 @@ SELECT e.*,
                     greatest(e.entered_on, coalesce(CAST(lead(e.entered_at) OVER w AS DATE), d.closed_on, getvariable('as_of'))))
        END AS days,
        lead(e.entered_at) OVER w IS NULL AS is_last
-FROM pl_stage_events e JOIN pl_deals d ON d.rowid = e.deal_no
-WINDOW w AS (PARTITION BY e.deal_no ORDER BY e.entered_at, e.position, e.stage);
+FROM pl_stage_events e JOIN pl_deals d USING (opportunity_id)
+WINDOW w AS (PARTITION BY e.opportunity_id ORDER BY e.entered_at, e.position, e.stage);
 
 -- pl_deal_stages: one row per deal and stage entered (a stage entered twice
 -- counts once), with the first entry and the total days spent in it.
@@ -116,13 +114,13 @@ WINDOW w AS (PARTITION BY e.deal_no ORDER BY e.entered_at, e.position, e.stage);
 -- pl_stage_visits are views: only this table is stored, one row per deal and
 -- stage instead of three copies of the stage history.
 CREATE OR REPLACE TEMP TABLE pl_deal_stages AS
-SELECT any_value(opportunity_id) AS opportunity_id, stage, any_value(position) AS position, bool_or(is_closed) AS is_closed,
+SELECT opportunity_id, stage, any_value(position) AS position, bool_or(is_closed) AS is_closed,
        bool_or(is_win) AS is_win, any_value(default_probability) AS default_probability,
        min(entered_on) AS first_entered_on, max(entered_on) AS last_entered_on, sum(days) AS days,
        bool_or(is_last) AS is_current,
        max(entered_on) FILTER (WHERE is_last) AS current_entered_on,
        max(days) FILTER (WHERE is_last) AS current_days
-FROM pl_stage_visits GROUP BY deal_no, stage;
+FROM pl_stage_visits GROUP BY opportunity_id, stage;
 
 -- pl_deal_reach: per deal, the furthest open stage position reached by as_of.
 CREATE OR REPLACE TEMP TABLE pl_deal_reach AS
