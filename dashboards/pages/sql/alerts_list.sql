@@ -34,3 +34,4 @@ FROM seen s
 LEFT JOIN live.reps r ON r.rep_id = s.owner_rep_id
 LEFT JOIN live.org_units u ON u.org_unit_id = s.owner_org
 ORDER BY CASE s.severity WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END, s.subject_type = 'org_unit', s.since DESC, s.alert_id
+LIMIT 100  -- the rows the list shows (buildAlertList); the rows behind it are paged

@@ -12,3 +12,4 @@ LEFT JOIN live.reps rp ON rp.rep_id = cu.owner_rep_id
 WHERE dash.in_scope(cu.owner_rep_id, cu.owner_org, $scope_all, $scope_org, $scope_rep)
   AND dash.under(cu.owner_org, $org)
 ORDER BY v.value_index DESC NULLS LAST, v.margin DESC, cu.customer_id
+LIMIT 15  -- the rows the table shows (buildTopCustomers): DuckDB keeps the top 15, not 1.6 M sorted rows
