@@ -33,6 +33,9 @@ var dataStateSQL string
 //go:embed sql/dash_targets_mart.sql
 var dashTargetsMartSQL string
 
+//go:embed sql/dash_alerts_mart.sql
+var dashAlertsMartSQL string
+
 //go:embed sql/dash_facts.sql
 var dashFactsSQL string
 
@@ -67,6 +70,7 @@ type Service struct {
 	checked         time.Time
 	write           Writer
 	targetsFromMart bool
+	alertsFromMart  bool
 	factsLoadID     int64 // see installation
 	reinstalling    bool
 	checking        bool       // a background version check is running
@@ -121,6 +125,7 @@ func Install(ctx context.Context, write Writer, base string) error {
 // installation is what install did.
 type installation struct {
 	targetsFromMart bool
+	alertsFromMart  bool
 	// factsLoadID is the committed load the fact tables reflect; -1 when the
 	// macros compute every call (no fact tables).
 	factsLoadID int64
@@ -151,7 +156,7 @@ func renderSQL(name, text string, data any) (string, error) {
 
 func install(ctx context.Context, write Writer, base string, facts bool, log *slog.Logger) (installation, error) {
 	in := installation{factsLoadID: -1}
-	err := write(ctx, func(ctx context.Context, conn *sql.Conn) error {
+	err := write(ctx, func(ctx context.Context, conn *sql.Conn) (err error) {
 		in = installation{factsLoadID: -1}
 		exec := func(file, text string) error {
 			for _, stmt := range splitStatements(text) {
@@ -161,8 +166,9 @@ func install(ctx context.Context, write Writer, base string, facts bool, log *sl
 			}
 			return nil
 		}
-		if err := conn.QueryRowContext(ctx, `SELECT count(*) > 0 FROM duckdb_tables()
-			WHERE schema_name = 'main' AND table_name = 'mart_targets_monthly'`).Scan(&in.targetsFromMart); err != nil {
+		if err := conn.QueryRowContext(ctx, `SELECT
+			count(*) FILTER (WHERE table_name = 'mart_targets_monthly') > 0, count(*) FILTER (WHERE table_name = 'mart_alerts') > 0
+			FROM duckdb_tables() WHERE schema_name = 'main'`).Scan(&in.targetsFromMart, &in.alertsFromMart); err != nil {
 			return err
 		}
 		if err := exec("dash.sql", dashSQL); err != nil {
@@ -173,6 +179,12 @@ func install(ctx context.Context, write Writer, base string, facts bool, log *sl
 				return err
 			}
 		}
+		// Last: dash.alerts() calls dash.contracts(), which the fact macros replace.
+		defer func() {
+			if err == nil && in.alertsFromMart {
+				err = exec("dash_alerts_mart.sql", dashAlertsMartSQL)
+			}
+		}()
 		if !facts || !validBase.MatchString(base) {
 			return nil
 		}
@@ -224,6 +236,7 @@ func (s *Service) installed(write Writer, in installation) {
 	defer s.mu.Unlock()
 	s.write = write
 	s.targetsFromMart = in.targetsFromMart
+	s.alertsFromMart = in.alertsFromMart
 	s.factsLoadID = in.factsLoadID
 }
 
@@ -242,11 +255,14 @@ func (s *Service) InstallAndTrack(ctx context.Context, write Writer) error {
 // dash.* macros and, when the service uses them, the fact tables.
 func (s *Service) Definitions() string {
 	s.mu.Lock()
-	fromMart, factsLoad := s.targetsFromMart, s.factsLoadID
+	fromMart, alerts, factsLoad := s.targetsFromMart, s.alertsFromMart, s.factsLoadID
 	s.mu.Unlock()
 	defs := dashSQL
 	if fromMart {
 		defs += "\n\n" + dashTargetsMartSQL
+	}
+	if alerts {
+		defs += "\n\n" + dashAlertsMartSQL
 	}
 	if factsLoad >= 0 {
 		for _, f := range []struct{ name, text string }{{"dash_facts.sql", dashFactsSQL}, {"dash_fact_macros.sql", dashFactMacrosSQL}} {
@@ -378,14 +394,16 @@ func (s *Service) refreshState(ctx context.Context) (*DataState, error) {
 	s.results.reset()
 	s.mu.Lock()
 	s.state = st
-	reinstall := s.write != nil && st.Objects["mart_targets_monthly"] != s.targetsFromMart && !s.reinstalling
+	reinstall := s.write != nil && !s.reinstalling &&
+		(st.Objects["mart_targets_monthly"] != s.targetsFromMart || st.Objects["mart_alerts"] != s.alertsFromMart)
 	if reinstall {
 		s.reinstalling = true
 	}
 	s.mu.Unlock()
 	if reinstall {
-		// The targets model appeared (or went): switch dash.targets() over,
-		// on the write lane, without holding up this request.
+		// The targets or alerts model appeared (or went): switch
+		// dash.targets() and dash.alerts() over, on the write lane, without
+		// holding up this request.
 		go func() {
 			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Minute)
 			defer cancel()
@@ -396,7 +414,7 @@ func (s *Service) refreshState(ctx context.Context) (*DataState, error) {
 			s.mu.Lock()
 			s.reinstalling = false
 			if err == nil {
-				s.targetsFromMart = in.targetsFromMart
+				s.targetsFromMart, s.alertsFromMart = in.targetsFromMart, in.alertsFromMart
 				s.factsLoadID = in.factsLoadID
 			}
 			s.mu.Unlock()
@@ -424,7 +442,7 @@ func (s *Service) rebuildFacts(ctx context.Context) error {
 		}
 	}
 	s.mu.Lock()
-	s.targetsFromMart, s.factsLoadID = in.targetsFromMart, in.factsLoadID
+	s.targetsFromMart, s.alertsFromMart, s.factsLoadID = in.targetsFromMart, in.alertsFromMart, in.factsLoadID
 	s.mu.Unlock()
 	return nil
 }

@@ -3,21 +3,7 @@
 -- the customers, contracts and deals concerned. An alert belongs to the owner of
 -- its subject.
 WITH a AS (   -- every alert with the owner of its subject (customer, contract, deal or org unit)
-    SELECT m.kind, m.severity, m.subject_type, m.subject_id, m.detail, m.since, cu.customer_id, cu.customer_name AS subject_name, cu.owner_rep_id, cu.owner_org
-    FROM main.mart_alerts m LEFT JOIN dash.customers() cu ON cu.customer_id = m.subject_id
-    WHERE m.subject_type = 'customer'
-    UNION ALL
-    SELECT m.kind, m.severity, m.subject_type, m.subject_id, m.detail, m.since, c.customer_id, c.customer_name, c.owner_rep_id, c.owner_org
-    FROM main.mart_alerts m LEFT JOIN dash.contracts($base) c ON c.contract_id = m.subject_id
-    WHERE m.subject_type = 'contract'
-    UNION ALL
-    SELECT m.kind, m.severity, m.subject_type, m.subject_id, m.detail, m.since, o.customer_id, o.customer_name, o.owner_rep_id, o.owner_org
-    FROM main.mart_alerts m LEFT JOIN dash.opportunities($base) o ON o.opportunity_id = m.subject_id
-    WHERE m.subject_type = 'opportunity'
-    UNION ALL
-    SELECT m.kind, m.severity, m.subject_type, m.subject_id, m.detail, m.since, NULL, u.name, NULL, m.subject_id
-    FROM main.mart_alerts m LEFT JOIN live.org_units u ON u.org_unit_id = m.subject_id
-    WHERE m.subject_type = 'org_unit'
+    SELECT * FROM dash.alerts($base)
 ),
 seen AS (   -- in the user's scope, below the org filter, of the kind and severity chosen
     SELECT a.kind, a.severity, a.subject_type, a.subject_id, a.detail, a.since,
