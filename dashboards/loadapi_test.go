@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/triscope/triscope/dashboards"
 )
@@ -71,5 +73,38 @@ func TestLoadThroughServer(t *testing.T) {
 	events, err := env.auth.AuditLog(context.Background(), 1)
 	if err != nil || len(events) != 1 || events[0].Action != "load" {
 		t.Errorf("last audit event %+v (%v), want the load", events, err)
+	}
+	// The dashboards show the new payment: the fact tables were rebuilt for
+	// the load before its version was served.
+	c := login(t, "ceo")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var rows rowsPage
+		if code := c.getJSON("/api/charts/customer.payments/rows?id="+url.QueryEscape(customer)+"&size=500", &rows); code != 200 {
+			t.Fatalf("customer.payments rows: HTTP %d", code)
+		}
+		found := false
+		for _, r := range rows.Rows {
+			for _, v := range r {
+				if v == "SRV-1" {
+					found = true
+				}
+			}
+		}
+		if found {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("payment SRV-1 of customer %s not shown 10 s after its load (%d rows)", customer, rows.Total)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	var factsLoad, lastLoad int64
+	if err := env.w.DB().QueryRow(`SELECT (SELECT load_id FROM dash.facts_state),
+		(SELECT max(load_id) FROM load_runs WHERE status = 'committed')`).Scan(&factsLoad, &lastLoad); err != nil {
+		t.Fatal(err)
+	}
+	if factsLoad != lastLoad {
+		t.Errorf("fact tables built for load %d, last committed load %d", factsLoad, lastLoad)
 	}
 }
