@@ -42,7 +42,8 @@ var dashFactsSQL string
 //go:embed sql/dash_fact_macros.sql
 var dashFactMacrosSQL string
 
-// Writer runs DDL on the warehouse's write lane (warehouse.Warehouse.Write).
+// Writer runs DDL on the warehouse's write lane, in one transaction
+// (warehouse.Warehouse.WriteTx).
 type Writer func(ctx context.Context, fn func(ctx context.Context, conn *sql.Conn) error) error
 
 // Options configure a Service.
@@ -111,17 +112,6 @@ func New(opts Options) *Service {
 	return &Service{opts: opts, log: opts.Logger, cache: newCache[[]byte](opts.CacheEntries), results: newCache[*Result](opts.CacheEntries / 4)}
 }
 
-// Install creates (or replaces) the dash.* macros in the warehouse, and the
-// fact tables for base when they are missing or older than the last load
-// (see installation). Targets come from mart_targets_monthly when the targets
-// model has run, else from the targets table. write should run its function
-// in one transaction (warehouse.WriteTx), so that readers never see half of
-// it.
-func Install(ctx context.Context, write Writer, base string) error {
-	_, err := install(ctx, write, base, true, slog.Default())
-	return err
-}
-
 // installation is what install did.
 type installation struct {
 	targetsFromMart bool
@@ -154,6 +144,12 @@ func renderSQL(name, text string, data any) (string, error) {
 	return b.String(), nil
 }
 
+// install creates (or replaces) the dash.* macros in the warehouse and, when
+// facts is set and base is a plain currency code, the fact tables for base
+// when they are missing, older than the last committed load or built from
+// other definitions (dash.facts_state). Targets and alerts come from their
+// marts once the models made them. write should run its function in one
+// transaction (warehouse.WriteTx), so that readers never see half of it.
 func install(ctx context.Context, write Writer, base string, facts bool, log *slog.Logger) (installation, error) {
 	in := installation{factsLoadID: -1}
 	err := write(ctx, func(ctx context.Context, conn *sql.Conn) (err error) {
@@ -430,7 +426,7 @@ func (s *Service) refreshState(ctx context.Context) (*DataState, error) {
 
 // rebuildFacts re-installs the macros with fresh fact tables, or without
 // fact tables when building them fails. It holds the write lane for as long
-// as the build takes (about a minute on the large demo company).
+// as the build takes (about two minutes on the large demo company).
 func (s *Service) rebuildFacts(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Minute)
 	defer cancel()
