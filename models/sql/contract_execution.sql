@@ -86,6 +86,18 @@ SELECT i.*,
        i.due_on <= getvariable('as_of') AS is_due
 FROM ce_installments i;
 
+-- ce_cents rounds a DECIMAL(38,4) amount to cents. It goes through
+-- DECIMAL(18,4) because DuckDB 1.5 changes the scale of a 128-bit decimal
+-- about 20x slower than of a 64-bit one (12 s against 0.6 s for 22 M rows);
+-- the result is the same (contract amounts are far below 10^14).
+CREATE OR REPLACE TEMP MACRO ce_cents(amount) AS CAST(CAST(amount AS DECIMAL(18,4)) AS DECIMAL(18,2));
+
+-- ce_to_base converts a contract-currency amount at the booking rate and
+-- rounds it to cents. Nearly every contract is in the base currency (rate 1),
+-- where the wide multiplication is skipped.
+CREATE OR REPLACE TEMP MACRO ce_to_base(amount_cc, rate) AS
+    CASE WHEN rate = 1 THEN ce_cents(amount_cc) ELSE CAST(amount_cc * rate AS DECIMAL(18,2)) END;
+
 CREATE OR REPLACE TABLE mart_contract_execution AS
 WITH per_contract AS (
     SELECT contract_id,
@@ -93,21 +105,21 @@ WITH per_contract AS (
            min(due_on) FILTER (WHERE is_due AND NOT covered) AS oldest_uncovered,
            avg(CASE WHEN on_time THEN 1.0 ELSE 0.0 END) FILTER (WHERE is_due) AS on_time_share,
            -- every installment row carries its contract's payments to date
-           any_value(paid_now) AS paid_cc
+           coalesce(any_value(paid_now), 0) AS paid_cc
     FROM ce_alloc
     GROUP BY contract_id
 )
 SELECT c.contract_id, c.customer_id, c.owner_rep_id,
        c.amount_base AS amount,
-       CAST(k.due_cc * c.rate_to_base AS DECIMAL(18,2)) AS due_to_date,
-       CAST(coalesce(k.paid_cc, 0) * c.rate_to_base AS DECIMAL(18,2)) AS paid_to_date,
-       CAST(c.amount_base - CAST(coalesce(k.paid_cc, 0) * c.rate_to_base AS DECIMAL(18,2)) AS DECIMAL(18,2)) AS outstanding,
-       CAST(greatest(0, k.due_cc - coalesce(k.paid_cc, 0)) * c.rate_to_base AS DECIMAL(18,2)) AS overdue_amount,
+       ce_to_base(k.due_cc, c.rate_to_base) AS due_to_date,
+       ce_to_base(k.paid_cc, c.rate_to_base) AS paid_to_date,
+       CAST(c.amount_base - ce_to_base(k.paid_cc, c.rate_to_base) AS DECIMAL(18,2)) AS outstanding,
+       ce_to_base(greatest(0, k.due_cc - k.paid_cc), c.rate_to_base) AS overdue_amount,
        CAST(coalesce(date_diff('day', k.oldest_uncovered, getvariable('as_of')), 0) AS INTEGER) AS days_overdue_max,
        CAST(k.on_time_share AS DOUBLE) AS on_time_share,
        CASE WHEN c.contract_status IN ('cancelled', 'terminated') THEN 'cancelled'
-            WHEN coalesce(k.paid_cc, 0) >= c.amount THEN 'settled'
-            WHEN k.due_cc > coalesce(k.paid_cc, 0) THEN 'overdue'
+            WHEN k.paid_cc >= c.amount THEN 'settled'
+            WHEN k.due_cc > k.paid_cc THEN 'overdue'
             ELSE 'current' END AS status,
        getvariable('as_of') AS as_of
 FROM ce_contracts c
@@ -126,9 +138,9 @@ COMMENT ON COLUMN mart_contract_execution.status IS 'cancelled (contract cancell
 
 CREATE OR REPLACE TABLE mart_settlements_due AS
 SELECT a.contract_id, a.due_on,
-       CAST(CAST(a.amount AS DECIMAL(38,2)) * c.rate_to_base AS DECIMAL(18,2)) AS amount_due,
+       ce_to_base(ce_cents(a.amount), c.rate_to_base) AS amount_due,
        -- so that amount_due - amount_paid is exactly the unpaid amount of the aging
-       CAST(CAST(CAST(a.amount AS DECIMAL(38,2)) * c.rate_to_base AS DECIMAL(18,2)) - CAST(CAST(a.amount - a.allocated AS DECIMAL(38,2)) * c.rate_to_base AS DECIMAL(18,2)) AS DECIMAL(18,2)) AS amount_paid,
+       CAST(ce_to_base(ce_cents(a.amount), c.rate_to_base) - ce_to_base(ce_cents(a.amount - a.allocated), c.rate_to_base) AS DECIMAL(18,2)) AS amount_paid,
        CAST(date_diff('day', getvariable('as_of'), a.due_on) AS INTEGER) AS days_until_due,
        CASE WHEN a.due_on <= getvariable('as_of') THEN 'overdue'
             WHEN a.due_on <= getvariable('as_of') + 7 THEN 'due_7d'
@@ -151,7 +163,7 @@ SELECT coalesce(r.org_unit_id, cu.org_unit_id) AS org_unit_id,
             WHEN date_diff('day', a.due_on, getvariable('as_of')) <= 60 THEN '31-60'
             WHEN date_diff('day', a.due_on, getvariable('as_of')) <= 90 THEN '61-90'
             ELSE '>90' END AS bucket,
-       CAST(sum(CAST(CAST(a.amount - a.allocated AS DECIMAL(38,2)) * c.rate_to_base AS DECIMAL(18,2))) AS DECIMAL(18,2)) AS amount,
+       CAST(sum(ce_to_base(ce_cents(a.amount - a.allocated), c.rate_to_base)) AS DECIMAL(18,2)) AS amount,
        CAST(count(DISTINCT a.contract_id) AS INTEGER) AS contracts
 FROM ce_alloc a
 JOIN ce_contracts c ON c.contract_id = a.contract_id

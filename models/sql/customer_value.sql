@@ -265,7 +265,10 @@ WITH base AS (
 SELECT customer_id, industry, size_band, region_id, lifecycle_stage,
        CAST(dense_rank() OVER (ORDER BY industry, size_band, region_id) AS INTEGER) AS peer_group,
        CAST(count(*) OVER (PARTITION BY industry, size_band, region_id) AS INTEGER) AS peer_group_size,
-       CAST(round(avg(CAST(margin AS DOUBLE)) OVER (PARTITION BY industry, size_band, region_id), 2) AS DECIMAL(18,2)) AS peer_mean_margin,
+       -- the exact decimal sum, divided once: a mean of doubles depends on the
+       -- order the rows are added in, and a cent could change between runs
+       CAST(round(CAST(sum(margin) OVER (PARTITION BY industry, size_band, region_id) AS DOUBLE)
+                  / count(margin) OVER (PARTITION BY industry, size_band, region_id), 2) AS DECIMAL(18,2)) AS peer_mean_margin,
        revenue, product_cost, expenses, service_cost, margin,
        tenure_days, active_months_24, repeat_contracts, p_alive,
        collection_ratio, on_time_share, days_overdue_max,

@@ -9,15 +9,26 @@
 
 CREATE OR REPLACE TEMP TABLE pl_fc_snap AS
 WITH h AS (
-    SELECT h.opportunity_id, h.stage, h.entered_at, CAST(h.entered_at AS DATE) AS entered_on, s.position, s.is_closed
+    SELECT h.opportunity_id, h.stage, h.entered_at, CAST(h.entered_at AS DATE) AS entered_on, s.position, s.is_closed,
+           d.created_on, d.closed_on
     FROM pl_live_opportunity_stages h
     LEFT JOIN pl_stages s ON s.stage = h.stage
-    SEMI JOIN pl_deals d ON d.opportunity_id = h.opportunity_id
+    JOIN pl_deals d ON d.opportunity_id = h.opportunity_id
 ),
 seq AS (
     SELECT *, lead(entered_on) OVER w AS next_on, row_number() OVER w = 1 AS is_first
     FROM h
     WINDOW w AS (PARTITION BY opportunity_id ORDER BY entered_at, position NULLS FIRST, stage)
+),
+held AS (
+    -- the days on which a row holds while its deal is in open_at (created by
+    -- then and not closed): only those pairs can be looked up below, and
+    -- leaving out the rest (a closed deal's last row holds for ever) keeps the
+    -- date join to about one pair per open deal and date
+    SELECT opportunity_id, stage, entered_on, is_closed,
+           greatest(entered_on, created_on) AS held_from,
+           least(coalesce(next_on, DATE '9999-12-31'), coalesce(closed_on, DATE '9999-12-31')) AS held_until
+    FROM seq
 ),
 open_at AS (
     -- deals created by t and not closed by t
@@ -27,8 +38,15 @@ open_at AS (
 ),
 latest AS (
     -- the history row that holds at the end of day t
+    -- (an equality join on the month, then the exact test: a range join of
+    -- every history row with every date sorts them all)
     SELECT t.t, s.opportunity_id, s.stage, s.entered_on, s.is_closed
-    FROM seq s JOIN pl_fc_dates t ON s.entered_on <= t.t AND coalesce(s.next_on, DATE '9999-12-31') > t.t
+    FROM (
+        SELECT *, unnest(range(greatest(year(held_from) * 12 + month(held_from) - 1, (SELECT min(year(t) * 12 + month(t) - 1) FROM pl_fc_dates)),
+                               least(year(held_until) * 12 + month(held_until) - 1, (SELECT max(year(t) * 12 + month(t) - 1) FROM pl_fc_dates)) + 1)) AS month_index
+        FROM held WHERE held_until > held_from
+    ) s
+    JOIN pl_fc_dates t ON year(t.t) * 12 + month(t.t) - 1 = s.month_index AND s.held_from <= t.t AND s.held_until > t.t
 ),
 earliest AS (
     SELECT opportunity_id, stage FROM seq WHERE is_first

@@ -107,12 +107,12 @@ WITH q AS (
 ),
 qualified AS (
     -- the day a deal first reached the qualified stage or a later open stage
-    SELECT d.opportunity_id, d.created_on, d.closed_on,
+    SELECT d.opportunity_id, d.rep_org_unit_id, d.created_on, d.closed_on,
            CASE WHEN any_value(q.no_stages) THEN d.created_on
                 ELSE min(ds.first_entered_on) FILTER (WHERE NOT ds.is_closed AND ds.position >= q.qpos) END AS qualified_on
     FROM pl_deals d CROSS JOIN q
     LEFT JOIN pl_deal_stages ds ON ds.opportunity_id = d.opportunity_id
-    GROUP BY d.opportunity_id, d.created_on, d.closed_on
+    GROUP BY d.opportunity_id, d.rep_org_unit_id, d.created_on, d.closed_on
 ),
 periods AS (
     SELECT 'all' AS period, getvariable('as_of') AS t
@@ -123,12 +123,29 @@ periods AS (
 ),
 -- counted per owner unit, then summed for the company and up the tree (means
 -- are carried as sums and counts)
+-- A qualified deal is open and qualified from greatest(qualified_on,
+-- created_on) until closed_on. Every period ends on its month's last day (the
+-- as-of month and 'all' on as_of, and nothing is dated later), so "on or
+-- before the period end" is "in the period's month or earlier": the count at
+-- a period is the running sum of +1 (starts) and -1 (closes) by month, instead
+-- of joining every deal with every period by date ranges.
+open_moves AS (
+    SELECT rep_org_unit_id, year(greatest(qualified_on, created_on)) * 12 + month(greatest(qualified_on, created_on)) AS m, 1 AS move
+    FROM qualified WHERE qualified_on IS NOT NULL
+    UNION ALL
+    -- a deal closed on or before it started never counts: its close falls in
+    -- the start's month or earlier and cancels the start
+    SELECT rep_org_unit_id, year(greatest(qualified_on, created_on, closed_on)) * 12 + month(greatest(qualified_on, created_on, closed_on)), -1
+    FROM qualified WHERE qualified_on IS NOT NULL AND closed_on IS NOT NULL
+),
+open_net AS (
+    SELECT rep_org_unit_id, m, sum(move) AS net FROM open_moves GROUP BY ALL
+),
 open_leaf AS (
-    SELECT d.rep_org_unit_id, p.period, count(*) AS qualified_open
-    FROM qualified x
-    JOIN periods p ON x.qualified_on <= p.t AND x.created_on <= p.t AND (x.closed_on IS NULL OR x.closed_on > p.t)
-    JOIN pl_deals d ON d.opportunity_id = x.opportunity_id
+    SELECT n.rep_org_unit_id, p.period, CAST(sum(n.net) AS BIGINT) AS qualified_open
+    FROM open_net n JOIN periods p ON n.m <= year(p.t) * 12 + month(p.t)
     GROUP BY ALL
+    HAVING sum(n.net) > 0
 ),
 closed_leaf AS (
     SELECT d.rep_org_unit_id, p.period,

@@ -21,7 +21,10 @@ live_reps AS (SELECT * FROM reps WHERE {{.Live}}),
 live_fx AS (SELECT * FROM fx_rates WHERE {{.Live}}),
 o AS (
     SELECT o.*, CAST(o.created_at AS DATE) AS created_on,
-           CAST(CAST(o.amount AS DECIMAL(38,2)) * CASE WHEN coalesce(o.currency, {{.Base}}) = {{.Base}} THEN 1 ELSE f.rate_to_base END AS DECIMAL(18,2)) AS amount_base
+           -- (base-currency rows keep their amount: rounding the wide product
+           -- back to cents is slow in DuckDB 1.5, and it changes nothing)
+           CASE WHEN coalesce(o.currency, {{.Base}}) = {{.Base}} THEN o.amount
+                ELSE CAST(CAST(o.amount AS DECIMAL(38,2)) * f.rate_to_base AS DECIMAL(18,2)) END AS amount_base
     FROM live_opportunities o
     ASOF LEFT JOIN live_fx f ON f.currency = o.currency AND CAST(o.created_at AS DATE) >= f.on_date
     WHERE CAST(o.created_at AS DATE) <= CAST(d AS DATE)
