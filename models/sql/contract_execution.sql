@@ -57,26 +57,28 @@ WITH plan AS (
            sum(amount) OVER (PARTITION BY contract_id ORDER BY due_on ROWS UNBOUNDED PRECEDING) AS cum_through
     FROM inst
 ), events AS (
-    -- installments and payments of each contract in one date order, payments of
-    -- a day before the installments due that day
-    SELECT contract_id, due_on AS on_date, 1 AS kind, due_on, amount, implied, cum_before, cum_through,
-           CAST(0 AS DECIMAL(38,4)) AS paid
-    FROM cum
+    -- installments (kind 1, no money) and payments (kind 0) of each contract
+    -- in one date order, payments of a day before the installments due that
+    -- day; narrow, so that the sort below moves as little as possible
+    SELECT contract_id, due_on AS on_date, 1 AS kind, CAST(0 AS DECIMAL(38,4)) AS paid FROM inst
     UNION ALL
-    SELECT contract_id, paid_on, 0, NULL, NULL, NULL, NULL, NULL, amount_cc
-    FROM ce_payments
+    SELECT contract_id, paid_on, 0, amount_cc FROM ce_payments
 ), running AS (
-    SELECT *,
-           sum(paid) OVER (PARTITION BY contract_id ORDER BY on_date, kind ROWS UNBOUNDED PRECEDING) AS paid_by_due,
-           sum(paid) OVER (PARTITION BY contract_id) AS paid_now
+    SELECT contract_id, on_date, kind,
+           sum(paid) OVER (PARTITION BY contract_id ORDER BY on_date, kind ROWS UNBOUNDED PRECEDING) AS paid_by_due
     FROM events
+), paid AS (
+    SELECT contract_id, sum(amount_cc) AS paid_now FROM ce_payments GROUP BY contract_id
 )
 -- paid_by_due: payments made on or before the installment's due date (a
 -- running sum over the contract's events, instead of pairing every
--- installment with every payment of its contract).
-SELECT contract_id, due_on, amount, implied, cum_before, cum_through, paid_by_due, paid_now
-FROM running
-WHERE kind = 1;
+-- installment with every payment of its contract). An installment is one
+-- (contract_id, due_on): plan lines due the same day are summed.
+SELECT c.contract_id, c.due_on, c.amount, c.implied, c.cum_before, c.cum_through,
+       r.paid_by_due, coalesce(p.paid_now, 0) AS paid_now
+FROM cum c
+JOIN running r ON r.contract_id = c.contract_id AND r.on_date = c.due_on AND r.kind = 1
+LEFT JOIN paid p ON p.contract_id = c.contract_id;
 
 CREATE OR REPLACE TEMP TABLE ce_alloc AS
 SELECT i.*,

@@ -25,7 +25,7 @@ WITH paying AS (
 SELECT c.customer_id, c.industry, c.size_band, c.org_unit_id, c.lifecycle_stage
 FROM lv_customers c
 LEFT JOIN trading t ON t.customer_id = c.customer_id
-WHERE c.created_at IS NULL OR CAST(c.created_at AS DATE) <= getvariable('as_of') OR t.customer_id IS NOT NULL
+WHERE c.created_at IS NULL OR c.created_at < CAST(getvariable('as_of') + 1 AS TIMESTAMPTZ) OR t.customer_id IS NOT NULL
 UNION ALL
 SELECT p.customer_id, CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR)
 FROM paying p
@@ -169,13 +169,14 @@ WITH last_stage AS (
     FROM lv_opportunity_stages h
     SEMI JOIN base_opportunities c ON c.opportunity_id = h.opportunity_id
         AND c.status <> 'open' AND c.closed_on > getvariable('as_of')
-    WHERE CAST(h.entered_at AS DATE) <= getvariable('as_of')
+    WHERE h.entered_at < CAST(getvariable('as_of') + 1 AS TIMESTAMPTZ)
     GROUP BY h.opportunity_id
 )
 SELECT o.customer_id,
-       sum(CAST(o.amount_base AS DOUBLE) * coalesce(
+       -- summed as exact decimals, divided once: the same in every run
+       CAST(sum(o.amount_base * coalesce(
              CASE WHEN o.status = 'open' THEN coalesce(o.probability, st_now.default_probability)
-                  ELSE st_then.default_probability END, 0) / 100) AS weighted_pipeline
+                  ELSE st_then.default_probability END, 0)) AS DOUBLE) / 100 AS weighted_pipeline
 FROM base_opportunities o
 LEFT JOIN last_stage ls ON ls.opportunity_id = o.opportunity_id
 LEFT JOIN lv_stages st_then ON st_then.stage = ls.stage
@@ -211,8 +212,9 @@ CREATE OR REPLACE TEMP TABLE cv_promotion AS
 WITH window_acts AS (
     SELECT a.customer_id, a.opportunity_id, a.campaign_id
     FROM lv_activities a
-    WHERE CAST(a.occurred_at AS DATE) <= getvariable('as_of')
-      AND CAST(a.occurred_at AS DATE) > CAST(getvariable('as_of') - INTERVAL 12 MONTH AS DATE)
+    -- (the 12 months up to as_of, as timestamp bounds: prep.sql says why)
+    WHERE a.occurred_at < CAST(getvariable('as_of') + 1 AS TIMESTAMPTZ)
+      AND a.occurred_at >= CAST(CAST(getvariable('as_of') - INTERVAL 12 MONTH AS DATE) + 1 AS TIMESTAMPTZ)
 ), acts AS (
     -- only the activities without a customer look theirs up through the opportunity
     SELECT customer_id, campaign_id FROM window_acts WHERE customer_id IS NOT NULL
@@ -227,7 +229,7 @@ WITH window_acts AS (
     UNION
     SELECT customer_id, campaign_id FROM base_opportunities
     WHERE campaign_id IS NOT NULL
-      AND CAST(created_at AS DATE) > CAST(getvariable('as_of') - INTERVAL 12 MONTH AS DATE)
+      AND created_at >= CAST(CAST(getvariable('as_of') - INTERVAL 12 MONTH AS DATE) + 1 AS TIMESTAMPTZ)
 ), response_counts AS (
     SELECT customer_id, count(*) AS n FROM responses GROUP BY customer_id
 )

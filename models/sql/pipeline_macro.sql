@@ -27,7 +27,7 @@ o AS (
                 ELSE CAST(CAST(o.amount AS DECIMAL(38,2)) * f.rate_to_base AS DECIMAL(18,2)) END AS amount_base
     FROM live_opportunities o
     ASOF LEFT JOIN live_fx f ON f.currency = o.currency AND CAST(o.created_at AS DATE) >= f.on_date
-    WHERE CAST(o.created_at AS DATE) <= CAST(d AS DATE)
+    WHERE o.created_at < CAST(CAST(d AS DATE) + 1 AS TIMESTAMPTZ) -- on or before d, without casting every row
       AND NOT (o.status IN ('won', 'lost') AND o.closed_on <= CAST(d AS DATE))
 ),
 h AS (
@@ -36,7 +36,7 @@ h AS (
     SEMI JOIN o ON o.opportunity_id = h.opportunity_id
 ),
 latest AS (
-    SELECT * FROM h WHERE CAST(entered_at AS DATE) <= CAST(d AS DATE)
+    SELECT * FROM h WHERE entered_at < CAST(CAST(d AS DATE) + 1 AS TIMESTAMPTZ)
     QUALIFY row_number() OVER (PARTITION BY opportunity_id ORDER BY entered_at DESC, position DESC NULLS LAST, stage DESC) = 1
 ),
 earliest AS (
