@@ -3,13 +3,12 @@
 -- models.collision.window_days.
 
 -- Every deal with its customer key, registrant (the partner if the deal came
--- through one, else the owner rep), product line and registration order.
+-- through one, else the owner rep), product line and registration time.
 CREATE OR REPLACE TEMP TABLE pl_col_deals AS
 SELECT d.opportunity_id, d.customer_id, coalesce(k.name_key, '') AS name_key,
        coalesce('partner:' || d.partner_id, 'rep:' || d.owner_rep_id, '(none)') AS registrant,
        d.owner_rep_id, d.partner_id, d.rep_org_unit_id, coalesce(d.product_line, '') AS line,
-       d.created_at, d.created_on, d.closed_on, d.status,
-       row_number() OVER (ORDER BY d.created_at, d.opportunity_id) AS seq
+       d.created_at, d.created_on, d.closed_on, d.status
 FROM pl_deals d LEFT JOIN pl_col_keys k USING (customer_id);
 
 -- pl_col_similar (key_a, key_b, score) holds the pairs of different name keys
@@ -27,14 +26,14 @@ WITH exact AS (
     SELECT o.opportunity_id, p.opportunity_id AS earlier_id, o.name_key AS customer_key,
            o.registrant <> p.registrant AS other_registrant,
            CASE WHEN o.customer_id = p.customer_id THEN 'same_customer' ELSE 'same_name' END AS match_kind,
-           1.0 AS score, o.seq, o.created_on, p.seq AS p_seq, p.created_on AS p_created_on, p.closed_on AS p_closed_on
+           1.0 AS score, o.created_at, o.created_on, p.created_at AS p_created_at, p.created_on AS p_created_on, p.closed_on AS p_closed_on
     FROM pl_col_deals o
     JOIN pl_col_deals p ON p.line = o.line AND p.name_key = o.name_key
     WHERE o.name_key <> '' OR o.customer_id = p.customer_id
 ),
 similar_pairs AS (
     SELECT o.opportunity_id, p.opportunity_id, o.name_key, o.registrant <> p.registrant, 'similar_name',
-           s.score, o.seq, o.created_on, p.seq, p.created_on, p.closed_on
+           s.score, o.created_at, o.created_on, p.created_at, p.created_on, p.closed_on
     FROM pl_col_deals o
     JOIN pl_col_similar s ON s.key_a = o.name_key
     JOIN pl_col_deals p ON p.name_key = s.key_b AND p.line = o.line
@@ -42,7 +41,10 @@ similar_pairs AS (
 cand AS (SELECT * FROM exact UNION ALL SELECT * FROM similar_pairs)
 SELECT opportunity_id, earlier_id, customer_key, other_registrant, match_kind, score
 FROM cand
-WHERE p_seq < seq
+-- registered before: earlier created_at, ties by opportunity_id (compared
+-- directly: numbering every deal in that order is a sort of all of them on
+-- one thread)
+WHERE (p_created_at < created_at OR (p_created_at = created_at AND earlier_id < opportunity_id))
   AND p_created_on >= created_on - {{.WindowDays}}
   AND (p_closed_on IS NULL OR p_closed_on > created_on);
 
@@ -68,7 +70,7 @@ JOIN firsts f USING (opportunity_id)
 JOIN pl_col_deals o ON o.opportunity_id = m.opportunity_id
 JOIN pl_col_deals p ON p.opportunity_id = m.earlier_id
 WHERE m.other_registrant
-ORDER BY o.seq, p.seq;
+ORDER BY o.created_at, o.opportunity_id, p.created_at, p.opportunity_id;
 COMMENT ON TABLE mart_collisions IS 'Possible duplicate deal registrations: a deal (opportunity_id) registered while an earlier deal of another registrant (rep, or partner when the deal came through one) on the same product line was open and at most models.collision.window_days (90) older, on the same customer, a customer whose normalised name is equal, or one whose normalised name without its city is similar (1 - character Levenshtein distance / longer length >= models.collision.similarity, 0.9). One row per conflicting pair. The first registrant keeps the deal.';
 COMMENT ON COLUMN mart_collisions.customer_key IS 'The normalised name of the deal''s customer: NFKC (full-width to half-width), lower case, punctuation and spacing removed, legal forms (有限公司, 股份有限公司, 集团, Co., Ltd., Inc. …) cut off the end.';
 COMMENT ON COLUMN mart_collisions.match_kind IS 'same_customer (same customer_id), same_name (different customers, equal normalised names) or similar_name.';

@@ -4,30 +4,43 @@
 -- Amounts are summed as decimals: exact, so the same in every run whatever
 -- order the rows are added in.
 
+-- Both sums come from one pass over the snapshots (two grouping sets), so the
+-- ~14 M snapshot rows of a large company are never stored: pl_fc_snap is a
+-- view.
+--
 -- Weighted pipeline: per date, owner unit, stage probability and expected
 -- close month (month index year × 12 + month − 1); a deal with no expected
 -- close keeps its creation day (the forecast places it at created + the
--- median cycle as of the date).
-CREATE OR REPLACE TEMP TABLE pl_fc_weighted AS
-SELECT s.t, s.leaf, s.probability,
-       year(s.expected_close_on) * 12 + month(s.expected_close_on) - 1 AS expected_month,
-       CASE WHEN s.expected_close_on IS NULL THEN s.created_on END AS created_on,
-       CAST(sum(coalesce(s.amount_base, 0)) AS DOUBLE) AS amount,
-       CAST(sum(CAST(coalesce(s.amount_base, 0) AS DECIMAL(38, 2)) * coalesce(s.amount_base, 0)) AS DOUBLE) AS amount_squared
-FROM pl_fc_snap s
-WHERE s.probability IS NOT NULL
-GROUP BY ALL;
-
+-- median cycle as of the date). Deals whose stage has no probability are left
+-- out.
 -- Stage and age: per date, owner unit, stage and age class, and the month
 -- after the date in which the deal was won (1 … {{.Months}}; 0 when it was not
 -- won in that span).
-CREATE OR REPLACE TEMP TABLE pl_fc_stage_age AS
-SELECT s.t, s.leaf, coalesce(s.stage, '') AS stage,
-       CASE {{range $i, $b := .AgeBuckets}}WHEN s.age_days <= {{$b}} THEN {{$i}} {{end}}ELSE {{len .AgeBuckets}} END AS age_class,
-       CASE WHEN s.won_month - (year(s.t) * 12 + month(s.t) - 1) BETWEEN 1 AND {{.Months}}
-            THEN s.won_month - (year(s.t) * 12 + month(s.t) - 1) ELSE 0 END AS won_after_months,
-       CAST(sum(coalesce(s.amount_base, 0)) AS DOUBLE) AS amount,
-       CAST(sum(CAST(coalesce(s.amount_base, 0) AS DECIMAL(38, 2)) * coalesce(s.amount_base, 0)) AS DOUBLE) AS amount_squared,
+CREATE OR REPLACE TEMP TABLE pl_fc_sums AS
+WITH x AS (
+    SELECT s.t, s.leaf, s.probability,
+           year(s.expected_close_on) * 12 + month(s.expected_close_on) - 1 AS expected_month,
+           CASE WHEN s.expected_close_on IS NULL THEN s.created_on END AS created_on,
+           coalesce(s.stage, '') AS stage,
+           CASE {{range $i, $b := .AgeBuckets}}WHEN s.age_days <= {{$b}} THEN {{$i}} {{end}}ELSE {{len .AgeBuckets}} END AS age_class,
+           CASE WHEN s.won_month - (year(s.t) * 12 + month(s.t) - 1) BETWEEN 1 AND {{.Months}}
+                THEN s.won_month - (year(s.t) * 12 + month(s.t) - 1) ELSE 0 END AS won_after_months,
+           coalesce(s.amount_base, 0) AS amount_base
+    FROM pl_fc_snap s
+)
+SELECT grouping(stage) = 1 AS is_weighted,
+       t, leaf, probability, expected_month, created_on, stage, age_class, won_after_months,
+       CAST(sum(amount_base) AS DOUBLE) AS amount,
+       CAST(sum(CAST(amount_base AS DECIMAL(38, 2)) * amount_base) AS DOUBLE) AS amount_squared,
        count(*) AS deals
-FROM pl_fc_snap s
-GROUP BY ALL;
+FROM x
+GROUP BY GROUPING SETS ((t, leaf, probability, expected_month, created_on),
+                        (t, leaf, stage, age_class, won_after_months));
+
+CREATE OR REPLACE TEMP TABLE pl_fc_weighted AS
+SELECT t, leaf, probability, expected_month, created_on, amount, amount_squared
+FROM pl_fc_sums WHERE is_weighted AND probability IS NOT NULL;
+
+CREATE OR REPLACE TEMP TABLE pl_fc_stage_age AS
+SELECT t, leaf, stage, age_class, won_after_months, amount, amount_squared, deals
+FROM pl_fc_sums WHERE NOT is_weighted;

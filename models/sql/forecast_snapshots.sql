@@ -7,7 +7,8 @@
 -- "latest" (entered_at, then position, then stage), so of several rows entered
 -- on one day the last one holds at the end of that day.
 
-CREATE OR REPLACE TEMP TABLE pl_fc_snap AS
+-- A view: forecast_snapshot_sums.sql reads it once.
+CREATE OR REPLACE TEMP VIEW pl_fc_snap AS
 WITH h AS (
     SELECT h.opportunity_id, h.stage, h.entered_at, CAST(h.entered_at AS DATE) AS entered_on, s.position, s.is_closed,
            d.created_on, d.closed_on

@@ -17,11 +17,10 @@ WITH fs AS (
 per AS (
     SELECT ds.opportunity_id, ds.stage, d.status, d.amount_base, ds.days, fs.default_probability, fs.is_win,
            d.rep_org_unit_id,
-           CASE WHEN fs.is_win THEN false ELSE d.status = 'won' OR coalesce(r.max_open_position > fs.position, false) END AS advanced
+           CASE WHEN fs.is_win THEN false ELSE d.status = 'won' OR coalesce(ds.max_open_position > fs.position, false) END AS advanced
     FROM pl_deal_stages ds
     JOIN fs USING (stage)
     JOIN pl_deals d USING (opportunity_id)
-    JOIN pl_deal_reach r USING (opportunity_id)
 ),
 cells AS (
     SELECT rep_org_unit_id, stage, days,
@@ -107,12 +106,14 @@ WITH q AS (
 ),
 qualified AS (
     -- the day a deal first reached the qualified stage or a later open stage
+    -- (the qualifying stage rows are grouped first, then joined to the deals)
     SELECT d.opportunity_id, d.rep_org_unit_id, d.created_on, d.closed_on,
-           CASE WHEN any_value(q.no_stages) THEN d.created_on
-                ELSE min(ds.first_entered_on) FILTER (WHERE NOT ds.is_closed AND ds.position >= q.qpos) END AS qualified_on
+           CASE WHEN q.no_stages THEN d.created_on ELSE f.qualified_on END AS qualified_on
     FROM pl_deals d CROSS JOIN q
-    LEFT JOIN pl_deal_stages ds ON ds.opportunity_id = d.opportunity_id
-    GROUP BY d.opportunity_id, d.rep_org_unit_id, d.created_on, d.closed_on
+    LEFT JOIN (SELECT ds.opportunity_id, min(ds.first_entered_on) AS qualified_on
+               FROM pl_deal_stages ds CROSS JOIN q
+               WHERE NOT ds.is_closed AND ds.position >= q.qpos
+               GROUP BY ds.opportunity_id) f ON f.opportunity_id = d.opportunity_id
 ),
 periods AS (
     SELECT 'all' AS period, getvariable('as_of') AS t

@@ -107,14 +107,18 @@ SELECT e.* EXCLUDE (closed_on),
             ELSE date_diff('day', e.entered_on,
                     greatest(e.entered_on, coalesce(lead(e.entered_on) OVER w, e.closed_on, getvariable('as_of'))))
        END AS days,
-       lead(e.entered_on) OVER w IS NULL AS is_last
+       lead(e.entered_on) OVER w IS NULL AS is_last,
+       -- the furthest open stage the deal reached (same partition and order,
+       -- so no second sort)
+       max(e.position) FILTER (WHERE NOT e.is_closed) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS max_open_position
 FROM pl_stage_events e
 WINDOW w AS (PARTITION BY e.opportunity_id ORDER BY e.entered_at, e.position, e.stage);
 
 -- pl_deal_stages: one row per deal and stage entered (a stage entered twice
 -- counts once), with the first entry and the total days spent in it.
 -- is_current marks the stage of the deal's latest visit, with that visit's
--- entry day and days (the stalled-deal alert). pl_stage_events and
+-- entry day and days (the stalled-deal alert); max_open_position, the same on
+-- every row of a deal, is the furthest open stage it reached. pl_stage_events and
 -- pl_stage_visits are views: only this table is stored, one row per deal and
 -- stage instead of three copies of the stage history. The stage's attributes
 -- are joined after grouping (they depend on the stage alone), which keeps the
@@ -125,18 +129,20 @@ WITH per_stage AS (
            min(entered_on) AS first_entered_on, max(entered_on) AS last_entered_on, sum(days) AS days,
            bool_or(is_last) AS is_current,
            max(entered_on) FILTER (WHERE is_last) AS current_entered_on,
-           max(days) FILTER (WHERE is_last) AS current_days
+           max(days) FILTER (WHERE is_last) AS current_days,
+           any_value(max_open_position) AS max_open_position
     FROM pl_stage_visits GROUP BY opportunity_id, stage
 )
 SELECT g.opportunity_id, g.stage, s.position,
        coalesce(s.is_closed, lower(g.stage) IN ('won', 'lost')) AS is_closed,
        coalesce(s.is_win, lower(g.stage) = 'won') AS is_win,
        s.default_probability, g.first_entered_on, g.last_entered_on, g.days,
-       g.is_current, g.current_entered_on, g.current_days
+       g.is_current, g.current_entered_on, g.current_days, g.max_open_position
 FROM per_stage g LEFT JOIN pl_stages s ON s.stage = g.stage;
 
--- pl_deal_reach: per deal, the furthest open stage position reached by as_of.
+-- pl_deal_reach: per deal, the furthest open stage position reached by as_of
+-- (NULL for a deal with no stage). Every row of a deal in pl_deal_stages
+-- carries it; the deal's current row is one per deal.
 CREATE OR REPLACE TEMP TABLE pl_deal_reach AS
-SELECT d.opportunity_id, max(ds.position) FILTER (WHERE NOT ds.is_closed) AS max_open_position
-FROM pl_deals d LEFT JOIN pl_deal_stages ds USING (opportunity_id)
-GROUP BY d.opportunity_id;
+SELECT d.opportunity_id, ds.max_open_position
+FROM pl_deals d LEFT JOIN pl_deal_stages ds ON ds.opportunity_id = d.opportunity_id AND ds.is_current;

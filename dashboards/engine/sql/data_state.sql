@@ -7,9 +7,9 @@ SELECT 'as_of' AS kind, NULL AS name, (
         SELECT max(paid_on) AS d FROM live.payments
         UNION ALL SELECT max(signed_on) FROM live.contracts
         UNION ALL SELECT max(closed_on) FROM live.opportunities
-        UNION ALL SELECT max(CAST(created_at AS DATE)) FROM live.opportunities
-        UNION ALL SELECT max(CAST(entered_at AS DATE)) FROM live.opportunity_stages
-        UNION ALL SELECT max(CAST(occurred_at AS DATE)) FROM live.activities
+        UNION ALL SELECT CAST(max(created_at) AS DATE) FROM live.opportunities
+        UNION ALL SELECT CAST(max(entered_at) AS DATE) FROM live.opportunity_stages
+        UNION ALL SELECT CAST(max(occurred_at) AS DATE) FROM live.activities
         UNION ALL SELECT max(incurred_on) FROM live.expenses
     )) AS d, CAST(NULL AS TIMESTAMPTZ) AS t, CAST(NULL AS BIGINT) AS n, CAST(NULL AS DOUBLE) AS x
 UNION ALL

@@ -10,7 +10,7 @@ WITH visits AS (
     FROM live.opportunity_stages h
     JOIN live.stages s ON s.stage = h.stage
     WHERE ($deal IS NULL OR h.opportunity_id = $deal)
-      AND CAST(h.entered_at AS DATE) <= CAST($as_of AS DATE)
+      AND h.entered_at < CAST(CAST($as_of AS DATE) + 1 AS TIMESTAMPTZ)
 )
 SELECT v.opportunity_id || '|' || v.stage || '|' || epoch_ms(v.entered_at) AS entry_id,
        v.opportunity_id, o.customer_name, v.stage, v.position, v.entered_on, v.left_on,

@@ -4,7 +4,7 @@
 SELECT cu.customer_id, cu.customer_name, cu.industry, cu.size_band, cu.city, cu.source, cu.lifecycle_stage,
        cu.created_on, cu.owner_rep_id, r.name AS rep_name, cu.owner_org, u.name AS org_unit,
        (SELECT min(c.signed_on) FROM live.contracts c WHERE c.customer_id = cu.customer_id) AS first_contract_on,
-       (SELECT max(CAST(a.occurred_at AS DATE)) FROM live.activities a WHERE a.customer_id = cu.customer_id) AS last_activity_on
+       (SELECT CAST(max(a.occurred_at) AS DATE) FROM live.activities a WHERE a.customer_id = cu.customer_id) AS last_activity_on
 FROM dash.customers() cu
 LEFT JOIN live.reps r ON r.rep_id = cu.owner_rep_id
 LEFT JOIN live.org_units u ON u.org_unit_id = cu.owner_org

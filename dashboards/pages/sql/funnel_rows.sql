@@ -8,7 +8,7 @@ WITH visits AS (
            s.is_closed
     FROM live.opportunity_stages h
     JOIN live.stages s ON s.stage = h.stage
-    WHERE CAST(h.entered_at AS DATE) <= CAST($as_of AS DATE)
+    WHERE h.entered_at < CAST(CAST($as_of AS DATE) + 1 AS TIMESTAMPTZ)
 ),
 in_stage AS (
     SELECT v.opportunity_id, min(v.entered_on) AS entered_on,

@@ -20,7 +20,7 @@ WITH rep_events AS (
     JOIN dash.opportunities($base) o ON o.opportunity_id = h.opportunity_id
     WHERE $node_rep IS NOT NULL AND o.owner_rep_id = $node_rep
       AND dash.in_scope(o.owner_rep_id, o.owner_org, $scope_all, $scope_org, $scope_rep)
-      AND o.created_on <= CAST($as_of AS DATE) AND CAST(h.entered_at AS DATE) <= CAST($as_of AS DATE)
+      AND o.created_on <= CAST($as_of AS DATE) AND h.entered_at < CAST(CAST($as_of AS DATE) + 1 AS TIMESTAMPTZ)
 ),
 rep_stages AS (   -- one row per deal and stage entered, with the whole days spent in it
     SELECT opportunity_id, stage, any_value(position) AS position, bool_or(is_win) AS is_win, bool_or(is_closed) AS is_closed,

@@ -21,7 +21,7 @@ rep_deals AS (
            CASE WHEN o.status IN ('won', 'lost') AND o.closed_on <= CAST($as_of AS DATE) THEN o.closed_on END AS closed_on,
            q.qualified_on
     FROM dash.opportunities($base) o
-    LEFT JOIN (SELECT h.opportunity_id, min(CAST(h.entered_at AS DATE)) AS qualified_on
+    LEFT JOIN (SELECT h.opportunity_id, CAST(min(h.entered_at) AS DATE) AS qualified_on
                FROM live.opportunity_stages h JOIN live.stages s ON s.stage = h.stage
                WHERE NOT s.is_closed AND s.position >= (SELECT p FROM qpos)
                GROUP BY h.opportunity_id) q ON q.opportunity_id = o.opportunity_id

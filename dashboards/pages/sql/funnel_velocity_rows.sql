@@ -7,9 +7,9 @@ WITH qpos AS (
     FROM live.stages WHERE NOT is_closed
 ),
 qualified AS (
-    SELECT h.opportunity_id, min(CAST(h.entered_at AS DATE)) AS qualified_on
+    SELECT h.opportunity_id, CAST(min(h.entered_at) AS DATE) AS qualified_on
     FROM live.opportunity_stages h JOIN live.stages s ON s.stage = h.stage
-    WHERE NOT s.is_closed AND s.position >= (SELECT p FROM qpos) AND CAST(h.entered_at AS DATE) <= CAST($as_of AS DATE)
+    WHERE NOT s.is_closed AND s.position >= (SELECT p FROM qpos) AND h.entered_at < CAST(CAST($as_of AS DATE) + 1 AS TIMESTAMPTZ)
     GROUP BY h.opportunity_id
 ),
 deals AS (

@@ -18,7 +18,7 @@ visits AS (
     FROM live.opportunity_stages h
     JOIN live.stages s ON s.stage = h.stage
     WHERE h.opportunity_id IN (SELECT opportunity_id FROM top)
-      AND CAST(h.entered_at AS DATE) <= CAST($as_of AS DATE)
+      AND h.entered_at < CAST(CAST($as_of AS DATE) + 1 AS TIMESTAMPTZ)
 )
 SELECT t.opportunity_id, t.customer_name, CAST(t.amount_base AS DOUBLE) AS amount_base, t.created_on,
        v.stage, v.position,

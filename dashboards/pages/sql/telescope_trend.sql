@@ -4,11 +4,16 @@
 -- (rebuilt from opportunity_stages), next to what was actually booked in
 -- those 3 months (only once the 3 months are over). Amounts are the deals'
 -- current amounts (amount history is not kept).
-WITH ends AS (
+WITH days AS (
     SELECT CAST(last_day(m) AS DATE) AS d
     FROM range(CAST(date_trunc('month', CAST($as_of AS DATE)) - INTERVAL 12 MONTH AS TIMESTAMP),
                CAST(date_trunc('month', CAST($as_of AS DATE)) AS TIMESTAMP), INTERVAL 1 MONTH) r(m)
     UNION SELECT CAST($as_of AS DATE)
+),
+ends AS (
+    -- day_after: the first instant after d; "entered on or before d" is
+    -- entered_at < day_after (casting every history row to a date is slow)
+    SELECT d, CAST(d + 1 AS TIMESTAMPTZ) AS day_after FROM days
 ),
 opp AS (
     SELECT o.opportunity_id, o.created_on, o.closed_on, o.expected_close_on, o.amount_base, o.probability
@@ -18,7 +23,7 @@ opp AS (
       AND ($product_line IS NULL OR o.product_line = $product_line)
 ),
 snap AS (
-    SELECT e.d, o.opportunity_id, o.amount_base, o.probability
+    SELECT e.d, e.day_after, o.opportunity_id, o.amount_base, o.probability
     FROM ends e
     JOIN opp o ON o.created_on <= e.d AND (o.closed_on IS NULL OR o.closed_on > e.d)
               AND o.expected_close_on > e.d AND o.expected_close_on <= last_day(e.d + INTERVAL 3 MONTH)
@@ -26,7 +31,7 @@ snap AS (
 stage_then AS (
     SELECT s.d, s.opportunity_id, arg_max(st.default_probability, h.entered_at) AS probability
     FROM snap s
-    JOIN live.opportunity_stages h ON h.opportunity_id = s.opportunity_id AND CAST(h.entered_at AS DATE) <= s.d
+    JOIN live.opportunity_stages h ON h.opportunity_id = s.opportunity_id AND h.entered_at < s.day_after
     JOIN live.stages st ON st.stage = h.stage
     GROUP BY s.d, s.opportunity_id
 ),
