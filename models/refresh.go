@@ -178,8 +178,14 @@ func Refresh(ctx context.Context, w *warehouse.Warehouse, opts RefreshOptions) (
 	return asOf, results, nil
 }
 
-// runModel runs one model in its own transaction (its tables land in the
-// stage schema) and then drops the scratch temp tables it made.
+// runModel runs one model (its tables land in the stage schema) and then
+// drops the scratch temp tables it made. Its statements commit one by one:
+// nothing outside the stage schema changes before publish, which replaces
+// main's tables in one transaction, and a failed refresh drops the stage
+// schema. A model-wide transaction would cost time, not safety: DuckDB 1.5
+// reads a table created earlier in the same uncommitted transaction much
+// more slowly (pl_deal_stages over pl_deals: 34 s against 24 s on the large
+// demo company).
 func runModel(ctx context.Context, w *warehouse.Warehouse, rc *RunContext, m *Model, opts RefreshOptions) (RunResult, error) {
 	conn := rc.Conn
 	start := time.Now()
@@ -189,9 +195,6 @@ func runModel(ctx context.Context, w *warehouse.Warehouse, rc *RunContext, m *Mo
 	fail := func(err error) (RunResult, error) {
 		res.Status, res.Message, res.Elapsed = "failed", err.Error(), time.Since(start)
 		return res, err
-	}
-	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
-		return fail(err)
 	}
 	if missing := absent(ctx, conn, m.Needs); len(missing) > 0 {
 		res.Status = "empty"
@@ -206,9 +209,6 @@ func runModel(ctx context.Context, w *warehouse.Warehouse, rc *RunContext, m *Mo
 			return fail(fmt.Errorf("did not create %s: %w", t, err))
 		}
 		res.Rows += n
-	}
-	if err := w.Commit(ctx, conn); err != nil {
-		return fail(err)
 	}
 	if err := dropTempTables(ctx, conn, rc.keep); err != nil {
 		return fail(err)

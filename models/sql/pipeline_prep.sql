@@ -101,8 +101,10 @@ FROM ev LEFT JOIN pl_stages s ON s.stage = ev.stage;
 -- stage was entered (an open deal's current stay runs until as_of; a closed
 -- deal whose history lacks the closing row stops on closed_on). Closed stages
 -- have no duration.
+-- Only the columns it needs go through the window's sort (is_win and
+-- default_probability follow from the stage: join pl_stages for them).
 CREATE OR REPLACE TEMP VIEW pl_stage_visits AS
-SELECT e.* EXCLUDE (closed_on),
+SELECT e.opportunity_id, e.stage, e.position, e.is_closed, e.entered_at, e.entered_on,
        CASE WHEN e.is_closed THEN NULL
             ELSE date_diff('day', e.entered_on,
                     greatest(e.entered_on, coalesce(lead(e.entered_on) OVER w, e.closed_on, getvariable('as_of'))))
