@@ -31,12 +31,6 @@ held AS (
            least(coalesce(next_on, DATE '9999-12-31'), coalesce(closed_on, DATE '9999-12-31')) AS held_until
     FROM seq
 ),
-open_at AS (
-    -- deals created by t and not closed by t
-    SELECT t.t, d.opportunity_id, d.current_stage, d.created_on, d.amount_base, d.expected_close_on,
-           d.rep_org_unit_id, CASE WHEN d.status = 'won' THEN year(d.closed_on) * 12 + month(d.closed_on) - 1 END AS won_month
-    FROM pl_deals d JOIN pl_fc_dates t ON d.created_on <= t.t AND coalesce(d.closed_on, DATE '9999-12-31') > t.t
-),
 latest AS (
     -- the history row that holds at the end of day t
     -- (an equality join on the month, then the exact test: a range join of
@@ -50,22 +44,37 @@ latest AS (
     JOIN pl_fc_dates t ON year(t.t) * 12 + month(t.t) - 1 = s.month_index AND s.held_from <= t.t AND s.held_until > t.t
 ),
 earliest AS (
-    SELECT opportunity_id, stage FROM seq WHERE is_first
+    SELECT opportunity_id, stage, entered_on FROM seq WHERE is_first
 ),
 first_open AS (
     SELECT stage FROM pl_stages WHERE NOT is_closed ORDER BY position, stage LIMIT 1
 ),
-placed AS (
-    SELECT o.*,
-           CASE WHEN l.opportunity_id IS NOT NULL THEN l.stage
-                WHEN e.opportunity_id IS NOT NULL THEN e.stage
+-- A deal is in the pipeline at t when it was created by t and not closed by t
+-- (pl_deals) and its history does not say it was closed then. From its first
+-- history row on, exactly one row holds on every day (each until the next
+-- was entered), so the deal at t is either one of latest's pairs (held_from
+-- and held_until keep those to the days the deal is open), or open before its
+-- first history row (or with none): then its first row's stage counts, else
+-- its current stage (the first open stage when that is closed).
+in_history AS (
+    SELECT t, opportunity_id, stage AS stage_at FROM latest WHERE NOT is_closed
+),
+before_history AS (
+    SELECT t.t, d.opportunity_id,
+           CASE WHEN e.opportunity_id IS NOT NULL THEN e.stage
                 WHEN coalesce(cs.is_closed, false) THEN (SELECT stage FROM first_open)
-                ELSE o.current_stage END AS stage_at,
-           coalesce(l.is_closed, false) AS closed_in_history
-    FROM open_at o
-    LEFT JOIN latest l ON l.opportunity_id = o.opportunity_id AND l.t = o.t
-    LEFT JOIN earliest e ON e.opportunity_id = o.opportunity_id
-    LEFT JOIN pl_stages cs ON cs.stage = o.current_stage
+                ELSE d.current_stage END AS stage_at
+    FROM pl_deals d
+    LEFT JOIN earliest e ON e.opportunity_id = d.opportunity_id
+    LEFT JOIN pl_stages cs ON cs.stage = d.current_stage
+    JOIN pl_fc_dates t ON d.created_on <= t.t
+        AND least(coalesce(d.closed_on, DATE '9999-12-31'), coalesce(e.entered_on, DATE '9999-12-31')) > t.t
+),
+placed AS (
+    SELECT p.t, p.stage_at, d.opportunity_id, d.created_on, d.amount_base, d.expected_close_on, d.rep_org_unit_id,
+           CASE WHEN d.status = 'won' THEN year(d.closed_on) * 12 + month(d.closed_on) - 1 END AS won_month
+    FROM (SELECT * FROM in_history UNION ALL SELECT * FROM before_history) p
+    JOIN pl_deals d ON d.opportunity_id = p.opportunity_id
 )
 SELECT p.t, p.opportunity_id, p.stage_at AS stage, CAST(date_diff('day', p.created_on, p.t) AS INTEGER) AS age_days,
        CAST(coalesce(p.amount_base, 0) AS DOUBLE) AS amount, CAST(s.default_probability AS DOUBLE) AS probability,
@@ -73,5 +82,4 @@ SELECT p.t, p.opportunity_id, p.stage_at AS stage, CAST(date_diff('day', p.creat
        -- for forecast_snapshot_sums.sql
        coalesce(p.rep_org_unit_id, '') AS leaf, p.created_on, p.won_month, p.amount_base
 FROM placed p
-LEFT JOIN pl_stages s ON s.stage = p.stage_at
-WHERE NOT p.closed_in_history;
+LEFT JOIN pl_stages s ON s.stage = p.stage_at;
