@@ -1,12 +1,16 @@
 package models
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"database/sql/driver"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -212,6 +216,11 @@ func runForecast(ctx context.Context, rc *RunContext) error {
 				}
 			}
 		}
+		// Sum in one fixed order (the maps above iterate at random, and float
+		// sums depend on the order): the same accuracy in every run.
+		slices.SortStableFunc(points, func(a, b point) int {
+			return cmp.Or(strings.Compare(a.method, b.method), strings.Compare(a.org, b.org), cmp.Compare(a.h, b.h))
+		})
 		for _, p := range points {
 			k := [3]string{p.method, fmt.Sprint(p.h), fc.level[p.org]}
 			a := accs[k]
@@ -235,7 +244,8 @@ func runForecast(ctx context.Context, rc *RunContext) error {
 			has [3]bool
 		}
 		obsBy := map[[2]string][]obs{} // (horizon, level) → observations
-		for i, res := range resAt {
+		for i := max(first, L-backtest); i < L; i++ {
+			res := resAt[i]
 			for _, org := range fc.orgs {
 				for M := i + 1; M <= min(i+fc.n, L); M++ {
 					var o obs
@@ -311,7 +321,11 @@ func runForecast(ctx context.Context, rc *RunContext) error {
 			w := weights(h, fc.level[org], available)
 			var sum float64
 			var b fcBound
-			for m, wm := range w {
+			for _, m := range fcMethods { // in a fixed order: float sums depend on it
+				wm, ok := w[m]
+				if !ok {
+					continue
+				}
 				x := res[m][org][M]
 				b.f += wm * x.f
 				b.lo += wm * x.lo
@@ -473,7 +487,10 @@ func (fc *forecaster) load(ctx context.Context, conn *sql.Conn) error {
 		}
 		leafSeries[d.leaf][M] += d.amount
 	}
-	for leaf, byMonth := range leafSeries {
+	// Leaves in a fixed order: the units' sums are floats, whose value depends
+	// on the order they are added in.
+	for _, leaf := range slices.Sorted(maps.Keys(leafSeries)) {
+		byMonth := leafSeries[leaf]
 		for _, org := range fc.up[leaf] {
 			if fc.series[org] == nil {
 				fc.series[org] = map[int]float64{}

@@ -1,8 +1,8 @@
 // Package models computes the numbers executives steer by from the base tables
 // and materialises them as mart_* tables. Every model is a Go file plus its
-// embedded .sql; all models of a refresh run for one as-of date, each in its
-// own transaction into a stage schema, and are published together, so a
-// failed refresh leaves the previous results in place (refresh.go).
+// embedded .sql; all models of a refresh run for one as-of date into a stage
+// schema and are published together in one transaction, so a failed refresh
+// leaves the previous results in place (refresh.go).
 package models
 
 import (

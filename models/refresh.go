@@ -63,15 +63,14 @@ const stageSchema = "refresh_stage"
 // Refresh runs the models for one as-of date and publishes their tables
 // together, so a failed refresh leaves the previous results.
 //
-// Each model runs in its own transaction and creates its mart tables in the
-// schema refresh_stage (first on the search path, so a model reads the marts
-// of earlier models of this refresh, and main's for models not re-run); its
-// scratch temp tables are dropped as soon as it commits. One last transaction
-// copies the staged tables over main's (with their comments), replaces
-// model_fits and records model_runs. Keeping every model inside a single
-// transaction, as the first version did, held all scratch tables in memory
-// until the end: DuckDB frees a dropped table only at commit, and the large
-// demo company spilled 10 GB.
+// Each model creates its mart tables in the schema refresh_stage (first on
+// the search path, so a model reads the marts of earlier models of this
+// refresh, and main's for models not re-run); its scratch temp tables are
+// dropped as soon as it ends. One last transaction copies the staged tables
+// over main's (with their comments), replaces model_fits and records
+// model_runs. Keeping every model inside a single transaction, as the first
+// version did, held all scratch tables in memory until the end: DuckDB frees
+// a dropped table only at commit, and the large demo company spilled 10 GB.
 func Refresh(ctx context.Context, w *warehouse.Warehouse, opts RefreshOptions) (time.Time, []RunResult, error) {
 	if opts.BaseCurrency == "" {
 		opts.BaseCurrency = "CNY"
