@@ -137,7 +137,11 @@ func Refresh(ctx context.Context, w *warehouse.Warehouse, opts RefreshOptions) (
 			"SET search_path = '" + stageSchema + ",main'",
 			// No model relies on the order rows were inserted in (every
 			// ordered read says ORDER BY); without it DuckDB writes the
-			// staged tables in parallel and with less memory.
+			// staged tables in parallel and with less memory. The setting is
+			// database-wide in DuckDB 1.5 (reset when the refresh ends):
+			// other connections of this process see it meanwhile, which is
+			// harmless to queries that order what they show, and no refresh
+			// runs inside the server today.
 			"SET preserve_insertion_order = false",
 		}
 		for _, s := range setup {
