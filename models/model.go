@@ -131,12 +131,13 @@ func firstLine(stmt string) string {
 	return line
 }
 
-// splitStatements splits a .sql file on semicolons that end a line.
+// splitStatements splits a .sql file on semicolons that end a line, after
+// dropping the comment lines (a comment line inside a statement may end with
+// a semicolon too).
 func splitStatements(q string) []string {
 	var out []string
-	for _, part := range strings.Split(q, ";\n") {
-		s := strings.TrimSpace(stripComments(part))
-		if s != "" {
+	for _, part := range strings.Split(stripComments(q), ";\n") {
+		if s := strings.TrimSpace(part); s != "" {
 			out = append(out, s)
 		}
 	}

@@ -280,19 +280,21 @@ func (s *Service) TargetsSource() string {
 	return "targets"
 }
 
-// splitStatements splits SQL on semicolons that end a line, dropping comment lines.
+// splitStatements splits SQL on semicolons that end a line, after dropping
+// the comment lines (a comment line inside a statement may end with a
+// semicolon too).
 func splitStatements(q string) []string {
-	var out []string
-	for _, part := range strings.Split(q, ";\n") {
-		var b strings.Builder
-		for _, line := range strings.Split(part, "\n") {
-			if strings.HasPrefix(strings.TrimSpace(line), "--") {
-				continue
-			}
-			b.WriteString(line)
-			b.WriteByte('\n')
+	var b strings.Builder
+	for _, line := range strings.Split(q, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "--") {
+			continue
 		}
-		if s := strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(b.String()), ";")); s != "" {
+		b.WriteString(line)
+		b.WriteByte('\n')
+	}
+	var out []string
+	for _, part := range strings.Split(b.String(), ";\n") {
+		if s := strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(part), ";")); s != "" {
 			out = append(out, s)
 		}
 	}

@@ -60,9 +60,10 @@ FROM pl_deals d JOIN pl_org_closure c ON c.org_unit_id = d.rep_org_unit_id;
 -- deal's closed_on for pl_stage_visits.
 CREATE OR REPLACE TEMP VIEW pl_stage_events AS
 WITH hist AS (
-    -- "entered on or before as_of" as a timestamp comparison (the day boundary
-    -- in the session time zone, like the cast to DATE): casting 28 M
-    -- timestamps to dates to filter them cost seconds on a large company
+    -- "entered on or before as_of" as a comparison with the day boundary in
+    -- the session time zone, the same as CAST(entered_at AS DATE) <= as_of.
+    -- entered_on is cast once, here, for everything below (the cast costs
+    -- seconds on the 28 M rows of a large company)
     SELECT h.opportunity_id, h.stage, h.entered_at, CAST(h.entered_at AS DATE) AS entered_on, false AS synthetic, d.closed_on
     FROM pl_live_opportunity_stages h JOIN pl_deals d ON d.opportunity_id = h.opportunity_id
     WHERE h.entered_at < CAST(getvariable('as_of') + 1 AS TIMESTAMPTZ)
