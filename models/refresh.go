@@ -156,7 +156,7 @@ func Refresh(ctx context.Context, w *warehouse.Warehouse, opts RefreshOptions) (
 			return err
 		}
 		for _, m := range models {
-			res, err := runModel(ctx, w, rc, m, opts)
+			res, err := runModel(ctx, rc, m, opts)
 			results = append(results, res)
 			if err != nil {
 				return fmt.Errorf("model %s: %w", m.Name, err)
@@ -189,7 +189,7 @@ func Refresh(ctx context.Context, w *warehouse.Warehouse, opts RefreshOptions) (
 // reads a table created earlier in the same uncommitted transaction much
 // more slowly (pl_deal_stages over pl_deals: 34 s against 24 s on the large
 // demo company).
-func runModel(ctx context.Context, w *warehouse.Warehouse, rc *RunContext, m *Model, opts RefreshOptions) (RunResult, error) {
+func runModel(ctx context.Context, rc *RunContext, m *Model, opts RefreshOptions) (RunResult, error) {
 	conn := rc.Conn
 	start := time.Now()
 	rc.Settings = opts.Settings[m.Name]
