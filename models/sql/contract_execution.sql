@@ -48,37 +48,32 @@ WITH plan AS (
     SELECT c.contract_id, coalesce(c.start_on, c.signed_on) AS due_on, CAST(c.amount AS DECIMAL(38,4)) AS amount, true AS implied
     FROM ce_contracts c
     WHERE NOT EXISTS (SELECT 1 FROM lv_payment_schedule s WHERE s.contract_id = c.contract_id)
-), inst AS (
-    SELECT * FROM plan UNION ALL SELECT * FROM implied
-), cum AS (
-    SELECT contract_id, due_on, amount, implied,
-           coalesce(sum(amount) OVER (PARTITION BY contract_id ORDER BY due_on
-                                      ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS cum_before,
-           sum(amount) OVER (PARTITION BY contract_id ORDER BY due_on ROWS UNBOUNDED PRECEDING) AS cum_through
-    FROM inst
 ), events AS (
-    -- installments (kind 1, no money) and payments (kind 0) of each contract
-    -- in one date order, payments of a day before the installments due that
-    -- day; narrow, so that the sort below moves as little as possible
-    SELECT contract_id, due_on AS on_date, 1 AS kind, CAST(0 AS DECIMAL(38,4)) AS paid FROM inst
+    -- installments (kind 1) and payments (kind 0) of each contract in one
+    -- date order, payments of a day before the installments due that day. An
+    -- installment is one (contract_id, due_on): plan lines due the same day
+    -- are summed.
+    SELECT contract_id, due_on AS on_date, 1 AS kind, amount AS due, implied, CAST(0 AS DECIMAL(38,4)) AS paid FROM plan
     UNION ALL
-    SELECT contract_id, paid_on, 0, amount_cc FROM ce_payments
+    SELECT contract_id, due_on, 1, amount, implied, 0 FROM implied
+    UNION ALL
+    SELECT contract_id, paid_on, 0, 0, NULL, amount_cc FROM ce_payments
 ), running AS (
-    SELECT contract_id, on_date, kind,
-           sum(paid) OVER (PARTITION BY contract_id ORDER BY on_date, kind ROWS UNBOUNDED PRECEDING) AS paid_by_due
+    -- One sort gives both running sums: the plan up to and including each
+    -- installment (cum_through; payments add 0) and the payments made on or
+    -- before its due date (paid_by_due), instead of pairing every installment
+    -- with every payment of its contract; and the contract's payments to date.
+    SELECT contract_id, on_date, kind, due, implied,
+           sum(due) OVER w AS cum_through,
+           sum(paid) OVER w AS paid_by_due,
+           sum(paid) OVER (PARTITION BY contract_id) AS paid_now
     FROM events
-), paid AS (
-    SELECT contract_id, sum(amount_cc) AS paid_now FROM ce_payments GROUP BY contract_id
+    WINDOW w AS (PARTITION BY contract_id ORDER BY on_date, kind ROWS UNBOUNDED PRECEDING)
 )
--- paid_by_due: payments made on or before the installment's due date (a
--- running sum over the contract's events, instead of pairing every
--- installment with every payment of its contract). An installment is one
--- (contract_id, due_on): plan lines due the same day are summed.
-SELECT c.contract_id, c.due_on, c.amount, c.implied, c.cum_before, c.cum_through,
-       r.paid_by_due, coalesce(p.paid_now, 0) AS paid_now
-FROM cum c
-JOIN running r ON r.contract_id = c.contract_id AND r.on_date = c.due_on AND r.kind = 1
-LEFT JOIN paid p ON p.contract_id = c.contract_id;
+SELECT contract_id, on_date AS due_on, due AS amount, implied, cum_through - due AS cum_before, cum_through,
+       paid_by_due, paid_now
+FROM running
+WHERE kind = 1;
 
 CREATE OR REPLACE TEMP TABLE ce_alloc AS
 SELECT i.*,
