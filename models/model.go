@@ -15,6 +15,8 @@ import (
 	"strings"
 	"text/template"
 	"time"
+
+	"github.com/triscope/triscope/warehouse"
 )
 
 //go:embed sql/*.sql
@@ -114,7 +116,7 @@ func (rc *RunContext) Exec(ctx context.Context, name string, data any) error {
 	if err != nil {
 		return err
 	}
-	for i, stmt := range splitStatements(q) {
+	for i, stmt := range warehouse.SplitStatements(q) {
 		start := time.Now()
 		if _, err := rc.Conn.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("%s: %w", name, err)
@@ -129,29 +131,4 @@ func (rc *RunContext) Exec(ctx context.Context, name string, data any) error {
 func firstLine(stmt string) string {
 	line, _, _ := strings.Cut(stmt, "\n")
 	return line
-}
-
-// splitStatements splits a .sql file on semicolons that end a line, after
-// dropping the comment lines (a comment line inside a statement may end with
-// a semicolon too).
-func splitStatements(q string) []string {
-	var out []string
-	for _, part := range strings.Split(stripComments(q), ";\n") {
-		if s := strings.TrimSpace(part); s != "" {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-func stripComments(s string) string {
-	var b strings.Builder
-	for _, line := range strings.Split(s, "\n") {
-		if strings.HasPrefix(strings.TrimSpace(line), "--") {
-			continue
-		}
-		b.WriteString(line)
-		b.WriteByte('\n')
-	}
-	return b.String()
 }

@@ -93,13 +93,3 @@ func TestRealPageReplacesPlaceholder(t *testing.T) {
 		t.Fatalf("%d pages with the ID", n)
 	}
 }
-
-// Install splits the embedded SQL files with splitStatements: a comment line
-// inside a statement may end with a semicolon without cutting the statement.
-func TestSplitStatements(t *testing.T) {
-	got := splitStatements("-- file comment;\nCREATE MACRO m() AS TABLE\n    -- the rows; all of them;\n    SELECT 1 AS x;\nSELECT 2;")
-	want := []string{"CREATE MACRO m() AS TABLE\n    SELECT 1 AS x", "SELECT 2"}
-	if !slices.Equal(got, want) {
-		t.Errorf("splitStatements = %q, want %q", got, want)
-	}
-}

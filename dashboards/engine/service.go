@@ -22,6 +22,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/triscope/triscope/dashboards/i18n"
+	"github.com/triscope/triscope/warehouse"
 )
 
 //go:embed sql/dash.sql
@@ -155,7 +156,7 @@ func install(ctx context.Context, write Writer, base string, facts bool, log *sl
 	err := write(ctx, func(ctx context.Context, conn *sql.Conn) (err error) {
 		in = installation{factsLoadID: -1}
 		exec := func(file, text string) error {
-			for _, stmt := range splitStatements(text) {
+			for _, stmt := range warehouse.SplitStatements(text) {
 				if _, err := conn.ExecContext(ctx, stmt); err != nil {
 					return fmt.Errorf("dash macros (%s): %w\n%s", file, err, stmt)
 				}
@@ -278,27 +279,6 @@ func (s *Service) TargetsSource() string {
 		return "mart_targets_monthly"
 	}
 	return "targets"
-}
-
-// splitStatements splits SQL on semicolons that end a line, after dropping
-// the comment lines (a comment line inside a statement may end with a
-// semicolon too).
-func splitStatements(q string) []string {
-	var b strings.Builder
-	for _, line := range strings.Split(q, "\n") {
-		if strings.HasPrefix(strings.TrimSpace(line), "--") {
-			continue
-		}
-		b.WriteString(line)
-		b.WriteByte('\n')
-	}
-	var out []string
-	for _, part := range strings.Split(b.String(), ";\n") {
-		if s := strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(part), ";")); s != "" {
-			out = append(out, s)
-		}
-	}
-	return out
 }
 
 var generation struct {
