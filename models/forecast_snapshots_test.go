@@ -27,14 +27,7 @@ func TestForecastSnapshotsEqualPipelineAt(t *testing.T) {
 		snapshotsMatch(t, w, "2024-06-30", dates, 20)
 	})
 	t.Run("small demo company", func(t *testing.T) {
-		if testing.Short() {
-			t.Skip("generates and loads the small demo company")
-		}
-		dir := t.TempDir()
-		if _, err := synth.Generate(context.Background(), synth.Config{Size: "small", Seed: 3}, dir, nil); err != nil {
-			t.Fatal(err)
-		}
-		w := plWarehouse(t, dir)
+		w := smallDemoWarehouse(t, 3)
 		var dates []time.Time
 		for m := 0; m < 30; m++ {
 			dates = append(dates, mEnd(mIdx(synth.DefaultEnd)-m))

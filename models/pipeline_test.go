@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/triscope/triscope/etl"
+	"github.com/triscope/triscope/etl/synth"
 	"github.com/triscope/triscope/warehouse"
 )
 
@@ -59,6 +60,20 @@ func plWarehouse(t *testing.T, dirs ...string) *warehouse.Warehouse {
 		}
 	}
 	return w
+}
+
+// smallDemoWarehouse generates the small demo company for seed and loads it
+// into a new warehouse; skipped with -short.
+func smallDemoWarehouse(t *testing.T, seed int64) *warehouse.Warehouse {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("generates and loads the small demo company")
+	}
+	dir := t.TempDir()
+	if _, err := synth.Generate(context.Background(), synth.Config{Size: "small", Seed: seed}, dir, nil); err != nil {
+		t.Fatal(err)
+	}
+	return plWarehouse(t, dir)
 }
 
 // plRefresh runs models at asOf and fails the test on error.

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/triscope/triscope/etl/synth"
 	"github.com/triscope/triscope/warehouse"
 )
 
@@ -108,14 +107,7 @@ func assertNoStage(t *testing.T, w *warehouse.Warehouse) {
 // summed in map order, the weighted pipeline in thread order). On the small
 // demo company, every mart table is compared with EXCEPT ALL both ways.
 func TestRefreshIsDeterministic(t *testing.T) {
-	if testing.Short() {
-		t.Skip("generates, loads and refreshes the small demo company twice")
-	}
-	dir := t.TempDir()
-	if _, err := synth.Generate(context.Background(), synth.Config{Size: "small", Seed: 5}, dir, nil); err != nil {
-		t.Fatal(err)
-	}
-	w := plWarehouse(t, dir)
+	w := smallDemoWarehouse(t, 5)
 	ctx := context.Background()
 	plRefresh(t, w, "2026-10-31", nil)
 	var marts []string

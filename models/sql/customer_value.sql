@@ -25,7 +25,7 @@ WITH paying AS (
 SELECT c.customer_id, c.industry, c.size_band, c.org_unit_id, c.lifecycle_stage
 FROM lv_customers c
 LEFT JOIN trading t ON t.customer_id = c.customer_id
-WHERE c.created_at IS NULL OR c.created_at < CAST(getvariable('as_of') + 1 AS TIMESTAMPTZ) OR t.customer_id IS NOT NULL
+WHERE c.created_at IS NULL OR c.created_at < getvariable('day_after_as_of') OR t.customer_id IS NOT NULL
 UNION ALL
 SELECT p.customer_id, CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR)
 FROM paying p
@@ -169,7 +169,7 @@ WITH last_stage AS (
     FROM lv_opportunity_stages h
     SEMI JOIN base_opportunities c ON c.opportunity_id = h.opportunity_id
         AND c.status <> 'open' AND c.closed_on > getvariable('as_of')
-    WHERE h.entered_at < CAST(getvariable('as_of') + 1 AS TIMESTAMPTZ)
+    WHERE h.entered_at < getvariable('day_after_as_of')
     GROUP BY h.opportunity_id
 )
 SELECT o.customer_id,
@@ -213,7 +213,7 @@ WITH window_acts AS (
     SELECT a.customer_id, a.opportunity_id, a.campaign_id
     FROM lv_activities a
     -- (the 12 months up to as_of, as timestamp bounds: prep.sql says why)
-    WHERE a.occurred_at < CAST(getvariable('as_of') + 1 AS TIMESTAMPTZ)
+    WHERE a.occurred_at < getvariable('day_after_as_of')
       AND a.occurred_at >= CAST(CAST(getvariable('as_of') - INTERVAL 12 MONTH AS DATE) + 1 AS TIMESTAMPTZ)
 ), acts AS (
     -- only the activities without a customer look theirs up through the opportunity

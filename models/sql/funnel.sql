@@ -198,12 +198,12 @@ COMMENT ON COLUMN mart_velocity.avg_cycle_days IS 'Mean of closed_on − created
 CREATE OR REPLACE TABLE mart_market_funnel AS
 WITH ids AS (
     SELECT campaign_id FROM pl_live_campaigns WHERE started_on IS NULL OR started_on <= getvariable('as_of')
-    UNION SELECT campaign_id FROM pl_live_activities WHERE campaign_id IS NOT NULL AND occurred_at < CAST(getvariable('as_of') + 1 AS TIMESTAMPTZ)
+    UNION SELECT campaign_id FROM pl_live_activities WHERE campaign_id IS NOT NULL AND occurred_at < getvariable('day_after_as_of')
     UNION SELECT campaign_id FROM pl_deals WHERE campaign_id IS NOT NULL
 ),
 resp AS (
     SELECT campaign_id, count(*) AS n FROM pl_live_activities
-    WHERE campaign_id IS NOT NULL AND occurred_at < CAST(getvariable('as_of') + 1 AS TIMESTAMPTZ) GROUP BY ALL
+    WHERE campaign_id IS NOT NULL AND occurred_at < getvariable('day_after_as_of') GROUP BY ALL
 ),
 opps AS (
     SELECT campaign_id, count(*) AS n, count(*) FILTER (WHERE status = 'won') AS won

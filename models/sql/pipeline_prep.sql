@@ -66,7 +66,7 @@ WITH hist AS (
     -- seconds on the 28 M rows of a large company)
     SELECT h.opportunity_id, h.stage, h.entered_at, CAST(h.entered_at AS DATE) AS entered_on, false AS synthetic, d.closed_on
     FROM pl_live_opportunity_stages h JOIN pl_deals d ON d.opportunity_id = h.opportunity_id
-    WHERE h.entered_at < CAST(getvariable('as_of') + 1 AS TIMESTAMPTZ)
+    WHERE h.entered_at < getvariable('day_after_as_of')
 ),
 first_open AS (
     SELECT stage FROM pl_stages WHERE NOT is_closed ORDER BY position, stage LIMIT 1

@@ -6,15 +6,17 @@
 -- DECIMAL(18,8) rate is DECIMAL(18,10), which overflows from 10^8 up.
 -- A non-base amount with no rate keeps amount_base NULL; the loader refuses such
 -- rows, so this only happens if fx_rates rows were removed afterwards.
--- A timestamp is "on or before as_of" when it is before the first instant of
--- the next day in the session time zone (ts < CAST(as_of + 1 AS TIMESTAMPTZ)):
--- the same as CAST(ts AS DATE) <= as_of, but DuckDB casts a TIMESTAMPTZ to a
--- DATE through ICU at about 60 ns a row (4.4 s for two casts over 36 M
--- activities, against 0.06 s for the comparison), so no filter casts.
+-- A timestamp is "on or before as_of" when it is before day_after_as_of, the
+-- first instant of the next day in the session time zone (set below for every
+-- model): the same as CAST(ts AS DATE) <= as_of, but DuckDB casts a
+-- TIMESTAMPTZ to a DATE through ICU at about 60 ns a row (4.4 s for two casts
+-- over 36 M activities, against 0.06 s for the comparison), so no filter casts.
 -- Each table is two parts: rows in the base currency (nearly all of them) are
 -- copied as they are, and only the foreign-currency rows go through the ASOF
 -- join, which sorts its input: on 22 M payments that is 12x faster than joining
 -- every row.
+
+SET VARIABLE day_after_as_of = CAST(getvariable('as_of') + 1 AS TIMESTAMPTZ);
 
 CREATE OR REPLACE TEMP TABLE base_payments AS
 SELECT p.payment_id, p.contract_id, p.customer_id, p.paid_on, p.amount, p.currency, p.method, p.amount AS amount_base
@@ -55,9 +57,9 @@ CREATE OR REPLACE TEMP TABLE base_opportunities AS
 SELECT o.*, o.amount AS amount_base
 FROM opportunities o
 WHERE coalesce(o.currency, getvariable('base_currency')) = getvariable('base_currency')
-  AND o.created_at < CAST(getvariable('as_of') + 1 AS TIMESTAMPTZ) AND o._deleted_at IS NULL
+  AND o.created_at < getvariable('day_after_as_of') AND o._deleted_at IS NULL
 UNION ALL BY NAME
 SELECT o.*, CAST(CAST(o.amount AS DECIMAL(38,2)) * f.rate_to_base AS DECIMAL(18,2)) AS amount_base
 FROM (SELECT * FROM opportunities WHERE currency <> getvariable('base_currency')) o
 ASOF LEFT JOIN (SELECT * FROM fx_rates WHERE _deleted_at IS NULL) f ON f.currency = o.currency AND CAST(o.created_at AS DATE) >= f.on_date
-WHERE o.created_at < CAST(getvariable('as_of') + 1 AS TIMESTAMPTZ) AND o._deleted_at IS NULL;
+WHERE o.created_at < getvariable('day_after_as_of') AND o._deleted_at IS NULL;
