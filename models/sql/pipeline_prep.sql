@@ -58,25 +58,31 @@ FROM pl_deals d JOIN pl_org_closure c ON c.org_unit_id = d.rep_org_unit_id;
 -- has no closed stage gets a synthetic closing row on closed_on (the first win
 -- stage for won, the first other closed stage for lost). Each row carries its
 -- deal's closed_on for pl_stage_visits.
+-- The opening rows come from the same join as the history (a deal without a
+-- matching row): an anti join of the deals with the 28 M history rows of a
+-- large company cost seconds.
 CREATE OR REPLACE TEMP VIEW pl_stage_events AS
-WITH hist AS (
+WITH first_open AS (
+    SELECT stage FROM pl_stages WHERE NOT is_closed ORDER BY position, stage LIMIT 1
+),
+deals AS (
+    SELECT d.opportunity_id, d.created_at, d.created_on, d.closed_on,
+           coalesce(os.stage, (SELECT stage FROM first_open)) AS opening_stage
+    FROM pl_deals d LEFT JOIN pl_stages os ON os.stage = d.current_stage AND NOT os.is_closed
+),
+hist AS (
     -- "entered on or before as_of" as a comparison with the day boundary in
     -- the session time zone, the same as CAST(entered_at AS DATE) <= as_of.
     -- entered_on is cast once, here, for everything below (the cast costs
     -- seconds on the 28 M rows of a large company)
-    SELECT h.opportunity_id, h.stage, h.entered_at, CAST(h.entered_at AS DATE) AS entered_on, false AS synthetic, d.closed_on
-    FROM pl_live_opportunity_stages h JOIN pl_deals d ON d.opportunity_id = h.opportunity_id
-    WHERE h.entered_at < getvariable('day_after_as_of')
-),
-first_open AS (
-    SELECT stage FROM pl_stages WHERE NOT is_closed ORDER BY position, stage LIMIT 1
-),
-opening AS (
     SELECT d.opportunity_id,
-           coalesce((SELECT s.stage FROM pl_stages s WHERE s.stage = d.current_stage AND NOT s.is_closed),
-                    (SELECT stage FROM first_open)) AS stage,
-           d.created_at AS entered_at, d.created_on AS entered_on, true AS synthetic, d.closed_on
-    FROM pl_deals d ANTI JOIN hist h ON h.opportunity_id = d.opportunity_id
+           CASE WHEN h.opportunity_id IS NULL THEN d.opening_stage ELSE h.stage END AS stage,
+           coalesce(h.entered_at, d.created_at) AS entered_at,
+           CASE WHEN h.opportunity_id IS NULL THEN d.created_on ELSE CAST(h.entered_at AS DATE) END AS entered_on,
+           h.opportunity_id IS NULL AS synthetic, d.closed_on
+    FROM deals d
+    LEFT JOIN (SELECT opportunity_id, stage, entered_at FROM pl_live_opportunity_stages
+               WHERE entered_at < getvariable('day_after_as_of')) h ON h.opportunity_id = d.opportunity_id
 ),
 closing AS (
     SELECT d.opportunity_id,
@@ -88,8 +94,8 @@ closing AS (
                       WHERE h.opportunity_id = d.opportunity_id AND s.is_closed)
 ),
 ev AS (
-    SELECT * FROM hist
-    UNION ALL SELECT * FROM opening WHERE stage IS NOT NULL
+    -- a deal without history and without an open stage to start in has no row
+    SELECT * FROM hist WHERE stage IS NOT NULL OR NOT synthetic
     UNION ALL SELECT * FROM closing WHERE stage IS NOT NULL
 )
 SELECT ev.opportunity_id, ev.stage, s.position,
@@ -104,6 +110,11 @@ FROM ev LEFT JOIN pl_stages s ON s.stage = ev.stage;
 -- have no duration.
 -- Only the columns it needs go through the window's sort (is_win and
 -- default_probability follow from the stage: join pl_stages for them).
+-- may_reenter is false when the deal's stages are all different (then each
+-- visit is its own row of pl_deal_stages and needs no grouping): the popcount
+-- of a sum of powers of two equals the number of terms exactly when no two
+-- are equal (2^k + 2^k carries). The exponent is a hash of the stage, so two
+-- stages may share one: that only sends the deal through the grouping.
 CREATE OR REPLACE TEMP VIEW pl_stage_visits AS
 SELECT e.opportunity_id, e.stage, e.position, e.is_closed, e.entered_at, e.entered_on,
        CASE WHEN e.is_closed THEN NULL
@@ -113,7 +124,10 @@ SELECT e.opportunity_id, e.stage, e.position, e.is_closed, e.entered_at, e.enter
        lead(e.entered_on) OVER w IS NULL AS is_last,
        -- the furthest open stage the deal reached (same partition and order,
        -- so no second sort)
-       max(e.position) FILTER (WHERE NOT e.is_closed) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS max_open_position
+       max(e.position) FILTER (WHERE NOT e.is_closed) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS max_open_position,
+       count(*) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+         <> bit_count(sum(CAST(1 AS BIGINT) << CAST(hash(e.stage) % 62 AS INTEGER))
+                      OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)) AS may_reenter
 FROM pl_stage_events e
 WINDOW w AS (PARTITION BY e.opportunity_id ORDER BY e.entered_at, e.position, e.stage);
 
@@ -123,18 +137,30 @@ WINDOW w AS (PARTITION BY e.opportunity_id ORDER BY e.entered_at, e.position, e.
 -- entry day and days (the stalled-deal alert); max_open_position, the same on
 -- every row of a deal, is the furthest open stage it reached. pl_stage_events and
 -- pl_stage_visits are views: only this table is stored, one row per deal and
--- stage instead of three copies of the stage history. The stage's attributes
--- are joined after grouping (they depend on the stage alone), which keeps the
--- grouping of 28 M visits on a large company narrow.
+-- stage instead of three copies of the stage history. Only the visits of deals
+-- that entered a stage twice are grouped (hashing 28 M visits of a large
+-- company by deal and stage cost 5 s; nearly every deal moves forward only),
+-- and the stage's attributes are joined after (they depend on the stage alone).
 CREATE OR REPLACE TEMP TABLE pl_deal_stages AS
-WITH per_stage AS (
+WITH v AS MATERIALIZED (
+    SELECT opportunity_id, stage, entered_on, days, is_last, max_open_position, may_reenter
+    FROM pl_stage_visits
+),
+per_stage AS (
+    SELECT opportunity_id, stage, entered_on AS first_entered_on, entered_on AS last_entered_on, days,
+           is_last AS is_current,
+           CASE WHEN is_last THEN entered_on END AS current_entered_on,
+           CASE WHEN is_last THEN days END AS current_days,
+           max_open_position
+    FROM v WHERE NOT may_reenter
+    UNION ALL
     SELECT opportunity_id, stage,
-           min(entered_on) AS first_entered_on, max(entered_on) AS last_entered_on, sum(days) AS days,
-           bool_or(is_last) AS is_current,
-           max(entered_on) FILTER (WHERE is_last) AS current_entered_on,
-           max(days) FILTER (WHERE is_last) AS current_days,
-           any_value(max_open_position) AS max_open_position
-    FROM pl_stage_visits GROUP BY opportunity_id, stage
+           min(entered_on), max(entered_on), sum(days),
+           bool_or(is_last),
+           max(entered_on) FILTER (WHERE is_last),
+           max(days) FILTER (WHERE is_last),
+           any_value(max_open_position)
+    FROM v WHERE may_reenter GROUP BY opportunity_id, stage
 )
 SELECT g.opportunity_id, g.stage, s.position,
        coalesce(s.is_closed, lower(g.stage) IN ('won', 'lost')) AS is_closed,
