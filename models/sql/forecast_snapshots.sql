@@ -60,15 +60,22 @@ in_history AS (
     SELECT t, opportunity_id, stage AS stage_at FROM latest WHERE NOT is_closed
 ),
 before_history AS (
-    SELECT t.t, d.opportunity_id,
-           CASE WHEN e.opportunity_id IS NOT NULL THEN e.stage
-                WHEN coalesce(cs.is_closed, false) THEN (SELECT stage FROM first_open)
-                ELSE d.current_stage END AS stage_at
-    FROM pl_deals d
-    LEFT JOIN earliest e ON e.opportunity_id = d.opportunity_id
-    LEFT JOIN pl_stages cs ON cs.stage = d.current_stage
-    JOIN pl_fc_dates t ON d.created_on <= t.t
-        AND least(coalesce(d.closed_on, DATE '9999-12-31'), coalesce(e.entered_on, DATE '9999-12-31')) > t.t
+    SELECT t.t, d.opportunity_id, d.stage_at
+    FROM (
+        -- only a deal created before its first history row (or without one)
+        -- and before it closed can be here: leaving the others out before the
+        -- date join keeps it from comparing every deal with every date
+        SELECT d.opportunity_id, d.created_on,
+               least(coalesce(d.closed_on, DATE '9999-12-31'), coalesce(e.entered_on, DATE '9999-12-31')) AS open_until,
+               CASE WHEN e.opportunity_id IS NOT NULL THEN e.stage
+                    WHEN coalesce(cs.is_closed, false) THEN (SELECT stage FROM first_open)
+                    ELSE d.current_stage END AS stage_at
+        FROM pl_deals d
+        LEFT JOIN earliest e ON e.opportunity_id = d.opportunity_id
+        LEFT JOIN pl_stages cs ON cs.stage = d.current_stage
+        WHERE d.created_on < least(coalesce(d.closed_on, DATE '9999-12-31'), coalesce(e.entered_on, DATE '9999-12-31'))
+    ) d
+    JOIN pl_fc_dates t ON d.created_on <= t.t AND d.open_until > t.t
 ),
 placed AS (
     SELECT p.t, p.stage_at, d.opportunity_id, d.created_on, d.amount_base, d.expected_close_on, d.rep_org_unit_id,
