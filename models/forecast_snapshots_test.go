@@ -5,9 +5,12 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/triscope/triscope/etl"
 	"github.com/triscope/triscope/etl/synth"
 	"github.com/triscope/triscope/warehouse"
 )
@@ -25,6 +28,28 @@ func TestForecastSnapshotsEqualPipelineAt(t *testing.T) {
 			dates = append(dates, d)
 		}
 		snapshotsMatch(t, w, "2024-06-30", dates, 20)
+	})
+	t.Run("stage ties", func(t *testing.T) {
+		// A history holding stages the stages table does not know, tied with
+		// known ones (testdata/snapshot_ties/README.md): before the first row
+		// and at the tie, the known stage counts, as in pipeline_at.
+		w := plWarehouse(t, "testdata/snapshot_ties")
+		stages := t.TempDir()
+		b, err := os.ReadFile("testdata/snapshot_ties/stages_later/stages.csv")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(stages, "stages.csv"), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := etl.Load(context.Background(), w, []string{stages}, etl.Options{}); err != nil {
+			t.Fatal(err)
+		}
+		var dates []time.Time
+		for d := time.Date(2024, 1, 4, 0, 0, 0, 0, time.UTC); !d.After(time.Date(2024, 3, 5, 0, 0, 0, 0, time.UTC)); d = d.AddDate(0, 0, 1) {
+			dates = append(dates, d)
+		}
+		snapshotsMatch(t, w, "2024-06-30", dates, 150)
 	})
 	t.Run("small demo company", func(t *testing.T) {
 		w := smallDemoWarehouse(t, 3)

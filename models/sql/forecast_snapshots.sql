@@ -10,13 +10,16 @@
 -- A view: forecast_snapshot_sums.sql reads it once.
 CREATE OR REPLACE TEMP VIEW pl_fc_snap AS
 WITH h AS (
-    SELECT h.opportunity_id, h.stage, h.entered_at, CAST(h.entered_at AS DATE) AS entered_on, s.position, s.is_closed,
-           d.created_on, d.closed_on
+    -- a stage the stages table does not know counts as open, as in pipeline_at
+    SELECT h.opportunity_id, h.stage, h.entered_at, CAST(h.entered_at AS DATE) AS entered_on, s.position,
+           coalesce(s.is_closed, false) AS is_closed, d.created_on, d.closed_on
     FROM pl_live_opportunity_stages h
     LEFT JOIN pl_stages s ON s.stage = h.stage
     JOIN pl_deals d ON d.opportunity_id = h.opportunity_id
 ),
 seq AS (
+    -- Rows entered at one instant are ordered as pipeline_at's "latest" does:
+    -- an unknown stage (no position) first, so that the known stage holds.
     SELECT *, lead(entered_on) OVER w AS next_on, row_number() OVER w = 1 AS is_first
     FROM h
     WINDOW w AS (PARTITION BY opportunity_id ORDER BY entered_at, position NULLS FIRST, stage)
@@ -44,7 +47,24 @@ latest AS (
     JOIN pl_fc_dates t ON year(t.t) * 12 + month(t.t) - 1 = s.month_index AND s.held_from <= t.t AND s.held_until > t.t
 ),
 earliest AS (
-    SELECT opportunity_id, stage, entered_on FROM seq WHERE is_first
+    -- the first history row as pipeline_at's "earliest" orders them, where an
+    -- unknown stage comes last at a tie: seq's first row, unless that is an
+    -- unknown stage and a known one was entered at the same instant (rare:
+    -- only a stage history loaded before its stages, or a stage deleted
+    -- later, has unknown stages; those few deals are looked up again rather
+    -- than every deal paying for a second order in the window)
+    SELECT opportunity_id, stage, entered_on FROM seq WHERE is_first AND position IS NOT NULL
+    UNION ALL
+    SELECT f.opportunity_id, coalesce(k.stage, f.stage), f.entered_on
+    FROM (SELECT opportunity_id, stage, entered_at, entered_on FROM seq WHERE is_first AND position IS NULL) f
+    LEFT JOIN (
+        SELECT s.opportunity_id, first(s.stage ORDER BY s.position, s.stage) AS stage
+        FROM seq s
+        SEMI JOIN (SELECT opportunity_id, entered_at FROM seq WHERE is_first AND position IS NULL) u
+            ON u.opportunity_id = s.opportunity_id AND u.entered_at = s.entered_at
+        WHERE s.position IS NOT NULL
+        GROUP BY s.opportunity_id
+    ) k ON k.opportunity_id = f.opportunity_id
 ),
 first_open AS (
     SELECT stage FROM pl_stages WHERE NOT is_closed ORDER BY position, stage LIMIT 1
