@@ -129,7 +129,10 @@ SELECT e.opportunity_id, e.stage, e.position, e.is_closed, e.entered_at, e.enter
          <> bit_count(sum(CAST(1 AS BIGINT) << CAST(hash(e.stage) % 62 AS INTEGER))
                       OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)) AS may_reenter
 FROM pl_stage_events e
-WINDOW w AS (PARTITION BY e.opportunity_id ORDER BY e.entered_at, e.position, e.stage);
+-- Rows entered at one instant: an unknown stage (no position) first, so that
+-- the known stage is the current one, as in pipeline_at (mart_pipeline) and
+-- the forecast snapshots.
+WINDOW w AS (PARTITION BY e.opportunity_id ORDER BY e.entered_at, e.position NULLS FIRST, e.stage);
 
 -- pl_deal_stages: one row per deal and stage entered (a stage entered twice
 -- counts once), with the first entry and the total days spent in it.
