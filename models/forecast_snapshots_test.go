@@ -58,19 +58,8 @@ func snapshotsMatch(t *testing.T, w *warehouse.Warehouse, asOf string, dates []t
 	ctx := context.Background()
 	d, _ := time.Parse(time.DateOnly, asOf)
 	err := w.Write(ctx, func(ctx context.Context, conn *sql.Conn) error {
-		rc := &RunContext{Conn: conn, AsOf: d, BaseCurrency: "CNY", Log: slog.Default()}
-		for _, s := range []string{fmt.Sprintf("SET VARIABLE as_of = DATE '%s'", asOf), "SET VARIABLE base_currency = 'CNY'"} {
-			if _, err := conn.ExecContext(ctx, s); err != nil {
-				return err
-			}
-		}
-		if err := rc.Exec(ctx, "prep.sql", nil); err != nil {
-			return err
-		}
-		if err := plPrep(ctx, rc); err != nil {
-			return err
-		}
-		if err := plMacro(ctx, rc); err != nil {
+		rc, err := plTestPrep(ctx, conn, d)
+		if err != nil {
 			return err
 		}
 		fc := &forecaster{n: 3, snapped: map[time.Time]bool{}, weighted: map[time.Time][]fcWeightedSum{}, stageAge: map[time.Time][]fcStageAgeSum{}}
@@ -144,19 +133,7 @@ func TestFunnelCurrentStageIsPipelineAtStage(t *testing.T) {
 			ctx := context.Background()
 			d, _ := time.Parse(time.DateOnly, tc.asOf)
 			err := w.Write(ctx, func(ctx context.Context, conn *sql.Conn) error {
-				rc := &RunContext{Conn: conn, AsOf: d, BaseCurrency: "CNY", Log: slog.Default()}
-				for _, s := range []string{fmt.Sprintf("SET VARIABLE as_of = DATE '%s'", tc.asOf), "SET VARIABLE base_currency = 'CNY'"} {
-					if _, err := conn.ExecContext(ctx, s); err != nil {
-						return err
-					}
-				}
-				if err := rc.Exec(ctx, "prep.sql", nil); err != nil {
-					return err
-				}
-				if err := plPrep(ctx, rc); err != nil {
-					return err
-				}
-				if err := plMacro(ctx, rc); err != nil {
+				if _, err := plTestPrep(ctx, conn, d); err != nil {
 					return err
 				}
 				funnel := `SELECT ds.opportunity_id, ds.stage FROM pl_deal_stages ds
@@ -198,4 +175,26 @@ func TestFunnelCurrentStageIsPipelineAtStage(t *testing.T) {
 			}
 		})
 	}
+}
+
+// plTestPrep builds what the pipeline models share (prep.sql, the pl_ tables
+// and the pipeline_at macro) on conn for asOf in CNY, as a refresh does before
+// its first pipeline model.
+func plTestPrep(ctx context.Context, conn *sql.Conn, asOf time.Time) (*RunContext, error) {
+	rc := &RunContext{Conn: conn, AsOf: asOf, BaseCurrency: "CNY", Log: slog.Default()}
+	for _, s := range []string{fmt.Sprintf("SET VARIABLE as_of = DATE '%s'", asOf.Format(time.DateOnly)), "SET VARIABLE base_currency = 'CNY'"} {
+		if _, err := conn.ExecContext(ctx, s); err != nil {
+			return nil, err
+		}
+	}
+	if err := rc.Exec(ctx, "prep.sql", nil); err != nil {
+		return nil, err
+	}
+	if err := plPrep(ctx, rc); err != nil {
+		return nil, err
+	}
+	if err := plMacro(ctx, rc); err != nil {
+		return nil, err
+	}
+	return rc, nil
 }
