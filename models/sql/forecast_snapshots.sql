@@ -93,7 +93,7 @@ before_history AS (
         FROM pl_deals d
         LEFT JOIN earliest e ON e.opportunity_id = d.opportunity_id
         LEFT JOIN pl_stages cs ON cs.stage = d.current_stage
-        WHERE d.created_on < least(coalesce(d.closed_on, DATE '9999-12-31'), coalesce(e.entered_on, DATE '9999-12-31'))
+        WHERE d.created_on < open_until
     ) d
     JOIN pl_fc_dates t ON d.created_on <= t.t AND d.open_until > t.t
 ),

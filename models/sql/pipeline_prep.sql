@@ -124,15 +124,16 @@ SELECT e.opportunity_id, e.stage, e.position, e.is_closed, e.entered_at, e.enter
        lead(e.entered_on) OVER w IS NULL AS is_last,
        -- the furthest open stage the deal reached (same partition and order,
        -- so no second sort)
-       max(e.position) FILTER (WHERE NOT e.is_closed) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS max_open_position,
-       count(*) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+       max(e.position) FILTER (WHERE NOT e.is_closed) OVER whole AS max_open_position,
+       count(*) OVER whole
          <> bit_count(sum(CAST(1 AS BIGINT) << CAST(hash(e.stage) % 62 AS INTEGER))
-                      OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)) AS may_reenter
+                      OVER whole) AS may_reenter
 FROM pl_stage_events e
 -- Rows entered at one instant: an unknown stage (no position) first, so that
 -- the known stage is the current one, as in pipeline_at (mart_pipeline) and
 -- the forecast snapshots.
-WINDOW w AS (PARTITION BY e.opportunity_id ORDER BY e.entered_at, e.position NULLS FIRST, e.stage);
+WINDOW w AS (PARTITION BY e.opportunity_id ORDER BY e.entered_at, e.position NULLS FIRST, e.stage),
+       whole AS (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING);
 
 -- pl_deal_stages: one row per deal and stage entered (a stage entered twice
 -- counts once), with the first entry and the total days spent in it.
