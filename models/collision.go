@@ -6,9 +6,11 @@ import (
 	"database/sql/driver"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -133,7 +135,7 @@ func nameSimilarity(a, b []rune) float64 {
 // known cities are never near matches (a duplicate record of one company is
 // in its city; "Taimingmei" in Zhengzhou and "Taimingbei" in Ningbo are two).
 func similarNamePairs(cores map[string]string, cities map[string]string, threshold float64, maxEdits int) [][]driver.Value {
-	keysByCore := map[string][]string{}
+	keysByCore := make(map[string][]string, len(cores))
 	for key, core := range cores {
 		keysByCore[core] = append(keysByCore[core], key)
 	}
@@ -154,46 +156,26 @@ func similarNamePairs(cores map[string]string, cities map[string]string, thresho
 		}
 	}
 	sort.Strings(indexed)
-	// The index is a sorted list of (hash of a deletion variant, core): one
-	// allocation and no pointers for the garbage collector to scan, where a
-	// map from variant strings to cores made 1.6 M customers' ~30 M variants
-	// cost a minute. Equal hashes are candidates; a hash collision only adds a
-	// candidate that the edit distance below rejects.
-	size := 0
-	for _, core := range indexed {
-		size += deletionCount(utf8.RuneCountInString(core), maxEdits)
-	}
-	index := make([]deletionEntry, 0, size)
-	var runes []rune
+	runes := make([][]rune, len(indexed))
 	for i, core := range indexed {
-		runes = append(runes[:0], []rune(core)...)
-		index = appendDeletionHashes(index, runes, maxEdits, uint32(i))
+		runes[i] = []rune(core)
 	}
-	index = sortByHash(index)
-	index = slices.Compact(index) // a core's variants can repeat ("aab" less either a)
-	scored := map[[2]uint32]float64{}
-	for lo := 0; lo < len(index); {
-		hi := lo + 1
-		for hi < len(index) && index[hi].hash == index[lo].hash {
-			hi++
-		}
+	index := deletionIndex(runes, maxEdits)
+	pairs := candidatePairs(index)
+	// Score each candidate pair once, in parallel (the machine's other cores
+	// are idle while this runs: the refresh waits for it).
+	scores := make([]float64, len(pairs))
+	inParallel(parallelRanges(len(pairs), nil), func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
-			for j := i + 1; j < hi; j++ {
-				p := [2]uint32{index[i].core, index[j].core} // p[0] < p[1]: sorted
-				if _, done := scored[p]; done {
-					continue
-				}
-				ra, rb := []rune(indexed[p[0]]), []rune(indexed[p[1]])
-				score := nameSimilarity(ra, rb)
-				edits := int(math.Round((1 - score) * float64(max(len(ra), len(rb)))))
-				if edits > maxEdits || score < threshold {
-					score = -1
-				}
-				scored[p] = score
+			ra, rb := runes[pairs[i]>>32], runes[uint32(pairs[i])]
+			score := nameSimilarity(ra, rb)
+			edits := int(math.Round((1 - score) * float64(max(len(ra), len(rb)))))
+			if edits > maxEdits || score < threshold {
+				score = -1
 			}
+			scores[i] = score
 		}
-		lo = hi
-	}
+	})
 	var out [][]driver.Value
 	emit := func(ca, cb string, score float64) {
 		for _, a := range keysByCore[ca] {
@@ -207,14 +189,158 @@ func similarNamePairs(cores map[string]string, cities map[string]string, thresho
 	for core := range keysByCore {
 		emit(core, core, 1) // different keys, same core: e.g. with and without the city
 	}
-	for p, score := range scored {
-		if score >= 0 {
-			a, b := indexed[p[0]], indexed[p[1]]
-			emit(a, b, score)
-			emit(b, a, score)
+	for i, p := range pairs {
+		if scores[i] >= 0 {
+			a, b := indexed[p>>32], indexed[uint32(p)]
+			emit(a, b, scores[i])
+			emit(b, a, scores[i])
 		}
 	}
 	return out
+}
+
+// deletionIndex is the sorted list of (hash of a deletion variant, core
+// number) of the cores: one allocation and no pointers for the garbage
+// collector to scan, where a map from variant strings to cores made 1.6 M
+// customers' ~30 M variants cost a minute. Each worker fills and sorts its
+// own slice of the cores (numbered in order, so a worker's cores all precede
+// the next worker's), and a merge that takes the earlier worker's entry at
+// equal hashes gives the order one stable sort would: by hash, then core.
+func deletionIndex(runes [][]rune, maxEdits int) []deletionEntry {
+	offsets := make([]int, len(runes)+1)
+	for i, r := range runes {
+		offsets[i+1] = offsets[i] + deletionCount(len(r), maxEdits)
+	}
+	all := make([]deletionEntry, offsets[len(runes)])
+	ranges := parallelRanges(len(runes), func(i int) int { return offsets[i+1] - offsets[i] })
+	parts := make([][]deletionEntry, len(ranges))
+	inParallel(ranges, func(part, lo, hi int) {
+		entries := all[offsets[lo]:offsets[lo]:offsets[hi]]
+		for i := lo; i < hi; i++ {
+			entries = appendDeletionHashes(entries, runes[i], maxEdits, uint32(i))
+		}
+		parts[part] = sortByHash(entries)
+	})
+	return slices.Compact(mergeByHash(parts)) // a core's variants can repeat ("aab" less either a)
+}
+
+// mergeByHash merges slices sorted by hash into one; at equal hashes the
+// entry of the earlier slice comes first.
+func mergeByHash(parts [][]deletionEntry) []deletionEntry {
+	if len(parts) == 1 {
+		return parts[0]
+	}
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	out := make([]deletionEntry, 0, n)
+	for {
+		best := -1
+		for i, p := range parts {
+			if len(p) > 0 && (best < 0 || p[0].hash < parts[best][0].hash) {
+				best = i
+			}
+		}
+		if best < 0 {
+			return out
+		}
+		// copy the run of the best part that stays at or below the other
+		// heads (strictly below for later parts, so ties go to earlier ones)
+		p := parts[best]
+		limit, limitIncl := uint64(math.MaxUint64), true
+		for i, q := range parts {
+			if i == best || len(q) == 0 {
+				continue
+			}
+			h, incl := q[0].hash, i > best
+			if h < limit || (h == limit && !incl) {
+				limit, limitIncl = h, incl
+			}
+		}
+		k := 1
+		for k < len(p) && (p[k].hash < limit || (limitIncl && p[k].hash == limit)) {
+			k++
+		}
+		out = append(out, p[:k]...)
+		parts[best] = p[k:]
+	}
+}
+
+// candidatePairs lists, sorted and once each, the pairs of different cores
+// (a < b, as a<<32 | b) that share a hash in the index: the pairs within
+// edit reach of each other, and a few that a hash collision adds (the edit
+// distance rejects them).
+func candidatePairs(index []deletionEntry) []uint64 {
+	ranges := parallelRanges(len(index), nil)
+	lists := make([][]uint64, len(ranges))
+	inParallel(ranges, func(part, lo, hi int) {
+		// a group of equal hashes belongs to the range holding its first entry
+		for lo > 0 && lo < hi && index[lo].hash == index[lo-1].hash {
+			lo++
+		}
+		var pairs []uint64
+		for lo < hi {
+			end := lo + 1
+			for end < len(index) && index[end].hash == index[lo].hash {
+				end++
+			}
+			for i := lo; i < end; i++ {
+				for j := i + 1; j < end; j++ {
+					// index[i].core < index[j].core: sorted by hash, then core
+					pairs = append(pairs, uint64(index[i].core)<<32|uint64(index[j].core))
+				}
+			}
+			lo = end
+		}
+		slices.Sort(pairs)
+		lists[part] = slices.Compact(pairs)
+	})
+	all := slices.Concat(lists...)
+	slices.Sort(all)
+	return slices.Compact(all)
+}
+
+// parallelMinItems is the fewest items parallelRanges splits (tests lower it
+// to run the parallel paths on small fixtures).
+var parallelMinItems = 1024
+
+// parallelRanges splits [0, n) into consecutive ranges, one per CPU, of
+// about equal total weight (nil: each item weighs 1); a single range when n
+// is too small to be worth the goroutines.
+func parallelRanges(n int, weight func(i int) int) [][2]int {
+	workers := runtime.GOMAXPROCS(0)
+	if n < parallelMinItems || workers == 1 {
+		return [][2]int{{0, n}}
+	}
+	if weight == nil {
+		weight = func(int) int { return 1 }
+	}
+	total := 0
+	for i := range n {
+		total += weight(i)
+	}
+	var ranges [][2]int
+	lo, acc := 0, 0
+	for w := 1; w <= workers && lo < n; w++ {
+		hi := lo
+		for hi < n && (w == workers || acc < total*w/workers) {
+			acc += weight(hi)
+			hi++
+		}
+		ranges = append(ranges, [2]int{lo, hi})
+		lo = hi
+	}
+	return ranges
+}
+
+// inParallel calls fn(part, lo, hi) for each range at once and waits.
+func inParallel(ranges [][2]int, fn func(part, lo, hi int)) {
+	var wg sync.WaitGroup
+	for part, r := range ranges {
+		wg.Go(func() { fn(part, r[0], r[1]) })
+	}
+	wg.Wait()
 }
 
 // deletionEntry is one entry of the deletion index: the hash of a string
@@ -327,26 +453,41 @@ func runCollision(ctx context.Context, rc *RunContext) error {
 	if _, err := conn.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE pl_col_keys (customer_id VARCHAR, name_key VARCHAR)"); err != nil {
 		return err
 	}
-	var rows [][]driver.Value
-	cores := map[string]string{}  // name key → its core (the key without the city)
-	cities := map[string]string{} // name key → normalised city
+	type customer struct{ id, name, city, key, core, normCity string }
+	var customers []customer
 	if err := plScan(ctx, conn, `SELECT customer_id, name, coalesce(city, '') FROM pl_live_customers
 		WHERE customer_id IN (SELECT customer_id FROM pl_deals)`, func(r *sql.Rows) error {
-		var id, name, city string
-		if err := r.Scan(&id, &name, &city); err != nil {
+		var c customer
+		if err := r.Scan(&c.id, &c.name, &c.city); err != nil {
 			return err
 		}
-		key := collisionKey(name)
-		rows = append(rows, []driver.Value{id, key})
-		if key != "" {
-			cores[key] = collisionCore(key, city)
-			if _, ok := cities[key]; !ok {
-				cities[key] = collisionCity(city)
-			}
-		}
+		customers = append(customers, c)
 		return nil
 	}); err != nil {
 		return err
+	}
+	// Normalising 1.6 M names and cities (NFKC, legal forms) takes seconds of
+	// one core while the others wait: split it.
+	inParallel(parallelRanges(len(customers), nil), func(_, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			c := &customers[i]
+			if c.key = collisionKey(c.name); c.key != "" {
+				c.core, c.normCity = collisionCore(c.key, c.city), collisionCity(c.city)
+			}
+		}
+	})
+	rows := make([][]driver.Value, len(customers))
+	// sized up front: growing maps of 1.6 M keys rehashes them several times
+	cores := make(map[string]string, len(customers))  // name key → its core (the key without the city)
+	cities := make(map[string]string, len(customers)) // name key → normalised city
+	for i, c := range customers {
+		rows[i] = []driver.Value{c.id, c.key}
+		if c.key != "" {
+			cores[c.key] = c.core
+			if _, ok := cities[c.key]; !ok {
+				cities[c.key] = c.normCity
+			}
+		}
 	}
 	if err := plAppend(conn, "pl_col_keys", rows); err != nil {
 		return err

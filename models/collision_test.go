@@ -3,6 +3,7 @@ package models
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"testing"
 )
@@ -201,6 +202,18 @@ func TestSimilarNamePairsMatchesBruteForce(t *testing.T) {
 			add(edit(edit(r)))
 		}
 	}
+	// once as the fixture's size makes it (one range), once split over five
+	// workers: the index is built, sorted, merged and paired in parts
+	for _, split := range []bool{false, true} {
+		if split {
+			defer func(min, procs int) { parallelMinItems = min; runtime.GOMAXPROCS(procs) }(parallelMinItems, runtime.GOMAXPROCS(5))
+			parallelMinItems = 1
+		}
+		checkSimilarNamePairs(t, cores, cities, split)
+	}
+}
+
+func checkSimilarNamePairs(t *testing.T, cores, cities map[string]string, split bool) {
 	for _, c := range []struct {
 		threshold float64
 		maxEdits  int
@@ -224,16 +237,33 @@ func TestSimilarNamePairsMatchesBruteForce(t *testing.T) {
 			got[p[0].(string)+"|"+p[1].(string)] = p[2].(float64)
 		}
 		if len(got) != len(want) {
-			t.Errorf("threshold %v, max %d edits: %d pairs, brute force %d", c.threshold, c.maxEdits, len(got), len(want))
+			t.Errorf("split %v, threshold %v, max %d edits: %d pairs, brute force %d", split, c.threshold, c.maxEdits, len(got), len(want))
 		}
 		for k, v := range want {
 			if g, ok := got[k]; !ok || math.Abs(g-v) > 1e-12 {
-				t.Errorf("threshold %v, max %d edits: pair %s = %v (present %v), want %v", c.threshold, c.maxEdits, k, g, ok, v)
+				t.Errorf("split %v, threshold %v, max %d edits: pair %s = %v (present %v), want %v", split, c.threshold, c.maxEdits, k, g, ok, v)
 			}
 		}
 		if c.threshold == 0.9 && len(want) < 200 {
 			t.Errorf("only %d pairs: the fixture plants too few near duplicates to test anything", len(want))
 		}
+	}
+}
+
+// Merging sorted parts keeps the order of one stable sort: by hash, and at
+// equal hashes the earlier part's entries first, in their order.
+func TestMergeByHash(t *testing.T) {
+	e := func(h uint64, core uint32) deletionEntry { return deletionEntry{h, core} }
+	parts := [][]deletionEntry{
+		{e(1, 0), e(5, 0), e(5, 1), e(9, 1)},
+		{},
+		{e(1, 2), e(2, 2), e(5, 3), e(5, 4)},
+		{e(0, 5), e(5, 5), e(9, 6), e(12, 6)},
+	}
+	got := mergeByHash(parts)
+	want := []deletionEntry{e(0, 5), e(1, 0), e(1, 2), e(2, 2), e(5, 0), e(5, 1), e(5, 3), e(5, 4), e(5, 5), e(9, 1), e(9, 6), e(12, 6)}
+	if !slices.Equal(got, want) {
+		t.Fatalf("merged\n%v\nwant\n%v", got, want)
 	}
 }
 
