@@ -2,8 +2,44 @@ package models
 
 import (
 	"math"
+	"math/rand/v2"
+	"slices"
 	"testing"
+	"time"
 )
+
+// medianCycle (counted per cycle length) equals the median of the sorted
+// cycles of the deals won by T, for odd and even counts, halves rounded away
+// from zero, and cycles that are negative (closed before created: bad data).
+func TestMedianCycleIsTheSortedMedian(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 5))
+	day0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	fc := &forecaster{}
+	for range 501 {
+		created := day0.AddDate(0, 0, rng.IntN(600))
+		fc.won = append(fc.won, &fcDeal{created: created, closedOn: created.AddDate(0, 0, rng.IntN(200)-20)})
+	}
+	for _, T := range []time.Time{day0.AddDate(0, 0, -30), day0.AddDate(0, 0, 1), day0.AddDate(0, 0, 100), day0.AddDate(0, 0, 301), day0.AddDate(0, 0, 900)} {
+		var days []float64
+		for _, d := range fc.won {
+			if !d.closedOn.After(T) {
+				days = append(days, d.closedOn.Sub(d.created).Hours()/24)
+			}
+		}
+		want := 0
+		if n := len(days); n > 0 {
+			slices.Sort(days)
+			if n%2 == 1 {
+				want = int(math.Round(days[n/2]))
+			} else {
+				want = int(math.Round((days[n/2-1] + days[n/2]) / 2))
+			}
+		}
+		if got := fc.medianCycle(T); got != want {
+			t.Errorf("T %s (%d deals): median cycle %d, want %d", T.Format(time.DateOnly), len(days), got, want)
+		}
+	}
+}
 
 // A series that is exactly a linear trend plus a zero-sum season is
 // reproduced exactly by the additive model (the initialisation takes the
