@@ -11,7 +11,7 @@
 CREATE OR REPLACE TEMP VIEW pl_fc_snap AS
 WITH h AS (
     -- a stage the stages table does not know counts as open, as in pipeline_at
-    SELECT h.opportunity_id, h.stage, h.entered_at, CAST(h.entered_at AS DATE) AS entered_on, s.position,
+    SELECT h.opportunity_id, h.stage, h.entered_at, local_day(h.entered_at) AS entered_on, s.position,
            coalesce(s.is_closed, false) AS is_closed, d.created_on, d.closed_on
     FROM pl_live_opportunity_stages h
     LEFT JOIN pl_stages s ON s.stage = h.stage

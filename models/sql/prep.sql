@@ -18,6 +18,38 @@
 
 SET VARIABLE day_after_as_of = CAST(getvariable('as_of') + 1 AS TIMESTAMPTZ);
 
+-- local_day(ts): the calendar day of a TIMESTAMPTZ in the session time zone,
+-- exactly CAST(ts AS DATE), which goes through ICU (2.8 s over the 28.6 M
+-- stage-history rows of the large demo company, which two models cast).
+-- Where the zone's offset from UTC is the same at every midnight of the days
+-- the stage history and the deals span (Asia/Shanghai has kept +08:00 since
+-- 1991), the day is integer arithmetic on the instant instead (0.3 s).
+-- Instants outside that span or before 1970, and every instant in a zone
+-- whose offset changes within it (daylight saving time), are cast.
+SET VARIABLE local_day_from = (
+    SELECT greatest(CAST(min(lo) AS DATE) - 1, DATE '1970-01-02')
+    FROM (SELECT min(entered_at) AS lo FROM opportunity_stages UNION ALL SELECT min(created_at) FROM opportunities)
+);
+SET VARIABLE local_day_until = (
+    SELECT CAST(max(hi) AS DATE) + 2
+    FROM (SELECT max(entered_at) AS hi FROM opportunity_stages UNION ALL SELECT max(created_at) FROM opportunities)
+);
+SET VARIABLE utc_offset_us = (
+    -- local midnight (a TIMESTAMP's epoch) less the instant it is
+    SELECT CASE WHEN count(DISTINCT off) = 1 THEN any_value(off) END
+    FROM (SELECT epoch_us(m) - epoch_us(CAST(m AS TIMESTAMPTZ)) AS off
+          FROM generate_series(CAST(getvariable('local_day_from') AS TIMESTAMP),
+                               CAST(getvariable('local_day_until') AS TIMESTAMP), INTERVAL 1 DAY) g(m))
+);
+SET VARIABLE local_day_fast_from = CASE WHEN getvariable('utc_offset_us') IS NOT NULL
+                                        THEN CAST(getvariable('local_day_from') AS TIMESTAMPTZ) END;
+SET VARIABLE local_day_fast_until = CASE WHEN getvariable('utc_offset_us') IS NOT NULL
+                                         THEN CAST(getvariable('local_day_until') AS TIMESTAMPTZ) END;
+CREATE OR REPLACE TEMP MACRO local_day(ts) AS
+    CASE WHEN ts >= getvariable('local_day_fast_from') AND ts < getvariable('local_day_fast_until')
+         THEN DATE '1970-01-01' + CAST((epoch_us(ts) + getvariable('utc_offset_us')) // 86400000000 AS INTEGER)
+         ELSE CAST(ts AS DATE) END;
+
 CREATE OR REPLACE TEMP TABLE base_payments AS
 SELECT p.payment_id, p.contract_id, p.customer_id, p.paid_on, p.amount, p.currency, p.method, p.amount AS amount_base
 FROM payments p
