@@ -12,8 +12,8 @@ import (
 
 	"github.com/go-rod/rod/lib/proto"
 
-	"github.com/triscope/triscope/dashboards/engine"
-	"github.com/triscope/triscope/dashboards/i18n"
+	"github.com/triscope/triscope/query"
+	"github.com/triscope/triscope/query/i18n"
 	"github.com/triscope/triscope/dashboards/shots"
 )
 
@@ -58,7 +58,7 @@ func TestBrowser(t *testing.T) {
 		p := page(t, "ceo")
 		// Charts whose tables the demo company always has: "not computed yet" is a failure.
 		mustHaveData := map[string]bool{"customers.segment_movement": false}
-		for _, pg := range engine.Pages() {
+		for _, pg := range query.Pages() {
 			if pg.Nav == 0 {
 				continue
 			}
@@ -113,7 +113,7 @@ func TestBrowser(t *testing.T) {
 		p := page(t, "ceo")
 		open(t, p, "/magnifier?metric=bookings&dim=org&cmp=")
 		crumbs := count(t, p, ".pagehead .crumbs a, .pagehead .crumbs span:not(.sep)")
-		var pts []engine.Point
+		var pts []query.Point
 		evalJSON(t, p, `() => window.triscope.data["magnifier.breakdown"].points`, &pts)
 		if len(pts) == 0 || pts[0].Zoom == "" {
 			t.Fatalf("first bar does not zoom: %+v", pts)
@@ -131,7 +131,7 @@ func TestBrowser(t *testing.T) {
 			t.Fatalf("breadcrumbs: %d → %d, want one level more", crumbs, got)
 		}
 		// One level down: the bars are the children of the clicked unit.
-		var sub []engine.Point
+		var sub []query.Point
 		evalJSON(t, p, `() => window.triscope.data["magnifier.breakdown"].points`, &sub)
 		if len(sub) == 0 || slices.Equal(sub, pts) {
 			t.Fatalf("the zoomed breakdown shows the same bars")
@@ -278,9 +278,9 @@ func TestBrowser(t *testing.T) {
 		// The customer's contract is the latest one: October, the last month with bookings.
 		open(t, p, "/telescope?lang=en")
 		scripts := count(t, p, "script")
-		var months []engine.Point
+		var months []query.Point
 		evalJSON(t, p, `() => window.triscope.data["telescope.bookings"].points`, &months)
-		idx := slices.IndexFunc(months, func(pt engine.Point) bool { return pt.Key == "2026-10" })
+		idx := slices.IndexFunc(months, func(pt query.Point) bool { return pt.Key == "2026-10" })
 		if idx < 0 {
 			t.Fatalf("no October in %v", months)
 		}

@@ -12,10 +12,10 @@ import (
 
 	"github.com/labstack/echo/v5"
 
-	"github.com/triscope/triscope/dashboards/auth"
-	"github.com/triscope/triscope/dashboards/engine"
-	"github.com/triscope/triscope/dashboards/i18n"
-	"github.com/triscope/triscope/dashboards/pages"
+	"github.com/triscope/triscope/access"
+	"github.com/triscope/triscope/query"
+	"github.com/triscope/triscope/query/i18n"
+	"github.com/triscope/triscope/query/charts"
 )
 
 // Collisions (撞单): the list under the charts of /collisions, and the ruling.
@@ -28,9 +28,9 @@ import (
 func namedArg(name string, v any) any { return sql.Named(name, v) }
 
 // canRule reports whether a role may rule on collisions at all.
-func canRule(u auth.User) bool {
+func canRule(u access.User) bool {
 	switch u.Role {
-	case auth.RoleManager, auth.RoleExecutive, auth.RoleAdmin:
+	case access.RoleManager, access.RoleExecutive, access.RoleAdmin:
 		return !u.Disabled
 	}
 	return false
@@ -59,10 +59,10 @@ type collisionListData struct {
 	More             bool
 }
 
-func (s *Server) collisionList(c *echo.Context, e *engine.Env) (*pageExtra, error) {
+func (s *Server) collisionList(c *echo.Context, e *query.Env) (*pageExtra, error) {
 	sess := sessionOf(c)
 	lang := e.Lang
-	p, _ := pages.CollisionParams(e)
+	p, _ := charts.CollisionParams(e)
 	rows, err := s.collisionRows(c.Request().Context(), e, p)
 	if err != nil {
 		if st, serr := s.engine.State(c.Request().Context()); serr == nil && (!st.Objects["mart_collisions"] || !st.Objects["collision_rulings"]) {
@@ -128,7 +128,7 @@ func (s *Server) collisionList(c *echo.Context, e *engine.Env) (*pageExtra, erro
 
 // collisionRows reads the list, cached per data version (a ruling changes it:
 // ruleCollision invalidates), scope, org filter, status and ruling.
-func (s *Server) collisionRows(ctx context.Context, e *engine.Env, p map[string]any) ([]row, error) {
+func (s *Server) collisionRows(ctx context.Context, e *query.Env, p map[string]any) ([]row, error) {
 	st, err := s.engine.State(ctx)
 	if err != nil {
 		return nil, err
@@ -191,7 +191,7 @@ func (s *Server) ruleCollision(c *echo.Context) error {
 	if opp == "" || other == "" || len(opp) > 200 || len(other) > 200 || (decision != "first" && decision != "other") {
 		return echo.NewHTTPError(http.StatusBadRequest, i18n.T(lang, "collisions.bad_request"))
 	}
-	e, err := s.engine.Env(c.Request().Context(), engine.Request{Lang: lang, Scope: ScopeFor(sess.User), Query: url.Values{}})
+	e, err := s.engine.Env(c.Request().Context(), query.Request{Lang: lang, Scope: ScopeFor(sess.User), Query: url.Values{}})
 	if err != nil {
 		return err
 	}

@@ -13,8 +13,8 @@ import (
 	duckdb "github.com/duckdb/duckdb-go/v2"
 	"github.com/labstack/echo/v5"
 
-	"github.com/triscope/triscope/dashboards/engine"
-	"github.com/triscope/triscope/dashboards/i18n"
+	"github.com/triscope/triscope/query"
+	"github.com/triscope/triscope/query/i18n"
 )
 
 // The parts of a page that are not charts, drawn by the server with
@@ -31,7 +31,7 @@ type pageExtra struct {
 	NoCrumbs    bool          // the org breadcrumbs do not apply
 }
 
-var pageExtras = map[string]func(s *Server, c *echo.Context, e *engine.Env) (*pageExtra, error){
+var pageExtras = map[string]func(s *Server, c *echo.Context, e *query.Env) (*pageExtra, error){
 	"customers.detail": (*Server).customerHead,
 	"microscope.rep":   (*Server).repHead,
 	"microscope.deal":  (*Server).dealHead,
@@ -39,7 +39,7 @@ var pageExtras = map[string]func(s *Server, c *echo.Context, e *engine.Env) (*pa
 }
 
 // pageExtra returns the extra parts of a page (nil when it has none).
-func (s *Server) pageExtra(c *echo.Context, page *engine.Page, e *engine.Env) (*pageExtra, error) {
+func (s *Server) pageExtra(c *echo.Context, page *query.Page, e *query.Env) (*pageExtra, error) {
 	if f, ok := pageExtras[page.ID]; ok {
 		return f(s, c, e)
 	}
@@ -103,10 +103,10 @@ func (r row) f(k string) (float64, bool) {
 
 func (r row) b(k string) bool { v, _ := r[k].(bool); return v }
 
-// sqlRows runs an embedded SQL file (dashboards/pages/sql) with the request's
+// sqlRows runs an embedded SQL file (query/charts/sql) with the request's
 // standard parameters (the scope among them) and extra ones, bound by name.
-func (s *Server) sqlRows(ctx context.Context, e *engine.Env, file string, extra map[string]any) ([]row, error) {
-	q, err := engine.ReadSQL(file)
+func (s *Server) sqlRows(ctx context.Context, e *query.Env, file string, extra map[string]any) ([]row, error) {
+	q, err := query.ReadSQL(file)
 	if err != nil {
 		return nil, err
 	}
@@ -115,7 +115,7 @@ func (s *Server) sqlRows(ctx context.Context, e *engine.Env, file string, extra 
 		p[k] = v
 	}
 	var args []any
-	for _, name := range engine.ParamNames(q) {
+	for _, name := range query.ParamNames(q) {
 		v, ok := p[name]
 		if !ok {
 			return nil, fmt.Errorf("%s: parameter $%s has no value", file, name)
@@ -230,7 +230,7 @@ func code(lang, kind, v string) string {
 	return v
 }
 
-func money(e *engine.Env, v float64) string {
+func money(e *query.Env, v float64) string {
 	if e.Rate > 0 {
 		v /= e.Rate
 	}
@@ -251,7 +251,7 @@ func localLink(prefix, id string) string {
 	return prefix + url.PathEscape(id)
 }
 
-func (s *Server) customerHead(c *echo.Context, e *engine.Env) (*pageExtra, error) {
+func (s *Server) customerHead(c *echo.Context, e *query.Env) (*pageExtra, error) {
 	id := e.Q.Get("id")
 	ctx := c.Request().Context()
 	rows, err := s.sqlRows(ctx, e, "entity_customer.sql", map[string]any{"id": id})
@@ -313,7 +313,7 @@ func (s *Server) customerHead(c *echo.Context, e *engine.Env) (*pageExtra, error
 	return &pageExtra{Title: h.Name, Top: top, NoCrumbs: true}, nil
 }
 
-func (s *Server) repHead(c *echo.Context, e *engine.Env) (*pageExtra, error) {
+func (s *Server) repHead(c *echo.Context, e *query.Env) (*pageExtra, error) {
 	id := e.Q.Get("id")
 	rows, err := s.sqlRows(c.Request().Context(), e, "entity_rep.sql", map[string]any{"id": id})
 	if err != nil {
@@ -344,7 +344,7 @@ func (s *Server) repHead(c *echo.Context, e *engine.Env) (*pageExtra, error) {
 	return &pageExtra{Title: h.Name, Top: top, NoCrumbs: true}, nil
 }
 
-func (s *Server) dealHead(c *echo.Context, e *engine.Env) (*pageExtra, error) {
+func (s *Server) dealHead(c *echo.Context, e *query.Env) (*pageExtra, error) {
 	id := e.Q.Get("id")
 	rows, err := s.sqlRows(c.Request().Context(), e, "entity_deal.sql", map[string]any{"id": id})
 	if err != nil {

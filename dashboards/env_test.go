@@ -19,7 +19,7 @@ import (
 	"time"
 
 	"github.com/triscope/triscope/dashboards"
-	"github.com/triscope/triscope/dashboards/auth"
+	"github.com/triscope/triscope/access"
 	"github.com/triscope/triscope/etl"
 	"github.com/triscope/triscope/etl/synth"
 	"github.com/triscope/triscope/models"
@@ -31,7 +31,7 @@ import (
 var env struct {
 	base     string
 	w        *warehouse.Warehouse
-	auth     *auth.Store
+	auth     *access.Store
 	srv      *dashboards.Server
 	password string
 	region   string // East China
@@ -119,20 +119,20 @@ func setup() (func(*testing.M) int, error) {
 		return nil, fmt.Errorf("xss fixtures: %w", err)
 	}
 
-	env.auth, err = auth.Open(ctx, filepath.Join(dir, "wh.auth.duckdb"), quiet)
+	env.auth, err = access.Open(ctx, filepath.Join(dir, "wh.auth.duckdb"), quiet)
 	if err != nil {
 		return nil, err
 	}
 	env.password = "test-password-1"
-	for _, u := range []auth.User{
-		{Username: "ceo", Role: auth.RoleExecutive},
-		{Username: "admin", Role: auth.RoleAdmin},
-		{Username: "east", Role: auth.RoleManager, OrgUnit: env.region},
-		{Username: "rep", Role: auth.RoleRep, RepID: env.rep},
-		{Username: "analyst", Role: auth.RoleAnalyst, OrgUnit: env.branch},
-		{Username: "nobody", Role: auth.RoleManager, OrgUnit: "ORG-DOES-NOT-EXIST"},
-		{Username: "ghost", Role: auth.RoleRep, RepID: "REP-DOES-NOT-EXIST"},
-		{Username: "throttled", Role: auth.RoleExecutive},
+	for _, u := range []access.User{
+		{Username: "ceo", Role: access.RoleExecutive},
+		{Username: "admin", Role: access.RoleAdmin},
+		{Username: "east", Role: access.RoleManager, OrgUnit: env.region},
+		{Username: "rep", Role: access.RoleRep, RepID: env.rep},
+		{Username: "analyst", Role: access.RoleAnalyst, OrgUnit: env.branch},
+		{Username: "nobody", Role: access.RoleManager, OrgUnit: "ORG-DOES-NOT-EXIST"},
+		{Username: "ghost", Role: access.RoleRep, RepID: "REP-DOES-NOT-EXIST"},
+		{Username: "throttled", Role: access.RoleExecutive},
 	} {
 		if err := env.auth.PutUser(ctx, u, env.password); err != nil {
 			return nil, err

@@ -9,13 +9,13 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
-	"github.com/triscope/triscope/dashboards/engine"
+	"github.com/triscope/triscope/query"
 )
 
 // writeCSV writes rows as RFC 4180 CSV in UTF-8 with a byte-order mark (so
 // that Excel opens Chinese text correctly). Amounts are written exactly as
 // stored, in their own columns' currency (amount_base in the base currency).
-func writeCSV(w io.Writer, res *engine.Result, labels []string) error {
+func writeCSV(w io.Writer, res *query.Result, labels []string) error {
 	if _, err := w.Write([]byte("\xEF\xBB\xBF")); err != nil {
 		return err
 	}
@@ -56,7 +56,7 @@ func csvValue(v any) string {
 
 // writeXLSX writes rows as one worksheet with a bold header, dates as dates
 // and amounts with thousands separators.
-func writeXLSX(w io.Writer, res *engine.Result, labels []string, sheetTitle string) error {
+func writeXLSX(w io.Writer, res *query.Result, labels []string, sheetTitle string) error {
 	f := excelize.NewFile()
 	defer f.Close()
 	sheet := "Sheet1"

@@ -13,9 +13,9 @@ import (
 
 	"github.com/labstack/echo/v5"
 
-	"github.com/triscope/triscope/dashboards/auth"
-	"github.com/triscope/triscope/dashboards/engine"
-	"github.com/triscope/triscope/dashboards/i18n"
+	"github.com/triscope/triscope/access"
+	"github.com/triscope/triscope/query"
+	"github.com/triscope/triscope/query/i18n"
 )
 
 func (s *Server) parseTemplates() error {
@@ -74,7 +74,7 @@ func (s *Server) loginCSRFToken(c *echo.Context) string {
 	if ck, err := c.Cookie(loginCSRF); err == nil && len(ck.Value) >= 32 {
 		return ck.Value
 	}
-	tok := auth.RandomToken(32)
+	tok := access.RandomToken(32)
 	c.SetCookie(&http.Cookie{Name: loginCSRF, Value: tok, Path: "/", HttpOnly: true,
 		SameSite: http.SameSiteStrictMode, Secure: s.secure(c), MaxAge: 3600})
 	return tok
@@ -106,7 +106,7 @@ func safeNext(next, def string) string {
 }
 
 func (s *Server) audit(c *echo.Context, user, action string, detail map[string]any) {
-	s.auth.Audit(c.Request().Context(), auth.Event{Username: user, Action: action, IP: c.RealIP(),
+	s.auth.Audit(c.Request().Context(), access.Event{Username: user, Action: action, IP: c.RealIP(),
 		RequestID: fmt.Sprint(c.Get("request_id")), Detail: detail})
 }
 
@@ -126,13 +126,13 @@ func (s *Server) loginSubmit(c *echo.Context) error {
 	}
 	u, err := s.auth.Authenticate(c.Request().Context(), username, password)
 	if err != nil {
-		if !errors.Is(err, auth.ErrBadCredentials) && !errors.Is(err, auth.ErrDisabled) {
+		if !errors.Is(err, access.ErrBadCredentials) && !errors.Is(err, access.ErrDisabled) {
 			return err
 		}
 		s.thr.Failed(username, ip)
 		s.metrics.logins.WithLabelValues("failed").Inc()
 		reason := "bad_credentials"
-		if errors.Is(err, auth.ErrDisabled) {
+		if errors.Is(err, access.ErrDisabled) {
 			reason = "disabled"
 		}
 		s.audit(c, username, "login_failed", map[string]any{"reason": reason})
@@ -165,8 +165,8 @@ func (s *Server) logout(c *echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/login")
 }
 
-func (s *Server) homePath(u auth.User) string {
-	pages := engine.Pages()
+func (s *Server) homePath(u access.User) string {
+	pages := query.Pages()
 	for _, p := range pages {
 		if slices.Contains(p.Home, u.Role) && !p.Placeholder {
 			return p.Path
@@ -211,7 +211,7 @@ type controlData struct {
 type chartCard struct {
 	ID, Title, Help string
 	Span, Height    int
-	Kind            engine.Kind
+	Kind            query.Kind
 	Drill           bool
 }
 
@@ -223,7 +223,7 @@ type sectionData struct {
 type pageData struct {
 	Lang, Nonce, CSRF   string
 	Title, PageID, Path string
-	User                auth.User
+	User                access.User
 	RoleLabel           string
 	ScopeLabel          string
 	Nav                 []navItem
@@ -237,8 +237,8 @@ type pageData struct {
 	Period              string
 	From, To            string
 	Hidden              []option // query values the filter form must carry (page controls)
-	Crumbs              []engine.Crumb
-	Fresh               engine.Freshness
+	Crumbs              []query.Crumb
+	Fresh               query.Freshness
 	PeriodLabel         string
 	CSS, JS, ECharts    string
 	Favicon             string
@@ -248,21 +248,21 @@ type pageData struct {
 }
 
 // env builds the chart environment of a request.
-func (s *Server) env(c *echo.Context, page *engine.Page) (*engine.Env, error) {
+func (s *Server) env(c *echo.Context, page *query.Page) (*query.Env, error) {
 	sess := sessionOf(c)
-	return s.engine.Env(c.Request().Context(), engine.Request{
+	return s.engine.Env(c.Request().Context(), query.Request{
 		Lang: langOf(c), Scope: ScopeFor(sess.User), Query: c.QueryParams(), Page: page,
 	})
 }
 
-func (s *Server) scopeLabel(c *echo.Context, u auth.User) string {
+func (s *Server) scopeLabel(c *echo.Context, u access.User) string {
 	lang := langOf(c)
 	sc := ScopeFor(u)
 	switch {
 	case sc.All:
 		return i18n.T(lang, "scope.all")
 	case sc.Org != "":
-		units, err := s.engine.OrgUnits(c.Request().Context(), engine.Scope{Org: sc.Org})
+		units, err := s.engine.OrgUnits(c.Request().Context(), query.Scope{Org: sc.Org})
 		if err == nil && len(units) > 0 {
 			return units[0].Name
 		}
@@ -273,11 +273,11 @@ func (s *Server) scopeLabel(c *echo.Context, u auth.User) string {
 	return i18n.T(lang, "scope.none")
 }
 
-func (s *Server) renderPage(c *echo.Context, page *engine.Page) error {
+func (s *Server) renderPage(c *echo.Context, page *query.Page) error {
 	sess := sessionOf(c)
 	lang := langOf(c)
 	ctx := c.Request().Context()
-	e, err := s.engine.Env(ctx, engine.Request{Lang: lang, Scope: ScopeFor(sess.User), Query: pageQuery(c), Page: page})
+	e, err := s.engine.Env(ctx, query.Request{Lang: lang, Scope: ScopeFor(sess.User), Query: pageQuery(c), Page: page})
 	if err != nil {
 		return err
 	}
@@ -298,7 +298,7 @@ func (s *Server) renderPage(c *echo.Context, page *engine.Page) error {
 		Favicon: s.assetURL("favicon.svg"), LangLinks: langLinks(c),
 		Fresh: s.engine.Freshness(st, lang, true),
 	}
-	for _, p := range engine.Pages() {
+	for _, p := range query.Pages() {
 		if p.Nav > 0 {
 			active := p.ID == page.ID || strings.HasPrefix(page.ID, p.ID+".") // an entity page under its section
 			d.Nav = append(d.Nav, navItem{Path: p.Path, Label: i18n.T(lang, p.Title), Active: active, Placeholder: p.Placeholder})
@@ -310,7 +310,7 @@ func (s *Server) renderPage(c *echo.Context, page *engine.Page) error {
 	d.Period = e.F.Period
 	d.From, d.To = e.F.From.Format("2006-01-02"), e.F.To.Format("2006-01-02")
 	d.PeriodLabel = periodLabel(lang, e)
-	for _, p := range engine.Periods {
+	for _, p := range query.Periods {
 		d.Periods = append(d.Periods, option{p, i18n.T(lang, "period."+p), p == e.F.Period})
 	}
 	for y := e.AsOf.Year() - 1; y >= e.AsOf.Year()-3; y-- {
@@ -369,7 +369,7 @@ func (s *Server) renderPage(c *echo.Context, page *engine.Page) error {
 			sd.Title = i18n.T(lang, sec.Title)
 		}
 		for _, id := range sec.Charts {
-			ch, _ := engine.ChartByID(id)
+			ch, _ := query.ChartByID(id)
 			card := chartCard{ID: ch.ID, Title: i18n.T(lang, ch.Title), Span: ch.Span, Height: ch.Height, Kind: ch.Kind, Drill: ch.Drill != nil}
 			if ch.Help != "" {
 				card.Help = i18n.T(lang, ch.Help)
@@ -396,7 +396,7 @@ func (s *Server) renderPage(c *echo.Context, page *engine.Page) error {
 	return s.render(c, http.StatusOK, "page.html", d)
 }
 
-func periodLabel(lang string, e *engine.Env) string {
+func periodLabel(lang string, e *query.Env) string {
 	s := i18n.Date(lang, e.F.From) + " – " + i18n.Date(lang, e.F.To)
 	if !e.F.CmpFrom.IsZero() {
 		s += " · " + i18n.T(lang, "filter.vs") + " " + i18n.Date(lang, e.F.CmpFrom) + " – " + i18n.Date(lang, e.F.CmpTo)
@@ -424,12 +424,12 @@ func (s *Server) apiMe(c *echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"user": sess.User, "scope": sc, "csrf": sess.CSRF})
 }
 
-func (s *Server) chartFor(c *echo.Context) (*engine.Chart, *engine.Env, error) {
-	ch, ok := engine.ChartByID(c.Param("id"))
+func (s *Server) chartFor(c *echo.Context) (*query.Chart, *query.Env, error) {
+	ch, ok := query.ChartByID(c.Param("id"))
 	if !ok {
 		return nil, nil, echo.ErrNotFound
 	}
-	e, err := s.env(c, engine.PageOfChart(ch.ID))
+	e, err := s.env(c, query.PageOfChart(ch.ID))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -516,11 +516,11 @@ func (s *Server) apiChartExport(c *echo.Context) error {
 	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"`, name))
 	h.Set("Cache-Control", "no-store")
 	if truncated {
-		h.Set("X-Truncated", strconv.Itoa(engine.MaxExportRows))
+		h.Set("X-Truncated", strconv.Itoa(query.MaxExportRows))
 	}
 	labels := make([]string, len(res.Columns))
 	for i, col := range res.Columns {
-		labels[i] = engine.ColumnLabel(e.Lang, col.Name)
+		labels[i] = query.ColumnLabel(e.Lang, col.Name)
 	}
 	if format == "csv" {
 		h.Set("Content-Type", "text/csv; charset=utf-8")

@@ -12,9 +12,9 @@ import (
 
 	"github.com/labstack/echo/v5"
 
-	"github.com/triscope/triscope/dashboards/auth"
-	"github.com/triscope/triscope/dashboards/engine"
-	"github.com/triscope/triscope/dashboards/i18n"
+	"github.com/triscope/triscope/access"
+	"github.com/triscope/triscope/query"
+	"github.com/triscope/triscope/query/i18n"
 )
 
 const (
@@ -67,7 +67,7 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 // picks the language (?lang= is remembered in a cookie).
 func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c *echo.Context) error {
-		nonce := auth.RandomToken(18)
+		nonce := access.RandomToken(18)
 		c.Set("nonce", nonce)
 		h := c.Response().Header()
 		// No inline script at all except by nonce; ECharts and app.js come from
@@ -107,7 +107,7 @@ func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 			sess, err := s.auth.Session(c.Request().Context(), ck.Value)
 			if err == nil {
 				c.Set("session", sess)
-			} else if errors.Is(err, auth.ErrNoSession) {
+			} else if errors.Is(err, access.ErrNoSession) {
 				s.clearSessionCookie(c)
 			} else {
 				return err
@@ -117,8 +117,8 @@ func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-func sessionOf(c *echo.Context) *auth.Session {
-	if s, ok := c.Get("session").(*auth.Session); ok {
+func sessionOf(c *echo.Context) *access.Session {
+	if s, ok := c.Get("session").(*access.Session); ok {
 		return s
 	}
 	return nil
@@ -126,7 +126,7 @@ func sessionOf(c *echo.Context) *auth.Session {
 
 func (s *Server) setSessionCookie(c *echo.Context, token string) {
 	c.SetCookie(&http.Cookie{Name: sessionCookie, Value: token, Path: "/", HttpOnly: true,
-		SameSite: http.SameSiteLaxMode, Secure: s.secure(c), MaxAge: int(auth.AbsoluteTimeout.Seconds())})
+		SameSite: http.SameSiteLaxMode, Secure: s.secure(c), MaxAge: int(access.AbsoluteTimeout.Seconds())})
 }
 
 func (s *Server) clearSessionCookie(c *echo.Context) {
@@ -217,19 +217,19 @@ func (s *Server) requireUserAPI(next echo.HandlerFunc) echo.HandlerFunc {
 // admin and executive see everything; a manager their org unit's subtree; an
 // analyst the org unit assigned to them; a rep their own customers and deals.
 // Anything else, or a role without its unit or rep, sees nothing.
-func ScopeFor(u auth.User) engine.Scope {
+func ScopeFor(u access.User) query.Scope {
 	if u.Disabled {
-		return engine.Scope{}
+		return query.Scope{}
 	}
 	switch u.Role {
-	case auth.RoleAdmin, auth.RoleExecutive:
-		return engine.Scope{All: true}
-	case auth.RoleManager, auth.RoleAnalyst:
-		return engine.Scope{Org: u.OrgUnit}
-	case auth.RoleRep:
-		return engine.Scope{Rep: u.RepID}
+	case access.RoleAdmin, access.RoleExecutive:
+		return query.Scope{All: true}
+	case access.RoleManager, access.RoleAnalyst:
+		return query.Scope{Org: u.OrgUnit}
+	case access.RoleRep:
+		return query.Scope{Rep: u.RepID}
 	}
-	return engine.Scope{}
+	return query.Scope{}
 }
 
 func (s *Server) errorHandler(c *echo.Context, err error) {

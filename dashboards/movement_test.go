@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/triscope/triscope/dashboards/engine"
+	"github.com/triscope/triscope/query"
 )
 
 // The segment movement of the customers page (customers.segment_movement,
@@ -28,7 +28,7 @@ type heatJSON struct {
 			} `json:"data"`
 		} `json:"series"`
 	} `json:"option"`
-	Points  []engine.Point `json:"points"`
+	Points  []query.Point `json:"points"`
 	Missing []string       `json:"missing"`
 	Note    string         `json:"note"`
 }
@@ -82,7 +82,7 @@ func movementRef(t *testing.T, vis map[string]bool) (map[string]float64, map[str
 }
 
 func TestSegmentMovement(t *testing.T) {
-	ch, ok := engine.ChartByID("customers.segment_movement")
+	ch, ok := query.ChartByID("customers.segment_movement")
 	if !ok || ch.Drill == nil {
 		t.Fatal("customers.segment_movement is not registered with a drill-through")
 	}

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/triscope/triscope/dashboards/auth"
+	"github.com/triscope/triscope/access"
 )
 
 // Tests of the part-2 pages that the registry-driven tests do not cover: the
@@ -234,7 +234,7 @@ func TestCollisionRuling(t *testing.T) {
 		t.Fatal("no open collision in East China on the demo company: the test would prove nothing")
 	}
 	queryRow(t, `SELECT org_unit_id FROM org_units WHERE level = 'region' AND org_unit_id <> $1 ORDER BY 1 LIMIT 1`, []any{env.region}, &otherRegion)
-	if err := env.auth.PutUser(context.Background(), auth.User{Username: "west", Role: auth.RoleManager, OrgUnit: otherRegion}, env.password); err != nil {
+	if err := env.auth.PutUser(context.Background(), access.User{Username: "west", Role: access.RoleManager, OrgUnit: otherRegion}, env.password); err != nil {
 		t.Fatal(err)
 	}
 	form := func(c *client, decision string) url.Values {

@@ -14,13 +14,13 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
-	"github.com/triscope/triscope/dashboards/auth"
-	"github.com/triscope/triscope/dashboards/engine"
+	"github.com/triscope/triscope/access"
+	"github.com/triscope/triscope/query"
 )
 
 // Reference visibility, written independently of the dash.* macros: the set
 // of keys of an entity that a user may see (see dash.sql for the rule).
-func visible(t *testing.T, entity string, u auth.User) map[string]bool {
+func visible(t *testing.T, entity string, u access.User) map[string]bool {
 	t.Helper()
 	var q string
 	switch entity {
@@ -114,8 +114,8 @@ func visible(t *testing.T, entity string, u auth.User) map[string]bool {
 			walk(c)
 		}
 	}
-	all := u.Role == auth.RoleExecutive || u.Role == auth.RoleAdmin
-	if (u.Role == auth.RoleManager || u.Role == auth.RoleAnalyst) && u.OrgUnit != "" {
+	all := u.Role == access.RoleExecutive || u.Role == access.RoleAdmin
+	if (u.Role == access.RoleManager || u.Role == access.RoleAnalyst) && u.OrgUnit != "" {
 		exists := false
 		env.w.DB().QueryRowContext(ctx, "SELECT count(*) > 0 FROM org_units WHERE org_unit_id = $1", u.OrgUnit).Scan(&exists)
 		if exists {
@@ -137,7 +137,7 @@ func visible(t *testing.T, entity string, u auth.User) map[string]bool {
 		switch {
 		case all:
 			out[key] = true
-		case u.Role == auth.RoleRep && rep != nil && *rep == u.RepID:
+		case u.Role == access.RoleRep && rep != nil && *rep == u.RepID:
 			out[key] = true
 		case org != nil && sub[*org]:
 			out[key] = true
@@ -147,17 +147,17 @@ func visible(t *testing.T, entity string, u auth.User) map[string]bool {
 }
 
 type rowsPage struct {
-	Columns []engine.Column `json:"columns"`
+	Columns []query.Column `json:"columns"`
 	Rows    [][]any         `json:"rows"`
 	Total   int64           `json:"total"`
 }
 
 // allRows reads every drill-through row of a chart (all pages) and returns
 // entity → key → the row.
-func allRows(t *testing.T, c *client, chart *engine.Chart, q url.Values) (map[string]map[string][]any, []engine.Column) {
+func allRows(t *testing.T, c *client, chart *query.Chart, q url.Values) (map[string]map[string][]any, []query.Column) {
 	t.Helper()
 	out := map[string]map[string][]any{}
-	var cols []engine.Column
+	var cols []query.Column
 	seen := 0
 	for page := 1; ; page++ {
 		qq := url.Values{}
@@ -208,7 +208,7 @@ func allRows(t *testing.T, c *client, chart *engine.Chart, q url.Values) (map[st
 }
 
 // exported reads a CSV export and returns its keys (by the position of the key column).
-func exported(t *testing.T, c *client, chart *engine.Chart, q url.Values, cols []engine.Column) map[string]bool {
+func exported(t *testing.T, c *client, chart *query.Chart, q url.Values, cols []query.Column) map[string]bool {
 	t.Helper()
 	qq := url.Values{}
 	for k, v := range q {
@@ -236,29 +236,29 @@ func exported(t *testing.T, c *client, chart *engine.Chart, q url.Values, cols [
 	return out
 }
 
-func scopeUsers() map[string]auth.User {
-	return map[string]auth.User{
-		"ceo":     {Username: "ceo", Role: auth.RoleExecutive},
-		"east":    {Username: "east", Role: auth.RoleManager, OrgUnit: env.region},
-		"analyst": {Username: "analyst", Role: auth.RoleAnalyst, OrgUnit: env.branch},
-		"rep":     {Username: "rep", Role: auth.RoleRep, RepID: env.rep},
-		"nobody":  {Username: "nobody", Role: auth.RoleManager, OrgUnit: "ORG-DOES-NOT-EXIST"},
-		"ghost":   {Username: "ghost", Role: auth.RoleRep, RepID: "REP-DOES-NOT-EXIST"},
+func scopeUsers() map[string]access.User {
+	return map[string]access.User{
+		"ceo":     {Username: "ceo", Role: access.RoleExecutive},
+		"east":    {Username: "east", Role: access.RoleManager, OrgUnit: env.region},
+		"analyst": {Username: "analyst", Role: access.RoleAnalyst, OrgUnit: env.branch},
+		"rep":     {Username: "rep", Role: access.RoleRep, RepID: env.rep},
+		"nobody":  {Username: "nobody", Role: access.RoleManager, OrgUnit: "ORG-DOES-NOT-EXIST"},
+		"ghost":   {Username: "ghost", Role: access.RoleRep, RepID: "REP-DOES-NOT-EXIST"},
 	}
 }
 
 // drillCases: every chart with a drill-through, under the filters that change
 // which rows it lists.
 func drillCases() []struct {
-	chart *engine.Chart
+	chart *query.Chart
 	q     url.Values
 } {
 	var out []struct {
-		chart *engine.Chart
+		chart *query.Chart
 		q     url.Values
 	}
 	seen := map[string]bool{}
-	for _, ch := range engine.Charts() {
+	for _, ch := range query.Charts() {
 		// Charts sharing a drill-through SQL (and parameters) list the same rows: test one.
 		if ch.Drill == nil || seen[ch.Drill.SQL] {
 			continue
@@ -273,7 +273,7 @@ func drillCases() []struct {
 		}
 		for _, q := range qs {
 			out = append(out, struct {
-				chart *engine.Chart
+				chart *query.Chart
 				q     url.Values
 			}{ch, q})
 		}
@@ -386,9 +386,9 @@ type chartJSON struct {
 	ID     string          `json:"id"`
 	State  string          `json:"state"`
 	Option json.RawMessage `json:"option"`
-	KPIs   []engine.KPI    `json:"kpis"`
-	Table  *engine.Table   `json:"table"`
-	Points []engine.Point  `json:"points"`
+	KPIs   []query.KPI    `json:"kpis"`
+	Table  *query.Table   `json:"table"`
+	Points []query.Point  `json:"points"`
 	Legend []string        `json:"legend"`
 }
 
@@ -435,7 +435,7 @@ func numbers(d chartJSON) []float64 {
 func TestScopeChartData(t *testing.T) {
 	for _, name := range []string{"nobody", "ghost"} {
 		c := login(t, name)
-		for _, ch := range engine.Charts() {
+		for _, ch := range query.Charts() {
 			for _, q := range []string{"", "?metric=collections&dim=industry", "?metric=customers", "?metric=pipeline&dim=channel", "?metric=win_rate"} {
 				if q != "" && !strings.HasPrefix(ch.ID, "magnifier.") {
 					continue
@@ -455,8 +455,8 @@ func TestScopeChartData(t *testing.T) {
 	}
 	for _, name := range []string{"east", "rep", "ceo"} {
 		c := login(t, name)
-		ch := func(id string) *engine.Chart { x, _ := engine.ChartByID(id); return x }
-		sumRows := func(chart *engine.Chart, q url.Values, col string) float64 {
+		ch := func(id string) *query.Chart { x, _ := query.ChartByID(id); return x }
+		sumRows := func(chart *query.Chart, q url.Values, col string) float64 {
 			rows, cols := allRows(t, c, chart, q)
 			idx := -1
 			for i, cl := range cols {

@@ -1,7 +1,7 @@
 // Package dashboards is the Triscope web server: echo/v5 serving the pages
-// registered in dashboards/pages, their chart data as JSON from the engine,
+// registered in query/charts, their chart data as JSON from the engine,
 // embedded assets (ECharts and our own app.js / app.css), login and sessions
-// (dashboards/auth), health, readiness and Prometheus metrics.
+// (access), health, readiness and Prometheus metrics.
 package dashboards
 
 import (
@@ -27,10 +27,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/triscope/triscope/dashboards/auth"
-	"github.com/triscope/triscope/dashboards/engine"
-	"github.com/triscope/triscope/dashboards/i18n"
-	_ "github.com/triscope/triscope/dashboards/pages" // registers the pages and charts
+	"github.com/triscope/triscope/access"
+	"github.com/triscope/triscope/query"
+	"github.com/triscope/triscope/query/i18n"
+	_ "github.com/triscope/triscope/query/charts" // registers the pages and charts
 	"github.com/triscope/triscope/warehouse"
 )
 
@@ -43,7 +43,7 @@ var templatesFS embed.FS
 // Options configure the server.
 type Options struct {
 	Warehouse    *warehouse.Warehouse
-	Auth         *auth.Store
+	Auth         *access.Store
 	BaseCurrency string
 	Logger       *slog.Logger
 	// SecureCookies forces the Secure flag on cookies (set it behind a TLS
@@ -65,13 +65,13 @@ type Server struct {
 	warmed  atomic.Value // string: see Warmed
 	opts    Options
 	echo    *echo.Echo
-	engine  *engine.Service
-	auth    *auth.Store
+	engine  *query.Service
+	auth    *access.Store
 	log     *slog.Logger
 	tmpl    *template.Template
 	assets  map[string]string // asset path → content hash
 	metrics *metrics
-	thr     *auth.Throttle
+	thr     *access.Throttle
 	ready   atomic.Bool
 }
 
@@ -87,16 +87,16 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	if opts.BaseCurrency == "" {
 		opts.BaseCurrency = "CNY"
 	}
-	if err := engine.Validate(); err != nil {
+	if err := query.Validate(); err != nil {
 		return nil, err
 	}
 	loc, err := time.LoadLocation(opts.Warehouse.TimeZone())
 	if err != nil {
 		loc = time.UTC
 	}
-	s := &Server{opts: opts, auth: opts.Auth, log: opts.Logger, thr: auth.NewThrottle()}
+	s := &Server{opts: opts, auth: opts.Auth, log: opts.Logger, thr: access.NewThrottle()}
 	s.metrics = newMetrics()
-	s.engine = engine.New(engine.Options{
+	s.engine = query.New(query.Options{
 		DB: opts.Warehouse.Reader(), BaseCurrency: opts.BaseCurrency, Location: loc, Logger: opts.Logger,
 		Observe: s.metrics.observeChart,
 	})
@@ -122,7 +122,7 @@ func (s *Server) Warmed() string {
 }
 
 // Engine is the chart engine (tests, the screenshot command).
-func (s *Server) Engine() *engine.Service { return s.engine }
+func (s *Server) Engine() *query.Service { return s.engine }
 
 // Handler is the HTTP handler (for tests and custom listeners).
 func (s *Server) Handler() http.Handler { return s.echo }
@@ -203,9 +203,9 @@ const warmRepLimit = 50
 
 // warmScopes lists the distinct scopes of the enabled accounts, executives
 // first, then org units, then reps (see warmUp).
-func warmScopes(users []auth.User) []engine.Scope {
+func warmScopes(users []access.User) []query.Scope {
 	var all bool
-	var orgs, reps []engine.Scope
+	var orgs, reps []query.Scope
 	seen := map[string]bool{}
 	for _, u := range users {
 		sc := ScopeFor(u)
@@ -222,9 +222,9 @@ func warmScopes(users []auth.User) []engine.Scope {
 			reps = append(reps, sc)
 		}
 	}
-	var out []engine.Scope
+	var out []query.Scope
 	if all {
-		out = append(out, engine.Scope{All: true})
+		out = append(out, query.Scope{All: true})
 	}
 	out = append(out, orgs...)
 	if len(reps) <= warmRepLimit {
@@ -300,7 +300,7 @@ func (s *Server) routes() *echo.Echo {
 	e.GET("/", s.home, s.requireUser)
 	e.POST("/collisions/rule", s.ruleCollision, s.requireUser) // part 2: collisions.go
 
-	for _, p := range engine.Pages() {
+	for _, p := range query.Pages() {
 		page := p
 		e.GET(page.Path, func(c *echo.Context) error { return s.renderPage(c, page) }, s.requireUser)
 	}

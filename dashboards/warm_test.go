@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/triscope/triscope/dashboards/engine"
+	"github.com/triscope/triscope/query"
 )
 
 // After the data changes, the server computes every page's default view in
@@ -28,7 +28,7 @@ func TestWarmUpFillsTheCacheAfterADataChange(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	var urls []string
-	for _, p := range engine.Pages() {
+	for _, p := range query.Pages() {
 		if p.Placeholder || strings.Contains(p.Path, "/:") {
 			continue
 		}

@@ -21,9 +21,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/triscope/triscope/dashboards"
-	"github.com/triscope/triscope/dashboards/auth"
-	"github.com/triscope/triscope/dashboards/engine"
-	"github.com/triscope/triscope/dashboards/i18n"
+	"github.com/triscope/triscope/access"
+	"github.com/triscope/triscope/query"
+	"github.com/triscope/triscope/query/i18n"
 	"github.com/triscope/triscope/warehouse"
 )
 
@@ -56,15 +56,15 @@ The warehouse must not be open in another process.`,
 				return err
 			}
 			defer os.RemoveAll(tmp)
-			a, err := auth.Open(ctx, filepath.Join(tmp, "auth.duckdb"), discardLogger())
+			a, err := access.Open(ctx, filepath.Join(tmp, "access.duckdb"), discardLogger())
 			if err != nil {
 				return err
 			}
 			defer a.Close()
-			password := auth.RandomPassword()
+			password := access.RandomPassword()
 			users := []string{"exec"}
 			var regions []string
-			if err := a.AddUser(ctx, auth.User{Username: "exec", Role: auth.RoleExecutive}, password); err != nil {
+			if err := a.AddUser(ctx, access.User{Username: "exec", Role: access.RoleExecutive}, password); err != nil {
 				return err
 			}
 			regionQuery := `SELECT org_unit_id FROM org_units WHERE level = 'region' ORDER BY 1`
@@ -79,7 +79,7 @@ The warehouse must not be open in another process.`,
 				var id string
 				rows.Scan(&id)
 				name := "mgr-" + strings.ToLower(id)
-				if err := a.AddUser(ctx, auth.User{Username: name, Role: auth.RoleManager, OrgUnit: id}, password); err != nil {
+				if err := a.AddUser(ctx, access.User{Username: name, Role: access.RoleManager, OrgUnit: id}, password); err != nil {
 					return err
 				}
 				users = append(users, name)
@@ -120,9 +120,9 @@ The warehouse must not be open in another process.`,
 			if warm {
 				// What the server does after every load or refresh: the default
 				// view of every page for each scope, both languages.
-				scopes := []engine.Scope{{All: true}}
+				scopes := []query.Scope{{All: true}}
 				for _, id := range regions {
-					scopes = append(scopes, engine.Scope{Org: id})
+					scopes = append(scopes, query.Scope{Org: id})
 				}
 				rep, err := srv.Engine().Warm(ctx, scopes, i18n.Langs)
 				if err != nil {
@@ -230,7 +230,7 @@ func benchViews(detailIDs map[string][]string) []benchView {
 			variants["magnifier"] = append(variants["magnifier"], "period=ytd&cmp=yoy&metric="+m+"&dim="+d)
 		}
 	}
-	for _, p := range engine.Pages() {
+	for _, p := range query.Pages() {
 		for _, s := range p.Sections {
 			for _, id := range s.Charts {
 				qs, ok := variants[p.ID]

@@ -11,7 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/triscope/triscope/dashboards/auth"
+	"github.com/triscope/triscope/access"
 	"github.com/triscope/triscope/warehouse"
 )
 
@@ -33,7 +33,7 @@ func (d *demoServe) start(cmd *cobra.Command, out io.Writer) error {
 		return nil
 	}
 	if d.password == "" {
-		d.password = auth.RandomPassword()
+		d.password = access.RandomPassword()
 		fmt.Fprintf(out, "Demo accounts will use the password %s\n\n", d.password)
 	} else if len([]rune(d.password)) < 8 {
 		return errors.New("--demo-password: use at least 8 characters")
@@ -43,7 +43,7 @@ func (d *demoServe) start(cmd *cobra.Command, out io.Writer) error {
 
 // demoAccount is one demo login.
 type demoAccount struct {
-	user auth.User
+	user access.User
 	note string
 }
 
@@ -74,11 +74,11 @@ func demoAccounts(ctx context.Context, db *sql.DB) ([]demoAccount, error) {
 		return nil, fmt.Errorf("demo accounts: finding a rep with deals: %w", err)
 	}
 	return []demoAccount{
-		{auth.User{Username: "admin", Name: "Administrator", Role: auth.RoleAdmin}, "everything"},
-		{auth.User{Username: "ceo", Name: "CEO", Role: auth.RoleExecutive}, "the whole company"},
-		{auth.User{Username: "east", Name: regionName + " manager", Role: auth.RoleManager, OrgUnit: region}, regionName + " (" + region + ") and below"},
-		{auth.User{Username: "rep", Name: repName, Role: auth.RoleRep, RepID: rep}, repName + " (" + rep + "): own customers and deals"},
-		{auth.User{Username: "analyst", Name: branchName + " analyst", Role: auth.RoleAnalyst, OrgUnit: branch}, branchName + " (" + branch + ") and below"},
+		{access.User{Username: "admin", Name: "Administrator", Role: access.RoleAdmin}, "everything"},
+		{access.User{Username: "ceo", Name: "CEO", Role: access.RoleExecutive}, "the whole company"},
+		{access.User{Username: "east", Name: regionName + " manager", Role: access.RoleManager, OrgUnit: region}, regionName + " (" + region + ") and below"},
+		{access.User{Username: "rep", Name: repName, Role: access.RoleRep, RepID: rep}, repName + " (" + rep + "): own customers and deals"},
+		{access.User{Username: "analyst", Name: branchName + " analyst", Role: access.RoleAnalyst, OrgUnit: branch}, branchName + " (" + branch + ") and below"},
 	}, nil
 }
 
@@ -90,7 +90,7 @@ func (d *demoServe) serve(ctx context.Context, w *warehouse.Warehouse, cfg *Conf
 	if err != nil {
 		return err
 	}
-	a, err := auth.Open(ctx, cfg.authPath(), slog.Default())
+	a, err := access.Open(ctx, cfg.authPath(), slog.Default())
 	if err != nil {
 		return err
 	}

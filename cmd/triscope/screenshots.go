@@ -14,8 +14,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/triscope/triscope/dashboards"
-	"github.com/triscope/triscope/dashboards/auth"
-	"github.com/triscope/triscope/dashboards/engine"
+	"github.com/triscope/triscope/access"
+	"github.com/triscope/triscope/query"
 	"github.com/triscope/triscope/dashboards/shots"
 	"github.com/triscope/triscope/warehouse"
 )
@@ -60,13 +60,13 @@ running server as --user (password from stdin).`,
 				return err
 			}
 			defer os.RemoveAll(tmp)
-			a, err := auth.Open(ctx, filepath.Join(tmp, "auth.duckdb"), discardLogger())
+			a, err := access.Open(ctx, filepath.Join(tmp, "access.duckdb"), discardLogger())
 			if err != nil {
 				return err
 			}
 			defer a.Close()
-			o.User, o.Password = "screenshots", auth.RandomPassword()
-			if err := a.AddUser(ctx, auth.User{Username: o.User, Name: "Screenshots", Role: auth.RoleExecutive}, o.Password); err != nil {
+			o.User, o.Password = "screenshots", access.RandomPassword()
+			if err := a.AddUser(ctx, access.User{Username: o.User, Name: "Screenshots", Role: access.RoleExecutive}, o.Password); err != nil {
 				return err
 			}
 			srv, err := dashboards.New(ctx, dashboards.Options{Warehouse: w, Auth: a, BaseCurrency: cfg.BaseCurrency, Logger: discardLogger()})
@@ -102,7 +102,7 @@ running server as --user (password from stdin).`,
 // region, and the magnifier by another metric and dimension.
 func screenshotPaths(region string, extra []string) []string {
 	var paths []string
-	for _, p := range engine.Pages() {
+	for _, p := range query.Pages() {
 		if p.Nav > 0 {
 			paths = append(paths, p.Path)
 		}

@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/triscope/triscope/dashboards"
-	"github.com/triscope/triscope/dashboards/auth"
+	"github.com/triscope/triscope/access"
 	"github.com/triscope/triscope/warehouse"
 )
 
@@ -36,7 +36,7 @@ finish (up to 10 s).`,
 				return err
 			}
 			defer w.Close()
-			a, err := auth.Open(ctx, cfg.authPath(), slog.Default())
+			a, err := access.Open(ctx, cfg.authPath(), slog.Default())
 			if err != nil {
 				return err
 			}
@@ -57,7 +57,7 @@ finish (up to 10 s).`,
 
 // runServer starts the dashboards on addr and blocks until ctx ends.
 // ready, when set, is called with the base URL once the server listens.
-func runServer(ctx context.Context, w *warehouse.Warehouse, a *auth.Store, cfg *Config, addr string, out io.Writer, ready func(url string)) error {
+func runServer(ctx context.Context, w *warehouse.Warehouse, a *access.Store, cfg *Config, addr string, out io.Writer, ready func(url string)) error {
 	token, err := newLoadToken()
 	if err != nil {
 		return err

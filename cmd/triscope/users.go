@@ -16,7 +16,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/triscope/triscope/dashboards/auth"
+	"github.com/triscope/triscope/access"
 	"github.com/triscope/triscope/warehouse"
 )
 
@@ -40,8 +40,8 @@ The auth file can only be open in one process: stop 'triscope serve' first.`,
 	return cmd
 }
 
-func openAuth(ctx context.Context, cfg *Config) (*auth.Store, error) {
-	return auth.Open(ctx, cfg.authPath(), slog.Default())
+func openAuth(ctx context.Context, cfg *Config) (*access.Store, error) {
+	return access.Open(ctx, cfg.authPath(), slog.Default())
 }
 
 // readPassword reads a new password: from stdin with --password-stdin, with a
@@ -72,12 +72,12 @@ func readPassword(cmd *cobra.Command, fromStdin bool) (string, bool, error) {
 		}
 		return string(p1), false, nil
 	}
-	return auth.RandomPassword(), true, nil
+	return access.RandomPassword(), true, nil
 }
 
 // checkAgainstWarehouse verifies that an org unit or rep exists, when the
 // warehouse can be opened (it cannot while a server holds it).
-func checkAgainstWarehouse(ctx context.Context, cfg *Config, u auth.User, out io.Writer) error {
+func checkAgainstWarehouse(ctx context.Context, cfg *Config, u access.User, out io.Writer) error {
 	if u.OrgUnit == "" && u.RepID == "" {
 		return nil
 	}
@@ -126,7 +126,7 @@ func firstLine(err error) string {
 }
 
 func newUsersAddCmd(cfg *Config) *cobra.Command {
-	var u auth.User
+	var u access.User
 	var stdin bool
 	cmd := &cobra.Command{
 		Use:   "add USERNAME --role ROLE [--org-unit ID] [--rep ID]",
@@ -157,7 +157,7 @@ func newUsersAddCmd(cfg *Config) *cobra.Command {
 			if err := a.AddUser(ctx, u, pw); err != nil {
 				return err
 			}
-			a.Audit(ctx, auth.Event{Username: u.Username, Action: "user_add", Detail: map[string]any{"role": u.Role, "org_unit_id": u.OrgUnit, "rep_id": u.RepID, "by": "cli"}})
+			a.Audit(ctx, access.Event{Username: u.Username, Action: "user_add", Detail: map[string]any{"role": u.Role, "org_unit_id": u.OrgUnit, "rep_id": u.RepID, "by": "cli"}})
 			fmt.Fprintf(cmd.OutOrStdout(), "added %s (%s)\n", u.Username, u.Role)
 			if generated {
 				fmt.Fprintf(cmd.OutOrStdout(), "password: %s\n", pw)
@@ -226,7 +226,7 @@ func newUsersDisableCmd(cfg *Config, disable bool) *cobra.Command {
 				return err
 			}
 			action := map[bool]string{true: "user_disable", false: "user_enable"}[disable]
-			a.Audit(cmd.Context(), auth.Event{Username: args[0], Action: action, Detail: map[string]any{"by": "cli"}})
+			a.Audit(cmd.Context(), access.Event{Username: args[0], Action: action, Detail: map[string]any{"by": "cli"}})
 			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s\n", args[0], map[bool]string{true: "disabled", false: "enabled"}[disable])
 			return nil
 		},
@@ -250,7 +250,7 @@ func newUsersPasswdCmd(cfg *Config) *cobra.Command {
 			if err := a.SetPassword(cmd.Context(), args[0], pw); err != nil {
 				return err
 			}
-			a.Audit(cmd.Context(), auth.Event{Username: args[0], Action: "user_passwd", Detail: map[string]any{"by": "cli"}})
+			a.Audit(cmd.Context(), access.Event{Username: args[0], Action: "user_passwd", Detail: map[string]any{"by": "cli"}})
 			fmt.Fprintf(cmd.OutOrStdout(), "password of %s changed\n", args[0])
 			if generated {
 				fmt.Fprintf(cmd.OutOrStdout(), "password: %s\n", pw)

@@ -47,7 +47,6 @@ var allowed = map[string][]string{
 var pending = map[string]bool{
 	module + "dashboards imports " + module + "etl":              true,
 	module + "dashboards imports " + module + "warehouse":        true,
-	module + "dashboards/engine imports " + module + "warehouse": true,
 }
 
 // roomOf is the room of a package path of this module ("" for others).

@@ -1,0 +1,425 @@
+package query
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/triscope/triscope/query/i18n"
+)
+
+// Output is what a chart's Build returns.
+type Output struct {
+	Option     any      // KindECharts: the option (see Option()); never contains functions
+	KPIs       []KPI    // KindKPI
+	Table      *Table   // KindTable (or an extra table under a chart)
+	Format     string   // how values are shown: money (default), percent, count, days
+	Horizontal bool     // values on the x axis (horizontal bars)
+	Points     []Point  // per category (data index): what a click does
+	Crumbs     []Crumb  // breadcrumbs above the chart
+	Note       string   // a localised line under the chart
+	Empty      bool     // nothing to show for this selection
+	EmptyText  string   // why (localised); default: "no data for this selection"
+	Legend     []string // series names, for tests and screen readers
+	Labels     []string // per point: its name (treemap clicks are matched by name)
+}
+
+// KPI is one tile.
+type KPI struct {
+	Key      string   `json:"key"`
+	Label    string   `json:"label"`
+	Value    *float64 `json:"value"`
+	Format   string   `json:"format"` // money, percent, count, ratio
+	Target   *float64 `json:"target,omitempty"`
+	Compare  *float64 `json:"compare,omitempty"` // the comparison period's value
+	Sub      string   `json:"sub,omitempty"`     // localised detail line
+	Point    string   `json:"point,omitempty"`   // drill key ("" = no drill)
+	Progress *float64 `json:"progress,omitempty"`
+}
+
+// Table is a small table drawn by the browser.
+type Table struct {
+	Columns []TableColumn `json:"columns"`
+	Rows    [][]any       `json:"rows"`
+}
+
+// TableColumn is a column of a Table.
+type TableColumn struct {
+	Label  string `json:"label"`
+	Format string `json:"format"` // text, money, percent, count, date
+}
+
+// Point says what a click on a data point (by data index) does.
+type Point struct {
+	Key  string `json:"key"`            // drill key passed as $point; "" = nothing
+	Zoom string `json:"zoom,omitempty"` // org unit to zoom into (sets ?org=) instead of drilling
+	Link string `json:"link,omitempty"` // a page of ours to open instead ("/customers/C1"; local paths only)
+}
+
+// Crumb is a step of the breadcrumbs.
+type Crumb struct {
+	Key   string `json:"key"` // org unit ("" = not a link)
+	Label string `json:"label"`
+}
+
+// ChartData is the JSON served at /api/charts/{id}.
+type ChartData struct {
+	ID         string    `json:"id"`
+	Kind       Kind      `json:"kind"`
+	State      string    `json:"state"` // ok, empty, not_computed, error
+	Missing    []string  `json:"missing,omitempty"`
+	Message    string    `json:"message,omitempty"`
+	Option     any       `json:"option,omitempty"`
+	KPIs       []KPI     `json:"kpis,omitempty"`
+	Table      *Table    `json:"table,omitempty"`
+	Format     string    `json:"format"`
+	Currency   string    `json:"currency"`
+	Horizontal bool      `json:"horizontal,omitempty"`
+	Points     []Point   `json:"points,omitempty"`
+	Crumbs     []Crumb   `json:"crumbs,omitempty"`
+	Note       string    `json:"note,omitempty"`
+	Drill      bool      `json:"drill"`
+	Legend     []string  `json:"legend,omitempty"`
+	Labels     []string  `json:"labels,omitempty"`
+	Freshness  Freshness `json:"freshness"`
+	Version    string    `json:"version"`
+	Millis     int64     `json:"ms"`
+}
+
+// Missing lists the Needs of a chart that do not exist at this data state.
+func (c *Chart) missing(st *DataState) []string {
+	var out []string
+	for _, n := range c.Needs {
+		if !st.Objects[n] {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func (c *Chart) usesModels() bool {
+	if q, err := ReadSQL(c.SQL); err == nil && (strings.Contains(q, "mart_") || strings.Contains(q, "pipeline_at")) {
+		return true
+	}
+	return false
+}
+
+// Data returns the chart's JSON for a request, from the cache when the same
+// chart, parameters, scope, language and data version were asked before.
+// The returned bool says whether it came from the cache.
+func (s *Service) Data(e *Env, c *Chart) ([]byte, bool, error) {
+	start := time.Now()
+	st, err := s.State(e.Ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	p, err := e.params(c)
+	if err != nil {
+		return nil, false, err
+	}
+	key := strings.Join([]string{"data", c.ID, st.Version, e.Lang, e.Currency(), sortedKey(allBound(p))}, "|")
+	if b, ok := s.cache.get(key); ok {
+		s.observe(c.ID, "data", time.Since(start), true, nil)
+		return b, true, nil
+	}
+	v, err, _ := s.group.Do(key, func() (any, error) {
+		// Shared by every request waiting for this key: a client that goes
+		// away must not cancel it for the others (and the result is cached).
+		shared := *e
+		shared.Ctx = context.WithoutCancel(e.Ctx)
+		out := s.build(&shared, c, st, p)
+		out.Millis = time.Since(start).Milliseconds()
+		b, err := jsonBytes(out)
+		if err != nil {
+			return nil, err
+		}
+		if out.State != "error" {
+			s.cache.put(key, b)
+		}
+		return b, nil
+	})
+	s.observe(c.ID, "data", time.Since(start), false, err)
+	if err != nil {
+		return nil, false, err
+	}
+	return v.([]byte), false, nil
+}
+
+func allBound(p map[string]any) []Bound {
+	out := make([]Bound, 0, len(p))
+	for k, v := range p {
+		out = append(out, Bound{k, v})
+	}
+	return out
+}
+
+func (s *Service) observe(chart, kind string, d time.Duration, cached bool, err error) {
+	if s.opts.Observe != nil {
+		s.opts.Observe(chart, kind, d, cached, err)
+	}
+}
+
+func (s *Service) build(e *Env, c *Chart, st *DataState, p map[string]any) *ChartData {
+	out := &ChartData{ID: c.ID, Kind: c.Kind, State: "ok", Format: "money", Currency: e.Currency(),
+		Drill: c.Drill != nil, Version: st.Version, Freshness: s.Freshness(st, e.Lang, c.usesModels())}
+	if miss := c.missing(st); len(miss) > 0 {
+		out.State, out.Missing = "not_computed", miss
+		out.Message = i18n.T(e.Lang, "state.not_computed", strings.Join(miss, ", "))
+		return out
+	}
+	q, err := ReadSQL(c.SQL)
+	if err != nil {
+		return s.fail(out, e, c, err)
+	}
+	_, args, err := bind(q, p)
+	if err != nil {
+		return s.fail(out, e, c, err)
+	}
+	// The same query in another language (or currency display) is the same
+	// result: it is run once per data version.
+	rkey := st.Version + "|" + c.SQL + "|" + fmt.Sprintf("%#v", args)
+	res, ok := s.results.get(rkey)
+	if !ok {
+		ctx, cancel := context.WithTimeout(e.Ctx, s.opts.QueryTimeout)
+		defer cancel()
+		if res, err = run(ctx, s.opts.DB, q, args, s.opts.Location); err != nil {
+			return s.fail(out, e, c, err)
+		}
+		s.results.put(rkey, res)
+	}
+	o, err := c.Build(e, res)
+	if err != nil {
+		return s.fail(out, e, c, err)
+	}
+	if o.Empty {
+		out.State = "empty"
+		out.Message = i18n.T(e.Lang, "state.empty")
+		if o.EmptyText != "" {
+			out.Message = o.EmptyText
+		}
+	}
+	out.Option, out.KPIs, out.Table, out.Horizontal = o.Option, o.KPIs, o.Table, o.Horizontal
+	out.Points, out.Crumbs, out.Note, out.Legend, out.Labels = o.Points, o.Crumbs, o.Note, o.Legend, o.Labels
+	if o.Format != "" {
+		out.Format = o.Format
+	}
+	return out
+}
+
+func (s *Service) fail(out *ChartData, e *Env, c *Chart, err error) *ChartData {
+	s.log.Error("chart failed", "chart", c.ID, "scope", e.Scope.Key(), "err", err)
+	out.State = "error"
+	out.Message = i18n.T(e.Lang, "state.error")
+	return out
+}
+
+// SQLInfo is what the "SQL" button shows.
+type SQLInfo struct {
+	Chart       string  `json:"chart"`
+	File        string  `json:"file"`
+	SQL         string  `json:"sql"`
+	Params      []Bound `json:"params"`
+	DrillFile   string  `json:"drill_file,omitempty"`
+	DrillSQL    string  `json:"drill_sql,omitempty"`
+	DrillParams []Bound `json:"drill_params,omitempty"`
+	Definitions string  `json:"definitions"`
+}
+
+// SQL returns the exact SQL of a chart and the values bound to it for this request.
+func (s *Service) SQL(e *Env, c *Chart, point string) (*SQLInfo, error) {
+	p, err := e.params(c)
+	if err != nil {
+		return nil, err
+	}
+	q, err := ReadSQL(c.SQL)
+	if err != nil {
+		return nil, err
+	}
+	b, _, err := bind(q, p)
+	if err != nil {
+		return nil, err
+	}
+	info := &SQLInfo{Chart: c.ID, File: c.SQL, SQL: q, Params: b, Definitions: s.Definitions()}
+	if c.Drill != nil {
+		dq, err := ReadSQL(c.Drill.SQL)
+		if err != nil {
+			return nil, err
+		}
+		p["point"] = nullable(point)
+		db, _, err := bind(dq, p)
+		if err != nil {
+			return nil, err
+		}
+		info.DrillFile, info.DrillSQL, info.DrillParams = c.Drill.SQL, dq, db
+	}
+	return info, nil
+}
+
+// Rows is a page of drill-through rows.
+type Rows struct {
+	Chart    string   `json:"chart"`
+	Point    string   `json:"point"`
+	Columns  []Column `json:"columns"`
+	Labels   []string `json:"labels"`
+	Rows     [][]any  `json:"rows"`
+	Total    int64    `json:"total"`
+	Page     int      `json:"page"`
+	PageSize int      `json:"page_size"`
+	Sort     int      `json:"sort"` // 1-based column
+	Desc     bool     `json:"desc"`
+	Currency string   `json:"currency"`
+	Rate     float64  `json:"rate"`
+}
+
+// ErrNoDrill is returned for a chart without drill-through.
+var ErrNoDrill = errors.New("chart has no drill-through")
+
+// MaxExportRows bounds an export (a LIMIT in the SQL: DuckDB materialises results).
+const MaxExportRows = 1_000_000
+
+func (s *Service) drillQuery(e *Env, c *Chart, point string) (string, []any, error) {
+	if c.Drill == nil {
+		return "", nil, ErrNoDrill
+	}
+	if st, err := s.State(e.Ctx); err != nil {
+		return "", nil, err
+	} else if miss := c.missing(st); len(miss) > 0 {
+		return "", nil, fmt.Errorf("not computed yet: %s", strings.Join(miss, ", "))
+	}
+	p, err := e.params(c)
+	if err != nil {
+		return "", nil, err
+	}
+	p["point"] = nullable(clean(point, 200))
+	q, err := ReadSQL(c.Drill.SQL)
+	if err != nil {
+		return "", nil, err
+	}
+	q = strings.TrimRight(strings.TrimSpace(q), ";")
+	_, args, err := bind(q, p)
+	return q, args, err
+}
+
+// DrillRows returns one page of the rows behind a point, sorted by a column
+// (1-based position; 0 = the drill SQL's own order).
+func (s *Service) DrillRows(e *Env, c *Chart, point string, sortCol int, desc bool, page, size int) (*Rows, error) {
+	start := time.Now()
+	q, args, err := s.drillQuery(e, c, point)
+	if err != nil {
+		return nil, err
+	}
+	if size <= 0 || size > 500 {
+		size = 50
+	}
+	if page < 1 {
+		page = 1
+	}
+	st, err := s.State(e.Ctx)
+	if err != nil {
+		return nil, err
+	}
+	key := strings.Join([]string{"rows", c.ID, st.Version, point, itoa(sortCol), fmt.Sprint(desc), itoa(page), itoa(size), sortedKey(argsBound(args))}, "|")
+	if b, ok := s.cache.get(key); ok {
+		var r Rows
+		if err := jsonUnmarshal(b, &r); err == nil {
+			s.observe(c.ID, "rows", time.Since(start), true, nil)
+			return &r, nil
+		}
+	}
+	ctx, cancel := context.WithTimeout(e.Ctx, s.opts.QueryTimeout)
+	defer cancel()
+	order := ""
+	if sortCol > 0 && sortCol <= 64 {
+		dir := "ASC"
+		if desc {
+			dir = "DESC"
+		}
+		order = fmt.Sprintf("ORDER BY %d %s NULLS LAST", sortCol, dir)
+	}
+	wrapped := fmt.Sprintf("SELECT *, count(*) OVER () AS __total FROM (\n%s\n) AS rows_behind %s LIMIT %d OFFSET %d", q, order, size, (page-1)*size)
+	res, err := run(ctx, s.opts.DB, wrapped, args, s.opts.Location)
+	s.observe(c.ID, "rows", time.Since(start), false, err)
+	if err != nil {
+		return nil, err
+	}
+	out := &Rows{Chart: c.ID, Point: point, Page: page, PageSize: size, Sort: sortCol, Desc: desc, Currency: e.Currency(), Rate: e.Rate}
+	n := len(res.Columns) - 1
+	out.Columns = res.Columns[:n]
+	for _, col := range out.Columns {
+		out.Labels = append(out.Labels, ColumnLabel(e.Lang, col.Name))
+	}
+	for _, row := range res.Rows {
+		out.Total = toInt(row[n])
+		out.Rows = append(out.Rows, row[:n])
+	}
+	if len(res.Rows) == 0 && page > 1 {
+		// Past the end: count the rows.
+		cres, err := run(ctx, s.opts.DB, fmt.Sprintf("SELECT count(*) AS n FROM (\n%s\n) AS rows_behind", q), args, nil)
+		if err == nil {
+			out.Total = cres.Int(0, "n")
+		}
+	}
+	if out.Columns == nil {
+		out.Columns = []Column{}
+	}
+	if b, err := jsonBytes(out); err == nil {
+		s.cache.put(key, b)
+	}
+	return out, nil
+}
+
+func argsBound(args []any) []Bound {
+	var out []Bound
+	for _, a := range args {
+		out = append(out, Bound{fmt.Sprint(a), nil})
+	}
+	return out
+}
+
+func toInt(v any) int64 {
+	switch x := v.(type) {
+	case int64:
+		return x
+	case float64:
+		return int64(x)
+	}
+	return 0
+}
+
+// ColumnLabel is the localised header of a result column ("col.<name>" in
+// the catalogue), else the column name.
+func ColumnLabel(lang, name string) string {
+	if k := "col." + name; i18n.Has(lang, k) {
+		return i18n.T(lang, k)
+	}
+	return name
+}
+
+// AllRows returns every row behind a point (up to MaxExportRows), for export.
+func (s *Service) AllRows(e *Env, c *Chart, point string, sortCol int, desc bool) (*Result, bool, error) {
+	q, args, err := s.drillQuery(e, c, point)
+	if err != nil {
+		return nil, false, err
+	}
+	order := ""
+	if sortCol > 0 && sortCol <= 64 {
+		dir := "ASC"
+		if desc {
+			dir = "DESC"
+		}
+		order = fmt.Sprintf("ORDER BY %d %s NULLS LAST", sortCol, dir)
+	}
+	ctx, cancel := context.WithTimeout(e.Ctx, 5*s.opts.QueryTimeout)
+	defer cancel()
+	res, err := run(ctx, s.opts.DB, fmt.Sprintf("SELECT * FROM (\n%s\n) AS rows_behind %s LIMIT %d", q, order, MaxExportRows+1), args, s.opts.Location)
+	if err != nil {
+		return nil, false, err
+	}
+	truncated := len(res.Rows) > MaxExportRows
+	if truncated {
+		res.Rows = res.Rows[:MaxExportRows]
+	}
+	return res, truncated, nil
+}

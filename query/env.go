@@ -1,0 +1,248 @@
+package query
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Scope is what a user may see (see dash.sql for the rule). The zero Scope
+// sees nothing.
+type Scope struct {
+	All bool   // executive, admin
+	Org string // manager, analyst: this org unit and everything below it
+	Rep string // rep: their own customers and deals
+}
+
+// Empty reports whether the scope sees nothing.
+func (s Scope) Empty() bool { return !s.All && s.Org == "" && s.Rep == "" }
+
+// Key identifies the scope in cache keys and logs.
+func (s Scope) Key() string {
+	switch {
+	case s.All:
+		return "all"
+	case s.Org != "" && s.Rep != "":
+		return "org:" + s.Org + "+rep:" + s.Rep
+	case s.Org != "":
+		return "org:" + s.Org
+	case s.Rep != "":
+		return "rep:" + s.Rep
+	}
+	return "none"
+}
+
+// Params are the scope's bound parameters: $scope_all, $scope_org, $scope_rep.
+func (s Scope) Params() map[string]any {
+	return map[string]any{"scope_all": s.All, "scope_org": nullable(s.Org), "scope_rep": nullable(s.Rep)}
+}
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// Filters are the global filters of a request, resolved to dates.
+type Filters struct {
+	Period   string    // ytd, qtd, mtd, l12m, ly, y2025, custom
+	From, To time.Time // inclusive dates
+	Cmp      string    // "", prev, yoy
+	CmpFrom  time.Time // zero when Cmp == ""
+	CmpTo    time.Time
+	Org      string // org unit filter ("" = the whole scope); validated against the scope
+	Product  string // product line ("" = all)
+	Currency string // display currency code
+}
+
+// Periods are the choices of the period filter (besides yYYYY and custom).
+var Periods = []string{"ytd", "qtd", "mtd", "l12m", "ly"}
+
+var yearRE = regexp.MustCompile(`^y(\d{4})$`)
+
+// ResolvePeriod turns a period name (and from/to for custom) into dates,
+// relative to the as-of date of the data.
+func ResolvePeriod(period, from, to string, asOf time.Time) (string, time.Time, time.Time) {
+	d := func(y int, m time.Month, day int) time.Time { return time.Date(y, m, day, 0, 0, 0, 0, time.UTC) }
+	y, m, _ := asOf.Date()
+	switch {
+	case period == "qtd":
+		return period, d(y, time.Month((int(m)-1)/3*3+1), 1), asOf
+	case period == "mtd":
+		return period, d(y, m, 1), asOf
+	case period == "l12m":
+		return period, asOf.AddDate(-1, 0, 1), asOf
+	case period == "ly":
+		return period, d(y-1, 1, 1), d(y-1, 12, 31)
+	case yearRE.MatchString(period):
+		yy, _ := strconv.Atoi(period[1:])
+		if yy >= 1990 && yy <= 2100 {
+			return period, d(yy, 1, 1), d(yy, 12, 31)
+		}
+	case period == "custom":
+		f, err1 := time.Parse("2006-01-02", from)
+		t, err2 := time.Parse("2006-01-02", to)
+		if err1 == nil && err2 == nil && !t.Before(f) && t.Sub(f) < 20*366*24*time.Hour {
+			return period, f, t
+		}
+	}
+	return "ytd", d(y, 1, 1), asOf
+}
+
+// Comparison returns the comparison period of [from, to].
+func Comparison(cmp string, from, to time.Time) (string, time.Time, time.Time) {
+	switch cmp {
+	case "prev":
+		days := int(to.Sub(from).Hours()/24) + 1
+		// Whole months and years compare with the previous whole months.
+		if from.Day() == 1 && to.AddDate(0, 0, 1).Day() == 1 {
+			months := (to.Year()-from.Year())*12 + int(to.Month()-from.Month()) + 1
+			pf := from.AddDate(0, -months, 0)
+			return cmp, pf, from.AddDate(0, 0, -1)
+		}
+		return cmp, from.AddDate(0, 0, -days), from.AddDate(0, 0, -1)
+	case "yoy":
+		return cmp, from.AddDate(-1, 0, 0), to.AddDate(-1, 0, 0)
+	}
+	return "", time.Time{}, time.Time{}
+}
+
+// Env is what a chart sees while it runs for one request.
+type Env struct {
+	Ctx     context.Context
+	Lang    string
+	Scope   Scope
+	F       Filters
+	Q       url.Values // the request's query: page controls (metric, dim, ...)
+	AsOf    time.Time  // the as-of date of the data: "today" for the dashboards
+	Base    string     // base currency
+	Rate    float64    // display currency: shown = base amount / Rate
+	Node    string     // the org unit the page is about ("" = none: a rep's own page)
+	NodeRep string     // the rep the page is about (rep users)
+}
+
+// Param returns a query parameter, or def when it is empty or not in allowed.
+func (e *Env) Param(name, def string, allowed ...string) string {
+	v := e.Q.Get(name)
+	if v == "" {
+		return def
+	}
+	if len(allowed) > 0 {
+		for _, a := range allowed {
+			if v == a {
+				return v
+			}
+		}
+		return def
+	}
+	return v
+}
+
+// Money converts a base-currency amount to the display currency.
+func (e *Env) Money(v float64) float64 {
+	if e.Rate > 0 && e.Rate != 1 {
+		return v / e.Rate
+	}
+	return v
+}
+
+// Currency is the display currency code.
+func (e *Env) Currency() string {
+	if e.F.Currency != "" {
+		return e.F.Currency
+	}
+	return e.Base
+}
+
+func date(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.Format("2006-01-02")
+}
+
+// StandardParams are the parameters every chart SQL may use:
+//
+//	$scope_all, $scope_org, $scope_rep   the user's scope (always pass to dash.in_scope)
+//	$base                                base currency, e.g. 'CNY'
+//	$as_of                               as-of date of the data ('YYYY-MM-DD')
+//	$from, $to                           the period (inclusive dates, 'YYYY-MM-DD')
+//	$cmp_from, $cmp_to                   the comparison period (NULL when none)
+//	$org                                 org filter: NULL or a unit (use dash.under)
+//	$node, $node_rep                     the unit (or rep) the page is about
+//	$product_line                        product line filter: NULL or a line
+func (e *Env) StandardParams() map[string]any {
+	p := e.Scope.Params()
+	p["base"] = e.Base
+	p["as_of"] = date(e.AsOf)
+	p["from"] = date(e.F.From)
+	p["to"] = date(e.F.To)
+	p["cmp_from"] = date(e.F.CmpFrom)
+	p["cmp_to"] = date(e.F.CmpTo)
+	p["org"] = nullable(e.F.Org)
+	p["node"] = nullable(e.Node)
+	p["node_rep"] = nullable(e.NodeRep)
+	p["product_line"] = nullable(e.F.Product)
+	return p
+}
+
+// params builds every parameter of a chart for this request.
+func (e *Env) params(c *Chart) (map[string]any, error) {
+	p := e.StandardParams()
+	if c.Params != nil {
+		extra, err := c.Params(e)
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range extra {
+			if _, std := p[k]; std {
+				return nil, fmt.Errorf("chart %s: parameter $%s is a standard parameter", c.ID, k)
+			}
+			switch v.(type) {
+			case nil, bool, int, int64, float64, string:
+			default:
+				return nil, fmt.Errorf("chart %s: parameter $%s has type %T", c.ID, k, v)
+			}
+			p[k] = v
+		}
+	}
+	return p, nil
+}
+
+// FiltersQuery renders the global filters back into URL form (for links).
+func (f Filters) FiltersQuery() url.Values {
+	v := url.Values{}
+	if f.Period != "" {
+		v.Set("period", f.Period)
+	}
+	if f.Period == "custom" {
+		v.Set("from", f.From.Format("2006-01-02"))
+		v.Set("to", f.To.Format("2006-01-02"))
+	}
+	if f.Cmp != "" {
+		v.Set("cmp", f.Cmp)
+	}
+	if f.Org != "" {
+		v.Set("org", f.Org)
+	}
+	if f.Product != "" {
+		v.Set("pl", f.Product)
+	}
+	if f.Currency != "" {
+		v.Set("cur", f.Currency)
+	}
+	return v
+}
+
+func clean(s string, max int) string {
+	s = strings.TrimSpace(s)
+	if len(s) > max {
+		s = s[:max]
+	}
+	return s
+}

@@ -1,0 +1,666 @@
+package query
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	_ "embed"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"text/template"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+
+	"github.com/triscope/triscope/query/i18n"
+	"github.com/triscope/triscope/warehouse"
+)
+
+//go:embed sql/dash.sql
+var dashSQL string
+
+//go:embed sql/data_state.sql
+var dataStateSQL string
+
+//go:embed sql/dash_targets_mart.sql
+var dashTargetsMartSQL string
+
+//go:embed sql/dash_alerts_mart.sql
+var dashAlertsMartSQL string
+
+//go:embed sql/dash_facts.sql
+var dashFactsSQL string
+
+//go:embed sql/dash_fact_macros.sql
+var dashFactMacrosSQL string
+
+// Writer runs DDL on the warehouse's write lane, in one transaction
+// (warehouse.Warehouse.WriteTx).
+type Writer func(ctx context.Context, fn func(ctx context.Context, conn *sql.Conn) error) error
+
+// Options configure a Service.
+type Options struct {
+	DB           Querier        // the warehouse read pool
+	BaseCurrency string         // default CNY
+	Location     *time.Location // how instants are shown
+	Logger       *slog.Logger
+	QueryTimeout time.Duration // per query (default 30 s)
+	CacheEntries int           // default 2000
+	// Observe, when set, is called after every chart query (metrics).
+	Observe func(chart, kind string, d time.Duration, cached bool, err error)
+}
+
+// Service runs charts for requests.
+type Service struct {
+	opts    Options
+	log     *slog.Logger
+	cache   *cache[[]byte]
+	results *cache[*Result]
+	group   singleflight.Group
+
+	mu              sync.Mutex
+	state           *DataState
+	checked         time.Time
+	write           Writer
+	targetsFromMart bool
+	alertsFromMart  bool
+	factsLoadID     int64 // see installation
+	reinstalling    bool
+	checking        bool       // a background version check is running
+	refresh         sync.Mutex // one state refresh at a time
+}
+
+// DataState is what the dashboards know about the warehouse at one data version.
+type DataState struct {
+	Version    string    // "<max load_id>.<max refresh_id>.<generation>"
+	AsOf       time.Time // latest date with activity in the data
+	LoadedAt   time.Time // last committed load
+	LoadID     int64
+	ComputedAt time.Time // last model refresh
+	ModelsAsOf time.Time
+	Objects    map[string]bool    // tables and table macros that exist
+	Rates      map[string]float64 // display currencies → rate to base on the as-of date
+	Lines      []string           // product lines
+	Roots      []string           // org units without a parent
+}
+
+// New creates a Service.
+func New(opts Options) *Service {
+	if opts.BaseCurrency == "" {
+		opts.BaseCurrency = "CNY"
+	}
+	if opts.Location == nil {
+		opts.Location = time.UTC
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.QueryTimeout == 0 {
+		opts.QueryTimeout = 30 * time.Second
+	}
+	if opts.CacheEntries == 0 {
+		opts.CacheEntries = 2000
+	}
+	return &Service{opts: opts, log: opts.Logger, cache: newCache[[]byte](opts.CacheEntries), results: newCache[*Result](opts.CacheEntries / 4)}
+}
+
+// installation is what install did.
+type installation struct {
+	targetsFromMart bool
+	alertsFromMart  bool
+	// factsLoadID is the committed load the fact tables reflect; -1 when the
+	// macros compute every call (no fact tables).
+	factsLoadID int64
+}
+
+// validBase is a currency code that can be written into SQL as it is.
+var validBase = regexp.MustCompile(`^[A-Z]{3}$`)
+
+// factsDefinition identifies the definitions the fact tables were built
+// with: a new version of them rebuilds the tables.
+func factsDefinition() string {
+	h := sha256.Sum256([]byte(dashSQL + "\x00" + dashFactsSQL + "\x00" + dashFactMacrosSQL))
+	return hex.EncodeToString(h[:8])
+}
+
+// renderSQL fills a dash_*.sql template.
+func renderSQL(name, text string, data any) (string, error) {
+	t, err := template.New(name).Option("missingkey=error").Parse(text)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", name, err)
+	}
+	var b strings.Builder
+	if err := t.Execute(&b, data); err != nil {
+		return "", fmt.Errorf("%s: %w", name, err)
+	}
+	return b.String(), nil
+}
+
+// install creates (or replaces) the dash.* macros in the warehouse and, when
+// facts is set and base is a plain currency code, the fact tables for base
+// when they are missing, older than the last committed load or built from
+// other definitions (dash.facts_state). Targets and alerts come from their
+// marts once the models made them. write should run its function in one
+// transaction (warehouse.WriteTx), so that readers never see half of it.
+func install(ctx context.Context, write Writer, base string, facts bool, log *slog.Logger) (installation, error) {
+	in := installation{factsLoadID: -1}
+	err := write(ctx, func(ctx context.Context, conn *sql.Conn) (err error) {
+		in = installation{factsLoadID: -1}
+		exec := func(file, text string) error {
+			for _, stmt := range warehouse.SplitStatements(text) {
+				if _, err := conn.ExecContext(ctx, stmt); err != nil {
+					return fmt.Errorf("dash macros (%s): %w\n%s", file, err, stmt)
+				}
+			}
+			return nil
+		}
+		if err := conn.QueryRowContext(ctx, `SELECT
+			count(*) FILTER (WHERE table_name = 'mart_targets_monthly') > 0, count(*) FILTER (WHERE table_name = 'mart_alerts') > 0
+			FROM duckdb_tables() WHERE schema_name = 'main'`).Scan(&in.targetsFromMart, &in.alertsFromMart); err != nil {
+			return err
+		}
+		if err := exec("dash.sql", dashSQL); err != nil {
+			return err
+		}
+		if in.targetsFromMart {
+			if err := exec("dash_targets_mart.sql", dashTargetsMartSQL); err != nil {
+				return err
+			}
+		}
+		// Last: dash.alerts() calls dash.contracts(), which the fact macros replace.
+		defer func() {
+			if err == nil && in.alertsFromMart {
+				err = exec("dash_alerts_mart.sql", dashAlertsMartSQL)
+			}
+		}()
+		if !facts || !validBase.MatchString(base) {
+			return nil
+		}
+		var loadID int64
+		if err := conn.QueryRowContext(ctx, `SELECT coalesce(max(load_id), 0) FROM main.load_runs WHERE status = 'committed'`).Scan(&loadID); err != nil {
+			return fmt.Errorf("last load: %w", err)
+		}
+		def := factsDefinition()
+		var built bool
+		if err := conn.QueryRowContext(ctx, `SELECT count(*) > 0 FROM duckdb_tables()
+			WHERE schema_name = 'dash' AND table_name = 'facts_state'`).Scan(&built); err != nil {
+			return err
+		}
+		if built {
+			var builtLoad int64
+			var builtBase, builtDef string
+			err := conn.QueryRowContext(ctx, `SELECT load_id, base_currency, definition FROM dash.facts_state`).Scan(&builtLoad, &builtBase, &builtDef)
+			built = err == nil && builtLoad == loadID && builtBase == base && builtDef == def
+		}
+		if !built {
+			start := time.Now()
+			q, err := renderSQL("dash_facts.sql", dashFactsSQL, map[string]any{"Base": base, "LoadID": loadID, "Definition": def})
+			if err != nil {
+				return err
+			}
+			if err := exec("dash_facts.sql", q); err != nil {
+				return err
+			}
+			log.Info("dashboard fact tables built", "load_id", loadID, "base", base, "seconds", time.Since(start).Seconds())
+		}
+		q, err := renderSQL("dash_fact_macros.sql", dashFactMacrosSQL, map[string]any{"Base": base})
+		if err != nil {
+			return err
+		}
+		if err := exec("dash_fact_macros.sql", q); err != nil {
+			return err
+		}
+		in.factsLoadID = loadID
+		return nil
+	})
+	return in, err
+}
+
+// installed records what install did: the service re-installs the macros
+// when the targets model appears or disappears, and rebuilds the fact tables
+// after a load.
+func (s *Service) installed(write Writer, in installation) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.write = write
+	s.targetsFromMart = in.targetsFromMart
+	s.alertsFromMart = in.alertsFromMart
+	s.factsLoadID = in.factsLoadID
+}
+
+// InstallAndTrack installs the macros and the fact tables and remembers how
+// (see installed). write should be the warehouse's WriteTx.
+func (s *Service) InstallAndTrack(ctx context.Context, write Writer) error {
+	in, err := install(ctx, write, s.opts.BaseCurrency, true, s.log)
+	if err != nil {
+		return err
+	}
+	s.installed(write, in)
+	return nil
+}
+
+// Definitions is the text of the shared definitions the charts run on: the
+// dash.* macros and, when the service uses them, the fact tables.
+func (s *Service) Definitions() string {
+	s.mu.Lock()
+	fromMart, alerts, factsLoad := s.targetsFromMart, s.alertsFromMart, s.factsLoadID
+	s.mu.Unlock()
+	defs := dashSQL
+	if fromMart {
+		defs += "\n\n" + dashTargetsMartSQL
+	}
+	if alerts {
+		defs += "\n\n" + dashAlertsMartSQL
+	}
+	if factsLoad >= 0 {
+		for _, f := range []struct{ name, text string }{{"dash_facts.sql", dashFactsSQL}, {"dash_fact_macros.sql", dashFactMacrosSQL}} {
+			if q, err := renderSQL(f.name, f.text, map[string]any{"Base": s.opts.BaseCurrency, "LoadID": factsLoad, "Definition": factsDefinition()}); err == nil {
+				defs += "\n\n" + q
+			}
+		}
+	}
+	return defs
+}
+
+// TargetsSource says where targets come from: "mart_targets_monthly" or "targets".
+func (s *Service) TargetsSource() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.targetsFromMart {
+		return "mart_targets_monthly"
+	}
+	return "targets"
+}
+
+var generation struct {
+	sync.Mutex
+	n int64
+}
+
+// Invalidate drops every cached result (the data changed outside a load or
+// refresh); the next request re-reads the data state.
+func (s *Service) Invalidate() {
+	generation.Lock()
+	generation.n++
+	generation.Unlock()
+	s.mu.Lock()
+	s.state = nil
+	s.checked = time.Time{}
+	s.mu.Unlock()
+	s.cache.reset()
+	s.results.reset()
+}
+
+// State returns the data state. The load and refresh counters are checked in
+// the background at most every 250 ms, so a request never waits for that
+// check (only the very first one, or the first after Invalidate, reads the
+// state itself); when they moved, the state is re-read and the cache dropped.
+func (s *Service) State(ctx context.Context) (*DataState, error) {
+	s.mu.Lock()
+	st := s.state
+	if st != nil {
+		if time.Since(s.checked) >= 250*time.Millisecond && !s.checking {
+			s.checking = true
+			go func() {
+				cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+				defer cancel()
+				if _, err := s.refreshState(cctx); err != nil {
+					s.log.Warn("checking the data version", "err", err)
+				}
+			}()
+		}
+		s.mu.Unlock()
+		return st, nil
+	}
+	s.mu.Unlock()
+	return s.refreshState(ctx)
+}
+
+// refreshState reads the data version and, when it changed, the state.
+func (s *Service) refreshState(ctx context.Context) (*DataState, error) {
+	s.refresh.Lock()
+	defer s.refresh.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.checking = false
+		s.mu.Unlock()
+	}()
+	vres, err := run(ctx, s.opts.DB, `SELECT (SELECT coalesce(max(load_id), 0) FROM main.load_runs) AS l,
+		(SELECT coalesce(max(load_id), 0) FROM main.load_runs WHERE status = 'committed') AS c,
+		(SELECT coalesce(max(refresh_id), 0) FROM main.model_runs) AS r`, nil, nil)
+	if err != nil {
+		return nil, fmt.Errorf("data version: %w", err)
+	}
+	loadID, committed, refreshID := vres.Int(0, "l"), vres.Int(0, "c"), vres.Int(0, "r")
+	s.mu.Lock()
+	stale := s.write != nil && s.factsLoadID >= 0 && s.factsLoadID != committed
+	s.mu.Unlock()
+	if stale {
+		// A load committed since the fact tables were built: rebuild them
+		// before the new version is served (requests meanwhile get the state
+		// they had). If that fails, the macros compute every call instead:
+		// slower, never stale.
+		if err := s.rebuildFacts(ctx); err != nil {
+			return nil, err
+		}
+	}
+	generation.Lock()
+	gen := generation.n
+	generation.Unlock()
+	version := fmt.Sprintf("%d.%d.%d", loadID, refreshID, gen)
+	s.mu.Lock()
+	cur := s.state
+	s.checked = time.Now()
+	s.mu.Unlock()
+	if cur != nil && cur.Version == version {
+		return cur, nil
+	}
+	st, err := s.readState(ctx, version)
+	if err != nil {
+		return nil, err
+	}
+	s.cache.reset()
+	s.results.reset()
+	s.mu.Lock()
+	s.state = st
+	reinstall := s.write != nil && !s.reinstalling &&
+		(st.Objects["mart_targets_monthly"] != s.targetsFromMart || st.Objects["mart_alerts"] != s.alertsFromMart)
+	if reinstall {
+		s.reinstalling = true
+	}
+	s.mu.Unlock()
+	if reinstall {
+		// The targets or alerts model appeared (or went): switch
+		// dash.targets() and dash.alerts() over, on the write lane, without
+		// holding up this request.
+		go func() {
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Minute)
+			defer cancel()
+			s.mu.Lock()
+			facts := s.factsLoadID >= 0
+			s.mu.Unlock()
+			in, err := install(ctx, s.write, s.opts.BaseCurrency, facts, s.log)
+			s.mu.Lock()
+			s.reinstalling = false
+			if err == nil {
+				s.targetsFromMart, s.alertsFromMart = in.targetsFromMart, in.alertsFromMart
+				s.factsLoadID = in.factsLoadID
+			}
+			s.mu.Unlock()
+			if err != nil {
+				s.log.Error("re-installing the dash macros", "err", err)
+				return
+			}
+			s.Invalidate()
+		}()
+	}
+	return st, nil
+}
+
+// rebuildFacts re-installs the macros with fresh fact tables, or without
+// fact tables when building them fails. It holds the write lane for as long
+// as the build takes (about two minutes on the large demo company).
+func (s *Service) rebuildFacts(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Minute)
+	defer cancel()
+	in, err := install(ctx, s.write, s.opts.BaseCurrency, true, s.log)
+	if err != nil {
+		s.log.Error("rebuilding the dashboard fact tables; charts compute from the base tables instead", "err", err)
+		if in, err = install(ctx, s.write, s.opts.BaseCurrency, false, s.log); err != nil {
+			return fmt.Errorf("installing the dash macros: %w", err)
+		}
+	}
+	s.mu.Lock()
+	s.targetsFromMart, s.alertsFromMart, s.factsLoadID = in.targetsFromMart, in.alertsFromMart, in.factsLoadID
+	s.mu.Unlock()
+	return nil
+}
+
+func (s *Service) readState(ctx context.Context, version string) (*DataState, error) {
+	st := &DataState{Version: version, Objects: map[string]bool{}, Rates: map[string]float64{s.opts.BaseCurrency: 1}}
+	res, err := run(ctx, s.opts.DB, dataStateSQL, []any{sql.Named("base", s.opts.BaseCurrency)}, s.opts.Location)
+	if err != nil {
+		return nil, fmt.Errorf("data state: %w", err)
+	}
+	for i := range res.Rows {
+		kind, name := res.Str(i, "kind"), res.Str(i, "name")
+		switch kind {
+		case "as_of":
+			st.AsOf = res.Date(i, "d")
+		case "load":
+			st.LoadID = res.Int(i, "n")
+			if t, ok := res.Rows[i][res.Col("t")].(time.Time); ok {
+				st.LoadedAt = t
+			}
+		case "refresh":
+			if t, ok := res.Rows[i][res.Col("t")].(time.Time); ok {
+				st.ComputedAt = t
+			}
+			st.ModelsAsOf = res.Date(i, "d")
+		case "object":
+			st.Objects[name] = true
+		case "rate":
+			if f, ok := res.NullFloat(i, "x"); ok && f > 0 {
+				st.Rates[name] = f
+			}
+		case "line":
+			st.Lines = append(st.Lines, name)
+		case "root":
+			st.Roots = append(st.Roots, name)
+		}
+	}
+	if st.AsOf.IsZero() {
+		now := time.Now().In(s.opts.Location)
+		st.AsOf = time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	}
+	slices.Sort(st.Lines)
+	return st, nil
+}
+
+// Request is what the HTTP layer knows about a request.
+type Request struct {
+	Lang  string
+	Scope Scope
+	Query url.Values
+	Page  *Page // for defaults; may be nil
+}
+
+// Env resolves a request into the environment charts run in: the period and
+// comparison relative to the data's as-of date, the org filter checked
+// against the scope, the display currency.
+func (s *Service) Env(ctx context.Context, r Request) (*Env, error) {
+	st, err := s.State(ctx)
+	if err != nil {
+		return nil, err
+	}
+	q := url.Values{}
+	for k, v := range r.Query {
+		q[k] = v
+	}
+	if r.Page != nil {
+		for k, v := range r.Page.Defaults {
+			if q.Get(k) == "" {
+				q.Set(k, v)
+			}
+		}
+	}
+	e := &Env{Ctx: ctx, Lang: i18n.Normalize(r.Lang), Scope: r.Scope, Q: q, AsOf: st.AsOf, Base: s.opts.BaseCurrency, Rate: 1}
+	if e.Lang == "" {
+		e.Lang = i18n.EN
+	}
+	f := &e.F
+	f.Period, f.From, f.To = ResolvePeriod(clean(q.Get("period"), 16), q.Get("from"), q.Get("to"), st.AsOf)
+	f.Cmp, f.CmpFrom, f.CmpTo = Comparison(q.Get("cmp"), f.From, f.To)
+	if pl := clean(q.Get("pl"), 100); pl != "" && slices.Contains(st.Lines, pl) {
+		f.Product = pl
+	}
+	if cur := strings.ToUpper(clean(q.Get("cur"), 3)); cur != "" && cur != e.Base {
+		if rate, ok := st.Rates[cur]; ok {
+			f.Currency, e.Rate = cur, rate
+		}
+	}
+	// The org filter must lie inside the scope; a rep's pages are about the rep.
+	if r.Scope.Rep != "" && !r.Scope.All && r.Scope.Org == "" {
+		e.NodeRep = r.Scope.Rep
+	} else if org := clean(q.Get("org"), 100); org != "" {
+		ok, err := s.orgInScope(ctx, r.Scope, org)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			f.Org = org
+			e.Node = org
+		}
+	}
+	if e.Node == "" && e.NodeRep == "" {
+		switch {
+		case r.Scope.All && len(st.Roots) == 1:
+			e.Node = st.Roots[0]
+		case r.Scope.Org != "":
+			e.Node = r.Scope.Org
+		}
+	}
+	return e, nil
+}
+
+func (s *Service) orgInScope(ctx context.Context, sc Scope, org string) (bool, error) {
+	p := sc.Params()
+	p["org"] = org
+	q := `SELECT count(*) FROM live.org_units u WHERE u.org_unit_id = $org
+	AND dash.in_scope(NULL, u.org_unit_id, $scope_all, $scope_org, $scope_rep)`
+	_, args, err := bind(q, p)
+	if err != nil {
+		return false, err
+	}
+	res, err := run(ctx, s.opts.DB, q, args, s.opts.Location)
+	if err != nil {
+		return false, err
+	}
+	return len(res.Rows) == 1 && res.Int(0, "count_star()") > 0, nil
+}
+
+// OrgUnit is an entry of the org filter.
+type OrgUnit struct {
+	ID, Name, Level string
+	Depth           int
+}
+
+// OrgUnits lists the units a scope may filter on, in tree order.
+func (s *Service) OrgUnits(ctx context.Context, sc Scope) ([]OrgUnit, error) {
+	q := `WITH RECURSIVE t(org_unit_id, name, level, depth, path) AS (
+    SELECT u.org_unit_id, u.name, u.level, 0, [u.name] FROM live.org_units u WHERE u.parent_id IS NULL
+    UNION ALL
+    SELECT u.org_unit_id, u.name, u.level, t.depth + 1, list_append(t.path, u.name)
+    FROM live.org_units u JOIN t ON u.parent_id = t.org_unit_id WHERE t.depth < 32
+)
+SELECT org_unit_id, name, level, depth FROM t
+WHERE dash.in_scope(NULL, t.org_unit_id, $scope_all, $scope_org, $scope_rep)
+ORDER BY path`
+	_, args, err := bind(q, sc.Params())
+	if err != nil {
+		return nil, err
+	}
+	res, err := run(ctx, s.opts.DB, q, args, s.opts.Location)
+	if err != nil {
+		return nil, err
+	}
+	var out []OrgUnit
+	min := 1 << 30
+	for i := range res.Rows {
+		u := OrgUnit{ID: res.Str(i, "org_unit_id"), Name: res.Str(i, "name"), Level: res.Str(i, "level"), Depth: int(res.Int(i, "depth"))}
+		min = mini(min, u.Depth)
+		out = append(out, u)
+	}
+	for i := range out {
+		out[i].Depth -= min
+	}
+	return out, nil
+}
+
+// Crumbs names the unit or rep a page is about, with its path from the
+// scope's root (breadcrumbs).
+func (s *Service) Crumbs(e *Env) ([]Crumb, error) {
+	if e.NodeRep != "" {
+		res, err := s.query(e.Ctx, `SELECT name FROM live.reps WHERE rep_id = $node_rep`, e.StandardParams())
+		if err != nil || len(res.Rows) == 0 {
+			return nil, err
+		}
+		return []Crumb{{Key: "", Label: res.Str(0, "name")}}, nil
+	}
+	if e.Node == "" {
+		return nil, nil
+	}
+	q := `SELECT u.org_unit_id, u.name, p.depth
+FROM dash.org_paths() p JOIN live.org_units u ON u.org_unit_id = p.ancestor_id
+WHERE p.org_unit_id = $node
+  AND dash.in_scope(NULL, u.org_unit_id, $scope_all, $scope_org, $scope_rep)
+ORDER BY p.depth DESC`
+	res, err := s.query(e.Ctx, q, e.StandardParams())
+	if err != nil {
+		return nil, err
+	}
+	var out []Crumb
+	for i := range res.Rows {
+		out = append(out, Crumb{Key: res.Str(i, "org_unit_id"), Label: res.Str(i, "name")})
+	}
+	return out, nil
+}
+
+func (s *Service) query(ctx context.Context, q string, p map[string]any) (*Result, error) {
+	_, args, err := bind(q, p)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.opts.QueryTimeout)
+	defer cancel()
+	return run(ctx, s.opts.DB, q, args, s.opts.Location)
+}
+
+// Freshness says when the data behind a chart was loaded and computed.
+type Freshness struct {
+	LoadedAt   string `json:"loaded_at,omitempty"`   // localised
+	ComputedAt string `json:"computed_at,omitempty"` // localised; only for charts that read model tables
+	AsOf       string `json:"as_of,omitempty"`
+}
+
+// Freshness of the data (models too when usesModels).
+func (s *Service) Freshness(st *DataState, lang string, usesModels bool) Freshness {
+	f := Freshness{AsOf: i18n.Date(lang, st.AsOf)}
+	if !st.LoadedAt.IsZero() {
+		f.LoadedAt = i18n.DateTime(lang, st.LoadedAt, s.opts.Location)
+	}
+	if usesModels && !st.ComputedAt.IsZero() {
+		f.ComputedAt = i18n.DateTime(lang, st.ComputedAt, s.opts.Location)
+	}
+	return f
+}
+
+// Location is the time zone instants are shown in.
+func (s *Service) Location() *time.Location { return s.opts.Location }
+
+// ErrUnknownChart is returned for a chart id that is not registered.
+var ErrUnknownChart = errors.New("unknown chart")
+
+func jsonBytes(v any) ([]byte, error) {
+	// encoding/json escapes <, > and & in strings, so data can never close a
+	// <script> element or start markup wherever the JSON ends up.
+	return json.Marshal(v)
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func mini(a, b int) int {
+	if a < b {
+		return a
+	}
+	return b
+}
