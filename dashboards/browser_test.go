@@ -12,9 +12,9 @@ import (
 
 	"github.com/go-rod/rod/lib/proto"
 
+	"github.com/triscope/triscope/dashboards/shots"
 	"github.com/triscope/triscope/query"
 	"github.com/triscope/triscope/query/i18n"
-	"github.com/triscope/triscope/dashboards/shots"
 )
 
 // The browser tests drive Debian's Chromium (/usr/bin/chromium, installed by
@@ -242,7 +242,7 @@ func TestBrowser(t *testing.T) {
 				t.Fatal("the SQL dialog did not load")
 			}
 			text, _ := el.Text()
-			for _, s := range []string{"dash.in_scope(", "$scope_org", "$scope_rep", want} {
+			for _, s := range []string{"scoped.payment_facts($scope_all, $scope_org, $scope_rep)", "$scope_org", "$scope_rep", want} {
 				if !strings.Contains(text, s) {
 					t.Errorf("%s: the SQL dialog lacks %q", user, s)
 				}

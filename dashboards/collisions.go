@@ -2,7 +2,6 @@ package dashboards
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -14,8 +13,8 @@ import (
 
 	"github.com/triscope/triscope/access"
 	"github.com/triscope/triscope/query"
-	"github.com/triscope/triscope/query/i18n"
 	"github.com/triscope/triscope/query/charts"
+	"github.com/triscope/triscope/query/i18n"
 )
 
 // Collisions (撞单): the list under the charts of /collisions, and the ruling.
@@ -24,8 +23,6 @@ import (
 // a POST (session CSRF token and same-origin check, as every POST), written
 // on the warehouse's write lane into collision_rulings (migration 0005), and
 // recorded in the audit trail.
-
-func namedArg(name string, v any) any { return sql.Named(name, v) }
 
 // canRule reports whether a role may rule on collisions at all.
 func canRule(u access.User) bool {
@@ -48,7 +45,6 @@ type collisionItem struct {
 	Ruled                                         bool
 	RulingText, Note                              string
 	CanRule                                       bool
-	OutOfScope                                    bool // the earlier deal is outside the user's scope
 }
 
 type collisionListData struct {
@@ -84,12 +80,8 @@ func (s *Server) collisionList(c *echo.Context, e *query.Env) (*pageExtra, error
 		}
 		it.Link = localLink("/deals/", it.OpportunityID)
 		it.CustomerLink = localLink("/customers/", r.s("customer_id"))
-		if r.b("both_in_scope") {
-			it.OtherLink = localLink("/deals/", it.ConflictsWith)
-			it.OtherCustomerLink = localLink("/customers/", r.s("conflicts_with_customer_id"))
-		} else {
-			it.OutOfScope = true
-		}
+		it.OtherLink = localLink("/deals/", it.ConflictsWith)
+		it.OtherCustomerLink = localLink("/customers/", r.s("conflicts_with_customer_id"))
 		if v, ok := r.f("score"); ok && v < 1 {
 			it.Score = fmt.Sprintf("%.0f%%", v*100)
 		}
@@ -116,7 +108,7 @@ func (s *Server) collisionList(c *echo.Context, e *query.Env) (*pageExtra, error
 			it.RulingText = i18n.T(lang, "collisions.ruled_text", r.s("winner_name"), r.s("ruled_by"), when)
 			it.Note = r.s("note")
 		}
-		it.CanRule = d.CanRuleRole && it.Open && !it.OutOfScope
+		it.CanRule = d.CanRuleRole && it.Open
 		d.Items = append(d.Items, it)
 	}
 	html, err := s.renderFragment("collision_list", d)
@@ -202,11 +194,7 @@ func (s *Server) ruleCollision(c *echo.Context) error {
 	if len(rows) == 0 {
 		return echo.ErrNotFound // not a collision the user can see
 	}
-	r := rows[0]
-	if !r.b("both_in_scope") {
-		s.audit(c, sess.User.Username, "collision_ruling_refused", map[string]any{"reason": "scope", "opportunity_id": opp, "conflicts_with": other})
-		return echo.NewHTTPError(http.StatusForbidden, i18n.T(lang, "collisions.out_of_scope"))
-	}
+	r := rows[0] // listed only when the user sees both deals (scoped.mart_collisions)
 	if r.s("status") != "open" {
 		return echo.NewHTTPError(http.StatusConflict, i18n.T(lang, "collisions.closed"))
 	}
@@ -228,14 +216,11 @@ func (s *Server) ruleCollision(c *echo.Context) error {
 	default:
 		winner, winnerOpp = regB, other
 	}
-	now := time.Now()
-	err = s.opts.Warehouse.WriteTx(c.Request().Context(), func(ctx context.Context, conn *sql.Conn) error {
-		_, err := conn.ExecContext(ctx, `INSERT INTO collision_rulings
-			(opportunity_id, conflicts_with_opportunity_id, decision, winner_opportunity_id, winner_registrant, note, ruled_by, ruled_by_role, ruled_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-			opp, other, decision, winnerOpp, winner, nullString(note), sess.User.Username, sess.User.Role, now)
-		return err
-	})
+	if s.opts.Jobs == nil {
+		return echo.NewHTTPError(http.StatusServiceUnavailable, i18n.T(lang, "collisions.not_allowed"))
+	}
+	err = s.opts.Jobs.RuleCollision(c.Request().Context(), Ruling{OpportunityID: opp, ConflictsWith: other, Decision: decision,
+		WinnerOpportunityID: winnerOpp, WinnerRegistrant: winner, Note: note, By: sess.User.Username, ByRole: sess.User.Role, At: time.Now()})
 	if err != nil {
 		return fmt.Errorf("recording the ruling: %w", err)
 	}
@@ -243,13 +228,6 @@ func (s *Server) ruleCollision(c *echo.Context) error {
 		"decision": decision, "winner": winner, "winner_opportunity_id": winnerOpp, "note": note})
 	s.engine.Invalidate() // the charts count rulings
 	return c.Redirect(http.StatusSeeOther, rulingBack(c.FormValue("back"), opp))
-}
-
-func nullString(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
 }
 
 // rulingBack is where the browser goes after a ruling: the collisions page it

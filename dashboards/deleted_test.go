@@ -30,8 +30,9 @@ func TestDeletedRowsAreNotShown(t *testing.T) {
 		return rows.Total, d.Version
 	}
 	// mark sets or clears the payment's _deleted_at and records a load (with
-	// the loader's load id sequence), as a snapshot load does, so that the
-	// dashboards see a new data version.
+	// the loader's load id sequence) and rebuilds the facts in its
+	// transaction, as a snapshot load does, so that the dashboards see a new
+	// data version.
 	mark := func(deleted bool) {
 		t.Helper()
 		err := env.w.WriteTx(context.Background(), func(ctx context.Context, conn *sql.Conn) error {
@@ -42,9 +43,12 @@ func TestDeletedRowsAreNotShown(t *testing.T) {
 			if _, err := conn.ExecContext(ctx, q, payment); err != nil {
 				return err
 			}
-			_, err := conn.ExecContext(ctx, `INSERT INTO load_runs (load_id, started_at, finished_at, status, message)
-				SELECT nextval('load_id_seq'), now(), now(), 'committed', 'deleted-rows test'`)
-			return err
+			var loadID int64
+			if err := conn.QueryRowContext(ctx, `INSERT INTO load_runs (load_id, started_at, finished_at, status, message)
+				SELECT nextval('load_id_seq'), now(), now(), 'committed', 'deleted-rows test' RETURNING load_id`).Scan(&loadID); err != nil {
+				return err
+			}
+			return rebuildFacts(ctx, conn, loadID)
 		})
 		if err != nil {
 			t.Fatal(err)

@@ -5,12 +5,10 @@ import (
 	"fmt"
 	"html/template"
 	"math"
-	"math/big"
 	"net/url"
 	"strings"
 	"time"
 
-	duckdb "github.com/duckdb/duckdb-go/v2"
 	"github.com/labstack/echo/v5"
 
 	"github.com/triscope/triscope/query"
@@ -104,86 +102,20 @@ func (r row) f(k string) (float64, bool) {
 func (r row) b(k string) bool { v, _ := r[k].(bool); return v }
 
 // sqlRows runs an embedded SQL file (query/charts/sql) with the request's
-// standard parameters (the scope among them) and extra ones, bound by name.
+// standard parameters (the scope among them) and extra ones, through the
+// engine (gated reads, timeout, normalised values).
 func (s *Server) sqlRows(ctx context.Context, e *query.Env, file string, extra map[string]any) ([]row, error) {
-	q, err := query.ReadSQL(file)
+	ec := *e
+	ec.Ctx = ctx
+	res, err := s.engine.Query(&ec, file, extra)
 	if err != nil {
 		return nil, err
 	}
-	p := e.StandardParams()
-	for k, v := range extra {
-		p[k] = v
+	out := make([]row, len(res.Rows))
+	for i := range res.Rows {
+		out[i] = res.Map(i)
 	}
-	var args []any
-	for _, name := range query.ParamNames(q) {
-		v, ok := p[name]
-		if !ok {
-			return nil, fmt.Errorf("%s: parameter $%s has no value", file, name)
-		}
-		args = append(args, namedArg(name, v))
-	}
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	rs, err := s.opts.Warehouse.DB().QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", file, err)
-	}
-	defer rs.Close()
-	cols, err := rs.ColumnTypes()
-	if err != nil {
-		return nil, err
-	}
-	var out []row
-	for rs.Next() {
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rs.Scan(ptrs...); err != nil {
-			return nil, err
-		}
-		r := row{}
-		for i, c := range cols {
-			r[c.Name()] = normalizeValue(vals[i], c.DatabaseTypeName())
-		}
-		out = append(out, r)
-	}
-	return out, rs.Err()
-}
-
-func normalizeValue(v any, dbType string) any {
-	switch x := v.(type) {
-	case nil, string, bool, float64, int64:
-		return x
-	case int32:
-		return int64(x)
-	case int16:
-		return int64(x)
-	case int8:
-		return int64(x)
-	case int:
-		return int64(x)
-	case uint64:
-		return float64(x)
-	case uint32:
-		return int64(x)
-	case float32:
-		return float64(x)
-	case *big.Int:
-		f, _ := new(big.Float).SetInt(x).Float64()
-		return f
-	case duckdb.Decimal:
-		return x.Float64()
-	case time.Time:
-		if strings.EqualFold(dbType, "DATE") {
-			return x.UTC().Format("2006-01-02")
-		}
-		return x
-	case []byte:
-		return string(x)
-	}
-	return fmt.Sprint(v)
+	return out, nil
 }
 
 // ---- entity headers ----

@@ -18,8 +18,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/triscope/triscope/dashboards"
 	"github.com/triscope/triscope/access"
+	"github.com/triscope/triscope/app"
+	"github.com/triscope/triscope/dashboards"
 	"github.com/triscope/triscope/etl"
 	"github.com/triscope/triscope/etl/synth"
 	"github.com/triscope/triscope/models"
@@ -30,6 +31,7 @@ import (
 // package, served on 127.0.0.1:0.
 var env struct {
 	base     string
+	rt       *app.Runtime
 	w        *warehouse.Warehouse
 	auth     *access.Store
 	srv      *dashboards.Server
@@ -119,10 +121,16 @@ func setup() (func(*testing.M) int, error) {
 		return nil, fmt.Errorf("xss fixtures: %w", err)
 	}
 
-	env.auth, err = access.Open(ctx, filepath.Join(dir, "wh.auth.duckdb"), quiet)
+	// The runtime takes the file over, as `triscope serve` does: it builds
+	// the facts (with the fixtures above) and the scoped relations.
+	w.Close()
+	cfg := &app.Config{DB: filepath.Join(dir, "wh.duckdb"), BaseCurrency: "CNY", TimeZone: warehouse.DefaultTimeZone,
+		MaxReject: 0.05, RefreshAfterLoad: "affected", Benchmarks: access.DefaultBenchmarks}
+	env.rt, err = app.Open(ctx, cfg, quiet)
 	if err != nil {
 		return nil, err
 	}
+	env.w, env.auth = env.rt.Warehouse(), env.rt.Access()
 	env.password = "test-password-1"
 	for _, u := range []access.User{
 		{Username: "ceo", Role: access.RoleExecutive},
@@ -138,7 +146,7 @@ func setup() (func(*testing.M) int, error) {
 			return nil, err
 		}
 	}
-	env.srv, err = dashboards.New(ctx, dashboards.Options{Warehouse: w, Auth: env.auth, Logger: quiet, LoadToken: testLoadToken})
+	env.srv, err = env.rt.Dashboards(ctx, "", false)
 	if err != nil {
 		return nil, err
 	}
@@ -154,11 +162,20 @@ func setup() (func(*testing.M) int, error) {
 		code := m.Run()
 		stop()
 		<-done
-		env.auth.Close()
-		w.Close()
+		env.rt.Close()
 		os.RemoveAll(dir)
 		return code
 	}, nil
+}
+
+// rebuildFacts does on conn what a load does before it commits: the facts
+// and the scoped relations over them.
+func rebuildFacts(ctx context.Context, conn *sql.Conn, loadID int64) error {
+	if err := models.BuildFacts(ctx, conn, "CNY", loadID); err != nil {
+		return err
+	}
+	_, err := access.Install(ctx, conn, access.InstallOptions{})
+	return err
 }
 
 func firstLine(err error) string {

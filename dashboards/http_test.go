@@ -263,8 +263,8 @@ func TestChartSQLShowsScope(t *testing.T) {
 	if code := c.getJSON("/api/charts/magnifier.breakdown/sql?metric=collections", &info); code != 200 {
 		t.Fatal(code)
 	}
-	if !strings.Contains(info.SQL, "dash.in_scope(") || !strings.Contains(info.SQL, "$scope_org") {
-		t.Fatal("the SQL does not apply the scope")
+	if !strings.Contains(info.SQL, "scoped.payment_facts($scope_all, $scope_org, $scope_rep)") {
+		t.Fatal("the SQL does not read the scoped relation with the user's scope")
 	}
 	got := map[string]any{}
 	for _, p := range info.Params {
@@ -273,8 +273,10 @@ func TestChartSQLShowsScope(t *testing.T) {
 	if got["scope_org"] != env.region || got["scope_all"] != false || got["scope_rep"] != nil || got["metric"] != "collections" {
 		t.Fatalf("bound parameters: %v", got)
 	}
-	if !strings.Contains(info.Definitions, "CREATE OR REPLACE MACRO dash.in_scope") {
-		t.Fatal("definitions missing")
+	for _, def := range []string{"CREATE OR REPLACE MACRO scoped.sees(", "CREATE OR REPLACE MACRO scoped.payment_facts("} {
+		if !strings.Contains(info.Definitions, def) {
+			t.Fatalf("definitions lack %s", def)
+		}
 	}
 }
 

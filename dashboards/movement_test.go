@@ -29,8 +29,8 @@ type heatJSON struct {
 		} `json:"series"`
 	} `json:"option"`
 	Points  []query.Point `json:"points"`
-	Missing []string       `json:"missing"`
-	Note    string         `json:"note"`
+	Missing []string      `json:"missing"`
+	Note    string        `json:"note"`
 }
 
 // cells returns the heat map's cells by drill key ("mv:<previous>:<segment>").

@@ -148,8 +148,8 @@ func visible(t *testing.T, entity string, u access.User) map[string]bool {
 
 type rowsPage struct {
 	Columns []query.Column `json:"columns"`
-	Rows    [][]any         `json:"rows"`
-	Total   int64           `json:"total"`
+	Rows    [][]any        `json:"rows"`
+	Total   int64          `json:"total"`
 }
 
 // allRows reads every drill-through row of a chart (all pages) and returns
@@ -386,9 +386,9 @@ type chartJSON struct {
 	ID     string          `json:"id"`
 	State  string          `json:"state"`
 	Option json.RawMessage `json:"option"`
-	KPIs   []query.KPI    `json:"kpis"`
-	Table  *query.Table   `json:"table"`
-	Points []query.Point  `json:"points"`
+	KPIs   []query.KPI     `json:"kpis"`
+	Table  *query.Table    `json:"table"`
+	Points []query.Point   `json:"points"`
 	Legend []string        `json:"legend"`
 }
 

@@ -29,9 +29,8 @@ import (
 
 	"github.com/triscope/triscope/access"
 	"github.com/triscope/triscope/query"
-	"github.com/triscope/triscope/query/i18n"
 	_ "github.com/triscope/triscope/query/charts" // registers the pages and charts
-	"github.com/triscope/triscope/warehouse"
+	"github.com/triscope/triscope/query/i18n"
 )
 
 //go:embed assets
@@ -42,8 +41,19 @@ var templatesFS embed.FS
 
 // Options configure the server.
 type Options struct {
-	Warehouse    *warehouse.Warehouse
-	Auth         *access.Store
+	// Engine runs the charts over the warehouse; the runtime (package app)
+	// owns the warehouse and builds what the engine reads on the write path.
+	Engine *query.Service
+	Auth   *access.Store
+	// Jobs carries out the writes a page asks for (collision rulings) on the
+	// runtime's write lane.
+	Jobs Jobs
+	// AdminAPI, when set, is served at /api/admin/: the runtime's API for
+	// the command line (bearer token from the server file; no session, no
+	// CSRF token, cookies ignored).
+	AdminAPI http.Handler
+	// Ready reports whether the warehouse can serve (readiness probe).
+	Ready        func(ctx context.Context) error
 	BaseCurrency string
 	Logger       *slog.Logger
 	// SecureCookies forces the Secure flag on cookies (set it behind a TLS
@@ -52,12 +62,26 @@ type Options struct {
 	// TrustProxy makes the client IP come from X-Forwarded-For / X-Real-IP
 	// (only behind a reverse proxy you control).
 	TrustProxy bool
-	// LoadToken, when set, lets `triscope load` run loads inside the server
-	// (POST /api/load with it as a bearer token); see loadapi.go.
-	LoadToken string
 	// NoWarmUp turns off computing every page's default view in the
 	// background after each load or refresh (benchmarks of cold requests).
 	NoWarmUp bool
+}
+
+// Jobs are the writes the dashboards ask the runtime for.
+type Jobs interface {
+	// RuleCollision records a ruling on a collision pair.
+	RuleCollision(ctx context.Context, r Ruling) error
+}
+
+// Ruling is a decision on a collision (撞单) pair of mart_collisions.
+type Ruling struct {
+	OpportunityID, ConflictsWith string // the later and the earlier deal
+	Decision                     string // first or other
+	WinnerOpportunityID          string
+	WinnerRegistrant             string // rep:<id> or partner:<id>
+	Note                         string
+	By, ByRole                   string
+	At                           time.Time
 }
 
 // Server is the dashboard web server.
@@ -75,11 +99,11 @@ type Server struct {
 	ready   atomic.Bool
 }
 
-// New builds the server: it installs the dash.* SQL macros in the warehouse,
-// checks the page and chart registry, and sets up the routes.
+// New builds the server: it checks the page and chart registry and sets up
+// the routes.
 func New(ctx context.Context, opts Options) (*Server, error) {
-	if opts.Warehouse == nil || opts.Auth == nil {
-		return nil, errors.New("dashboards: a warehouse and an auth store are required")
+	if opts.Engine == nil || opts.Auth == nil {
+		return nil, errors.New("dashboards: a query engine and an access store are required")
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -90,19 +114,9 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	if err := query.Validate(); err != nil {
 		return nil, err
 	}
-	loc, err := time.LoadLocation(opts.Warehouse.TimeZone())
-	if err != nil {
-		loc = time.UTC
-	}
-	s := &Server{opts: opts, auth: opts.Auth, log: opts.Logger, thr: access.NewThrottle()}
+	s := &Server{opts: opts, auth: opts.Auth, log: opts.Logger, thr: access.NewThrottle(), engine: opts.Engine}
 	s.metrics = newMetrics()
-	s.engine = query.New(query.Options{
-		DB: opts.Warehouse.Reader(), BaseCurrency: opts.BaseCurrency, Location: loc, Logger: opts.Logger,
-		Observe: s.metrics.observeChart,
-	})
-	if err := s.engine.InstallAndTrack(ctx, opts.Warehouse.WriteTx); err != nil {
-		return nil, err
-	}
+	s.engine.Observe(s.metrics.observeChart)
 	if err := s.loadAssets(); err != nil {
 		return nil, err
 	}
@@ -120,6 +134,9 @@ func (s *Server) Warmed() string {
 	v, _ := s.warmed.Load().(string)
 	return v
 }
+
+// adminPrefix is where Options.AdminAPI is served.
+const adminPrefix = "/api/admin/"
 
 // Engine is the chart engine (tests, the screenshot command).
 func (s *Server) Engine() *query.Service { return s.engine }
@@ -286,7 +303,9 @@ func (s *Server) routes() *echo.Echo {
 	e.Use(s.csrfCheck)
 
 	e.GET("/healthz", func(c *echo.Context) error { return c.String(http.StatusOK, "ok\n") })
-	e.POST(loadPath, s.loadAPI)
+	if s.opts.AdminAPI != nil {
+		e.Any(adminPrefix+"*", echo.WrapHandler(s.opts.AdminAPI))
+	}
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{Registry: s.metrics.reg})))
 	e.GET("/assets/*", s.serveAsset)
@@ -319,8 +338,10 @@ func (s *Server) readyz(c *echo.Context) error {
 	if !s.ready.Load() {
 		return c.String(http.StatusServiceUnavailable, "shutting down\n")
 	}
-	if err := s.opts.Warehouse.DB().PingContext(ctx); err != nil {
-		return c.String(http.StatusServiceUnavailable, "warehouse: "+err.Error()+"\n")
+	if s.opts.Ready != nil {
+		if err := s.opts.Ready(ctx); err != nil {
+			return c.String(http.StatusServiceUnavailable, "warehouse: "+err.Error()+"\n")
+		}
 	}
 	if err := s.auth.Ping(ctx); err != nil {
 		return c.String(http.StatusServiceUnavailable, "auth database: "+err.Error()+"\n")

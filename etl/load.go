@@ -31,6 +31,12 @@ type Options struct {
 	Logger         *slog.Logger
 	// Progress is called with bytes read so far and the total, from the loading goroutine.
 	Progress func(done, total int64)
+	// AfterApply, when set, runs inside the load's transaction once its rows
+	// are applied and recorded, just before it commits (not for a dry run or
+	// a load that changed nothing): the runtime builds what is derived from
+	// the base tables there (the facts), so that a load and what follows
+	// from it commit together. An error rolls the load back.
+	AfterApply func(ctx context.Context, conn *sql.Conn, rep *Report) error
 }
 
 // FileReport is what happened to one input file (or sheet, or database query).
@@ -180,6 +186,11 @@ func Load(ctx context.Context, w *warehouse.Warehouse, paths []string, opts Opti
 		}
 		if opts.DryRun {
 			return errDryRun
+		}
+		if opts.AfterApply != nil && rep.Status == "committed" {
+			if err := opts.AfterApply(ctx, conn, rep); err != nil {
+				return fmt.Errorf("after the load: %w", err)
+			}
 		}
 		return nil
 	})

@@ -9,8 +9,9 @@ import "context"
 // The forecast alerts need the forecast and targets models of the same
 // refresh (they run before alerts); without them that kind is left out.
 func init() {
-	register(90, &Model{
+	register(&Model{
 		Name:   "alerts",
+		Reads:  append([]string{"payments", "payment_schedule", "contracts", "customers", "reps", "org_units", "targets", "mart_forecast", "mart_targets_monthly"}, pipelineInputs...),
 		Needs:  nil, // every kind has its own inputs; with none of them the table is empty
 		Tables: []string{"mart_alerts"},
 		Run: func(ctx context.Context, rc *RunContext) error {

@@ -33,7 +33,7 @@ import (
 // payments) are neither purchases nor subtracted from spend. Customers with
 // x = 0 get the population mean spend pγ/(q−1).
 func init() {
-	register(30, &Model{Name: "clv", Needs: []string{"payments"}, Tables: []string{"mart_clv"}, Run: runCLV})
+	register(&Model{Name: "clv", Needs: []string{"payments"}, Reads: []string{"payments", "customers", "fx_rates"}, Tables: []string{"mart_clv"}, Run: runCLV})
 }
 
 // clvDaysPerMonth is the mean Gregorian month.

@@ -25,8 +25,9 @@ import (
 // the normalised names at or above which names are "similar"), window_days
 // (90: how far back an earlier registration counts).
 func init() {
-	register(80, &Model{
+	register(&Model{
 		Name:   "collision",
+		Reads:  append([]string{"customers", "partners"}, pipelineInputs...),
 		Needs:  []string{"opportunities"},
 		Tables: []string{"mart_collisions"},
 		Run:    runCollision,

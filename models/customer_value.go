@@ -27,8 +27,9 @@ import (
 //	gold_share                    0.8   (share of positive margin made by gold)
 //	late_days                     90    (days overdue at which the lateness part of performance is 0)
 func init() {
-	register(40, &Model{
+	register(&Model{
 		Name:   "customer_value",
+		Reads:  []string{"activities", "campaigns", "contract_lines", "contracts", "customers", "expenses", "opportunities", "opportunity_stages", "org_units", "payments", "products", "reps", "stages", "fx_rates", "mart_clv", "mart_contract_execution", "mart_rfm"},
 		Needs:  []string{"payments"},
 		Tables: []string{"mart_customer_value", "mart_customer_value_detail", "mart_cross_sell"},
 		Run:    runCustomerValue,

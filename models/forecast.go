@@ -26,8 +26,9 @@ import (
 // min_cell_deals (10: fewer observations in a stage × age cell fall back to
 // the stage, then to all stages).
 func init() {
-	register(70, &Model{
+	register(&Model{
 		Name:   "forecast",
+		Reads:  pipelineInputs,
 		Needs:  []string{"opportunities"},
 		Tables: []string{"mart_forecast", "mart_forecast_accuracy"},
 		Run:    runForecast,

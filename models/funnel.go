@@ -9,8 +9,9 @@ import "context"
 // stage on an open deal counts as qualified for velocity.
 // See docs/models/pipeline.md.
 func init() {
-	register(54, &Model{
+	register(&Model{
 		Name:   "funnel",
+		Reads:  append([]string{"activities", "campaigns"}, pipelineInputs...),
 		Needs:  []string{"opportunities"},
 		Tables: []string{"mart_funnel", "mart_velocity", "mart_market_funnel"},
 		Run: func(ctx context.Context, rc *RunContext) error {

@@ -28,6 +28,12 @@ type Model struct {
 	// Needs are the entities without which the model's result is empty (the
 	// run is recorded as "empty" with the reason, never an error).
 	Needs []string
+	// Reads are the base tables (entities) and the tables of other models
+	// the model reads. The refresh order follows from them (a model runs
+	// after the models whose tables it reads), and so does what a load
+	// affects: the models reading an entity the load changed, and the
+	// models reading theirs.
+	Reads []string
 	// Tables the model (re)creates.
 	Tables []string
 	// Run computes the tables on rc.Conn inside the model's transaction; the

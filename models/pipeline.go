@@ -17,8 +17,9 @@ import (
 // collision, alerts) share the temp tables of pipeline_prep.sql, built by
 // plPrep. See docs/models/pipeline.md.
 func init() {
-	register(50, &Model{
+	register(&Model{
 		Name:   "pipeline",
+		Reads:  pipelineInputs,
 		Needs:  []string{"opportunities"},
 		Tables: []string{"mart_pipeline", "mart_slippage"},
 		Run: func(ctx context.Context, rc *RunContext) error {
@@ -48,6 +49,11 @@ func plMacro(ctx context.Context, rc *RunContext) error {
 var plLiveTables = []string{"org_units", "reps", "customers", "products", "partners", "opportunities",
 	"opportunity_stages", "stages", "targets", "campaigns", "activities", "payment_schedule", "contracts",
 	"payments", "fx_rates"}
+
+// pipelineInputs are what the pipeline models read through the shared temp
+// tables of pipeline_prep.sql (and pipeline_at): every table plLiveTables
+// lists.
+var pipelineInputs = plLiveTables
 
 // plHasDeletedAt reports whether the base tables carry _deleted_at.
 func plHasDeletedAt(ctx context.Context, conn *sql.Conn) (bool, error) {

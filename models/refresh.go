@@ -14,25 +14,81 @@ import (
 	"github.com/triscope/triscope/warehouse"
 )
 
-// registry holds every model; each model file registers itself with an order
-// that places it after the models whose tables it reads.
-var registry []*registered
+// registry holds every model, registered by the init of its file.
+var registry []*Model
 
-type registered struct {
-	order int
-	model *Model
-}
+func register(m *Model) { registry = append(registry, m) }
 
-func register(order int, m *Model) {
-	registry = append(registry, &registered{order, m})
-	sort.SliceStable(registry, func(i, j int) bool { return registry[i].order < registry[j].order })
-}
-
-// All lists the models in the order a refresh runs them.
+// All lists the models in the order a refresh runs them: each after the
+// models whose tables it reads (Reads), otherwise by name. A cycle or a
+// model reading a table nobody makes is a programming error: All panics, and
+// TestModelOrder fails.
 func All() []*Model {
-	out := make([]*Model, len(registry))
-	for i, r := range registry {
-		out[i] = r.model
+	maker := map[string]*Model{}
+	for _, m := range registry {
+		for _, t := range m.Tables {
+			if other, dup := maker[t]; dup {
+				panic(fmt.Sprintf("models %s and %s both make %s", other.Name, m.Name, t))
+			}
+			maker[t] = m
+		}
+	}
+	deps := map[*Model][]*Model{}
+	for _, m := range registry {
+		for _, r := range m.Reads {
+			if d, ok := maker[r]; ok && d != m {
+				deps[m] = append(deps[m], d)
+			} else if strings.HasPrefix(r, "mart_") && !ok {
+				panic(fmt.Sprintf("model %s reads %s, which no model makes", m.Name, r))
+			}
+		}
+	}
+	var out []*Model
+	done := map[*Model]bool{}
+	for len(out) < len(registry) {
+		var ready []*Model
+		for _, m := range registry {
+			if done[m] {
+				continue
+			}
+			ok := true
+			for _, d := range deps[m] {
+				ok = ok && done[d]
+			}
+			if ok {
+				ready = append(ready, m)
+			}
+		}
+		if len(ready) == 0 {
+			panic("models: the tables the models read form a cycle")
+		}
+		next := slices.MinFunc(ready, func(a, b *Model) int { return strings.Compare(a.Name, b.Name) })
+		done[next] = true
+		out = append(out, next)
+	}
+	return out
+}
+
+// Affected lists, in run order, the models a change of the given entities
+// (base tables) can change: those that read one of them, and those that read
+// their tables, transitively.
+func Affected(entities []string) []string {
+	changed := map[string]bool{}
+	for _, e := range entities {
+		changed[e] = true
+	}
+	var out []string
+	for _, m := range All() { // run order: a model's inputs are decided before it
+		hit := false
+		for _, r := range m.Reads {
+			hit = hit || changed[r]
+		}
+		if hit {
+			out = append(out, m.Name)
+			for _, t := range m.Tables {
+				changed[t] = true
+			}
+		}
 	}
 	return out
 }
@@ -44,6 +100,10 @@ type RefreshOptions struct {
 	BaseCurrency string              // default CNY
 	Settings     map[string]Settings // per model name, from models.<name>.*
 	Logger       *slog.Logger
+	// BeforePublish, when set, runs inside the transaction that publishes
+	// the marts, just before it commits: the runtime re-creates what reads
+	// the marts there (the scoped relations), so that they appear together.
+	BeforePublish func(ctx context.Context, conn *sql.Conn) error
 }
 
 // RunResult is one model's outcome.
@@ -163,7 +223,7 @@ func Refresh(ctx context.Context, w *warehouse.Warehouse, opts RefreshOptions) (
 			}
 			opts.Logger.Debug("model done", "model", m.Name, "rows", res.Rows, "seconds", res.Elapsed.Seconds())
 		}
-		return publish(ctx, w, conn, refreshID, asOf, results)
+		return publish(ctx, w, conn, refreshID, asOf, results, opts.BeforePublish)
 	})
 	if err != nil {
 		// Record the failure outside the rolled-back transaction.
@@ -226,7 +286,8 @@ func runModel(ctx context.Context, rc *RunContext, m *Model, opts RefreshOptions
 
 // publish replaces main's tables with the staged ones, model_fits with the
 // staged copy, and records the runs, in one transaction.
-func publish(ctx context.Context, w *warehouse.Warehouse, conn *sql.Conn, refreshID int64, asOf time.Time, results []RunResult) error {
+func publish(ctx context.Context, w *warehouse.Warehouse, conn *sql.Conn, refreshID int64, asOf time.Time, results []RunResult,
+	before func(ctx context.Context, conn *sql.Conn) error) error {
 	type staged struct{ name, ddl, comment string }
 	var tables []staged
 	if err := plScan(ctx, conn, `SELECT table_name, sql, coalesce(comment, '') FROM duckdb_tables()
@@ -291,6 +352,16 @@ func publish(ctx context.Context, w *warehouse.Warehouse, conn *sql.Conn, refres
 		if _, err := conn.ExecContext(ctx, "INSERT INTO main.model_runs VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
 			refreshID, r.Model, asOf, r.started, r.finished, r.Rows, r.Status, r.Message); err != nil {
 			return err
+		}
+	}
+	if before != nil {
+		// The stage schema is still first on the search path: what runs here
+		// must name main's tables.
+		if _, err := conn.ExecContext(ctx, "RESET search_path"); err != nil {
+			return err
+		}
+		if err := before(ctx, conn); err != nil {
+			return fmt.Errorf("publishing: %w", err)
 		}
 	}
 	return w.Commit(ctx, conn)
@@ -372,13 +443,9 @@ func Names() []string {
 	return out
 }
 
+// orderOf is a model's position in the run order.
 func orderOf(m *Model) int {
-	for _, r := range registry {
-		if r.model == m {
-			return r.order
-		}
-	}
-	return 0
+	return slices.Index(All(), m)
 }
 
 func absent(ctx context.Context, conn *sql.Conn, entities []string) []string {

@@ -41,24 +41,25 @@ func TestFailedRefreshKeepsThePreviousResults(t *testing.T) {
 		t.Fatalf("first refresh produced too little to compare:\n%s", before)
 	}
 
-	// rfm runs (as of another date) and commits into the stage; clv fails.
+	// clv and rfm run (as of another date) and commit into the stage; the
+	// customer value model, which runs after them, fails.
 	second, _ := time.Parse(time.DateOnly, "2024-11-30")
-	_, res, err := Refresh(ctx, w, RefreshOptions{AsOf: second, Models: []string{"rfm", "clv"},
-		Settings: map[string]Settings{"clv": {"time_unit": "fortnight"}}})
-	if err == nil || !strings.Contains(err.Error(), "time_unit") {
+	_, res, err := Refresh(ctx, w, RefreshOptions{AsOf: second, Models: []string{"rfm", "clv", "customer_value"},
+		Settings: map[string]Settings{"customer_value": {"gold_share": -1.0}}})
+	if err == nil || !strings.Contains(err.Error(), "gold_share") {
 		t.Fatalf("refresh with a bad setting: err %v", err)
 	}
-	if len(res) != 2 || res[0].Status != "ok" || res[1].Status != "failed" {
-		t.Fatalf("results %+v: want rfm ok, clv failed", res)
+	if len(res) != 3 || res[0].Status != "ok" || res[1].Status != "ok" || res[2].Model != "customer_value" || res[2].Status != "failed" {
+		t.Fatalf("results %+v: want clv and rfm ok, customer_value failed", res)
 	}
 	if after := snapshot(); after != before {
 		t.Fatalf("a failed refresh changed the published results:\nbefore\n%s\nafter\n%s", before, after)
 	}
 	var stages, failed int
 	w.DB().QueryRowContext(ctx, "SELECT count(*) FROM duckdb_schemas() WHERE schema_name = 'refresh_stage'").Scan(&stages)
-	w.DB().QueryRowContext(ctx, "SELECT count(*) FROM model_runs WHERE status = 'failed' AND model = 'clv'").Scan(&failed)
+	w.DB().QueryRowContext(ctx, "SELECT count(*) FROM model_runs WHERE status = 'failed' AND model = 'customer_value'").Scan(&failed)
 	if stages != 0 || failed != 1 {
-		t.Fatalf("after the failure: %d stage schemas (want 0), %d failed clv runs recorded (want 1)", stages, failed)
+		t.Fatalf("after the failure: %d stage schemas (want 0), %d failed customer_value runs recorded (want 1)", stages, failed)
 	}
 	// The write lane's connection is left clean: no scratch tables, main first.
 	err = w.Write(ctx, func(ctx context.Context, conn *sql.Conn) error {

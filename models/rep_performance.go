@@ -16,8 +16,9 @@ import (
 // Needs contracts rather than payments: collections are attributed to reps
 // through their contracts, and bookings need no payments at all.
 func init() {
-	register(45, &Model{
+	register(&Model{
 		Name:   "rep_performance",
+		Reads:  []string{"contract_lines", "contracts", "payments", "products", "reps", "targets", "fx_rates"},
 		Needs:  []string{"contracts"},
 		Tables: []string{"mart_rep_performance"},
 		Run: func(ctx context.Context, rc *RunContext) error {

@@ -9,8 +9,9 @@ import (
 // (models.rfm.movement_days before, default 90), so that mart_rfm_movement can
 // tell who moved between segments since then.
 func init() {
-	register(20, &Model{
+	register(&Model{
 		Name:   "rfm",
+		Reads:  []string{"payments", "fx_rates"},
 		Needs:  []string{"payments"},
 		Tables: []string{"mart_rfm", "mart_rfm_movement"},
 		Run:    runRFM,

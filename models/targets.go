@@ -23,8 +23,9 @@ import (
 //   - workdays: weekend days that are working days (make-up days, 调休); default
 //     chinaMakeupWorkdays when holidays is not set, else none.
 func init() {
-	register(60, &Model{
+	register(&Model{
 		Name:   "targets",
+		Reads:  []string{"targets", "contracts", "payments", "customers", "reps", "org_units", "fx_rates"},
 		Needs:  []string{"targets"},
 		Tables: []string{"mart_targets", "mart_targets_monthly"},
 		Run:    runTargets,

@@ -6,8 +6,9 @@ import "context"
 // Wilson 95 % interval, by the furthest stage reached, and the close reasons.
 // See docs/models/pipeline.md.
 func init() {
-	register(52, &Model{
+	register(&Model{
 		Name:   "win_rate",
+		Reads:  pipelineInputs,
 		Needs:  []string{"opportunities"},
 		Tables: []string{"mart_win_rate", "mart_win_rate_by_stage", "mart_close_reasons"},
 		Run: func(ctx context.Context, rc *RunContext) error {

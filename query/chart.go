@@ -156,7 +156,9 @@ func allBound(p map[string]any) []Bound {
 }
 
 func (s *Service) observe(chart, kind string, d time.Duration, cached bool, err error) {
-	if s.opts.Observe != nil {
+	if f, _ := s.observer.Load().(func(string, string, time.Duration, bool, error)); f != nil {
+		f(chart, kind, d, cached, err)
+	} else if s.opts.Observe != nil {
 		s.opts.Observe(chart, kind, d, cached, err)
 	}
 }
@@ -422,4 +424,37 @@ func (s *Service) AllRows(e *Env, c *Chart, point string, sortCol int, desc bool
 		res.Rows = res.Rows[:MaxExportRows]
 	}
 	return res, truncated, nil
+}
+
+// Query runs an embedded SQL file of the registry (query/charts/sql) that is
+// not a chart — an entity page's header, the collision list — with the
+// request's standard parameters (the scope among them) and extra ones, through
+// the same gated read pool, timeout and normalisation as every chart. It is
+// the one way the faces read the warehouse besides charts.
+func (s *Service) Query(e *Env, file string, extra map[string]any) (*Result, error) {
+	q, err := ReadSQL(file)
+	if err != nil {
+		return nil, err
+	}
+	p := e.StandardParams()
+	for k, v := range extra {
+		if _, std := p[k]; std {
+			return nil, fmt.Errorf("%s: parameter $%s is a standard parameter", file, k)
+		}
+		p[k] = v
+	}
+	res, err := s.query(e.Ctx, q, p)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return res, nil
+}
+
+// Map returns row i as a map from column name to value.
+func (r *Result) Map(i int) map[string]any {
+	m := make(map[string]any, len(r.Columns))
+	for j, c := range r.Columns {
+		m[c.Name] = r.Rows[i][j]
+	}
+	return m
 }

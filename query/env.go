@@ -8,38 +8,12 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/triscope/triscope/access"
 )
 
-// Scope is what a user may see (see dash.sql for the rule). The zero Scope
-// sees nothing.
-type Scope struct {
-	All bool   // executive, admin
-	Org string // manager, analyst: this org unit and everything below it
-	Rep string // rep: their own customers and deals
-}
-
-// Empty reports whether the scope sees nothing.
-func (s Scope) Empty() bool { return !s.All && s.Org == "" && s.Rep == "" }
-
-// Key identifies the scope in cache keys and logs.
-func (s Scope) Key() string {
-	switch {
-	case s.All:
-		return "all"
-	case s.Org != "" && s.Rep != "":
-		return "org:" + s.Org + "+rep:" + s.Rep
-	case s.Org != "":
-		return "org:" + s.Org
-	case s.Rep != "":
-		return "rep:" + s.Rep
-	}
-	return "none"
-}
-
-// Params are the scope's bound parameters: $scope_all, $scope_org, $scope_rep.
-func (s Scope) Params() map[string]any {
-	return map[string]any{"scope_all": s.All, "scope_org": nullable(s.Org), "scope_rep": nullable(s.Rep)}
-}
+// Scope is the data scope of a request: see access.Scope for the rule.
+type Scope = access.Scope
 
 func nullable(s string) any {
 	if s == "" {

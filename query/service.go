@@ -2,50 +2,28 @@ package query
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
 	_ "embed"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"text/template"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/singleflight"
 
+	"github.com/triscope/triscope/access"
 	"github.com/triscope/triscope/query/i18n"
-	"github.com/triscope/triscope/warehouse"
 )
-
-//go:embed sql/dash.sql
-var dashSQL string
 
 //go:embed sql/data_state.sql
 var dataStateSQL string
-
-//go:embed sql/dash_targets_mart.sql
-var dashTargetsMartSQL string
-
-//go:embed sql/dash_alerts_mart.sql
-var dashAlertsMartSQL string
-
-//go:embed sql/dash_facts.sql
-var dashFactsSQL string
-
-//go:embed sql/dash_fact_macros.sql
-var dashFactMacrosSQL string
-
-// Writer runs DDL on the warehouse's write lane, in one transaction
-// (warehouse.Warehouse.WriteTx).
-type Writer func(ctx context.Context, fn func(ctx context.Context, conn *sql.Conn) error) error
 
 // Options configure a Service.
 type Options struct {
@@ -67,16 +45,13 @@ type Service struct {
 	results *cache[*Result]
 	group   singleflight.Group
 
-	mu              sync.Mutex
-	state           *DataState
-	checked         time.Time
-	write           Writer
-	targetsFromMart bool
-	alertsFromMart  bool
-	factsLoadID     int64 // see installation
-	reinstalling    bool
-	checking        bool       // a background version check is running
-	refresh         sync.Mutex // one state refresh at a time
+	observer atomic.Value // func(chart, kind string, d time.Duration, cached bool, err error)
+
+	mu       sync.Mutex
+	state    *DataState
+	checked  time.Time
+	checking bool       // a background version check is running
+	refresh  sync.Mutex // one state refresh at a time
 }
 
 // DataState is what the dashboards know about the warehouse at one data version.
@@ -113,172 +88,34 @@ func New(opts Options) *Service {
 	return &Service{opts: opts, log: opts.Logger, cache: newCache[[]byte](opts.CacheEntries), results: newCache[*Result](opts.CacheEntries / 4)}
 }
 
-// installation is what install did.
-type installation struct {
-	targetsFromMart bool
-	alertsFromMart  bool
-	// factsLoadID is the committed load the fact tables reflect; -1 when the
-	// macros compute every call (no fact tables).
-	factsLoadID int64
-}
-
-// validBase is a currency code that can be written into SQL as it is.
-var validBase = regexp.MustCompile(`^[A-Z]{3}$`)
-
-// factsDefinition identifies the definitions the fact tables were built
-// with: a new version of them rebuilds the tables.
-func factsDefinition() string {
-	h := sha256.Sum256([]byte(dashSQL + "\x00" + dashFactsSQL + "\x00" + dashFactMacrosSQL))
-	return hex.EncodeToString(h[:8])
-}
-
-// renderSQL fills a dash_*.sql template.
-func renderSQL(name, text string, data any) (string, error) {
-	t, err := template.New(name).Option("missingkey=error").Parse(text)
-	if err != nil {
-		return "", fmt.Errorf("%s: %w", name, err)
-	}
-	var b strings.Builder
-	if err := t.Execute(&b, data); err != nil {
-		return "", fmt.Errorf("%s: %w", name, err)
-	}
-	return b.String(), nil
-}
-
-// install creates (or replaces) the dash.* macros in the warehouse and, when
-// facts is set and base is a plain currency code, the fact tables for base
-// when they are missing, older than the last committed load or built from
-// other definitions (dash.facts_state). Targets and alerts come from their
-// marts once the models made them. write should run its function in one
-// transaction (warehouse.WriteTx), so that readers never see half of it.
-func install(ctx context.Context, write Writer, base string, facts bool, log *slog.Logger) (installation, error) {
-	in := installation{factsLoadID: -1}
-	err := write(ctx, func(ctx context.Context, conn *sql.Conn) (err error) {
-		in = installation{factsLoadID: -1}
-		exec := func(file, text string) error {
-			for _, stmt := range warehouse.SplitStatements(text) {
-				if _, err := conn.ExecContext(ctx, stmt); err != nil {
-					return fmt.Errorf("dash macros (%s): %w\n%s", file, err, stmt)
-				}
-			}
-			return nil
-		}
-		if err := conn.QueryRowContext(ctx, `SELECT
-			count(*) FILTER (WHERE table_name = 'mart_targets_monthly') > 0, count(*) FILTER (WHERE table_name = 'mart_alerts') > 0
-			FROM duckdb_tables() WHERE schema_name = 'main'`).Scan(&in.targetsFromMart, &in.alertsFromMart); err != nil {
-			return err
-		}
-		if err := exec("dash.sql", dashSQL); err != nil {
-			return err
-		}
-		if in.targetsFromMart {
-			if err := exec("dash_targets_mart.sql", dashTargetsMartSQL); err != nil {
-				return err
-			}
-		}
-		// Last: dash.alerts() calls dash.contracts(), which the fact macros replace.
-		defer func() {
-			if err == nil && in.alertsFromMart {
-				err = exec("dash_alerts_mart.sql", dashAlertsMartSQL)
-			}
-		}()
-		if !facts || !validBase.MatchString(base) {
-			return nil
-		}
-		var loadID int64
-		if err := conn.QueryRowContext(ctx, `SELECT coalesce(max(load_id), 0) FROM main.load_runs WHERE status = 'committed'`).Scan(&loadID); err != nil {
-			return fmt.Errorf("last load: %w", err)
-		}
-		def := factsDefinition()
-		var built bool
-		if err := conn.QueryRowContext(ctx, `SELECT count(*) > 0 FROM duckdb_tables()
-			WHERE schema_name = 'dash' AND table_name = 'facts_state'`).Scan(&built); err != nil {
-			return err
-		}
-		if built {
-			var builtLoad int64
-			var builtBase, builtDef string
-			err := conn.QueryRowContext(ctx, `SELECT load_id, base_currency, definition FROM dash.facts_state`).Scan(&builtLoad, &builtBase, &builtDef)
-			built = err == nil && builtLoad == loadID && builtBase == base && builtDef == def
-		}
-		if !built {
-			start := time.Now()
-			q, err := renderSQL("dash_facts.sql", dashFactsSQL, map[string]any{"Base": base, "LoadID": loadID, "Definition": def})
-			if err != nil {
-				return err
-			}
-			if err := exec("dash_facts.sql", q); err != nil {
-				return err
-			}
-			log.Info("dashboard fact tables built", "load_id", loadID, "base", base, "seconds", time.Since(start).Seconds())
-		}
-		q, err := renderSQL("dash_fact_macros.sql", dashFactMacrosSQL, map[string]any{"Base": base})
-		if err != nil {
-			return err
-		}
-		if err := exec("dash_fact_macros.sql", q); err != nil {
-			return err
-		}
-		in.factsLoadID = loadID
-		return nil
-	})
-	return in, err
-}
-
-// installed records what install did: the service re-installs the macros
-// when the targets model appears or disappears, and rebuilds the fact tables
-// after a load.
-func (s *Service) installed(write Writer, in installation) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.write = write
-	s.targetsFromMart = in.targetsFromMart
-	s.alertsFromMart = in.alertsFromMart
-	s.factsLoadID = in.factsLoadID
-}
-
-// InstallAndTrack installs the macros and the fact tables and remembers how
-// (see installed). write should be the warehouse's WriteTx.
-func (s *Service) InstallAndTrack(ctx context.Context, write Writer) error {
-	in, err := install(ctx, write, s.opts.BaseCurrency, true, s.log)
-	if err != nil {
-		return err
-	}
-	s.installed(write, in)
-	return nil
+// Observe sets the function called after every chart query (the HTTP
+// server's metrics), replacing Options.Observe.
+func (s *Service) Observe(f func(chart, kind string, d time.Duration, cached bool, err error)) {
+	s.observer.Store(f)
 }
 
 // Definitions is the text of the shared definitions the charts run on: the
-// dash.* macros and, when the service uses them, the fact tables.
+// relations of schema scoped (access/sql/scoped.sql) that are installed, over
+// the facts the models build on the write path (models/sql/facts.sql).
 func (s *Service) Definitions() string {
-	s.mu.Lock()
-	fromMart, alerts, factsLoad := s.targetsFromMart, s.alertsFromMart, s.factsLoadID
-	s.mu.Unlock()
-	defs := dashSQL
-	if fromMart {
-		defs += "\n\n" + dashTargetsMartSQL
-	}
-	if alerts {
-		defs += "\n\n" + dashAlertsMartSQL
-	}
-	if factsLoad >= 0 {
-		for _, f := range []struct{ name, text string }{{"dash_facts.sql", dashFactsSQL}, {"dash_fact_macros.sql", dashFactMacrosSQL}} {
-			if q, err := renderSQL(f.name, f.text, map[string]any{"Base": s.opts.BaseCurrency, "LoadID": factsLoad, "Definition": factsDefinition()}); err == nil {
-				defs += "\n\n" + q
-			}
+	st := s.current()
+	var b strings.Builder
+	b.WriteString("-- The scoped relations (access/sql/scoped.sql): the only way charts read customer data.\n")
+	b.WriteString("-- They read the facts of schema facts, built by every load (models/sql/facts.sql).\n")
+	for _, r := range access.Relations() {
+		if st != nil && !st.Objects["scoped."+r.Name] {
+			continue
 		}
+		b.WriteString("\n-- " + r.Comment + "\n" + r.SQL + ";\n")
 	}
-	return defs
+	return b.String()
 }
 
-// TargetsSource says where targets come from: "mart_targets_monthly" or "targets".
-func (s *Service) TargetsSource() string {
+// current is the last data state read (nil before the first).
+func (s *Service) current() *DataState {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.targetsFromMart {
-		return "mart_targets_monthly"
-	}
-	return "targets"
+	return s.state
 }
 
 var generation struct {
@@ -335,24 +172,11 @@ func (s *Service) refreshState(ctx context.Context) (*DataState, error) {
 		s.mu.Unlock()
 	}()
 	vres, err := run(ctx, s.opts.DB, `SELECT (SELECT coalesce(max(load_id), 0) FROM main.load_runs) AS l,
-		(SELECT coalesce(max(load_id), 0) FROM main.load_runs WHERE status = 'committed') AS c,
 		(SELECT coalesce(max(refresh_id), 0) FROM main.model_runs) AS r`, nil, nil)
 	if err != nil {
 		return nil, fmt.Errorf("data version: %w", err)
 	}
-	loadID, committed, refreshID := vres.Int(0, "l"), vres.Int(0, "c"), vres.Int(0, "r")
-	s.mu.Lock()
-	stale := s.write != nil && s.factsLoadID >= 0 && s.factsLoadID != committed
-	s.mu.Unlock()
-	if stale {
-		// A load committed since the fact tables were built: rebuild them
-		// before the new version is served (requests meanwhile get the state
-		// they had). If that fails, the macros compute every call instead:
-		// slower, never stale.
-		if err := s.rebuildFacts(ctx); err != nil {
-			return nil, err
-		}
-	}
+	loadID, refreshID := vres.Int(0, "l"), vres.Int(0, "r")
 	generation.Lock()
 	gen := generation.n
 	generation.Unlock()
@@ -372,57 +196,8 @@ func (s *Service) refreshState(ctx context.Context) (*DataState, error) {
 	s.results.reset()
 	s.mu.Lock()
 	s.state = st
-	reinstall := s.write != nil && !s.reinstalling &&
-		(st.Objects["mart_targets_monthly"] != s.targetsFromMart || st.Objects["mart_alerts"] != s.alertsFromMart)
-	if reinstall {
-		s.reinstalling = true
-	}
 	s.mu.Unlock()
-	if reinstall {
-		// The targets or alerts model appeared (or went): switch
-		// dash.targets() and dash.alerts() over, on the write lane, without
-		// holding up this request.
-		go func() {
-			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Minute)
-			defer cancel()
-			s.mu.Lock()
-			facts := s.factsLoadID >= 0
-			s.mu.Unlock()
-			in, err := install(ctx, s.write, s.opts.BaseCurrency, facts, s.log)
-			s.mu.Lock()
-			s.reinstalling = false
-			if err == nil {
-				s.targetsFromMart, s.alertsFromMart = in.targetsFromMart, in.alertsFromMart
-				s.factsLoadID = in.factsLoadID
-			}
-			s.mu.Unlock()
-			if err != nil {
-				s.log.Error("re-installing the dash macros", "err", err)
-				return
-			}
-			s.Invalidate()
-		}()
-	}
 	return st, nil
-}
-
-// rebuildFacts re-installs the macros with fresh fact tables, or without
-// fact tables when building them fails. It holds the write lane for as long
-// as the build takes (about two minutes on the large demo company).
-func (s *Service) rebuildFacts(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Minute)
-	defer cancel()
-	in, err := install(ctx, s.write, s.opts.BaseCurrency, true, s.log)
-	if err != nil {
-		s.log.Error("rebuilding the dashboard fact tables; charts compute from the base tables instead", "err", err)
-		if in, err = install(ctx, s.write, s.opts.BaseCurrency, false, s.log); err != nil {
-			return fmt.Errorf("installing the dash macros: %w", err)
-		}
-	}
-	s.mu.Lock()
-	s.targetsFromMart, s.alertsFromMart, s.factsLoadID = in.targetsFromMart, in.alertsFromMart, in.factsLoadID
-	s.mu.Unlock()
-	return nil
 }
 
 func (s *Service) readState(ctx context.Context, version string) (*DataState, error) {
@@ -536,7 +311,7 @@ func (s *Service) orgInScope(ctx context.Context, sc Scope, org string) (bool, e
 	p := sc.Params()
 	p["org"] = org
 	q := `SELECT count(*) FROM live.org_units u WHERE u.org_unit_id = $org
-	AND dash.in_scope(NULL, u.org_unit_id, $scope_all, $scope_org, $scope_rep)`
+	AND scoped.sees(NULL, u.org_unit_id, $scope_all, $scope_org, $scope_rep)`
 	_, args, err := bind(q, p)
 	if err != nil {
 		return false, err
@@ -563,7 +338,7 @@ func (s *Service) OrgUnits(ctx context.Context, sc Scope) ([]OrgUnit, error) {
     FROM live.org_units u JOIN t ON u.parent_id = t.org_unit_id WHERE t.depth < 32
 )
 SELECT org_unit_id, name, level, depth FROM t
-WHERE dash.in_scope(NULL, t.org_unit_id, $scope_all, $scope_org, $scope_rep)
+WHERE scoped.sees(NULL, t.org_unit_id, $scope_all, $scope_org, $scope_rep)
 ORDER BY path`
 	_, args, err := bind(q, sc.Params())
 	if err != nil {
@@ -600,9 +375,9 @@ func (s *Service) Crumbs(e *Env) ([]Crumb, error) {
 		return nil, nil
 	}
 	q := `SELECT u.org_unit_id, u.name, p.depth
-FROM dash.org_paths() p JOIN live.org_units u ON u.org_unit_id = p.ancestor_id
+FROM facts.org_paths p JOIN live.org_units u ON u.org_unit_id = p.ancestor_id
 WHERE p.org_unit_id = $node
-  AND dash.in_scope(NULL, u.org_unit_id, $scope_all, $scope_org, $scope_rep)
+  AND scoped.sees(NULL, u.org_unit_id, $scope_all, $scope_org, $scope_rep)
 ORDER BY p.depth DESC`
 	res, err := s.query(e.Ctx, q, e.StandardParams())
 	if err != nil {

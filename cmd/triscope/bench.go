@@ -7,6 +7,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"github.com/triscope/triscope/app"
 	"io"
 	"strconv"
 
@@ -36,7 +37,7 @@ import (
 //	triscope  the loader, validation and quarantine included
 //
 // and prints the medians and the ratio of rows per second.
-func newBenchCmd(cfg *Config) *cobra.Command {
+func newBenchCmd(cfg *app.Config) *cobra.Command {
 	var size, dir string
 	var runs int
 	var seed int64

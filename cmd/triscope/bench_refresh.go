@@ -5,12 +5,11 @@ import (
 	"database/sql"
 	_ "embed"
 	"fmt"
+	"github.com/triscope/triscope/app"
+	"log/slog"
 	"time"
 
 	"github.com/spf13/cobra"
-
-	"github.com/triscope/triscope/models"
-	"github.com/triscope/triscope/warehouse"
 )
 
 //go:embed sql/bench_rfm_floor.sql
@@ -19,7 +18,7 @@ var rfmFloorSQL string
 // newBenchRefreshCmd times a full refresh of the warehouse (--db) model by
 // model, next to the floor: one hand-written DuckDB query for RFM on the same
 // data, so the RFM model's overhead is a ratio measured in the same run.
-func newBenchRefreshCmd(cfg *Config) *cobra.Command {
+func newBenchRefreshCmd(cfg *app.Config) *cobra.Command {
 	return &cobra.Command{
 		Use:   "bench-refresh",
 		Short: "Benchmark a full refresh against a hand-written RFM query (the floor)",
@@ -28,15 +27,16 @@ func newBenchRefreshCmd(cfg *Config) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			out := cmd.OutOrStdout()
-			w, err := warehouse.Open(ctx, cfg.warehouseOptions())
+			r, err := app.Open(ctx, cfg, slog.Default())
 			if err != nil {
 				return err
 			}
-			defer w.Close()
+			defer r.Close()
+			w := r.Warehouse()
 			var payments int64
 			w.DB().QueryRowContext(ctx, "SELECT count(*) FROM payments").Scan(&payments)
 			fmt.Fprintf(out, "warehouse %s: %d payments\n\n", cfg.DB, payments)
-			if err := runRefresh(ctx, w, cfg, models.RefreshOptions{}, out); err != nil {
+			if err := runRefresh(ctx, r.Admin(), app.RefreshRequest{By: osUser()}, out); err != nil {
 				return err
 			}
 			var asOf time.Time

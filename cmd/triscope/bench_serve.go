@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/triscope/triscope/app"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -20,17 +21,15 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/triscope/triscope/dashboards"
 	"github.com/triscope/triscope/access"
 	"github.com/triscope/triscope/query"
 	"github.com/triscope/triscope/query/i18n"
-	"github.com/triscope/triscope/warehouse"
 )
 
 // bench-serve: concurrent clients on loopback against the data endpoints of
 // every page, for a bounded time; p50/p95/p99 per page, cold (first request
 // of a view: computed) and warm (served from the cache).
-func newBenchServeCmd(cfg *Config) *cobra.Command {
+func newBenchServeCmd(cfg *app.Config) *cobra.Command {
 	var clients int
 	var duration time.Duration
 	var warm, managers bool
@@ -46,21 +45,21 @@ The warehouse must not be open in another process.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			out := cmd.OutOrStdout()
-			w, err := warehouse.Open(ctx, cfg.warehouseOptions())
-			if err != nil {
-				return err
-			}
-			defer w.Close()
 			tmp, err := os.MkdirTemp("", "triscope-bench-serve-")
 			if err != nil {
 				return err
 			}
 			defer os.RemoveAll(tmp)
-			a, err := access.Open(ctx, filepath.Join(tmp, "access.duckdb"), discardLogger())
+			// The runtime with an application database of its own: the
+			// accounts made here never reach the configured one.
+			rc := *cfg
+			rc.AuthDB = filepath.Join(tmp, "access.duckdb")
+			r, err := app.Open(ctx, &rc, discardLogger())
 			if err != nil {
 				return err
 			}
-			defer a.Close()
+			defer r.Close()
+			a, w := r.Access(), r.Warehouse()
 			password := access.RandomPassword()
 			users := []string{"exec"}
 			var regions []string
@@ -86,7 +85,7 @@ The warehouse must not be open in another process.`,
 				regions = append(regions, id)
 			}
 			rows.Close()
-			srv, err := dashboards.New(ctx, dashboards.Options{Warehouse: w, Auth: a, BaseCurrency: cfg.BaseCurrency, Logger: discardLogger(), NoWarmUp: true})
+			srv, err := r.Dashboards(ctx, "", true)
 			if err != nil {
 				return err
 			}

@@ -5,20 +5,20 @@ import (
 	"database/sql"
 	_ "embed"
 	"fmt"
+	"github.com/triscope/triscope/app"
 	"io"
+	"log/slog"
 	"os"
 
 	"github.com/spf13/cobra"
 
 	"github.com/triscope/triscope/etl/synth"
-	"github.com/triscope/triscope/models"
-	"github.com/triscope/triscope/warehouse"
 )
 
 //go:embed sql/headline.sql
 var headlineSQL string
 
-func newDemoCmd(cfg *Config) *cobra.Command {
+func newDemoCmd(cfg *app.Config) *cobra.Command {
 	var c synth.Config
 	var ds demoServe
 	cmd := &cobra.Command{
@@ -50,22 +50,22 @@ printed at start, or --demo-password. --no-serve stops after the models.`,
 				return err
 			}
 			fmt.Fprintf(out, "generated %d files in %.1fs\n\nLoading into %s…\n", len(res.Files), res.Elapsed.Seconds(), cfg.DB)
-			w, err := warehouse.Open(ctx, cfg.warehouseOptions())
+			r, err := app.Open(ctx, cfg, slog.Default())
 			if err != nil {
 				return err
 			}
-			defer w.Close()
-			if _, err := runLoad(ctx, w, []string{dir}, cfg, loadFlags{}, out); err != nil {
+			defer r.Close()
+			if _, err := runLoad(ctx, r.Admin(), app.LoadRequest{Paths: []string{dir}, By: osUser()}, out, false); err != nil {
 				return err
 			}
-			if err := printHeadline(ctx, w.DB(), cfg.BaseCurrency, out); err != nil {
+			if err := printHeadline(ctx, r.Warehouse().DB(), cfg.BaseCurrency, out); err != nil {
 				return err
 			}
 			fmt.Fprintln(out, "\nComputing the models…")
-			if err := runRefresh(ctx, w, cfg, models.RefreshOptions{}, out); err != nil {
+			if err := runRefresh(ctx, r.Admin(), app.RefreshRequest{By: osUser()}, out); err != nil {
 				return err
 			}
-			return ds.serve(ctx, w, cfg, c.Locale, out)
+			return ds.serve(ctx, r, cfg, out)
 		},
 	}
 	ds.flags(cmd)

@@ -6,13 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/triscope/triscope/access"
-	"github.com/triscope/triscope/warehouse"
+	"github.com/triscope/triscope/app"
 )
 
 // demoServe is the end of `triscope demo`: the demo accounts and the server.
@@ -23,15 +22,12 @@ type demoServe struct {
 }
 
 func (d *demoServe) flags(cmd *cobra.Command) {
-	cmd.Flags().BoolVar(&d.noServe, "no-serve", false, "stop after loading and computing (no server, no accounts)")
+	cmd.Flags().BoolVar(&d.noServe, "no-serve", false, "stop after loading, computing and creating the demo accounts (no server)")
 	cmd.Flags().StringVar(&d.password, "demo-password", "", "password of every demo account (default: a random one, printed)")
 	cmd.Flags().StringVar(&d.addr, "addr", "127.0.0.1:8080", "listen address of the dashboards")
 }
 
 func (d *demoServe) start(cmd *cobra.Command, out io.Writer) error {
-	if d.noServe {
-		return nil
-	}
 	if d.password == "" {
 		d.password = access.RandomPassword()
 		fmt.Fprintf(out, "Demo accounts will use the password %s\n\n", d.password)
@@ -82,36 +78,46 @@ func demoAccounts(ctx context.Context, db *sql.DB) ([]demoAccount, error) {
 	}, nil
 }
 
-func (d *demoServe) serve(ctx context.Context, w *warehouse.Warehouse, cfg *Config, locale string, out io.Writer) error {
-	if d.noServe {
-		return nil
-	}
-	accounts, err := demoAccounts(ctx, w.DB())
+// accounts creates (or resets) the demo accounts in the application database.
+func (d *demoServe) accounts(ctx context.Context, r *app.Runtime) ([]demoAccount, error) {
+	accounts, err := demoAccounts(ctx, r.Warehouse().DB())
 	if err != nil {
-		return err
+		return nil, err
 	}
-	a, err := access.Open(ctx, cfg.authPath(), slog.Default())
-	if err != nil {
-		return err
-	}
-	defer a.Close()
 	for _, acc := range accounts {
-		if err := a.PutUser(ctx, acc.user, d.password); err != nil {
-			return fmt.Errorf("demo account %s: %w", acc.user.Username, err)
+		if err := r.Access().PutUser(ctx, acc.user, d.password); err != nil {
+			return nil, fmt.Errorf("demo account %s: %w", acc.user.Username, err)
 		}
+	}
+	return accounts, nil
+}
+
+func printAccounts(out io.Writer, accounts []demoAccount, password string) {
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  user\trole\tsees\tpassword")
+	for _, acc := range accounts {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", acc.user.Username, acc.user.Role, acc.note, password)
+	}
+	tw.Flush()
+}
+
+func (d *demoServe) serve(ctx context.Context, r *app.Runtime, cfg *app.Config, out io.Writer) error {
+	accounts, err := d.accounts(ctx, r)
+	if err != nil {
+		return err
+	}
+	if d.noServe {
+		fmt.Fprintf(out, "\nDemo accounts (in %s; 'triscope serve' to use them):\n", cfg.AuthPath())
+		printAccounts(out, accounts, d.password)
+		return nil
 	}
 	addr := d.addr
 	if cfg.Addr != "" && cfg.Addr != "127.0.0.1:8080" && d.addr == "127.0.0.1:8080" {
 		addr = cfg.Addr
 	}
-	return runServer(ctx, w, a, cfg, addr, out, func(url string) {
+	return r.Serve(ctx, app.ServeOptions{Addr: addr, Ready: func(url string) {
 		fmt.Fprintf(out, "\nTriscope is ready: %s   (Ctrl-C to stop)\n\n", url)
-		tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "  user\trole\tsees\tpassword")
-		for _, acc := range accounts {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", acc.user.Username, acc.user.Role, acc.note, d.password)
-		}
-		tw.Flush()
-		fmt.Fprintf(out, "\nUsers, sessions and the audit trail: %s (manage with 'triscope users')\n", cfg.authPath())
-	})
+		printAccounts(out, accounts, d.password)
+		fmt.Fprintf(out, "\nUsers, sessions and the audit trail: %s (manage with 'triscope users')\n", cfg.AuthPath())
+	}})
 }

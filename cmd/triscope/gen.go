@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/triscope/triscope/app"
 	"log/slog"
 	"text/tabwriter"
 
@@ -10,7 +11,7 @@ import (
 	"github.com/triscope/triscope/etl/synth"
 )
 
-func newGenCmd(cfg *Config) *cobra.Command {
+func newGenCmd(cfg *app.Config) *cobra.Command {
 	var c synth.Config
 	var out string
 	cmd := &cobra.Command{

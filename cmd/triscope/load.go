@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/triscope/triscope/app"
 	"io"
 	"log/slog"
 	"os"
+	"os/user"
+	"path/filepath"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -17,7 +20,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/triscope/triscope/etl"
-	"github.com/triscope/triscope/warehouse"
 )
 
 type loadFlags struct {
@@ -26,7 +28,7 @@ type loadFlags struct {
 	force, dryRun, showMapping        bool
 }
 
-func newLoadCmd(cfg *Config) *cobra.Command {
+func newLoadCmd(cfg *app.Config) *cobra.Command {
 	var f loadFlags
 	cmd := &cobra.Command{
 		Use:   "load [FILE|DIR...]",
@@ -68,24 +70,29 @@ problem, and changes nothing. Loading the same files again changes nothing and s
 				return errors.New("give files or directories to load, or --source")
 			}
 			out := cmd.OutOrStdout()
-			var rep *etl.Report
-			var err error
-			if sf, ok := runningServer(cmd.Context(), cfg.DB); ok {
-				// The server owns the file: it loads on its write lane while it
-				// keeps serving; readers see the previous data until the commit.
-				fmt.Fprintf(out, "a triscope server (pid %d) owns %s: loading through it at %s\n", sf.PID, cfg.DB, sf.URL)
-				rep, err = loadThroughServer(cmd.Context(), sf, args, cfg, f)
-				printLoadReport(out, rep, f.dryRun || f.showMapping)
-			} else {
-				fmt.Fprintf(out, "no triscope server is running for %s: loading into the file directly\n", cfg.DB)
-				w, openErr := warehouse.Open(cmd.Context(), cfg.warehouseOptions())
-				if openErr != nil {
-					return openErr
-				}
-				defer w.Close()
-				rep, err = runLoad(cmd.Context(), w, args, cfg, f, out)
+			maxReject, _ := cmd.Flags().GetFloat64("max-reject-share")
+			if !cmd.Flags().Changed("max-reject-share") {
+				maxReject = 0 // the configured share
 			}
-			if err != nil && rep != nil && (rep.Status == "rejected" || rep.Status == "held") {
+			req, err := f.request(args, maxReject)
+			if err != nil {
+				return err
+			}
+			adm, err := app.Connect(cmd.Context(), cfg, slog.Default())
+			if err != nil {
+				return err
+			}
+			defer adm.Close()
+			fmt.Fprintf(out, "loading into %s %s\n", cfg.DB, adm.Where())
+			res, err := runLoad(cmd.Context(), adm, req, out, f.dryRun || f.showMapping)
+			if res != nil && res.Report != nil {
+				if res.Refresh != "" {
+					fmt.Fprintf(out, "the server refreshes the models the load affects in the background: %s\n", res.Refresh)
+				} else if res.Report.Status == "committed" && !f.dryRun && !strings.HasPrefix(adm.Where(), "through") {
+					fmt.Fprintln(out, "run 'triscope refresh' to compute the models on the new data")
+				}
+			}
+			if err != nil && res != nil && res.Report != nil && (res.Report.Status == "rejected" || res.Report.Status == "held") {
 				return exitError{code: 2}
 			}
 			return err
@@ -103,23 +110,44 @@ problem, and changes nothing. Loading the same files again changes nothing and s
 	return cmd
 }
 
-// runLoad loads, showing progress on a terminal and log lines otherwise, and
-// prints the summary.
-func runLoad(ctx context.Context, w *warehouse.Warehouse, paths []string, cfg *Config, f loadFlags, out io.Writer) (*etl.Report, error) {
-	opts := etl.Options{Entity: f.entity, MaxRejectShare: cfg.MaxReject, BaseCurrency: cfg.BaseCurrency,
-		Encoding: f.encoding, Snapshot: f.snapshot, Force: f.force, DryRun: f.dryRun, Source: f.source}
-	if f.mapping != "" {
-		m, err := etl.LoadMapping(f.mapping)
+// request is the load the flags describe, with absolute paths (a server
+// may run in another directory).
+func (f loadFlags) request(paths []string, maxReject float64) (app.LoadRequest, error) {
+	req := app.LoadRequest{Entity: f.entity, Encoding: f.encoding, Source: f.source, Snapshot: f.snapshot,
+		Force: f.force, DryRun: f.dryRun, MaxRejectShare: maxReject, By: osUser()}
+	for _, p := range paths {
+		a, err := filepath.Abs(p)
 		if err != nil {
-			return nil, err
+			return req, err
 		}
-		opts.Mapping = m
+		req.Paths = append(req.Paths, a)
 	}
+	if f.mapping != "" {
+		m, err := filepath.Abs(f.mapping)
+		if err != nil {
+			return req, err
+		}
+		req.Mapping = m
+	}
+	return req, nil
+}
+
+// osUser names the operating-system user in the audit trail.
+func osUser() string {
+	if u, err := user.Current(); err == nil {
+		return "os:" + u.Username
+	}
+	return "cli"
+}
+
+// runLoad loads, showing progress on a terminal and log lines otherwise
+// (when the load runs in this process), and prints the summary.
+func runLoad(ctx context.Context, adm app.Admin, req app.LoadRequest, out io.Writer, showMapping bool) (*app.LoadResult, error) {
 	var bar *progressbar.ProgressBar
 	var mu sync.Mutex
 	lastLog := time.Now()
 	interactive := term.IsTerminal(int(os.Stderr.Fd()))
-	opts.Progress = func(done, total int64) {
+	progress := func(done, total int64) {
 		mu.Lock()
 		defer mu.Unlock()
 		if interactive {
@@ -132,13 +160,15 @@ func runLoad(ctx context.Context, w *warehouse.Warehouse, paths []string, cfg *C
 			slog.Info("loading", "bytes_read", done, "bytes_total", total, "percent", fmt.Sprintf("%.0f", 100*float64(done)/float64(max(total, 1))))
 		}
 	}
-	rep, err := etl.Load(ctx, w, paths, opts)
+	res, err := adm.Load(ctx, req, progress)
 	if bar != nil {
 		bar.Finish()
 		fmt.Fprintln(os.Stderr)
 	}
-	printLoadReport(out, rep, f.dryRun || f.showMapping)
-	return rep, err
+	if res != nil {
+		printLoadReport(out, res.Report, showMapping)
+	}
+	return res, err
 }
 
 func printLoadReport(out io.Writer, rep *etl.Report, showMapping bool) {

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/triscope/triscope/app"
 	"io"
 	"log/slog"
 	"os"
@@ -38,7 +39,7 @@ func (e exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
 func newRootCmd() *cobra.Command {
 	var cfgFile string
 	var verbose bool
-	cfg := &Config{}
+	cfg := &app.Config{}
 	root := &cobra.Command{
 		Use:   "triscope",
 		Short: "Triscope: analytical CRM and BI reporting on DuckDB",
@@ -61,7 +62,7 @@ Configuration comes from flags, then TRISCOPE_* environment variables
 				level = slog.LevelDebug
 			}
 			slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
-			return cfg.load(cfgFile, cmd.Flags())
+			return cfg.Load(cfgFile, cmd.Flags())
 		},
 	}
 	root.PersistentFlags().StringVar(&cfgFile, "config", "", "config file (default: triscope.yaml if present)")

@@ -3,19 +3,18 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/triscope/triscope/app"
 	"io"
+	"log/slog"
 	"os"
 	"runtime/pprof"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
-
-	"github.com/triscope/triscope/models"
-	"github.com/triscope/triscope/warehouse"
 )
 
-func newRefreshCmd(cfg *Config) *cobra.Command {
+func newRefreshCmd(cfg *app.Config) *cobra.Command {
 	var asOf, cpuProfile string
 	cmd := &cobra.Command{
 		Use:   "refresh [MODEL...]",
@@ -28,13 +27,10 @@ file under models.<name> (for example models.clv.horizon_months).`,
 		Example: `  triscope refresh
   triscope refresh --as-of 2025-12-31 rfm clv`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts := models.RefreshOptions{Models: args}
 			if asOf != "" {
-				d, err := time.Parse("2006-01-02", asOf)
-				if err != nil {
+				if _, err := time.Parse(time.DateOnly, asOf); err != nil {
 					return fmt.Errorf("--as-of %q: want a date like 2025-12-31", asOf)
 				}
-				opts.AsOf = d
 			}
 			if cpuProfile != "" {
 				// For finding where a model spends its Go time; DuckDB's own
@@ -49,12 +45,13 @@ file under models.<name> (for example models.clv.horizon_months).`,
 				}
 				defer pprof.StopCPUProfile()
 			}
-			w, err := warehouse.Open(cmd.Context(), cfg.warehouseOptions())
+			adm, err := app.Connect(cmd.Context(), cfg, slog.Default())
 			if err != nil {
 				return err
 			}
-			defer w.Close()
-			return runRefresh(cmd.Context(), w, cfg, opts, cmd.OutOrStdout())
+			defer adm.Close()
+			fmt.Fprintf(cmd.OutOrStdout(), "refreshing the models of %s %s\n", cfg.DB, adm.Where())
+			return runRefresh(cmd.Context(), adm, app.RefreshRequest{AsOf: asOf, Models: args, By: osUser()}, cmd.OutOrStdout())
 		},
 	}
 	cmd.Flags().StringVar(&asOf, "as-of", "", "compute as of this date, inclusive (YYYY-MM-DD)")
@@ -62,17 +59,15 @@ file under models.<name> (for example models.clv.horizon_months).`,
 	return cmd
 }
 
-func runRefresh(ctx context.Context, w *warehouse.Warehouse, cfg *Config, opts models.RefreshOptions, out io.Writer) error {
-	opts.BaseCurrency = cfg.BaseCurrency
-	opts.Settings = map[string]models.Settings{}
-	for _, name := range models.Names() {
-		opts.Settings[name] = cfg.Sub("models." + name)
+// runRefresh refreshes and prints each model's outcome.
+func runRefresh(ctx context.Context, adm app.Admin, req app.RefreshRequest, out io.Writer) error {
+	res, err := adm.Refresh(ctx, req)
+	if res == nil {
+		return err
 	}
-	start := time.Now()
-	asOf, results, err := models.Refresh(ctx, w, opts)
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "model\trows\tseconds\tstatus\n")
-	for _, r := range results {
+	for _, r := range res.Results {
 		status := r.Status
 		if r.Message != "" {
 			status += ": " + r.Message
@@ -81,8 +76,8 @@ func runRefresh(ctx context.Context, w *warehouse.Warehouse, cfg *Config, opts m
 	}
 	tw.Flush()
 	if err != nil {
-		return fmt.Errorf("refresh as of %s failed, previous results kept: %w", asOf.Format("2006-01-02"), err)
+		return fmt.Errorf("refresh as of %s failed, previous results kept: %w", res.AsOf.Format(time.DateOnly), err)
 	}
-	fmt.Fprintf(out, "refreshed %d models as of %s in %.1fs\n", len(results), asOf.Format("2006-01-02"), time.Since(start).Seconds())
+	fmt.Fprintf(out, "refreshed %d models as of %s in %.1fs\n", len(res.Results), res.AsOf.Format(time.DateOnly), res.Elapsed.Seconds())
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/triscope/triscope/app"
 	"log/slog"
 	"net"
 	"os"
@@ -13,14 +14,12 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/triscope/triscope/dashboards"
 	"github.com/triscope/triscope/access"
-	"github.com/triscope/triscope/query"
 	"github.com/triscope/triscope/dashboards/shots"
-	"github.com/triscope/triscope/warehouse"
+	"github.com/triscope/triscope/query"
 )
 
-func newScreenshotsCmd(cfg *Config) *cobra.Command {
+func newScreenshotsCmd(cfg *app.Config) *cobra.Command {
 	var out, baseURL, user, bin string
 	var langs []string
 	var extra []string
@@ -50,26 +49,26 @@ running server as --user (password from stdin).`,
 				o.Paths = screenshotPaths("", extra)
 				return capture(ctx, cmd, o)
 			}
-			w, err := warehouse.Open(ctx, cfg.warehouseOptions())
-			if err != nil {
-				return err
-			}
-			defer w.Close()
 			tmp, err := os.MkdirTemp("", "triscope-shots-")
 			if err != nil {
 				return err
 			}
 			defer os.RemoveAll(tmp)
-			a, err := access.Open(ctx, filepath.Join(tmp, "access.duckdb"), discardLogger())
+			// The runtime with an application database of its own: the
+			// accounts made here never reach the configured one.
+			rc := *cfg
+			rc.AuthDB = filepath.Join(tmp, "access.duckdb")
+			r, err := app.Open(ctx, &rc, discardLogger())
 			if err != nil {
 				return err
 			}
-			defer a.Close()
+			defer r.Close()
+			a, w := r.Access(), r.Warehouse()
 			o.User, o.Password = "screenshots", access.RandomPassword()
 			if err := a.AddUser(ctx, access.User{Username: o.User, Name: "Screenshots", Role: access.RoleExecutive}, o.Password); err != nil {
 				return err
 			}
-			srv, err := dashboards.New(ctx, dashboards.Options{Warehouse: w, Auth: a, BaseCurrency: cfg.BaseCurrency, Logger: discardLogger()})
+			srv, err := r.Dashboards(ctx, "", false)
 			if err != nil {
 				return err
 			}

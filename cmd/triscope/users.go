@@ -2,12 +2,10 @@ package main
 
 import (
 	"bufio"
-	"context"
-	"database/sql"
 	"errors"
 	"fmt"
+	"github.com/triscope/triscope/app"
 	"io"
-	"log/slog"
 	"os"
 	"sort"
 	"strings"
@@ -17,14 +15,13 @@ import (
 	"golang.org/x/term"
 
 	"github.com/triscope/triscope/access"
-	"github.com/triscope/triscope/warehouse"
 )
 
-func newUsersCmd(cfg *Config) *cobra.Command {
+func newUsersCmd(cfg *app.Config) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "users",
 		Short: "Manage dashboard users: add, list, disable, enable, passwd, audit",
-		Long: `Dashboard users live in the auth file (auth_db; default: the warehouse path with
+		Long: `Users live in the application database (auth_db; default: the warehouse path with
 .duckdb replaced by .auth.duckdb), not in the warehouse. Roles and what they see:
 
   admin      everything (and the audit trail)
@@ -33,15 +30,21 @@ func newUsersCmd(cfg *Config) *cobra.Command {
   analyst    the org unit assigned to them, and below it  (--org-unit)
   rep        their own customers and deals                (--rep)
 
-The auth file can only be open in one process: stop 'triscope serve' first.`,
+While 'triscope serve' runs, these commands work through it (and say so).`,
 	}
 	cmd.AddCommand(newUsersAddCmd(cfg), newUsersListCmd(cfg), newUsersDisableCmd(cfg, true), newUsersDisableCmd(cfg, false),
 		newUsersPasswdCmd(cfg), newUsersAuditCmd(cfg))
 	return cmd
 }
 
-func openAuth(ctx context.Context, cfg *Config) (*access.Store, error) {
-	return access.Open(ctx, cfg.authPath(), slog.Default())
+// connect reaches the users: through the running server, or directly.
+func connect(cmd *cobra.Command, cfg *app.Config) (app.Admin, error) {
+	adm, err := app.Connect(cmd.Context(), cfg, discardLogger())
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "users of %s %s\n", cfg.DB, adm.Where())
+	return adm, nil
 }
 
 // readPassword reads a new password: from stdin with --password-stdin, with a
@@ -75,57 +78,7 @@ func readPassword(cmd *cobra.Command, fromStdin bool) (string, bool, error) {
 	return access.RandomPassword(), true, nil
 }
 
-// checkAgainstWarehouse verifies that an org unit or rep exists, when the
-// warehouse can be opened (it cannot while a server holds it).
-func checkAgainstWarehouse(ctx context.Context, cfg *Config, u access.User, out io.Writer) error {
-	if u.OrgUnit == "" && u.RepID == "" {
-		return nil
-	}
-	opts := cfg.warehouseOptions()
-	opts.ReadOnly = true
-	opts.Logger = discardLogger()
-	w, err := warehouse.Open(ctx, opts)
-	if err != nil {
-		fmt.Fprintf(out, "warning: could not check %s against the warehouse (%v)\n", strings.TrimSpace(u.OrgUnit+" "+u.RepID), firstLine(err))
-		return nil
-	}
-	defer w.Close()
-	check := func(q, id, what string) error {
-		var n int
-		if err := w.DB().QueryRowContext(ctx, q, id).Scan(&n); err != nil {
-			if errors.Is(err, sql.ErrNoRows) {
-				return nil
-			}
-			fmt.Fprintf(out, "warning: could not check %s: %v\n", what, firstLine(err))
-			return nil
-		}
-		if n == 0 {
-			return fmt.Errorf("%s %q is not in the warehouse", what, id)
-		}
-		return nil
-	}
-	if u.OrgUnit != "" {
-		if err := check("SELECT count(*) FROM org_units WHERE org_unit_id = $1", u.OrgUnit, "org unit"); err != nil {
-			return err
-		}
-	}
-	if u.RepID != "" {
-		if err := check("SELECT count(*) FROM reps WHERE rep_id = $1", u.RepID, "rep"); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func firstLine(err error) string {
-	s := err.Error()
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[:i]
-	}
-	return s
-}
-
-func newUsersAddCmd(cfg *Config) *cobra.Command {
+func newUsersAddCmd(cfg *app.Config) *cobra.Command {
 	var u access.User
 	var stdin bool
 	cmd := &cobra.Command{
@@ -142,22 +95,18 @@ func newUsersAddCmd(cfg *Config) *cobra.Command {
 			if err := u.Validate(); err != nil {
 				return err
 			}
-			if err := checkAgainstWarehouse(ctx, cfg, u, cmd.ErrOrStderr()); err != nil {
-				return err
-			}
-			a, err := openAuth(ctx, cfg)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
 			pw, generated, err := readPassword(cmd, stdin)
 			if err != nil {
 				return err
 			}
-			if err := a.AddUser(ctx, u, pw); err != nil {
+			a, err := connect(cmd, cfg)
+			if err != nil {
 				return err
 			}
-			a.Audit(ctx, access.Event{Username: u.Username, Action: "user_add", Detail: map[string]any{"role": u.Role, "org_unit_id": u.OrgUnit, "rep_id": u.RepID, "by": "cli"}})
+			defer a.Close()
+			if err := a.AddUser(ctx, u, pw, osUser()); err != nil {
+				return err
+			}
 			fmt.Fprintf(cmd.OutOrStdout(), "added %s (%s)\n", u.Username, u.Role)
 			if generated {
 				fmt.Fprintf(cmd.OutOrStdout(), "password: %s\n", pw)
@@ -174,12 +123,12 @@ func newUsersAddCmd(cfg *Config) *cobra.Command {
 	return cmd
 }
 
-func newUsersListCmd(cfg *Config) *cobra.Command {
+func newUsersListCmd(cfg *app.Config) *cobra.Command {
 	return &cobra.Command{
 		Use:   "list",
 		Short: "List users",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := openAuth(cmd.Context(), cfg)
+			a, err := connect(cmd, cfg)
 			if err != nil {
 				return err
 			}
@@ -209,7 +158,7 @@ func dash(s string) string {
 	return s
 }
 
-func newUsersDisableCmd(cfg *Config, disable bool) *cobra.Command {
+func newUsersDisableCmd(cfg *app.Config, disable bool) *cobra.Command {
 	use, short := "disable USERNAME", "Disable a user (their sessions end)"
 	if !disable {
 		use, short = "enable USERNAME", "Enable a disabled user"
@@ -217,40 +166,37 @@ func newUsersDisableCmd(cfg *Config, disable bool) *cobra.Command {
 	return &cobra.Command{
 		Use: use, Short: short, Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := openAuth(cmd.Context(), cfg)
+			a, err := connect(cmd, cfg)
 			if err != nil {
 				return err
 			}
 			defer a.Close()
-			if err := a.SetDisabled(cmd.Context(), args[0], disable); err != nil {
+			if err := a.SetDisabled(cmd.Context(), args[0], disable, osUser()); err != nil {
 				return err
 			}
-			action := map[bool]string{true: "user_disable", false: "user_enable"}[disable]
-			a.Audit(cmd.Context(), access.Event{Username: args[0], Action: action, Detail: map[string]any{"by": "cli"}})
 			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s\n", args[0], map[bool]string{true: "disabled", false: "enabled"}[disable])
 			return nil
 		},
 	}
 }
 
-func newUsersPasswdCmd(cfg *Config) *cobra.Command {
+func newUsersPasswdCmd(cfg *app.Config) *cobra.Command {
 	var stdin bool
 	cmd := &cobra.Command{
 		Use: "passwd USERNAME", Short: "Set a user's password (their sessions end)", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := openAuth(cmd.Context(), cfg)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
 			pw, generated, err := readPassword(cmd, stdin)
 			if err != nil {
 				return err
 			}
-			if err := a.SetPassword(cmd.Context(), args[0], pw); err != nil {
+			a, err := connect(cmd, cfg)
+			if err != nil {
 				return err
 			}
-			a.Audit(cmd.Context(), access.Event{Username: args[0], Action: "user_passwd", Detail: map[string]any{"by": "cli"}})
+			defer a.Close()
+			if err := a.SetPassword(cmd.Context(), args[0], pw, osUser()); err != nil {
+				return err
+			}
 			fmt.Fprintf(cmd.OutOrStdout(), "password of %s changed\n", args[0])
 			if generated {
 				fmt.Fprintf(cmd.OutOrStdout(), "password: %s\n", pw)
@@ -262,12 +208,12 @@ func newUsersPasswdCmd(cfg *Config) *cobra.Command {
 	return cmd
 }
 
-func newUsersAuditCmd(cfg *Config) *cobra.Command {
+func newUsersAuditCmd(cfg *app.Config) *cobra.Command {
 	var limit int
 	cmd := &cobra.Command{
 		Use: "audit", Short: "Show the audit trail (logins, exports, user changes), newest first",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := openAuth(cmd.Context(), cfg)
+			a, err := connect(cmd, cfg)
 			if err != nil {
 				return err
 			}

@@ -3,6 +3,7 @@ package main
 import (
 	"database/sql"
 	"fmt"
+	"github.com/triscope/triscope/app"
 	"runtime"
 	"runtime/debug"
 
@@ -13,7 +14,7 @@ import (
 // version is set at build time with -ldflags "-X main.version=v1.2.3".
 var version = "dev"
 
-func newVersionCmd(cfg *Config) *cobra.Command {
+func newVersionCmd(cfg *app.Config) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print the versions of Triscope, Go and DuckDB",

@@ -41,14 +41,6 @@ var allowed = map[string][]string{
 	"internal":   {}, // this check and other test-only helpers
 }
 
-// pending are imports against the flow that the move out of dashboards/
-// (issue 14) removes; an entry that is no longer needed fails the test, so
-// the list can only shrink.
-var pending = map[string]bool{
-	module + "dashboards imports " + module + "etl":              true,
-	module + "dashboards imports " + module + "warehouse":        true,
-}
-
 // roomOf is the room of a package path of this module ("" for others).
 func roomOf(path string) string {
 	rest, ok := strings.CutPrefix(path, module)
@@ -66,7 +58,6 @@ func TestImportsFollowTheHouse(t *testing.T) {
 	}
 	dec := json.NewDecoder(bufio.NewReader(bytes.NewReader(out)))
 	var broken []string
-	used := map[string]bool{}
 	seen := 0
 	for dec.More() {
 		var p struct {
@@ -88,20 +79,11 @@ func TestImportsFollowTheHouse(t *testing.T) {
 			if to == "" || to == from || slices.Contains(rules, to) {
 				continue
 			}
-			if key := p.ImportPath + " imports " + imp; pending[key] {
-				used[key] = true
-				continue
-			}
 			broken = append(broken, p.ImportPath+" imports "+imp+" ("+from+" → "+to+" is against the flow)")
 		}
 	}
 	if seen < 5 {
 		t.Fatalf("go list found only %d packages", seen)
-	}
-	for key := range pending {
-		if !used[key] {
-			broken = append(broken, "pending exception no longer needed, remove it: "+key)
-		}
 	}
 	sort.Strings(broken)
 	for _, b := range broken {

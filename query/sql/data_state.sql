@@ -24,6 +24,10 @@ SELECT 'object', view_name, NULL, NULL, NULL, NULL FROM duckdb_views() WHERE sch
 UNION ALL
 SELECT 'object', function_name, NULL, NULL, NULL, NULL FROM duckdb_functions() WHERE function_type = 'table_macro' AND schema_name = 'main'
 UNION ALL
+SELECT 'object', schema_name || '.' || function_name, NULL, NULL, NULL, NULL FROM duckdb_functions() WHERE schema_name IN ('scoped', 'facts')
+UNION ALL
+SELECT 'object', schema_name || '.' || table_name, NULL, NULL, NULL, NULL FROM duckdb_tables() WHERE schema_name = 'facts'
+UNION ALL
 SELECT 'rate', currency, NULL, NULL, NULL, CAST(arg_max(rate_to_base, on_date) AS DOUBLE)
 FROM live.fx_rates WHERE currency <> $base GROUP BY currency
 UNION ALL

@@ -1,23 +1,22 @@
 -- Alerts one level down from the unit the page is about (its child units and
 -- the reps attached to it directly), by severity, in the user's scope.
 WITH a AS (   -- every alert with the owner of its subject (customer, contract, deal or org unit)
-    SELECT * FROM dash.alerts($base)
+    SELECT * FROM scoped.alerts($scope_all, $scope_org, $scope_rep)
 ),
 seen AS (   -- in the user's scope, below the org filter, of the kind and severity chosen
     SELECT a.kind, a.severity, a.subject_type, a.subject_id, a.detail, a.since,
            a.kind || '|' || a.subject_id || '|' || coalesce(strftime(a.since, '%Y-%m-%d'), '') AS alert_id,
            a.customer_id, a.subject_name, a.owner_rep_id, a.owner_org
     FROM a
-    WHERE dash.in_scope(a.owner_rep_id, a.owner_org, $scope_all, $scope_org, $scope_rep)
-      AND dash.under(a.owner_org, $org)
+    WHERE scoped.under(a.owner_org, $org)
       AND ($kind IS NULL OR a.kind = $kind) AND ($severity IS NULL OR a.severity = $severity)
 ),
 keyed AS (
     SELECT CASE WHEN $node IS NULL OR s.owner_org = $node THEN 'rep:' || coalesce(s.owner_rep_id, '?') ELSE k.child_id END AS key,
            s.severity
     FROM seen s
-    LEFT JOIN dash.child_of($node) k ON k.org_unit_id = s.owner_org
-    WHERE dash.under(s.owner_org, $node)
+    LEFT JOIN scoped.child_of($node) k ON k.org_unit_id = s.owner_org
+    WHERE scoped.under(s.owner_org, $node)
 )
 SELECT CASE WHEN x.key LIKE 'rep:%' THEN 'rep' ELSE 'org' END AS kind, x.key,
        coalesce(u.name, r.name, CASE WHEN x.key = 'rep:?' THEN (SELECT n.name FROM live.org_units n WHERE n.org_unit_id = $node) END, x.key) AS label,

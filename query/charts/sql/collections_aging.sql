@@ -9,11 +9,10 @@ s AS (
     SELECT CASE WHEN -d.days_until_due <= 30 THEN '0-30' WHEN -d.days_until_due <= 60 THEN '31-60'
                 WHEN -d.days_until_due <= 90 THEN '61-90' ELSE '>90' END AS bucket,
            d.amount_due - d.amount_paid AS unpaid, d.contract_id, c.customer_id
-    FROM main.mart_settlements_due d
-    JOIN dash.contracts($base) c ON c.contract_id = d.contract_id
+    FROM scoped.mart_settlements_due($scope_all, $scope_org, $scope_rep) d
+    JOIN scoped.contract_facts($scope_all, $scope_org, $scope_rep) c ON c.contract_id = d.contract_id
     WHERE d.status = 'overdue'
-      AND dash.in_scope(c.owner_rep_id, c.owner_org, $scope_all, $scope_org, $scope_rep)
-      AND dash.under(c.owner_org, $org)
+      AND scoped.under(c.owner_org, $org)
       AND ($product_line IS NULL OR c.product_line = $product_line)
 )
 SELECT b.bucket, b.pos, CAST(coalesce(sum(s.unpaid), 0) AS DOUBLE) AS amount, count(DISTINCT s.contract_id) AS contracts,

@@ -4,11 +4,10 @@
 SELECT d.contract_id || '|' || strftime(d.due_on, '%Y-%m-%d') AS installment_id,
        d.contract_id, c.customer_id, c.customer_name, r.name AS rep_name, d.due_on, d.days_until_due, d.status,
        CAST(d.amount_due - d.amount_paid AS DOUBLE) AS unpaid_base
-FROM main.mart_settlements_due d
-JOIN dash.contracts($base) c ON c.contract_id = d.contract_id
+FROM scoped.mart_settlements_due($scope_all, $scope_org, $scope_rep) d
+JOIN scoped.contract_facts($scope_all, $scope_org, $scope_rep) c ON c.contract_id = d.contract_id
 LEFT JOIN live.reps r ON r.rep_id = c.owner_rep_id
 WHERE d.status IN ('due_7d', 'due_this_month')
-  AND dash.in_scope(c.owner_rep_id, c.owner_org, $scope_all, $scope_org, $scope_rep)
-  AND dash.under(c.owner_org, $org)
+  AND scoped.under(c.owner_org, $org)
   AND ($product_line IS NULL OR c.product_line = $product_line)
 ORDER BY d.due_on, unpaid_base DESC, d.contract_id

@@ -8,12 +8,11 @@
 SELECT d.contract_id || '|' || strftime(d.due_on, '%Y-%m-%d') AS installment_id,
        d.contract_id, c.customer_id, c.customer_name, r.name AS rep_name, u.name AS org_unit,
        d.due_on, d.days_until_due, d.status, d.amount_due, d.amount_paid, d.amount_due - d.amount_paid AS unpaid_base
-FROM main.mart_settlements_due d
-JOIN dash.contracts($base) c ON c.contract_id = d.contract_id
+FROM scoped.mart_settlements_due($scope_all, $scope_org, $scope_rep) d
+JOIN scoped.contract_facts($scope_all, $scope_org, $scope_rep) c ON c.contract_id = d.contract_id
 LEFT JOIN live.reps r ON r.rep_id = c.owner_rep_id
 LEFT JOIN live.org_units u ON u.org_unit_id = c.owner_org
-WHERE dash.in_scope(c.owner_rep_id, c.owner_org, $scope_all, $scope_org, $scope_rep)
-  AND dash.under(c.owner_org, $org)
+WHERE scoped.under(c.owner_org, $org)
   AND ($product_line IS NULL OR c.product_line = $product_line)
   AND ($point IS NULL OR $point = d.status
        OR $point = 'soon' AND d.status IN ('due_7d', 'due_this_month')

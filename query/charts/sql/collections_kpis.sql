@@ -7,21 +7,19 @@
 -- rate.
 WITH c AS (
     SELECT c.contract_id, c.status, c.signed_on, c.amount_base, x.outstanding, x.status AS execution
-    FROM dash.contracts($base) c
-    LEFT JOIN main.mart_contract_execution x ON x.contract_id = c.contract_id
-    WHERE dash.in_scope(c.owner_rep_id, c.owner_org, $scope_all, $scope_org, $scope_rep)
-      AND dash.under(c.owner_org, $org)
+    FROM scoped.contract_facts($scope_all, $scope_org, $scope_rep) c
+    LEFT JOIN scoped.mart_contract_execution($scope_all, $scope_org, $scope_rep) x ON x.contract_id = c.contract_id
+    WHERE scoped.under(c.owner_org, $org)
       AND ($product_line IS NULL OR c.product_line = $product_line)
 ),
 s AS (
     SELECT d.status, d.amount_due - d.amount_paid AS unpaid, d.contract_id
-    FROM main.mart_settlements_due d JOIN c ON c.contract_id = d.contract_id
+    FROM scoped.mart_settlements_due($scope_all, $scope_org, $scope_rep) d JOIN c ON c.contract_id = d.contract_id
 ),
 p AS (
     SELECT coalesce(sum(p.amount_base), 0) AS v
-    FROM dash.payments($base) p
-    WHERE dash.in_scope(p.owner_rep_id, p.owner_org, $scope_all, $scope_org, $scope_rep)
-      AND dash.under(p.owner_org, $org)
+    FROM scoped.payment_facts($scope_all, $scope_org, $scope_rep) p
+    WHERE scoped.under(p.owner_org, $org)
       AND ($product_line IS NULL OR p.product_line = $product_line)
       AND p.paid_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
 )

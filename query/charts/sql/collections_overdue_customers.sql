@@ -3,11 +3,10 @@
 -- filter, with the oldest days overdue.
 SELECT c.customer_id, c.customer_name, CAST(sum(d.amount_due - d.amount_paid) AS DOUBLE) AS overdue_amount,
        max(-d.days_until_due) AS days_overdue_max, count(DISTINCT d.contract_id) AS contracts
-FROM main.mart_settlements_due d
-JOIN dash.contracts($base) c ON c.contract_id = d.contract_id
+FROM scoped.mart_settlements_due($scope_all, $scope_org, $scope_rep) d
+JOIN scoped.contract_facts($scope_all, $scope_org, $scope_rep) c ON c.contract_id = d.contract_id
 WHERE d.status = 'overdue'
-  AND dash.in_scope(c.owner_rep_id, c.owner_org, $scope_all, $scope_org, $scope_rep)
-  AND dash.under(c.owner_org, $org)
+  AND scoped.under(c.owner_org, $org)
   AND ($product_line IS NULL OR c.product_line = $product_line)
 GROUP BY c.customer_id, c.customer_name
 ORDER BY overdue_amount DESC, c.customer_id

@@ -5,8 +5,8 @@
 -- month); NULL = all of them (each row once).
 WITH c AS (
     SELECT c.*, x.outstanding, x.status AS execution
-    FROM dash.contracts($base) c
-    LEFT JOIN main.mart_contract_execution x ON x.contract_id = c.contract_id
+    FROM scoped.contract_facts($scope_all, $scope_org, $scope_rep) c
+    LEFT JOIN scoped.mart_contract_execution($scope_all, $scope_org, $scope_rep) x ON x.contract_id = c.contract_id
     WHERE ($product_line IS NULL OR c.product_line = $product_line)
 ),
 rows_all AS (
@@ -17,13 +17,13 @@ rows_all AS (
     UNION ALL
     SELECT 'installments', d.contract_id || '|' || strftime(d.due_on, '%Y-%m-%d'), d.due_on, c.customer_name, c.owner_rep_id, c.owner_org,
            d.status, c.currency, NULL, d.amount_due, d.amount_due - d.amount_paid
-    FROM main.mart_settlements_due d JOIN c ON c.contract_id = d.contract_id
+    FROM scoped.mart_settlements_due($scope_all, $scope_org, $scope_rep) d JOIN c ON c.contract_id = d.contract_id
     WHERE $point IS NULL OR $point = d.status OR $point = 'due_month' AND d.status IN ('due_7d', 'due_this_month')
        OR $point = 'm:' || strftime(d.due_on, '%Y-%m')
     UNION ALL
     SELECT 'payments', p.payment_id, p.paid_on, p.customer_name, p.owner_rep_id, p.owner_org, p.method, p.currency, p.amount,
            p.amount_base, NULL
-    FROM dash.payments($base) p
+    FROM scoped.payment_facts($scope_all, $scope_org, $scope_rep) p
     WHERE ($product_line IS NULL OR p.product_line = $product_line)
       AND p.paid_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
       AND ($point IS NULL OR $point = 'collected' OR $point = 'm:' || strftime(p.paid_on, '%Y-%m'))
@@ -33,6 +33,5 @@ SELECT x.entity, x.record_id, x.date, x.customer_name, rp.name AS rep_name, u.na
 FROM rows_all x
 LEFT JOIN live.reps rp ON rp.rep_id = x.owner_rep_id
 LEFT JOIN live.org_units u ON u.org_unit_id = x.owner_org
-WHERE dash.in_scope(x.owner_rep_id, x.owner_org, $scope_all, $scope_org, $scope_rep)
-  AND dash.under(x.owner_org, $org)
+WHERE scoped.under(x.owner_org, $org)
 ORDER BY x.date DESC, x.entity, x.record_id

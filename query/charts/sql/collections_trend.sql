@@ -9,20 +9,18 @@ WITH months AS (
 ),
 due AS (
     SELECT CAST(date_trunc('month', s.due_on) AS DATE) AS month, sum(s.amount * (c.amount_base / nullif(c.amount, 0))) AS v
-    FROM live.payment_schedule s
-    JOIN dash.contracts($base) c ON c.contract_id = s.contract_id
+    FROM scoped.payment_schedule($scope_all, $scope_org, $scope_rep) s
+    JOIN scoped.contract_facts($scope_all, $scope_org, $scope_rep) c ON c.contract_id = s.contract_id
     WHERE c.status NOT IN ('cancelled', 'terminated')
-      AND dash.in_scope(c.owner_rep_id, c.owner_org, $scope_all, $scope_org, $scope_rep)
-      AND dash.under(c.owner_org, $org)
+      AND scoped.under(c.owner_org, $org)
       AND ($product_line IS NULL OR c.product_line = $product_line)
       AND s.due_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
     GROUP BY 1
 ),
 paid AS (
     SELECT CAST(date_trunc('month', p.paid_on) AS DATE) AS month, sum(p.amount_base) AS v
-    FROM dash.payments($base) p
-    WHERE dash.in_scope(p.owner_rep_id, p.owner_org, $scope_all, $scope_org, $scope_rep)
-      AND dash.under(p.owner_org, $org)
+    FROM scoped.payment_facts($scope_all, $scope_org, $scope_rep) p
+    WHERE scoped.under(p.owner_org, $org)
       AND ($product_line IS NULL OR p.product_line = $product_line)
       AND p.paid_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
     GROUP BY 1

@@ -2,7 +2,7 @@
 -- (its child units and the reps attached to it directly), by the later deal's
 -- owner, ruled or not.
 WITH latest AS (   -- the ruling that stands on each pair: the latest
-    SELECT * FROM main.collision_rulings
+    SELECT * FROM scoped.collision_rulings($scope_all, $scope_org, $scope_rep)
     QUALIFY row_number() OVER (PARTITION BY opportunity_id, conflicts_with_opportunity_id ORDER BY ruled_at DESC, ruling_id DESC) = 1
 ),
 k AS (   -- collisions seen by the user: their later deal is in the scope, below the org filter
@@ -10,20 +10,19 @@ k AS (   -- collisions seen by the user: their later deal is in the scope, below
            o.owner_rep_id AS deal_rep_id, o.owner_org AS deal_org, o.customer_name, o.amount_base, o.product_line,
            b.customer_name AS other_customer_name, b.owner_rep_id AS other_rep_id, b.owner_org AS other_org,
            l.decision, l.winner_registrant, l.winner_opportunity_id, l.note, l.ruled_by, l.ruled_at, l.ruling_id IS NOT NULL AS ruled
-    FROM main.mart_collisions m
-    JOIN dash.opportunities($base) o ON o.opportunity_id = m.opportunity_id
-    LEFT JOIN dash.opportunities($base) b ON b.opportunity_id = m.conflicts_with_opportunity_id
+    FROM scoped.mart_collisions($scope_all, $scope_org, $scope_rep) m
+    JOIN scoped.opportunity_facts($scope_all, $scope_org, $scope_rep) o ON o.opportunity_id = m.opportunity_id
+    LEFT JOIN scoped.opportunity_facts($scope_all, $scope_org, $scope_rep) b ON b.opportunity_id = m.conflicts_with_opportunity_id
     LEFT JOIN latest l ON l.opportunity_id = m.opportunity_id AND l.conflicts_with_opportunity_id = m.conflicts_with_opportunity_id
-    WHERE dash.in_scope(o.owner_rep_id, o.owner_org, $scope_all, $scope_org, $scope_rep)
-      AND dash.under(o.owner_org, $org)
+    WHERE scoped.under(o.owner_org, $org)
       AND ($status IS NULL OR m.status = $status)
       AND ($ruling IS NULL OR $ruling = 'ruled' AND l.ruling_id IS NOT NULL OR $ruling = 'pending' AND l.ruling_id IS NULL)
 ),
 keyed AS (
     SELECT CASE WHEN $node IS NULL OR k.deal_org = $node THEN 'rep:' || coalesce(k.deal_rep_id, '?') ELSE c.child_id END AS key, k.ruled
     FROM k
-    LEFT JOIN dash.child_of($node) c ON c.org_unit_id = k.deal_org
-    WHERE dash.under(k.deal_org, $node)
+    LEFT JOIN scoped.child_of($node) c ON c.org_unit_id = k.deal_org
+    WHERE scoped.under(k.deal_org, $node)
 )
 SELECT CASE WHEN x.key LIKE 'rep:%' THEN 'rep' ELSE 'org' END AS kind, x.key, coalesce(u.name, r.name, x.key) AS label,
        count(*) FILTER (WHERE x.ruled) AS ruled, count(*) FILTER (WHERE NOT x.ruled) AS pending

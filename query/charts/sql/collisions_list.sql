@@ -1,22 +1,22 @@
 -- The collisions seen by the user, with the status and ruling chosen, newest
 -- first: both deals, their customers and registrants (rep or partner), how the
--- customers matched, the first registrant, and the ruling that stands. A user
--- may rule when they see both deals (the page checks the role).
+-- customers matched, the first registrant, and the ruling that stands. A pair
+-- is listed when the user sees both deals (the scope rule); the page checks
+-- whether the role may rule.
 WITH latest AS (   -- the ruling that stands on each pair: the latest
-    SELECT * FROM main.collision_rulings
+    SELECT * FROM scoped.collision_rulings($scope_all, $scope_org, $scope_rep)
     QUALIFY row_number() OVER (PARTITION BY opportunity_id, conflicts_with_opportunity_id ORDER BY ruled_at DESC, ruling_id DESC) = 1
 ),
-k AS (   -- collisions seen by the user: their later deal is in the scope, below the org filter
+k AS (   -- collisions seen by the user (both deals), the later deal below the org filter
     SELECT m.opportunity_id || '|' || m.conflicts_with_opportunity_id AS collision_id, m.*,
            o.owner_rep_id AS deal_rep_id, o.owner_org AS deal_org, o.customer_name, o.amount_base, o.product_line,
            b.customer_name AS other_customer_name, b.owner_rep_id AS other_rep_id, b.owner_org AS other_org,
            l.decision, l.winner_registrant, l.winner_opportunity_id, l.note, l.ruled_by, l.ruled_at, l.ruling_id IS NOT NULL AS ruled
-    FROM main.mart_collisions m
-    JOIN dash.opportunities($base) o ON o.opportunity_id = m.opportunity_id
-    LEFT JOIN dash.opportunities($base) b ON b.opportunity_id = m.conflicts_with_opportunity_id
+    FROM scoped.mart_collisions($scope_all, $scope_org, $scope_rep) m
+    JOIN scoped.opportunity_facts($scope_all, $scope_org, $scope_rep) o ON o.opportunity_id = m.opportunity_id
+    JOIN scoped.opportunity_facts($scope_all, $scope_org, $scope_rep) b ON b.opportunity_id = m.conflicts_with_opportunity_id
     LEFT JOIN latest l ON l.opportunity_id = m.opportunity_id AND l.conflicts_with_opportunity_id = m.conflicts_with_opportunity_id
-    WHERE dash.in_scope(o.owner_rep_id, o.owner_org, $scope_all, $scope_org, $scope_rep)
-      AND dash.under(o.owner_org, $org)
+    WHERE scoped.under(o.owner_org, $org)
       AND ($status IS NULL OR m.status = $status)
       AND ($ruling IS NULL OR $ruling = 'ruled' AND l.ruling_id IS NOT NULL OR $ruling = 'pending' AND l.ruling_id IS NULL)
 ),
@@ -30,8 +30,7 @@ SELECT k.collision_id, k.opportunity_id, k.conflicts_with_opportunity_id, k.matc
        k.conflicts_with_registrant, coalesce(n2.name, k.conflicts_with_registrant) AS other_registrant_name,
        k.first_registrant, k.first_registered_opportunity_id,
        CAST(k.created_at AS DATE) AS registered_on, CAST(k.amount_base AS DOUBLE) AS amount_base, k.product_line,
-       k.decision, k.winner_registrant, coalesce(n3.name, k.winner_registrant) AS winner_name, k.note, k.ruled_by, k.ruled_at,
-       dash.in_scope(k.other_rep_id, k.other_org, $scope_all, $scope_org, $scope_rep) AS both_in_scope
+       k.decision, k.winner_registrant, coalesce(n3.name, k.winner_registrant) AS winner_name, k.note, k.ruled_by, k.ruled_at
 FROM k
 LEFT JOIN names n1 ON n1.registrant = k.registrant
 LEFT JOIN names n2 ON n2.registrant = k.conflicts_with_registrant

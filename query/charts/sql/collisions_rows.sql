@@ -3,7 +3,7 @@
 -- the page is about), 'r:<rep_id>' (a rep attached to it), 'open', 'pending',
 -- 'ruled', 'collisions'; NULL = every collision.
 WITH latest AS (   -- the ruling that stands on each pair: the latest
-    SELECT * FROM main.collision_rulings
+    SELECT * FROM scoped.collision_rulings($scope_all, $scope_org, $scope_rep)
     QUALIFY row_number() OVER (PARTITION BY opportunity_id, conflicts_with_opportunity_id ORDER BY ruled_at DESC, ruling_id DESC) = 1
 ),
 k AS (   -- collisions seen by the user: their later deal is in the scope, below the org filter
@@ -11,12 +11,11 @@ k AS (   -- collisions seen by the user: their later deal is in the scope, below
            o.owner_rep_id AS deal_rep_id, o.owner_org AS deal_org, o.customer_name, o.amount_base, o.product_line,
            b.customer_name AS other_customer_name, b.owner_rep_id AS other_rep_id, b.owner_org AS other_org,
            l.decision, l.winner_registrant, l.winner_opportunity_id, l.note, l.ruled_by, l.ruled_at, l.ruling_id IS NOT NULL AS ruled
-    FROM main.mart_collisions m
-    JOIN dash.opportunities($base) o ON o.opportunity_id = m.opportunity_id
-    LEFT JOIN dash.opportunities($base) b ON b.opportunity_id = m.conflicts_with_opportunity_id
+    FROM scoped.mart_collisions($scope_all, $scope_org, $scope_rep) m
+    JOIN scoped.opportunity_facts($scope_all, $scope_org, $scope_rep) o ON o.opportunity_id = m.opportunity_id
+    LEFT JOIN scoped.opportunity_facts($scope_all, $scope_org, $scope_rep) b ON b.opportunity_id = m.conflicts_with_opportunity_id
     LEFT JOIN latest l ON l.opportunity_id = m.opportunity_id AND l.conflicts_with_opportunity_id = m.conflicts_with_opportunity_id
-    WHERE dash.in_scope(o.owner_rep_id, o.owner_org, $scope_all, $scope_org, $scope_rep)
-      AND dash.under(o.owner_org, $org)
+    WHERE scoped.under(o.owner_org, $org)
       AND ($status IS NULL OR m.status = $status)
       AND ($ruling IS NULL OR $ruling = 'ruled' AND l.ruling_id IS NOT NULL OR $ruling = 'pending' AND l.ruling_id IS NULL)
 )
@@ -32,6 +31,6 @@ WHERE $point IS NULL OR $point = 'collisions'
    OR $point = 'pending' AND k.status = 'open' AND NOT k.ruled
    OR $point = 'ruled' AND k.ruled
    OR $point = 'k:' || k.match_kind
-   OR $point LIKE 'u:%' AND dash.under(k.deal_org, substr($point, 3))
+   OR $point LIKE 'u:%' AND scoped.under(k.deal_org, substr($point, 3))
    OR $point LIKE 'r:%' AND coalesce(k.deal_rep_id, '?') = substr($point, 3) AND ($node IS NULL OR k.deal_org = $node)
 ORDER BY k.created_at DESC, k.collision_id

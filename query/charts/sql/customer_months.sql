@@ -8,16 +8,14 @@ WITH months AS (
 ),
 c AS (
     SELECT CAST(date_trunc('month', c.signed_on) AS DATE) AS month, sum(c.amount_base) AS v
-    FROM dash.contracts($base) c
-    WHERE dash.in_scope(c.owner_rep_id, c.owner_org, $scope_all, $scope_org, $scope_rep)
-      AND ($customer IS NULL OR c.customer_id = $customer)
+    FROM scoped.contract_facts($scope_all, $scope_org, $scope_rep) c
+    WHERE ($customer IS NULL OR c.customer_id = $customer)
     GROUP BY 1
 ),
 p AS (
     SELECT CAST(date_trunc('month', p.paid_on) AS DATE) AS month, sum(p.amount_base) AS v
-    FROM dash.payments($base) p
-    WHERE dash.in_scope(p.owner_rep_id, p.owner_org, $scope_all, $scope_org, $scope_rep)
-      AND ($customer IS NULL OR p.customer_id = $customer)
+    FROM scoped.payment_facts($scope_all, $scope_org, $scope_rep) p
+    WHERE ($customer IS NULL OR p.customer_id = $customer)
     GROUP BY 1
 )
 SELECT m.month, CAST(c.v AS DOUBLE) AS bookings, CAST(p.v AS DOUBLE) AS collections

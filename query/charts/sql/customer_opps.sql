@@ -4,8 +4,7 @@
 SELECT o.opportunity_id, o.customer_name, o.created_on, CASE WHEN o.status = 'open' THEN o.stage ELSE o.status END AS status,
        o.probability, o.expected_close_on, o.closed_on, o.product_line, o.competitor, o.close_reason,
        r.name AS rep_name, o.currency, o.amount, o.amount_base
-FROM dash.opportunities($base) o
+FROM scoped.opportunity_facts($scope_all, $scope_org, $scope_rep) o
 LEFT JOIN live.reps r ON r.rep_id = o.owner_rep_id
-WHERE dash.in_scope(o.owner_rep_id, o.owner_org, $scope_all, $scope_org, $scope_rep)
-  AND ($customer IS NULL OR o.customer_id = $customer)
+WHERE ($customer IS NULL OR o.customer_id = $customer)
 ORDER BY o.created_on DESC, o.opportunity_id

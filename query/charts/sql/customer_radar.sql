@@ -2,19 +2,17 @@
 -- segment (else of its value tier) over the customers in the user's scope.
 WITH me AS (
     SELECT v.*, r.segment
-    FROM main.mart_customer_value v
-    JOIN dash.customers() cu ON cu.customer_id = v.customer_id
-    LEFT JOIN main.mart_rfm r ON r.customer_id = v.customer_id
-    WHERE dash.in_scope(cu.owner_rep_id, cu.owner_org, $scope_all, $scope_org, $scope_rep)
-      AND v.customer_id = $customer
+    FROM scoped.mart_customer_value($scope_all, $scope_org, $scope_rep) v
+    JOIN scoped.customer_facts($scope_all, $scope_org, $scope_rep) cu ON cu.customer_id = v.customer_id
+    LEFT JOIN scoped.mart_rfm($scope_all, $scope_org, $scope_rep) r ON r.customer_id = v.customer_id
+    WHERE v.customer_id = $customer
 ),
 peers AS (
     SELECT v.*
-    FROM main.mart_customer_value v
-    JOIN dash.customers() cu ON cu.customer_id = v.customer_id
-    LEFT JOIN main.mart_rfm r ON r.customer_id = v.customer_id
+    FROM scoped.mart_customer_value($scope_all, $scope_org, $scope_rep) v
+    JOIN scoped.customer_facts($scope_all, $scope_org, $scope_rep) cu ON cu.customer_id = v.customer_id
+    LEFT JOIN scoped.mart_rfm($scope_all, $scope_org, $scope_rep) r ON r.customer_id = v.customer_id
     JOIN me ON (me.segment IS NOT NULL AND r.segment = me.segment) OR (me.segment IS NULL AND r.segment IS NULL AND v.tier = me.tier)
-    WHERE dash.in_scope(cu.owner_rep_id, cu.owner_org, $scope_all, $scope_org, $scope_rep)
 )
 SELECT 'customer' AS who, me.segment, me.tier, 1 AS customers,
        me.profiling_fit AS profiling, me.persistency, me.profitability, me.performance, me.prospecting, me.product, me.promotion

@@ -4,9 +4,8 @@
 -- candidate and the mean share of peers that buy it.
 SELECT x.product_line, count(*) FILTER (WHERE x.rank = 1) AS first_choice, count(*) AS candidates,
        avg(x.peer_share) AS peer_share
-FROM main.mart_cross_sell x
-JOIN dash.customers() cu ON cu.customer_id = x.customer_id
-WHERE dash.in_scope(cu.owner_rep_id, cu.owner_org, $scope_all, $scope_org, $scope_rep)
-  AND dash.under(cu.owner_org, $org)
+FROM scoped.mart_cross_sell($scope_all, $scope_org, $scope_rep) x
+JOIN scoped.customer_facts($scope_all, $scope_org, $scope_rep) cu ON cu.customer_id = x.customer_id
+WHERE scoped.under(cu.owner_org, $org)
 GROUP BY x.product_line
 ORDER BY first_choice DESC, candidates DESC, x.product_line

@@ -4,11 +4,10 @@
 -- share of revenue they bring.
 WITH c AS (
     SELECT cu.customer_id, CAST(d.revenue AS DOUBLE) AS revenue
-    FROM main.mart_customer_value_detail d
-    JOIN dash.customers() cu ON cu.customer_id = d.customer_id
+    FROM scoped.mart_customer_value_detail($scope_all, $scope_org, $scope_rep) d
+    JOIN scoped.customer_facts($scope_all, $scope_org, $scope_rep) cu ON cu.customer_id = d.customer_id
     WHERE d.revenue > 0
-      AND dash.in_scope(cu.owner_rep_id, cu.owner_org, $scope_all, $scope_org, $scope_rep)
-      AND dash.under(cu.owner_org, $org)
+      AND scoped.under(cu.owner_org, $org)
 ),
 ranked AS (
     SELECT revenue, row_number() OVER w AS rn, count(*) OVER () AS n, sum(revenue) OVER () AS total,

@@ -6,9 +6,8 @@ SELECT v.tier, count(*) AS customers,
        avg(v.profiling_fit) AS profiling, avg(v.persistency) AS persistency, avg(v.profitability) AS profitability,
        avg(v.performance) AS performance, avg(v.prospecting) AS prospecting, avg(v.product) AS product,
        avg(v.promotion) AS promotion
-FROM main.mart_customer_value v
-JOIN dash.customers() cu ON cu.customer_id = v.customer_id
-WHERE dash.in_scope(cu.owner_rep_id, cu.owner_org, $scope_all, $scope_org, $scope_rep)
-  AND dash.under(cu.owner_org, $org)
+FROM scoped.mart_customer_value($scope_all, $scope_org, $scope_rep) v
+JOIN scoped.customer_facts($scope_all, $scope_org, $scope_rep) cu ON cu.customer_id = v.customer_id
+WHERE scoped.under(cu.owner_org, $org)
 GROUP BY v.tier
 ORDER BY CASE v.tier WHEN 'gold' THEN 1 WHEN 'potential_gold' THEN 2 WHEN 'ordinary' THEN 3 ELSE 4 END

@@ -3,9 +3,8 @@
 -- they paid (M, base currency, refunds netted). Scores are quintiles of the RFM
 -- model (mart_rfm).
 SELECT r.r_score, r.f_score, count(*) AS customers, CAST(sum(r.monetary) AS DOUBLE) AS monetary
-FROM main.mart_rfm r
-JOIN dash.customers() cu ON cu.customer_id = r.customer_id
-WHERE dash.in_scope(cu.owner_rep_id, cu.owner_org, $scope_all, $scope_org, $scope_rep)
-  AND dash.under(cu.owner_org, $org)
+FROM scoped.mart_rfm($scope_all, $scope_org, $scope_rep) r
+JOIN scoped.customer_facts($scope_all, $scope_org, $scope_rep) cu ON cu.customer_id = r.customer_id
+WHERE scoped.under(cu.owner_org, $org)
 GROUP BY r.r_score, r.f_score
 ORDER BY r.r_score, r.f_score

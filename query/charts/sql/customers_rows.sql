@@ -8,13 +8,12 @@ WITH c AS (
            r.segment, r.r_score, r.f_score, r.m_score, r.recency_days, r.frequency, CAST(r.monetary AS DOUBLE) AS paid,
            v.tier, v.value_index AS index_7p, CAST(d.revenue AS DOUBLE) AS revenue, CAST(v.margin AS DOUBLE) AS margin,
            l.clv, l.p_alive
-    FROM dash.customers() cu
-    LEFT JOIN main.mart_rfm r ON r.customer_id = cu.customer_id
-    LEFT JOIN main.mart_customer_value v ON v.customer_id = cu.customer_id
-    LEFT JOIN main.mart_customer_value_detail d ON d.customer_id = cu.customer_id
-    LEFT JOIN main.mart_clv l ON l.customer_id = cu.customer_id
-    WHERE dash.in_scope(cu.owner_rep_id, cu.owner_org, $scope_all, $scope_org, $scope_rep)
-      AND dash.under(cu.owner_org, $org)
+    FROM scoped.customer_facts($scope_all, $scope_org, $scope_rep) cu
+    LEFT JOIN scoped.mart_rfm($scope_all, $scope_org, $scope_rep) r ON r.customer_id = cu.customer_id
+    LEFT JOIN scoped.mart_customer_value($scope_all, $scope_org, $scope_rep) v ON v.customer_id = cu.customer_id
+    LEFT JOIN scoped.mart_customer_value_detail($scope_all, $scope_org, $scope_rep) d ON d.customer_id = cu.customer_id
+    LEFT JOIN scoped.mart_clv($scope_all, $scope_org, $scope_rep) l ON l.customer_id = cu.customer_id
+    WHERE scoped.under(cu.owner_org, $org)
 ),
 pareto AS (   -- the Pareto bands, as in customers_pareto.sql
     SELECT customer_id, CAST(ceil(row_number() OVER (ORDER BY revenue DESC, customer_id) * 50.0 / count(*) OVER ()) AS INTEGER) AS band
@@ -37,5 +36,5 @@ WHERE $point IS NULL OR $point IN ('customers', 'margin')
    OR $point = 'tier:' || c.tier
    OR $point = 'p:' || p.band
    OR $point = 'id:' || c.customer_id
-   OR $point LIKE 'xs:%' AND c.customer_id IN (SELECT x.customer_id FROM main.mart_cross_sell x WHERE x.product_line = substr($point, 4))
+   OR $point LIKE 'xs:%' AND c.customer_id IN (SELECT x.customer_id FROM scoped.mart_cross_sell($scope_all, $scope_org, $scope_rep) x WHERE x.product_line = substr($point, 4))
 ORDER BY c.margin DESC NULLS LAST, c.customer_id

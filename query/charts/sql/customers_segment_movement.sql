@@ -4,9 +4,8 @@
 -- comparison date is models.rfm.movement_days, default 90, before as_of).
 SELECT m.previous_segment, m.segment, count(*) AS customers,
        min(m.previous_as_of) AS previous_as_of, max(m.as_of) AS as_of
-FROM main.mart_rfm_movement m
-JOIN dash.customers() cu ON cu.customer_id = m.customer_id
-WHERE dash.in_scope(cu.owner_rep_id, cu.owner_org, $scope_all, $scope_org, $scope_rep)
-  AND dash.under(cu.owner_org, $org)
+FROM scoped.mart_rfm_movement($scope_all, $scope_org, $scope_rep) m
+JOIN scoped.customer_facts($scope_all, $scope_org, $scope_rep) cu ON cu.customer_id = m.customer_id
+WHERE scoped.under(cu.owner_org, $org)
 GROUP BY m.previous_segment, m.segment
 ORDER BY m.previous_segment, m.segment

@@ -6,12 +6,11 @@
 SELECT m.customer_id, cu.customer_name, rp.name AS rep_name, u.name AS org_unit,
        m.previous_segment, m.segment, m.previous_as_of, m.as_of,
        r.recency_days, r.frequency, CAST(r.monetary AS DOUBLE) AS paid
-FROM main.mart_rfm_movement m
-JOIN dash.customers() cu ON cu.customer_id = m.customer_id
-LEFT JOIN main.mart_rfm r ON r.customer_id = m.customer_id
+FROM scoped.mart_rfm_movement($scope_all, $scope_org, $scope_rep) m
+JOIN scoped.customer_facts($scope_all, $scope_org, $scope_rep) cu ON cu.customer_id = m.customer_id
+LEFT JOIN scoped.mart_rfm($scope_all, $scope_org, $scope_rep) r ON r.customer_id = m.customer_id
 LEFT JOIN live.reps rp ON rp.rep_id = cu.owner_rep_id
 LEFT JOIN live.org_units u ON u.org_unit_id = cu.owner_org
-WHERE dash.in_scope(cu.owner_rep_id, cu.owner_org, $scope_all, $scope_org, $scope_rep)
-  AND dash.under(cu.owner_org, $org)
+WHERE scoped.under(cu.owner_org, $org)
   AND ($point IS NULL OR $point = 'mv:' || m.previous_segment || ':' || m.segment)
 ORDER BY paid DESC NULLS LAST, m.customer_id

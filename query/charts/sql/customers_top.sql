@@ -3,13 +3,12 @@
 -- predicted 12-month value (CLV) and the probability they are still buying.
 SELECT cu.customer_id, cu.customer_name, rp.name AS rep_name, v.tier, r.segment,
        CAST(d.revenue AS DOUBLE) AS revenue, CAST(v.margin AS DOUBLE) AS margin, l.clv, l.p_alive, v.value_index
-FROM main.mart_customer_value v
-JOIN dash.customers() cu ON cu.customer_id = v.customer_id
-LEFT JOIN main.mart_customer_value_detail d ON d.customer_id = v.customer_id
-LEFT JOIN main.mart_rfm r ON r.customer_id = v.customer_id
-LEFT JOIN main.mart_clv l ON l.customer_id = v.customer_id
+FROM scoped.mart_customer_value($scope_all, $scope_org, $scope_rep) v
+JOIN scoped.customer_facts($scope_all, $scope_org, $scope_rep) cu ON cu.customer_id = v.customer_id
+LEFT JOIN scoped.mart_customer_value_detail($scope_all, $scope_org, $scope_rep) d ON d.customer_id = v.customer_id
+LEFT JOIN scoped.mart_rfm($scope_all, $scope_org, $scope_rep) r ON r.customer_id = v.customer_id
+LEFT JOIN scoped.mart_clv($scope_all, $scope_org, $scope_rep) l ON l.customer_id = v.customer_id
 LEFT JOIN live.reps rp ON rp.rep_id = cu.owner_rep_id
-WHERE dash.in_scope(cu.owner_rep_id, cu.owner_org, $scope_all, $scope_org, $scope_rep)
-  AND dash.under(cu.owner_org, $org)
+WHERE scoped.under(cu.owner_org, $org)
 ORDER BY v.value_index DESC NULLS LAST, v.margin DESC, cu.customer_id
 LIMIT 15  -- the rows the table shows (buildTopCustomers): DuckDB keeps the top 15, not 1.6 M sorted rows

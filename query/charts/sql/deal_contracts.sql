@@ -5,9 +5,8 @@ SELECT c.contract_id, c.opportunity_id, c.customer_name, c.signed_on, c.start_on
        c.currency, c.amount, c.amount_base, CAST(x.paid_to_date AS DOUBLE) AS paid_to_date,
        CAST(x.outstanding AS DOUBLE) AS outstanding, CAST(x.overdue_amount AS DOUBLE) AS overdue_amount,
        x.days_overdue_max, x.status AS execution
-FROM dash.contracts($base) c
-LEFT JOIN main.mart_contract_execution x ON x.contract_id = c.contract_id
-WHERE dash.in_scope(c.owner_rep_id, c.owner_org, $scope_all, $scope_org, $scope_rep)
-  AND ($deal IS NULL OR c.opportunity_id = $deal)
+FROM scoped.contract_facts($scope_all, $scope_org, $scope_rep) c
+LEFT JOIN scoped.mart_contract_execution($scope_all, $scope_org, $scope_rep) x ON x.contract_id = c.contract_id
+WHERE ($deal IS NULL OR c.opportunity_id = $deal)
   AND ($deal IS NOT NULL OR c.signed_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE))
 ORDER BY c.signed_on DESC, c.contract_id

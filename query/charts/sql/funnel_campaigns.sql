@@ -4,21 +4,19 @@
 -- whole campaign's (campaigns are company-wide).
 WITH resp AS (
     SELECT a.campaign_id, count(*) AS responses
-    FROM dash.activities() a
+    FROM scoped.activity_facts($scope_all, $scope_org, $scope_rep) a
     WHERE a.campaign_id IS NOT NULL AND a.occurred_on <= CAST($as_of AS DATE)
-      AND dash.in_scope(a.owner_rep_id, a.owner_org, $scope_all, $scope_org, $scope_rep)
-      AND dash.under(a.owner_org, $org)
+      AND scoped.under(a.owner_org, $org)
     GROUP BY a.campaign_id
 ),
 deals AS (
     SELECT x.campaign_id, count(*) AS opportunities,
            count(*) FILTER (WHERE o.status = 'won' AND o.closed_on <= CAST($as_of AS DATE)) AS won,
            CAST(coalesce(sum(o.amount_base) FILTER (WHERE o.status = 'won' AND o.closed_on <= CAST($as_of AS DATE)), 0) AS DOUBLE) AS won_amount
-    FROM dash.opportunities($base) o
-    JOIN live.opportunities x ON x.opportunity_id = o.opportunity_id
+    FROM scoped.opportunity_facts($scope_all, $scope_org, $scope_rep) o
+    JOIN scoped.opportunities($scope_all, $scope_org, $scope_rep) x ON x.opportunity_id = o.opportunity_id
     WHERE x.campaign_id IS NOT NULL AND o.created_on <= CAST($as_of AS DATE)
-      AND dash.in_scope(o.owner_rep_id, o.owner_org, $scope_all, $scope_org, $scope_rep)
-      AND dash.under(o.owner_org, $org)
+      AND scoped.under(o.owner_org, $org)
     GROUP BY x.campaign_id
 )
 SELECT c.campaign_id, coalesce(c.name, c.campaign_id) AS campaign, c.channel, c.started_on,

@@ -5,18 +5,16 @@
 -- holds the same counts for the whole company, per campaign.
 WITH resp AS (
     SELECT a.activity_id
-    FROM dash.activities() a
+    FROM scoped.activity_facts($scope_all, $scope_org, $scope_rep) a
     WHERE a.campaign_id IS NOT NULL AND a.occurred_on <= CAST($as_of AS DATE)
-      AND dash.in_scope(a.owner_rep_id, a.owner_org, $scope_all, $scope_org, $scope_rep)
-      AND dash.under(a.owner_org, $org)
+      AND scoped.under(a.owner_org, $org)
 ),
 deals AS (
     SELECT o.opportunity_id, o.status = 'won' AND o.closed_on <= CAST($as_of AS DATE) AS won
-    FROM dash.opportunities($base) o
-    JOIN live.opportunities x ON x.opportunity_id = o.opportunity_id
+    FROM scoped.opportunity_facts($scope_all, $scope_org, $scope_rep) o
+    JOIN scoped.opportunities($scope_all, $scope_org, $scope_rep) x ON x.opportunity_id = o.opportunity_id
     WHERE x.campaign_id IS NOT NULL AND o.created_on <= CAST($as_of AS DATE)
-      AND dash.in_scope(o.owner_rep_id, o.owner_org, $scope_all, $scope_org, $scope_rep)
-      AND dash.under(o.owner_org, $org)
+      AND scoped.under(o.owner_org, $org)
 )
 SELECT 'responses' AS stage, 1 AS position, (SELECT count(*) FROM resp) AS n
 UNION ALL SELECT 'opportunities', 2, (SELECT count(*) FROM deals)

@@ -7,7 +7,7 @@ WITH resp AS (
     SELECT 'activities' AS entity, a.activity_id AS record_id, a.occurred_on AS date, a.campaign_id,
            a.customer_name, a.owner_rep_id, a.owner_org,
            a.kind AS status, CAST(NULL AS VARCHAR) AS currency, CAST(NULL AS DECIMAL(18,2)) AS amount, CAST(NULL AS DECIMAL(18,2)) AS amount_base
-    FROM dash.activities() a
+    FROM scoped.activity_facts($scope_all, $scope_org, $scope_rep) a
     WHERE a.campaign_id IS NOT NULL AND a.occurred_on <= CAST($as_of AS DATE)
       AND ($point IS NULL OR $point = 'responses' OR $point = 'c:' || a.campaign_id)
 ),
@@ -15,8 +15,8 @@ deals AS (
     SELECT 'opportunities', o.opportunity_id, o.created_on, x.campaign_id, o.customer_name, o.owner_rep_id, o.owner_org,
            CASE WHEN o.status IN ('won', 'lost') AND o.closed_on <= CAST($as_of AS DATE) THEN o.status ELSE o.stage END,
            o.currency, o.amount, o.amount_base
-    FROM dash.opportunities($base) o
-    JOIN live.opportunities x ON x.opportunity_id = o.opportunity_id
+    FROM scoped.opportunity_facts($scope_all, $scope_org, $scope_rep) o
+    JOIN scoped.opportunities($scope_all, $scope_org, $scope_rep) x ON x.opportunity_id = o.opportunity_id
     WHERE x.campaign_id IS NOT NULL AND o.created_on <= CAST($as_of AS DATE)
       AND ($point IS NULL OR $point = 'opportunities' OR $point = 'c:' || x.campaign_id
            OR $point = 'won' AND o.status = 'won' AND o.closed_on <= CAST($as_of AS DATE))
@@ -27,6 +27,5 @@ FROM (SELECT * FROM resp UNION ALL SELECT * FROM deals) x
 LEFT JOIN live.campaigns cp ON cp.campaign_id = x.campaign_id
 LEFT JOIN live.reps rp ON rp.rep_id = x.owner_rep_id
 LEFT JOIN live.org_units u ON u.org_unit_id = x.owner_org
-WHERE dash.in_scope(x.owner_rep_id, x.owner_org, $scope_all, $scope_org, $scope_rep)
-  AND dash.under(x.owner_org, $org)
+WHERE scoped.under(x.owner_org, $org)
 ORDER BY x.date DESC, x.record_id

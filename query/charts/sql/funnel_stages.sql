@@ -15,11 +15,10 @@ WITH rep_events AS (
            CASE WHEN o.status IN ('won', 'lost') AND o.closed_on <= CAST($as_of AS DATE) THEN o.status ELSE 'open' END AS status,
            CASE WHEN o.status IN ('won', 'lost') AND o.closed_on <= CAST($as_of AS DATE) THEN o.closed_on END AS closed_on,
            o.amount_base
-    FROM live.opportunity_stages h
+    FROM scoped.opportunity_stages($scope_all, $scope_org, $scope_rep) h
     JOIN live.stages s ON s.stage = h.stage
-    JOIN dash.opportunities($base) o ON o.opportunity_id = h.opportunity_id
+    JOIN scoped.opportunity_facts($scope_all, $scope_org, $scope_rep) o ON o.opportunity_id = h.opportunity_id
     WHERE $node_rep IS NOT NULL AND o.owner_rep_id = $node_rep
-      AND dash.in_scope(o.owner_rep_id, o.owner_org, $scope_all, $scope_org, $scope_rep)
       AND o.created_on <= CAST($as_of AS DATE) AND h.entered_at < CAST(CAST($as_of AS DATE) + 1 AS TIMESTAMPTZ)
 ),
 rep_stages AS (   -- one row per deal and stage entered, with the whole days spent in it
@@ -51,9 +50,8 @@ rep_funnel AS (
 SELECT m.stage, m.position, m.entered, m.advanced, m.dropped, m.still_open,
        m.conversion_next, m.conversion_won, m.days_median, m.days_p75,
        CAST(m.amount AS DOUBLE) AS amount, CAST(m.weighted_amount AS DOUBLE) AS weighted_amount
-FROM main.mart_funnel m
+FROM scoped.mart_funnel($scope_all, $scope_org, $scope_rep) m
 WHERE $node_rep IS NULL AND m.org_unit_id = coalesce($node, 'all')
-  AND dash.in_scope(NULL, nullif(m.org_unit_id, 'all'), $scope_all, $scope_org, $scope_rep)
 UNION ALL
 SELECT s.stage, s.position, coalesce(f.entered, 0), coalesce(f.advanced, 0), coalesce(f.dropped, 0), coalesce(f.still_open, 0),
        CASE WHEN s.is_closed THEN NULL ELSE CAST(f.advanced AS DOUBLE) / nullif(f.entered, 0) END,

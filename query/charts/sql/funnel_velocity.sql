@@ -20,13 +20,12 @@ rep_deals AS (
            CASE WHEN o.status IN ('won', 'lost') AND o.closed_on <= CAST($as_of AS DATE) THEN o.status ELSE 'open' END AS status,
            CASE WHEN o.status IN ('won', 'lost') AND o.closed_on <= CAST($as_of AS DATE) THEN o.closed_on END AS closed_on,
            q.qualified_on
-    FROM dash.opportunities($base) o
+    FROM scoped.opportunity_facts($scope_all, $scope_org, $scope_rep) o
     LEFT JOIN (SELECT h.opportunity_id, CAST(min(h.entered_at) AS DATE) AS qualified_on
-               FROM live.opportunity_stages h JOIN live.stages s ON s.stage = h.stage
+               FROM scoped.opportunity_stages($scope_all, $scope_org, $scope_rep) h JOIN live.stages s ON s.stage = h.stage
                WHERE NOT s.is_closed AND s.position >= (SELECT p FROM qpos)
                GROUP BY h.opportunity_id) q ON q.opportunity_id = o.opportunity_id
     WHERE $node_rep IS NOT NULL AND o.owner_rep_id = $node_rep
-      AND dash.in_scope(o.owner_rep_id, o.owner_org, $scope_all, $scope_org, $scope_rep)
       AND o.created_on <= CAST($as_of AS DATE)
 ),
 rep_v AS (
@@ -48,9 +47,8 @@ rep_rows AS (
 SELECT * FROM (
 SELECT p.period, v.qualified_open, v.avg_won_amount, v.win_rate, v.avg_cycle_days, v.velocity_per_day
 FROM periods p
-JOIN main.mart_velocity v ON v.period = p.period
+JOIN scoped.mart_velocity($scope_all, $scope_org, $scope_rep) v ON v.period = p.period
 WHERE $node_rep IS NULL AND v.org_unit_id = coalesce($node, 'all')
-  AND dash.in_scope(NULL, nullif(v.org_unit_id, 'all'), $scope_all, $scope_org, $scope_rep)
 UNION ALL
 SELECT period, qualified_open, avg_won_amount, win_rate, avg_cycle_days,
        qualified_open * avg_won_amount * win_rate / nullif(avg_cycle_days, 0)

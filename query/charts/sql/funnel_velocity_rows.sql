@@ -8,17 +8,16 @@ WITH qpos AS (
 ),
 qualified AS (
     SELECT h.opportunity_id, CAST(min(h.entered_at) AS DATE) AS qualified_on
-    FROM live.opportunity_stages h JOIN live.stages s ON s.stage = h.stage
+    FROM scoped.opportunity_stages($scope_all, $scope_org, $scope_rep) h JOIN live.stages s ON s.stage = h.stage
     WHERE NOT s.is_closed AND s.position >= (SELECT p FROM qpos) AND h.entered_at < CAST(CAST($as_of AS DATE) + 1 AS TIMESTAMPTZ)
     GROUP BY h.opportunity_id
 ),
 deals AS (
     SELECT o.*, q.qualified_on,
            CASE WHEN o.status IN ('won', 'lost') AND o.closed_on <= CAST($as_of AS DATE) THEN o.status ELSE 'open' END AS status_as_of
-    FROM dash.opportunities($base) o
+    FROM scoped.opportunity_facts($scope_all, $scope_org, $scope_rep) o
     LEFT JOIN qualified q ON q.opportunity_id = o.opportunity_id
-    WHERE dash.in_scope(o.owner_rep_id, o.owner_org, $scope_all, $scope_org, $scope_rep)
-      AND (o.owner_rep_id = $node_rep OR $node_rep IS NULL AND dash.under(o.owner_org, $node))
+    WHERE (o.owner_rep_id = $node_rep OR $node_rep IS NULL AND scoped.under(o.owner_org, $node))
       AND o.created_on <= CAST($as_of AS DATE)
 )
 SELECT d.opportunity_id, d.customer_name, r.name AS rep_name, u.name AS org_unit,

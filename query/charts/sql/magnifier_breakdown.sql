@@ -11,30 +11,29 @@ WITH facts AS (
            c.amount_base AS v, NULL AS won,
            c.signed_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE) AS cur,
            coalesce(c.signed_on BETWEEN CAST($cmp_from AS DATE) AND CAST($cmp_to AS DATE), false) AS cmp
-    FROM dash.contracts($base) c WHERE $metric = 'bookings'
+    FROM scoped.contract_facts($scope_all, $scope_org, $scope_rep) c WHERE $metric = 'bookings'
     UNION ALL
     SELECT p.owner_rep_id, p.owner_org, p.industry, p.product_line, p.channel, p.source, p.customer_id,
            p.amount_base, NULL,
            p.paid_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE),
            coalesce(p.paid_on BETWEEN CAST($cmp_from AS DATE) AND CAST($cmp_to AS DATE), false)
-    FROM dash.payments($base) p WHERE $metric = 'collections' OR $metric = 'customers' AND p.amount >= 0
+    FROM scoped.payment_facts($scope_all, $scope_org, $scope_rep) p WHERE $metric = 'collections' OR $metric = 'customers' AND p.amount >= 0
     UNION ALL
     SELECT o.owner_rep_id, o.owner_org, o.industry, o.product_line, o.channel, o.source, o.customer_id,
            o.amount_base, NULL,
            o.created_on <= CAST($to AS DATE) AND (o.closed_on IS NULL OR o.closed_on > CAST($to AS DATE)),
            coalesce(o.created_on <= CAST($cmp_to AS DATE) AND (o.closed_on IS NULL OR o.closed_on > CAST($cmp_to AS DATE)), false)
-    FROM dash.opportunities($base) o WHERE $metric = 'pipeline'
+    FROM scoped.opportunity_facts($scope_all, $scope_org, $scope_rep) o WHERE $metric = 'pipeline'
     UNION ALL
     SELECT o.owner_rep_id, o.owner_org, o.industry, o.product_line, o.channel, o.source, o.customer_id,
            o.amount_base, o.status = 'won',
            o.closed_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE),
            coalesce(o.closed_on BETWEEN CAST($cmp_from AS DATE) AND CAST($cmp_to AS DATE), false)
-    FROM dash.opportunities($base) o WHERE $metric = 'win_rate' AND o.status IN ('won', 'lost')
+    FROM scoped.opportunity_facts($scope_all, $scope_org, $scope_rep) o WHERE $metric = 'win_rate' AND o.status IN ('won', 'lost')
 ),
 scoped AS (
     SELECT f.* FROM facts f
-    WHERE dash.in_scope(f.owner_rep_id, f.owner_org, $scope_all, $scope_org, $scope_rep)
-      AND dash.under(f.owner_org, $node)
+    WHERE scoped.under(f.owner_org, $node)
       AND ($product_line IS NULL OR f.product_line = $product_line)
       AND (f.cur OR f.cmp)
 ),
@@ -48,7 +47,7 @@ keyed AS (
              WHEN 'source' THEN coalesce(s.source, '')
            END AS key, s.*
     FROM scoped s
-    LEFT JOIN dash.child_of($node) k ON $dim = 'org' AND k.org_unit_id = s.owner_org
+    LEFT JOIN scoped.child_of($node) k ON $dim = 'org' AND k.org_unit_id = s.owner_org
 ),
 agg AS (
     SELECT key,

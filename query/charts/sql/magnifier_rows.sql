@@ -7,12 +7,12 @@ WITH rows_all AS (
     SELECT 'contracts' AS entity, c.contract_id AS record_id, c.signed_on AS date, c.customer_id, c.customer_name,
            c.owner_rep_id, c.owner_org, c.industry, c.product_line, c.channel, c.source, c.status,
            c.currency, c.amount, c.amount_base
-    FROM dash.contracts($base) c
+    FROM scoped.contract_facts($scope_all, $scope_org, $scope_rep) c
     WHERE $metric = 'bookings' AND c.signed_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
     UNION ALL
     SELECT 'payments', p.payment_id, p.paid_on, p.customer_id, p.customer_name, p.owner_rep_id, p.owner_org, p.industry,
            p.product_line, p.channel, p.source, p.method, p.currency, p.amount, p.amount_base
-    FROM dash.payments($base) p
+    FROM scoped.payment_facts($scope_all, $scope_org, $scope_rep) p
     WHERE ($metric = 'collections' OR $metric = 'customers' AND p.amount >= 0)
       AND p.paid_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
     UNION ALL
@@ -20,7 +20,7 @@ WITH rows_all AS (
            o.owner_rep_id, o.owner_org, o.industry, o.product_line, o.channel, o.source,
            CASE WHEN o.closed_on IS NULL OR o.closed_on > CAST($to AS DATE) THEN o.stage ELSE o.status END,
            o.currency, o.amount, o.amount_base
-    FROM dash.opportunities($base) o
+    FROM scoped.opportunity_facts($scope_all, $scope_org, $scope_rep) o
     WHERE $metric = 'pipeline' AND $point IS DISTINCT FROM NULL AND $point NOT LIKE 'm:%'
           AND o.created_on <= CAST($to AS DATE) AND (o.closed_on IS NULL OR o.closed_on > CAST($to AS DATE))
        OR $metric = 'pipeline' AND ($point IS NULL OR $point LIKE 'm:%')
@@ -33,11 +33,10 @@ SELECT x.entity, x.record_id, x.date, x.customer_name, rp.name AS rep_name, u.na
 FROM rows_all x
 LEFT JOIN live.reps rp ON rp.rep_id = x.owner_rep_id
 LEFT JOIN live.org_units u ON u.org_unit_id = x.owner_org
-WHERE dash.in_scope(x.owner_rep_id, x.owner_org, $scope_all, $scope_org, $scope_rep)
-  AND dash.under(x.owner_org, $node)
+WHERE scoped.under(x.owner_org, $node)
   AND ($product_line IS NULL OR x.product_line = $product_line)
   AND ($point IS NULL
-       OR $point LIKE 'u:%' AND dash.under(x.owner_org, substr($point, 3))
+       OR $point LIKE 'u:%' AND scoped.under(x.owner_org, substr($point, 3))
        OR $point LIKE 'r:%' AND x.owner_rep_id = substr($point, 3) AND ($node IS NULL OR x.owner_org = $node)
        OR $point LIKE 'v:%' AND coalesce(CASE $dim WHEN 'industry' THEN x.industry WHEN 'product_line' THEN x.product_line
                                                    WHEN 'channel' THEN x.channel WHEN 'source' THEN x.source END, '') = substr($point, 3)

@@ -15,18 +15,17 @@ all_months AS (
 ),
 dated AS (
     SELECT c.owner_rep_id, c.owner_org, c.product_line, c.customer_id, c.signed_on AS d, c.amount_base AS v, NULL AS won
-    FROM dash.contracts($base) c WHERE $metric = 'bookings'
+    FROM scoped.contract_facts($scope_all, $scope_org, $scope_rep) c WHERE $metric = 'bookings'
     UNION ALL
     SELECT p.owner_rep_id, p.owner_org, p.product_line, p.customer_id, p.paid_on, p.amount_base, NULL
-    FROM dash.payments($base) p WHERE $metric = 'collections' OR $metric = 'customers' AND p.amount >= 0
+    FROM scoped.payment_facts($scope_all, $scope_org, $scope_rep) p WHERE $metric = 'collections' OR $metric = 'customers' AND p.amount >= 0
     UNION ALL
     SELECT o.owner_rep_id, o.owner_org, o.product_line, o.customer_id, o.closed_on, o.amount_base, o.status = 'won'
-    FROM dash.opportunities($base) o WHERE $metric = 'win_rate' AND o.status IN ('won', 'lost')
+    FROM scoped.opportunity_facts($scope_all, $scope_org, $scope_rep) o WHERE $metric = 'win_rate' AND o.status IN ('won', 'lost')
 ),
 dated_scoped AS (
     SELECT * FROM dated f
-    WHERE dash.in_scope(f.owner_rep_id, f.owner_org, $scope_all, $scope_org, $scope_rep)
-      AND dash.under(f.owner_org, $node)
+    WHERE scoped.under(f.owner_org, $node)
       AND ($product_line IS NULL OR f.product_line = $product_line)
 ),
 by_month AS (
@@ -44,10 +43,9 @@ by_month AS (
     UNION ALL
     SELECT m.month, m.is_cmp, sum(o.amount_base)
     FROM all_months m
-    LEFT JOIN dash.opportunities($base) o
+    LEFT JOIN scoped.opportunity_facts($scope_all, $scope_org, $scope_rep) o
       ON o.created_on <= m.month_end AND (o.closed_on IS NULL OR o.closed_on > m.month_end)
-     AND dash.in_scope(o.owner_rep_id, o.owner_org, $scope_all, $scope_org, $scope_rep)
-     AND dash.under(o.owner_org, $node)
+     AND scoped.under(o.owner_org, $node)
      AND ($product_line IS NULL OR o.product_line = $product_line)
     WHERE $metric = 'pipeline'
     GROUP BY m.month, m.is_cmp

@@ -3,9 +3,8 @@
 -- user's scope below the org filter (an activity belongs to its customer's owner,
 -- else to the rep who logged it).
 SELECT CAST(date_trunc('month', a.occurred_on) AS DATE) AS month, a.kind, count(*) AS n
-FROM dash.activities() a
-WHERE dash.in_scope(a.owner_rep_id, a.owner_org, $scope_all, $scope_org, $scope_rep)
-  AND dash.under(a.owner_org, $org) AND ($rep IS NULL OR a.rep_id = $rep)
+FROM scoped.activity_facts($scope_all, $scope_org, $scope_rep) a
+WHERE scoped.under(a.owner_org, $org) AND ($rep IS NULL OR a.rep_id = $rep)
   AND a.occurred_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
 GROUP BY ALL
 ORDER BY month, a.kind

@@ -4,10 +4,9 @@
 SELECT o.opportunity_id, o.closed_on, o.status, o.close_reason, o.competitor, o.customer_name, r.name AS rep_name,
        o.stage, o.created_on, date_diff('day', o.created_on, o.closed_on) AS cycle_days,
        o.product_line, o.currency, o.amount, o.amount_base
-FROM dash.opportunities($base) o
+FROM scoped.opportunity_facts($scope_all, $scope_org, $scope_rep) o
 LEFT JOIN live.reps r ON r.rep_id = o.owner_rep_id
-WHERE dash.in_scope(o.owner_rep_id, o.owner_org, $scope_all, $scope_org, $scope_rep)
-  AND dash.under(o.owner_org, $org) AND ($rep IS NULL OR o.owner_rep_id = $rep)
+WHERE scoped.under(o.owner_org, $org) AND ($rep IS NULL OR o.owner_rep_id = $rep)
   AND ($product_line IS NULL OR o.product_line = $product_line)
   AND o.status IN ('won', 'lost') AND o.closed_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
   AND ($point IS NULL OR $point = 'r:' || coalesce(o.close_reason, ''))

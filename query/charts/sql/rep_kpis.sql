@@ -6,45 +6,40 @@
 -- deals stalled in their stage (more than twice the company's median days in it).
 WITH c AS (
     SELECT coalesce(sum(c.amount_base), 0) AS v, count(*) AS n
-    FROM dash.contracts($base) c
-    WHERE dash.in_scope(c.owner_rep_id, c.owner_org, $scope_all, $scope_org, $scope_rep)
-      AND dash.under(c.owner_org, $org) AND ($rep IS NULL OR c.owner_rep_id = $rep)
+    FROM scoped.contract_facts($scope_all, $scope_org, $scope_rep) c
+    WHERE scoped.under(c.owner_org, $org) AND ($rep IS NULL OR c.owner_rep_id = $rep)
       AND ($product_line IS NULL OR c.product_line = $product_line)
       AND c.signed_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
 ),
 p AS (
     SELECT coalesce(sum(p.amount_base), 0) AS v, count(*) AS n
-    FROM dash.payments($base) p
-    WHERE dash.in_scope(p.owner_rep_id, p.owner_org, $scope_all, $scope_org, $scope_rep)
-      AND dash.under(p.owner_org, $org) AND ($rep IS NULL OR p.owner_rep_id = $rep)
+    FROM scoped.payment_facts($scope_all, $scope_org, $scope_rep) p
+    WHERE scoped.under(p.owner_org, $org) AND ($rep IS NULL OR p.owner_rep_id = $rep)
       AND ($product_line IS NULL OR p.product_line = $product_line)
       AND p.paid_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
 ),
 o AS (
     SELECT coalesce(sum(o.amount_base) FILTER (WHERE o.status = 'open'), 0) AS pipeline,
-           coalesce(sum(CAST(o.amount_base AS DOUBLE) * o.probability / 100) FILTER (WHERE o.status = 'open'), 0) AS weighted,
+           coalesce(CAST(sum(o.amount_base * CAST(o.probability AS DECIMAL(9,4))) FILTER (WHERE o.status = 'open') AS DOUBLE) / 100, 0) AS weighted,
            count(*) FILTER (WHERE o.status = 'open') AS open_deals,
            count(*) FILTER (WHERE o.status = 'won' AND o.closed_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)) AS won,
            count(*) FILTER (WHERE o.status = 'lost' AND o.closed_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)) AS lost
-    FROM dash.opportunities($base) o
-    WHERE dash.in_scope(o.owner_rep_id, o.owner_org, $scope_all, $scope_org, $scope_rep)
-      AND dash.under(o.owner_org, $org) AND ($rep IS NULL OR o.owner_rep_id = $rep)
+    FROM scoped.opportunity_facts($scope_all, $scope_org, $scope_rep) o
+    WHERE scoped.under(o.owner_org, $org) AND ($rep IS NULL OR o.owner_rep_id = $rep)
       AND ($product_line IS NULL OR o.product_line = $product_line)
 ),
 a AS (   -- activities the rep logged, on customers in the user's scope (an activity belongs to its customer's owner)
     SELECT count(*) AS n, count(DISTINCT a.customer_id) AS customers
-    FROM dash.activities() a
-    WHERE dash.in_scope(a.owner_rep_id, a.owner_org, $scope_all, $scope_org, $scope_rep)
-      AND dash.under(a.owner_org, $org) AND ($rep IS NULL OR a.rep_id = $rep)
+    FROM scoped.activity_facts($scope_all, $scope_org, $scope_rep) a
+    WHERE scoped.under(a.owner_org, $org) AND ($rep IS NULL OR a.rep_id = $rep)
       AND a.occurred_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
 ),
 s AS (   -- stalled: in the current stage for more than 2 × the company's median days of that stage
     SELECT count(*) AS n, coalesce(sum(o.amount_base), 0) AS v
-    FROM main.mart_pipeline pl
-    JOIN dash.opportunities($base) o ON o.opportunity_id = pl.opportunity_id
-    JOIN main.mart_funnel f ON f.org_unit_id = 'all' AND f.stage = pl.stage
-    WHERE dash.in_scope(o.owner_rep_id, o.owner_org, $scope_all, $scope_org, $scope_rep)
-      AND dash.under(o.owner_org, $org) AND ($rep IS NULL OR o.owner_rep_id = $rep)
+    FROM scoped.mart_pipeline($scope_all, $scope_org, $scope_rep) pl
+    JOIN scoped.opportunity_facts($scope_all, $scope_org, $scope_rep) o ON o.opportunity_id = pl.opportunity_id
+    JOIN scoped.benchmark_stage_days($scope_all, $scope_org, $scope_rep) f ON f.stage = pl.stage
+    WHERE scoped.under(o.owner_org, $org) AND ($rep IS NULL OR o.owner_rep_id = $rep)
       AND ($product_line IS NULL OR o.product_line = $product_line)
       AND o.status = 'open' AND pl.days_in_stage > 2 * greatest(coalesce(f.days_median, 1), 1)
 )

@@ -8,18 +8,16 @@ WITH months AS (
 ),
 c AS (
     SELECT CAST(date_trunc('month', c.signed_on) AS DATE) AS month, sum(c.amount_base) AS v
-    FROM dash.contracts($base) c
-    WHERE dash.in_scope(c.owner_rep_id, c.owner_org, $scope_all, $scope_org, $scope_rep)
-      AND dash.under(c.owner_org, $org) AND ($rep IS NULL OR c.owner_rep_id = $rep)
+    FROM scoped.contract_facts($scope_all, $scope_org, $scope_rep) c
+    WHERE scoped.under(c.owner_org, $org) AND ($rep IS NULL OR c.owner_rep_id = $rep)
       AND ($product_line IS NULL OR c.product_line = $product_line)
       AND c.signed_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
     GROUP BY 1
 ),
 p AS (
     SELECT CAST(date_trunc('month', p.paid_on) AS DATE) AS month, sum(p.amount_base) AS v
-    FROM dash.payments($base) p
-    WHERE dash.in_scope(p.owner_rep_id, p.owner_org, $scope_all, $scope_org, $scope_rep)
-      AND dash.under(p.owner_org, $org) AND ($rep IS NULL OR p.owner_rep_id = $rep)
+    FROM scoped.payment_facts($scope_all, $scope_org, $scope_rep) p
+    WHERE scoped.under(p.owner_org, $org) AND ($rep IS NULL OR p.owner_rep_id = $rep)
       AND ($product_line IS NULL OR p.product_line = $product_line)
       AND p.paid_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
     GROUP BY 1

@@ -6,12 +6,11 @@ SELECT o.opportunity_id, o.customer_name, r.name AS rep_name, o.stage, o.probabi
        pl.stage_entered_on, pl.days_in_stage, f.days_median AS stage_median_days, o.expected_close_on,
        o.product_line, o.competitor, o.currency, o.amount, o.amount_base,
        CAST(o.amount_base * o.probability / 100 AS DECIMAL(18,2)) AS weighted_amount
-FROM dash.opportunities($base) o
-LEFT JOIN main.mart_pipeline pl ON pl.opportunity_id = o.opportunity_id
-LEFT JOIN main.mart_funnel f ON f.org_unit_id = 'all' AND f.stage = o.stage
+FROM scoped.opportunity_facts($scope_all, $scope_org, $scope_rep) o
+LEFT JOIN scoped.mart_pipeline($scope_all, $scope_org, $scope_rep) pl ON pl.opportunity_id = o.opportunity_id
+LEFT JOIN scoped.benchmark_stage_days($scope_all, $scope_org, $scope_rep) f ON f.stage = o.stage
 LEFT JOIN live.reps r ON r.rep_id = o.owner_rep_id
-WHERE dash.in_scope(o.owner_rep_id, o.owner_org, $scope_all, $scope_org, $scope_rep)
-  AND dash.under(o.owner_org, $org) AND ($rep IS NULL OR o.owner_rep_id = $rep)
+WHERE scoped.under(o.owner_org, $org) AND ($rep IS NULL OR o.owner_rep_id = $rep)
   AND ($product_line IS NULL OR o.product_line = $product_line)
   AND o.status = 'open'
   AND ($point IS NULL OR $point = o.stage OR $point = 'o:' || o.opportunity_id)

@@ -2,10 +2,9 @@
 -- below the org filter) by stage: deals, amount and amount weighted by the
 -- deal's win probability (base currency).
 SELECT o.stage, any_value(o.stage_position) AS position, count(*) AS deals,
-       CAST(sum(o.amount_base) AS DOUBLE) AS amount, sum(CAST(o.amount_base AS DOUBLE) * o.probability / 100) AS weighted
-FROM dash.opportunities($base) o
-WHERE dash.in_scope(o.owner_rep_id, o.owner_org, $scope_all, $scope_org, $scope_rep)
-  AND dash.under(o.owner_org, $org) AND ($rep IS NULL OR o.owner_rep_id = $rep)
+       CAST(sum(o.amount_base) AS DOUBLE) AS amount, CAST(sum(o.amount_base * CAST(o.probability AS DECIMAL(9,4))) AS DOUBLE) / 100 AS weighted
+FROM scoped.opportunity_facts($scope_all, $scope_org, $scope_rep) o
+WHERE scoped.under(o.owner_org, $org) AND ($rep IS NULL OR o.owner_rep_id = $rep)
   AND ($product_line IS NULL OR o.product_line = $product_line)
   AND o.status = 'open'
 GROUP BY o.stage

@@ -1,9 +1,8 @@
 -- Why deals were won or lost: the deals ($rep; NULL = every rep in the user's
 -- scope below the org filter) closed in the period, by close reason and outcome.
 SELECT coalesce(o.close_reason, '') AS reason, o.status, count(*) AS deals, CAST(sum(o.amount_base) AS DOUBLE) AS amount
-FROM dash.opportunities($base) o
-WHERE dash.in_scope(o.owner_rep_id, o.owner_org, $scope_all, $scope_org, $scope_rep)
-  AND dash.under(o.owner_org, $org) AND ($rep IS NULL OR o.owner_rep_id = $rep)
+FROM scoped.opportunity_facts($scope_all, $scope_org, $scope_rep) o
+WHERE scoped.under(o.owner_org, $org) AND ($rep IS NULL OR o.owner_rep_id = $rep)
   AND ($product_line IS NULL OR o.product_line = $product_line)
   AND o.status IN ('won', 'lost') AND o.closed_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
 GROUP BY ALL

@@ -7,23 +7,23 @@
 WITH rows_all AS (
     SELECT 'contracts' AS entity, c.contract_id AS record_id, c.signed_on AS date, c.customer_name,
            c.owner_rep_id, c.owner_org, c.product_line, c.status, c.currency, c.amount, c.amount_base
-    FROM dash.contracts($base) c
+    FROM scoped.contract_facts($scope_all, $scope_org, $scope_rep) c
     WHERE ($product_line IS NULL OR c.product_line = $product_line) AND ($rep IS NULL OR c.owner_rep_id = $rep)
       AND c.signed_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
       AND ($point IS NULL OR $point = 'bookings' OR $point = 'm:' || strftime(c.signed_on, '%Y-%m'))
     UNION ALL
     SELECT 'payments', p.payment_id, p.paid_on, p.customer_name, p.owner_rep_id, p.owner_org, p.product_line, p.method,
            p.currency, p.amount, p.amount_base
-    FROM dash.payments($base) p
+    FROM scoped.payment_facts($scope_all, $scope_org, $scope_rep) p
     WHERE ($product_line IS NULL OR p.product_line = $product_line) AND ($rep IS NULL OR p.owner_rep_id = $rep)
       AND p.paid_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
       AND ($point IS NULL OR $point = 'collections' OR $point = 'm:' || strftime(p.paid_on, '%Y-%m'))
     UNION ALL
     SELECT 'opportunities', o.opportunity_id, coalesce(o.closed_on, o.expected_close_on), o.customer_name, o.owner_rep_id, o.owner_org,
            o.product_line, CASE WHEN o.status = 'open' THEN o.stage ELSE o.status END, o.currency, o.amount, o.amount_base
-    FROM dash.opportunities($base) o
-    LEFT JOIN main.mart_pipeline pl ON pl.opportunity_id = o.opportunity_id
-    LEFT JOIN main.mart_funnel f ON f.org_unit_id = 'all' AND f.stage = pl.stage
+    FROM scoped.opportunity_facts($scope_all, $scope_org, $scope_rep) o
+    LEFT JOIN scoped.mart_pipeline($scope_all, $scope_org, $scope_rep) pl ON pl.opportunity_id = o.opportunity_id
+    LEFT JOIN scoped.benchmark_stage_days($scope_all, $scope_org, $scope_rep) f ON f.stage = pl.stage
     WHERE ($product_line IS NULL OR o.product_line = $product_line) AND ($rep IS NULL OR o.owner_rep_id = $rep)
       AND (($point IS NULL OR $point = 'pipeline') AND o.status = 'open'
            OR ($point IS NULL OR $point = 'win_rate') AND o.status IN ('won', 'lost')
@@ -32,7 +32,7 @@ WITH rows_all AS (
     UNION ALL
     SELECT 'activities', a.activity_id, a.occurred_on, a.customer_name,
            a.owner_rep_id, a.owner_org, NULL, a.kind, NULL, NULL, NULL
-    FROM dash.activities() a
+    FROM scoped.activity_facts($scope_all, $scope_org, $scope_rep) a
     WHERE ($rep IS NULL OR a.rep_id = $rep)
       AND a.occurred_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
       AND ($point IS NULL OR $point = 'activities')
@@ -42,6 +42,5 @@ SELECT x.entity, x.record_id, x.date, x.customer_name, rp.name AS rep_name, u.na
 FROM rows_all x
 LEFT JOIN live.reps rp ON rp.rep_id = x.owner_rep_id
 LEFT JOIN live.org_units u ON u.org_unit_id = x.owner_org
-WHERE dash.in_scope(x.owner_rep_id, x.owner_org, $scope_all, $scope_org, $scope_rep)
-  AND dash.under(x.owner_org, $org)
+WHERE scoped.under(x.owner_org, $org)
 ORDER BY x.date DESC NULLS LAST, x.entity, x.record_id

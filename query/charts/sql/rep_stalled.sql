@@ -4,12 +4,11 @@
 -- longest first.
 SELECT o.opportunity_id, o.customer_name, r.name AS rep_name, o.stage, pl.stage_entered_on, pl.days_in_stage,
        f.days_median AS stage_median_days, o.expected_close_on, o.currency, o.amount, o.amount_base
-FROM main.mart_pipeline pl
-JOIN dash.opportunities($base) o ON o.opportunity_id = pl.opportunity_id
-JOIN main.mart_funnel f ON f.org_unit_id = 'all' AND f.stage = pl.stage
+FROM scoped.mart_pipeline($scope_all, $scope_org, $scope_rep) pl
+JOIN scoped.opportunity_facts($scope_all, $scope_org, $scope_rep) o ON o.opportunity_id = pl.opportunity_id
+JOIN scoped.benchmark_stage_days($scope_all, $scope_org, $scope_rep) f ON f.stage = pl.stage
 LEFT JOIN live.reps r ON r.rep_id = o.owner_rep_id
-WHERE dash.in_scope(o.owner_rep_id, o.owner_org, $scope_all, $scope_org, $scope_rep)
-  AND dash.under(o.owner_org, $org) AND ($rep IS NULL OR o.owner_rep_id = $rep)
+WHERE scoped.under(o.owner_org, $org) AND ($rep IS NULL OR o.owner_rep_id = $rep)
   AND ($product_line IS NULL OR o.product_line = $product_line)
   AND o.status = 'open' AND pl.days_in_stage > 2 * greatest(coalesce(f.days_median, 1), 1)
 ORDER BY pl.days_in_stage / greatest(coalesce(f.days_median, 1), 1) DESC, o.opportunity_id

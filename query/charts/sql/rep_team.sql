@@ -6,22 +6,20 @@
 WITH reps AS (
     SELECT r.rep_id, r.name AS rep_name, r.org_unit_id, u.name AS org_unit
     FROM live.reps r LEFT JOIN live.org_units u ON u.org_unit_id = r.org_unit_id
-    WHERE dash.in_scope(r.rep_id, r.org_unit_id, $scope_all, $scope_org, $scope_rep)
-      AND dash.under(r.org_unit_id, $org)
+    WHERE scoped.sees(r.rep_id, r.org_unit_id, $scope_all, $scope_org, $scope_rep)
+      AND scoped.under(r.org_unit_id, $org)
 ),
 c AS (
     SELECT c.owner_rep_id AS rep_id, sum(c.amount_base) AS bookings
-    FROM dash.contracts($base) c
-    WHERE dash.in_scope(c.owner_rep_id, c.owner_org, $scope_all, $scope_org, $scope_rep)
-      AND ($product_line IS NULL OR c.product_line = $product_line)
+    FROM scoped.contract_facts($scope_all, $scope_org, $scope_rep) c
+    WHERE ($product_line IS NULL OR c.product_line = $product_line)
       AND c.signed_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
     GROUP BY 1
 ),
 p AS (
     SELECT p.owner_rep_id AS rep_id, sum(p.amount_base) AS collections
-    FROM dash.payments($base) p
-    WHERE dash.in_scope(p.owner_rep_id, p.owner_org, $scope_all, $scope_org, $scope_rep)
-      AND ($product_line IS NULL OR p.product_line = $product_line)
+    FROM scoped.payment_facts($scope_all, $scope_org, $scope_rep) p
+    WHERE ($product_line IS NULL OR p.product_line = $product_line)
       AND p.paid_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
     GROUP BY 1
 ),
@@ -30,26 +28,23 @@ o AS (
            sum(o.amount_base) FILTER (WHERE o.status = 'open') AS pipeline,
            count(*) FILTER (WHERE o.status = 'won' AND o.closed_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)) AS won,
            count(*) FILTER (WHERE o.status = 'lost' AND o.closed_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)) AS lost
-    FROM dash.opportunities($base) o
-    WHERE dash.in_scope(o.owner_rep_id, o.owner_org, $scope_all, $scope_org, $scope_rep)
-      AND ($product_line IS NULL OR o.product_line = $product_line)
+    FROM scoped.opportunity_facts($scope_all, $scope_org, $scope_rep) o
+    WHERE ($product_line IS NULL OR o.product_line = $product_line)
     GROUP BY 1
 ),
 s AS (
     SELECT o.owner_rep_id AS rep_id, count(*) AS stalled
-    FROM main.mart_pipeline pl
-    JOIN dash.opportunities($base) o ON o.opportunity_id = pl.opportunity_id
-    JOIN main.mart_funnel f ON f.org_unit_id = 'all' AND f.stage = pl.stage
-    WHERE dash.in_scope(o.owner_rep_id, o.owner_org, $scope_all, $scope_org, $scope_rep)
-      AND ($product_line IS NULL OR o.product_line = $product_line)
+    FROM scoped.mart_pipeline($scope_all, $scope_org, $scope_rep) pl
+    JOIN scoped.opportunity_facts($scope_all, $scope_org, $scope_rep) o ON o.opportunity_id = pl.opportunity_id
+    JOIN scoped.benchmark_stage_days($scope_all, $scope_org, $scope_rep) f ON f.stage = pl.stage
+    WHERE ($product_line IS NULL OR o.product_line = $product_line)
       AND o.status = 'open' AND pl.days_in_stage > 2 * greatest(coalesce(f.days_median, 1), 1)
     GROUP BY 1
 ),
 a AS (
     SELECT a.rep_id, count(*) AS activities
-    FROM dash.activities() a
-    WHERE dash.in_scope(a.owner_rep_id, a.owner_org, $scope_all, $scope_org, $scope_rep)
-      AND a.occurred_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
+    FROM scoped.activity_facts($scope_all, $scope_org, $scope_rep) a
+    WHERE a.occurred_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
     GROUP BY 1
 )
 SELECT r.rep_id, r.rep_name, r.org_unit,

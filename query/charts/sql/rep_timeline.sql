@@ -4,9 +4,8 @@
 -- the as-of date).
 WITH top AS (
     SELECT o.opportunity_id, o.customer_name, o.amount_base, o.created_on
-    FROM dash.opportunities($base) o
-    WHERE dash.in_scope(o.owner_rep_id, o.owner_org, $scope_all, $scope_org, $scope_rep)
-      AND dash.under(o.owner_org, $org) AND ($rep IS NULL OR o.owner_rep_id = $rep)
+    FROM scoped.opportunity_facts($scope_all, $scope_org, $scope_rep) o
+    WHERE scoped.under(o.owner_org, $org) AND ($rep IS NULL OR o.owner_rep_id = $rep)
       AND ($product_line IS NULL OR o.product_line = $product_line)
       AND o.status = 'open'
     ORDER BY o.amount_base DESC, o.opportunity_id
@@ -15,7 +14,7 @@ WITH top AS (
 visits AS (
     SELECT h.opportunity_id, h.stage, s.position, CAST(h.entered_at AS DATE) AS entered_on,
            CAST(lead(h.entered_at) OVER (PARTITION BY h.opportunity_id ORDER BY h.entered_at, s.position) AS DATE) AS next_on
-    FROM live.opportunity_stages h
+    FROM scoped.opportunity_stages($scope_all, $scope_org, $scope_rep) h
     JOIN live.stages s ON s.stage = h.stage
     WHERE h.opportunity_id IN (SELECT opportunity_id FROM top)
       AND h.entered_at < CAST(CAST($as_of AS DATE) + 1 AS TIMESTAMPTZ)

@@ -4,9 +4,8 @@
 -- A rep's own page ($node NULL) shows the rep.
 WITH facts AS (
     SELECT c.owner_org, c.owner_rep_id, c.amount_base
-    FROM dash.contracts($base) c
-    WHERE dash.in_scope(c.owner_rep_id, c.owner_org, $scope_all, $scope_org, $scope_rep)
-      AND dash.under(c.owner_org, $node)
+    FROM scoped.contract_facts($scope_all, $scope_org, $scope_rep) c
+    WHERE scoped.under(c.owner_org, $node)
       AND ($product_line IS NULL OR c.product_line = $product_line)
       AND c.signed_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
 ),
@@ -14,17 +13,16 @@ keyed AS (
     SELECT CASE WHEN $node IS NULL OR f.owner_org = $node THEN 'rep:' || f.owner_rep_id ELSE k.child_id END AS key,
            f.amount_base
     FROM facts f
-    LEFT JOIN dash.child_of($node) k ON k.org_unit_id = f.owner_org
+    LEFT JOIN scoped.child_of($node) k ON k.org_unit_id = f.owner_org
 ),
 actual AS (
     SELECT key, sum(amount_base) AS actual FROM keyed GROUP BY key
 ),
 target AS (
     SELECT CASE WHEN t.scope = 'rep' THEN 'rep:' || t.scope_id ELSE t.scope_id END AS key, sum(t.amount) AS target
-    FROM dash.targets() t
+    FROM scoped.targets($scope_all, $scope_org, $scope_rep) t
     WHERE t.metric = 'bookings'
       AND t.period_start BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
-      AND dash.in_scope(t.owner_rep_id, t.owner_org, $scope_all, $scope_org, $scope_rep)
       AND $product_line IS NULL
       AND ((t.scope <> 'rep' AND t.scope_id IN (SELECT u.org_unit_id FROM live.org_units u WHERE u.parent_id = $node))
         OR (t.scope = 'rep' AND (t.owner_org = $node OR ($node IS NULL AND t.scope_id = $node_rep))))

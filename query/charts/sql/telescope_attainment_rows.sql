@@ -2,14 +2,13 @@
 -- of $node or 'rep:<rep_id>'; NULL = every contract of the period below $node.
 SELECT c.contract_id, c.signed_on, c.customer_name, r.name AS rep_name, u.name AS org_unit,
        c.product_line, c.status, c.currency, c.amount, c.amount_base
-FROM dash.contracts($base) c
+FROM scoped.contract_facts($scope_all, $scope_org, $scope_rep) c
 LEFT JOIN live.reps r ON r.rep_id = c.owner_rep_id
 LEFT JOIN live.org_units u ON u.org_unit_id = c.owner_org
-WHERE dash.in_scope(c.owner_rep_id, c.owner_org, $scope_all, $scope_org, $scope_rep)
-  AND dash.under(c.owner_org, $node)
+WHERE scoped.under(c.owner_org, $node)
   AND ($product_line IS NULL OR c.product_line = $product_line)
   AND c.signed_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
   AND ($point IS NULL
        OR $point LIKE 'rep:%' AND 'rep:' || c.owner_rep_id = $point AND ($node IS NULL OR c.owner_org = $node)
-       OR $point NOT LIKE 'rep:%' AND dash.under(c.owner_org, $point))
+       OR $point NOT LIKE 'rep:%' AND scoped.under(c.owner_org, $point))
 ORDER BY c.signed_on DESC, c.contract_id

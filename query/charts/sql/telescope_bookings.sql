@@ -9,9 +9,8 @@ WITH months AS (
 ),
 facts AS (
     SELECT c.signed_on AS d, c.amount_base AS v
-    FROM dash.contracts($base) c
-    WHERE dash.in_scope(c.owner_rep_id, c.owner_org, $scope_all, $scope_org, $scope_rep)
-      AND dash.under(c.owner_org, $org)
+    FROM scoped.contract_facts($scope_all, $scope_org, $scope_rep) c
+    WHERE scoped.under(c.owner_org, $org)
       AND ($product_line IS NULL OR c.product_line = $product_line)
 ),
 actual AS (
@@ -24,9 +23,8 @@ actual AS (
 ),
 target AS (
     SELECT CAST(date_trunc('month', t.period_start) AS DATE) AS month, sum(t.amount) AS v
-    FROM dash.targets() t
+    FROM scoped.targets($scope_all, $scope_org, $scope_rep) t
     WHERE t.metric = 'bookings'
-      AND dash.in_scope(t.owner_rep_id, t.owner_org, $scope_all, $scope_org, $scope_rep)
       AND $product_line IS NULL
       AND ((t.scope <> 'rep' AND t.scope_id = $node) OR (t.scope = 'rep' AND t.scope_id = $node_rep))
     GROUP BY 1

@@ -2,11 +2,10 @@
 -- NULL = every contract of the period).
 SELECT c.contract_id, c.signed_on, c.customer_name, r.name AS rep_name, u.name AS org_unit,
        c.product_line, c.channel, c.status, c.currency, c.amount, c.amount_base
-FROM dash.contracts($base) c
+FROM scoped.contract_facts($scope_all, $scope_org, $scope_rep) c
 LEFT JOIN live.reps r ON r.rep_id = c.owner_rep_id
 LEFT JOIN live.org_units u ON u.org_unit_id = c.owner_org
-WHERE dash.in_scope(c.owner_rep_id, c.owner_org, $scope_all, $scope_org, $scope_rep)
-  AND dash.under(c.owner_org, $org)
+WHERE scoped.under(c.owner_org, $org)
   AND ($product_line IS NULL OR c.product_line = $product_line)
   AND c.signed_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
   AND ($point IS NULL OR strftime(c.signed_on, '%Y-%m') = $point)

@@ -2,11 +2,10 @@
 -- NULL = every payment of the period).
 SELECT p.payment_id, p.paid_on, p.customer_name, p.contract_id, r.name AS rep_name, u.name AS org_unit,
        p.product_line, p.method, p.currency, p.amount, p.amount_base
-FROM dash.payments($base) p
+FROM scoped.payment_facts($scope_all, $scope_org, $scope_rep) p
 LEFT JOIN live.reps r ON r.rep_id = p.owner_rep_id
 LEFT JOIN live.org_units u ON u.org_unit_id = p.owner_org
-WHERE dash.in_scope(p.owner_rep_id, p.owner_org, $scope_all, $scope_org, $scope_rep)
-  AND dash.under(p.owner_org, $org)
+WHERE scoped.under(p.owner_org, $org)
   AND ($product_line IS NULL OR p.product_line = $product_line)
   AND p.paid_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
   AND ($point IS NULL OR strftime(p.paid_on, '%Y-%m') = $point)

@@ -5,24 +5,24 @@
 WITH node AS (
     SELECT u.org_unit_id, u.level FROM live.org_units u
     WHERE u.org_unit_id = $node
-      AND dash.in_scope(NULL, u.org_unit_id, $scope_all, $scope_org, $scope_rep)
+      AND scoped.sees(NULL, u.org_unit_id, $scope_all, $scope_org, $scope_rep)
 ),
 fc AS (
     SELECT CAST(CAST(f.month AS VARCHAR)[1:7] || '-01' AS DATE) AS month, f.method,
            CAST(sum(f.amount) AS DOUBLE) AS amount, CAST(sum(f.low) AS DOUBLE) AS low, CAST(sum(f.high) AS DOUBLE) AS high
-    FROM main.mart_forecast f JOIN node n ON n.org_unit_id = f.org_unit_id
+    FROM scoped.mart_forecast($scope_all, $scope_org, $scope_rep) f JOIN node n ON n.org_unit_id = f.org_unit_id
     WHERE $product_line IS NULL
     GROUP BY ALL
 ),
 target AS (
     SELECT CAST(date_trunc('month', t.period_start) AS DATE) AS month, sum(t.amount) AS v
-    FROM dash.targets() t JOIN node n ON n.org_unit_id = t.scope_id
+    FROM scoped.targets($scope_all, $scope_org, $scope_rep) t JOIN node n ON n.org_unit_id = t.scope_id
     WHERE t.metric = 'bookings' AND t.scope <> 'rep'
     GROUP BY 1
 ),
 acc AS (
     SELECT a.method, CAST(avg(a.wape) AS DOUBLE) AS wape, CAST(avg(a.bias) AS DOUBLE) AS bias, sum(a.n_points) AS n_points
-    FROM main.mart_forecast_accuracy a
+    FROM scoped.benchmark_forecast_accuracy($scope_all, $scope_org, $scope_rep) a
     WHERE a.org_level = (SELECT level FROM node)
     GROUP BY a.method
 )

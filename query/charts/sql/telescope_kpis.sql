@@ -5,30 +5,26 @@
 -- with a product-line filter there is no target (targets are not per line).
 WITH con AS (
     SELECT c.signed_on AS d, c.amount_base AS v
-    FROM dash.contracts($base) c
-    WHERE dash.in_scope(c.owner_rep_id, c.owner_org, $scope_all, $scope_org, $scope_rep)
-      AND dash.under(c.owner_org, $org)
+    FROM scoped.contract_facts($scope_all, $scope_org, $scope_rep) c
+    WHERE scoped.under(c.owner_org, $org)
       AND ($product_line IS NULL OR c.product_line = $product_line)
 ),
 pay AS (
     SELECT p.paid_on AS d, p.amount_base AS v
-    FROM dash.payments($base) p
-    WHERE dash.in_scope(p.owner_rep_id, p.owner_org, $scope_all, $scope_org, $scope_rep)
-      AND dash.under(p.owner_org, $org)
+    FROM scoped.payment_facts($scope_all, $scope_org, $scope_rep) p
+    WHERE scoped.under(p.owner_org, $org)
       AND ($product_line IS NULL OR p.product_line = $product_line)
 ),
 opp AS (
     SELECT o.*
-    FROM dash.opportunities($base) o
-    WHERE dash.in_scope(o.owner_rep_id, o.owner_org, $scope_all, $scope_org, $scope_rep)
-      AND dash.under(o.owner_org, $org)
+    FROM scoped.opportunity_facts($scope_all, $scope_org, $scope_rep) o
+    WHERE scoped.under(o.owner_org, $org)
       AND ($product_line IS NULL OR o.product_line = $product_line)
 ),
 tgt AS (
     SELECT t.metric, t.period_start, t.amount
-    FROM dash.targets() t
-    WHERE dash.in_scope(t.owner_rep_id, t.owner_org, $scope_all, $scope_org, $scope_rep)
-      AND $product_line IS NULL
+    FROM scoped.targets($scope_all, $scope_org, $scope_rep) t
+    WHERE $product_line IS NULL
       AND ((t.scope <> 'rep' AND t.scope_id = $node) OR (t.scope = 'rep' AND t.scope_id = $node_rep))
 )
 SELECT 'bookings' AS kpi,
@@ -48,7 +44,7 @@ UNION ALL
 -- Open pipeline at the as-of date: value = amount, extra = weighted by probability.
 SELECT 'pipeline',
        CAST(sum(amount_base) AS DOUBLE), NULL, NULL,
-       CAST(sum(CAST(amount_base AS DOUBLE) * probability / 100) AS DOUBLE)
+       CAST(sum(amount_base * CAST(probability AS DECIMAL(9,4))) AS DOUBLE) / 100
 FROM opp WHERE status = 'open'
 UNION ALL
 -- Coverage: open pipeline expected to close in the next 3 months vs the bookings target of those months.
@@ -57,7 +53,7 @@ SELECT 'coverage',
        CAST((SELECT sum(amount) FROM tgt WHERE metric = 'bookings' AND period_start > CAST($as_of AS DATE)
              AND period_start <= last_day(CAST($as_of AS DATE) + INTERVAL 3 MONTH)) AS DOUBLE),
        NULL,
-       CAST(sum(CAST(amount_base AS DOUBLE) * probability / 100) FILTER (WHERE expected_close_on > CAST($as_of AS DATE) AND expected_close_on <= last_day(CAST($as_of AS DATE) + INTERVAL 3 MONTH)) AS DOUBLE)
+       CAST(sum(amount_base * CAST(probability AS DECIMAL(9,4))) FILTER (WHERE expected_close_on > CAST($as_of AS DATE) AND expected_close_on <= last_day(CAST($as_of AS DATE) + INTERVAL 3 MONTH)) AS DOUBLE) / 100
 FROM opp WHERE status = 'open'
 UNION ALL
 -- Win rate of the deals closed in the period (won / (won + lost)), by count.

@@ -3,33 +3,30 @@
 -- open deals, or deals closed in the period.
 SELECT 'contracts' AS entity, c.contract_id AS record_id, c.signed_on AS date, c.customer_name,
        r.name AS rep_name, u.name AS org_unit, c.product_line, c.status, c.currency, c.amount, c.amount_base
-FROM dash.contracts($base) c
+FROM scoped.contract_facts($scope_all, $scope_org, $scope_rep) c
 LEFT JOIN live.reps r ON r.rep_id = c.owner_rep_id
 LEFT JOIN live.org_units u ON u.org_unit_id = c.owner_org
-WHERE dash.in_scope(c.owner_rep_id, c.owner_org, $scope_all, $scope_org, $scope_rep)
-  AND dash.under(c.owner_org, $org)
+WHERE scoped.under(c.owner_org, $org)
   AND ($product_line IS NULL OR c.product_line = $product_line)
   AND coalesce($point, 'bookings') = 'bookings'
   AND c.signed_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
 UNION ALL
 SELECT 'payments', p.payment_id, p.paid_on, p.customer_name, r.name, u.name, p.product_line, p.method,
        p.currency, p.amount, p.amount_base
-FROM dash.payments($base) p
+FROM scoped.payment_facts($scope_all, $scope_org, $scope_rep) p
 LEFT JOIN live.reps r ON r.rep_id = p.owner_rep_id
 LEFT JOIN live.org_units u ON u.org_unit_id = p.owner_org
-WHERE dash.in_scope(p.owner_rep_id, p.owner_org, $scope_all, $scope_org, $scope_rep)
-  AND dash.under(p.owner_org, $org)
+WHERE scoped.under(p.owner_org, $org)
   AND ($product_line IS NULL OR p.product_line = $product_line)
   AND coalesce($point, 'collections') = 'collections'
   AND p.paid_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
 UNION ALL
 SELECT 'opportunities', o.opportunity_id, coalesce(o.closed_on, o.expected_close_on), o.customer_name, r.name, u.name,
        o.product_line, CASE WHEN o.status = 'open' THEN o.stage ELSE o.status END, o.currency, o.amount, o.amount_base
-FROM dash.opportunities($base) o
+FROM scoped.opportunity_facts($scope_all, $scope_org, $scope_rep) o
 LEFT JOIN live.reps r ON r.rep_id = o.owner_rep_id
 LEFT JOIN live.org_units u ON u.org_unit_id = o.owner_org
-WHERE dash.in_scope(o.owner_rep_id, o.owner_org, $scope_all, $scope_org, $scope_rep)
-  AND dash.under(o.owner_org, $org)
+WHERE scoped.under(o.owner_org, $org)
   AND ($product_line IS NULL OR o.product_line = $product_line)
   AND (($point IS NULL OR $point = 'pipeline') AND o.status = 'open'
        OR $point = 'coverage' AND o.status = 'open' AND o.expected_close_on > CAST($as_of AS DATE)

@@ -15,17 +15,15 @@ open AS (
     SELECT CASE WHEN o.expected_close_on <= CAST($as_of AS DATE) THEN 'slipped'
                 ELSE strftime(o.expected_close_on, '%Y-%m') END AS bucket,
            o.amount_base, CAST(o.amount_base AS DOUBLE) * o.probability / 100 AS weighted
-    FROM dash.opportunities($base) o
-    WHERE dash.in_scope(o.owner_rep_id, o.owner_org, $scope_all, $scope_org, $scope_rep)
-      AND dash.under(o.owner_org, $org)
+    FROM scoped.opportunity_facts($scope_all, $scope_org, $scope_rep) o
+    WHERE scoped.under(o.owner_org, $org)
       AND ($product_line IS NULL OR o.product_line = $product_line)
       AND o.status = 'open'
 ),
 target AS (
     SELECT strftime(t.period_start, '%Y-%m') AS bucket, sum(t.amount) AS v
-    FROM dash.targets() t
+    FROM scoped.targets($scope_all, $scope_org, $scope_rep) t
     WHERE t.metric = 'bookings'
-      AND dash.in_scope(t.owner_rep_id, t.owner_org, $scope_all, $scope_org, $scope_rep)
       AND $product_line IS NULL
       AND ((t.scope <> 'rep' AND t.scope_id = $node) OR (t.scope = 'rep' AND t.scope_id = $node_rep))
     GROUP BY 1

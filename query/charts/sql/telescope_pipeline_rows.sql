@@ -3,11 +3,10 @@
 SELECT o.opportunity_id, o.expected_close_on, o.customer_name, r.name AS rep_name, u.name AS org_unit,
        o.stage, o.probability, o.product_line, o.channel, o.created_on, o.currency, o.amount, o.amount_base,
        CAST(o.amount_base * o.probability / 100 AS DECIMAL(18,2)) AS weighted_amount
-FROM dash.opportunities($base) o
+FROM scoped.opportunity_facts($scope_all, $scope_org, $scope_rep) o
 LEFT JOIN live.reps r ON r.rep_id = o.owner_rep_id
 LEFT JOIN live.org_units u ON u.org_unit_id = o.owner_org
-WHERE dash.in_scope(o.owner_rep_id, o.owner_org, $scope_all, $scope_org, $scope_rep)
-  AND dash.under(o.owner_org, $org)
+WHERE scoped.under(o.owner_org, $org)
   AND ($product_line IS NULL OR o.product_line = $product_line)
   AND o.status = 'open'
   AND o.expected_close_on <= last_day(CAST($as_of AS DATE) + INTERVAL 3 MONTH)

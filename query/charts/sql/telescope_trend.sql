@@ -17,9 +17,8 @@ ends AS (
 ),
 opp AS (
     SELECT o.opportunity_id, o.created_on, o.closed_on, o.expected_close_on, o.amount_base, o.probability
-    FROM dash.opportunities($base) o
-    WHERE dash.in_scope(o.owner_rep_id, o.owner_org, $scope_all, $scope_org, $scope_rep)
-      AND dash.under(o.owner_org, $org)
+    FROM scoped.opportunity_facts($scope_all, $scope_org, $scope_rep) o
+    WHERE scoped.under(o.owner_org, $org)
       AND ($product_line IS NULL OR o.product_line = $product_line)
 ),
 snap AS (
@@ -31,21 +30,21 @@ snap AS (
 stage_then AS (
     SELECT s.d, s.opportunity_id, arg_max(st.default_probability, h.entered_at) AS probability
     FROM snap s
-    JOIN live.opportunity_stages h ON h.opportunity_id = s.opportunity_id AND h.entered_at < s.day_after
+    JOIN scoped.opportunity_stages($scope_all, $scope_org, $scope_rep) h ON h.opportunity_id = s.opportunity_id AND h.entered_at < s.day_after
     JOIN live.stages st ON st.stage = h.stage
     GROUP BY s.d, s.opportunity_id
 ),
 forecast AS (
-    SELECT s.d, sum(CAST(s.amount_base AS DOUBLE) * coalesce(t.probability, s.probability) / 100) AS weighted, sum(s.amount_base) AS pipeline
+    SELECT s.d, CAST(sum(s.amount_base * CAST(coalesce(t.probability, s.probability) AS DECIMAL(9,4))) AS DOUBLE) / 100 AS weighted,
+           sum(s.amount_base) AS pipeline
     FROM snap s LEFT JOIN stage_then t ON t.d = s.d AND t.opportunity_id = s.opportunity_id
     GROUP BY s.d
 ),
 booked AS (
     SELECT e.d, sum(c.amount_base) AS actual
     FROM ends e
-    JOIN dash.contracts($base) c ON c.signed_on > e.d AND c.signed_on <= last_day(e.d + INTERVAL 3 MONTH)
-    WHERE dash.in_scope(c.owner_rep_id, c.owner_org, $scope_all, $scope_org, $scope_rep)
-      AND dash.under(c.owner_org, $org)
+    JOIN scoped.contract_facts($scope_all, $scope_org, $scope_rep) c ON c.signed_on > e.d AND c.signed_on <= last_day(e.d + INTERVAL 3 MONTH)
+    WHERE scoped.under(c.owner_org, $org)
       AND ($product_line IS NULL OR c.product_line = $product_line)
     GROUP BY e.d
 )

@@ -3,11 +3,10 @@
 -- day and expected to close in the following 3 months.
 SELECT o.opportunity_id, o.customer_name, r.name AS rep_name, u.name AS org_unit, o.created_on,
        o.expected_close_on, o.closed_on, o.status, o.stage, o.currency, o.amount, o.amount_base
-FROM dash.opportunities($base) o
+FROM scoped.opportunity_facts($scope_all, $scope_org, $scope_rep) o
 LEFT JOIN live.reps r ON r.rep_id = o.owner_rep_id
 LEFT JOIN live.org_units u ON u.org_unit_id = o.owner_org
-WHERE dash.in_scope(o.owner_rep_id, o.owner_org, $scope_all, $scope_org, $scope_rep)
-  AND dash.under(o.owner_org, $org)
+WHERE scoped.under(o.owner_org, $org)
   AND ($product_line IS NULL OR o.product_line = $product_line)
   AND o.created_on <= CAST(coalesce($point, $as_of) AS DATE)
   AND (o.closed_on IS NULL OR o.closed_on > CAST(coalesce($point, $as_of) AS DATE))

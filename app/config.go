@@ -1,4 +1,11 @@
-package main
+// Package app is the runtime of Triscope: it owns the warehouse and the
+// application database, runs the jobs that write (loads, refreshes,
+// collision rulings) on the warehouse's one write lane, builds what every
+// face reads on the write path (the facts and the scoped relations), and
+// serves the faces — the dashboards today, reports and ad hoc SQL next —
+// over HTTP, with an admin API through which the command line works while a
+// server owns the file.
+package app
 
 import (
 	"errors"
@@ -14,10 +21,12 @@ import (
 	"github.com/knadh/koanf/v2"
 	"github.com/spf13/pflag"
 
+	"github.com/triscope/triscope/access"
 	"github.com/triscope/triscope/warehouse"
 )
 
-// Config is everything that can be set in triscope.yaml, TRISCOPE_* variables or flags.
+// Config is everything that can be set in triscope.yaml, TRISCOPE_* variables
+// or flags (Load reads them in that order of precedence, flags first).
 type Config struct {
 	k *koanf.Koanf
 
@@ -28,14 +37,25 @@ type Config struct {
 	MemoryLimit  string  `koanf:"memory_limit"`
 	MaxReject    float64 `koanf:"max_reject_share"`
 
-	// Dashboards (triscope serve).
-	AuthDB        string `koanf:"auth_db"`        // users, sessions, audit; default: <db>.auth.duckdb
+	// The server (triscope serve).
+	AuthDB        string `koanf:"auth_db"`        // the application database (users, sessions, audit, jobs); default: <db>.auth.duckdb
 	Addr          string `koanf:"addr"`           // listen address of the server
 	SecureCookies bool   `koanf:"secure_cookies"` // behind a TLS-terminating proxy
 	TrustProxy    bool   `koanf:"trust_proxy"`    // client IP from X-Forwarded-For
+
+	// RefreshAfterLoad says what a load through the server refreshes once it
+	// commits: "affected" (the models that read what the load changed; all
+	// of them when the as-of date moves), "all", or "off".
+	RefreshAfterLoad string `koanf:"refresh_after_load"`
+	// Benchmarks are the company benchmarks shown to every user (the one
+	// exception to the scope rule; see access.Scope).
+	Benchmarks []string `koanf:"benchmarks"`
 }
 
-func (c *Config) load(path string, flags *pflag.FlagSet) error {
+// Load reads the configuration: flags the user set, then TRISCOPE_*
+// variables, then the file (path, or triscope.yaml when present), then the
+// defaults.
+func (c *Config) Load(path string, flags *pflag.FlagSet) error {
 	k := koanf.New(".")
 	k.Load(confmapDefaults(), nil)
 	if path == "" {
@@ -71,6 +91,11 @@ func (c *Config) load(path string, flags *pflag.FlagSet) error {
 	if err := k.Unmarshal("", c); err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
+	switch c.RefreshAfterLoad {
+	case "affected", "all", "off":
+	default:
+		return fmt.Errorf("configuration: refresh_after_load is %q; use affected, all or off", c.RefreshAfterLoad)
+	}
 	c.k = k
 	return nil
 }
@@ -82,26 +107,33 @@ func (d defaults) Read() (map[string]any, error) { return d, nil }
 
 func confmapDefaults() defaults {
 	return defaults{
-		"db":               "triscope.duckdb",
-		"base_currency":    "CNY",
-		"timezone":         warehouse.DefaultTimeZone,
-		"threads":          0,
-		"memory_limit":     "",
-		"max_reject_share": 0.05,
-		"auth_db":          "",
-		"addr":             "127.0.0.1:8080",
-		"secure_cookies":   false,
-		"trust_proxy":      false,
+		"db":                 "triscope.duckdb",
+		"base_currency":      "CNY",
+		"timezone":           warehouse.DefaultTimeZone,
+		"threads":            0,
+		"memory_limit":       "",
+		"max_reject_share":   0.05,
+		"auth_db":            "",
+		"addr":               "127.0.0.1:8080",
+		"secure_cookies":     false,
+		"trust_proxy":        false,
+		"refresh_after_load": "affected",
+		"benchmarks":         access.DefaultBenchmarks,
 	}
 }
 
 // Sub returns the settings under a prefix (e.g. "models.clv") as a map.
-func (c *Config) Sub(prefix string) map[string]any { return c.k.Cut(prefix).Raw() }
+func (c *Config) Sub(prefix string) map[string]any {
+	if c.k == nil {
+		return map[string]any{}
+	}
+	return c.k.Cut(prefix).Raw()
+}
 
-// authPath is the users/sessions/audit file: auth_db, or the warehouse path
+// AuthPath is the application database (users, sessions, audit, jobs): auth_db, or the warehouse path
 // with ".duckdb" replaced by ".auth.duckdb". It is never the warehouse itself,
 // so analysts querying the warehouse never see password hashes or sessions.
-func (c *Config) authPath() string {
+func (c *Config) AuthPath() string {
 	if c.AuthDB != "" {
 		return c.AuthDB
 	}
@@ -111,6 +143,7 @@ func (c *Config) authPath() string {
 	return c.DB + ".auth.duckdb"
 }
 
-func (c *Config) warehouseOptions() warehouse.Options {
+// WarehouseOptions are the options the warehouse is opened with.
+func (c *Config) WarehouseOptions() warehouse.Options {
 	return warehouse.Options{Path: c.DB, TimeZone: c.TimeZone, Threads: c.Threads, MemoryLimit: c.MemoryLimit}
 }

@@ -1,0 +1,352 @@
+-- The scope rule as SQL (see access.Scope): the relations of schema scoped,
+-- the only way chart, report and ad hoc SQL read customer data. Each is a
+-- table macro taking the user's scope as its three arguments,
+--     scoped.payment_facts($scope_all, $scope_org, $scope_rep)
+-- (scope_all BOOLEAN, scope_org an org unit id or NULL, scope_rep a rep id
+-- or NULL; NULL or false everywhere sees nothing). The runtime installs them
+-- on the write path: at start, after every load and in the transaction that
+-- publishes a refresh. A relation is installed only when what it reads
+-- exists (a mart of a model not computed yet has no relation), and a company
+-- benchmark only when it is in the configured list (benchmarks).
+--
+-- Each block below starts with a line "-- @ name=… needs=…" (tables it
+-- reads, comma-separated; "benchmark=…" for a company benchmark), then its
+-- comment, then one statement.
+
+-- @ name=sees needs=facts.org_paths
+-- The scope predicate: a row owned by (owner_rep, owner_org) is visible when
+-- the scope sees everything, the rep is the scope's rep, or the unit is the
+-- scope's unit or below it. Anything NULL means "no".
+CREATE OR REPLACE MACRO scoped.sees(owner_rep, owner_org, scope_all, scope_org, scope_rep) AS
+    coalesce(scope_all, false)
+    OR coalesce(owner_rep = scope_rep, false)
+    OR coalesce(owner_org IN (SELECT p.org_unit_id FROM facts.org_paths p WHERE p.ancestor_id = scope_org), false);
+
+-- @ name=sees_unit needs=facts.org_paths
+-- Figures of an org unit (a unit's totals of a model) are visible to a scope
+-- whose subtree holds the unit: they are computed from rows below it. A rep
+-- sees no unit's figures. 'all' (the company) only with scope_all.
+CREATE OR REPLACE MACRO scoped.sees_unit(unit, scope_all, scope_org) AS
+    coalesce(scope_all, false)
+    OR coalesce(unit IN (SELECT p.org_unit_id FROM facts.org_paths p WHERE p.ancestor_id = scope_org), false);
+
+-- @ name=under needs=facts.org_paths
+-- The org filter of a page (not a scope: a choice inside it): no filter
+-- (NULL) or the unit and everything below it.
+CREATE OR REPLACE MACRO scoped.under(owner_org, org) AS
+    org IS NULL OR coalesce(owner_org IN (SELECT p.org_unit_id FROM facts.org_paths p WHERE p.ancestor_id = org), false);
+
+-- @ name=child_of needs=facts.org_paths,live.org_units
+-- For the units below `node`: which child of `node` each one sits under.
+-- NULL node: the roots of the tree are the children.
+CREATE OR REPLACE MACRO scoped.child_of(node) AS TABLE
+SELECT p.org_unit_id, p.ancestor_id AS child_id
+FROM facts.org_paths p
+JOIN live.org_units k ON k.org_unit_id = p.ancestor_id
+WHERE k.parent_id IS NOT DISTINCT FROM node;
+
+-- @ name=org_units needs=live.org_units
+-- Reference tables are visible in full.
+CREATE OR REPLACE MACRO scoped.org_units(scope_all, scope_org, scope_rep) AS TABLE SELECT * FROM live.org_units;
+-- @ name=reps needs=live.reps
+CREATE OR REPLACE MACRO scoped.reps(scope_all, scope_org, scope_rep) AS TABLE SELECT * FROM live.reps;
+-- @ name=products needs=live.products
+CREATE OR REPLACE MACRO scoped.products(scope_all, scope_org, scope_rep) AS TABLE SELECT * FROM live.products;
+-- @ name=partners needs=live.partners
+CREATE OR REPLACE MACRO scoped.partners(scope_all, scope_org, scope_rep) AS TABLE SELECT * FROM live.partners;
+-- @ name=campaigns needs=live.campaigns
+CREATE OR REPLACE MACRO scoped.campaigns(scope_all, scope_org, scope_rep) AS TABLE SELECT * FROM live.campaigns;
+-- @ name=stages needs=live.stages
+CREATE OR REPLACE MACRO scoped.stages(scope_all, scope_org, scope_rep) AS TABLE SELECT * FROM live.stages;
+-- @ name=fx_rates needs=live.fx_rates
+CREATE OR REPLACE MACRO scoped.fx_rates(scope_all, scope_org, scope_rep) AS TABLE SELECT * FROM live.fx_rates;
+-- @ name=org_paths needs=facts.org_paths
+-- Every (unit, ancestor) pair of the org tree; depth 0 is the unit itself.
+CREATE OR REPLACE MACRO scoped.org_paths(scope_all, scope_org, scope_rep) AS TABLE SELECT * FROM facts.org_paths;
+
+-- @ name=customer_facts needs=facts.customers
+-- Customers with their owner (owner_rep_id, owner_org) and dimensions.
+CREATE OR REPLACE MACRO scoped.customer_facts(scope_all, scope_org, scope_rep) AS TABLE
+SELECT * FROM facts.customers f WHERE scoped.sees(f.owner_rep_id, f.owner_org, scope_all, scope_org, scope_rep);
+
+-- @ name=contract_facts needs=facts.contracts
+-- Contracts with their owner, dimensions and amount_base (base currency at
+-- the rate of the signing day).
+CREATE OR REPLACE MACRO scoped.contract_facts(scope_all, scope_org, scope_rep) AS TABLE
+SELECT * FROM facts.contracts f WHERE scoped.sees(f.owner_rep_id, f.owner_org, scope_all, scope_org, scope_rep);
+
+-- @ name=payment_facts needs=facts.payments
+-- Payments with their owner (the paid contract's), dimensions and amount_base.
+CREATE OR REPLACE MACRO scoped.payment_facts(scope_all, scope_org, scope_rep) AS TABLE
+SELECT * FROM facts.payments f WHERE scoped.sees(f.owner_rep_id, f.owner_org, scope_all, scope_org, scope_rep);
+
+-- @ name=opportunity_facts needs=facts.opportunities
+-- Deals with their owner, stage position, probability and amount_base.
+CREATE OR REPLACE MACRO scoped.opportunity_facts(scope_all, scope_org, scope_rep) AS TABLE
+SELECT * FROM facts.opportunities f WHERE scoped.sees(f.owner_rep_id, f.owner_org, scope_all, scope_org, scope_rep);
+
+-- @ name=activity_facts needs=facts.activities
+-- Activities with their owner (the customer's owner, else the rep who logged it).
+CREATE OR REPLACE MACRO scoped.activity_facts(scope_all, scope_org, scope_rep) AS TABLE
+SELECT * FROM facts.activities f WHERE scoped.sees(f.owner_rep_id, f.owner_org, scope_all, scope_org, scope_rep);
+
+-- @ name=visible_customers needs=facts.customers,facts.customer_owners
+-- Customers whose rows of the given kinds (sources: a list of 'customer',
+-- 'contract', 'payment', 'opportunity', 'activity', 'expense') are all
+-- visible to the scope, the customer itself included. A customer-level
+-- figure of the models is shown only for these: RFM and CLV need the
+-- payments, the cross-sell the contracts, the 7P value every kind.
+CREATE OR REPLACE MACRO scoped.visible_customers(scope_all, scope_org, scope_rep, sources) AS TABLE
+SELECT c.customer_id FROM facts.customers c
+WHERE scoped.sees(c.owner_rep_id, c.owner_org, scope_all, scope_org, scope_rep)
+  AND NOT EXISTS (SELECT 1 FROM facts.customer_owners w
+                  WHERE w.customer_id = c.customer_id AND list_contains(sources, w.source)
+                    AND NOT scoped.sees(w.owner_rep_id, w.owner_org, scope_all, scope_org, scope_rep));
+
+-- @ name=customers needs=facts.customers
+-- The base tables in the user's scope, with the columns of the data contract.
+CREATE OR REPLACE MACRO scoped.customers(scope_all, scope_org, scope_rep) AS TABLE
+SELECT t.* FROM live.customers t SEMI JOIN scoped.customer_facts(scope_all, scope_org, scope_rep) f ON f.customer_id = t.customer_id;
+-- @ name=contracts needs=facts.contracts
+CREATE OR REPLACE MACRO scoped.contracts(scope_all, scope_org, scope_rep) AS TABLE
+SELECT t.* FROM live.contracts t SEMI JOIN scoped.contract_facts(scope_all, scope_org, scope_rep) f ON f.contract_id = t.contract_id;
+-- @ name=payments needs=facts.payments
+CREATE OR REPLACE MACRO scoped.payments(scope_all, scope_org, scope_rep) AS TABLE
+SELECT t.* FROM live.payments t SEMI JOIN scoped.payment_facts(scope_all, scope_org, scope_rep) f ON f.payment_id = t.payment_id;
+-- @ name=opportunities needs=facts.opportunities
+CREATE OR REPLACE MACRO scoped.opportunities(scope_all, scope_org, scope_rep) AS TABLE
+SELECT t.* FROM live.opportunities t SEMI JOIN scoped.opportunity_facts(scope_all, scope_org, scope_rep) f ON f.opportunity_id = t.opportunity_id;
+-- @ name=activities needs=facts.activities
+CREATE OR REPLACE MACRO scoped.activities(scope_all, scope_org, scope_rep) AS TABLE
+SELECT t.* FROM live.activities t SEMI JOIN scoped.activity_facts(scope_all, scope_org, scope_rep) f ON f.activity_id = t.activity_id;
+-- @ name=opportunity_stages needs=facts.opportunities
+-- A deal's stage history belongs to the deal's owner.
+CREATE OR REPLACE MACRO scoped.opportunity_stages(scope_all, scope_org, scope_rep) AS TABLE
+SELECT t.* FROM live.opportunity_stages t SEMI JOIN scoped.opportunity_facts(scope_all, scope_org, scope_rep) f ON f.opportunity_id = t.opportunity_id;
+-- @ name=payment_schedule needs=facts.contracts
+-- A contract's settlement plan and lines belong to the contract's owner.
+CREATE OR REPLACE MACRO scoped.payment_schedule(scope_all, scope_org, scope_rep) AS TABLE
+SELECT t.* FROM live.payment_schedule t SEMI JOIN scoped.contract_facts(scope_all, scope_org, scope_rep) f ON f.contract_id = t.contract_id;
+-- @ name=contract_lines needs=facts.contracts
+CREATE OR REPLACE MACRO scoped.contract_lines(scope_all, scope_org, scope_rep) AS TABLE
+SELECT t.* FROM live.contract_lines t SEMI JOIN scoped.contract_facts(scope_all, scope_org, scope_rep) f ON f.contract_id = t.contract_id;
+-- @ name=expenses needs=facts.contracts,facts.opportunities,facts.customers
+-- An expense belongs to the owner of its contract, else of its deal, else of its customer.
+CREATE OR REPLACE MACRO scoped.expenses(scope_all, scope_org, scope_rep) AS TABLE
+SELECT e.* FROM live.expenses e
+LEFT JOIN facts.contracts c ON c.contract_id = e.contract_id
+LEFT JOIN facts.opportunities o ON o.opportunity_id = e.opportunity_id
+LEFT JOIN facts.customers cu ON cu.customer_id = e.customer_id
+WHERE scoped.sees(coalesce(c.owner_rep_id, o.owner_rep_id, cu.owner_rep_id), coalesce(c.owner_org, o.owner_org, cu.owner_org),
+                  scope_all, scope_org, scope_rep);
+
+-- @ name=targets needs=live.targets,live.reps absent=main.mart_targets_monthly
+-- Targets with their owner: a rep target belongs to the rep (and the rep's
+-- unit); an org target to its unit. Until the targets model has run they come
+-- from the targets table; then from mart_targets_monthly (the block below).
+CREATE OR REPLACE MACRO scoped.targets(scope_all, scope_org, scope_rep) AS TABLE
+SELECT * FROM (
+    SELECT t.scope, t.scope_id, t.period_start, t.period_end, t.metric, t.amount,
+           CASE WHEN t.scope = 'rep' THEN t.scope_id END AS owner_rep_id,
+           CASE WHEN t.scope = 'rep' THEN r.org_unit_id ELSE t.scope_id END AS owner_org
+    FROM live.targets t
+    LEFT JOIN live.reps r ON t.scope = 'rep' AND r.rep_id = t.scope_id
+) x WHERE scoped.sees(x.owner_rep_id, x.owner_org, scope_all, scope_org, scope_rep);
+
+-- @ name=targets needs=main.mart_targets_monthly,live.reps
+-- When the targets model has run: the targets set at any level broken down
+-- to the levels below (models.targets.rule) unless a lower level has its
+-- own, per month. Same columns as above.
+CREATE OR REPLACE MACRO scoped.targets(scope_all, scope_org, scope_rep) AS TABLE
+SELECT * FROM (
+    SELECT t.scope, t.scope_id,
+           CAST(t.month || '-01' AS DATE) AS period_start,
+           CAST(last_day(CAST(t.month || '-01' AS DATE)) AS DATE) AS period_end,
+           t.metric, t.target AS amount,
+           CASE WHEN t.scope = 'rep' THEN t.scope_id END AS owner_rep_id,
+           CASE WHEN t.scope = 'rep' THEN r.org_unit_id ELSE t.scope_id END AS owner_org
+    FROM main.mart_targets_monthly t
+    LEFT JOIN live.reps r ON t.scope = 'rep' AND r.rep_id = t.scope_id
+) x WHERE scoped.sees(x.owner_rep_id, x.owner_org, scope_all, scope_org, scope_rep);
+
+-- ---- The models' marts, by what each row is computed from ----
+
+-- @ name=mart_rfm needs=main.mart_rfm,facts.customer_owners
+-- Customer-level figures: only for customers whose rows the figure is
+-- computed from are all visible to the scope (RFM: the payments).
+-- (Two branches instead of "scope_all OR key IN (…)": DuckDB runs the IN
+-- subquery's join even when scope_all is true; a branch whose filter is false
+-- is skipped.)
+CREATE OR REPLACE MACRO scoped.mart_rfm(scope_all, scope_org, scope_rep) AS TABLE
+SELECT m.* FROM main.mart_rfm m WHERE coalesce(scope_all, false)
+UNION ALL
+SELECT m.* FROM main.mart_rfm m WHERE NOT coalesce(scope_all, false)
+  AND m.customer_id IN (SELECT v.customer_id FROM scoped.visible_customers(scope_all, scope_org, scope_rep, ['customer', 'payment']) v);
+-- @ name=mart_rfm_movement needs=main.mart_rfm_movement,facts.customer_owners
+CREATE OR REPLACE MACRO scoped.mart_rfm_movement(scope_all, scope_org, scope_rep) AS TABLE
+SELECT m.* FROM main.mart_rfm_movement m WHERE coalesce(scope_all, false)
+UNION ALL
+SELECT m.* FROM main.mart_rfm_movement m WHERE NOT coalesce(scope_all, false)
+  AND m.customer_id IN (SELECT v.customer_id FROM scoped.visible_customers(scope_all, scope_org, scope_rep, ['customer', 'payment']) v);
+-- @ name=mart_clv needs=main.mart_clv,facts.customer_owners
+CREATE OR REPLACE MACRO scoped.mart_clv(scope_all, scope_org, scope_rep) AS TABLE
+SELECT m.* FROM main.mart_clv m WHERE coalesce(scope_all, false)
+UNION ALL
+SELECT m.* FROM main.mart_clv m WHERE NOT coalesce(scope_all, false)
+  AND m.customer_id IN (SELECT v.customer_id FROM scoped.visible_customers(scope_all, scope_org, scope_rep, ['customer', 'payment']) v);
+-- @ name=mart_customer_value needs=main.mart_customer_value,facts.customer_owners
+CREATE OR REPLACE MACRO scoped.mart_customer_value(scope_all, scope_org, scope_rep) AS TABLE
+SELECT m.* FROM main.mart_customer_value m WHERE coalesce(scope_all, false)
+UNION ALL
+SELECT m.* FROM main.mart_customer_value m WHERE NOT coalesce(scope_all, false)
+  AND m.customer_id IN (SELECT v.customer_id FROM scoped.visible_customers(scope_all, scope_org, scope_rep, ['customer', 'contract', 'payment', 'opportunity', 'activity', 'expense']) v);
+-- @ name=mart_customer_value_detail needs=main.mart_customer_value_detail,facts.customer_owners
+CREATE OR REPLACE MACRO scoped.mart_customer_value_detail(scope_all, scope_org, scope_rep) AS TABLE
+SELECT m.* FROM main.mart_customer_value_detail m WHERE coalesce(scope_all, false)
+UNION ALL
+SELECT m.* FROM main.mart_customer_value_detail m WHERE NOT coalesce(scope_all, false)
+  AND m.customer_id IN (SELECT v.customer_id FROM scoped.visible_customers(scope_all, scope_org, scope_rep, ['customer', 'contract', 'payment', 'opportunity', 'activity', 'expense']) v);
+-- @ name=mart_cross_sell needs=main.mart_cross_sell,facts.customer_owners
+CREATE OR REPLACE MACRO scoped.mart_cross_sell(scope_all, scope_org, scope_rep) AS TABLE
+SELECT m.* FROM main.mart_cross_sell m WHERE coalesce(scope_all, false)
+UNION ALL
+SELECT m.* FROM main.mart_cross_sell m WHERE NOT coalesce(scope_all, false)
+  AND m.customer_id IN (SELECT v.customer_id FROM scoped.visible_customers(scope_all, scope_org, scope_rep, ['customer', 'contract']) v);
+
+-- @ name=mart_contract_execution needs=main.mart_contract_execution,facts.contracts
+-- Contract-level figures (from the contract's plan and payments): visible with the contract.
+CREATE OR REPLACE MACRO scoped.mart_contract_execution(scope_all, scope_org, scope_rep) AS TABLE
+SELECT m.* FROM main.mart_contract_execution m WHERE coalesce(scope_all, false)
+UNION ALL
+SELECT m.* FROM main.mart_contract_execution m WHERE NOT coalesce(scope_all, false)
+  AND m.contract_id IN (SELECT f.contract_id FROM scoped.contract_facts(scope_all, scope_org, scope_rep) f);
+-- @ name=mart_settlements_due needs=main.mart_settlements_due,facts.contracts
+CREATE OR REPLACE MACRO scoped.mart_settlements_due(scope_all, scope_org, scope_rep) AS TABLE
+SELECT m.* FROM main.mart_settlements_due m WHERE coalesce(scope_all, false)
+UNION ALL
+SELECT m.* FROM main.mart_settlements_due m WHERE NOT coalesce(scope_all, false)
+  AND m.contract_id IN (SELECT f.contract_id FROM scoped.contract_facts(scope_all, scope_org, scope_rep) f);
+
+-- @ name=mart_pipeline needs=main.mart_pipeline,facts.opportunities
+-- Deal-level figures: visible with the deal.
+CREATE OR REPLACE MACRO scoped.mart_pipeline(scope_all, scope_org, scope_rep) AS TABLE
+SELECT m.* FROM main.mart_pipeline m WHERE coalesce(scope_all, false)
+UNION ALL
+SELECT m.* FROM main.mart_pipeline m WHERE NOT coalesce(scope_all, false)
+  AND m.opportunity_id IN (SELECT f.opportunity_id FROM scoped.opportunity_facts(scope_all, scope_org, scope_rep) f);
+-- @ name=mart_slippage needs=main.mart_slippage,facts.opportunities
+CREATE OR REPLACE MACRO scoped.mart_slippage(scope_all, scope_org, scope_rep) AS TABLE
+SELECT m.* FROM main.mart_slippage m WHERE coalesce(scope_all, false)
+UNION ALL
+SELECT m.* FROM main.mart_slippage m WHERE NOT coalesce(scope_all, false)
+  AND m.opportunity_id IN (SELECT f.opportunity_id FROM scoped.opportunity_facts(scope_all, scope_org, scope_rep) f);
+
+-- @ name=mart_collisions needs=main.mart_collisions,facts.opportunities
+-- A collision pair is visible to a user who can see both deals.
+CREATE OR REPLACE MACRO scoped.mart_collisions(scope_all, scope_org, scope_rep) AS TABLE
+SELECT m.* FROM main.mart_collisions m WHERE coalesce(scope_all, false)
+UNION ALL
+SELECT m.* FROM main.mart_collisions m WHERE NOT coalesce(scope_all, false)
+  AND (m.opportunity_id IN (SELECT f.opportunity_id FROM scoped.opportunity_facts(scope_all, scope_org, scope_rep) f)
+       AND m.conflicts_with_opportunity_id IN (SELECT f.opportunity_id FROM scoped.opportunity_facts(scope_all, scope_org, scope_rep) f));
+-- @ name=collision_rulings needs=main.mart_collisions,main.collision_rulings,facts.opportunities
+-- Rulings on the pairs the user can see.
+CREATE OR REPLACE MACRO scoped.collision_rulings(scope_all, scope_org, scope_rep) AS TABLE
+SELECT r.* FROM main.collision_rulings r
+SEMI JOIN scoped.mart_collisions(scope_all, scope_org, scope_rep) m
+  ON m.opportunity_id = r.opportunity_id AND m.conflicts_with_opportunity_id = r.conflicts_with_opportunity_id;
+
+-- @ name=mart_funnel needs=main.mart_funnel,facts.org_paths
+-- Unit-level figures: visible to a scope whose subtree holds the unit; the
+-- company ('all') to everything-scopes only.
+CREATE OR REPLACE MACRO scoped.mart_funnel(scope_all, scope_org, scope_rep) AS TABLE
+SELECT m.* FROM main.mart_funnel m WHERE scoped.sees_unit(m.org_unit_id, scope_all, scope_org);
+-- @ name=mart_velocity needs=main.mart_velocity,facts.org_paths
+CREATE OR REPLACE MACRO scoped.mart_velocity(scope_all, scope_org, scope_rep) AS TABLE
+SELECT m.* FROM main.mart_velocity m WHERE scoped.sees_unit(m.org_unit_id, scope_all, scope_org);
+-- @ name=mart_forecast needs=main.mart_forecast,facts.org_paths
+CREATE OR REPLACE MACRO scoped.mart_forecast(scope_all, scope_org, scope_rep) AS TABLE
+SELECT m.* FROM main.mart_forecast m WHERE scoped.sees_unit(m.org_unit_id, scope_all, scope_org);
+-- @ name=mart_receivables_aging needs=main.mart_receivables_aging,facts.org_paths
+-- By unit and rep: visible to the rep and to scopes holding the unit.
+CREATE OR REPLACE MACRO scoped.mart_receivables_aging(scope_all, scope_org, scope_rep) AS TABLE
+SELECT m.* FROM main.mart_receivables_aging m WHERE scoped.sees(m.owner_rep_id, m.org_unit_id, scope_all, scope_org, scope_rep);
+-- @ name=mart_rep_performance needs=main.mart_rep_performance,facts.org_paths
+CREATE OR REPLACE MACRO scoped.mart_rep_performance(scope_all, scope_org, scope_rep) AS TABLE
+SELECT m.* FROM main.mart_rep_performance m WHERE scoped.sees(m.rep_id, m.org_unit_id, scope_all, scope_org, scope_rep);
+-- @ name=mart_targets needs=main.mart_targets,live.reps,facts.org_paths
+-- A rep's targets and actuals to the rep and the scopes holding the rep's unit; a unit's to the scopes holding it.
+CREATE OR REPLACE MACRO scoped.mart_targets(scope_all, scope_org, scope_rep) AS TABLE
+SELECT m.* FROM main.mart_targets m LEFT JOIN live.reps r ON m.scope = 'rep' AND r.rep_id = m.scope_id
+WHERE CASE WHEN m.scope = 'rep' THEN scoped.sees(m.scope_id, r.org_unit_id, scope_all, scope_org, scope_rep)
+           ELSE scoped.sees_unit(m.scope_id, scope_all, scope_org) END;
+-- @ name=mart_targets_monthly needs=main.mart_targets_monthly,live.reps,facts.org_paths
+CREATE OR REPLACE MACRO scoped.mart_targets_monthly(scope_all, scope_org, scope_rep) AS TABLE
+SELECT m.* FROM main.mart_targets_monthly m LEFT JOIN live.reps r ON m.scope = 'rep' AND r.rep_id = m.scope_id
+WHERE CASE WHEN m.scope = 'rep' THEN scoped.sees(m.scope_id, r.org_unit_id, scope_all, scope_org, scope_rep)
+           ELSE scoped.sees_unit(m.scope_id, scope_all, scope_org) END;
+
+-- @ name=mart_win_rate needs=main.mart_win_rate
+-- Company-wide groupings (by industry, competitor, stage across owners):
+-- only for everything-scopes.
+CREATE OR REPLACE MACRO scoped.mart_win_rate(scope_all, scope_org, scope_rep) AS TABLE
+SELECT m.* FROM main.mart_win_rate m WHERE coalesce(scope_all, false);
+-- @ name=mart_win_rate_by_stage needs=main.mart_win_rate_by_stage
+CREATE OR REPLACE MACRO scoped.mart_win_rate_by_stage(scope_all, scope_org, scope_rep) AS TABLE
+SELECT m.* FROM main.mart_win_rate_by_stage m WHERE coalesce(scope_all, false);
+-- @ name=mart_close_reasons needs=main.mart_close_reasons
+CREATE OR REPLACE MACRO scoped.mart_close_reasons(scope_all, scope_org, scope_rep) AS TABLE
+SELECT m.* FROM main.mart_close_reasons m WHERE coalesce(scope_all, false);
+-- @ name=mart_forecast_accuracy needs=main.mart_forecast_accuracy
+CREATE OR REPLACE MACRO scoped.mart_forecast_accuracy(scope_all, scope_org, scope_rep) AS TABLE
+SELECT m.* FROM main.mart_forecast_accuracy m WHERE coalesce(scope_all, false);
+-- @ name=mart_market_funnel needs=main.mart_market_funnel
+CREATE OR REPLACE MACRO scoped.mart_market_funnel(scope_all, scope_org, scope_rep) AS TABLE
+SELECT m.* FROM main.mart_market_funnel m WHERE coalesce(scope_all, false);
+
+-- @ name=alerts needs=main.mart_alerts,facts.customer_owners,facts.contracts,facts.opportunities,facts.org_paths
+-- Alerts with their subject's customer and owner, each visible by its
+-- subject: a customer's (computed from its payments) for a wholly visible
+-- customer; a contract's or a deal's with the contract or deal; a unit's to
+-- scopes holding the unit.
+CREATE OR REPLACE MACRO scoped.alerts(scope_all, scope_org, scope_rep) AS TABLE
+SELECT m.kind, m.severity, m.subject_type, m.subject_id, m.detail, m.since, cu.customer_id, cu.customer_name AS subject_name, cu.owner_rep_id, cu.owner_org
+FROM main.mart_alerts m JOIN facts.customers cu ON cu.customer_id = m.subject_id
+WHERE m.subject_type = 'customer' AND coalesce(scope_all, false)
+UNION ALL
+SELECT m.kind, m.severity, m.subject_type, m.subject_id, m.detail, m.since, cu.customer_id, cu.customer_name AS subject_name, cu.owner_rep_id, cu.owner_org
+FROM main.mart_alerts m JOIN facts.customers cu ON cu.customer_id = m.subject_id
+WHERE m.subject_type = 'customer' AND NOT coalesce(scope_all, false)
+  AND m.subject_id IN (SELECT v.customer_id FROM scoped.visible_customers(scope_all, scope_org, scope_rep, ['customer', 'payment']) v)
+UNION ALL
+SELECT m.kind, m.severity, m.subject_type, m.subject_id, m.detail, m.since, c.customer_id, c.customer_name, c.owner_rep_id, c.owner_org
+FROM main.mart_alerts m JOIN scoped.contract_facts(scope_all, scope_org, scope_rep) c ON c.contract_id = m.subject_id
+WHERE m.subject_type = 'contract'
+UNION ALL
+SELECT m.kind, m.severity, m.subject_type, m.subject_id, m.detail, m.since, o.customer_id, o.customer_name, o.owner_rep_id, o.owner_org
+FROM main.mart_alerts m JOIN scoped.opportunity_facts(scope_all, scope_org, scope_rep) o ON o.opportunity_id = m.subject_id
+WHERE m.subject_type = 'opportunity'
+UNION ALL
+SELECT m.kind, m.severity, m.subject_type, m.subject_id, m.detail, m.since, NULL, u.name, NULL, m.subject_id
+FROM main.mart_alerts m LEFT JOIN live.org_units u ON u.org_unit_id = m.subject_id
+WHERE m.subject_type = 'org_unit' AND scoped.sees_unit(m.subject_id, scope_all, scope_org);
+-- @ name=mart_alerts needs=main.mart_alerts,facts.customer_owners,facts.contracts,facts.opportunities,facts.org_paths
+-- The alerts model's table, rows visible by the same rule as scoped.alerts.
+CREATE OR REPLACE MACRO scoped.mart_alerts(scope_all, scope_org, scope_rep) AS TABLE
+SELECT m.* FROM main.mart_alerts m
+SEMI JOIN scoped.alerts(scope_all, scope_org, scope_rep) a ON a.subject_type = m.subject_type AND a.subject_id = m.subject_id AND a.kind = m.kind;
+
+-- ---- Company benchmarks: the same for everyone, labelled as such ----
+
+-- @ name=benchmark_stage_days needs=main.mart_funnel benchmark=stage_days
+-- The company's median and 75th percentile days in each stage (funnel model).
+CREATE OR REPLACE MACRO scoped.benchmark_stage_days(scope_all, scope_org, scope_rep) AS TABLE
+SELECT stage, position, days_median, days_p75 FROM main.mart_funnel WHERE org_unit_id = 'all';
+-- @ name=benchmark_win_rate needs=main.mart_win_rate benchmark=win_rate
+-- The company's win rate by month (won / (won + lost), Wilson 95 % interval).
+CREATE OR REPLACE MACRO scoped.benchmark_win_rate(scope_all, scope_org, scope_rep) AS TABLE
+SELECT period, won, lost, win_rate, amount_win_rate, ci_low, ci_high FROM main.mart_win_rate WHERE dimension = 'all';
+-- @ name=benchmark_forecast_accuracy needs=main.mart_forecast_accuracy benchmark=forecast_accuracy
+-- How accurate each forecast method was on the company's own past (backtest WAPE).
+CREATE OR REPLACE MACRO scoped.benchmark_forecast_accuracy(scope_all, scope_org, scope_rep) AS TABLE
+SELECT * FROM main.mart_forecast_accuracy;

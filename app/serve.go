@@ -1,0 +1,76 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+
+	"github.com/triscope/triscope/dashboards"
+	"github.com/triscope/triscope/models"
+)
+
+// ServeOptions configure Serve.
+type ServeOptions struct {
+	Addr     string           // listen address (default: Config.Addr)
+	Listener net.Listener     // instead of Addr (tests)
+	Ready    func(url string) // called once the server listens
+	NoWarmUp bool             // no background warm-up of the pages (cold benchmarks)
+}
+
+// dashboardJobs adapts the runtime to the writes the dashboards ask for.
+type dashboardJobs struct{ r *Runtime }
+
+func (j dashboardJobs) RuleCollision(ctx context.Context, ru dashboards.Ruling) error {
+	return j.r.RuleCollision(ctx, models.Ruling{OpportunityID: ru.OpportunityID, ConflictsWith: ru.ConflictsWith,
+		Decision: ru.Decision, WinnerOpportunityID: ru.WinnerOpportunityID, WinnerRegistrant: ru.WinnerRegistrant,
+		Note: ru.Note, By: ru.By, ByRole: ru.ByRole, At: ru.At})
+}
+
+// Dashboards builds the dashboards' HTTP server over this runtime; adminToken
+// (when set) enables the admin API for the command line.
+func (r *Runtime) Dashboards(ctx context.Context, adminToken string, noWarmUp bool) (*dashboards.Server, error) {
+	opts := dashboards.Options{
+		Engine: r.engine, Auth: r.access, Jobs: dashboardJobs{r}, Ready: r.Ready,
+		BaseCurrency: r.cfg.BaseCurrency, Logger: r.log, SecureCookies: r.cfg.SecureCookies, TrustProxy: r.cfg.TrustProxy,
+		NoWarmUp: noWarmUp,
+	}
+	if adminToken != "" {
+		opts.AdminAPI = r.adminHandler(adminToken)
+	}
+	return dashboards.New(ctx, opts)
+}
+
+// Serve serves the faces over HTTP until ctx ends, and writes the server
+// file through which the command line reaches this runtime meanwhile.
+func (r *Runtime) Serve(ctx context.Context, o ServeOptions) error {
+	token, err := newToken()
+	if err != nil {
+		return err
+	}
+	srv, err := r.Dashboards(ctx, token, o.NoWarmUp)
+	if err != nil {
+		return err
+	}
+	ln := o.Listener
+	if ln == nil {
+		addr := o.Addr
+		if addr == "" {
+			addr = r.cfg.Addr
+		}
+		if ln, err = (&net.ListenConfig{}).Listen(ctx, "tcp", addr); err != nil {
+			return fmt.Errorf("listen on %s: %w", addr, err)
+		}
+	}
+	url := "http://" + ln.Addr().String()
+	remove, err := writeServerFile(r.cfg.DB, ServerFile{URL: url, PID: os.Getpid(), Token: token})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer remove()
+	if o.Ready != nil {
+		o.Ready(url)
+	}
+	return srv.Serve(ctx, ln)
+}
