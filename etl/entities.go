@@ -1,7 +1,15 @@
-// Package etl loads source files into the warehouse: it reads CSV, Parquet and
-// NDJSON, validates every value against the data contract, quarantines bad
-// rows with file, line, column and reason, and applies a whole load as one
-// transaction (staging → deduplicate → upsert by key).
+// Package etl loads source files and databases into the warehouse: it
+// validates every value against the data contract (warehouse.Contract),
+// quarantines bad rows with file, line, column and reason, and applies a
+// whole load as one transaction (staging → deduplicate → upsert by key).
+//
+// Layout: each input format is a package of its own behind one interface
+// (etl/source: a Source opens a Table of text rows): etl/csv, etl/xlsx,
+// etl/parquet, etl/ndjson, etl/postgres. formats.go detects a file's format
+// and hands it to its package; everything after that (header, column
+// mapping, value parsers in values.go, the Go stager in stage.go, SQL
+// validation in validate.go, upsert in load.go) is the same for every
+// format. etl/synth generates the demo company's files.
 package etl
 
 import (

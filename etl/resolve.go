@@ -104,7 +104,7 @@ func resolveFile(f string, opts Options) ([]*input, []string, error) {
 		return nil, nil, fmt.Errorf("%s: the file is empty (0 bytes); an empty export is almost always a failed export, so nothing was loaded", f)
 	}
 	if st.Size() > opts.MaxFileBytes {
-		return nil, nil, fmt.Errorf("%s: the file is %s, more than the limit of %s for one input (--max-file-bytes)", f, source.Bytes(st.Size()), source.Bytes(opts.MaxFileBytes))
+		return nil, nil, fmt.Errorf("%s: the file is %s, more than the limit of %s for one input (MaxFileBytes)", f, source.Bytes(st.Size()), source.Bytes(opts.MaxFileBytes))
 	}
 	format, note, err := detectFormat(f)
 	if err != nil {

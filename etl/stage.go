@@ -362,7 +362,7 @@ func (st *stager) produce(ctx context.Context, t source.Table, rest []bufRow, wi
 				f := rec[p.src]
 				switch {
 				case len(f) > maxText:
-					pr = problem(fmt.Sprintf("the value is longer than the limit of %s for one value (--max-text-bytes)", source.Bytes(int64(maxText))))
+					pr = problem(fmt.Sprintf("the value is longer than the limit of %s for one value (MaxTextBytes)", source.Bytes(int64(maxText))))
 					f = source.Clip(f, 100)
 				case strings.IndexByte(f, 0) >= 0:
 					pr = "holds a NUL character (\\x00): an export or encoding error; the row is not loaded"

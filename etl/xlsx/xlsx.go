@@ -108,7 +108,7 @@ func openZip(p string, maxUnzip int64) (*zip.ReadCloser, error) {
 	}
 	if total > uint64(maxUnzip) {
 		zr.Close()
-		return nil, fmt.Errorf("the workbook unzips to %s, more than the limit of %s (a decompression bomb, or a workbook too large to read as XLSX: save its sheets as CSV, or raise the limit with --max-unzip-bytes)",
+		return nil, fmt.Errorf("the workbook unzips to %s, more than the limit of %s (a decompression bomb, or a workbook too large to read as XLSX: save its sheets as CSV, or raise MaxUnzipBytes)",
 			source.Bytes(int64(min(total, 1<<62))), source.Bytes(maxUnzip))
 	}
 	return zr, nil
