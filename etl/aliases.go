@@ -83,7 +83,7 @@ var sharedAliases = map[string][]string{
 // columns in different exports (名称, 金额, 日期, 类型).
 var entityAliases = map[string]map[string][]string{
 	"stages":           {"default_probability": {"默认赢率", "赢率", "默认概率", "probability"}},
-	"fx_rates":         {"on_date": {"日期", "汇率日期", "生效日期", "effective_date"}},
+	"fx_rates":         {"on_date": {"on", "date", "rate_date", "日期", "汇率日期", "生效日期", "effective_date"}},
 	"org_units":        {"org_unit_id": {"id", "编号"}, "name": {"名称", "部门名称", "组织名称", "机构名称", "org_name", "department_name"}},
 	"reps":             {"rep_id": {"id", "编号"}, "name": {"姓名", "名称", "销售姓名", "员工姓名", "rep_name", "employee_name"}},
 	"products":         {"product_id": {"id", "编号"}, "name": {"产品名称", "名称", "品名", "product_name"}},

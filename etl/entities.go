@@ -1,13 +1,23 @@
-// Package etl loads source files into the warehouse: it reads CSV, Parquet and
-// NDJSON, validates every value against the data contract, quarantines bad
-// rows with file, line, column and reason, and applies a whole load as one
-// transaction (staging → deduplicate → upsert by key).
+// Package etl loads source files and databases into the warehouse: it
+// validates every value against the data contract (warehouse.Contract),
+// quarantines bad rows with file, line, column and reason, and applies a
+// whole load as one transaction (staging → deduplicate → upsert by key).
+//
+// Layout: each input format is a package of its own behind one interface
+// (etl/source: a Source opens a Table of text rows): etl/csv, etl/xlsx,
+// etl/parquet, etl/ndjson, etl/postgres. formats.go detects a file's format
+// and hands it to its package; everything after that (header, column
+// mapping, value parsers in values.go, the Go stager in stage.go, SQL
+// validation in validate.go, upsert in load.go) is the same for every
+// format. etl/synth generates the demo company's files.
 package etl
 
 import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/triscope/triscope/warehouse"
 )
 
 // Kind is the type of a contract column, and so how its text is parsed.
@@ -137,104 +147,68 @@ func (e *Entity) ColumnNames() []string {
 	return names
 }
 
-var currency = Column{Name: "currency", Kind: Text}
+// Entities lists the data contract in load order (warehouse.Contract: every
+// entity comes after the entities it references, so references are checked
+// against rows loaded earlier in the same transaction), with the loader's own
+// rules added: how each column's text is parsed, the cross-column checks
+// (below), header aliases and value words (aliases.go).
+var Entities = fromContract(warehouse.Contract)
 
-func col(name string, kind Kind) Column { return Column{Name: name, Kind: kind} }
-func req(name string, kind Kind) Column { return Column{Name: name, Kind: kind, Required: true} }
-func enum(name string, required bool, values ...string) Column {
-	return Column{Name: name, Kind: Text, Required: required, Enum: values}
+// checks are the loader's cross-column rules per entity.
+var checks = map[string][]Check{
+	"fx_rates":  {{Bad: "v_rate_to_base <= 0", Column: "rate_to_base", Reason: "rate must be greater than 0"}},
+	"reps":      {{Bad: "v_left_on < v_hired_on", Column: "left_on", Reason: "left_on is before hired_on"}},
+	"campaigns": {{Bad: "v_ended_on < v_started_on", Column: "ended_on", Reason: "ended_on is before started_on"}},
+	"opportunities": {
+		{Bad: "v_status IN ('won','lost') AND v_closed_on IS NULL", Column: "closed_on", Reason: "a won or lost deal needs closed_on"},
+		{Bad: "v_closed_on < CAST(v_created_at AS DATE)", Column: "closed_on", Reason: "closed_on is before created_at"},
+	},
+	"contracts": {{Bad: "v_end_on < v_start_on", Column: "end_on", Reason: "end_on is before start_on"}},
+	"targets":   {{Bad: "v_period_end < v_period_start", Column: "period_end", Reason: "period_end is before period_start"}},
 }
 
-// Entities lists the data contract in load order: every entity comes after the
-// entities it references, so references are checked against rows loaded earlier
-// in the same transaction.
-var Entities = []*Entity{
-	{Name: "stages", Key: []string{"stage"}, Columns: []Column{
-		req("stage", Text), req("position", Integer),
-		{Name: "default_probability", Kind: Decimal, SQLType: "DECIMAL(5,2)", Percent: true},
-		req("is_closed", Boolean)}},
-	{Name: "fx_rates", Key: []string{"currency", "on_date"}, Columns: []Column{
-		req("currency", Text), {Name: "on_date", Kind: Date, Required: true, Aliases: []string{"on", "date", "rate_date"}},
-		{Name: "rate_to_base", Kind: Decimal, SQLType: "DECIMAL(18,8)", Required: true}},
-		Checks: []Check{{Bad: "v_rate_to_base <= 0", Column: "rate_to_base", Reason: "rate must be greater than 0"}}},
-	{Name: "org_units", Key: []string{"org_unit_id"}, Columns: []Column{
-		req("org_unit_id", Text), col("parent_id", Text), req("name", Text),
-		enum("level", true, "company", "region", "branch", "department")},
-		Refs: []Ref{{Column: "parent_id", Entity: "org_units"}}},
-	{Name: "reps", Key: []string{"rep_id"}, Columns: []Column{
-		req("rep_id", Text), req("name", Text), req("org_unit_id", Text), col("manager_rep_id", Text),
-		col("hired_on", Date), col("left_on", Date)},
-		Refs:   []Ref{{Column: "org_unit_id", Entity: "org_units"}, {Column: "manager_rep_id", Entity: "reps"}},
-		Checks: []Check{{Bad: "v_left_on < v_hired_on", Column: "left_on", Reason: "left_on is before hired_on"}}},
-	{Name: "products", Key: []string{"product_id"}, Columns: []Column{
-		req("product_id", Text), req("name", Text), col("product_line", Text),
-		col("list_price", Money), col("unit_cost", Money)}},
-	{Name: "partners", Key: []string{"partner_id"}, Columns: []Column{
-		req("partner_id", Text), req("name", Text), enum("kind", true, "agent", "distributor", "reseller"),
-		col("org_unit_id", Text)},
-		Refs: []Ref{{Column: "org_unit_id", Entity: "org_units"}}},
-	{Name: "campaigns", Key: []string{"campaign_id"}, Columns: []Column{
-		req("campaign_id", Text), req("name", Text), col("channel", Text),
-		col("started_on", Date), col("ended_on", Date), col("cost", Money)},
-		Checks: []Check{{Bad: "v_ended_on < v_started_on", Column: "ended_on", Reason: "ended_on is before started_on"}}},
-	{Name: "customers", Key: []string{"customer_id"}, Columns: []Column{
-		req("customer_id", Text), req("name", Text), col("industry", Text),
-		enum("size_band", false, "micro", "small", "medium", "large", "enterprise"),
-		col("org_unit_id", Text), col("city", Text), col("created_at", Timestamp), col("owner_rep_id", Text),
-		col("source", Text), enum("lifecycle_stage", false, "target", "potential", "opportunity", "transaction", "service")},
-		Refs: []Ref{{Column: "org_unit_id", Entity: "org_units"}, {Column: "owner_rep_id", Entity: "reps"}}},
-	{Name: "opportunities", Key: []string{"opportunity_id"}, Columns: []Column{
-		req("opportunity_id", Text), req("customer_id", Text), col("owner_rep_id", Text), col("partner_id", Text),
-		col("product_id", Text), col("amount", Money), currency, col("stage", Text),
-		{Name: "probability", Kind: Decimal, SQLType: "DECIMAL(5,2)", Percent: true},
-		col("source", Text), col("campaign_id", Text), req("created_at", Timestamp),
-		col("expected_close_on", Date), col("closed_on", Date),
-		enum("status", true, "open", "won", "lost"), col("close_reason", Text), col("competitor", Text),
-		col("updated_at", Timestamp)},
-		Refs: []Ref{{Column: "customer_id", Entity: "customers"}, {Column: "owner_rep_id", Entity: "reps"},
-			{Column: "partner_id", Entity: "partners"}, {Column: "product_id", Entity: "products"},
-			{Column: "campaign_id", Entity: "campaigns"}, {Column: "stage", Entity: "stages"}},
-		Checks: []Check{
-			{Bad: "v_status IN ('won','lost') AND v_closed_on IS NULL", Column: "closed_on", Reason: "a won or lost deal needs closed_on"},
-			{Bad: "v_closed_on < CAST(v_created_at AS DATE)", Column: "closed_on", Reason: "closed_on is before created_at"},
-		}},
-	{Name: "opportunity_stages", Key: []string{"opportunity_id", "stage", "entered_at"}, Columns: []Column{
-		req("opportunity_id", Text), req("stage", Text), req("entered_at", Timestamp)},
-		Refs: []Ref{{Column: "opportunity_id", Entity: "opportunities"}, {Column: "stage", Entity: "stages"}}},
-	{Name: "contracts", Key: []string{"contract_id"}, Columns: []Column{
-		req("contract_id", Text), col("opportunity_id", Text), req("customer_id", Text), col("owner_rep_id", Text),
-		req("signed_on", Date), col("start_on", Date), col("end_on", Date), req("amount", Money), currency,
-		enum("status", false, "active", "completed", "terminated", "cancelled")},
-		Refs: []Ref{{Column: "opportunity_id", Entity: "opportunities"}, {Column: "customer_id", Entity: "customers"},
-			{Column: "owner_rep_id", Entity: "reps"}},
-		Checks: []Check{{Bad: "v_end_on < v_start_on", Column: "end_on", Reason: "end_on is before start_on"}}},
-	{Name: "contract_lines", Key: []string{"contract_id", "line_no"}, Columns: []Column{
-		req("contract_id", Text), req("line_no", Integer), req("product_id", Text),
-		{Name: "quantity", Kind: Decimal, SQLType: "DECIMAL(18,3)", Required: true}, req("unit_price", Money)},
-		Refs: []Ref{{Column: "contract_id", Entity: "contracts"}, {Column: "product_id", Entity: "products"}}},
-	{Name: "payment_schedule", Key: []string{"contract_id", "due_on"}, Columns: []Column{
-		req("contract_id", Text), req("due_on", Date), req("amount", Money)},
-		Refs: []Ref{{Column: "contract_id", Entity: "contracts"}}},
-	{Name: "payments", Key: []string{"payment_id"}, Columns: []Column{
-		req("payment_id", Text), col("contract_id", Text), req("customer_id", Text), req("paid_on", Date),
-		{Name: "amount", Kind: Money, Required: true, Negative: true}, currency, col("method", Text)},
-		Refs: []Ref{{Column: "contract_id", Entity: "contracts"}, {Column: "customer_id", Entity: "customers"}}},
-	{Name: "expenses", Key: []string{"expense_id"}, Columns: []Column{
-		req("expense_id", Text), col("customer_id", Text), col("opportunity_id", Text), col("contract_id", Text),
-		req("incurred_on", Date), {Name: "amount", Kind: Money, Required: true, Negative: true}, currency, col("category", Text)},
-		Refs: []Ref{{Column: "customer_id", Entity: "customers"}, {Column: "opportunity_id", Entity: "opportunities"},
-			{Column: "contract_id", Entity: "contracts"}}},
-	{Name: "activities", Key: []string{"activity_id"}, Columns: []Column{
-		req("activity_id", Text), col("customer_id", Text), col("opportunity_id", Text), col("rep_id", Text),
-		enum("kind", true, "visit", "call", "meeting", "email", "event"), req("occurred_at", Timestamp), col("campaign_id", Text)},
-		Refs: []Ref{{Column: "customer_id", Entity: "customers"}, {Column: "opportunity_id", Entity: "opportunities"},
-			{Column: "rep_id", Entity: "reps"}, {Column: "campaign_id", Entity: "campaigns"}}},
-	{Name: "targets", Key: []string{"scope", "scope_id", "period_start", "metric"}, Columns: []Column{
-		enum("scope", true, "company", "region", "branch", "department", "rep"), req("scope_id", Text),
-		req("period_start", Date), req("period_end", Date), enum("metric", true, "bookings", "collections"), req("amount", Money)},
-		Refs: []Ref{{Column: "scope_id", Entity: "reps", When: "v_scope = 'rep'"},
-			{Column: "scope_id", Entity: "org_units", When: "v_scope <> 'rep'"}},
-		Checks: []Check{{Bad: "v_period_end < v_period_start", Column: "period_end", Reason: "period_end is before period_start"}}},
+// kindOf is how the loader parses a column of a contract type.
+func kindOf(c warehouse.ContractColumn) (Kind, string) {
+	switch c.Type {
+	case warehouse.TypeText:
+		return Text, ""
+	case warehouse.TypeDate:
+		return Date, ""
+	case warehouse.TypeTimestamp:
+		return Timestamp, ""
+	case warehouse.TypeMoney:
+		return Money, ""
+	case warehouse.TypeInteger:
+		return Integer, ""
+	case warehouse.TypeBoolean:
+		return Boolean, ""
+	}
+	return Decimal, c.Type // DECIMAL(p,s) other than money: checked by the warehouse's contract check
+}
+
+func fromContract(contract []*warehouse.ContractEntity) []*Entity {
+	var out []*Entity
+	for _, ce := range contract {
+		e := &Entity{Name: ce.Name, Key: slices.Clone(ce.Key), Checks: checks[ce.Name]}
+		for _, cc := range ce.Columns {
+			kind, sqlType := kindOf(cc)
+			e.Columns = append(e.Columns, Column{Name: cc.Name, Kind: kind, SQLType: sqlType, Required: cc.Required,
+				Enum: slices.Clone(cc.Enum), Negative: cc.Negative, Percent: cc.Percent})
+		}
+		for _, r := range ce.Refs {
+			ref := Ref{Column: r.Column, Entity: r.Entity}
+			if w := r.When; w != nil {
+				op := "IN"
+				if w.Not {
+					op = "NOT IN"
+				}
+				ref.When = fmt.Sprintf("v_%s %s (%s)", w.Column, op, sqlList(w.Values))
+			}
+			e.Refs = append(e.Refs, ref)
+		}
+		out = append(out, e)
+	}
+	return out
 }
 
 // EntityByName finds an entity of the data contract.

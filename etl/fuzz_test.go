@@ -13,10 +13,14 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/triscope/triscope/etl/csv"
+	"github.com/triscope/triscope/etl/source"
+	"github.com/triscope/triscope/etl/xlsx"
 )
 
 // Fuzz tests of everything that reads untrusted input before SQL: the value
-// parsers, the decoder, the CSV path and the XLSX path. Seeds are below and
+// parsers, the CSV path and the XLSX path (the decoder's fuzz test is in etl/csv). Seeds are below and
 // in testdata/fuzz/<FuzzName>/ (where go test -fuzz also writes any input
 // that fails, which then stays as a regression case). Run one with
 //
@@ -102,48 +106,6 @@ func FuzzParseDate(f *testing.F) {
 	})
 }
 
-// FuzzDecode: any bytes, any declared encoding: the decoder returns valid
-// UTF-8, never panics, and keeps every line (an undecodable line becomes an
-// empty one, so line numbers stay exact).
-func FuzzDecode(f *testing.F) {
-	f.Add([]byte("a,b\n1,2\n"), uint8(0))
-	f.Add([]byte("\xef\xbb\xbfa,b\r\n1,2\r\n"), uint8(0))
-	f.Add([]byte("\xff\xfea\x00,\x00b\x00\n\x00"), uint8(0))
-	f.Add([]byte("\xfe\xff\x00a\x00\n"), uint8(0))
-	f.Add([]byte("\xbb\xd8\xbf\xee,\xbd\xf0\xb6\xee\n1,\xff\n\xe4\xb8\xad\n"), uint8(1))
-	f.Add([]byte("\xbb\xd8\xbf\xee\n\xe4\xb8\xad\xe6\x96\x87\n\x80\x81\n"), uint8(0))
-	f.Add([]byte("\x00\x00\x00\x00a"), uint8(0))
-	f.Add([]byte("no newline at end \xe4\xb8"), uint8(2))
-	f.Fuzz(func(t *testing.T, b []byte, mode uint8) {
-		declared := []string{"", "gbk", "gb18030", "utf-16le", "big5", "utf-8"}[int(mode)%6]
-		d, enc, err := newLineDecoder(bytes.NewReader(b), declared)
-		if err != nil {
-			return
-		}
-		out, err := io.ReadAll(d)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !utf8.Valid(out) {
-			t.Fatalf("decoded %q (%s) is not UTF-8: %q", b, enc, out)
-		}
-		if enc != "utf-16le" && enc != "utf-16be" {
-			in := b
-			if enc == "utf-8-bom" {
-				in = b[3:]
-			}
-			if bytes.Count(in, []byte{'\n'}) != bytes.Count(out, []byte{'\n'}) {
-				t.Fatalf("%q (%s): %d lines in, %d out", b, enc, bytes.Count(in, []byte{'\n'}), bytes.Count(out, []byte{'\n'}))
-			}
-		}
-		for _, r := range d.bad {
-			if r.line < 1 || r.line > int64(bytes.Count(b, []byte{'\n'})+1) {
-				t.Fatalf("bad line %d out of range", r.line)
-			}
-		}
-	})
-}
-
 // FuzzCSV runs the whole Go side of a CSV load (decode, parse, find the
 // header, map columns, parse every value) on arbitrary bytes.
 func FuzzCSV(f *testing.F) {
@@ -165,16 +127,15 @@ func FuzzCSV(f *testing.F) {
 			set.opts.decimalComma = true
 			set.opts.dateOrder = "DMY"
 		}
-		src := &source{name: "fuzz.csv", entity: ent, format: "csv", set: set, report: &FileReport{}}
-		rows, read, rejects := stageWithoutDB(t, src, func() (tableReader, error) {
-			ct, _, err := newCSVTable(bytes.NewReader(b), "", set.delimiter)
-			return ct, err
+		src := &input{name: "fuzz.csv", entity: ent, format: "csv", set: set, report: &FileReport{}}
+		rows, read, rejects := stageWithoutDB(t, src, func() (source.Table, error) {
+			return csv.NewTable(bytes.NewReader(b), "", set.delimiter, source.Limits{})
 		})
 		if read < int64(rows) {
 			t.Fatalf("read %d < staged %d", read, rows)
 		}
 		for _, r := range rejects {
-			if !utf8.ValidString(r.reason) || r.reason == "" {
+			if !utf8.ValidString(r.Reason) || r.Reason == "" {
 				t.Fatalf("reject without a readable reason: %+v", r)
 			}
 		}
@@ -182,13 +143,14 @@ func FuzzCSV(f *testing.F) {
 }
 
 // stageWithoutDB runs a stager up to the appender and counts what it would stage.
-func stageWithoutDB(t testing.TB, src *source, open func() (tableReader, error)) (rows int, read int64, rejects []lineReject) {
+func stageWithoutDB(t testing.TB, src *input, open func() (source.Table, error)) (rows int, read int64, rejects []source.Reject) {
 	tr, err := open()
 	if err != nil {
 		return 0, 0, nil
 	}
-	defer tr.close()
-	st := &stager{src: src, ent: src.entity, set: src.set}
+	defer tr.Close()
+	st := &stager{src: src, ent: src.entity, set: src.set, traits: tr.Traits()}
+	st.set.opts.excel, st.set.opts.date1904 = st.traits.Spreadsheet, st.traits.Date1904
 	rest, err := st.prepare(tr)
 	if err != nil {
 		return 0, 0, nil
@@ -205,7 +167,7 @@ func stageWithoutDB(t testing.TB, src *source, open func() (tableReader, error))
 		for i := range b.n {
 			row := b.vals[i*width : (i+1)*width]
 			line := row[1].(int64)
-			if line <= last && src.format != "postgres" {
+			if line <= last && src.format != formatPostgres {
 				t.Fatalf("line %d after line %d", line, last)
 			}
 			last = line
@@ -268,7 +230,9 @@ func FuzzXLSX(f *testing.F) {
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			stageWithoutDB(t, src, func() (tableReader, error) { return openXLSXTable(src) })
+			stageWithoutDB(t, src, func() (source.Table, error) {
+				return (&xlsx.Source{Path: src.path, Sheet: src.sheet}).Open(context.Background())
+			})
 		}()
 		select {
 		case <-done:

@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/triscope/triscope/etl/source"
 	"github.com/triscope/triscope/warehouse"
 )
 
@@ -37,6 +38,22 @@ type Options struct {
 	// the base tables there (the facts), so that a load and what follows
 	// from it commit together. An error rolls the load back.
 	AfterApply func(ctx context.Context, conn *sql.Conn, rep *Report) error
+
+	// Bounds on what one load may read and hold (0 = the default): a
+	// hostile or broken input (a decompression bomb, a value of 50 MB, a
+	// line without end) is refused or quarantined instead of taking the
+	// machine's memory.
+	MaxTextBytes  int   // longest value of a field; a row with a longer one is quarantined (default 64 KiB)
+	MaxFileBytes  int64 // largest input file; a larger one fails the load (default 16 GiB)
+	MaxUnzipBytes int64 // largest uncompressed size of an XLSX workbook (default 1 GiB)
+}
+
+// DefaultMaxFileBytes is the default of Options.MaxFileBytes.
+const DefaultMaxFileBytes = 16 << 30
+
+// limits are the readers' bounds of a load.
+func (o Options) limits() source.Limits {
+	return source.Limits{MaxTextBytes: o.MaxTextBytes, MaxUnzipBytes: o.MaxUnzipBytes}.WithDefaults()
 }
 
 // FileReport is what happened to one input file (or sheet, or database query).
@@ -131,13 +148,16 @@ func Load(ctx context.Context, w *warehouse.Warehouse, paths []string, opts Opti
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	if opts.MaxFileBytes <= 0 {
+		opts.MaxFileBytes = DefaultMaxFileBytes
+	}
 	rep := &Report{DryRun: opts.DryRun}
 	fail := func(err error) (*Report, error) {
 		rep.Status, rep.Message = "failed", err.Error()
 		rep.Elapsed = time.Since(start)
 		return rep, err
 	}
-	var srcs []*source
+	var srcs []*input
 	if len(paths) > 0 || opts.Source == "" {
 		fileSrcs, notes, err := resolveSources(paths, opts)
 		rep.Warnings = append(rep.Warnings, notes...)
@@ -222,14 +242,14 @@ func Load(ctx context.Context, w *warehouse.Warehouse, paths []string, opts Opti
 // warehouse.WriteTx, and holds lock (if any) while it commits.
 // markUnchanged skips the entities whose files are byte-identical to the files
 // of their last committed load: reading them again could change nothing.
-func markUnchanged(ctx context.Context, w *warehouse.Warehouse, srcs []*source) error {
-	byEntity := map[string][]*source{}
+func markUnchanged(ctx context.Context, w *warehouse.Warehouse, srcs []*input) error {
+	byEntity := map[string][]*input{}
 	for _, s := range srcs {
 		byEntity[s.entity.Name] = append(byEntity[s.entity.Name], s)
 	}
 	for name, group := range byEntity {
 		for _, s := range group {
-			if s.format == "postgres" {
+			if s.format == formatPostgres {
 				delete(byEntity, name) // a query's result is only known by running it
 			}
 		}
@@ -273,12 +293,12 @@ type loader struct {
 	keep     string // parquet copy of the quarantine of a load that will roll back
 }
 
-func (l *loader) run(ctx context.Context, conn *sql.Conn, srcs []*source, start time.Time) error {
+func (l *loader) run(ctx context.Context, conn *sql.Conn, srcs []*input, start time.Time) error {
 	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE stg_rejects (
 		_file INTEGER, _line BIGINT, "column" VARCHAR, value VARCHAR, reason VARCHAR, duplicate BOOLEAN)`); err != nil {
 		return err
 	}
-	var groups [][]*source
+	var groups [][]*input
 	for _, s := range srcs {
 		if s.report.Skipped {
 			continue
@@ -286,7 +306,7 @@ func (l *loader) run(ctx context.Context, conn *sql.Conn, srcs []*source, start 
 		if n := len(groups); n > 0 && groups[n-1][0].entity == s.entity {
 			groups[n-1] = append(groups[n-1], s)
 		} else {
-			groups = append(groups, []*source{s})
+			groups = append(groups, []*input{s})
 		}
 	}
 	for _, g := range groups {
@@ -325,7 +345,10 @@ func (l *loader) run(ctx context.Context, conn *sql.Conn, srcs []*source, start 
 		l.rep.Message = "every file is identical to the last load of its entity; nothing to do"
 	} else {
 		t := l.rep.Totals()
-		if t.Loaded+t.Updated+t.Deleted+t.Restored == 0 {
+		switch {
+		case t.Read == 0:
+			l.rep.Message = "0 data rows: the files hold a header and no data; nothing changed"
+		case t.Loaded+t.Updated+t.Deleted+t.Restored == 0:
 			l.rep.Message = "no row changed: every row equals what the warehouse holds"
 		}
 	}
@@ -334,37 +357,31 @@ func (l *loader) run(ctx context.Context, conn *sql.Conn, srcs []*source, start 
 
 // loadEntity stages, validates, deduplicates and upserts all sources of one
 // entity; for a snapshot it then marks the rows the sources no longer hold.
-func (l *loader) loadEntity(ctx context.Context, conn *sql.Conn, srcs, all []*source) error {
+func (l *loader) loadEntity(ctx context.Context, conn *sql.Conn, srcs, all []*input) error {
 	ent := srcs[0].entity
 	if err := createRaw(ctx, conn, ent); err != nil {
 		return fmt.Errorf("staging %s: %w", ent.Name, err)
 	}
-	var staged []*source
+	var staged []*input
 	var unkeyed int64
 	snapshot := false
 	for _, s := range srcs {
 		l.opts.Logger.Debug("staging", "source", s.name, "entity", ent.Name, "format", s.format)
 		var err error
-		switch s.format {
-		case "parquet", "ndjson":
-			err = stageDuck(ctx, conn, s)
-			l.progress(s.size)
-		case "postgres":
-			if err = s.pg.readWatermark(ctx, conn, ent.Name); err == nil {
+		if s.pg != nil {
+			err = readWatermark(ctx, conn, s.pg, ent.Name)
+		}
+		if err == nil {
+			var src source.Source
+			if src, err = l.sourceOf(s); err == nil {
 				var st *stager
-				st, err = stageText(ctx, conn, s, l.progress)
+				st, err = stageInput(ctx, conn, s, src, l.opts.limits().MaxTextBytes)
 				if st != nil {
 					unkeyed += st.unkeyed
 				}
-			}
-		default:
-			var st *stager
-			st, err = stageText(ctx, conn, s, l.progress)
-			if st != nil {
-				unkeyed += st.unkeyed
-			}
-			if s.format == "xlsx" {
-				l.progress(s.size)
+				if progressAfter(s.format) {
+					l.progress(s.size)
+				}
 			}
 		}
 		var fe *fileError
@@ -415,7 +432,7 @@ func (l *loader) loadEntity(ctx context.Context, conn *sql.Conn, srcs, all []*so
 	}
 	for _, s := range staged {
 		if s.pg != nil {
-			if err := s.pg.saveWatermark(ctx, conn, ent.Name); err != nil {
+			if err := saveWatermark(ctx, conn, s.pg, ent.Name); err != nil {
 				return fmt.Errorf("saving the watermark of %s: %w", s.name, err)
 			}
 		}
@@ -433,7 +450,7 @@ func keyMatch(ent *Entity) string {
 }
 
 // guardSnapshot holds back a snapshot much smaller than what the warehouse holds.
-func (l *loader) guardSnapshot(ctx context.Context, conn *sql.Conn, srcs []*source) error {
+func (l *loader) guardSnapshot(ctx context.Context, conn *sql.Conn, srcs []*input) error {
 	ent := srcs[0].entity
 	var live, keys int64
 	if err := conn.QueryRowContext(ctx, fmt.Sprintf("SELECT count(*) FROM %s WHERE _deleted_at IS NULL", quoteIdent(ent.Name))).Scan(&live); err != nil {
@@ -467,7 +484,7 @@ func (l *loader) guardSnapshot(ctx context.Context, conn *sql.Conn, srcs []*sour
 // does not contain. Rows the snapshot holds but that failed validation are
 // not deleted: their key is in stg_typed. When a line could not be read far
 // enough to know its key, nothing is marked: any row might be that line.
-func (l *loader) markDeleted(ctx context.Context, conn *sql.Conn, srcs []*source, unkeyed int64) error {
+func (l *loader) markDeleted(ctx context.Context, conn *sql.Conn, srcs []*input, unkeyed int64) error {
 	ent := srcs[0].entity
 	var nullKeys []string
 	for _, k := range ent.Key {
@@ -491,7 +508,7 @@ func (l *loader) markDeleted(ctx context.Context, conn *sql.Conn, srcs []*source
 	return nil
 }
 
-func (l *loader) upsert(ctx context.Context, conn *sql.Conn, srcs []*source) error {
+func (l *loader) upsert(ctx context.Context, conn *sql.Conn, srcs []*input) error {
 	ent := srcs[0].entity
 	table := quoteIdent(ent.Name)
 	var on, differ, cols []string
@@ -561,7 +578,7 @@ func (l *loader) upsert(ctx context.Context, conn *sql.Conn, srcs []*source) err
 
 // collectRejects counts the quarantine per file, applies the threshold, keeps
 // the first rejects for the report and writes each file's rejects CSV.
-func (l *loader) collectRejects(ctx context.Context, conn *sql.Conn, srcs []*source) error {
+func (l *loader) collectRejects(ctx context.Context, conn *sql.Conn, srcs []*input) error {
 	for _, s := range srcs {
 		if s.report.Skipped {
 			continue
@@ -625,7 +642,7 @@ func (l *loader) collectRejects(ctx context.Context, conn *sql.Conn, srcs []*sou
 
 // rejectsPath is where a source's quarantine CSV goes: beside the input,
 // FILE.rejects.csv (FILE.SHEET.rejects.csv for a sheet); none for a database.
-func rejectsPath(s *source) string {
+func rejectsPath(s *input) string {
 	if s.path == "" {
 		return ""
 	}
@@ -642,7 +659,7 @@ func rejectsPath(s *source) string {
 }
 
 // record writes load_runs, load_files and load_rejects inside the load's transaction.
-func (l *loader) record(ctx context.Context, conn *sql.Conn, srcs []*source, start time.Time) error {
+func (l *loader) record(ctx context.Context, conn *sql.Conn, srcs []*input, start time.Time) error {
 	t := l.rep.Totals()
 	if _, err := conn.ExecContext(ctx, `INSERT INTO load_runs VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		l.rep.LoadID, start, time.Now(), l.rep.Status, l.rep.Message, t.Read, t.Loaded, t.Updated+t.Restored, t.Unchanged, t.Rejected); err != nil {
@@ -682,7 +699,7 @@ func insertLoadFile(ctx context.Context, conn *sql.Conn, loadID int64, fr *FileR
 
 // recordFailure records a load whose data transaction rolled back, with the
 // quarantine kept aside before the rollback.
-func (l *loader) recordFailure(ctx context.Context, srcs []*source, start time.Time) error {
+func (l *loader) recordFailure(ctx context.Context, srcs []*input, start time.Time) error {
 	if l.keep != "" {
 		defer os.Remove(l.keep)
 	}

@@ -12,6 +12,8 @@ import (
 	_ "time/tzdata" // source time zones resolve offline and on machines without zoneinfo
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/triscope/triscope/etl/csv"
 )
 
 // Mapping is a mapping file: how the files (or sheets, or database tables) of
@@ -177,7 +179,7 @@ func (o *RuleOptions) check() error {
 		}
 	}
 	if o.Encoding != "" {
-		if _, err := lookupEncoding(o.Encoding); err != nil {
+		if _, err := csv.LookupEncoding(o.Encoding); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -347,7 +349,7 @@ func (m *Mapping) settingsFor(r *Rule, ent *Entity, o Options) (*settings, error
 		s.encoding = o.Encoding
 	}
 	if s.encoding != "" {
-		enc, err := lookupEncoding(s.encoding)
+		enc, err := csv.LookupEncoding(s.encoding)
 		if err != nil {
 			return nil, err
 		}

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/triscope/triscope/etl/csv"
+	"github.com/triscope/triscope/etl/source"
 	"github.com/triscope/triscope/warehouse"
 )
 
@@ -37,10 +39,9 @@ func BenchmarkParseCSV(b *testing.B) {
 	b.SetBytes(int64(len(data)))
 	for b.Loop() {
 		set := &settings{delimiter: ',', mode: "incremental", defaults: map[string]string{}}
-		src := &source{name: "payments.csv", entity: ent, format: "csv", set: set, report: &FileReport{}}
-		rows, _, _ := stageWithoutDB(nil, src, func() (tableReader, error) {
-			ct, _, err := newCSVTable(bytes.NewReader(data), "", ',')
-			return ct, err
+		src := &input{name: "payments.csv", entity: ent, format: "csv", set: set, report: &FileReport{}}
+		rows, _, _ := stageWithoutDB(nil, src, func() (source.Table, error) {
+			return csv.NewTable(bytes.NewReader(data), "", ',', source.Limits{})
 		})
 		if rows != 200_000 {
 			b.Fatalf("%d rows", rows)

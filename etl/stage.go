@@ -10,37 +10,63 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/triscope/triscope/etl/source"
 	"github.com/triscope/triscope/warehouse"
 )
 
 // fileError is a problem with a whole source (a missing column, an unreadable
 // file): the source cannot load, and the load reports it by name.
 type fileError struct {
-	src *source
+	src *input
 	err error
 }
 
 func (e *fileError) Error() string { return fmt.Sprintf("%s: %v", e.src.name, e.err) }
 func (e *fileError) Unwrap() error { return e.err }
 
-func failFile(src *source, format string, args ...any) error {
+func failFile(src *input, format string, args ...any) error {
 	return &fileError{src: src, err: fmt.Errorf(format, args...)}
 }
 
 // stager reads one source's rows, maps and parses every field in Go, and
 // streams the canonical text into the raw staging table.
 type stager struct {
-	src      *source
+	src      *input
 	ent      *Entity
 	set      *settings
+	traits   source.Traits
+	maxText  int
 	plan     []*colPlan
 	header   []string
-	rejects  []lineReject
+	rejects  []source.Reject
 	unkeyed  int64 // rows refused before their key could be read
 	read     int64
 	blank    int64
 	wide     int64 // spreadsheet rows with values right of the last header column
 	fraction map[string]bool
+}
+
+// stageInput reads one input (a file, a sheet, a query) through its format's
+// reader and the Go parsers into the raw staging table.
+func stageInput(ctx context.Context, conn *sql.Conn, in *input, src source.Source, maxText int) (*stager, error) {
+	st := &stager{src: in, ent: in.entity, set: in.set, maxText: maxText}
+	t, err := src.Open(ctx)
+	if err != nil {
+		return nil, failFile(in, "%v", err)
+	}
+	defer t.Close()
+	st.traits = t.Traits()
+	in.report.Encoding = st.traits.Encoding
+	st.set.opts.excel = st.traits.Spreadsheet
+	st.set.opts.date1904 = st.traits.Date1904
+	rest, err := st.prepare(t)
+	if err != nil {
+		return st, err
+	}
+	if err := st.stage(ctx, conn, t, rest); err != nil {
+		return st, err
+	}
+	return st, saveRejects(conn, in.idx, st.rejects)
 }
 
 type bufRow struct {
@@ -55,23 +81,24 @@ const headerSearchRows = 10
 // naming at least two contract columns (or all of them, for a tiny entity).
 // Title rows above it ("客户列表", "导出时间: …") are skipped. The rows read
 // past the header are returned to be loaded.
-func (st *stager) findHeader(t tableReader) ([]bufRow, error) {
+func (st *stager) findHeader(t source.Table) ([]bufRow, error) {
 	var buf []bufRow
 	need := min(2, len(st.ent.Columns))
 	pick := -1
 	for len(buf) < headerSearchRows {
-		rec, line, reason, err := t.next()
+		row, err := t.Next()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
 			return nil, err
 		}
+		rec, line := row.Fields, row.Line
 		if rec == nil || isBlank(rec) {
 			continue
 		}
-		buf = append(buf, bufRow{rec: append([]string(nil), rec...), line: line, reason: reason})
-		if st.src.format == "postgres" { // the column names
+		buf = append(buf, bufRow{rec: append([]string(nil), rec...), line: line, reason: row.Reason})
+		if st.traits.FixedHeader { // the column names
 			pick = 0
 			break
 		}
@@ -141,7 +168,7 @@ func nonEmpty(rec []string) []string {
 }
 
 // prepare finds the header and plans the columns.
-func (st *stager) prepare(t tableReader) ([]bufRow, error) {
+func (st *stager) prepare(t source.Table) ([]bufRow, error) {
 	rest, err := st.findHeader(t)
 	if err != nil {
 		return nil, failFile(st.src, "%v", err)
@@ -161,13 +188,28 @@ func (st *stager) prepare(t tableReader) ([]bufRow, error) {
 	for _, c := range st.set.fractions {
 		st.fraction[c] = true
 	}
-	if xt, ok := t.(*xlsxTable); ok {
-		if err := xt.sniffPercent(st); err != nil {
-			return nil, failFile(st.src, "%v", err)
+	if ps, ok := t.(source.PercentSniffer); ok {
+		var idx []int
+		var cols []string
+		for _, p := range plan {
+			if p.col.Percent && p.src >= 0 && !st.fraction[p.col.Name] {
+				idx, cols = append(idx, p.src), append(cols, p.col.Name)
+			}
+		}
+		if len(idx) > 0 {
+			pct, err := ps.PercentFormatted(idx, st.src.report.HeaderLine)
+			if err != nil {
+				return nil, failFile(st.src, "%v", err)
+			}
+			for i, j := range idx {
+				if pct[j] {
+					st.fraction[cols[i]] = true
+				}
+			}
 		}
 	}
 	for _, p := range plan {
-		if err := p.build(st.ent, st.set, st.fraction); err != nil {
+		if err := p.build(st.ent, st.set, st.fraction, st.traits.Typed); err != nil {
 			return nil, failFile(st.src, "%v", err)
 		}
 		m := ColumnMapping{Column: p.col.Name, Source: p.header, How: p.how}
@@ -188,7 +230,7 @@ const batchRows = 2048
 
 // stage streams the rows of t into the raw staging table. Parsing runs on its
 // own goroutine, one batch ahead of DuckDB's appender.
-func (st *stager) stage(ctx context.Context, conn *sql.Conn, t tableReader, rest []bufRow) error {
+func (st *stager) stage(ctx context.Context, conn *sql.Conn, t source.Table, rest []bufRow) error {
 	width := 3 + len(st.plan)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -243,6 +285,9 @@ func (st *stager) stage(ctx context.Context, conn *sql.Conn, t tableReader, rest
 				p.col.Name, p.col.Name))
 		}
 	}
+	if st.read == 0 {
+		st.src.report.Warnings = append(st.src.report.Warnings, "0 data rows: the file holds a header and no data")
+	}
 	if st.blank > 0 {
 		st.src.report.Warnings = append(st.src.report.Warnings, fmt.Sprintf("%d blank line(s) were skipped", st.blank))
 	}
@@ -252,7 +297,7 @@ func (st *stager) stage(ctx context.Context, conn *sql.Conn, t tableReader, rest
 	return nil
 }
 
-func (st *stager) produce(ctx context.Context, t tableReader, rest []bufRow, width int, ch chan<- *batch, free chan *batch) error {
+func (st *stager) produce(ctx context.Context, t source.Table, rest []bufRow, width int, ch chan<- *batch, free chan *batch) error {
 	newBatch := func() *batch {
 		select {
 		case b := <-free:
@@ -275,7 +320,11 @@ func (st *stager) produce(ctx context.Context, t tableReader, rest []bufRow, wid
 		b = newBatch()
 		return nil
 	}
-	strict := t.strictWidth()
+	strict := st.traits.StrictWidth
+	maxText := st.maxText
+	if maxText <= 0 {
+		maxText = source.DefaultMaxTextBytes
+	}
 	nh := len(st.header)
 	fileIdx := int32(st.src.idx)
 	handle := func(rec []string, line int64, reason string) {
@@ -283,7 +332,7 @@ func (st *stager) produce(ctx context.Context, t tableReader, rest []bufRow, wid
 			if reason != "" {
 				st.read++
 				st.unkeyed++
-				st.rejects = append(st.rejects, lineReject{line: line, reason: reason})
+				st.rejects = append(st.rejects, source.Reject{Line: line, Reason: reason})
 			}
 			return
 		}
@@ -295,7 +344,7 @@ func (st *stager) produce(ctx context.Context, t tableReader, rest []bufRow, wid
 		if len(rec) != nh {
 			if strict {
 				st.unkeyed++
-				st.rejects = append(st.rejects, lineReject{line: line, reason: fmt.Sprintf("has %d fields, the header has %d", len(rec), nh), value: truncateRunes(strings.Join(rec, ","), 200)})
+				st.rejects = append(st.rejects, source.Reject{Line: line, Reason: fmt.Sprintf("has %d fields, the header has %d", len(rec), nh), Value: source.Clip(strings.Join(rec, ","), 200)})
 				return
 			}
 			if len(rec) > nh && !isBlank(rec[nh:]) {
@@ -310,12 +359,22 @@ func (st *stager) produce(ctx context.Context, t tableReader, rest []bufRow, wid
 			switch {
 			case p.src >= 0 && p.src < len(rec):
 				var pr problem
-				v, pr = p.convert(rec[p.src])
+				f := rec[p.src]
+				switch {
+				case len(f) > maxText:
+					pr = problem(fmt.Sprintf("the value is longer than the limit of %s for one value (MaxTextBytes)", source.Bytes(int64(maxText))))
+					f = source.Clip(f, 100)
+				case strings.IndexByte(f, 0) >= 0:
+					pr = "holds a NUL character (\\x00): an export or encoding error; the row is not loaded"
+					f = strings.ReplaceAll(source.Clip(f, 200), "\x00", `\x00`)
+				default:
+					v, pr = p.convert(f)
+				}
 				if pr != "" {
 					// Staged as NULL: the value's problem is recorded here, and
 					// SQL must not report it again (as an unknown reference).
 					v, pre = nil, true
-					st.rejects = append(st.rejects, lineReject{line: line, column: p.col.Name, value: rec[p.src], reason: string(pr)})
+					st.rejects = append(st.rejects, source.Reject{Line: line, Column: p.col.Name, Value: f, Reason: string(pr)})
 				}
 			case p.how == "default":
 				v = p.constant
@@ -332,8 +391,8 @@ func (st *stager) produce(ctx context.Context, t tableReader, rest []bufRow, wid
 		if n&0xFFF == 0 && ctx.Err() != nil {
 			return ctx.Err()
 		}
-		rec, line, reason, err := t.next()
-		for _, r := range t.pending() {
+		row, err := t.Next()
+		for _, r := range t.Pending() {
 			st.read++
 			st.unkeyed++
 			st.rejects = append(st.rejects, r)
@@ -342,9 +401,9 @@ func (st *stager) produce(ctx context.Context, t tableReader, rest []bufRow, wid
 			break
 		}
 		if err != nil {
-			return failFile(st.src, "line %d: %v", line, err)
+			return failFile(st.src, "line %d: %v", row.Line, err)
 		}
-		handle(rec, line, reason)
+		handle(row.Fields, row.Line, row.Reason)
 		if b.n == batchRows {
 			if err := send(); err != nil {
 				return err
@@ -355,7 +414,7 @@ func (st *stager) produce(ctx context.Context, t tableReader, rest []bufRow, wid
 }
 
 // saveRejects appends the rows refused in Go to stg_rejects.
-func saveRejects(conn *sql.Conn, idx int, rejects []lineReject) error {
+func saveRejects(conn *sql.Conn, idx int, rejects []source.Reject) error {
 	if len(rejects) == 0 {
 		return nil
 	}
@@ -366,10 +425,10 @@ func saveRejects(conn *sql.Conn, idx int, rejects []lineReject) error {
 		}
 		r := rejects[i]
 		i++
-		row[0], row[1], row[3], row[4], row[5] = int32(idx), r.line, r.value, r.reason, false
+		row[0], row[1], row[3], row[4], row[5] = int32(idx), r.Line, r.Value, r.Reason, false
 		row[2] = nil
-		if r.column != "" {
-			row[2] = r.column
+		if r.Column != "" {
+			row[2] = r.Column
 		}
 		return true, nil
 	})

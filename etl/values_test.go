@@ -1,13 +1,9 @@
 package etl
 
 import (
-	"bytes"
-	"io"
 	"strings"
 	"testing"
 	"time"
-
-	"golang.org/x/text/encoding/simplifiedchinese"
 )
 
 func TestParseAmount(t *testing.T) {
@@ -214,28 +210,5 @@ func TestCurrencyFastPath(t *testing.T) {
 		if len(u) == 3 && strings.Trim(u, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == "" && u != "RMB" {
 			t.Errorf("currency word %q would be skipped by the fast path in colPlan.build", k)
 		}
-	}
-}
-
-// GBK text that happens to be valid UTF-8 (支票 = D6A7 C6B1) is not taken for
-// a UTF-8 line in a GBK file; real UTF-8 Chinese is.
-func TestMixedEncodingHeuristic(t *testing.T) {
-	gbk := func(s string) []byte { b, _ := simplifiedchinese.GBK.NewEncoder().Bytes([]byte(s)); return b }
-	if looksUTF8Chinese(gbk("P1,CNY,支票")) {
-		t.Error("GBK 支票 taken for UTF-8")
-	}
-	if !looksUTF8Chinese([]byte("P1,CNY,支票")) {
-		t.Error("UTF-8 支票 not recognised")
-	}
-	if looksUTF8Chinese([]byte("Müller")) {
-		t.Error("Latin text taken for Chinese")
-	}
-	d, enc, err := newLineDecoder(bytes.NewReader(append(gbk("a,b\n1,银行转账\n2,支票\n"), []byte("3,承兑汇票\n")...)), "")
-	if err != nil || enc != "gb18030" {
-		t.Fatalf("%v %s", err, enc)
-	}
-	out, _ := io.ReadAll(d)
-	if string(out) != "a,b\n1,银行转账\n2,支票\n\n" || len(d.bad) != 1 || d.bad[0].line != 4 {
-		t.Fatalf("decoded %q, bad %+v", out, d.bad)
 	}
 }

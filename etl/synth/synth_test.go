@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 	"unicode"
+
+	"github.com/triscope/triscope/warehouse"
 )
 
 var (
@@ -219,15 +221,15 @@ func TestCSVFormat(t *testing.T) {
 				}
 				var ok bool
 				switch c.typ {
-				case tD:
+				case warehouse.TypeDate:
 					ok = date.MatchString(v)
-				case tTS:
+				case warehouse.TypeTimestamp:
 					ok = ts.MatchString(v)
-				case tM:
+				case warehouse.TypeMoney:
 					ok = money.MatchString(v)
-				case tQ:
+				case warehouse.TypeQuantity:
 					ok = qty.MatchString(v)
-				case tB:
+				case warehouse.TypeBoolean:
 					ok = v == "true" || v == "false"
 				default:
 					ok = strings.TrimSpace(v) == v

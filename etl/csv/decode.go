@@ -1,4 +1,4 @@
-package etl
+package csv
 
 import (
 	"bufio"
@@ -15,6 +15,8 @@ import (
 	"golang.org/x/text/encoding/traditionalchinese"
 	"golang.org/x/text/encoding/unicode"
 	"golang.org/x/text/transform"
+
+	"github.com/triscope/triscope/etl/source"
 )
 
 // Text files arrive in the encodings Chinese and international CRMs export:
@@ -31,7 +33,9 @@ var encodings = map[string]string{
 	"latin1": "latin1", "iso-8859-1": "latin1", "windows-1252": "windows-1252", "cp1252": "windows-1252",
 }
 
-func lookupEncoding(name string) (string, error) {
+// LookupEncoding names the canonical form of an encoding a user declared
+// (--encoding, the mapping), or says which are supported.
+func LookupEncoding(name string) (string, error) {
 	if e, ok := encodings[strings.ToLower(strings.TrimSpace(name))]; ok {
 		return e, nil
 	}
@@ -96,7 +100,7 @@ func detectEncoding(sample []byte, declared string, atEOF bool) (enc string, bom
 	var u, g int
 	for _, line := range bytes.Split(sample, []byte{'\n'}) {
 		switch {
-		case isASCII(line):
+		case IsASCII(line):
 		case looksUTF8Chinese(line):
 			u++
 		case decodesCleanly(line, "gb18030"):
@@ -109,7 +113,8 @@ func detectEncoding(sample []byte, declared string, atEOF bool) (enc string, bom
 	return "utf-8", 0, nil
 }
 
-func isASCII(b []byte) bool {
+// IsASCII is true when b holds only ASCII bytes.
+func IsASCII(b []byte) bool {
 	for _, c := range b {
 		if c >= 0x80 {
 			return false
@@ -124,24 +129,37 @@ func decodesCleanly(line []byte, enc string) bool {
 }
 
 // lineDecoder reads a text file in a known encoding and yields UTF-8. A line
-// it cannot decode is replaced by an empty line (so that line numbers stay
-// exact) and recorded in bad.
+// it cannot decode, or one longer than maxLine, is replaced by an empty line
+// (so that line numbers stay exact) and recorded in bad. A file whose lines
+// end in CR alone (old Mac and Excel exports) is read as if they ended in LF.
 type lineDecoder struct {
-	src   *bufio.Reader
-	enc   string
-	dec   *encoding.Decoder // for byte encodings
-	utf16 bool              // src is already UTF-8 from a UTF-16 transformer: check for U+FFFD
-	line  int64             // number of lines produced so far
-	pend  []byte            // decoded bytes not yet returned
-	acc   []byte            // a line longer than the buffer
-	buf   []byte            // decode output
-	bad   []lineReject
-	err   error
+	src     *bufio.Reader
+	enc     string
+	dec     *encoding.Decoder // for byte encodings
+	utf16   bool              // src is already UTF-8 from a UTF-16 transformer: check for U+FFFD
+	crOnly  bool              // line endings are CR alone
+	maxLine int               // longest line kept; longer ones are skipped and recorded
+	line    int64             // number of lines produced so far
+	pend    []byte            // decoded bytes not yet returned
+	acc     []byte            // a line longer than the buffer
+	buf     []byte            // decode output
+	bad     []source.Reject
+	err     error
+	// since counts the bytes returned since the last mark (the start of a
+	// CSV record): a record may span lines, and is bounded too.
+	since int
 }
 
 const maxBadLines = 100000 // beyond this the file is not text in this encoding
 
-func newLineDecoder(r io.Reader, declared string) (*lineDecoder, string, error) {
+// errRecordTooLong ends a file whose record (a quoted value over many lines)
+// grows past the line limit: most likely a quote that is never closed.
+var errRecordTooLong = errors.New("record too long")
+
+func newLineDecoder(r io.Reader, declared string, maxLine int) (*lineDecoder, string, error) {
+	if maxLine <= 0 {
+		maxLine = source.Limits{}.WithDefaults().MaxLineBytes
+	}
 	br := bufio.NewReaderSize(r, 1<<20)
 	sample, perr := br.Peek(1 << 20)
 	if perr != nil && perr != io.EOF && perr != bufio.ErrBufferFull {
@@ -152,21 +170,57 @@ func newLineDecoder(r io.Reader, declared string) (*lineDecoder, string, error) 
 		return nil, "", err
 	}
 	br.Discard(bom)
-	d := &lineDecoder{src: br, enc: enc}
+	d := &lineDecoder{src: br, enc: enc, maxLine: maxLine}
+	// CR-only line endings: no LF byte in the first megabyte but CRs. (In
+	// UTF-8, GBK, Big5 and UTF-16 a CR byte is never part of another
+	// character, nor is an LF.)
+	d.crOnly = bytes.IndexByte(sample, '\n') < 0 && bytes.IndexByte(sample, '\r') >= 0
+	var in io.Reader = br
 	switch enc {
 	case "utf-16le", "utf-16be":
 		order := unicode.LittleEndian
 		if enc == "utf-16be" {
 			order = unicode.BigEndian
 		}
-		t := transform.NewReader(br, unicode.UTF16(order, unicode.IgnoreBOM).NewDecoder())
-		d.src = bufio.NewReaderSize(t, 1<<20)
+		in = transform.NewReader(br, unicode.UTF16(order, unicode.IgnoreBOM).NewDecoder())
+		d.src = bufio.NewReaderSize(in, 1<<20)
 		d.utf16 = true
 	case "utf-8", "utf-8-bom":
 	default:
 		d.dec = byteDecoder(enc)
 	}
+	if d.crOnly {
+		d.src = bufio.NewReaderSize(&crReader{r: in}, 1<<20)
+	}
 	return d, enc, nil
+}
+
+// crReader turns CR line endings into LF (a CR LF pair stays one ending).
+type crReader struct {
+	r      io.Reader
+	lastCR bool
+}
+
+func (c *crReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	out := p[:0]
+	for _, b := range p[:n] {
+		switch {
+		case b == '\r':
+			out = append(out, '\n')
+			c.lastCR = true
+			continue
+		case b == '\n' && c.lastCR:
+			c.lastCR = false
+			continue
+		}
+		c.lastCR = false
+		out = append(out, b)
+	}
+	if len(out) == 0 && n > 0 && err == nil {
+		return c.Read(p)
+	}
+	return len(out), err
 }
 
 func (d *lineDecoder) Read(p []byte) (int, error) {
@@ -174,32 +228,62 @@ func (d *lineDecoder) Read(p []byte) (int, error) {
 		if d.err != nil {
 			return 0, d.err
 		}
-		line, err := d.readLine()
+		line, dropped, err := d.readLine()
 		if err != nil {
 			d.err = err
 		}
-		if len(line) > 0 {
+		if len(line) > 0 || dropped > 0 {
 			d.line++
-			d.pend = d.convert(line)
+			if dropped > 0 {
+				if len(d.bad) < maxBadLines {
+					d.bad = append(d.bad, source.Reject{Line: d.line, Value: printable(d.acc[:min(len(d.acc), 200)]),
+						Reason: fmt.Sprintf("the line is %s long, more than the limit of %s (a value may hold at most 1/32 of it): the line was not read",
+							source.Bytes(int64(dropped)), source.Bytes(int64(d.maxLine)))})
+				}
+				d.pend = line // its ending only
+			} else {
+				d.pend = d.convert(line)
+			}
 		}
+	}
+	if d.since > d.maxLine {
+		return 0, errRecordTooLong
 	}
 	n := copy(p, d.pend)
 	d.pend = d.pend[n:]
+	d.since += n
 	return n, nil
 }
 
-// readLine returns the next physical line including its '\n'.
-func (d *lineDecoder) readLine() ([]byte, error) {
+// mark starts a new record: the bytes of one record are bounded by maxLine.
+func (d *lineDecoder) mark() { d.since = 0 }
+
+// readLine returns the next physical line including its '\n'. A line longer
+// than maxLine is skipped to its end without being kept: readLine returns its
+// line ending only and how many bytes were dropped (d.acc keeps its start).
+func (d *lineDecoder) readLine() ([]byte, int, error) {
 	line, err := d.src.ReadSlice('\n')
 	if err != bufio.ErrBufferFull {
-		return line, err
+		return line, 0, err
 	}
 	d.acc = append(d.acc[:0], line...)
 	for err == bufio.ErrBufferFull {
 		line, err = d.src.ReadSlice('\n')
+		if len(d.acc)+len(line) > d.maxLine {
+			n := len(d.acc) + len(line)
+			for err == bufio.ErrBufferFull {
+				line, err = d.src.ReadSlice('\n')
+				n += len(line)
+			}
+			ending := []byte(nil)
+			if bytes.HasSuffix(line, []byte("\n")) {
+				ending = []byte("\n")
+			}
+			return ending, n, err
+		}
 		d.acc = append(d.acc, line...)
 	}
-	return d.acc, err
+	return d.acc, 0, err
 }
 
 // convert decodes one line; an undecodable line becomes its line ending only.
@@ -217,7 +301,7 @@ func (d *lineDecoder) convert(line []byte) []byte {
 			reason = "not valid UTF-8" + utf8Hint(content)
 		}
 	default:
-		if isASCII(content) {
+		if IsASCII(content) {
 			break
 		}
 		if looksUTF8Chinese(content) {
@@ -235,7 +319,7 @@ func (d *lineDecoder) convert(line []byte) []byte {
 	}
 	if reason != "" {
 		if len(d.bad) < maxBadLines {
-			d.bad = append(d.bad, lineReject{line: d.line, reason: reason, value: printable(content)})
+			d.bad = append(d.bad, source.Reject{Line: d.line, Reason: reason, Value: printable(content)})
 		}
 		return ending
 	}

@@ -1,11 +1,20 @@
-package etl
+// Package xlsx reads the sheets of an XLSX workbook as source.Tables. Rows
+// stream through excelize with raw cell values, so numbers keep all their
+// digits and dates arrive as serials, which the loader's date parser reads in
+// the workbook's date system (Traits.Date1904). Line numbers are Excel row
+// numbers. Merged cells take the value of their top-left cell.
+//
+// A workbook is a zip archive: its uncompressed size is checked against
+// Limits.MaxUnzipBytes before anything is decompressed, and excelize gets the
+// same limit (UnzipSizeLimit) and keeps large sheets in temporary files
+// rather than in memory (UnzipXMLSizeLimit).
+package xlsx
 
 import (
 	"archive/zip"
 	"bufio"
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
+	"context"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -15,23 +24,20 @@ import (
 	"strings"
 
 	"github.com/xuri/excelize/v2"
+
+	"github.com/triscope/triscope/etl/source"
 )
 
-// XLSX workbooks: each sheet is a source of its own (path#sheet), its entity
-// named by the mapping, the sheet name (payments, 回款) or, for the first
-// sheet, the file name. Rows stream through excelize with raw cell values, so
-// numbers keep all their digits and dates arrive as serials, which the date
-// parser reads in the workbook's date system. Line numbers are Excel row
-// numbers.
-
-type sheetInfo struct {
-	name, part string
-	hidden     bool
+// Sheet is one sheet of a workbook.
+type Sheet struct {
+	Name   string
+	Hidden bool
+	part   string // the worksheet's XML part
 }
 
 // workbookSheets lists a workbook's sheets and their XML parts without
 // loading the workbook.
-func workbookSheets(zr *zip.Reader) ([]sheetInfo, error) {
+func workbookSheets(zr *zip.Reader) ([]Sheet, error) {
 	var wb struct {
 		Sheets []struct {
 			Name  string `xml:"name,attr"`
@@ -61,9 +67,9 @@ func workbookSheets(zr *zip.Reader) ([]sheetInfo, error) {
 		}
 		targets[r.ID] = t
 	}
-	var out []sheetInfo
+	var out []Sheet
 	for _, s := range wb.Sheets {
-		out = append(out, sheetInfo{name: s.Name, part: targets[s.RID], hidden: s.State == "hidden" || s.State == "veryHidden"})
+		out = append(out, Sheet{Name: s.Name, part: targets[s.RID], Hidden: s.State == "hidden" || s.State == "veryHidden"})
 	}
 	if len(out) == 0 {
 		return nil, errors.New("the workbook has no sheets")
@@ -88,69 +94,50 @@ func readZipXML(zr *zip.Reader, name string, v any) error {
 	return fmt.Errorf("not an XLSX workbook: %s is missing", name)
 }
 
-func openZip(p string) (*zip.ReadCloser, error) {
+// openZip opens a workbook's archive and refuses it when it would unzip to
+// more than maxUnzip bytes (the sizes the archive declares; archive/zip
+// fails a part that turns out larger than it declared).
+func openZip(p string, maxUnzip int64) (*zip.ReadCloser, error) {
 	zr, err := zip.OpenReader(p)
 	if err != nil {
 		return nil, fmt.Errorf("not an XLSX workbook (%v); if it is an old .xls file renamed, save it as .xlsx", err)
 	}
+	var total uint64
+	for _, f := range zr.File {
+		total += min(f.UncompressedSize64, 1<<62)
+	}
+	if total > uint64(maxUnzip) {
+		zr.Close()
+		return nil, fmt.Errorf("the workbook unzips to %s, more than the limit of %s (a decompression bomb, or a workbook too large to read as XLSX: save its sheets as CSV, or raise MaxUnzipBytes)",
+			source.Bytes(int64(min(total, 1<<62))), source.Bytes(maxUnzip))
+	}
 	return zr, nil
 }
 
-func resolveWorkbook(f string, size int64, sum string, opts Options) ([]*source, []string, error) {
-	zr, err := openZip(f)
+// Sheets lists a workbook's sheets without loading the workbook.
+func Sheets(path string, lim source.Limits) ([]Sheet, error) {
+	zr, err := openZip(path, lim.WithDefaults().MaxUnzipBytes)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", f, err)
+		return nil, err
 	}
 	defer zr.Close()
-	sheets, err := workbookSheets(&zr.Reader)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", f, err)
-	}
-	var out []*source
-	var notes []string
-	for i, sh := range sheets {
-		rule := opts.Mapping.ruleFor(f, sh.name)
-		if rule != nil && rule.Sheet == "" && i > 0 {
-			rule = nil // a rule without sheet: applies to the first sheet
-		}
-		if rule != nil && rule.Skip {
-			notes = append(notes, fmt.Sprintf("%s#%s: skipped by the mapping", f, sh.name))
-			continue
-		}
-		name := ""
-		switch {
-		case opts.Entity != "" && i == 0:
-			name = opts.Entity
-		case rule != nil && rule.Entity != "":
-			name = rule.Entity
-		default:
-			name = entityFromName(sh.name)
-			if name == "" && i == 0 {
-				name = entityFromFileName(f)
-			}
-		}
-		if name == "" {
-			notes = append(notes, fmt.Sprintf("%s#%s: the sheet is not named after an entity and no mapping rule matches it, so it was ignored", f, sh.name))
-			continue
-		}
-		ent, err := EntityByName(name)
-		if err != nil {
-			return nil, nil, fmt.Errorf("%s#%s: %w", f, sh.name, err)
-		}
-		set, err := opts.Mapping.settingsFor(rule, ent, opts)
-		if err != nil {
-			return nil, nil, fmt.Errorf("%s#%s: %w", f, sh.name, err)
-		}
-		h := sha256.Sum256([]byte(sum + "#" + sh.name))
-		src := newSource(f, sh.name, ent, "xlsx", size, hex.EncodeToString(h[:]), set)
-		src.size = size / int64(len(sheets))
-		out = append(out, src)
-	}
-	return out, notes, nil
+	return workbookSheets(&zr.Reader)
 }
 
-// xlsxTable streams one sheet.
-type xlsxTable struct {
+// Source is one sheet of a workbook.
+type Source struct {
+	Path   string
+	Sheet  string
+	Limits source.Limits
+}
+
+// Open opens the workbook and starts reading the sheet.
+func (s *Source) Open(ctx context.Context) (source.Table, error) {
+	return openTable(s.Path, s.Sheet, s.Limits)
+}
+
+// Table streams one sheet.
+type Table struct {
 	f        *excelize.File
 	zr       *zip.ReadCloser
 	rows     *excelize.Rows
@@ -158,7 +145,7 @@ type xlsxTable struct {
 	row      int64
 	merges   map[int64][]*mergeArea // by first row
 	active   []*mergeArea
-	fraction map[string]bool
+	date1904 bool
 	done     bool
 }
 
@@ -170,13 +157,14 @@ type mergeArea struct {
 	value  string
 }
 
-func openXLSXTable(src *source) (t *xlsxTable, err error) {
+func openTable(path, sheet string, lim source.Limits) (t *Table, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("the workbook is damaged: %v", r)
 		}
 	}()
-	zr, err := openZip(src.path)
+	lim = lim.WithDefaults()
+	zr, err := openZip(path, lim.MaxUnzipBytes)
 	if err != nil {
 		return nil, err
 	}
@@ -187,7 +175,7 @@ func openXLSXTable(src *source) (t *xlsxTable, err error) {
 	}
 	var part string
 	for _, s := range sheets {
-		if s.name == src.sheet {
+		if s.Name == sheet {
 			part = s.part
 		}
 	}
@@ -196,27 +184,32 @@ func openXLSXTable(src *source) (t *xlsxTable, err error) {
 		zr.Close()
 		return nil, err
 	}
-	f, err := excelize.OpenFile(src.path, excelize.Options{RawCellValue: true})
+	f, err := excelize.OpenFile(path, excelize.Options{RawCellValue: true,
+		UnzipSizeLimit: lim.MaxUnzipBytes, UnzipXMLSizeLimit: min(lim.MaxUnzipBytes, unzipXMLInMemory)})
 	if err != nil {
 		zr.Close()
 		return nil, fmt.Errorf("cannot open the workbook: %w", err)
 	}
+	t = &Table{f: f, zr: zr, sheet: sheet, merges: map[int64][]*mergeArea{}}
 	if props, err := f.GetWorkbookProps(); err == nil && props.Date1904 != nil && *props.Date1904 {
-		src.set.opts.date1904 = true
+		t.date1904 = true
 	}
-	src.set.opts.excel = true
-	rows, err := f.Rows(src.sheet)
+	rows, err := f.Rows(sheet)
 	if err != nil {
 		f.Close()
 		zr.Close()
-		return nil, fmt.Errorf("sheet %s: %w", src.sheet, err)
+		return nil, fmt.Errorf("sheet %s: %w", sheet, err)
 	}
-	t = &xlsxTable{f: f, zr: zr, rows: rows, sheet: src.sheet, merges: map[int64][]*mergeArea{}, fraction: map[string]bool{}}
+	t.rows = rows
 	for _, m := range merges {
 		t.merges[m.r1] = append(t.merges[m.r1], m)
 	}
 	return t, nil
 }
+
+// unzipXMLInMemory is the largest worksheet or shared-strings part excelize
+// keeps in memory; larger ones go to a temporary file.
+const unzipXMLInMemory = 16 << 20
 
 // scanMerges finds the merged areas of a sheet: <mergeCell ref="A1:C2"/>
 // elements after the sheet data. The part is scanned as bytes rather than
@@ -282,7 +275,13 @@ func scanMerges(zr *zip.Reader, part string) ([]*mergeArea, error) {
 	return out, nil
 }
 
-func (t *xlsxTable) next() (rec []string, line int64, reason string, err error) {
+// Next returns the next row of the sheet.
+func (t *Table) Next() (source.Row, error) {
+	rec, line, err := t.next()
+	return source.Row{Fields: rec, Line: line}, err
+}
+
+func (t *Table) next() (rec []string, line int64, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("the workbook is damaged near row %d: %v", t.row, r)
@@ -291,14 +290,14 @@ func (t *xlsxTable) next() (rec []string, line int64, reason string, err error) 
 	if t.done || !t.rows.Next() {
 		t.done = true
 		if err := t.rows.Error(); err != nil {
-			return nil, t.row, "", err
+			return nil, t.row, err
 		}
-		return nil, 0, "", io.EOF
+		return nil, 0, io.EOF
 	}
 	t.row++
 	rec, err = t.rows.Columns()
 	if err != nil {
-		return nil, t.row, "", err
+		return nil, t.row, err
 	}
 	// Merged areas: every cell takes the value of the area's top-left cell.
 	if ms := t.merges[t.row]; len(ms) > 0 {
@@ -328,57 +327,71 @@ func (t *xlsxTable) next() (rec []string, line int64, reason string, err error) 
 		}
 		t.active = keep
 	}
-	return rec, t.row, "", nil
+	return rec, t.row, nil
 }
 
-func (t *xlsxTable) pending() []lineReject { return nil }
-func (t *xlsxTable) strictWidth() bool     { return false }
-func (t *xlsxTable) close() error {
+// Pending: a sheet has no lines of its own to refuse.
+func (t *Table) Pending() []source.Reject { return nil }
+
+// Traits: spreadsheet cells; rows are as wide as their last cell.
+func (t *Table) Traits() source.Traits {
+	return source.Traits{Encoding: "xlsx", Spreadsheet: true, Date1904: t.date1904}
+}
+
+// Close closes the workbook.
+func (t *Table) Close() error {
 	t.rows.Close()
 	t.zr.Close()
 	return t.f.Close()
 }
 
-// sniffPercent reads the first rows below the header with their display
+// PercentFormatted reads the first rows below the header with their display
 // format: a percentage column whose cells show "60%" stores 0.6, so its raw
 // values are fractions.
-func (t *xlsxTable) sniffPercent(st *stager) (err error) {
+func (t *Table) PercentFormatted(cols []int, headerLine int64) (out map[int]bool, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("the workbook is damaged: %v", r)
 		}
 	}()
-	var idx []int
-	var cols []string
-	for _, p := range st.plan {
-		if p.col.Percent && p.src >= 0 && !t.fraction[p.col.Name] {
-			idx, cols = append(idx, p.src), append(cols, p.col.Name)
-		}
-	}
-	if len(idx) == 0 {
-		return nil
+	out = map[int]bool{}
+	if len(cols) == 0 {
+		return out, nil
 	}
 	rows, err := t.f.Rows(t.sheet)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer rows.Close()
-	for r := int64(1); r <= st.src.report.HeaderLine+50 && rows.Next(); r++ {
-		if r <= st.src.report.HeaderLine {
+	for r := int64(1); r <= headerLine+50 && rows.Next(); r++ {
+		if r <= headerLine {
 			continue
 		}
 		rec, err := rows.Columns(excelize.Options{RawCellValue: false})
 		if err != nil {
-			return err
+			return nil, err
 		}
-		for i, j := range idx {
+		for _, j := range cols {
 			if j < len(rec) && strings.HasSuffix(strings.TrimSpace(rec[j]), "%") {
-				t.fraction[cols[i]] = true
+				out[j] = true
 			}
 		}
 	}
-	return nil
+	return out, nil
 }
+
+func isBlank(rec []string) bool {
+	for _, f := range rec {
+		if strings.TrimSpace(f) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// IsError is true for the text of an Excel error value: a formula that
+// failed (#N/A, #REF!, …).
+func IsError(s string) bool { return len(s) > 2 && s[0] == '#' && excelErrors[s] }
 
 var excelErrors = map[string]bool{"#N/A": true, "#VALUE!": true, "#REF!": true, "#DIV/0!": true, "#NUM!": true, "#NAME?": true,
 	"#NULL!": true, "#SPILL!": true, "#CALC!": true, "#GETTING_DATA": true}

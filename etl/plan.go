@@ -1,80 +1,15 @@
 package etl
 
 import (
-	"bufio"
-	"encoding/csv"
 	"errors"
 	"fmt"
-	"io"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/triscope/triscope/etl/xlsx"
 )
-
-// A tableReader yields the rows of one source (a CSV file, an XLSX sheet, a
-// database query) as text fields with their line number: the physical line of
-// the file, the Excel row, or the row ordinal of a query.
-type tableReader interface {
-	// next returns the next row. A row that could not be read at all (a
-	// malformed CSV line) has rec == nil and a reason. io.EOF ends the table.
-	next() (rec []string, line int64, reason string, err error)
-	// pending returns the lines the reader refused on its own (undecodable
-	// text), each once.
-	pending() []lineReject
-	// strictWidth is true when a row with a different number of fields than
-	// the header is malformed (CSV); spreadsheets omit trailing empty cells.
-	strictWidth() bool
-	close() error
-}
-
-// csvTable reads a CSV file through the line decoder.
-type csvTable struct {
-	r   *csv.Reader
-	dec *lineDecoder
-}
-
-func newCSVTable(r io.Reader, declared string, delim rune) (*csvTable, string, error) {
-	dec, enc, err := newLineDecoder(r, declared)
-	if err != nil {
-		return nil, "", err
-	}
-	cr := csv.NewReader(bufio.NewReaderSize(dec, 1<<16))
-	cr.FieldsPerRecord = -1
-	cr.ReuseRecord = true
-	cr.Comma = delim
-	cr.LazyQuotes = false
-	return &csvTable{r: cr, dec: dec}, enc, nil
-}
-
-func (t *csvTable) next() ([]string, int64, string, error) {
-	rec, err := t.r.Read()
-	if err == io.EOF {
-		return nil, 0, "", io.EOF
-	}
-	var perr *csv.ParseError
-	if errors.As(err, &perr) {
-		if errors.Is(perr.Err, csv.ErrFieldCount) {
-			line, _ := t.r.FieldPos(0)
-			return rec, int64(line), "", nil
-		}
-		return nil, int64(perr.StartLine), fmt.Sprintf("malformed CSV at column %d: %v", perr.Column, perr.Err), nil
-	}
-	if err != nil {
-		return nil, 0, "", err
-	}
-	line, _ := t.r.FieldPos(0)
-	return rec, int64(line), "", nil
-}
-
-func (t *csvTable) pending() []lineReject {
-	b := t.dec.bad
-	t.dec.bad = t.dec.bad[len(b):]
-	return b
-}
-func (t *csvTable) strictWidth() bool { return true }
-func (t *csvTable) close() error      { return nil }
-
-// ------------------------------------------------------------ column plan
 
 // ColumnMapping says where a contract column's values come from.
 type ColumnMapping struct {
@@ -226,11 +161,25 @@ func mapHeader(ent *Entity, header []string, set *settings) (idx []int, extra []
 	return idx, extra, nil
 }
 
-// converters builds each planned column's value parser.
-func (p *colPlan) build(ent *Entity, set *settings, fractionCols map[string]bool) error {
+// build makes the planned column's value parser. The values of a typed
+// source (Parquet) are the text of typed values already: only value maps
+// apply, and the warehouse's casts type them.
+func (p *colPlan) build(ent *Entity, set *settings, fractionCols map[string]bool, typed bool) error {
 	c := p.col
 	o := set.opts
 	p.excel = o.excel
+	if typed {
+		m := map[string]string{}
+		maps.Copy(m, c.Values)
+		maps.Copy(m, set.values[c.Name])
+		p.conv = func(s string) (string, problem) {
+			if v, ok := m[strings.ToLower(strings.Trim(s, " "))]; ok {
+				return v, ""
+			}
+			return s, ""
+		}
+		return nil
+	}
 	switch c.Kind {
 	case Text:
 		switch {
@@ -371,7 +320,7 @@ func (p *colPlan) convert(s string) (any, problem) {
 	if s == "" {
 		return nil, ""
 	}
-	if p.excel && len(s) > 2 && s[0] == '#' && excelErrors[s] {
+	if p.excel && xlsx.IsError(s) {
 		return s, problem("the cell holds the Excel error " + s + " (a formula failed); fix the workbook and export again")
 	}
 	v, pr := p.conv(s)
