@@ -14,7 +14,7 @@ import (
 
 	"github.com/triscope/triscope/query"
 	"github.com/triscope/triscope/query/i18n"
-	"github.com/triscope/triscope/dashboards/shots"
+	shots "github.com/triscope/triscope/render/chromium"
 )
 
 // The browser tests drive Debian's Chromium (/usr/bin/chromium, installed by

@@ -16,7 +16,7 @@ import (
 	"github.com/triscope/triscope/dashboards"
 	"github.com/triscope/triscope/access"
 	"github.com/triscope/triscope/query"
-	"github.com/triscope/triscope/dashboards/shots"
+	shots "github.com/triscope/triscope/render/chromium"
 	"github.com/triscope/triscope/warehouse"
 )
 

@@ -1,7 +1,7 @@
-// Package shots drives Debian's Chromium (never a downloaded browser) through
+// Package chromium drives Debian's Chromium (never a downloaded browser) through
 // the dashboards: the browser tests use it, and so does `triscope
 // screenshots`, which saves a PNG of every page in both languages.
-package shots
+package chromium
 
 import (
 	"context"
