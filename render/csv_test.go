@@ -164,3 +164,23 @@ func TestCSVRowsErrorsStopTheWriter(t *testing.T) {
 		t.Fatal("an unknown kind was accepted")
 	}
 }
+
+func TestCents(t *testing.T) {
+	for _, c := range []struct {
+		v    any
+		want int64
+	}{
+		{2.675, 268}, {-2.675, -268}, {0.005, 1}, {-0.005, -1}, {0.0049, 0}, {1234567.891, 123456789},
+		{"0.10", 10}, {"-12.345", -1235}, {decimal{"99999999999999.99"}, 9999999999999999}, {int64(-7), -700},
+		{0.1 + 0.2, 30}, {1e15, 1e17},
+	} {
+		n, ok := toNum(c.v)
+		if !ok {
+			t.Errorf("%v is not a number", c.v)
+			continue
+		}
+		if got, ok := n.cents(); !ok || got != c.want {
+			t.Errorf("cents(%v) = %d, %v; want %d", c.v, got, ok, c.want)
+		}
+	}
+}

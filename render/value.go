@@ -145,8 +145,8 @@ func (n num) integral() (int64, bool) {
 	return 0, false
 }
 
-// cents is the number in hundredths, rounded half away from zero; exact for
-// decimal text, and for floats of up to 15 significant digits.
+// cents is the number in hundredths, rounded half away from zero, as the
+// decimal it is written as (a float as its shortest decimal).
 func (n num) cents() (int64, bool) {
 	if n.isInt {
 		if n.i > math.MaxInt64/100 || n.i < math.MinInt64/100 {
@@ -154,8 +154,14 @@ func (n num) cents() (int64, bool) {
 		}
 		return n.i * 100, true
 	}
-	if n.s != "" && !strings.ContainsAny(n.s, "eE") {
-		r, ok := new(big.Rat).SetString(n.s)
+	s := n.s
+	if s == "" && !math.IsNaN(n.f) && !math.IsInf(n.f, 0) {
+		// The shortest decimal that is this float: 2.675 is 2.675, not
+		// 2.67499999999999982236431605997495353221893310546875.
+		s = strconv.FormatFloat(n.f, 'f', -1, 64)
+	}
+	if s != "" && !strings.ContainsAny(s, "eE") {
+		r, ok := new(big.Rat).SetString(s)
 		if ok {
 			r.Mul(r, big.NewRat(100, 1))
 			q := new(big.Int).Quo(r.Num(), r.Denom()) // truncated
