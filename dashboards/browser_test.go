@@ -12,9 +12,9 @@ import (
 
 	"github.com/go-rod/rod/lib/proto"
 
-	"github.com/triscope/triscope/dashboards/shots"
 	"github.com/triscope/triscope/query"
 	"github.com/triscope/triscope/query/i18n"
+	shots "github.com/triscope/triscope/render/chromium"
 )
 
 // The browser tests drive Debian's Chromium (/usr/bin/chromium, installed by

@@ -15,8 +15,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/triscope/triscope/access"
-	"github.com/triscope/triscope/dashboards/shots"
 	"github.com/triscope/triscope/query"
+	shots "github.com/triscope/triscope/render/chromium"
 )
 
 func newScreenshotsCmd(cfg *app.Config) *cobra.Command {

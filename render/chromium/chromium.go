@@ -1,7 +1,15 @@
-// Package shots drives Debian's Chromium (never a downloaded browser) through
-// the dashboards: the browser tests use it, and so does `triscope
-// screenshots`, which saves a PNG of every page in both languages.
-package shots
+// Package chromium drives Debian's Chromium (never a downloaded browser),
+// offline: a Pool renders PDFs (reports, "Download PDF") and PNG chart
+// images (mail bodies) with one browser and a bounded number of pages; the
+// dashboards' browser tests and `triscope screenshots` (a PNG of every page
+// in both languages) use Launch and Page directly.
+//
+// The browser never reaches the network: it starts without background
+// networking, component updates, sync or first-run requests, with every
+// proxied (that is, every non-loopback) request sent to a closed port on
+// loopback; and a Pool's pages may reach only the origins their Source
+// allows (requests to any other fail before they leave the browser).
+package chromium
 
 import (
 	"context"
@@ -29,9 +37,15 @@ type Browser struct {
 	dir string
 }
 
+// deadProxy is where Chromium sends every request that is not to loopback
+// (loopback is never proxied): a closed port, so nothing leaves the machine
+// and no name is looked up.
+const deadProxy = "127.0.0.1:9"
+
 // Launch starts Chromium at bin (DefaultBin when empty) headless, with no
 // sandbox, GPU, QUIC, first-run, background networking, component updates or
-// sync, in a fresh user-data-dir. It never downloads a browser.
+// sync, in a fresh user-data-dir, with non-loopback traffic sent to a dead
+// proxy. It never downloads a browser.
 func Launch(bin string) (*Browser, error) {
 	if bin == "" {
 		bin = DefaultBin
@@ -46,7 +60,8 @@ func Launch(bin string) (*Browser, error) {
 	l := launcher.New().Bin(bin).Headless(true).NoSandbox(true).Leakless(false).UserDataDir(dir).
 		Set("disable-gpu").Set("disable-quic").Set("no-first-run").Set("disable-background-networking").
 		Set("disable-component-update").Set("disable-sync").Set("disable-default-apps").
-		Set("hide-scrollbars").Set("force-color-profile", "srgb").Set("lang", "en-US")
+		Set("hide-scrollbars").Set("force-color-profile", "srgb").Set("lang", "en-US").
+		Proxy(deadProxy)
 	u, err := l.Launch()
 	if err != nil {
 		os.RemoveAll(dir)
