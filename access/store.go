@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"embed"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -87,38 +88,25 @@ type Store struct {
 	sessions map[string]*Session
 }
 
-const schema = `
-CREATE TABLE IF NOT EXISTS users (
-    username            VARCHAR PRIMARY KEY,
-    name                VARCHAR,
-    role                VARCHAR NOT NULL,
-    org_unit_id         VARCHAR,
-    rep_id              VARCHAR,
-    password_hash       VARCHAR NOT NULL,
-    disabled            BOOLEAN NOT NULL DEFAULT false,
-    created_at          TIMESTAMPTZ NOT NULL,
-    updated_at          TIMESTAMPTZ NOT NULL
-);
-CREATE TABLE IF NOT EXISTS sessions (
-    session_id  VARCHAR PRIMARY KEY,
-    username    VARCHAR NOT NULL,
-    csrf_token  VARCHAR NOT NULL,
-    created_at  TIMESTAMPTZ NOT NULL,
-    last_seen   TIMESTAMPTZ NOT NULL,
-    ip          VARCHAR,
-    user_agent  VARCHAR
-);
-CREATE SEQUENCE IF NOT EXISTS audit_seq START 1;
-CREATE TABLE IF NOT EXISTS audit_log (
-    id          BIGINT NOT NULL DEFAULT nextval('audit_seq'),
-    occurred_at TIMESTAMPTZ NOT NULL,
-    username    VARCHAR,
-    action      VARCHAR NOT NULL,
-    ip          VARCHAR,
-    request_id  VARCHAR,
-    detail      VARCHAR
-);
-`
+//go:embed sql/appdb/*.sql
+var appdbFS embed.FS
+
+// migrations are the application database tables of this package, in order.
+func migrations() ([]string, error) {
+	entries, err := appdbFS.ReadDir("sql/appdb")
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range entries { // ReadDir sorts by name: 0001_…, 0002_…
+		b, err := appdbFS.ReadFile("sql/appdb/" + e.Name())
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, string(b))
+	}
+	return out, nil
+}
 
 // Open opens (or creates) the auth file. Only one process may have it open.
 func Open(ctx context.Context, path string, log *slog.Logger) (*Store, error) {
@@ -134,16 +122,16 @@ func Open(ctx context.Context, path string, log *slog.Logger) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open auth database %s: %w (is a triscope server using it? stop it first)", path, err)
 	}
-	for _, stmt := range strings.Split(schema, ";\n") {
-		if strings.TrimSpace(stmt) == "" {
-			continue
-		}
-		if _, err := db.ExecContext(ctx, stmt); err != nil {
-			db.Close()
-			return nil, fmt.Errorf("auth schema: %w", err)
-		}
+	st := &Store{db: db, path: path, log: log, now: time.Now, sessions: map[string]*Session{}}
+	ms, err := migrations()
+	if err == nil {
+		err = st.Migrate(ctx, "access", ms)
 	}
-	return &Store{db: db, path: path, log: log, now: time.Now, sessions: map[string]*Session{}}, nil
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return st, nil
 }
 
 // Close closes the file.

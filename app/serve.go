@@ -27,13 +27,26 @@ func (j dashboardJobs) RuleCollision(ctx context.Context, ru dashboards.Ruling) 
 		Note: ru.Note, By: ru.By, ByRole: ru.ByRole, At: ru.At})
 }
 
-// Dashboards builds the dashboards' HTTP server over this runtime; adminToken
-// (when set) enables the admin API for the command line.
+// faceBuilders make the other faces served beside the dashboards (reports,
+// ad hoc SQL): each face's file in this package registers its builder in an
+// init function, so adding a face touches no other file.
+var faceBuilders []func(ctx context.Context, r *Runtime) (dashboards.Face, error)
+
+// Dashboards builds the HTTP server over this runtime: the dashboards and
+// the other faces; adminToken (when set) enables the admin API for the
+// command line.
 func (r *Runtime) Dashboards(ctx context.Context, adminToken string, noWarmUp bool) (*dashboards.Server, error) {
 	opts := dashboards.Options{
 		Engine: r.engine, Auth: r.access, Jobs: dashboardJobs{r}, Ready: r.Ready,
 		BaseCurrency: r.cfg.BaseCurrency, Logger: r.log, SecureCookies: r.cfg.SecureCookies, TrustProxy: r.cfg.TrustProxy,
 		NoWarmUp: noWarmUp,
+	}
+	for _, build := range faceBuilders {
+		f, err := build(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		opts.Faces = append(opts.Faces, f)
 	}
 	if adminToken != "" {
 		opts.AdminAPI = r.adminHandler(adminToken)

@@ -298,12 +298,7 @@ func (s *Server) renderPage(c *echo.Context, page *query.Page) error {
 		Favicon: s.assetURL("favicon.svg"), LangLinks: langLinks(c),
 		Fresh: s.engine.Freshness(st, lang, true),
 	}
-	for _, p := range query.Pages() {
-		if p.Nav > 0 {
-			active := p.ID == page.ID || strings.HasPrefix(page.ID, p.ID+".") // an entity page under its section
-			d.Nav = append(d.Nav, navItem{Path: p.Path, Label: i18n.T(lang, p.Title), Active: active, Placeholder: p.Placeholder})
-		}
-	}
+	d.Nav = s.nav(lang, sess.User, page.ID, "")
 	for _, f := range page.Filters {
 		d.Show[f] = true
 	}

@@ -65,6 +65,9 @@ type Options struct {
 	// NoWarmUp turns off computing every page's default view in the
 	// background after each load or refresh (benchmarks of cold requests).
 	NoWarmUp bool
+	// Faces are the other faces served here (reports, ad hoc SQL): their
+	// nav entries and routes (shell.go).
+	Faces []Face
 }
 
 // Jobs are the writes the dashboards ask the runtime for.
@@ -124,6 +127,9 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.echo = s.routes()
+	if err := s.mountFaces(s.echo); err != nil {
+		return nil, err
+	}
 	s.ready.Store(true)
 	return s, nil
 }
