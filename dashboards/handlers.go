@@ -16,6 +16,7 @@ import (
 	"github.com/triscope/triscope/access"
 	"github.com/triscope/triscope/query"
 	"github.com/triscope/triscope/query/i18n"
+	"github.com/triscope/triscope/render"
 )
 
 func (s *Server) parseTemplates() error {
@@ -513,16 +514,18 @@ func (s *Server) apiChartExport(c *echo.Context) error {
 	if truncated {
 		h.Set("X-Truncated", strconv.Itoa(query.MaxExportRows))
 	}
-	labels := make([]string, len(res.Columns))
-	for i, col := range res.Columns {
-		labels[i] = query.ColumnLabel(e.Lang, col.Name)
-	}
+	// Every export goes through render: CSV with its formulas defused
+	// (=, +, -, @, tab, CR), XLSX with numbers as numbers.
+	table := render.FromResult(i18n.T(e.Lang, ch.Title), e.Lang, res)
+	opts := render.Options{Location: s.engine.Location()}
 	if format == "csv" {
 		h.Set("Content-Type", "text/csv; charset=utf-8")
 		c.Response().WriteHeader(http.StatusOK)
-		return writeCSV(c.Response(), res, labels)
+		_, err := render.WriteCSV(c.Response(), table, opts)
+		return err
 	}
 	h.Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 	c.Response().WriteHeader(http.StatusOK)
-	return writeXLSX(c.Response(), res, labels, i18n.T(e.Lang, ch.Title))
+	_, err = render.WriteXLSX(c.Response(), []*render.Table{table}, render.XLSXOptions{Options: opts})
+	return err
 }

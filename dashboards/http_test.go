@@ -3,9 +3,11 @@ package dashboards_test
 import (
 	"context"
 	"database/sql"
+	"encoding/csv"
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -337,5 +339,39 @@ func TestCacheFollowsDataVersion(t *testing.T) {
 			t.Fatalf("version still %s 5 s after a load", v1)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// Issue 18, finding 2: a value beginning with =, +, -, @, tab or CR is
+// written to a CSV export as text a spreadsheet will not evaluate (a leading
+// apostrophe), and numbers (a negative amount) stay numbers.
+func TestCSVExportDefusesFormulas(t *testing.T) {
+	c := login(t, "ceo")
+	resp, body := c.get("/api/charts/customer.payments/export?format=csv&id=" + url.QueryEscape(env.formula))
+	if resp.StatusCode != 200 {
+		t.Fatalf("export: HTTP %d\n%s", resp.StatusCode, body)
+	}
+	records, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(body, "\uFEFF"))).ReadAll()
+	if err != nil || len(records) < 2 {
+		t.Fatalf("export is not CSV with rows: %v\n%s", err, body)
+	}
+	found := false
+	for _, rec := range records[1:] {
+		for _, cell := range rec {
+			if cell == "'"+formulaCustomer {
+				found = true
+			}
+			if cell != "" && strings.ContainsRune("=+@\t\r", rune(cell[0])) {
+				t.Errorf("a cell starts with %q: %q", cell[:1], cell)
+			}
+			if cell != "" && cell[0] == '-' {
+				if _, err := strconv.ParseFloat(cell, 64); err != nil {
+					t.Errorf("a text cell starts with '-': %q", cell)
+				}
+			}
+		}
+	}
+	if !found {
+		t.Errorf("the customer %s named %q is not in the export as defused text:\n%s", env.formula, formulaCustomer, body)
 	}
 }
