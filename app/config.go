@@ -37,6 +37,13 @@ type Config struct {
 	MemoryLimit  string  `koanf:"memory_limit"`
 	MaxReject    float64 `koanf:"max_reject_share"`
 
+	// Bounds of a load (0 = the loader's default): the longest text value
+	// (longer ones are quarantined), the largest input file, the largest
+	// uncompressed XLSX workbook.
+	MaxTextBytes  int   `koanf:"max_text_bytes"`
+	MaxFileBytes  int64 `koanf:"max_file_bytes"`
+	MaxUnzipBytes int64 `koanf:"max_unzip_bytes"`
+
 	// The server (triscope serve).
 	AuthDB        string `koanf:"auth_db"`        // the application database (users, sessions, audit, jobs); default: <db>.auth.duckdb
 	Addr          string `koanf:"addr"`           // listen address of the server

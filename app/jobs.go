@@ -33,7 +33,11 @@ type LoadRequest struct {
 	Force          bool     `json:"force,omitempty"`
 	DryRun         bool     `json:"dry_run,omitempty"`
 	MaxRejectShare float64  `json:"max_reject_share,omitempty"` // 0: the configured share
-	By             string   `json:"by,omitempty"`               // who asked (the OS user for the command line)
+	// Bounds of the load; a request may lower the configured ones, not raise them.
+	MaxTextBytes  int    `json:"max_text_bytes,omitempty"`
+	MaxFileBytes  int64  `json:"max_file_bytes,omitempty"`
+	MaxUnzipBytes int64  `json:"max_unzip_bytes,omitempty"`
+	By            string `json:"by,omitempty"` // who asked (the OS user for the command line)
 }
 
 // LoadResult is a load's report and what follows it.
@@ -164,7 +168,10 @@ func (r *Runtime) WaitForJobs() { r.jobs.wait() }
 func (r *Runtime) loadOptions(req LoadRequest) (etl.Options, error) {
 	opts := etl.Options{Entity: req.Entity, Encoding: req.Encoding, Source: req.Source, Snapshot: req.Snapshot,
 		Force: req.Force, DryRun: req.DryRun, MaxRejectShare: req.MaxRejectShare,
-		BaseCurrency: r.cfg.BaseCurrency, Logger: r.log}
+		BaseCurrency: r.cfg.BaseCurrency, Logger: r.log,
+		MaxTextBytes:  lower(r.cfg.MaxTextBytes, req.MaxTextBytes),
+		MaxFileBytes:  lower(r.cfg.MaxFileBytes, req.MaxFileBytes),
+		MaxUnzipBytes: lower(r.cfg.MaxUnzipBytes, req.MaxUnzipBytes)}
 	if opts.MaxRejectShare == 0 {
 		opts.MaxRejectShare = r.cfg.MaxReject
 	}
@@ -184,6 +191,14 @@ func (r *Runtime) loadOptions(req LoadRequest) (etl.Options, error) {
 		return r.installScoped(ctx, conn)
 	}
 	return opts, nil
+}
+
+// lower is the tighter of two bounds, 0 meaning "the default".
+func lower[T int | int64](configured, asked T) T {
+	if asked > 0 && (configured == 0 || asked < configured) {
+		return asked
+	}
+	return configured
 }
 
 // Load runs a load. When scheduleRefresh is set (a load through the

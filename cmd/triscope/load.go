@@ -78,6 +78,9 @@ problem, and changes nothing. Loading the same files again changes nothing and s
 			if err != nil {
 				return err
 			}
+			req.MaxTextBytes, _ = cmd.Flags().GetInt("max-text-bytes")
+			req.MaxFileBytes, _ = cmd.Flags().GetInt64("max-file-bytes")
+			req.MaxUnzipBytes, _ = cmd.Flags().GetInt64("max-unzip-bytes")
 			adm, err := app.Connect(cmd.Context(), cfg, slog.Default())
 			if err != nil {
 				return err
@@ -107,6 +110,9 @@ problem, and changes nothing. Loading the same files again changes nothing and s
 	cmd.Flags().BoolVar(&f.showMapping, "show-mapping", false, "print the column mapping of every file (always shown with --dry-run)")
 	cmd.Flags().StringVar(&f.source, "source", "", "a PostgreSQL connection string to read from (needs --mapping with tables:)")
 	cmd.Flags().Float64("max-reject-share", 0.05, "largest share of bad rows a file may have (0.05 = 5%)")
+	cmd.Flags().Int("max-text-bytes", 0, "longest text value; a row with a longer one is quarantined (0 = 64 KiB)")
+	cmd.Flags().Int64("max-file-bytes", 0, "largest input file; a larger one fails the load (0 = 16 GiB)")
+	cmd.Flags().Int64("max-unzip-bytes", 0, "largest uncompressed size of an XLSX workbook (0 = 1 GiB)")
 	return cmd
 }
 
