@@ -208,6 +208,9 @@ func (s *Server) customerHead(c *echo.Context, e *query.Env) (*pageExtra, error)
 		field{Label: i18n.T(lang, "head.first_contract"), Value: dateText(lang, r.s("first_contract_on"))},
 		field{Label: i18n.T(lang, "head.last_activity"), Value: dateText(lang, r.s("last_activity_on"))},
 	)
+	if r.b("partial") {
+		h.Notes = append(h.Notes, field{Label: i18n.T(lang, "head.partial"), Value: i18n.T(lang, "head.partial_text")})
+	}
 	// What the models say (skipped while they are not computed).
 	if mr, err := s.sqlRows(ctx, e, "entity_customer_models.sql", map[string]any{"id": id}); err != nil {
 		s.log.Warn("customer header: models", "err", err)

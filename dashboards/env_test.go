@@ -44,6 +44,7 @@ var env struct {
 	xssRep   string // rep renamed to a script payload
 	xssDept  string // that rep's org unit
 	formula  string // customer renamed to a spreadsheet formula
+	mixed    string // a customer of the rep with a contract and payment of another rep
 }
 
 const (
@@ -121,6 +122,20 @@ func setup() (func(*testing.M) int, error) {
 			return err
 		}
 		if _, err := conn.ExecContext(ctx, `UPDATE customers SET name = $1 WHERE customer_id = $2`, formulaCustomer, env.formula); err != nil {
+			return err
+		}
+		// A customer of the test rep that another rep also sold to: its
+		// figures from the models must not be shown to the rep (the scope rule).
+		if err := conn.QueryRowContext(ctx, `SELECT p.customer_id FROM payments p JOIN customers c USING (customer_id)
+			WHERE c.owner_rep_id = $1 GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1`, env.rep).Scan(&env.mixed); err != nil {
+			return err
+		}
+		if _, err := conn.ExecContext(ctx, `INSERT INTO contracts (contract_id, customer_id, owner_rep_id, signed_on, amount, currency, status)
+			SELECT 'FIX-MIXED-1', $1, rep_id, DATE '2026-03-02', 50000, 'CNY', 'active' FROM reps WHERE rep_id <> $2 ORDER BY rep_id LIMIT 1`, env.mixed, env.rep); err != nil {
+			return err
+		}
+		if _, err := conn.ExecContext(ctx, `INSERT INTO payments (payment_id, contract_id, customer_id, paid_on, amount, currency, method)
+			VALUES ('FIX-MIXED-P1', 'FIX-MIXED-1', $1, DATE '2026-04-01', 20000, 'CNY', 'transfer')`, env.mixed); err != nil {
 			return err
 		}
 		_, err := conn.ExecContext(ctx, `UPDATE reps SET name = $1 WHERE rep_id = $2`, xssRepName, env.xssRep)

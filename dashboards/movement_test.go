@@ -97,7 +97,7 @@ func TestSegmentMovement(t *testing.T) {
 				t.Fatalf("HTTP %d", code)
 			}
 			got := d.cells(t)
-			want, ids := movementRef(t, visible(t, "customers", users[name]))
+			want, ids := movementRef(t, visible(t, "customers_by_payments", users[name]))
 			var sum, wantSum float64
 			for _, v := range got {
 				sum += v

@@ -18,9 +18,74 @@ import (
 	"github.com/triscope/triscope/query"
 )
 
-// Reference visibility, written independently of the dash.* macros: the set
-// of keys of an entity that a user may see (see dash.sql for the rule).
+// Reference visibility, written independently of the scoped relations: the
+// set of keys of an entity that a user may see (see access.Scope for the
+// rule). Besides the base tables' rows, "customers_by_payments" are the
+// customers whose figures from their payments (RFM) the user may see: the
+// customer and every payment of it visible; "collisions" are the pairs whose
+// two deals are visible; "alerts" each by its subject (a customer's by its
+// payments).
 func visible(t *testing.T, entity string, u access.User) map[string]bool {
+	t.Helper()
+	switch entity {
+	case "customers_by_payments":
+		cust, pay := ownerVisible(t, "customers", u), ownerVisible(t, "payments", u)
+		out := map[string]bool{}
+		for id := range cust {
+			out[id] = true
+		}
+		rows, err := env.w.DB().Query(`SELECT customer_id, payment_id FROM payments WHERE _deleted_at IS NULL`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var c, p string
+			rows.Scan(&c, &p)
+			if !pay[p] {
+				delete(out, c)
+			}
+		}
+		return out
+	case "collisions":
+		deals := ownerVisible(t, "opportunities", u)
+		out := map[string]bool{}
+		rows, err := env.w.DB().Query(`SELECT opportunity_id, conflicts_with_opportunity_id FROM mart_collisions`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var a, b string
+			rows.Scan(&a, &b)
+			if deals[a] && deals[b] {
+				out[a+"|"+b] = true
+			}
+		}
+		return out
+	case "alerts":
+		byPay := visible(t, "customers_by_payments", u)
+		owner := ownerVisible(t, "alerts", u)
+		out := map[string]bool{}
+		rows, err := env.w.DB().Query(`SELECT kind || '|' || subject_id || '|' || coalesce(strftime(since, '%Y-%m-%d'), ''), subject_type, subject_id FROM mart_alerts`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var key, typ, subject string
+			rows.Scan(&key, &typ, &subject)
+			if owner[key] && (typ != "customer" || byPay[subject]) {
+				out[key] = true
+			}
+		}
+		return out
+	}
+	return ownerVisible(t, entity, u)
+}
+
+// ownerVisible is the reference rule on the owner of each row of an entity.
+func ownerVisible(t *testing.T, entity string, u access.User) map[string]bool {
 	t.Helper()
 	var q string
 	switch entity {
@@ -313,7 +378,11 @@ func TestScopeRowsAndExports(t *testing.T) {
 			for _, name := range []string{"east", "analyst", "rep", "nobody", "ghost"} {
 				got, cols := allRows(t, clients[name], tc.chart, tc.q)
 				for ent, ceoKeys := range ceoRows {
-					vis := ref(name, ent)
+					refEnt := ent
+					if tc.chart.ID == "customers.segment_movement" {
+						refEnt = "customers_by_payments" // the customers with an RFM figure
+					}
+					vis := ref(name, refEnt)
 					want := map[string]bool{}
 					for k := range ceoKeys {
 						if vis[k] {
@@ -540,5 +609,115 @@ func TestExportXLSXAudited(t *testing.T) {
 	}
 	if !found {
 		t.Fatal("the export is not in the audit trail")
+	}
+}
+
+// TestScopeRuleCustomerFigures: a figure is visible to a user only if every
+// row it is computed from is visible to that user (access.Scope). The
+// customers' figures from the models — RFM (paid to date) from a customer's
+// payments, the 7P margin from all of its rows — are shown to a manager, an
+// analyst and a rep exactly for the customers whose rows of that kind the
+// reference rule lets them see, and with the executive's values; the page
+// of a customer with rows of others says so.
+func TestScopeRuleCustomerFigures(t *testing.T) {
+	ctx := context.Background()
+	// customer → keys of its rows of each kind, from the base tables.
+	byCustomer := func(q string) map[string][]string {
+		out := map[string][]string{}
+		rows, err := env.w.DB().QueryContext(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var cust, key string
+			if err := rows.Scan(&cust, &key); err != nil {
+				t.Fatal(err)
+			}
+			out[cust] = append(out[cust], key)
+		}
+		return out
+	}
+	payments := byCustomer(`SELECT customer_id, payment_id FROM payments WHERE customer_id IS NOT NULL AND _deleted_at IS NULL`)
+	contracts := byCustomer(`SELECT customer_id, contract_id FROM contracts WHERE customer_id IS NOT NULL AND _deleted_at IS NULL`)
+	deals := byCustomer(`SELECT customer_id, opportunity_id FROM opportunities WHERE customer_id IS NOT NULL AND _deleted_at IS NULL`)
+	activities := byCustomer(`SELECT customer_id, activity_id FROM activities WHERE customer_id IS NOT NULL AND _deleted_at IS NULL`)
+	all := func(keys []string, vis map[string]bool) bool {
+		for _, k := range keys {
+			if !vis[k] {
+				return false
+			}
+		}
+		return true
+	}
+	ceo := login(t, "ceo")
+	customersChart, _ := query.ChartByID("customers.kpis")
+	ceoRows, cols := allRows(t, ceo, customersChart, url.Values{})
+	col := func(name string) int {
+		for i, c := range cols {
+			if c.Name == name {
+				return i
+			}
+		}
+		t.Fatalf("customers rows have no column %s", name)
+		return -1
+	}
+	paidCol, marginCol := col("paid"), col("margin")
+	users := scopeUsers()
+	var partialCustomer, wholeCustomer string
+	for _, name := range []string{"east", "analyst", "rep"} {
+		u := users[name]
+		visCust := visible(t, "customers", u)
+		visPay, visCon := visible(t, "payments", u), visible(t, "contracts", u)
+		visDeal, visAct := visible(t, "opportunities", u), visible(t, "activities", u)
+		got, _ := allRows(t, login(t, name), customersChart, url.Values{})
+		shownPaid, hiddenPaid := 0, 0
+		for id, row := range got["customers"] {
+			ceoRow := ceoRows["customers"][id]
+			payWhole := visCust[id] && all(payments[id], visPay)
+			everyWhole := payWhole && all(contracts[id], visCon) && all(deals[id], visDeal) && all(activities[id], visAct)
+			switch {
+			case payWhole && row[paidCol] != nil:
+				shownPaid++
+				if fmt.Sprint(row[paidCol]) != fmt.Sprint(ceoRow[paidCol]) {
+					t.Errorf("%s, customer %s: paid %v, the executive sees %v", name, id, row[paidCol], ceoRow[paidCol])
+				}
+			case !payWhole && row[paidCol] != nil:
+				t.Errorf("%s sees customer %s's paid total %v, computed over payments they may not see", name, id, row[paidCol])
+			case payWhole && ceoRow[paidCol] != nil:
+				t.Errorf("%s does not see customer %s's paid total though every payment is theirs", name, id)
+			case !payWhole && ceoRow[paidCol] != nil:
+				hiddenPaid++
+			}
+			if row[marginCol] != nil && !everyWhole {
+				t.Errorf("%s sees customer %s's 7P margin %v, computed over rows they may not see", name, id, row[marginCol])
+			}
+			if name == "rep" {
+				if !payWhole && partialCustomer == "" {
+					partialCustomer = id
+				}
+				if everyWhole && wholeCustomer == "" {
+					wholeCustomer = id
+				}
+			}
+		}
+		t.Logf("%s: %d customers with their paid total, %d without (rows of others)", name, shownPaid, hiddenPaid)
+		if shownPaid == 0 {
+			t.Errorf("%s sees no customer's paid total: the test proves nothing", name)
+		}
+	}
+	// The page of a customer with rows of others says so (no count, no
+	// amount); the page of a customer wholly the rep's does not.
+	if partialCustomer == "" || wholeCustomer == "" {
+		t.Fatalf("the small company has no customer of the rep with (%q) and without (%q) rows of others", partialCustomer, wholeCustomer)
+	}
+	rep := login(t, "rep")
+	_, body := rep.get("/customers/" + url.PathEscape(partialCustomer) + "?lang=en")
+	if !strings.Contains(body, "belong to other reps or units and are not shown") {
+		t.Errorf("customer %s: the page does not say that rows of others are not shown", partialCustomer)
+	}
+	_, body = rep.get("/customers/" + url.PathEscape(wholeCustomer) + "?lang=en")
+	if strings.Contains(body, "belong to other reps or units and are not shown") {
+		t.Errorf("customer %s, wholly the rep's, says rows are not shown", wholeCustomer)
 	}
 }
