@@ -3,6 +3,7 @@ package access
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -152,24 +153,36 @@ func TestThrottle(t *testing.T) {
 		th.Failed("alice", "10.0.0.1")
 		now = now.Add(time.Second)
 	}
-	if ok, wait := th.Allowed("ALICE", "10.0.0.2"); ok || wait <= 0 {
-		t.Fatal("6th attempt on the account (other IP, other case) allowed")
+	if ok, wait := th.Allowed("ALICE", "10.0.0.1"); ok || wait <= 0 {
+		t.Fatal("6th attempt on the account from the same address (other case) allowed")
+	}
+	// Issue 18, finding 10: people behind one NAT address, and the account's
+	// owner elsewhere, are not locked out by someone else's failures.
+	if ok, _ := th.Allowed("alice", "10.0.0.2"); !ok {
+		t.Fatal("the account is locked from another address after 5 failures from one")
 	}
 	if ok, _ := th.Allowed("bob", "10.0.0.1"); !ok {
-		t.Fatal("another account from the same IP refused after 5 failures (IP limit is 20)")
+		t.Fatal("another account from the same address refused after 5 failures of one")
 	}
 	now = now.Add(16 * time.Minute)
 	if ok, _ := th.Allowed("alice", "10.0.0.1"); !ok {
 		t.Fatal("still locked after the lockout")
 	}
-	// Per IP: 20 failures over many accounts lock the IP.
-	for i := 0; i < 20; i++ {
-		th.Failed("user"+string(rune('a'+i)), "10.9.9.9")
+	// Per account: 50 failures from many addresses lock the account.
+	for i := 0; i < 50; i++ {
+		th.Failed("carol", fmt.Sprintf("10.1.%d.%d", i/200, i%200))
+	}
+	if ok, _ := th.Allowed("carol", "10.2.0.1"); ok {
+		t.Fatal("account with 50 failures from many addresses not throttled")
+	}
+	// Per IP: 200 failures over many accounts lock the address.
+	for i := 0; i < 200; i++ {
+		th.Failed(fmt.Sprintf("user%d", i), "10.9.9.9")
 	}
 	if ok, _ := th.Allowed("fresh", "10.9.9.9"); ok {
-		t.Fatal("IP with 20 failures not throttled")
+		t.Fatal("address with 200 failures not throttled")
 	}
-	th.Succeeded("alice")
+	th.Succeeded("alice", "10.0.0.1")
 	if ok, _ := th.Allowed("alice", "10.0.0.3"); !ok {
 		t.Fatal("success did not clear the account")
 	}

@@ -6,11 +6,17 @@ import (
 	"time"
 )
 
-// Throttle limits failed logins per account and per client IP: after
-// MaxPerAccount failures for one username (or MaxPerIP from one address)
-// within Window, further attempts are refused until Lockout has passed since
-// the last failure. A successful login clears the account's count.
+// Throttle limits failed logins: after MaxPerPair failures for one username
+// from one client address, MaxPerAccount for one username from anywhere, or
+// MaxPerIP from one address within Window, further attempts of that kind are
+// refused until Lockout has passed since the last failure. The pair limit is
+// the tight one: people behind one NAT address do not lock each other out,
+// and nobody can lock an account from their own address; the per-account
+// and per-IP ceilings are high, for guessing spread over many addresses or
+// many accounts. A successful login clears the pair's and the account's
+// counts.
 type Throttle struct {
+	MaxPerPair    int
 	MaxPerAccount int
 	MaxPerIP      int
 	Window        time.Duration
@@ -18,6 +24,7 @@ type Throttle struct {
 	now           func() time.Time
 
 	mu       sync.Mutex
+	pairs    map[string]*failures
 	accounts map[string]*failures
 	ips      map[string]*failures
 }
@@ -26,12 +33,15 @@ type failures struct {
 	times []time.Time
 }
 
-// NewThrottle returns the default policy: 5 failures per account or 20 per IP
-// in 15 minutes lock that account or IP for 15 minutes.
+// NewThrottle returns the default policy: in 15 minutes, 5 failures of one
+// account from one address, 50 of one account from anywhere or 200 from one
+// address lock that pair, account or address for 15 minutes.
 func NewThrottle() *Throttle {
-	return &Throttle{MaxPerAccount: 5, MaxPerIP: 20, Window: 15 * time.Minute, Lockout: 15 * time.Minute,
-		now: time.Now, accounts: map[string]*failures{}, ips: map[string]*failures{}}
+	return &Throttle{MaxPerPair: 5, MaxPerAccount: 50, MaxPerIP: 200, Window: 15 * time.Minute, Lockout: 15 * time.Minute,
+		now: time.Now, pairs: map[string]*failures{}, accounts: map[string]*failures{}, ips: map[string]*failures{}}
 }
+
+func pairKey(username, ip string) string { return strings.ToLower(username) + "\x00" + ip }
 
 func (f *failures) prune(now time.Time, keep time.Duration) {
 	i := 0
@@ -73,6 +83,9 @@ func (t *Throttle) Allowed(username, ip string) (bool, time.Duration) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	now := t.now()
+	if b, d := t.blocked(t.pairs, pairKey(username, ip), t.MaxPerPair, now); b {
+		return false, d
+	}
 	if b, d := t.blocked(t.accounts, strings.ToLower(username), t.MaxPerAccount, now); b {
 		return false, d
 	}
@@ -90,7 +103,7 @@ func (t *Throttle) Failed(username, ip string) {
 	for _, x := range []struct {
 		m   map[string]*failures
 		key string
-	}{{t.accounts, strings.ToLower(username)}, {t.ips, ip}} {
+	}{{t.pairs, pairKey(username, ip)}, {t.accounts, strings.ToLower(username)}, {t.ips, ip}} {
 		f := x.m[x.key]
 		if f == nil {
 			f = &failures{}
@@ -103,9 +116,11 @@ func (t *Throttle) Failed(username, ip string) {
 	}
 }
 
-// Succeeded clears the account's failures.
-func (t *Throttle) Succeeded(username string) {
+// Succeeded clears the failures of the account from that address, and of
+// the account.
+func (t *Throttle) Succeeded(username, ip string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	delete(t.pairs, pairKey(username, ip))
 	delete(t.accounts, strings.ToLower(username))
 }

@@ -49,6 +49,7 @@ type Config struct {
 	Addr          string `koanf:"addr"`           // listen address of the server
 	SecureCookies bool   `koanf:"secure_cookies"` // behind a TLS-terminating proxy
 	TrustProxy    bool   `koanf:"trust_proxy"`    // client IP from X-Forwarded-For
+	MetricsToken  string `koanf:"metrics_token"`  // bearer token of /metrics; "" = loopback clients only
 
 	// RefreshAfterLoad says what a load through the server refreshes once it
 	// commits: "affected" (the models that read what the load changed; all
@@ -124,6 +125,7 @@ func confmapDefaults() defaults {
 		"addr":               "127.0.0.1:8080",
 		"secure_cookies":     false,
 		"trust_proxy":        false,
+		"metrics_token":      "",
 		"refresh_after_load": "affected",
 		"benchmarks":         access.DefaultBenchmarks,
 	}

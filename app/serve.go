@@ -39,7 +39,7 @@ func (r *Runtime) Dashboards(ctx context.Context, adminToken string, noWarmUp bo
 	opts := dashboards.Options{
 		Engine: r.engine, Auth: r.access, Jobs: dashboardJobs{r}, Ready: r.Ready,
 		BaseCurrency: r.cfg.BaseCurrency, Logger: r.log, SecureCookies: r.cfg.SecureCookies, TrustProxy: r.cfg.TrustProxy,
-		NoWarmUp: noWarmUp,
+		NoWarmUp: noWarmUp, MetricsToken: r.cfg.MetricsToken,
 	}
 	for _, build := range faceBuilders {
 		f, err := build(ctx, r)
@@ -50,6 +50,7 @@ func (r *Runtime) Dashboards(ctx context.Context, adminToken string, noWarmUp bo
 	}
 	if adminToken != "" {
 		opts.AdminAPI = r.adminHandler(adminToken)
+		opts.BodyLimits = map[string]int64{adminPrefix: maxAdminBody}
 	}
 	return dashboards.New(ctx, opts)
 }

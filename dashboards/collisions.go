@@ -44,6 +44,8 @@ type collisionItem struct {
 	Open                                          bool
 	Ruled                                         bool
 	RulingText, Note                              string
+	Rulings                                       int      // how often the pair was ruled on
+	Earlier                                       []string // the rulings the standing one overruled, newest first
 	CanRule                                       bool
 }
 
@@ -69,6 +71,9 @@ func (s *Server) collisionList(c *echo.Context, e *query.Env) (*pageExtra, error
 	d := collisionListData{Lang: lang, CSRF: sess.CSRF, Back: c.Request().URL.RequestURI(), CanRuleRole: canRule(sess.User), More: len(rows) >= 200}
 	if c.QueryParam("ruled") != "" {
 		d.Flash = i18n.T(lang, "collisions.flash")
+		if c.QueryParam("overruled") != "" {
+			d.Flash = i18n.T(lang, "collisions.overruled_flash")
+		}
 	}
 	for _, r := range rows {
 		it := collisionItem{
@@ -107,6 +112,24 @@ func (s *Server) collisionList(c *echo.Context, e *query.Env) (*pageExtra, error
 			}
 			it.RulingText = i18n.T(lang, "collisions.ruled_text", r.s("winner_name"), r.s("ruled_by"), when)
 			it.Note = r.s("note")
+			if n, ok := r.f("rulings"); ok {
+				it.Rulings = int(n)
+			}
+			for _, e := range strings.Split(r.s("earlier_rulings"), "\x1e") {
+				parts := strings.SplitN(e, "|", 4)
+				if len(parts) < 4 {
+					continue
+				}
+				at := parts[2]
+				if t, err := time.Parse("2006-01-02T15:04:05-0700", parts[2]); err == nil {
+					at = i18n.DateTime(lang, t, s.engine.Location())
+				}
+				line := i18n.T(lang, "collisions.earlier_item", parts[0], parts[1], at)
+				if parts[3] != "" {
+					line += " — “" + parts[3] + "”"
+				}
+				it.Earlier = append(it.Earlier, line)
+			}
 		}
 		it.CanRule = d.CanRuleRole && it.Open
 		d.Items = append(d.Items, it)
@@ -195,6 +218,16 @@ func (s *Server) ruleCollision(c *echo.Context) error {
 		return echo.ErrNotFound // not a collision the user can see
 	}
 	r := rows[0] // listed only when the user sees both deals (scoped.mart_collisions)
+	// A pair ruled on before is changed only by an explicit overruling with
+	// its reason; every ruling stays in collision_rulings and the list shows
+	// the ones overruled (issue 18: rulings were replaced silently).
+	overrule := c.FormValue("overrule") == "1"
+	if n, _ := r.f("rulings"); n > 0 && !overrule {
+		return echo.NewHTTPError(http.StatusConflict, i18n.T(lang, "collisions.already_ruled"))
+	}
+	if overrule && note == "" {
+		return echo.NewHTTPError(http.StatusBadRequest, i18n.T(lang, "collisions.overrule_reason"))
+	}
 	if r.s("status") != "open" {
 		return echo.NewHTTPError(http.StatusConflict, i18n.T(lang, "collisions.closed"))
 	}
@@ -224,20 +257,27 @@ func (s *Server) ruleCollision(c *echo.Context) error {
 	if err != nil {
 		return fmt.Errorf("recording the ruling: %w", err)
 	}
-	s.audit(c, sess.User.Username, "collision_ruling", map[string]any{"opportunity_id": opp, "conflicts_with": other,
+	action := "collision_ruling"
+	if overrule {
+		action = "collision_overrule"
+	}
+	s.audit(c, sess.User.Username, action, map[string]any{"opportunity_id": opp, "conflicts_with": other,
 		"decision": decision, "winner": winner, "winner_opportunity_id": winnerOpp, "note": note})
 	s.engine.Invalidate() // the charts count rulings
-	return c.Redirect(http.StatusSeeOther, rulingBack(c.FormValue("back"), opp))
+	return c.Redirect(http.StatusSeeOther, rulingBack(c.FormValue("back"), opp, overrule))
 }
 
 // rulingBack is where the browser goes after a ruling: the collisions page it
 // came from (local paths under /collisions only), with a confirmation.
-func rulingBack(back, opp string) string {
+func rulingBack(back, opp string, overruled bool) string {
 	u, err := url.Parse(back)
 	if err != nil || u.IsAbs() || u.Host != "" || u.Path != "/collisions" {
 		u = &url.URL{Path: "/collisions"}
 	}
 	q := u.Query()
 	q.Set("ruled", opp)
+	if overruled {
+		q.Set("overruled", "1")
+	}
 	return (&url.URL{Path: "/collisions", RawQuery: q.Encode()}).String()
 }

@@ -97,10 +97,28 @@ func (s *Server) renderLogin(c *echo.Context, code int, msg, username string) er
 	})
 }
 
-// safeNext keeps only local paths (no scheme, no host, no //evil.example).
+// safeNext is where to go after logging in: next when it is a path on this
+// origin, else def. A next holding anything a browser might read as another
+// origin — a scheme or host, "//", a backslash, a control character (a
+// browser drops a tab or newline and follows "/\t/evil.example" to
+// //evil.example), or an encoded "/" or "\" — is ignored, not cleaned.
 func safeNext(next, def string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") ||
-		strings.HasPrefix(next, "/login") {
+	if next == "" || len(next) > 2048 || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
+		return def
+	}
+	for _, r := range next {
+		if r < 0x20 || r == 0x7f || r == '\\' || r >= 0x80 && r < 0xa0 {
+			return def
+		}
+	}
+	lower := strings.ToLower(next)
+	if strings.Contains(lower, "%2f") || strings.Contains(lower, "%5c") || strings.Contains(lower, "%09") ||
+		strings.Contains(lower, "%0a") || strings.Contains(lower, "%0d") || strings.Contains(lower, "%00") {
+		return def
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || !strings.HasPrefix(u.Path, "/") ||
+		strings.HasPrefix(u.Path, "//") || strings.HasPrefix(u.Path, "/login") {
 		return def
 	}
 	return next
@@ -139,7 +157,7 @@ func (s *Server) loginSubmit(c *echo.Context) error {
 		s.audit(c, username, "login_failed", map[string]any{"reason": reason})
 		return s.renderLogin(c, http.StatusUnauthorized, i18n.T(lang, "login.failed"), username)
 	}
-	s.thr.Succeeded(username)
+	s.thr.Succeeded(username, ip)
 	// Rotate: whatever session the browser had ends; a new token is issued.
 	if ck, err := c.Cookie(sessionCookie); err == nil {
 		s.auth.DeleteSession(c.Request().Context(), ck.Value)
@@ -457,11 +475,25 @@ func (s *Server) apiChartSQL(c *echo.Context) error {
 	return c.JSON(http.StatusOK, info)
 }
 
-func intParam(c *echo.Context, name string, def int) int {
-	if v, err := strconv.Atoi(c.QueryParam(name)); err == nil {
-		return v
+// intParam is an integer query parameter (def when absent); a value that is
+// not an integer is a bad request.
+func intParam(c *echo.Context, name string, def int) (int, error) {
+	s := c.QueryParam(name)
+	if s == "" {
+		return def, nil
 	}
-	return def
+	v, err := strconv.Atoi(s)
+	if err != nil {
+		return 0, echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("%s=%q is not a whole number", name, truncateText(s, 40)))
+	}
+	return v, nil
+}
+
+func truncateText(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
 }
 
 func (s *Server) apiChartRows(c *echo.Context) error {
@@ -472,8 +504,19 @@ func (s *Server) apiChartRows(c *echo.Context) error {
 	if ch.Drill == nil {
 		return echo.NewHTTPError(http.StatusNotFound, "this chart has no drill-through")
 	}
-	rows, err := s.engine.DrillRows(e, ch, c.QueryParam("point"), intParam(c, "sort", 0), c.QueryParam("desc") == "1",
-		intParam(c, "page", 1), intParam(c, "size", 50))
+	sortCol, err := intParam(c, "sort", 0)
+	if err != nil {
+		return err
+	}
+	page, err := intParam(c, "page", 1)
+	if err != nil {
+		return err
+	}
+	size, err := intParam(c, "size", 50)
+	if err != nil {
+		return err
+	}
+	rows, err := s.engine.DrillRows(e, ch, c.QueryParam("point"), sortCol, c.QueryParam("desc") == "1", page, size)
 	if err != nil {
 		return err
 	}
@@ -493,7 +536,11 @@ func (s *Server) apiChartExport(c *echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, "format must be csv or xlsx")
 	}
 	point := c.QueryParam("point")
-	res, truncated, err := s.engine.AllRows(e, ch, point, intParam(c, "sort", 0), c.QueryParam("desc") == "1")
+	sortCol, err := intParam(c, "sort", 0)
+	if err != nil {
+		return err
+	}
+	res, truncated, err := s.engine.AllRows(e, ch, point, sortCol, c.QueryParam("desc") == "1")
 	if err != nil {
 		return err
 	}

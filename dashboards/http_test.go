@@ -1,11 +1,15 @@
 package dashboards_test
 
 import (
+	"bufio"
 	"context"
 	"database/sql"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
@@ -373,5 +377,97 @@ func TestCSVExportDefusesFormulas(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("the customer %s named %q is not in the export as defused text:\n%s", env.formula, formulaCustomer, body)
+	}
+}
+
+// Issue 18, finding 1: while logged in, /login?next=… goes to next only when
+// it is a path on this origin; one holding a control character (a browser
+// drops a tab and follows "/\t/evil.example" to //evil.example), a backslash
+// or an encoded / or \ sends the user home instead.
+func TestLoginNextIsAPathOnThisOrigin(t *testing.T) {
+	c := login(t, "ceo")
+	for _, next := range []string{"/%09/evil.example", "/\t/evil.example", "/%0a/evil.example", "/\\evil.example",
+		"/%5cevil.example", "/%2f/evil.example", "//evil.example", "https://evil.example/", "/\x00/x", "/\u0085/evil.example"} {
+		resp, _ := c.get("/login?next=" + url.QueryEscape(next))
+		if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || loc != "/telescope" {
+			t.Errorf("next=%q: %d to %q, want 303 to the home page", next, resp.StatusCode, loc)
+		}
+	}
+	for _, next := range []string{"/magnifier?metric=pipeline&dim=industry", "/customers/C-0000001"} {
+		resp, _ := c.get("/login?next=" + url.QueryEscape(next))
+		if loc := resp.Header.Get("Location"); loc != next {
+			t.Errorf("next=%q: redirected to %q", next, loc)
+		}
+	}
+}
+
+// Issue 18, finding 7: a request body larger than its route allows is
+// refused before any of it is read (an unauthenticated POST /logout
+// declaring 300 MB gets its answer while the body has not been sent), and a
+// multipart body is never parsed to look for a CSRF token.
+func TestRequestBodiesAreBounded(t *testing.T) {
+	conn, err := net.Dial("tcp", strings.TrimPrefix(env.base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /logout HTTP/1.1\r\nHost: %s\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: 314572800\r\n\r\n",
+		strings.TrimPrefix(env.base, "http://"))
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	status, err := bufio.NewReader(conn).ReadString('\n')
+	if err != nil {
+		t.Fatalf("no answer before the body was sent: %v", err)
+	}
+	if !strings.Contains(status, "413") {
+		t.Fatalf("POST /logout declaring 300 MB: %q, want 413", strings.TrimSpace(status))
+	}
+	// A small multipart POST without a token is refused without being parsed as a form.
+	c := newClient(t)
+	body := "--x\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\nwhatever\r\n--x--\r\n"
+	req, _ := http.NewRequest(http.MethodPost, env.base+"/logout", strings.NewReader(body))
+	req.Header.Set("Content-Type", "multipart/form-data; boundary=x")
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("multipart POST /logout: %d, want 403", resp.StatusCode)
+	}
+}
+
+// Issue 18, finding 10: parameters out of range are a bad request (400),
+// not a server error; the probes answer HEAD; /metrics answers only the
+// loopback interface unless a token is configured.
+func TestBadParametersProbesAndMetrics(t *testing.T) {
+	c := login(t, "ceo")
+	for _, q := range []string{"page=9223372036854775807", "page=0", "page=abc", "sort=64", "sort=-1", "size=100000", "sort=9999"} {
+		resp, body := c.get("/api/charts/telescope.bookings/rows?" + q)
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("rows?%s: %d, want 400\n%s", q, resp.StatusCode, body[:min(len(body), 200)])
+		}
+	}
+	resp, _ := c.get("/api/charts/telescope.bookings/export?format=csv&sort=64")
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("export?sort=64: %d, want 400", resp.StatusCode)
+	}
+	for _, path := range []string{"/healthz", "/readyz"} {
+		req, _ := http.NewRequest(http.MethodHead, env.base+path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("HEAD %s: %d", path, resp.StatusCode)
+		}
+	}
+	// The test client is on loopback; a request from elsewhere is refused.
+	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+	req.RemoteAddr = "203.0.113.7:40000"
+	rec := httptest.NewRecorder()
+	env.srv.Handler().ServeHTTP(rec, req)
+	if rec.Code != http.StatusForbidden {
+		t.Errorf("/metrics from 203.0.113.7: %d, want 403", rec.Code)
 	}
 }

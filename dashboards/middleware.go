@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v5"
 
 	"github.com/triscope/triscope/access"
+	"github.com/triscope/triscope/query"
 	"github.com/triscope/triscope/query/i18n"
 )
 
@@ -150,7 +151,10 @@ func (s *Server) csrfCheck(next echo.HandlerFunc) echo.HandlerFunc {
 			return echo.NewHTTPError(http.StatusForbidden, "cross-origin request refused")
 		}
 		token := r.Header.Get("X-CSRF-Token")
-		if token == "" {
+		if token == "" && isURLEncodedForm(r) {
+			// Only a urlencoded form (bounded by limitBody) is parsed for the
+			// token: a multipart body is never spooled before the request is
+			// known to be genuine (uploads send the token as X-CSRF-Token).
 			token = c.FormValue("csrf")
 		}
 		// The session's token; on the login form (no session yet, or signing in
@@ -170,6 +174,35 @@ func (s *Server) csrfCheck(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 		}
 		return echo.NewHTTPError(http.StatusForbidden, "missing or invalid CSRF token: reload the page and try again")
+	}
+}
+
+func isURLEncodedForm(r *http.Request) bool {
+	ct, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";")
+	return strings.EqualFold(strings.TrimSpace(ct), "application/x-www-form-urlencoded")
+}
+
+// limitBody refuses a request whose declared body is larger than its route
+// allows before reading any of it (413), and bounds what is read of a body
+// that did not declare its size.
+func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c *echo.Context) error {
+		r := c.Request()
+		if r.Body == nil || r.Body == http.NoBody {
+			return next(c)
+		}
+		limit, best := int64(DefaultBodyLimit), -1
+		for prefix, n := range s.opts.BodyLimits {
+			if strings.HasPrefix(r.URL.Path, prefix) && len(prefix) > best {
+				limit, best = n, len(prefix)
+			}
+		}
+		if r.ContentLength > limit {
+			c.Response().Header().Set("Connection", "close")
+			return echo.NewHTTPError(http.StatusRequestEntityTooLarge, fmt.Sprintf("the request body is larger than %d bytes", limit))
+		}
+		r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)
+		return next(c)
 	}
 }
 
@@ -221,6 +254,9 @@ func (s *Server) errorHandler(c *echo.Context, err error) {
 	}
 	code := http.StatusInternalServerError
 	msg := i18n.T(langOf(c), "error.internal")
+	if errors.Is(err, query.ErrBadParam) {
+		err = echo.NewHTTPError(http.StatusBadRequest, err.Error())
+	}
 	if sc := echo.StatusCode(err); sc != 0 {
 		code = sc
 		msg = http.StatusText(code)

@@ -332,6 +332,43 @@ func TestCollisionRuling(t *testing.T) {
 		t.Errorf("rows of ruled collisions: %d, want 1", rows.Total)
 	}
 
+	// Issue 18, finding 10: a ruled pair is not silently ruled on again. A
+	// second ruling must say it overrules, with a reason, and the list keeps
+	// the earlier ruling in view.
+	again := form(east, "first")
+	if resp, _ := east.postForm("/collisions/rule", again); resp.StatusCode != http.StatusConflict {
+		t.Errorf("a second ruling without overruling: %d, want 409", resp.StatusCode)
+	}
+	again.Set("overrule", "1")
+	again.Set("note", "")
+	if resp, _ := east.postForm("/collisions/rule", again); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("an overruling without a reason: %d, want 400", resp.StatusCode)
+	}
+	if n := rulings(); n != 1 {
+		t.Fatalf("%d rulings after two refused attempts, want 1", n)
+	}
+	again.Set("note", "the customer confirmed the first contact")
+	resp, _ = east.postForm("/collisions/rule", again)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("overruling: %d", resp.StatusCode)
+	}
+	if n := rulings(); n != 2 {
+		t.Fatalf("%d rulings after the overruling, want both kept", n)
+	}
+	_, page = pageStatus(t, east, resp.Header.Get("Location"))
+	if !strings.Contains(page, "Ruling changed") || !strings.Contains(page, "Replaces 1 earlier ruling") ||
+		!strings.Contains(page, "the customer confirmed the first contact") || !strings.Contains(page, "first come, first served") {
+		t.Error("the collision list does not show the overruling with the ruling it replaced")
+	}
+	events, _ = env.auth.AuditLog(context.Background(), 50)
+	audited = false
+	for _, ev := range events {
+		audited = audited || ev.Action == "collision_overrule" && ev.Username == "east" && ev.Detail["opportunity_id"] == opp
+	}
+	if !audited {
+		t.Error("the overruling is not in the audit trail")
+	}
+
 	// A closed collision cannot be ruled on.
 	var cOpp, cOther string
 	if queryRow(t, `SELECT opportunity_id, conflicts_with_opportunity_id FROM mart_collisions WHERE status = 'closed' ORDER BY 1 LIMIT 1`, nil, &cOpp, &cOther) {

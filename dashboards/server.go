@@ -7,6 +7,7 @@ package dashboards
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/subtle"
 	"embed"
 	"encoding/hex"
 	"errors"
@@ -68,7 +69,18 @@ type Options struct {
 	// Faces are the other faces served here (reports, ad hoc SQL): their
 	// nav entries and routes (shell.go).
 	Faces []Face
+	// MetricsToken, when set, is the bearer token /metrics asks for; without
+	// one, /metrics answers only clients on the loopback interface (a
+	// Prometheus on the same machine, or behind a proxy that adds the token).
+	MetricsToken string
+	// BodyLimits are the largest request bodies by path prefix (the longest
+	// matching prefix wins); every other request body is limited to
+	// DefaultBodyLimit (forms: a login, a ruling).
+	BodyLimits map[string]int64
 }
+
+// DefaultBodyLimit bounds a request body where Options.BodyLimits says nothing.
+const DefaultBodyLimit = 64 << 10
 
 // Jobs are the writes the dashboards ask the runtime for.
 type Jobs interface {
@@ -304,16 +316,20 @@ func (s *Server) routes() *echo.Echo {
 		RequestIDHandler: func(c *echo.Context, id string) { c.Set("request_id", id) },
 	}))
 	e.Use(s.logRequests)
+	e.Use(s.limitBody)
 	e.Use(s.securityHeaders)
 	e.Use(s.loadSession)
 	e.Use(s.csrfCheck)
 
-	e.GET("/healthz", func(c *echo.Context) error { return c.String(http.StatusOK, "ok\n") })
+	healthz := func(c *echo.Context) error { return c.String(http.StatusOK, "ok\n") }
+	e.GET("/healthz", healthz)
+	e.HEAD("/healthz", healthz)
 	if s.opts.AdminAPI != nil {
 		e.Any(adminPrefix+"*", echo.WrapHandler(s.opts.AdminAPI))
 	}
 	e.GET("/readyz", s.readyz)
-	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{Registry: s.metrics.reg})))
+	e.HEAD("/readyz", s.readyz)
+	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{Registry: s.metrics.reg})), s.metricsAccess)
 	e.GET("/assets/*", s.serveAsset)
 	e.GET("/favicon.ico", func(c *echo.Context) error {
 		return c.Redirect(http.StatusMovedPermanently, s.assetURL("favicon.svg"))
@@ -336,6 +352,26 @@ func (s *Server) routes() *echo.Echo {
 	api.GET("/charts/:id/rows", s.apiChartRows)
 	api.GET("/charts/:id/export", s.apiChartExport)
 	return e
+}
+
+// metricsAccess lets a request read /metrics: with the configured bearer
+// token, or, without a token configured, from a loopback address.
+func (s *Server) metricsAccess(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c *echo.Context) error {
+		if tok := s.opts.MetricsToken; tok != "" {
+			got := strings.TrimPrefix(c.Request().Header.Get("Authorization"), "Bearer ")
+			if subtle.ConstantTimeCompare([]byte(got), []byte(tok)) != 1 {
+				c.Response().Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
+				return echo.NewHTTPError(http.StatusUnauthorized, "/metrics needs the metrics token")
+			}
+			return next(c)
+		}
+		host, _, err := net.SplitHostPort(c.Request().RemoteAddr)
+		if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+			return echo.NewHTTPError(http.StatusForbidden, "/metrics answers the loopback interface only (set metrics_token to read it from elsewhere)")
+		}
+		return next(c)
+	}
 }
 
 func (s *Server) readyz(c *echo.Context) error {

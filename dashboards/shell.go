@@ -29,6 +29,9 @@ type Face struct {
 	// Mount registers its routes (and its embedded assets, under
 	// /assets/<face>/) with the shell's middleware at hand.
 	Mount func(e *echo.Echo, sh *Shell) error
+	// BodyLimits are its routes' largest request bodies by path prefix
+	// (see Options.BodyLimits).
+	BodyLimits map[string]int64
 }
 
 // NavLink is an entry of the nav bar: a path and the i18n key of its label;
@@ -139,6 +142,14 @@ func (s *Server) nav(lang string, u access.User, pageID, path string) []navItem 
 // mountFaces registers the other faces' routes.
 func (s *Server) mountFaces(e *echo.Echo) error {
 	sh := &Shell{s}
+	for _, f := range s.opts.Faces {
+		for prefix, n := range f.BodyLimits {
+			if s.opts.BodyLimits == nil {
+				s.opts.BodyLimits = map[string]int64{}
+			}
+			s.opts.BodyLimits[prefix] = n
+		}
+	}
 	for i, f := range s.opts.Faces {
 		if f.Mount == nil {
 			continue

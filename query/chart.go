@@ -278,6 +278,50 @@ type Rows struct {
 // ErrNoDrill is returned for a chart without drill-through.
 var ErrNoDrill = errors.New("chart has no drill-through")
 
+// ErrBadParam is returned (wrapped) for a request parameter out of range: a
+// page past what can be listed, a sort column the rows do not have, a point
+// the query cannot read. The HTTP faces answer 400.
+var ErrBadParam = errors.New("bad parameter")
+
+// Bounds of a rows page.
+const (
+	MaxPageSize = 500
+	maxSortCol  = 64
+)
+
+// badParamError classifies a query error caused by a request's parameters
+// (a sort column past the last, a point that does not convert) as ErrBadParam.
+func badParamError(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	for _, s := range []string{"ORDER term out of range", "Conversion Error", "Out of Range Error"} {
+		if strings.Contains(msg, s) {
+			return fmt.Errorf("%w: %s", ErrBadParam, firstLine(msg))
+		}
+	}
+	return err
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
+
+// checkPage validates a rows page request.
+func checkPage(sortCol, page, size int) error {
+	switch {
+	case size < 1 || size > MaxPageSize:
+		return fmt.Errorf("%w: page size %d (1 to %d)", ErrBadParam, size, MaxPageSize)
+	case page < 1 || page > MaxExportRows/size+1:
+		return fmt.Errorf("%w: page %d (1 to %d at %d rows a page)", ErrBadParam, page, MaxExportRows/size+1, size)
+	case sortCol < 0 || sortCol > maxSortCol:
+		return fmt.Errorf("%w: sort column %d", ErrBadParam, sortCol)
+	}
+	return nil
+}
+
 // MaxExportRows bounds an export (a LIMIT in the SQL: DuckDB materialises results).
 const MaxExportRows = 1_000_000
 
@@ -312,11 +356,8 @@ func (s *Service) DrillRows(e *Env, c *Chart, point string, sortCol int, desc bo
 	if err != nil {
 		return nil, err
 	}
-	if size <= 0 || size > 500 {
-		size = 50
-	}
-	if page < 1 {
-		page = 1
+	if err := checkPage(sortCol, page, size); err != nil {
+		return nil, err
 	}
 	st, err := s.State(e.Ctx)
 	if err != nil {
@@ -344,7 +385,7 @@ func (s *Service) DrillRows(e *Env, c *Chart, point string, sortCol int, desc bo
 	res, err := run(ctx, s.opts.DB, wrapped, args, s.opts.Location)
 	s.observe(c.ID, "rows", time.Since(start), false, err)
 	if err != nil {
-		return nil, err
+		return nil, badParamError(err)
 	}
 	out := &Rows{Chart: c.ID, Point: point, Page: page, PageSize: size, Sort: sortCol, Desc: desc, Currency: e.Currency(), Rate: e.Rate}
 	n := len(res.Columns) - 1
@@ -405,8 +446,11 @@ func (s *Service) AllRows(e *Env, c *Chart, point string, sortCol int, desc bool
 	if err != nil {
 		return nil, false, err
 	}
+	if sortCol < 0 || sortCol > maxSortCol {
+		return nil, false, fmt.Errorf("%w: sort column %d", ErrBadParam, sortCol)
+	}
 	order := ""
-	if sortCol > 0 && sortCol <= 64 {
+	if sortCol > 0 {
 		dir := "ASC"
 		if desc {
 			dir = "DESC"
@@ -417,7 +461,7 @@ func (s *Service) AllRows(e *Env, c *Chart, point string, sortCol int, desc bool
 	defer cancel()
 	res, err := run(ctx, s.opts.DB, fmt.Sprintf("SELECT * FROM (\n%s\n) AS rows_behind %s LIMIT %d", q, order, MaxExportRows+1), args, s.opts.Location)
 	if err != nil {
-		return nil, false, err
+		return nil, false, badParamError(err)
 	}
 	truncated := len(res.Rows) > MaxExportRows
 	if truncated {

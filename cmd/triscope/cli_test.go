@@ -69,6 +69,13 @@ func TestCommandsWorkWhileTheServerRuns(t *testing.T) {
 		t.Errorf("a load without a server says it loads the file directly:\n%s", out)
 	}
 	must(cli(t, dir, "", "refresh", "--db", db, "rfm", "contract_execution"))
+	// The warehouse and the application database (users, sessions) are
+	// private to the user running triscope, whatever the umask.
+	for _, f := range []string{db, filepath.Join(dir, "wh.auth.duckdb")} {
+		if st, err := os.Stat(f); err != nil || st.Mode().Perm() != 0o600 {
+			t.Errorf("%s: %v, mode %v, want 0600", f, err, st.Mode().Perm())
+		}
+	}
 
 	// The server, in its own process.
 	ctx, cancel := context.WithCancel(context.Background())

@@ -18,6 +18,11 @@ import (
 )
 
 func main() {
+	// Every file this process creates — the warehouse, the application
+	// database (users, sessions, tokens), their write-ahead logs, exports —
+	// is readable by its owner only (issue 18, finding 8: files were created
+	// with the process's umask, typically world-readable).
+	syscall.Umask(0o077)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	root := newRootCmd()

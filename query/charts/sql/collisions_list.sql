@@ -3,15 +3,26 @@
 -- customers matched, the first registrant, and the ruling that stands. A pair
 -- is listed when the user sees both deals (the scope rule); the page checks
 -- whether the role may rule.
-WITH latest AS (   -- the ruling that stands on each pair: the latest
-    SELECT * FROM scoped.collision_rulings($scope_all, $scope_org, $scope_rep)
-    QUALIFY row_number() OVER (PARTITION BY opportunity_id, conflicts_with_opportunity_id ORDER BY ruled_at DESC, ruling_id DESC) = 1
+WITH ruled AS (   -- every ruling on each pair, newest first
+    SELECT *, row_number() OVER (PARTITION BY opportunity_id, conflicts_with_opportunity_id ORDER BY ruled_at DESC, ruling_id DESC) AS nth
+    FROM scoped.collision_rulings($scope_all, $scope_org, $scope_rep)
+),
+latest AS (   -- the ruling that stands on each pair: the latest, with the count
+    SELECT r.*, (SELECT count(*) FROM ruled x WHERE x.opportunity_id = r.opportunity_id
+                 AND x.conflicts_with_opportunity_id = r.conflicts_with_opportunity_id) AS rulings
+    FROM ruled r WHERE r.nth = 1
+),
+earlier AS (   -- the rulings it overruled: who ruled for whom, when, why
+    SELECT opportunity_id, conflicts_with_opportunity_id,
+           list({'winner': winner_registrant, 'by': ruled_by, 'at': ruled_at, 'note': note} ORDER BY ruled_at DESC, ruling_id DESC) AS earlier
+    FROM ruled WHERE nth > 1 GROUP BY ALL
 ),
 k AS (   -- collisions seen by the user (both deals), the later deal below the org filter
     SELECT m.opportunity_id || '|' || m.conflicts_with_opportunity_id AS collision_id, m.*,
            o.owner_rep_id AS deal_rep_id, o.owner_org AS deal_org, o.customer_name, o.amount_base, o.product_line,
            b.customer_name AS other_customer_name, b.owner_rep_id AS other_rep_id, b.owner_org AS other_org,
-           l.decision, l.winner_registrant, l.winner_opportunity_id, l.note, l.ruled_by, l.ruled_at, l.ruling_id IS NOT NULL AS ruled
+           l.decision, l.winner_registrant, l.winner_opportunity_id, l.note, l.ruled_by, l.ruled_at, l.ruling_id IS NOT NULL AS ruled,
+           coalesce(l.rulings, 0) AS rulings
     FROM scoped.mart_collisions($scope_all, $scope_org, $scope_rep) m
     JOIN scoped.opportunity_facts($scope_all, $scope_org, $scope_rep) o ON o.opportunity_id = m.opportunity_id
     JOIN scoped.opportunity_facts($scope_all, $scope_org, $scope_rep) b ON b.opportunity_id = m.conflicts_with_opportunity_id
@@ -30,7 +41,12 @@ SELECT k.collision_id, k.opportunity_id, k.conflicts_with_opportunity_id, k.matc
        k.conflicts_with_registrant, coalesce(n2.name, k.conflicts_with_registrant) AS other_registrant_name,
        k.first_registrant, k.first_registered_opportunity_id,
        CAST(k.created_at AS DATE) AS registered_on, CAST(k.amount_base AS DOUBLE) AS amount_base, k.product_line,
-       k.decision, k.winner_registrant, coalesce(n3.name, k.winner_registrant) AS winner_name, k.note, k.ruled_by, k.ruled_at
+       k.decision, k.winner_registrant, coalesce(n3.name, k.winner_registrant) AS winner_name, k.note, k.ruled_by, k.ruled_at,
+       k.rulings,
+       (SELECT string_agg(coalesce(n4.name, e.winner) || '|' || e.by || '|' || strftime(e.at, '%Y-%m-%dT%H:%M:%S%z') || '|' || coalesce(e.note, ''), chr(30))
+        FROM (SELECT unnest(x.earlier, recursive := true) FROM earlier x
+              WHERE x.opportunity_id = k.opportunity_id AND x.conflicts_with_opportunity_id = k.conflicts_with_opportunity_id) e
+        LEFT JOIN names n4 ON n4.registrant = e.winner) AS earlier_rulings
 FROM k
 LEFT JOIN names n1 ON n1.registrant = k.registrant
 LEFT JOIN names n2 ON n2.registrant = k.conflicts_with_registrant
