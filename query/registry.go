@@ -1,9 +1,13 @@
-// Package engine is the chart framework of the dashboards: pages and charts
-// register themselves here (from package query/charts), and the engine
-// runs a chart's embedded SQL with the user's data scope as bound parameters,
-// caches the result per data version, turns rows into an ECharts option
-// (go-echarts types, served as JSON), and serves the rows behind a point
-// (drill-through), their export, and the exact SQL with its parameters.
+// Package query is the one query path of Triscope, shared by every face
+// (dashboards, reports, ad hoc SQL): pages and charts register themselves
+// here (from package query/charts); Service runs a chart's embedded SQL —
+// which reads customer data only through the scoped relations of package
+// access, with the user's scope bound as $scope_all, $scope_org, $scope_rep
+// — on the warehouse's gated read pool, caches the result per data version,
+// turns rows into an ECharts option (go-echarts types, served as JSON), and
+// serves the rows behind a point (drill-through), their export, and the
+// exact SQL with its parameters. It only reads: what it reads is built on
+// the write path (the facts of package models, the scoped relations).
 //
 // See dashboards/README.md for how to add a page or a chart.
 package query
