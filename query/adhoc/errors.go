@@ -64,6 +64,7 @@ func refused(pos int, format string, args ...any) *Error {
 // genericMessage is what a non-admin reads for a failure of each class:
 // DuckDB's text can hold values of rows the user may not see.
 var genericMessage = map[Class]string{
+	Refused:  "the query used something ad hoc SQL may not (files, settings, extensions or the catalog)",
 	Syntax:   "the query could not be compiled (check names, types and syntax near the position shown)",
 	Data:     "the query failed on a value in the data (a conversion, a division, an invalid argument)",
 	Timeout:  "the query ran past its time limit and was stopped",
