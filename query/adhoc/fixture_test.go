@@ -3,6 +3,7 @@ package adhoc
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -244,7 +245,7 @@ func canon(rows [][]any, ordered bool) []string {
 	for i, r := range rows {
 		parts := make([]string, len(r))
 		for j, v := range r {
-			parts[j] = fmt.Sprint(v)
+			parts[j] = canonValue(v)
 		}
 		out[i] = strings.Join(parts, "|")
 	}
@@ -255,3 +256,52 @@ func canon(rows [][]any, ordered bool) []string {
 }
 
 func discard() *slogLogger { return newDiscardLogger() }
+
+func osArgs0() string { return os.Args[0] }
+
+func tempDirFor(prefix string) (string, error) { return os.MkdirTemp("", prefix) }
+
+// newOracleShared is newOracle for a database that outlives one test (the
+// fuzz target's): it is never closed.
+func newOracleShared(t testing.TB, fixture string, reps []string) *oracle {
+	return newOracle(noCleanup{t}, fixture, reps)
+}
+
+type noCleanup struct{ testing.TB }
+
+func (noCleanup) Cleanup(func()) {}
+
+// canonValue prints a value the same whether it came through the sandbox's
+// JSON (json.Number) or straight from DuckDB (Go numbers).
+func canonValue(v any) string {
+	switch x := v.(type) {
+	case json.Number:
+		if f, err := x.Float64(); err == nil {
+			return fmt.Sprint(f)
+		}
+	case float32:
+		return fmt.Sprint(float64(x))
+	case int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64:
+		var f float64
+		fmt.Sscan(fmt.Sprint(x), &f)
+		return fmt.Sprint(f)
+	case []any:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = canonValue(e)
+		}
+		return "[" + strings.Join(parts, ",") + "]"
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			parts[i] = k + ":" + canonValue(x[k])
+		}
+		return "{" + strings.Join(parts, ",") + "}"
+	}
+	return fmt.Sprint(v)
+}

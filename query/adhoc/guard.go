@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Checked is a query the guard accepted: exactly one read-only statement
@@ -48,6 +49,9 @@ func CheckContext(ctx context.Context, sql string, cat *Catalog) (*Checked, erro
 	}
 	if len(sql) > MaxSQLBytes {
 		return nil, refused(-1, "the query is longer than %d KiB", MaxSQLBytes>>10)
+	}
+	if !utf8.ValidString(sql) {
+		return nil, refused(-1, "the query is not valid UTF-8 text")
 	}
 	if strings.IndexByte(sql, 0) >= 0 {
 		return nil, refused(strings.IndexByte(sql, 0), "the query contains a NUL character")

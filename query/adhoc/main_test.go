@@ -4,7 +4,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"strconv"
 	"testing"
 )
 
@@ -20,5 +19,3 @@ func TestMain(m *testing.M) {
 type slogLogger = slog.Logger
 
 func newDiscardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
-
-func fmtInt(i int) string { return strconv.Itoa(i) }

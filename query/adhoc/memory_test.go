@@ -3,6 +3,7 @@ package adhoc
 import (
 	"context"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -56,9 +57,7 @@ func TestMemoryBound(t *testing.T) {
 	}
 }
 
-func itoa(i int) string {
-	return strings.TrimSpace(strings.Repeat(" ", 0) + func() string { return fmtInt(i) }())
-}
+func itoa(i int) string { return strconv.Itoa(i) }
 
 func forAdmin(err error) string {
 	if e, ok := err.(*Error); ok {
