@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestSandboxRunsScoped(t *testing.T) {
@@ -49,5 +50,133 @@ func TestSandboxRunsScoped(t *testing.T) {
 	_, err = sb.Run(ctx, Request{User: "u", Scope: Scope{Rep: "R1"}, SQL: "SELECT nosuchcolumn FROM customers"})
 	if !errors.As(err, &e) || e.Class != Syntax || e.Position != 7 {
 		t.Fatalf("binder error position: %#v", err)
+	}
+}
+
+func TestTimeLimit(t *testing.T) {
+	sb := testSandbox(t, StaticSnapshot(fixtureWarehouse(t)), nil)
+	ctx := context.Background()
+	start := time.Now()
+	_, err := sb.Run(ctx, Request{User: "u", Scope: Scope{Rep: "R1"}, SQL: "SELECT count(*) FROM range(1000000000000::BIGINT)", Timeout: time.Second})
+	if ClassOf(err) != Timeout {
+		t.Fatalf("want timeout, got %v", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("a 1s limit took %v", d)
+	}
+	if _, err := sb.Run(ctx, Request{User: "u", Scope: Scope{Rep: "R1"}, SQL: "SELECT 1"}); err != nil {
+		t.Fatalf("after a timeout: %v", err)
+	}
+}
+
+func TestBusy(t *testing.T) {
+	sb := testSandbox(t, StaticSnapshot(fixtureWarehouse(t)), func(o *Options) { o.Workers = 1; o.PerUser = 1 })
+	ctx := context.Background()
+	slow := Request{User: "a", Scope: Scope{Rep: "R1"}, SQL: "SELECT count(*) FROM range(1000000000000::BIGINT)", Timeout: 2 * time.Second}
+	done := make(chan error, 1)
+	go func() { _, err := sb.Run(ctx, slow); done <- err }()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		sb.mu.Lock()
+		n := sb.perUser["a"]
+		sb.mu.Unlock()
+		if n == 1 && len(sb.sem) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the slow query did not start")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	_, err := sb.Run(ctx, Request{User: "a", Scope: Scope{Rep: "R1"}, SQL: "SELECT 1"})
+	if ClassOf(err) != Busy || !strings.Contains(err.Error(), "already have 1") {
+		t.Errorf("same user: %v", err)
+	}
+	_, err = sb.Run(ctx, Request{User: "b", Scope: Scope{Rep: "R1"}, SQL: "SELECT 1"})
+	if ClassOf(err) != Busy {
+		t.Errorf("other user, no worker free: %v", err)
+	}
+	if err := <-done; ClassOf(err) != Timeout {
+		t.Errorf("slow query: %v", err)
+	}
+	if _, err := sb.Run(ctx, Request{User: "b", Scope: Scope{Rep: "R1"}, SQL: "SELECT 1"}); err != nil {
+		t.Errorf("after the slow query: %v", err)
+	}
+}
+
+func TestDescribeAndAudit(t *testing.T) {
+	var got []AuditEntry
+	sb := testSandbox(t, StaticSnapshot(fixtureWarehouse(t)), func(o *Options) { o.Audit = func(e AuditEntry) { got = append(got, e) } })
+	ctx := context.Background()
+	rels, err := sb.Describe(ctx, "u", Scope{Rep: "R1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]RelationInfo{}
+	for _, r := range rels {
+		byName[r.Name] = r
+	}
+	if len(rels) != 7 || byName["customers"].Comment != "Customer accounts you may see." || byName["mart_rfm"].Comment == "" {
+		t.Fatalf("relations: %+v", rels)
+	}
+	found := false
+	for _, c := range byName["customers"].Columns {
+		if c.Name == "owner_rep_id" && c.Comment == "The rep who owns the account." && c.Type == "VARCHAR" {
+			found = true
+		}
+		if c.Name == "_load_id" {
+			t.Errorf("a column the macro drops is listed")
+		}
+	}
+	if !found {
+		t.Errorf("customers columns: %+v", byName["customers"].Columns)
+	}
+	sb.Run(ctx, Request{User: "u", Entry: "cli", Scope: Scope{Rep: "R1"}, SQL: "SELECT * FROM customers"})
+	sb.Run(ctx, Request{User: "u", Entry: "http", Scope: Scope{Rep: "R1"}, SQL: "SELECT * FROM main.customers"})
+	if len(got) != 2 || got[0].Outcome != "ok" || got[0].Rows != 3 || got[0].Entry != "cli" || got[0].Scope != "rep:R1" ||
+		got[1].Outcome != "refused" || !strings.Contains(got[1].Message, "qualified names") {
+		t.Errorf("audit: %+v", got)
+	}
+}
+
+func TestLexer(t *testing.T) {
+	for in, want := range map[string]string{
+		"SELECT 1;":                    "SELECT 1",
+		"SELECT 1 ; -- bye\n;;":        "SELECT 1",
+		"SELECT ';' /* ; */ ;":         "SELECT ';'",
+		"SELECT $$;$$ -- x":            "SELECT $$;$$",
+		"SELECT E'\\';' ;":             "SELECT E'\\';'",
+		"SELECT 1 /* nested /* */ */;": "SELECT 1",
+	} {
+		if got := trimStatement(in); got != want {
+			t.Errorf("trimStatement(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if n := len(splitStatements("SELECT 1; SELECT ';'; -- x\n")); n != 2 {
+		t.Errorf("splitStatements: %d", n)
+	}
+	if w := firstWord(" /* c */ (( pivot t"); w != "pivot" {
+		t.Errorf("firstWord: %q", w)
+	}
+}
+
+func TestErrorPositionAfterSplices(t *testing.T) {
+	cat := fixtureCatalog(t)
+	q := "SELECT c.name, k.amount FROM customers c, contracts AS k WHERE nosuch = 1"
+	c, err := Check(q, cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := NewPlan(context.Background(), c, cat, Scope{Rep: "R1"}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := strings.Index(q, "nosuch")
+	at := strings.Index(p.SQL, "nosuch")
+	if got := p.userPos(at); got != want {
+		t.Errorf("userPos = %d, want %d (%s)", got, want, p.SQL)
+	}
+	if got := p.userPos(strings.Index(p.SQL, "_adhoc_contracts")); got != strings.Index(q, "contracts") {
+		t.Errorf("a position inside a splice = %d", got)
 	}
 }

@@ -449,7 +449,7 @@ func (w *workerDB) describe(req workerRequest, send func(workerFrame) error) err
 	defer conn.Close()
 	comments := map[[2]string]string{}
 	tableComments := map[string]string{}
-	if rows, err := conn.QueryContext(ctx, "SELECT lower(table_name), lower(column_name), comment FROM duckdb_columns() WHERE schema_name = 'main' AND comment IS NOT NULL AND NOT temporary"); err == nil {
+	if rows, err := conn.QueryContext(ctx, "SELECT lower(table_name), lower(column_name), comment FROM duckdb_columns() WHERE schema_name = 'main' AND database_name <> 'temp' AND comment IS NOT NULL"); err == nil {
 		for rows.Next() {
 			var t, c, cm string
 			if rows.Scan(&t, &c, &cm) == nil {
@@ -458,7 +458,7 @@ func (w *workerDB) describe(req workerRequest, send func(workerFrame) error) err
 		}
 		rows.Close()
 	}
-	if rows, err := conn.QueryContext(ctx, "SELECT lower(table_name), comment FROM duckdb_tables() WHERE schema_name = 'main' AND comment IS NOT NULL AND NOT temporary"); err == nil {
+	if rows, err := conn.QueryContext(ctx, "SELECT lower(table_name), comment FROM duckdb_tables() WHERE schema_name = 'main' AND database_name <> 'temp' AND comment IS NOT NULL"); err == nil {
 		for rows.Next() {
 			var t, cm string
 			if rows.Scan(&t, &cm) == nil {
