@@ -660,3 +660,25 @@ func (t *tailBuffer) String() string {
 	defer t.mu.Unlock()
 	return string(t.buf)
 }
+
+// Warm starts idle workers on the current snapshot (up to Workers), so the
+// first queries after a start or a publication do not wait for a process to
+// start (about 0.1 s each).
+func (s *Sandbox) Warm(ctx context.Context) error {
+	s.mu.Lock()
+	n := s.opts.Workers - len(s.idle)
+	s.mu.Unlock()
+	for i := 0; i < n; i++ {
+		path, release, err := s.opts.Snapshots.Acquire()
+		if err != nil {
+			return err
+		}
+		w, err := s.start(ctx, path, release)
+		if err != nil {
+			release()
+			return err
+		}
+		s.putBack(w)
+	}
+	return nil
+}

@@ -180,3 +180,16 @@ func TestErrorPositionAfterSplices(t *testing.T) {
 		t.Errorf("a position inside a splice = %d", got)
 	}
 }
+
+func TestWarm(t *testing.T) {
+	sb := testSandbox(t, StaticSnapshot(fixtureWarehouse(t)), nil)
+	if err := sb.Warm(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	sb.mu.Lock()
+	n := len(sb.idle)
+	sb.mu.Unlock()
+	if n != 2 {
+		t.Fatalf("%d idle workers, want 2", n)
+	}
+}
