@@ -151,6 +151,20 @@ func StandardCatalog(scoped, reference []string, comments map[string]string) (*C
 	return NewCatalog(rels...)
 }
 
+// ScopedCatalog reads every relation through the table macro
+// scoped.<name>(scope_all, scope_org, scope_rep), reference tables included:
+// the shape of access/sql/scoped.sql, where the reference macros read the
+// live (not deleted) rows. names are the relations to offer (the analyst
+// names: entities, reference tables, mart_*; not the helper macros such as
+// customer_facts or visible_customers); comments may be nil.
+func ScopedCatalog(names []string, comments map[string]string) (*Catalog, error) {
+	rels := make([]Relation, 0, len(names))
+	for _, n := range names {
+		rels = append(rels, Relation{Name: n, Comment: comments[n], Define: ScopedMacro(n)})
+	}
+	return NewCatalog(rels...)
+}
+
 // viewPrefix names the temporary views that bind a relation for one query.
 // Analyst SQL never sees these names: the guard refuses them (they are not in
 // the catalog) and the planner splices them in after the check.
