@@ -15,3 +15,12 @@ func limitAddressSpace(bytes int64) error {
 	}
 	return nil
 }
+
+// lowerPriority renices this process (and the threads DuckDB starts later):
+// ad hoc queries yield the CPU to the dashboards.
+func lowerPriority(nice int) error {
+	if err := syscall.Setpriority(syscall.PRIO_PROCESS, 0, nice); err != nil {
+		return fmt.Errorf("setpriority %d: %w", nice, err)
+	}
+	return nil
+}

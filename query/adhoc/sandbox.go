@@ -40,6 +40,7 @@ type Options struct {
 	MaxTemp      string // DuckDB max_temp_directory_size per worker [4GB]
 	Threads      int    // DuckDB threads per worker [2]
 	TimeZone     string // session time zone [Asia/Shanghai]
+	Nice         int    // scheduling priority of the workers, 0..19 [10]: dashboards first; -1 keeps the server's
 	TempDir      string // parent of the workers' spill directories [os.TempDir()/triscope-sql]
 
 	Audit  func(AuditEntry) // called once for every query, refused ones included
@@ -132,6 +133,9 @@ func New(opts Options) (*Sandbox, error) {
 	}
 	if opts.TimeZone == "" {
 		opts.TimeZone = "Asia/Shanghai"
+	}
+	if opts.Nice == 0 {
+		opts.Nice = 10
 	}
 	if opts.TempDir == "" {
 		opts.TempDir = filepath.Join(os.TempDir(), "triscope-sql")
@@ -382,7 +386,7 @@ func (s *Sandbox) worker(ctx context.Context) (*worker, error) {
 	keep := s.idle[:0]
 	for _, w := range s.idle {
 		switch {
-		case w.snapshot != path:
+		case w.dead() || w.snapshot != path:
 			stale = append(stale, w)
 		case found == nil:
 			found = w
@@ -467,7 +471,7 @@ func (s *Sandbox) start(ctx context.Context, snapshot string, release func()) (*
 		close(w.done)
 	}()
 	cfg := workerConfig{Snapshot: snapshot, TempDir: tempDir, AddressSpace: s.opts.AddressSpace, MemoryLimit: s.opts.MemoryLimit,
-		MaxTemp: s.opts.MaxTemp, Threads: s.opts.Threads, TimeZone: s.opts.TimeZone}
+		MaxTemp: s.opts.MaxTemp, Threads: s.opts.Threads, TimeZone: s.opts.TimeZone, Nice: s.opts.Nice}
 	if err := json.NewEncoder(in).Encode(cfg); err != nil {
 		w.close()
 		return nil, fmt.Errorf("sql worker: %w (%s)", err, tail.String())

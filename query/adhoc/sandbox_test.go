@@ -3,6 +3,7 @@ package adhoc
 import (
 	"context"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -191,5 +192,51 @@ func TestWarm(t *testing.T) {
 	sb.mu.Unlock()
 	if n != 2 {
 		t.Fatalf("%d idle workers, want 2", n)
+	}
+	// The workers run at a lower priority than the server (nice 10).
+	b, err := os.ReadFile("/proc/" + itoa(sb.idle[0].cmd.Process.Pid) + "/stat")
+	if err == nil {
+		f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+		if len(f) > 16 && f[16] != "10" {
+			t.Errorf("worker nice %s, want 10", f[16])
+		}
+	}
+}
+
+// A worker that died while idle (the OOM killer, an operator) is replaced.
+func TestDeadIdleWorkerReplaced(t *testing.T) {
+	sb := testSandbox(t, StaticSnapshot(fixtureWarehouse(t)), nil)
+	ctx := context.Background()
+	if _, err := sb.Run(ctx, Request{User: "u", Scope: Scope{Rep: "R1"}, SQL: "SELECT 1"}); err != nil {
+		t.Fatal(err)
+	}
+	sb.mu.Lock()
+	for _, w := range sb.idle {
+		w.cmd.Process.Kill()
+		<-w.done
+	}
+	sb.mu.Unlock()
+	if _, err := sb.Run(ctx, Request{User: "u", Scope: Scope{Rep: "R1"}, SQL: "SELECT 1"}); err != nil {
+		t.Fatalf("after the worker died: %v", err)
+	}
+}
+
+func TestSettingsReadBack(t *testing.T) {
+	for _, c := range []struct {
+		name, got, want string
+		ok              bool
+	}{
+		{"memory_limit", "953.6 MiB", "1000000000", true},
+		{"memory_limit", "1.0 GiB", "1GiB", true},
+		{"memory_limit", "2.0 GiB", "1GiB", false},
+		{"enable_external_access", "false", "false", true},
+		{"enable_external_access", "true", "false", false},
+		{"lock_configuration", "true", "true", true},
+		{"allowed_directories", "[/tmp/x/]", "['/tmp/x/']", true},
+		{"allowed_directories", "[]", "['/tmp/x/']", false},
+	} {
+		if got := settingMatches(c.name, c.got, c.want); got != c.ok {
+			t.Errorf("settingMatches(%s, %q, %q) = %v", c.name, c.got, c.want, got)
+		}
 	}
 }

@@ -43,6 +43,7 @@ type workerConfig struct {
 	MaxTemp      string `json:"max_temp"`      // DuckDB max_temp_directory_size
 	Threads      int    `json:"threads"`
 	TimeZone     string `json:"time_zone"`
+	Nice         int    `json:"nice"` // scheduling priority: above 0 yields the CPU to the server
 }
 
 // workerRequest is one query (op "run") or a schema listing (op "describe").
@@ -121,6 +122,11 @@ func ServeWorker(in io.Reader, out io.Writer) error {
 	}
 	if cfg.AddressSpace > 0 {
 		if err := limitAddressSpace(cfg.AddressSpace); err != nil {
+			return err
+		}
+	}
+	if cfg.Nice > 0 {
+		if err := lowerPriority(cfg.Nice); err != nil {
 			return err
 		}
 	}
