@@ -2,8 +2,10 @@ package adhoc
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -238,5 +240,31 @@ func TestSettingsReadBack(t *testing.T) {
 		if got := settingMatches(c.name, c.got, c.want); got != c.ok {
 			t.Errorf("settingMatches(%s, %q, %q) = %v", c.name, c.got, c.want, got)
 		}
+	}
+}
+
+// A warehouse macro named like an allowed function (main.lower) would be
+// what an analyst's lower() calls: the worker refuses such a snapshot.
+func TestShadowingMacroRefused(t *testing.T) {
+	snap := filepath.Join(t.TempDir(), "snap.duckdb")
+	copyTo(t, fixtureWarehouse(t), snap)
+	db, err := sql.Open("duckdb", snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"CREATE MACRO main.lower(x) AS (SELECT max(name) FROM main.customers)", "CREATE TYPE main.json AS ENUM ('a')"} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	sb := testSandbox(t, StaticSnapshot(snap), nil)
+	res, err := sb.Run(context.Background(), Request{User: "admin", Admin: true, Scope: Scope{Rep: "R1"}, SQL: "SELECT lower('A')"})
+	if res != nil {
+		t.Errorf("the shadowing macro answered: %v", res.Rows)
+	}
+	var e *Error
+	if !errors.As(err, &e) || e.Class != Internal || !strings.Contains(e.Raw, "main.lower") || !strings.Contains(e.Raw, "type main.json") {
+		t.Fatalf("want the worker to refuse the snapshot, got %v", forAdmin(err))
 	}
 }

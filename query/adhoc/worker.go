@@ -238,7 +238,7 @@ func openWorkerDB(cfg workerConfig) (*workerDB, error) {
 		}
 	}
 	// Read every setting back; refuse to serve on a mismatch.
-	rows, err := conn.QueryContext(ctx, "SELECT name, CAST(value AS VARCHAR) FROM duckdb_settings()")
+	rows, err := conn.QueryContext(ctx, "SELECT name, CAST(value AS VARCHAR) FROM system.main.duckdb_settings()")
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -268,12 +268,24 @@ func openWorkerDB(cfg workerConfig) (*workerDB, error) {
 		}
 		w.settings[name] = g
 	}
+	// A function of the snapshot's schema main shadows DuckDB's built-in of
+	// the same name for unqualified calls (a macro main.lower(x) is what
+	// lower('A') calls, in an analyst's query and in a scoped macro alike):
+	// refuse a snapshot that defines one. The worker's own queries call
+	// system.main.* and lower-case in Go, so no such macro can answer them.
+	if shadow, err := shadowedBuiltins(ctx, conn); err != nil || len(shadow) > 0 {
+		db.Close()
+		if err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("the snapshot defines %s, named like DuckDB's built-in functions: ad hoc SQL would call them instead; rename them", strings.Join(shadow, ", "))
+	}
 	// Names no CTE may take: a CTE the guard took for visible but DuckDB
 	// did not would otherwise resolve to one of these.
 	w.reserved = map[string]bool{}
 	for _, q := range []string{
-		"SELECT lower(table_name) FROM duckdb_tables()",
-		"SELECT lower(view_name) FROM duckdb_views()",
+		"SELECT table_name FROM system.main.duckdb_tables()",
+		"SELECT view_name FROM system.main.duckdb_views()",
 	} {
 		rows, err := conn.QueryContext(ctx, q)
 		if err != nil {
@@ -283,12 +295,63 @@ func openWorkerDB(cfg workerConfig) (*workerDB, error) {
 		for rows.Next() {
 			var n string
 			if rows.Scan(&n) == nil {
-				w.reserved[n] = true
+				w.reserved[strings.ToLower(n)] = true
 			}
 		}
 		rows.Close()
 	}
 	return w, nil
+}
+
+// shadowedBuiltins lists the functions of schema main (of any database on
+// the search path) named like a built-in or an allowed function.
+func shadowedBuiltins(ctx context.Context, conn *sql.Conn) ([]string, error) {
+	rows, err := conn.QueryContext(ctx, "SELECT database_name, schema_name, function_name, internal FROM system.main.duckdb_functions()")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	builtin := map[string]bool{}
+	var user [][3]string
+	for rows.Next() {
+		var db, schema, name string
+		var internal bool
+		if err := rows.Scan(&db, &schema, &name, &internal); err != nil {
+			return nil, err
+		}
+		name = strings.ToLower(name)
+		if internal {
+			builtin[name] = true
+		} else if schema == "main" {
+			user = append(user, [3]string{db, schema, name})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, u := range user {
+		if builtin[u[2]] || allowedFunctions[u[2]] || allowedTableFunctions[u[2]] {
+			out = append(out, u[1]+"."+u[2])
+		}
+	}
+	// Types too: a type main.json would be what CAST(x AS JSON) means.
+	trows, err := conn.QueryContext(ctx, "SELECT schema_name, type_name FROM system.main.duckdb_types() WHERE NOT internal")
+	if err != nil {
+		return nil, err
+	}
+	defer trows.Close()
+	for trows.Next() {
+		var schema, name string
+		if err := trows.Scan(&schema, &name); err != nil {
+			return nil, err
+		}
+		if schema == "main" && allowedTypeNames[strings.ToLower(name)] {
+			out = append(out, "type "+schema+"."+strings.ToLower(name))
+		}
+	}
+	sort.Strings(out)
+	return out, trows.Err()
 }
 
 func settingMatches(name, got, want string) bool {
@@ -420,7 +483,7 @@ func (w *workerDB) prepare(ctx context.Context, req workerRequest) (*sql.Conn, e
 	}
 	if req.SQL != "" {
 		var out string
-		if err := conn.QueryRowContext(ctx, "SELECT CAST(json_serialize_sql(CAST($1 AS VARCHAR)) AS VARCHAR)", req.SQL).Scan(&out); err != nil {
+		if err := conn.QueryRowContext(ctx, "SELECT CAST(system.main.json_serialize_sql(CAST($1 AS VARCHAR)) AS VARCHAR)", req.SQL).Scan(&out); err != nil {
 			conn.Close()
 			return nil, err
 		}
@@ -455,20 +518,20 @@ func (w *workerDB) describe(req workerRequest, send func(workerFrame) error) err
 	defer conn.Close()
 	comments := map[[2]string]string{}
 	tableComments := map[string]string{}
-	if rows, err := conn.QueryContext(ctx, "SELECT lower(table_name), lower(column_name), comment FROM duckdb_columns() WHERE schema_name = 'main' AND database_name <> 'temp' AND comment IS NOT NULL"); err == nil {
+	if rows, err := conn.QueryContext(ctx, "SELECT table_name, column_name, comment FROM system.main.duckdb_columns() WHERE schema_name = 'main' AND database_name <> 'temp' AND comment IS NOT NULL"); err == nil {
 		for rows.Next() {
 			var t, c, cm string
 			if rows.Scan(&t, &c, &cm) == nil {
-				comments[[2]string{t, c}] = cm
+				comments[[2]string{strings.ToLower(t), strings.ToLower(c)}] = cm
 			}
 		}
 		rows.Close()
 	}
-	if rows, err := conn.QueryContext(ctx, "SELECT lower(table_name), comment FROM duckdb_tables() WHERE schema_name = 'main' AND database_name <> 'temp' AND comment IS NOT NULL"); err == nil {
+	if rows, err := conn.QueryContext(ctx, "SELECT table_name, comment FROM system.main.duckdb_tables() WHERE schema_name = 'main' AND database_name <> 'temp' AND comment IS NOT NULL"); err == nil {
 		for rows.Next() {
 			var t, cm string
 			if rows.Scan(&t, &cm) == nil {
-				tableComments[t] = cm
+				tableComments[strings.ToLower(t)] = cm
 			}
 		}
 		rows.Close()
