@@ -111,7 +111,7 @@ func (c *Catalog) Names() []string { return append([]string(nil), c.names...) }
 
 // Relation looks a relation up by name (case-insensitive, as DuckDB does).
 func (c *Catalog) Relation(name string) (Relation, bool) {
-	r, ok := c.rels[strings.ToLower(name)]
+	r, ok := c.rels[foldName(name)]
 	return r, ok
 }
 

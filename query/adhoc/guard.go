@@ -274,7 +274,7 @@ func (w *walker) cteMap(n map[string]any, sc *scope) *scope {
 			w.fail(-1, "unsupported WITH clause")
 			return sc
 		}
-		name := strings.ToLower(str(e, "key"))
+		name := foldName(str(e, "key"))
 		if _, isRel := w.cat.Relation(name); isRel {
 			w.fail(-1, "WITH %s: a CTE may not take the name of the relation %s; choose another name", name, name)
 			return sc
@@ -304,7 +304,7 @@ func (w *walker) cteMap(n map[string]any, sc *scope) *scope {
 			return sc
 		}
 		defScope := inner
-		if str(body, "type") == "RECURSIVE_CTE_NODE" && strings.EqualFold(str(body, "cte_name"), name) {
+		if str(body, "type") == "RECURSIVE_CTE_NODE" && foldName(str(body, "cte_name")) == name {
 			defScope = &scope{names: map[string]bool{name: true}, parent: inner}
 		}
 		// inner holds the CTEs before this one: copy-on-write so that later
@@ -503,7 +503,7 @@ func (w *walker) tableRef(t map[string]any, sc *scope) {
 
 func (w *walker) baseTable(t map[string]any, sc *scope) {
 	name := str(t, "table_name")
-	lname := strings.ToLower(name)
+	lname := foldName(name)
 	full := name
 	if s := str(t, "schema_name"); s != "" {
 		full = s + "." + full
@@ -895,6 +895,18 @@ func (w *walker) value(v any, p int) {
 	if t, ok := m["type"]; ok {
 		w.logicalType(t, p)
 	}
+}
+
+// foldName folds an identifier the way DuckDB compares them: ASCII letters
+// only (strings.ToLower would also fold the Kelvin sign to k).
+func foldName(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }
 
 func keys(m map[string]bool) []string {

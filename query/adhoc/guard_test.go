@@ -86,3 +86,18 @@ func TestCheckRefuses(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckDeepNesting(t *testing.T) {
+	cat := testCatalog(t)
+	for _, n := range []int{400, 3000, 20000} {
+		q := "SELECT " + strings.Repeat("(", n) + "1" + strings.Repeat(")", n)
+		_, err := Check(q, cat)
+		if err != nil && ClassOf(err) != Refused && ClassOf(err) != Syntax {
+			t.Errorf("depth %d: %v", n, err)
+		}
+	}
+	q := "SELECT 1" + strings.Repeat(" + 1", 5000)
+	if _, err := Check(q, cat); err != nil && ClassOf(err) != Refused && ClassOf(err) != Syntax {
+		t.Errorf("long chain: %v", err)
+	}
+}

@@ -94,7 +94,7 @@ func parse(ctx context.Context, text string) ([]map[string]any, error) {
 		dec.UseNumber()
 		var m map[string]any
 		if err := dec.Decode(&m); err != nil {
-			return nil, &Error{Class: Internal, Message: genericMessage[Internal], Position: -1, Raw: "json_serialize_sql: " + err.Error()}
+			return nil, refused(-1, "the query is nested too deeply to be checked")
 		}
 		trees = append(trees, m)
 	}

@@ -63,7 +63,7 @@ func NewPlan(ctx context.Context, c *Checked, cat *Catalog, s Scope, maxRows int
 			return nil, internalf("relation %s has no usable position", r.name)
 		}
 		end, name, ok := identAt(body, r.loc)
-		if !ok || !strings.EqualFold(name, r.name) {
+		if !ok || foldName(name) != r.name {
 			return nil, internalf("relation %s not found at its position", r.name)
 		}
 		repl := viewName(r.name)
@@ -116,7 +116,7 @@ func (p *Plan) verify(ctx context.Context, c *Checked) error {
 			return
 		}
 		for _, r := range c.refs {
-			if loc(m) == r.loc && strings.EqualFold(str(m, "table_name"), r.name) {
+			if loc(m) == r.loc && foldName(str(m, "table_name")) == r.name {
 				m["table_name"] = viewName(r.name)
 				if str(m, "alias") == "" && !r.show {
 					m["alias"] = r.name

@@ -295,7 +295,7 @@ func openWorkerDB(cfg workerConfig) (*workerDB, error) {
 		for rows.Next() {
 			var n string
 			if rows.Scan(&n) == nil {
-				w.reserved[strings.ToLower(n)] = true
+				w.reserved[foldName(n)] = true
 			}
 		}
 		rows.Close()
@@ -387,7 +387,7 @@ func (w *workerDB) run(req workerRequest, send func(workerFrame) error) error {
 	start := time.Now()
 	fail := func(e *workerError) error { return send(workerFrame{ID: req.ID, Kind: "error", Err: e}) }
 	for _, c := range req.CTEs {
-		if w.reserved[strings.ToLower(c)] {
+		if w.reserved[foldName(c)] {
 			return fail(&workerError{Class: Refused, Message: "WITH " + c + ": the name of an existing relation; choose another name", Position: -1})
 		}
 	}
