@@ -19,6 +19,7 @@ var volatile = []string{"random", "uuid", "gen_random_uuid", "uuidv4", "uuidv7",
 
 var fuzzEnv struct {
 	once sync.Once
+	dir  string
 	sb   *Sandbox
 	orc  *oracle
 	cat  *Catalog
@@ -49,6 +50,7 @@ func FuzzCheck(f *testing.F) {
 		if err != nil {
 			f.Fatal(err)
 		}
+		fuzzEnv.dir = dir
 		snap := filepath.Join(dir, "snap.duckdb")
 		copyTo(f, fx, snap)
 		fuzzEnv.cat = fixtureCatalog(f)

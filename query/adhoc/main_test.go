@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"testing"
+	"time"
 )
 
 // TestMain lets the test binary serve as the SQL worker (the server starts
@@ -13,7 +14,16 @@ func TestMain(m *testing.M) {
 	if os.Getenv(workerEnv) == "1" {
 		os.Exit(WorkerMain())
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if fixtureOnce.dir != "" {
+		os.RemoveAll(fixtureOnce.dir)
+	}
+	if fuzzEnv.sb != nil {
+		fuzzEnv.sb.Close()
+		time.Sleep(100 * time.Millisecond) // the workers exit and drop their spill directories
+		os.RemoveAll(fuzzEnv.dir)
+	}
+	os.Exit(code)
 }
 
 type slogLogger = slog.Logger
