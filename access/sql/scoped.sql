@@ -14,6 +14,12 @@
 -- comment, then one statement.
 
 -- @ name=sees needs=facts.org_paths
+-- (Every relation below is two branches, "everything" and "the scope's
+-- rows", rather than one filter "scope_all OR sees(…)": DuckDB runs the
+-- joins and subqueries of a filter even when scope_all is true, while a
+-- branch whose filter is false is skipped: an executive's queries cost what
+-- the unfiltered table costs.)
+--
 -- The scope predicate: a row owned by (owner_rep, owner_org) is visible when
 -- the scope sees everything, the rep is the scope's rep, or the unit is the
 -- scope's unit or below it. Anything NULL means "no".
@@ -67,28 +73,38 @@ CREATE OR REPLACE MACRO scoped.org_paths(scope_all, scope_org, scope_rep) AS TAB
 -- @ name=customer_facts needs=facts.customers
 -- Customers with their owner (owner_rep_id, owner_org) and dimensions.
 CREATE OR REPLACE MACRO scoped.customer_facts(scope_all, scope_org, scope_rep) AS TABLE
-SELECT * FROM facts.customers f WHERE scoped.sees(f.owner_rep_id, f.owner_org, scope_all, scope_org, scope_rep);
+SELECT * FROM facts.customers WHERE coalesce(scope_all, false)
+UNION ALL
+SELECT * FROM facts.customers f WHERE NOT coalesce(scope_all, false) AND scoped.sees(f.owner_rep_id, f.owner_org, scope_all, scope_org, scope_rep);
 
 -- @ name=contract_facts needs=facts.contracts
 -- Contracts with their owner, dimensions and amount_base (base currency at
 -- the rate of the signing day).
 CREATE OR REPLACE MACRO scoped.contract_facts(scope_all, scope_org, scope_rep) AS TABLE
-SELECT * FROM facts.contracts f WHERE scoped.sees(f.owner_rep_id, f.owner_org, scope_all, scope_org, scope_rep);
+SELECT * FROM facts.contracts WHERE coalesce(scope_all, false)
+UNION ALL
+SELECT * FROM facts.contracts f WHERE NOT coalesce(scope_all, false) AND scoped.sees(f.owner_rep_id, f.owner_org, scope_all, scope_org, scope_rep);
 
 -- @ name=payment_facts needs=facts.payments
 -- Payments with their owner (the paid contract's), dimensions and amount_base.
 CREATE OR REPLACE MACRO scoped.payment_facts(scope_all, scope_org, scope_rep) AS TABLE
-SELECT * FROM facts.payments f WHERE scoped.sees(f.owner_rep_id, f.owner_org, scope_all, scope_org, scope_rep);
+SELECT * FROM facts.payments WHERE coalesce(scope_all, false)
+UNION ALL
+SELECT * FROM facts.payments f WHERE NOT coalesce(scope_all, false) AND scoped.sees(f.owner_rep_id, f.owner_org, scope_all, scope_org, scope_rep);
 
 -- @ name=opportunity_facts needs=facts.opportunities
 -- Deals with their owner, stage position, probability and amount_base.
 CREATE OR REPLACE MACRO scoped.opportunity_facts(scope_all, scope_org, scope_rep) AS TABLE
-SELECT * FROM facts.opportunities f WHERE scoped.sees(f.owner_rep_id, f.owner_org, scope_all, scope_org, scope_rep);
+SELECT * FROM facts.opportunities WHERE coalesce(scope_all, false)
+UNION ALL
+SELECT * FROM facts.opportunities f WHERE NOT coalesce(scope_all, false) AND scoped.sees(f.owner_rep_id, f.owner_org, scope_all, scope_org, scope_rep);
 
 -- @ name=activity_facts needs=facts.activities
 -- Activities with their owner (the customer's owner, else the rep who logged it).
 CREATE OR REPLACE MACRO scoped.activity_facts(scope_all, scope_org, scope_rep) AS TABLE
-SELECT * FROM facts.activities f WHERE scoped.sees(f.owner_rep_id, f.owner_org, scope_all, scope_org, scope_rep);
+SELECT * FROM facts.activities WHERE coalesce(scope_all, false)
+UNION ALL
+SELECT * FROM facts.activities f WHERE NOT coalesce(scope_all, false) AND scoped.sees(f.owner_rep_id, f.owner_org, scope_all, scope_org, scope_rep);
 
 -- @ name=visible_customers needs=facts.customers,facts.customer_owners
 -- Customers whose rows of the given kinds (sources: a list of 'customer',
@@ -106,30 +122,46 @@ WHERE scoped.sees(c.owner_rep_id, c.owner_org, scope_all, scope_org, scope_rep)
 -- @ name=customers needs=facts.customers
 -- The base tables in the user's scope, with the columns of the data contract.
 CREATE OR REPLACE MACRO scoped.customers(scope_all, scope_org, scope_rep) AS TABLE
-SELECT t.* FROM live.customers t SEMI JOIN scoped.customer_facts(scope_all, scope_org, scope_rep) f ON f.customer_id = t.customer_id;
+SELECT t.* FROM live.customers t WHERE coalesce(scope_all, false)
+UNION ALL
+SELECT t.* FROM live.customers t SEMI JOIN scoped.customer_facts(scope_all, scope_org, scope_rep) f ON f.customer_id = t.customer_id WHERE NOT coalesce(scope_all, false);
 -- @ name=contracts needs=facts.contracts
 CREATE OR REPLACE MACRO scoped.contracts(scope_all, scope_org, scope_rep) AS TABLE
-SELECT t.* FROM live.contracts t SEMI JOIN scoped.contract_facts(scope_all, scope_org, scope_rep) f ON f.contract_id = t.contract_id;
+SELECT t.* FROM live.contracts t WHERE coalesce(scope_all, false)
+UNION ALL
+SELECT t.* FROM live.contracts t SEMI JOIN scoped.contract_facts(scope_all, scope_org, scope_rep) f ON f.contract_id = t.contract_id WHERE NOT coalesce(scope_all, false);
 -- @ name=payments needs=facts.payments
 CREATE OR REPLACE MACRO scoped.payments(scope_all, scope_org, scope_rep) AS TABLE
-SELECT t.* FROM live.payments t SEMI JOIN scoped.payment_facts(scope_all, scope_org, scope_rep) f ON f.payment_id = t.payment_id;
+SELECT t.* FROM live.payments t WHERE coalesce(scope_all, false)
+UNION ALL
+SELECT t.* FROM live.payments t SEMI JOIN scoped.payment_facts(scope_all, scope_org, scope_rep) f ON f.payment_id = t.payment_id WHERE NOT coalesce(scope_all, false);
 -- @ name=opportunities needs=facts.opportunities
 CREATE OR REPLACE MACRO scoped.opportunities(scope_all, scope_org, scope_rep) AS TABLE
-SELECT t.* FROM live.opportunities t SEMI JOIN scoped.opportunity_facts(scope_all, scope_org, scope_rep) f ON f.opportunity_id = t.opportunity_id;
+SELECT t.* FROM live.opportunities t WHERE coalesce(scope_all, false)
+UNION ALL
+SELECT t.* FROM live.opportunities t SEMI JOIN scoped.opportunity_facts(scope_all, scope_org, scope_rep) f ON f.opportunity_id = t.opportunity_id WHERE NOT coalesce(scope_all, false);
 -- @ name=activities needs=facts.activities
 CREATE OR REPLACE MACRO scoped.activities(scope_all, scope_org, scope_rep) AS TABLE
-SELECT t.* FROM live.activities t SEMI JOIN scoped.activity_facts(scope_all, scope_org, scope_rep) f ON f.activity_id = t.activity_id;
+SELECT t.* FROM live.activities t WHERE coalesce(scope_all, false)
+UNION ALL
+SELECT t.* FROM live.activities t SEMI JOIN scoped.activity_facts(scope_all, scope_org, scope_rep) f ON f.activity_id = t.activity_id WHERE NOT coalesce(scope_all, false);
 -- @ name=opportunity_stages needs=facts.opportunities
 -- A deal's stage history belongs to the deal's owner.
 CREATE OR REPLACE MACRO scoped.opportunity_stages(scope_all, scope_org, scope_rep) AS TABLE
-SELECT t.* FROM live.opportunity_stages t SEMI JOIN scoped.opportunity_facts(scope_all, scope_org, scope_rep) f ON f.opportunity_id = t.opportunity_id;
+SELECT t.* FROM live.opportunity_stages t WHERE coalesce(scope_all, false)
+UNION ALL
+SELECT t.* FROM live.opportunity_stages t SEMI JOIN scoped.opportunity_facts(scope_all, scope_org, scope_rep) f ON f.opportunity_id = t.opportunity_id WHERE NOT coalesce(scope_all, false);
 -- @ name=payment_schedule needs=facts.contracts
 -- A contract's settlement plan and lines belong to the contract's owner.
 CREATE OR REPLACE MACRO scoped.payment_schedule(scope_all, scope_org, scope_rep) AS TABLE
-SELECT t.* FROM live.payment_schedule t SEMI JOIN scoped.contract_facts(scope_all, scope_org, scope_rep) f ON f.contract_id = t.contract_id;
+SELECT t.* FROM live.payment_schedule t WHERE coalesce(scope_all, false)
+UNION ALL
+SELECT t.* FROM live.payment_schedule t SEMI JOIN scoped.contract_facts(scope_all, scope_org, scope_rep) f ON f.contract_id = t.contract_id WHERE NOT coalesce(scope_all, false);
 -- @ name=contract_lines needs=facts.contracts
 CREATE OR REPLACE MACRO scoped.contract_lines(scope_all, scope_org, scope_rep) AS TABLE
-SELECT t.* FROM live.contract_lines t SEMI JOIN scoped.contract_facts(scope_all, scope_org, scope_rep) f ON f.contract_id = t.contract_id;
+SELECT t.* FROM live.contract_lines t WHERE coalesce(scope_all, false)
+UNION ALL
+SELECT t.* FROM live.contract_lines t SEMI JOIN scoped.contract_facts(scope_all, scope_org, scope_rep) f ON f.contract_id = t.contract_id WHERE NOT coalesce(scope_all, false);
 -- @ name=expenses needs=facts.contracts,facts.opportunities,facts.customers
 -- An expense belongs to the owner of its contract, else of its deal, else of its customer.
 CREATE OR REPLACE MACRO scoped.expenses(scope_all, scope_org, scope_rep) AS TABLE
