@@ -187,3 +187,48 @@ func TestThrottle(t *testing.T) {
 		t.Fatal("success did not clear the account")
 	}
 }
+
+func TestAPITokens(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	if err := s.AddUser(ctx, User{Username: "ana", Role: RoleAnalyst, OrgUnit: "ORG-1"}, "a-long-password"); err != nil {
+		t.Fatal(err)
+	}
+	tok, secret, err := s.CreateToken(ctx, "ana", "nightly export")
+	if err != nil || !strings.HasPrefix(secret, TokenPrefix) || tok.ID == "" {
+		t.Fatalf("create: %+v %q %v", tok, secret, err)
+	}
+	u, err := s.AuthenticateToken(ctx, secret)
+	if err != nil || u.Username != "ana" || ScopeFor(u).Org != "ORG-1" {
+		t.Fatalf("authenticate: %+v %v", u, err)
+	}
+	var stored string
+	s.DB().QueryRow(`SELECT string_agg(token_hash, ',') FROM api_tokens`).Scan(&stored)
+	if strings.Contains(stored, secret) || strings.Contains(stored, strings.TrimPrefix(secret, TokenPrefix)) {
+		t.Fatal("the secret is stored")
+	}
+	for _, bad := range []string{"", "tsk_", secret + "x", strings.TrimPrefix(secret, TokenPrefix)} {
+		if _, err := s.AuthenticateToken(ctx, bad); err != ErrBadToken {
+			t.Errorf("token %q: %v", bad, err)
+		}
+	}
+	list, _ := s.Tokens(ctx, "ana")
+	if len(list) != 1 || list[0].Name != "nightly export" || list[0].LastUsedAt == nil {
+		t.Fatalf("tokens: %+v", list)
+	}
+	if err := s.RevokeToken(ctx, "someone-else", tok.ID); err != ErrBadToken {
+		t.Errorf("another user revoked the token: %v", err)
+	}
+	if err := s.RevokeToken(ctx, "ana", tok.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AuthenticateToken(ctx, secret); err != ErrBadToken {
+		t.Errorf("a revoked token works: %v", err)
+	}
+	// A disabled user's tokens stop working.
+	_, secret2, _ := s.CreateToken(ctx, "ana", "bi tool")
+	s.SetDisabled(ctx, "ana", true)
+	if _, err := s.AuthenticateToken(ctx, secret2); err != ErrDisabled {
+		t.Errorf("a disabled user's token: %v", err)
+	}
+}

@@ -98,7 +98,12 @@ func migrations() ([]string, error) {
 		return nil, err
 	}
 	var out []string
-	for _, e := range entries { // ReadDir sorts by name: 0001_…, 0002_…
+	for i, e := range entries { // ReadDir sorts by name: 0001_…, 0002_…
+		// The file's number is its version: no gap, no duplicate (two
+		// branches adding the same number must renumber before they merge).
+		if want := fmt.Sprintf("%04d_", i+1); !strings.HasPrefix(e.Name(), want) {
+			return nil, fmt.Errorf("application database migration %s: want a name starting %s", e.Name(), want)
+		}
 		b, err := appdbFS.ReadFile("sql/appdb/" + e.Name())
 		if err != nil {
 			return nil, err
