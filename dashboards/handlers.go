@@ -563,7 +563,7 @@ func (s *Server) apiChartExport(c *echo.Context) error {
 	}
 	// Every export goes through render: CSV with its formulas defused
 	// (=, +, -, @, tab, CR), XLSX with numbers as numbers.
-	table := render.FromResult(i18n.T(e.Lang, ch.Title), e.Lang, res)
+	table := render.ForPeople(i18n.T(e.Lang, ch.Title), e.Lang, res)
 	opts := render.Options{Location: s.engine.Location()}
 	if format == "csv" {
 		h.Set("Content-Type", "text/csv; charset=utf-8")

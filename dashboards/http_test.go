@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -469,5 +470,43 @@ func TestBadParametersProbesAndMetrics(t *testing.T) {
 	env.srv.Handler().ServeHTTP(rec, req)
 	if rec.Code != http.StatusForbidden {
 		t.Errorf("/metrics from 203.0.113.7: %d, want 403", rec.Code)
+	}
+}
+
+// Issue 17, point 4: the rows dialog speaks the language of whoever asks
+// (rows were cached without it, so the first asker's headers stayed for
+// everyone), and an export translates code values as the UI does, with the
+// codes kept in columns of their own after the others.
+func TestRowsAndExportsSpeakTheUsersLanguage(t *testing.T) {
+	c := login(t, "ceo")
+	labels := func(lang string) []string {
+		var r struct {
+			Labels []string `json:"labels"`
+		}
+		if code := c.getJSON("/api/charts/collections.kpis/rows?point=overdue&lang="+lang, &r); code != 200 {
+			t.Fatalf("rows in %s: HTTP %d", lang, code)
+		}
+		return r.Labels
+	}
+	zh, en := labels("zh-CN"), labels("en")
+	if !slices.Contains(zh, "状态") || !slices.Contains(en, "Status") {
+		t.Errorf("headers: zh-CN %v, en %v", zh, en)
+	}
+	resp, body := c.get("/api/charts/collections.kpis/export?format=csv&point=overdue&lang=zh-CN")
+	if resp.StatusCode != 200 {
+		t.Fatalf("export: %d", resp.StatusCode)
+	}
+	recs, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(body, "\uFEFF"))).ReadAll()
+	if err != nil || len(recs) < 2 {
+		t.Fatalf("export: %v (%d records)", err, len(recs))
+	}
+	status, code := slices.Index(recs[0], "状态"), slices.Index(recs[0], "状态 (code)")
+	if status < 0 || code < 0 {
+		t.Fatalf("export header %v lacks the status and its code column", recs[0])
+	}
+	for _, r := range recs[1:] {
+		if r[code] != "overdue" || r[status] != "逾期" {
+			t.Fatalf("status %q (code %q), want 逾期 (overdue)", r[status], r[code])
+		}
 	}
 }

@@ -363,7 +363,7 @@ func (s *Service) DrillRows(e *Env, c *Chart, point string, sortCol int, desc bo
 	if err != nil {
 		return nil, err
 	}
-	key := strings.Join([]string{"rows", c.ID, st.Version, point, itoa(sortCol), fmt.Sprint(desc), itoa(page), itoa(size), sortedKey(argsBound(args))}, "|")
+	key := strings.Join([]string{"rows", c.ID, st.Version, e.Lang, e.Currency(), point, itoa(sortCol), fmt.Sprint(desc), itoa(page), itoa(size), sortedKey(argsBound(args))}, "|")
 	if b, ok := s.cache.get(key); ok {
 		var r Rows
 		if err := jsonUnmarshal(b, &r); err == nil {
@@ -438,6 +438,30 @@ func ColumnLabel(lang, name string) string {
 		return i18n.T(lang, k)
 	}
 	return name
+}
+
+// CodeLabel is the label the UI shows for a code value of a column (a
+// status, a stage, a channel, an industry…: "val.<kind>.<code>" in the
+// catalogue), and whether the value is a known code. It is the rule app.js
+// applies in the browser, for exports and reports.
+func CodeLabel(lang, col string, v any) (string, bool) {
+	s, ok := v.(string)
+	if !ok || s == "" {
+		return "", false
+	}
+	kinds := []string{col}
+	switch col {
+	case "status":
+		kinds = []string{"status", "stage", "method"}
+	case "previous_segment":
+		kinds = []string{"segment"}
+	}
+	for _, k := range kinds {
+		if key := "val." + k + "." + s; i18n.Has(lang, key) {
+			return i18n.T(lang, key), true
+		}
+	}
+	return "", false
 }
 
 // AllRows returns every row behind a point (up to MaxExportRows), for export.
