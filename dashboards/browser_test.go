@@ -242,7 +242,7 @@ func TestBrowser(t *testing.T) {
 				t.Fatal("the SQL dialog did not load")
 			}
 			text, _ := el.Text()
-			for _, s := range []string{"scoped.payment_facts($scope_all, $scope_org, $scope_rep)", "$scope_org", "$scope_rep", want} {
+			for _, s := range []string{"scoped.collections($scope_all, $scope_org, $scope_rep)", "$scope_org", "$scope_rep", want} {
 				if !strings.Contains(text, s) {
 					t.Errorf("%s: the SQL dialog lacks %q", user, s)
 				}

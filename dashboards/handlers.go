@@ -229,6 +229,7 @@ type controlData struct {
 
 type chartCard struct {
 	ID, Title, Help string
+	Info            string // the ⓘ: the glossary's definitions of its figures, else its help
 	Span, Height    int
 	Kind            query.Kind
 	Drill           bool
@@ -388,6 +389,7 @@ func (s *Server) renderPage(c *echo.Context, page *query.Page) error {
 			if ch.Help != "" {
 				card.Help = i18n.T(lang, ch.Help)
 			}
+			card.Info = query.ChartInfo(lang, ch)
 			sd.Charts = append(sd.Charts, card)
 		}
 		d.Sections = append(d.Sections, sd)

@@ -270,7 +270,7 @@ func TestChartSQLShowsScope(t *testing.T) {
 	if code := c.getJSON("/api/charts/magnifier.breakdown/sql?metric=collections", &info); code != 200 {
 		t.Fatal(code)
 	}
-	if !strings.Contains(info.SQL, "scoped.payment_facts($scope_all, $scope_org, $scope_rep)") {
+	if !strings.Contains(info.SQL, "scoped.collections($scope_all, $scope_org, $scope_rep)") {
 		t.Fatal("the SQL does not read the scoped relation with the user's scope")
 	}
 	got := map[string]any{}
@@ -280,7 +280,7 @@ func TestChartSQLShowsScope(t *testing.T) {
 	if got["scope_org"] != env.region || got["scope_all"] != false || got["scope_rep"] != nil || got["metric"] != "collections" {
 		t.Fatalf("bound parameters: %v", got)
 	}
-	for _, def := range []string{"CREATE OR REPLACE MACRO scoped.sees(", "CREATE OR REPLACE MACRO scoped.payment_facts("} {
+	for _, def := range []string{"CREATE OR REPLACE MACRO scoped.sees(", "CREATE OR REPLACE MACRO scoped.collections(", "CREATE OR REPLACE MACRO scoped.payment_facts("} {
 		if !strings.Contains(info.Definitions, def) {
 			t.Fatalf("definitions lack %s", def)
 		}

@@ -35,6 +35,8 @@ type KPI struct {
 	Target   *float64 `json:"target,omitempty"`
 	Compare  *float64 `json:"compare,omitempty"` // the comparison period's value
 	Sub      string   `json:"sub,omitempty"`     // localised detail line
+	Info     string   `json:"info,omitempty"`    // the glossary's definition of the figure (set by the engine)
+	When     string   `json:"when,omitempty"`    // the time it is counted over, when not the page's period
 	Point    string   `json:"point,omitempty"`   // drill key ("" = no drill)
 	Progress *float64 `json:"progress,omitempty"`
 }
@@ -202,6 +204,7 @@ func (s *Service) build(e *Env, c *Chart, st *DataState, p map[string]any) *Char
 			out.Message = o.EmptyText
 		}
 	}
+	s.explainKPIs(e, st, o.KPIs)
 	out.Option, out.KPIs, out.Table, out.Horizontal = o.Option, o.KPIs, o.Table, o.Horizontal
 	out.Points, out.Crumbs, out.Note, out.Legend, out.Labels = o.Points, o.Crumbs, o.Note, o.Legend, o.Labels
 	if o.Format != "" {
@@ -243,7 +246,8 @@ func (s *Service) SQL(e *Env, c *Chart, point string) (*SQLInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	info := &SQLInfo{Chart: c.ID, File: c.SQL, SQL: q, Params: b, Definitions: s.Definitions()}
+	info := &SQLInfo{Chart: c.ID, File: c.SQL, SQL: q, Params: b}
+	texts := []string{q}
 	if c.Drill != nil {
 		dq, err := ReadSQL(c.Drill.SQL)
 		if err != nil {
@@ -255,7 +259,9 @@ func (s *Service) SQL(e *Env, c *Chart, point string) (*SQLInfo, error) {
 			return nil, err
 		}
 		info.DrillFile, info.DrillSQL, info.DrillParams = c.Drill.SQL, dq, db
+		texts = append(texts, dq)
 	}
+	info.Definitions = s.Definitions(texts...)
 	return info, nil
 }
 

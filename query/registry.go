@@ -37,7 +37,10 @@ type Chart struct {
 	ID    string // unique and URL-safe, "<page>.<name>", e.g. "telescope.bookings"
 	Title string // i18n key of the title
 	Help  string // i18n key of the one-line definition under the title ("" = none)
-	Kind  Kind   // default KindECharts
+	// Glossary are the glossary terms of the figures the chart shows (its ⓘ
+	// gives their definitions; see glossary.go).
+	Glossary []string
+	Kind     Kind // default KindECharts
 
 	// SQL is the file (in a registered SQL FS) that produces the rows. It is a
 	// single SELECT that reads customer data only through the dash.* macros and

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -94,22 +95,48 @@ func (s *Service) Observe(f func(chart, kind string, d time.Duration, cached boo
 	s.observer.Store(f)
 }
 
-// Definitions is the text of the shared definitions the charts run on: the
-// relations of schema scoped (access/sql/scoped.sql) that are installed, over
-// the facts the models build on the write path (models/sql/facts.sql).
-func (s *Service) Definitions() string {
+// Definitions is the text of the shared definitions a chart's SQL runs on:
+// the relations of schema scoped (access/sql/scoped.sql) it names, and those
+// they name in turn, as installed, over the facts the models build on the
+// write path (models/sql/facts.sql).
+func (s *Service) Definitions(sqlTexts ...string) string {
 	st := s.current()
-	var b strings.Builder
-	b.WriteString("-- The scoped relations (access/sql/scoped.sql): the only way charts read customer data.\n")
-	b.WriteString("-- They read the facts of schema facts, built by every load (models/sql/facts.sql).\n")
+	defs := map[string]access.Relation{}
 	for _, r := range access.Relations() {
-		if st != nil && !st.Objects["scoped."+r.Name] {
-			continue
+		if st == nil || st.Objects["scoped."+r.Name] {
+			defs[r.Name] = r // a later block of the same name (the fallback) is the one installed
 		}
+	}
+	var order []string
+	seen := map[string]bool{}
+	var visit func(text string)
+	visit = func(text string) {
+		for _, m := range scopedRef.FindAllStringSubmatch(text, -1) {
+			name := m[1]
+			r, ok := defs[name]
+			if !ok || seen[name] {
+				continue
+			}
+			seen[name] = true
+			visit(r.SQL)
+			order = append(order, name)
+		}
+	}
+	for _, t := range sqlTexts {
+		visit(t)
+	}
+	var b strings.Builder
+	b.WriteString("-- The scoped relations it reads (access/sql/scoped.sql): the only way charts read customer data,\n")
+	b.WriteString("-- over the facts every load builds (models/sql/facts.sql).\n")
+	for _, name := range order {
+		r := defs[name]
 		b.WriteString("\n-- " + r.Comment + "\n" + r.SQL + ";\n")
 	}
 	return b.String()
 }
+
+// scopedRef finds the scoped relations and macros a SQL text names.
+var scopedRef = regexp.MustCompile(`scoped\.([a-z_]+)\(`)
 
 // current is the last data state read (nil before the first).
 func (s *Service) current() *DataState {

@@ -201,6 +201,46 @@ SELECT * FROM (
     LEFT JOIN live.reps r ON t.scope = 'rep' AND r.rep_id = t.scope_id
 ) x WHERE scoped.sees(x.owner_rep_id, x.owner_org, scope_all, scope_org, scope_rep);
 
+-- ---- The KPIs, defined once (docs/glossary.md; every chart, the command
+-- line's headline, reports and ad hoc SQL count them from these) ----
+
+-- @ name=bookings needs=facts.contracts
+-- BOOKINGS (签约额): contracts signed (signed_on), at their base-currency value
+-- on the signing day (amount_base), excluding cancelled contracts, which were
+-- never in force. A contract terminated later stays a booking of its signing
+-- period; terminations are their own figure.
+CREATE OR REPLACE MACRO scoped.bookings(scope_all, scope_org, scope_rep) AS TABLE
+SELECT * FROM scoped.contract_facts(scope_all, scope_org, scope_rep) WHERE status IS DISTINCT FROM 'cancelled';
+
+-- @ name=terminations needs=facts.contracts
+-- TERMINATIONS (终止合同): contracts signed and later terminated, by their
+-- signing day (the data holds no termination date); they stay in bookings.
+CREATE OR REPLACE MACRO scoped.terminations(scope_all, scope_org, scope_rep) AS TABLE
+SELECT * FROM scoped.contract_facts(scope_all, scope_org, scope_rep) WHERE status = 'terminated';
+
+-- @ name=collections needs=facts.payments
+-- COLLECTIONS (回款): money received (paid_on), whatever the contract's
+-- status, at the base-currency value on the payment day; a refund is a
+-- negative payment and nets.
+CREATE OR REPLACE MACRO scoped.collections(scope_all, scope_org, scope_rep) AS TABLE
+SELECT * FROM scoped.payment_facts(scope_all, scope_org, scope_rep);
+
+-- @ name=open_pipeline needs=facts.opportunities
+-- OPEN PIPELINE (在途商机): deals open now (status open), at the base-currency
+-- value of their creation day; weighted_base = amount × probability (the
+-- deal's own, else its stage's default), an exact DECIMAL (sum it, then round).
+CREATE OR REPLACE MACRO scoped.open_pipeline(scope_all, scope_org, scope_rep) AS TABLE
+SELECT *, amount_base * CAST(probability AS DECIMAL(9,4)) * 0.01 AS weighted_base
+FROM scoped.opportunity_facts(scope_all, scope_org, scope_rep) WHERE status = 'open';
+
+-- @ name=closed_deals needs=facts.opportunities
+-- CLOSED DEALS: deals won or lost, on closed_on. WIN RATE (赢单率) of a
+-- period = won ÷ (won + lost) of the deals closed in it, by count (by amount
+-- where a chart says so).
+CREATE OR REPLACE MACRO scoped.closed_deals(scope_all, scope_org, scope_rep) AS TABLE
+SELECT *, status = 'won' AS won FROM scoped.opportunity_facts(scope_all, scope_org, scope_rep)
+WHERE status IN ('won', 'lost') AND closed_on IS NOT NULL;
+
 -- ---- The models' marts, by what each row is computed from ----
 
 -- @ name=mart_rfm needs=main.mart_rfm,facts.customer_owners

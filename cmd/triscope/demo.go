@@ -5,14 +5,20 @@ import (
 	"database/sql"
 	_ "embed"
 	"fmt"
-	"github.com/triscope/triscope/app"
 	"io"
 	"log/slog"
+	"math"
 	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/triscope/triscope/app"
 	"github.com/triscope/triscope/etl/synth"
+	"github.com/triscope/triscope/query/i18n"
+	"github.com/triscope/triscope/warehouse"
 )
 
 //go:embed sql/headline.sql
@@ -58,7 +64,7 @@ printed at start, or --demo-password. --no-serve stops after the models.`,
 			if _, err := runLoad(ctx, r.Admin(), app.LoadRequest{Paths: []string{dir}, By: osUser()}, out, false); err != nil {
 				return err
 			}
-			if err := printHeadline(ctx, r.Warehouse().DB(), cfg.BaseCurrency, out); err != nil {
+			if err := printHeadline(ctx, r.Warehouse().Reader(), cfg.BaseCurrency, out); err != nil {
 				return err
 			}
 			fmt.Fprintln(out, "\nComputing the models…")
@@ -75,23 +81,70 @@ printed at start, or --demo-password. --no-serve stops after the models.`,
 	return cmd
 }
 
-func printHeadline(ctx context.Context, db *sql.DB, base string, out io.Writer) error {
+// printHeadline prints the company's headline numbers, counted by the one
+// definition of each figure (docs/glossary.md), with thousands separators —
+// and 万/亿 in Chinese (the language of LANG).
+func printHeadline(ctx context.Context, r warehouse.Reader, base string, out io.Writer) error {
 	var asOf sql.NullTime
 	var customers, reps, open int64
 	var bookings, collections float64
 	var winRate sql.NullFloat64
-	err := db.QueryRowContext(ctx, headlineSQL, base).Scan(&asOf, &customers, &reps, &open, &bookings, &collections, &winRate)
+	err := r.QueryRowContext(ctx, headlineSQL).Scan(&asOf, &customers, &reps, &open, &bookings, &collections, &winRate)
 	if err != nil {
 		return fmt.Errorf("headline numbers: %w", err)
 	}
-	fmt.Fprintf(out, "\nHeadline (12 months to %s, %s)\n", asOf.Time.Format("2006-01-02"), base)
-	fmt.Fprintf(out, "  customers            %12d\n", customers)
-	fmt.Fprintf(out, "  active reps          %12d\n", reps)
-	fmt.Fprintf(out, "  open opportunities   %12d\n", open)
-	fmt.Fprintf(out, "  bookings (signed)    %15.0f\n", bookings)
-	fmt.Fprintf(out, "  collections (paid)   %15.0f\n", collections)
-	if winRate.Valid {
-		fmt.Fprintf(out, "  win rate (closed)    %14.1f%%\n", winRate.Float64*100)
+	lang := cliLang()
+	money := func(v float64) string {
+		if lang == i18n.ZH {
+			return i18n.Compact(lang, v) + " (" + i18n.Int(lang, int64(math.Round(v))) + ")"
+		}
+		return i18n.Int(lang, int64(math.Round(v)))
 	}
+	day := asOf.Time.Format(time.DateOnly)
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	if lang == i18n.ZH {
+		fmt.Fprintf(out, "\n概要（截至 %s 的 12 个月，%s）\n", day, base)
+		fmt.Fprintf(tw, "  客户\t%s\t\n", i18n.Int(lang, customers))
+		fmt.Fprintf(tw, "  在职销售\t%s\t\n", i18n.Int(lang, reps))
+		fmt.Fprintf(tw, "  在途商机（截至 %s）\t%s\t\n", day, i18n.Int(lang, open))
+		fmt.Fprintf(tw, "  签约额（不含已取消合同）\t%s\t\n", money(bookings))
+		fmt.Fprintf(tw, "  回款\t%s\t\n", money(collections))
+		if winRate.Valid {
+			fmt.Fprintf(tw, "  赢单率（本期关闭的商机）\t%s\t\n", i18n.Percent(lang, winRate.Float64))
+		}
+	} else {
+		fmt.Fprintf(out, "\nHeadline (12 months to %s, %s)\n", day, base)
+		fmt.Fprintf(tw, "  customers\t%s\t\n", i18n.Int(lang, customers))
+		fmt.Fprintf(tw, "  active reps\t%s\t\n", i18n.Int(lang, reps))
+		fmt.Fprintf(tw, "  open opportunities (at %s)\t%s\t\n", day, i18n.Int(lang, open))
+		fmt.Fprintf(tw, "  bookings (signed, not cancelled)\t%s\t\n", money(bookings))
+		fmt.Fprintf(tw, "  collections (received)\t%s\t\n", money(collections))
+		if winRate.Valid {
+			fmt.Fprintf(tw, "  win rate (deals closed)\t%s\t\n", i18n.Percent(lang, winRate.Float64))
+		}
+	}
+	tw.Flush()
+	fmt.Fprintln(out, headlineNote(lang))
 	return nil
+}
+
+func headlineNote(lang string) string {
+	if lang == i18n.ZH {
+		return "  （与望远镜页“近 12 个月”的数字一致；指标定义见 docs/glossary.md）"
+	}
+	return "  (the Telescope's figures for the last 12 months; what each means: docs/glossary.md)"
+}
+
+// cliLang is the language of the command line's output: zh-CN when LANG (or
+// LC_ALL) says Chinese, else English.
+func cliLang() string {
+	for _, v := range []string{os.Getenv("LC_ALL"), os.Getenv("LANG")} {
+		if strings.HasPrefix(strings.ToLower(v), "zh") {
+			return i18n.ZH
+		}
+		if v != "" {
+			break
+		}
+	}
+	return i18n.EN
 }

@@ -255,7 +255,15 @@
       var b = el('button', 'kpi');
       b.type = 'button';
       b.setAttribute('data-point', k.point || '');
-      b.appendChild(el('span', 'kpi-label', k.label));
+      var lab = el('span', 'kpi-label', k.label);
+      if (k.info) {
+        // The glossary's definition of the figure (one definition per KPI).
+        var info = el('span', 'info', 'ⓘ');
+        info.title = k.info;
+        info.setAttribute('aria-label', k.info);
+        lab.appendChild(info);
+      }
+      b.appendChild(lab);
       b.appendChild(el('span', 'kpi-value', fmt(k.value, k.format)));
       if (k.progress !== undefined && k.progress !== null) {
         var bar = el('div', 'kpi-bar'), i = el('i', k.progress >= 1 ? '' : (k.progress >= 0.8 ? 'warn' : 'bad'));
@@ -271,6 +279,7 @@
         b.appendChild(el('span', 'kpi-delta ' + (d > 0.0005 ? 'up' : (d < -0.0005 ? 'down' : 'flat')), msg('js.vs_compare', txt)));
       }
       if (k.sub) b.appendChild(el('span', 'kpi-sub', k.sub));
+      if (k.when) b.appendChild(el('span', 'kpi-when', k.when));
       if (k.point && data.drill) b.addEventListener('click', function () { openDrill(card, k.point, k.label); });
       wrap.appendChild(b);
     });

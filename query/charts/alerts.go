@@ -44,19 +44,23 @@ func init() {
 	drill := &query.Drill{SQL: "alerts_rows.sql", Key: "alert_id", Entity: "alerts"}
 	needs := []string{"mart_alerts"}
 	query.RegisterChart(&query.Chart{
-		ID: "alerts.kpis", Title: "chart.alerts.kpis", Kind: query.KindKPI, Span: 12, Height: 120,
+		ID:       "alerts.kpis",
+		Glossary: []string{"alerts"}, Title: "chart.alerts.kpis", Kind: query.KindKPI, Span: 12, Height: 120,
 		SQL: "alerts_kpis.sql", Needs: needs, Params: p, Build: buildAlertKPIs, Drill: drill,
 	})
 	query.RegisterChart(&query.Chart{
-		ID: "alerts.by_kind", Title: "chart.alerts.by_kind", Help: "help.alerts.by_kind", Span: 6, Height: 340,
+		ID:       "alerts.by_kind",
+		Glossary: []string{"alerts"}, Title: "chart.alerts.by_kind", Help: "help.alerts.by_kind", Span: 6, Height: 340,
 		SQL: "alerts_by_kind.sql", Needs: needs, Params: p, Build: buildAlertsByKind, Drill: drill,
 	})
 	query.RegisterChart(&query.Chart{
-		ID: "alerts.by_org", Title: "chart.alerts.by_org", Help: "help.alerts.by_org", Span: 6, Height: 340,
+		ID:       "alerts.by_org",
+		Glossary: []string{"alerts"}, Title: "chart.alerts.by_org", Help: "help.alerts.by_org", Span: 6, Height: 340,
 		SQL: "alerts_by_org.sql", Needs: needs, Params: p, Build: buildAlertsByOrg, Drill: drill,
 	})
 	query.RegisterChart(&query.Chart{
-		ID: "alerts.list", Title: "chart.alerts.list", Help: "help.alerts.list", Kind: query.KindTable, Span: 12, Height: 520,
+		ID:       "alerts.list",
+		Glossary: []string{"alerts"}, Title: "chart.alerts.list", Help: "help.alerts.list", Kind: query.KindTable, Span: 12, Height: 520,
 		SQL: "alerts_list.sql", Needs: needs, Params: p, Build: buildAlertList, Drill: drill,
 	})
 }

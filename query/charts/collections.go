@@ -25,29 +25,35 @@ func init() {
 	inst := &query.Drill{SQL: "collections_installments.sql", Key: "installment_id", Entity: "installments"}
 	needs := []string{"mart_contract_execution", "mart_settlements_due"}
 	query.RegisterChart(&query.Chart{
-		ID: "collections.kpis", Title: "chart.collections.kpis", Kind: query.KindKPI, Span: 12, Height: 120,
+		ID:       "collections.kpis",
+		Glossary: []string{"overdue", "due_7d", "due_month", "collections", "bookings"}, Title: "chart.collections.kpis", Kind: query.KindKPI, Span: 12, Height: 120,
 		SQL: "collections_kpis.sql", Needs: needs, Build: buildCollectionKPIs,
 		Drill: &query.Drill{SQL: "collections_rows.sql", Key: "record_id"},
 	})
 	query.RegisterChart(&query.Chart{
-		ID: "collections.aging", Title: "chart.collections.aging", Help: "help.collections.aging", Span: 5, Height: 340,
+		ID:       "collections.aging",
+		Glossary: []string{"overdue"}, Title: "chart.collections.aging", Help: "help.collections.aging", Span: 5, Height: 340,
 		SQL: "collections_aging.sql", Needs: needs, Build: buildAging, Drill: inst,
 	})
 	query.RegisterChart(&query.Chart{
-		ID: "collections.overdue_customers", Title: "chart.collections.overdue_customers", Help: "help.collections.overdue_customers",
+		ID:       "collections.overdue_customers",
+		Glossary: []string{"overdue"}, Title: "chart.collections.overdue_customers", Help: "help.collections.overdue_customers",
 		Span: 7, Height: 340, SQL: "collections_overdue_customers.sql", Needs: needs, Build: buildOverdueCustomers, Drill: inst,
 	})
 	query.RegisterChart(&query.Chart{
-		ID: "collections.due", Title: "chart.collections.due", Help: "help.collections.due", Kind: query.KindTable, Span: 6, Height: 340,
+		ID:       "collections.due",
+		Glossary: []string{"due_7d", "due_month"}, Title: "chart.collections.due", Help: "help.collections.due", Kind: query.KindTable, Span: 6, Height: 340,
 		SQL: "collections_due.sql", Needs: needs, Build: buildDueSoon, Drill: inst,
 	})
 	query.RegisterChart(&query.Chart{
-		ID: "collections.trend", Title: "chart.collections.trend", Help: "help.collections.trend", Span: 6, Height: 340,
+		ID:       "collections.trend",
+		Glossary: []string{"collections"}, Title: "chart.collections.trend", Help: "help.collections.trend", Span: 6, Height: 340,
 		SQL: "collections_trend.sql", Build: buildCollectionTrend,
 		Drill: &query.Drill{SQL: "collections_trend_rows.sql", Key: "record_id"},
 	})
 	query.RegisterChart(&query.Chart{
-		ID: "collections.by_org", Title: "chart.collections.by_org", Help: "help.collections.by_org", Span: 12, Height: 400,
+		ID:       "collections.by_org",
+		Glossary: []string{"bookings", "collections", "overdue"}, Title: "chart.collections.by_org", Help: "help.collections.by_org", Span: 12, Height: 400,
 		SQL: "collections_by_org.sql", Needs: needs, Build: buildCollectedVsContracted,
 		Drill: &query.Drill{SQL: "collections_org_rows.sql", Key: "record_id"},
 	})

@@ -37,15 +37,18 @@ func init() {
 	drill := &query.Drill{SQL: "collisions_rows.sql", Key: "collision_id", Entity: "collisions"}
 	needs := []string{"mart_collisions", "collision_rulings"}
 	query.RegisterChart(&query.Chart{
-		ID: "collisions.kpis", Title: "chart.collisions.kpis", Kind: query.KindKPI, Span: 12, Height: 120,
+		ID:       "collisions.kpis",
+		Glossary: []string{"collisions", "collisions_open", "collisions_pending", "collisions_ruled"}, Title: "chart.collisions.kpis", Kind: query.KindKPI, Span: 12, Height: 120,
 		SQL: "collisions_kpis.sql", Needs: needs, Params: CollisionParams, Build: buildCollisionKPIs, Drill: drill,
 	})
 	query.RegisterChart(&query.Chart{
-		ID: "collisions.by_kind", Title: "chart.collisions.by_kind", Help: "help.collisions.by_kind", Span: 6, Height: 300,
+		ID:       "collisions.by_kind",
+		Glossary: []string{"collisions"}, Title: "chart.collisions.by_kind", Help: "help.collisions.by_kind", Span: 6, Height: 300,
 		SQL: "collisions_by_kind.sql", Needs: needs, Params: CollisionParams, Build: buildCollisionsByKind, Drill: drill,
 	})
 	query.RegisterChart(&query.Chart{
-		ID: "collisions.by_org", Title: "chart.collisions.by_org", Help: "help.collisions.by_org", Span: 6, Height: 300,
+		ID:       "collisions.by_org",
+		Glossary: []string{"collisions"}, Title: "chart.collisions.by_org", Help: "help.collisions.by_org", Span: 6, Height: 300,
 		SQL: "collisions_by_org.sql", Needs: needs, Params: CollisionParams, Build: buildCollisionsByOrg, Drill: drill,
 	})
 }

@@ -28,12 +28,14 @@ func init() {
 	})
 	p := func(e *query.Env) (map[string]any, error) { return map[string]any{"customer": pathID(e)}, nil }
 	query.RegisterChart(&query.Chart{
-		ID: "customer.kpis", Title: "chart.customer.kpis", Kind: query.KindKPI, Span: 12, Height: 120,
+		ID:       "customer.kpis",
+		Glossary: []string{"collections", "bookings", "outstanding", "overdue", "pipeline", "clv", "margin"}, Title: "chart.customer.kpis", Kind: query.KindKPI, Span: 12, Height: 120,
 		SQL: "customer_kpis.sql", Needs: []string{"mart_contract_execution", "mart_clv", "mart_customer_value"}, Params: p, Build: buildCustomer360KPIs,
 		Drill: &query.Drill{SQL: "customer_rows.sql", Key: "record_id"},
 	})
 	query.RegisterChart(&query.Chart{
-		ID: "customer.months", Title: "chart.customer.months", Help: "help.customer.months", Span: 8, Height: 320,
+		ID:       "customer.months",
+		Glossary: []string{"bookings", "collections"}, Title: "chart.customer.months", Help: "help.customer.months", Span: 8, Height: 320,
 		SQL: "customer_months.sql", Params: p, Build: buildCustomerMonths,
 		Drill: &query.Drill{SQL: "customer_rows.sql", Key: "record_id"},
 	})
@@ -43,12 +45,12 @@ func init() {
 		Drill: &query.Drill{SQL: "customers_rows.sql", Key: "customer_id", Entity: "customers"},
 	})
 	query.RegisterChart(&query.Chart{
-		ID: "customer.opportunities", Title: "chart.customer.opportunities", Kind: query.KindTable, Span: 6, Height: 340,
+		ID: "customer.opportunities", Glossary: []string{"pipeline", "win_rate"}, Title: "chart.customer.opportunities", Kind: query.KindTable, Span: 6, Height: 340,
 		SQL: "customer_opps.sql", Params: p, Build: buildCustomerOpps,
 		Drill: &query.Drill{SQL: "customer_opps.sql", Key: "opportunity_id", Entity: "opportunities"},
 	})
 	query.RegisterChart(&query.Chart{
-		ID: "customer.contracts", Title: "chart.customer.contracts", Kind: query.KindTable, Span: 6, Height: 340,
+		ID: "customer.contracts", Glossary: []string{"bookings", "outstanding"}, Title: "chart.customer.contracts", Kind: query.KindTable, Span: 6, Height: 340,
 		SQL: "customer_contracts.sql", Needs: []string{"mart_contract_execution"}, Params: p, Build: buildCustomerContracts,
 		Drill: &query.Drill{SQL: "customer_contracts.sql", Key: "contract_id", Entity: "contracts"},
 	})
@@ -58,17 +60,17 @@ func init() {
 		Drill: &query.Drill{SQL: "customer_schedule.sql", Key: "installment_id", Entity: "installments"},
 	})
 	query.RegisterChart(&query.Chart{
-		ID: "customer.payments", Title: "chart.customer.payments", Kind: query.KindTable, Span: 6, Height: 340,
+		ID: "customer.payments", Glossary: []string{"collections"}, Title: "chart.customer.payments", Kind: query.KindTable, Span: 6, Height: 340,
 		SQL: "customer_payments.sql", Params: p, Build: buildCustomerPayments,
 		Drill: &query.Drill{SQL: "customer_payments.sql", Key: "payment_id", Entity: "payments"},
 	})
 	query.RegisterChart(&query.Chart{
-		ID: "customer.activities", Title: "chart.customer.activities", Kind: query.KindTable, Span: 6, Height: 340,
+		ID: "customer.activities", Glossary: []string{"activities"}, Title: "chart.customer.activities", Kind: query.KindTable, Span: 6, Height: 340,
 		SQL: "customer_activities.sql", Params: p, Build: buildCustomerActivities,
 		Drill: &query.Drill{SQL: "customer_activities.sql", Key: "activity_id", Entity: "activities"},
 	})
 	query.RegisterChart(&query.Chart{
-		ID: "customer.alerts", Title: "chart.customer.alerts", Kind: query.KindTable, Span: 6, Height: 340,
+		ID: "customer.alerts", Glossary: []string{"alerts"}, Title: "chart.customer.alerts", Kind: query.KindTable, Span: 6, Height: 340,
 		SQL: "customer_alerts.sql", Needs: []string{"mart_alerts"}, Params: p, Build: buildCustomerAlerts,
 		Drill: &query.Drill{SQL: "customer_alerts.sql", Key: "alert_id", Entity: "alerts"},
 	})

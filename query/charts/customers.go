@@ -32,7 +32,7 @@ func init() {
 		c.Drill = drill
 		query.RegisterChart(c)
 	}
-	reg(&query.Chart{ID: "customers.kpis", Title: "chart.customers.kpis", Kind: query.KindKPI, Span: 12, Height: 120,
+	reg(&query.Chart{ID: "customers.kpis", Glossary: []string{"customers", "paying", "gold", "margin", "clv", "at_risk"}, Title: "chart.customers.kpis", Kind: query.KindKPI, Span: 12, Height: 120,
 		SQL: "customers_kpis.sql", Needs: []string{"mart_customer_value", "mart_rfm", "mart_clv"}, Build: buildCustomerKPIs})
 	reg(&query.Chart{ID: "customers.rfm", Title: "chart.customers.rfm", Help: "help.customers.rfm", Span: 6, Height: 380,
 		SQL: "customers_rfm.sql", Needs: []string{"mart_rfm"}, Build: buildRFMGrid})
@@ -43,9 +43,9 @@ func init() {
 		Help: "help.customers.segment_movement", Span: 12, Height: 460,
 		SQL: "customers_segment_movement.sql", Needs: []string{"mart_rfm_movement", "mart_rfm"}, Build: buildSegmentMovement,
 		Drill: &query.Drill{SQL: "customers_segment_movement_rows.sql", Key: "customer_id", Entity: "customers"}})
-	reg(&query.Chart{ID: "customers.pareto", Title: "chart.customers.pareto", Help: "help.customers.pareto", Span: 7, Height: 340,
+	reg(&query.Chart{ID: "customers.pareto", Glossary: []string{"margin"}, Title: "chart.customers.pareto", Help: "help.customers.pareto", Span: 7, Height: 340,
 		SQL: "customers_pareto.sql", Needs: []string{"mart_customer_value_detail"}, Build: buildPareto})
-	reg(&query.Chart{ID: "customers.tiers", Title: "chart.customers.tiers", Help: "help.customers.tiers", Span: 5, Height: 340,
+	reg(&query.Chart{ID: "customers.tiers", Glossary: []string{"gold", "margin"}, Title: "chart.customers.tiers", Help: "help.customers.tiers", Span: 5, Height: 340,
 		SQL: "customers_tiers.sql", Needs: []string{"mart_customer_value", "mart_customer_value_detail"}, Build: buildTiers})
 	reg(&query.Chart{ID: "customers.radar", Title: "chart.customers.radar", Help: "help.customers.radar", Span: 5, Height: 360,
 		SQL: "customers_radar.sql", Needs: []string{"mart_customer_value"}, Build: buildTierRadar})

@@ -35,12 +35,12 @@ func init() {
 		SQL: "deal_stages.sql", Params: dealParam, Build: buildDealStages, Drill: stages,
 	})
 	query.RegisterChart(&query.Chart{
-		ID: "deal.activities", Title: "chart.deal.activities", Kind: query.KindTable, Span: 6, Height: 320,
+		ID: "deal.activities", Glossary: []string{"activities"}, Title: "chart.deal.activities", Kind: query.KindTable, Span: 6, Height: 320,
 		SQL: "deal_activities.sql", Params: dealParam, Build: buildDealActivities,
 		Drill: &query.Drill{SQL: "deal_activities.sql", Key: "activity_id", Entity: "activities"},
 	})
 	query.RegisterChart(&query.Chart{
-		ID: "deal.contracts", Title: "chart.deal.contracts", Kind: query.KindTable, Span: 6, Height: 320,
+		ID: "deal.contracts", Glossary: []string{"bookings", "outstanding"}, Title: "chart.deal.contracts", Kind: query.KindTable, Span: 6, Height: 320,
 		SQL: "deal_contracts.sql", Needs: []string{"mart_contract_execution"}, Params: dealParam, Build: buildDealContracts,
 		Drill: &query.Drill{SQL: "deal_contracts.sql", Key: "contract_id", Entity: "contracts"},
 	})

@@ -37,7 +37,8 @@ func init() {
 		return map[string]any{"by": e.Param("by", "count", funnelBy...)}, nil
 	}
 	query.RegisterChart(&query.Chart{
-		ID: "funnel.velocity", Title: "chart.funnel.velocity", Help: "help.funnel.velocity", Kind: query.KindKPI, Span: 12, Height: 120,
+		ID:       "funnel.velocity",
+		Glossary: []string{"velocity", "win_rate", "qualified_open", "avg_won", "cycle_days"}, Title: "chart.funnel.velocity", Help: "help.funnel.velocity", Kind: query.KindKPI, Span: 12, Height: 120,
 		SQL: "funnel_velocity.sql", Needs: []string{"mart_velocity"}, Build: buildVelocityKPIs,
 		Drill: &query.Drill{SQL: "funnel_velocity_rows.sql", Key: "opportunity_id", Entity: "opportunities"},
 	})
@@ -59,7 +60,8 @@ func init() {
 		SQL: "funnel_stages.sql", Needs: []string{"mart_funnel"}, Params: byParam, Build: buildDaysInStage, Drill: stagesDrill,
 	})
 	query.RegisterChart(&query.Chart{
-		ID: "funnel.velocity_trend", Title: "chart.funnel.velocity_trend", Help: "help.funnel.velocity_trend", Span: 7, Height: 340,
+		ID:       "funnel.velocity_trend",
+		Glossary: []string{"velocity", "win_rate"}, Title: "chart.funnel.velocity_trend", Help: "help.funnel.velocity_trend", Span: 7, Height: 340,
 		SQL: "funnel_velocity.sql", Needs: []string{"mart_velocity"}, Build: buildVelocityTrend,
 		Drill: &query.Drill{SQL: "funnel_velocity_rows.sql", Key: "opportunity_id", Entity: "opportunities"},
 	})

@@ -41,22 +41,26 @@ func init() {
 	})
 	drill := &query.Drill{SQL: "magnifier_rows.sql", Key: "record_id"}
 	query.RegisterChart(&query.Chart{
-		ID: "magnifier.breakdown", Title: "chart.magnifier.breakdown", Help: "help.magnifier.breakdown",
+		ID:       "magnifier.breakdown",
+		Glossary: []string{"bookings", "collections", "pipeline", "win_rate", "paying"}, Title: "chart.magnifier.breakdown", Help: "help.magnifier.breakdown",
 		SQL: "magnifier_breakdown.sql", Params: magnifierParams, Build: buildBreakdown, Span: 7, Height: 460,
 		Drill: drill,
 	})
 	query.RegisterChart(&query.Chart{
-		ID: "magnifier.share", Title: "chart.magnifier.share", Help: "help.magnifier.share",
+		ID:       "magnifier.share",
+		Glossary: []string{"bookings", "collections", "pipeline", "win_rate", "paying"}, Title: "chart.magnifier.share", Help: "help.magnifier.share",
 		SQL: "magnifier_breakdown.sql", Params: magnifierParams, Build: buildShare, Span: 5, Height: 460,
 		Drill: drill,
 	})
 	query.RegisterChart(&query.Chart{
-		ID: "magnifier.trend", Title: "chart.magnifier.trend", Help: "help.magnifier.trend",
+		ID:       "magnifier.trend",
+		Glossary: []string{"bookings", "collections", "pipeline", "win_rate", "paying"}, Title: "chart.magnifier.trend", Help: "help.magnifier.trend",
 		SQL: "magnifier_trend.sql", Params: magnifierParams, Build: buildMagnifierTrend, Span: 7, Height: 340,
 		Drill: drill,
 	})
 	query.RegisterChart(&query.Chart{
-		ID: "magnifier.table", Title: "chart.magnifier.table", Kind: query.KindTable,
+		ID:       "magnifier.table",
+		Glossary: []string{"bookings", "collections", "pipeline", "win_rate", "paying"}, Title: "chart.magnifier.table", Kind: query.KindTable,
 		SQL: "magnifier_breakdown.sql", Params: magnifierParams, Build: buildBreakdownTable, Span: 5, Height: 340,
 		Drill: drill,
 	})

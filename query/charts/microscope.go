@@ -42,17 +42,20 @@ func init() {
 	repParam := func(e *query.Env) (map[string]any, error) { return map[string]any{"rep": pathID(e)}, nil }
 	openDrill := &query.Drill{SQL: "rep_open_rows.sql", Key: "opportunity_id", Entity: "opportunities"}
 	query.RegisterChart(&query.Chart{
-		ID: "microscope.kpis", Title: "chart.microscope.kpis", Kind: query.KindKPI, Span: 12, Height: 120,
+		ID:       "microscope.kpis",
+		Glossary: []string{"bookings", "collections", "pipeline", "win_rate", "activities", "stalled"}, Title: "chart.microscope.kpis", Kind: query.KindKPI, Span: 12, Height: 120,
 		SQL: "rep_kpis.sql", Needs: []string{"mart_pipeline", "mart_funnel"}, Params: repParam, Build: buildRepKPIs,
 		Drill: &query.Drill{SQL: "rep_rows.sql", Key: "record_id"},
 	})
 	query.RegisterChart(&query.Chart{
-		ID: "microscope.team", Title: "chart.microscope.team", Help: "help.microscope.team", Kind: query.KindTable, Span: 12, Height: 420,
+		ID:       "microscope.team",
+		Glossary: []string{"bookings", "collections", "pipeline", "win_rate", "activities", "stalled"}, Title: "chart.microscope.team", Help: "help.microscope.team", Kind: query.KindTable, Span: 12, Height: 420,
 		SQL: "rep_team.sql", Needs: []string{"mart_pipeline", "mart_funnel"}, Build: buildTeam,
 		Drill: &query.Drill{SQL: "rep_team.sql", Key: "rep_id", Entity: "reps"},
 	})
 	query.RegisterChart(&query.Chart{
-		ID: "microscope.pipeline", Title: "chart.microscope.pipeline", Help: "help.microscope.pipeline", Span: 6, Height: 340,
+		ID:       "microscope.pipeline",
+		Glossary: []string{"pipeline"}, Title: "chart.microscope.pipeline", Help: "help.microscope.pipeline", Span: 6, Height: 340,
 		SQL: "rep_pipeline.sql", Params: repParam, Build: buildRepPipeline, Drill: openDrill,
 	})
 	query.RegisterChart(&query.Chart{
@@ -65,17 +68,20 @@ func init() {
 		SQL: "rep_timeline.sql", Params: repParam, Build: buildDealTimelines, Drill: openDrill,
 	})
 	query.RegisterChart(&query.Chart{
-		ID: "microscope.activities", Title: "chart.microscope.activities", Help: "help.microscope.activities", Span: 6, Height: 320,
+		ID:       "microscope.activities",
+		Glossary: []string{"activities"}, Title: "chart.microscope.activities", Help: "help.microscope.activities", Span: 6, Height: 320,
 		SQL: "rep_activities.sql", Params: repParam, Build: buildActivities,
 		Drill: &query.Drill{SQL: "rep_activity_rows.sql", Key: "activity_id", Entity: "activities"},
 	})
 	query.RegisterChart(&query.Chart{
-		ID: "microscope.months", Title: "chart.microscope.months", Help: "help.microscope.months", Span: 6, Height: 320,
+		ID:       "microscope.months",
+		Glossary: []string{"bookings", "collections"}, Title: "chart.microscope.months", Help: "help.microscope.months", Span: 6, Height: 320,
 		SQL: "rep_months.sql", Params: repParam, Build: buildRepMonths,
 		Drill: &query.Drill{SQL: "rep_rows.sql", Key: "record_id"},
 	})
 	query.RegisterChart(&query.Chart{
-		ID: "microscope.stalled", Title: "chart.microscope.stalled", Help: "help.microscope.stalled", Kind: query.KindTable, Span: 12, Height: 380,
+		ID:       "microscope.stalled",
+		Glossary: []string{"stalled"}, Title: "chart.microscope.stalled", Help: "help.microscope.stalled", Kind: query.KindTable, Span: 12, Height: 380,
 		SQL: "rep_stalled.sql", Needs: []string{"mart_pipeline", "mart_funnel"}, Params: repParam, Build: buildStalled,
 		Drill: &query.Drill{SQL: "rep_stalled.sql", Key: "opportunity_id", Entity: "opportunities"},
 	})

@@ -31,13 +31,15 @@ func init() {
 	})
 
 	query.RegisterChart(&query.Chart{
-		ID: "telescope.kpis", Title: "chart.telescope.kpis", Kind: query.KindKPI, Span: 12, Height: 120,
+		ID:       "telescope.kpis",
+		Glossary: []string{"bookings", "collections", "pipeline", "coverage", "win_rate"}, Title: "chart.telescope.kpis", Kind: query.KindKPI, Span: 12, Height: 120,
 		SQL:   "telescope_kpis.sql",
 		Build: buildTelescopeKPIs,
 		Drill: &query.Drill{SQL: "telescope_kpis_rows.sql", Key: "record_id"},
 	})
 	query.RegisterChart(&query.Chart{
-		ID: "telescope.bookings", Title: "chart.telescope.bookings", Help: "help.telescope.bookings",
+		ID:       "telescope.bookings",
+		Glossary: []string{"bookings", "attainment"}, Title: "chart.telescope.bookings", Help: "help.telescope.bookings",
 		SQL: "telescope_bookings.sql", Params: monthlyParams,
 		Build: func(e *query.Env, r *query.Result) (*query.Output, error) {
 			return buildMonthlyVsTarget(e, r, "series.bookings")
@@ -45,7 +47,8 @@ func init() {
 		Drill: &query.Drill{SQL: "telescope_bookings_rows.sql", Key: "contract_id", Entity: "contracts"},
 	})
 	query.RegisterChart(&query.Chart{
-		ID: "telescope.collections", Title: "chart.telescope.collections", Help: "help.telescope.collections",
+		ID:       "telescope.collections",
+		Glossary: []string{"collections", "attainment"}, Title: "chart.telescope.collections", Help: "help.telescope.collections",
 		SQL: "telescope_collections.sql", Params: monthlyParams,
 		Build: func(e *query.Env, r *query.Result) (*query.Output, error) {
 			return buildMonthlyVsTarget(e, r, "series.collections")
@@ -58,17 +61,20 @@ func init() {
 		Build: buildForecast,
 	})
 	query.RegisterChart(&query.Chart{
-		ID: "telescope.pipeline", Title: "chart.telescope.pipeline", Help: "help.telescope.pipeline",
+		ID:       "telescope.pipeline",
+		Glossary: []string{"pipeline", "coverage"}, Title: "chart.telescope.pipeline", Help: "help.telescope.pipeline",
 		SQL: "telescope_pipeline.sql", Build: buildPipelineCoverage,
 		Drill: &query.Drill{SQL: "telescope_pipeline_rows.sql", Key: "opportunity_id", Entity: "opportunities"},
 	})
 	query.RegisterChart(&query.Chart{
-		ID: "telescope.attainment", Title: "chart.telescope.attainment", Help: "help.telescope.attainment",
+		ID:       "telescope.attainment",
+		Glossary: []string{"attainment", "bookings"}, Title: "chart.telescope.attainment", Help: "help.telescope.attainment",
 		SQL: "telescope_attainment.sql", Build: buildAttainment, Height: 360,
 		Drill: &query.Drill{SQL: "telescope_attainment_rows.sql", Key: "contract_id", Entity: "contracts"},
 	})
 	query.RegisterChart(&query.Chart{
-		ID: "telescope.trend", Title: "chart.telescope.trend", Help: "help.telescope.trend",
+		ID:       "telescope.trend",
+		Glossary: []string{"pipeline", "bookings"}, Title: "chart.telescope.trend", Help: "help.telescope.trend",
 		SQL: "telescope_trend.sql", Build: buildForecastTrend, Height: 360,
 		Drill: &query.Drill{SQL: "telescope_trend_rows.sql", Key: "opportunity_id", Entity: "opportunities"},
 	})

@@ -5,12 +5,12 @@
 -- is overdue now. Only inside the user's scope.
 WITH facts AS (
     SELECT 'c' AS k, c.owner_rep_id, c.owner_org, c.amount_base AS v, c.contract_id
-    FROM scoped.contract_facts($scope_all, $scope_org, $scope_rep) c
+    FROM scoped.bookings($scope_all, $scope_org, $scope_rep) c
     WHERE ($product_line IS NULL OR c.product_line = $product_line)
-      AND c.signed_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE) AND c.status <> 'cancelled'
+      AND c.signed_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
     UNION ALL
     SELECT 'p', p.owner_rep_id, p.owner_org, p.amount_base, p.contract_id
-    FROM scoped.payment_facts($scope_all, $scope_org, $scope_rep) p
+    FROM scoped.collections($scope_all, $scope_org, $scope_rep) p
     WHERE ($product_line IS NULL OR p.product_line = $product_line)
       AND p.paid_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
     UNION ALL

@@ -23,7 +23,7 @@ rows_all AS (
     UNION ALL
     SELECT 'payments', p.payment_id, p.paid_on, p.customer_name, p.owner_rep_id, p.owner_org, p.method, p.currency, p.amount,
            p.amount_base, NULL
-    FROM scoped.payment_facts($scope_all, $scope_org, $scope_rep) p
+    FROM scoped.collections($scope_all, $scope_org, $scope_rep) p
     WHERE ($product_line IS NULL OR p.product_line = $product_line)
       AND p.paid_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
       AND ($point IS NULL OR $point = 'collected' OR $point = 'm:' || strftime(p.paid_on, '%Y-%m'))

@@ -1,6 +1,6 @@
 -- A customer's figures ($customer; without one, every customer in the user's
--- scope): revenue (payments to date, refunds netted), contracted (contracts
--- not cancelled), outstanding and overdue receivables (contract execution
+-- scope): revenue (payments to date, refunds netted), contracted (bookings:
+-- contracts signed, not cancelled, with their count), outstanding and overdue receivables (contract execution
 -- model), the open pipeline (and weighted by probability), predicted 12-month
 -- value (CLV) with the chance the customer is still buying, and the 7P margin
 -- with the value index.
@@ -10,12 +10,16 @@ WITH cu AS (
 ),
 p AS (
     SELECT coalesce(sum(p.amount_base), 0) AS v, max(p.paid_on) AS last_paid
-    FROM scoped.payment_facts($scope_all, $scope_org, $scope_rep) p
+    FROM scoped.collections($scope_all, $scope_org, $scope_rep) p
     WHERE ($customer IS NULL OR p.customer_id = $customer)
 ),
+b AS (   -- bookings: contracts signed, not cancelled (a terminated contract stays a booking)
+    SELECT coalesce(sum(c.amount_base), 0) AS v, count(*) AS n
+    FROM scoped.bookings($scope_all, $scope_org, $scope_rep) c
+    WHERE ($customer IS NULL OR c.customer_id = $customer)
+),
 c AS (
-    SELECT coalesce(sum(c.amount_base) FILTER (WHERE c.status NOT IN ('cancelled', 'terminated')), 0) AS v, count(*) AS n,
-           coalesce(sum(x.outstanding) FILTER (WHERE x.status NOT IN ('cancelled', 'settled')), 0) AS outstanding,
+    SELECT coalesce(sum(x.outstanding) FILTER (WHERE x.status NOT IN ('cancelled', 'settled')), 0) AS outstanding,
            coalesce(sum(x.overdue_amount) FILTER (WHERE x.status = 'overdue'), 0) AS overdue,
            max(x.days_overdue_max) AS days_overdue
     FROM scoped.contract_facts($scope_all, $scope_org, $scope_rep) c
@@ -23,10 +27,9 @@ c AS (
     WHERE ($customer IS NULL OR c.customer_id = $customer)
 ),
 o AS (
-    SELECT coalesce(sum(o.amount_base) FILTER (WHERE o.status = 'open'), 0) AS pipeline,
-           coalesce(CAST(sum(o.amount_base * CAST(o.probability AS DECIMAL(9,4))) FILTER (WHERE o.status = 'open') AS DOUBLE) / 100, 0) AS weighted,
-           count(*) FILTER (WHERE o.status = 'open') AS open_deals
-    FROM scoped.opportunity_facts($scope_all, $scope_org, $scope_rep) o
+    SELECT coalesce(sum(o.amount_base), 0) AS pipeline, coalesce(CAST(sum(o.weighted_base) AS DOUBLE), 0) AS weighted,
+           count(*) AS open_deals
+    FROM scoped.open_pipeline($scope_all, $scope_org, $scope_rep) o
     WHERE ($customer IS NULL OR o.customer_id = $customer)
 ),
 m AS (
@@ -37,7 +40,7 @@ m AS (
     LEFT JOIN scoped.mart_customer_value($scope_all, $scope_org, $scope_rep) v ON v.customer_id = cu.customer_id
 )
 SELECT 'revenue' AS kpi, CAST(p.v AS DOUBLE) AS value, CAST(NULL AS DOUBLE) AS extra, CAST(NULL AS DOUBLE) AS extra2 FROM p
-UNION ALL SELECT 'contracted', CAST(c.v AS DOUBLE), CAST(c.n AS DOUBLE), NULL FROM c
+UNION ALL SELECT 'contracted', CAST(b.v AS DOUBLE), CAST(b.n AS DOUBLE), NULL FROM b
 UNION ALL SELECT 'outstanding', CAST(c.outstanding AS DOUBLE), CAST(c.overdue AS DOUBLE), CAST(c.days_overdue AS DOUBLE) FROM c
 UNION ALL SELECT 'pipeline', CAST(o.pipeline AS DOUBLE), o.weighted, CAST(o.open_deals AS DOUBLE) FROM o
 UNION ALL SELECT 'clv', m.clv, m.p_alive, NULL FROM m WHERE m.customers > 0

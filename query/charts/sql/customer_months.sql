@@ -8,13 +8,13 @@ WITH months AS (
 ),
 c AS (
     SELECT CAST(date_trunc('month', c.signed_on) AS DATE) AS month, sum(c.amount_base) AS v
-    FROM scoped.contract_facts($scope_all, $scope_org, $scope_rep) c
+    FROM scoped.bookings($scope_all, $scope_org, $scope_rep) c
     WHERE ($customer IS NULL OR c.customer_id = $customer)
     GROUP BY 1
 ),
 p AS (
     SELECT CAST(date_trunc('month', p.paid_on) AS DATE) AS month, sum(p.amount_base) AS v
-    FROM scoped.payment_facts($scope_all, $scope_org, $scope_rep) p
+    FROM scoped.collections($scope_all, $scope_org, $scope_rep) p
     WHERE ($customer IS NULL OR p.customer_id = $customer)
     GROUP BY 1
 )

@@ -6,7 +6,7 @@
 WITH rows_all AS (
     SELECT 'payments' AS entity, p.payment_id AS record_id, p.paid_on AS date, p.customer_name, p.owner_rep_id, p.owner_org,
            p.contract_id AS reference, p.method AS status, p.currency, p.amount, p.amount_base
-    FROM scoped.payment_facts($scope_all, $scope_org, $scope_rep) p
+    FROM scoped.collections($scope_all, $scope_org, $scope_rep) p
     WHERE ($customer IS NULL OR p.customer_id = $customer)
       AND ($customer IS NOT NULL OR p.paid_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE))
       AND ($point IS NULL OR $point IN ('revenue', 'clv', 'margin') OR $point = 'm:' || strftime(p.paid_on, '%Y-%m'))

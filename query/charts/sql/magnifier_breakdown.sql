@@ -11,13 +11,13 @@ WITH facts AS (
            c.amount_base AS v, NULL AS won,
            c.signed_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE) AS cur,
            coalesce(c.signed_on BETWEEN CAST($cmp_from AS DATE) AND CAST($cmp_to AS DATE), false) AS cmp
-    FROM scoped.contract_facts($scope_all, $scope_org, $scope_rep) c WHERE $metric = 'bookings'
+    FROM scoped.bookings($scope_all, $scope_org, $scope_rep) c WHERE $metric = 'bookings'
     UNION ALL
     SELECT p.owner_rep_id, p.owner_org, p.industry, p.product_line, p.channel, p.source, p.customer_id,
            p.amount_base, NULL,
            p.paid_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE),
            coalesce(p.paid_on BETWEEN CAST($cmp_from AS DATE) AND CAST($cmp_to AS DATE), false)
-    FROM scoped.payment_facts($scope_all, $scope_org, $scope_rep) p WHERE $metric = 'collections' OR $metric = 'customers' AND p.amount >= 0
+    FROM scoped.collections($scope_all, $scope_org, $scope_rep) p WHERE $metric = 'collections' OR $metric = 'customers' AND p.amount >= 0
     UNION ALL
     SELECT o.owner_rep_id, o.owner_org, o.industry, o.product_line, o.channel, o.source, o.customer_id,
            o.amount_base, NULL,
@@ -29,7 +29,7 @@ WITH facts AS (
            o.amount_base, o.status = 'won',
            o.closed_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE),
            coalesce(o.closed_on BETWEEN CAST($cmp_from AS DATE) AND CAST($cmp_to AS DATE), false)
-    FROM scoped.opportunity_facts($scope_all, $scope_org, $scope_rep) o WHERE $metric = 'win_rate' AND o.status IN ('won', 'lost')
+    FROM scoped.closed_deals($scope_all, $scope_org, $scope_rep) o WHERE $metric = 'win_rate'
 ),
 scoped AS (
     SELECT f.* FROM facts f

@@ -7,12 +7,12 @@ WITH rows_all AS (
     SELECT 'contracts' AS entity, c.contract_id AS record_id, c.signed_on AS date, c.customer_id, c.customer_name,
            c.owner_rep_id, c.owner_org, c.industry, c.product_line, c.channel, c.source, c.status,
            c.currency, c.amount, c.amount_base
-    FROM scoped.contract_facts($scope_all, $scope_org, $scope_rep) c
+    FROM scoped.bookings($scope_all, $scope_org, $scope_rep) c
     WHERE $metric = 'bookings' AND c.signed_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
     UNION ALL
     SELECT 'payments', p.payment_id, p.paid_on, p.customer_id, p.customer_name, p.owner_rep_id, p.owner_org, p.industry,
            p.product_line, p.channel, p.source, p.method, p.currency, p.amount, p.amount_base
-    FROM scoped.payment_facts($scope_all, $scope_org, $scope_rep) p
+    FROM scoped.collections($scope_all, $scope_org, $scope_rep) p
     WHERE ($metric = 'collections' OR $metric = 'customers' AND p.amount >= 0)
       AND p.paid_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
     UNION ALL

@@ -15,13 +15,13 @@ all_months AS (
 ),
 dated AS (
     SELECT c.owner_rep_id, c.owner_org, c.product_line, c.customer_id, c.signed_on AS d, c.amount_base AS v, NULL AS won
-    FROM scoped.contract_facts($scope_all, $scope_org, $scope_rep) c WHERE $metric = 'bookings'
+    FROM scoped.bookings($scope_all, $scope_org, $scope_rep) c WHERE $metric = 'bookings'
     UNION ALL
     SELECT p.owner_rep_id, p.owner_org, p.product_line, p.customer_id, p.paid_on, p.amount_base, NULL
-    FROM scoped.payment_facts($scope_all, $scope_org, $scope_rep) p WHERE $metric = 'collections' OR $metric = 'customers' AND p.amount >= 0
+    FROM scoped.collections($scope_all, $scope_org, $scope_rep) p WHERE $metric = 'collections' OR $metric = 'customers' AND p.amount >= 0
     UNION ALL
     SELECT o.owner_rep_id, o.owner_org, o.product_line, o.customer_id, o.closed_on, o.amount_base, o.status = 'won'
-    FROM scoped.opportunity_facts($scope_all, $scope_org, $scope_rep) o WHERE $metric = 'win_rate' AND o.status IN ('won', 'lost')
+    FROM scoped.closed_deals($scope_all, $scope_org, $scope_rep) o WHERE $metric = 'win_rate'
 ),
 dated_scoped AS (
     SELECT * FROM dated f

@@ -6,27 +6,31 @@
 -- deals stalled in their stage (more than twice the company's median days in it).
 WITH c AS (
     SELECT coalesce(sum(c.amount_base), 0) AS v, count(*) AS n
-    FROM scoped.contract_facts($scope_all, $scope_org, $scope_rep) c
+    FROM scoped.bookings($scope_all, $scope_org, $scope_rep) c
     WHERE scoped.under(c.owner_org, $org) AND ($rep IS NULL OR c.owner_rep_id = $rep)
       AND ($product_line IS NULL OR c.product_line = $product_line)
       AND c.signed_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
 ),
 p AS (
     SELECT coalesce(sum(p.amount_base), 0) AS v, count(*) AS n
-    FROM scoped.payment_facts($scope_all, $scope_org, $scope_rep) p
+    FROM scoped.collections($scope_all, $scope_org, $scope_rep) p
     WHERE scoped.under(p.owner_org, $org) AND ($rep IS NULL OR p.owner_rep_id = $rep)
       AND ($product_line IS NULL OR p.product_line = $product_line)
       AND p.paid_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
 ),
 o AS (
-    SELECT coalesce(sum(o.amount_base) FILTER (WHERE o.status = 'open'), 0) AS pipeline,
-           coalesce(CAST(sum(o.amount_base * CAST(o.probability AS DECIMAL(9,4))) FILTER (WHERE o.status = 'open') AS DOUBLE) / 100, 0) AS weighted,
-           count(*) FILTER (WHERE o.status = 'open') AS open_deals,
-           count(*) FILTER (WHERE o.status = 'won' AND o.closed_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)) AS won,
-           count(*) FILTER (WHERE o.status = 'lost' AND o.closed_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)) AS lost
-    FROM scoped.opportunity_facts($scope_all, $scope_org, $scope_rep) o
+    SELECT coalesce(sum(o.amount_base), 0) AS pipeline, coalesce(CAST(sum(o.weighted_base) AS DOUBLE), 0) AS weighted,
+           count(*) AS open_deals
+    FROM scoped.open_pipeline($scope_all, $scope_org, $scope_rep) o
     WHERE scoped.under(o.owner_org, $org) AND ($rep IS NULL OR o.owner_rep_id = $rep)
       AND ($product_line IS NULL OR o.product_line = $product_line)
+),
+w AS (
+    SELECT count(*) FILTER (WHERE o.won) AS won, count(*) FILTER (WHERE NOT o.won) AS lost
+    FROM scoped.closed_deals($scope_all, $scope_org, $scope_rep) o
+    WHERE scoped.under(o.owner_org, $org) AND ($rep IS NULL OR o.owner_rep_id = $rep)
+      AND ($product_line IS NULL OR o.product_line = $product_line)
+      AND o.closed_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
 ),
 a AS (   -- activities the rep logged, on customers in the user's scope (an activity belongs to its customer's owner)
     SELECT count(*) AS n, count(DISTINCT a.customer_id) AS customers
@@ -46,6 +50,6 @@ s AS (   -- stalled: in the current stage for more than 2 × the company's media
 SELECT 'bookings' AS kpi, CAST(c.v AS DOUBLE) AS value, CAST(c.n AS DOUBLE) AS extra FROM c
 UNION ALL SELECT 'collections', CAST(p.v AS DOUBLE), CAST(p.n AS DOUBLE) FROM p
 UNION ALL SELECT 'pipeline', CAST(o.pipeline AS DOUBLE), o.weighted FROM o
-UNION ALL SELECT 'win_rate', CAST(o.won AS DOUBLE) / nullif(o.won + o.lost, 0), CAST(o.won + o.lost AS DOUBLE) FROM o
+UNION ALL SELECT 'win_rate', CAST(w.won AS DOUBLE) / nullif(w.won + w.lost, 0), CAST(w.won + w.lost AS DOUBLE) FROM w
 UNION ALL SELECT 'activities', CAST(a.n AS DOUBLE), CAST(a.customers AS DOUBLE) FROM a
 UNION ALL SELECT 'stalled', CAST(s.n AS DOUBLE), CAST(s.v AS DOUBLE) FROM s

@@ -8,7 +8,7 @@ WITH months AS (
 ),
 c AS (
     SELECT CAST(date_trunc('month', c.signed_on) AS DATE) AS month, sum(c.amount_base) AS v
-    FROM scoped.contract_facts($scope_all, $scope_org, $scope_rep) c
+    FROM scoped.bookings($scope_all, $scope_org, $scope_rep) c
     WHERE scoped.under(c.owner_org, $org) AND ($rep IS NULL OR c.owner_rep_id = $rep)
       AND ($product_line IS NULL OR c.product_line = $product_line)
       AND c.signed_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
@@ -16,7 +16,7 @@ c AS (
 ),
 p AS (
     SELECT CAST(date_trunc('month', p.paid_on) AS DATE) AS month, sum(p.amount_base) AS v
-    FROM scoped.payment_facts($scope_all, $scope_org, $scope_rep) p
+    FROM scoped.collections($scope_all, $scope_org, $scope_rep) p
     WHERE scoped.under(p.owner_org, $org) AND ($rep IS NULL OR p.owner_rep_id = $rep)
       AND ($product_line IS NULL OR p.product_line = $product_line)
       AND p.paid_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)

@@ -11,14 +11,14 @@ WITH reps AS (
 ),
 c AS (
     SELECT c.owner_rep_id AS rep_id, sum(c.amount_base) AS bookings
-    FROM scoped.contract_facts($scope_all, $scope_org, $scope_rep) c
+    FROM scoped.bookings($scope_all, $scope_org, $scope_rep) c
     WHERE ($product_line IS NULL OR c.product_line = $product_line)
       AND c.signed_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
     GROUP BY 1
 ),
 p AS (
     SELECT p.owner_rep_id AS rep_id, sum(p.amount_base) AS collections
-    FROM scoped.payment_facts($scope_all, $scope_org, $scope_rep) p
+    FROM scoped.collections($scope_all, $scope_org, $scope_rep) p
     WHERE ($product_line IS NULL OR p.product_line = $product_line)
       AND p.paid_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
     GROUP BY 1

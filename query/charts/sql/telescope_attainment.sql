@@ -4,7 +4,7 @@
 -- A rep's own page ($node NULL) shows the rep.
 WITH facts AS (
     SELECT c.owner_org, c.owner_rep_id, c.amount_base
-    FROM scoped.contract_facts($scope_all, $scope_org, $scope_rep) c
+    FROM scoped.bookings($scope_all, $scope_org, $scope_rep) c
     WHERE scoped.under(c.owner_org, $node)
       AND ($product_line IS NULL OR c.product_line = $product_line)
       AND c.signed_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)

@@ -2,7 +2,7 @@
 -- NULL = every contract of the period).
 SELECT c.contract_id, c.signed_on, c.customer_name, r.name AS rep_name, u.name AS org_unit,
        c.product_line, c.channel, c.status, c.currency, c.amount, c.amount_base
-FROM scoped.contract_facts($scope_all, $scope_org, $scope_rep) c
+FROM scoped.bookings($scope_all, $scope_org, $scope_rep) c
 LEFT JOIN live.reps r ON r.rep_id = c.owner_rep_id
 LEFT JOIN live.org_units u ON u.org_unit_id = c.owner_org
 WHERE scoped.under(c.owner_org, $org)

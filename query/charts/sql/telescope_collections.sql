@@ -9,7 +9,7 @@ WITH months AS (
 ),
 facts AS (
     SELECT c.paid_on AS d, c.amount_base AS v
-    FROM scoped.payment_facts($scope_all, $scope_org, $scope_rep) c
+    FROM scoped.collections($scope_all, $scope_org, $scope_rep) c
     WHERE scoped.under(c.owner_org, $org)
       AND ($product_line IS NULL OR c.product_line = $product_line)
 ),

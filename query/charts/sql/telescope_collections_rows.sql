@@ -2,7 +2,7 @@
 -- NULL = every payment of the period).
 SELECT p.payment_id, p.paid_on, p.customer_name, p.contract_id, r.name AS rep_name, u.name AS org_unit,
        p.product_line, p.method, p.currency, p.amount, p.amount_base
-FROM scoped.payment_facts($scope_all, $scope_org, $scope_rep) p
+FROM scoped.collections($scope_all, $scope_org, $scope_rep) p
 LEFT JOIN live.reps r ON r.rep_id = p.owner_rep_id
 LEFT JOIN live.org_units u ON u.org_unit_id = p.owner_org
 WHERE scoped.under(p.owner_org, $org)

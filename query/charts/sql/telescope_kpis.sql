@@ -5,19 +5,25 @@
 -- with a product-line filter there is no target (targets are not per line).
 WITH con AS (
     SELECT c.signed_on AS d, c.amount_base AS v
-    FROM scoped.contract_facts($scope_all, $scope_org, $scope_rep) c
+    FROM scoped.bookings($scope_all, $scope_org, $scope_rep) c
     WHERE scoped.under(c.owner_org, $org)
       AND ($product_line IS NULL OR c.product_line = $product_line)
 ),
 pay AS (
     SELECT p.paid_on AS d, p.amount_base AS v
-    FROM scoped.payment_facts($scope_all, $scope_org, $scope_rep) p
+    FROM scoped.collections($scope_all, $scope_org, $scope_rep) p
     WHERE scoped.under(p.owner_org, $org)
       AND ($product_line IS NULL OR p.product_line = $product_line)
 ),
-opp AS (
+opp AS (   -- the open pipeline now
     SELECT o.*
-    FROM scoped.opportunity_facts($scope_all, $scope_org, $scope_rep) o
+    FROM scoped.open_pipeline($scope_all, $scope_org, $scope_rep) o
+    WHERE scoped.under(o.owner_org, $org)
+      AND ($product_line IS NULL OR o.product_line = $product_line)
+),
+closed AS (   -- deals won or lost
+    SELECT o.*
+    FROM scoped.closed_deals($scope_all, $scope_org, $scope_rep) o
     WHERE scoped.under(o.owner_org, $org)
       AND ($product_line IS NULL OR o.product_line = $product_line)
 ),
@@ -44,8 +50,8 @@ UNION ALL
 -- Open pipeline at the as-of date: value = amount, extra = weighted by probability.
 SELECT 'pipeline',
        CAST(sum(amount_base) AS DOUBLE), NULL, NULL,
-       CAST(sum(amount_base * CAST(probability AS DECIMAL(9,4))) AS DOUBLE) / 100
-FROM opp WHERE status = 'open'
+       CAST(sum(weighted_base) AS DOUBLE)
+FROM opp
 UNION ALL
 -- Coverage: open pipeline expected to close in the next 3 months vs the bookings target of those months.
 SELECT 'coverage',
@@ -53,8 +59,8 @@ SELECT 'coverage',
        CAST((SELECT sum(amount) FROM tgt WHERE metric = 'bookings' AND period_start > CAST($as_of AS DATE)
              AND period_start <= last_day(CAST($as_of AS DATE) + INTERVAL 3 MONTH)) AS DOUBLE),
        NULL,
-       CAST(sum(amount_base * CAST(probability AS DECIMAL(9,4))) FILTER (WHERE expected_close_on > CAST($as_of AS DATE) AND expected_close_on <= last_day(CAST($as_of AS DATE) + INTERVAL 3 MONTH)) AS DOUBLE) / 100
-FROM opp WHERE status = 'open'
+       CAST(sum(weighted_base) FILTER (WHERE expected_close_on > CAST($as_of AS DATE) AND expected_close_on <= last_day(CAST($as_of AS DATE) + INTERVAL 3 MONTH)) AS DOUBLE)
+FROM opp
 UNION ALL
 -- Win rate of the deals closed in the period (won / (won + lost)), by count.
 SELECT 'win_rate',
@@ -64,4 +70,4 @@ SELECT 'win_rate',
        count(*) FILTER (WHERE status = 'won' AND closed_on BETWEEN CAST($cmp_from AS DATE) AND CAST($cmp_to AS DATE))
          / nullif(count(*) FILTER (WHERE closed_on BETWEEN CAST($cmp_from AS DATE) AND CAST($cmp_to AS DATE)), 0),
        CAST(count(*) FILTER (WHERE closed_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)) AS DOUBLE)
-FROM opp WHERE status IN ('won', 'lost')
+FROM closed

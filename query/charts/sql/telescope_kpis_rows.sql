@@ -3,7 +3,7 @@
 -- open deals, or deals closed in the period.
 SELECT 'contracts' AS entity, c.contract_id AS record_id, c.signed_on AS date, c.customer_name,
        r.name AS rep_name, u.name AS org_unit, c.product_line, c.status, c.currency, c.amount, c.amount_base
-FROM scoped.contract_facts($scope_all, $scope_org, $scope_rep) c
+FROM scoped.bookings($scope_all, $scope_org, $scope_rep) c
 LEFT JOIN live.reps r ON r.rep_id = c.owner_rep_id
 LEFT JOIN live.org_units u ON u.org_unit_id = c.owner_org
 WHERE scoped.under(c.owner_org, $org)
@@ -13,7 +13,7 @@ WHERE scoped.under(c.owner_org, $org)
 UNION ALL
 SELECT 'payments', p.payment_id, p.paid_on, p.customer_name, r.name, u.name, p.product_line, p.method,
        p.currency, p.amount, p.amount_base
-FROM scoped.payment_facts($scope_all, $scope_org, $scope_rep) p
+FROM scoped.collections($scope_all, $scope_org, $scope_rep) p
 LEFT JOIN live.reps r ON r.rep_id = p.owner_rep_id
 LEFT JOIN live.org_units u ON u.org_unit_id = p.owner_org
 WHERE scoped.under(p.owner_org, $org)

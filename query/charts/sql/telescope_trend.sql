@@ -43,7 +43,7 @@ forecast AS (
 booked AS (
     SELECT e.d, sum(c.amount_base) AS actual
     FROM ends e
-    JOIN scoped.contract_facts($scope_all, $scope_org, $scope_rep) c ON c.signed_on > e.d AND c.signed_on <= last_day(e.d + INTERVAL 3 MONTH)
+    JOIN scoped.bookings($scope_all, $scope_org, $scope_rep) c ON c.signed_on > e.d AND c.signed_on <= last_day(e.d + INTERVAL 3 MONTH)
     WHERE scoped.under(c.owner_org, $org)
       AND ($product_line IS NULL OR c.product_line = $product_line)
     GROUP BY e.d
