@@ -28,16 +28,21 @@ type Output struct {
 
 // KPI is one tile.
 type KPI struct {
-	Key      string   `json:"key"`
-	Label    string   `json:"label"`
-	Value    *float64 `json:"value"`
-	Format   string   `json:"format"` // money, percent, count, ratio
-	Target   *float64 `json:"target,omitempty"`
-	Compare  *float64 `json:"compare,omitempty"` // the comparison period's value
-	Sub      string   `json:"sub,omitempty"`     // localised detail line
-	Info     string   `json:"info,omitempty"`    // the glossary's definition of the figure (set by the engine)
-	When     string   `json:"when,omitempty"`    // the time it is counted over, when not the page's period
-	Point    string   `json:"point,omitempty"`   // drill key ("" = no drill)
+	Key     string   `json:"key"`
+	Label   string   `json:"label"`
+	Value   *float64 `json:"value"`
+	Format  string   `json:"format"` // money, percent, count, ratio
+	Target  *float64 `json:"target,omitempty"`
+	Compare *float64 `json:"compare,omitempty"` // the comparison period's value
+	Sub     string   `json:"sub,omitempty"`     // localised detail line
+	Info    string   `json:"info,omitempty"`    // the glossary's definition of the figure (set by the engine)
+	When    string   `json:"when,omitempty"`    // the time it is counted over, when not the page's period
+	Point   string   `json:"point,omitempty"`   // drill key ("" = no drill)
+	// RowsSum says how the rows behind a money tile make its value: the
+	// column they sum ("" = amount_base), "mean:<column>" for an average, or
+	// "-" for a formula of them (velocity). TestEveryTileAgreesWithItsRows
+	// holds every tile to it.
+	RowsSum  string   `json:"rows_sum,omitempty"`
 	Progress *float64 `json:"progress,omitempty"`
 }
 
@@ -253,6 +258,9 @@ func (s *Service) SQL(e *Env, c *Chart, point string) (*SQLInfo, error) {
 		if err != nil {
 			return nil, err
 		}
+		if point == "" {
+			point = c.Drill.All
+		}
 		p["point"] = nullable(point)
 		db, _, err := bind(dq, p)
 		if err != nil {
@@ -343,6 +351,9 @@ func (s *Service) drillQuery(e *Env, c *Chart, point string) (string, []any, err
 	p, err := e.params(c)
 	if err != nil {
 		return "", nil, err
+	}
+	if point == "" {
+		point = c.Drill.All
 	}
 	p["point"] = nullable(clean(point, 200))
 	q, err := ReadSQL(c.Drill.SQL)

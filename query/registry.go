@@ -79,6 +79,10 @@ type Drill struct {
 	// contracts or payments. The scope tests compare the rows with a reference
 	// query on that table.
 	Entity string
+	// All is the point that stands for "every row behind the chart" when a
+	// request names none (the chart's Rows button), for a drill SQL shared
+	// with charts that show other rows ("" = NULL: every row it can list).
+	All string
 }
 
 // Page is one page of the dashboards.

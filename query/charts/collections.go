@@ -22,7 +22,12 @@ func init() {
 			{Title: "section.collections.who", Charts: []string{"collections.by_org"}},
 		},
 	})
-	inst := &query.Drill{SQL: "collections_installments.sql", Key: "installment_id", Entity: "installments"}
+	// The installments behind a chart: the overdue ones behind the aging and
+	// the customers owing most, those due soon behind "due soon" (the drill
+	// SQL lists every installment to chase when asked for no point).
+	inst := func(all string) *query.Drill {
+		return &query.Drill{SQL: "collections_installments.sql", Key: "installment_id", Entity: "installments", All: all}
+	}
 	needs := []string{"mart_contract_execution", "mart_settlements_due"}
 	query.RegisterChart(&query.Chart{
 		ID:       "collections.kpis",
@@ -33,17 +38,17 @@ func init() {
 	query.RegisterChart(&query.Chart{
 		ID:       "collections.aging",
 		Glossary: []string{"overdue"}, Title: "chart.collections.aging", Help: "help.collections.aging", Span: 5, Height: 340,
-		SQL: "collections_aging.sql", Needs: needs, Build: buildAging, Drill: inst,
+		SQL: "collections_aging.sql", Needs: needs, Build: buildAging, Drill: inst("overdue"),
 	})
 	query.RegisterChart(&query.Chart{
 		ID:       "collections.overdue_customers",
 		Glossary: []string{"overdue"}, Title: "chart.collections.overdue_customers", Help: "help.collections.overdue_customers",
-		Span: 7, Height: 340, SQL: "collections_overdue_customers.sql", Needs: needs, Build: buildOverdueCustomers, Drill: inst,
+		Span: 7, Height: 340, SQL: "collections_overdue_customers.sql", Needs: needs, Build: buildOverdueCustomers, Drill: inst("overdue"),
 	})
 	query.RegisterChart(&query.Chart{
 		ID:       "collections.due",
 		Glossary: []string{"due_7d", "due_month"}, Title: "chart.collections.due", Help: "help.collections.due", Kind: query.KindTable, Span: 6, Height: 340,
-		SQL: "collections_due.sql", Needs: needs, Build: buildDueSoon, Drill: inst,
+		SQL: "collections_due.sql", Needs: needs, Build: buildDueSoon, Drill: inst("soon"),
 	})
 	query.RegisterChart(&query.Chart{
 		ID:       "collections.trend",
@@ -63,18 +68,22 @@ func buildCollectionKPIs(e *query.Env, r *query.Result) (*query.Output, error) {
 	k := kpiRows(r)
 	o := k["outstanding"]
 	ok := kpi(e, "outstanding", "money", o.v, o.ok)
+	ok.RowsSum = "unpaid_base"
 	ok.Sub = t(e, "kpi.sub.contracts", fmtInt(e, zeroNaN(o.extra)))
 	od := k["overdue"]
 	odk := kpi(e, "overdue", "money", od.v, od.ok)
+	odk.RowsSum = "unpaid_base"
 	odk.Sub = t(e, "kpi.sub.contracts", fmtInt(e, zeroNaN(od.extra)))
 	if o.ok && o.v > 0 && od.ok {
 		odk.Sub = t(e, "kpi.sub.of_outstanding", i18n.Percent(e.Lang, od.v/o.v), fmtInt(e, zeroNaN(od.extra)))
 	}
 	d7 := k["due_7d"]
 	d7k := kpi(e, "due_7d", "money", d7.v, d7.ok)
+	d7k.RowsSum = "unpaid_base"
 	d7k.Sub = t(e, "kpi.sub.installments", fmtInt(e, zeroNaN(d7.extra)))
 	dm := k["due_month"]
 	dmk := kpi(e, "due_month", "money", dm.v, dm.ok)
+	dmk.RowsSum = "unpaid_base"
 	dmk.Sub = t(e, "kpi.sub.installments", fmtInt(e, zeroNaN(dm.extra)))
 	c := k["collected"]
 	ck := kpi(e, "collected", "money", c.v, c.ok)

@@ -89,6 +89,7 @@ func buildCustomer360KPIs(e *query.Env, r *query.Result) (*query.Output, error) 
 	}
 	o := k["outstanding"]
 	ok := kpi(e, "outstanding", "money", o.v, o.ok)
+	ok.RowsSum = "unpaid_base"
 	if !math.IsNaN(o.extra) && o.extra > 0 {
 		ok.Sub = t(e, "kpi.sub.overdue_days", fmtMoney(e, o.extra), fmtInt(e, zeroNaN(o.extra2)))
 	} else {
@@ -99,11 +100,13 @@ func buildCustomer360KPIs(e *query.Env, r *query.Result) (*query.Output, error) 
 	pk.Sub = t(e, "kpi.sub.open_weighted", fmtInt(e, zeroNaN(p.extra2)), fmtMoney(e, zeroNaN(p.extra)))
 	l := k["clv"]
 	lk := kpi(e, "clv", "money", l.v, l.ok)
+	lk.Point = "" // a model's figure, not a sum of rows
 	if !math.IsNaN(l.extra) {
 		lk.Sub = t(e, "kpi.sub.p_alive", i18n.Percent(e.Lang, l.extra))
 	}
 	m := k["margin"]
 	mk := kpi(e, "margin", "money", m.v, m.ok)
+	mk.Point = ""
 	if !math.IsNaN(m.extra) {
 		mk.Sub = t(e, "kpi.sub.value_index", fmtInt(e, m.extra))
 	}

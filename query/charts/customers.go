@@ -71,11 +71,13 @@ func buildCustomerKPIs(e *query.Env, r *query.Result) (*query.Output, error) {
 	}
 	m := k["margin"]
 	mk := kpi(e, "margin", "money", m.v, m.ok)
+	mk.RowsSum = "margin"
 	if !math.IsNaN(m.extra) {
 		mk.Sub = t(e, "kpi.sub.per_customer", fmtMoney(e, m.extra))
 	}
 	l := k["clv"]
 	lk := kpi(e, "clv", "money", l.v, l.ok)
+	lk.RowsSum = "clv"
 	if !math.IsNaN(l.extra) {
 		lk.Sub = t(e, "kpi.sub.p_alive", i18n.Percent(e.Lang, l.extra))
 	}

@@ -233,11 +233,13 @@ func buildVelocityKPIs(e *query.Env, r *query.Result) (*query.Output, error) {
 		wr, okR := r.NullFloat(i, "win_rate")
 		c, okC := r.NullFloat(i, "avg_cycle_days")
 		vel := kpi(e, "velocity", "money", v, okV)
+		vel.RowsSum = "-" // a formula of the deals behind it, not their sum
 		vel.Point = "closed"
 		vel.Sub = t(e, "kpi.sub.velocity")
 		qo := kpi(e, "qualified_open", "count", q, okQ)
 		qo.Point = "qualified"
 		aw := kpi(e, "avg_won", "money", w, okW)
+		aw.RowsSum = "mean:amount_base"
 		aw.Point = "won"
 		wk := kpi(e, "win_rate", "percent", wr, okR)
 		wk.Point = "closed"
