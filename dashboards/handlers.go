@@ -184,7 +184,13 @@ func (s *Server) logout(c *echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/login")
 }
 
+// homePath is where a user lands: a rep on their own page (their pipeline,
+// targets, deals needing action, customers' alerts), a manager or an
+// analyst on their unit's Telescope, an executive on the company's.
 func (s *Server) homePath(u access.User) string {
+	if u.Role == access.RoleRep && u.RepID != "" {
+		return "/reps/" + url.PathEscape(u.RepID)
+	}
 	pages := query.Pages()
 	for _, p := range pages {
 		if slices.Contains(p.Home, u.Role) && !p.Placeholder {

@@ -132,7 +132,8 @@ func TestLoginRequiredAndSessions(t *testing.T) {
 		}
 	}
 	// Home page by role.
-	for user, home := range map[string]string{"ceo": "/telescope", "east": "/magnifier", "rep": "/magnifier"} {
+	// Issue 17, point 5: a rep lands on their own page, a manager on their unit's Telescope.
+	for user, home := range map[string]string{"ceo": "/telescope", "east": "/telescope", "analyst": "/telescope", "rep": "/reps/" + url.PathEscape(env.rep)} {
 		c := login(t, user)
 		resp, _ := c.get("/")
 		if resp.Header.Get("Location") != home {

@@ -77,7 +77,11 @@ printed at start, or --demo-password. --no-serve stops after the models.`,
 	ds.flags(cmd)
 	cmd.Flags().StringVar(&c.Size, "size", "default", "small, default or large")
 	cmd.Flags().Int64Var(&c.Seed, "seed", 1, "random seed")
-	cmd.Flags().StringVar(&c.Locale, "locale", "en", "en or zh")
+	defLocale := "en"
+	if cliLang() == i18n.ZH {
+		defLocale = "zh" // a Chinese user's demo company has Chinese names (LANG=zh_CN.UTF-8)
+	}
+	cmd.Flags().StringVar(&c.Locale, "locale", defLocale, "en or zh: the names of people, companies, regions and products (default: zh when LANG is Chinese)")
 	return cmd
 }
 

@@ -11,22 +11,16 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// version is set at build time with -ldflags "-X main.version=v1.2.3".
-var version = "dev"
+// version is set at build time with -ldflags "-X main.version=v1.2.3";
+// without it, the module's version, else the VCS revision (see buildVersion).
+var version = ""
 
 func newVersionCmd(cfg *app.Config) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print the versions of Triscope, Go and DuckDB",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			v := version
-			if info, ok := debug.ReadBuildInfo(); ok && v == "dev" {
-				for _, s := range info.Settings {
-					if s.Key == "vcs.revision" {
-						v += "+" + s.Value[:min(12, len(s.Value))]
-					}
-				}
-			}
+			v := buildVersion()
 			duck := "unknown"
 			if db, err := sql.Open("duckdb", ""); err == nil {
 				db.QueryRowContext(cmd.Context(), "SELECT version()").Scan(&duck)
@@ -36,4 +30,42 @@ func newVersionCmd(cfg *app.Config) *cobra.Command {
 			return nil
 		},
 	}
+}
+
+// buildVersion is what `triscope version` prints first: the version set at
+// build time, else the module version (a tagged `go install`), else the VCS
+// revision with "-dirty" for uncommitted changes (a build from a checkout),
+// never "dev" or "(devel)".
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown (built without module information)"
+	}
+	if v := info.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	rev, dirty, when := "", false, ""
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value[:min(12, len(s.Value))]
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		case "vcs.time":
+			when = s.Value
+		}
+	}
+	if rev == "" {
+		return "unknown (built without version control information: build from a git checkout or set -ldflags -X main.version=…)"
+	}
+	if dirty {
+		rev += "-dirty"
+	}
+	if when != "" {
+		rev += " (" + when + ")"
+	}
+	return rev
 }

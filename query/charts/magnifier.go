@@ -6,7 +6,6 @@ import (
 	"github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/go-echarts/go-echarts/v2/opts"
 
-	"github.com/triscope/triscope/access"
 	"github.com/triscope/triscope/query"
 	"github.com/triscope/triscope/query/i18n"
 )
@@ -27,7 +26,6 @@ func init() {
 	}
 	query.RegisterPage(&query.Page{
 		ID: "magnifier", Path: "/magnifier", Title: "page.magnifier", Nav: 2,
-		Home:     []string{access.RoleManager, access.RoleAnalyst, access.RoleRep},
 		Filters:  standardFilters,
 		Defaults: map[string]string{"period": "ytd", "cmp": "yoy", "metric": "bookings", "dim": "org"},
 		Controls: []query.Control{

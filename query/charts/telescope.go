@@ -19,7 +19,7 @@ import (
 func init() {
 	query.RegisterPage(&query.Page{
 		ID: "telescope", Path: "/telescope", Title: "page.telescope", Nav: 1,
-		Home:     []string{access.RoleExecutive, access.RoleAdmin},
+		Home:     []string{access.RoleExecutive, access.RoleAdmin, access.RoleManager, access.RoleAnalyst}, // a manager's: their unit's
 		Filters:  standardFilters,
 		Defaults: map[string]string{"period": "ytd", "cmp": "yoy"},
 		Sections: []query.Section{
