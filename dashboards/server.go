@@ -347,6 +347,7 @@ func (s *Server) routes() *echo.Echo {
 	}
 	api := e.Group("/api", s.requireUserAPI)
 	api.GET("/me", s.apiMe)
+	api.GET("/search", s.apiSearch)
 	api.GET("/charts/:id", s.apiChart)
 	api.GET("/charts/:id/sql", s.apiChartSQL)
 	api.GET("/charts/:id/rows", s.apiChartRows)
