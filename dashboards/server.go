@@ -339,7 +339,8 @@ func (s *Server) routes() *echo.Echo {
 	e.POST("/login", s.loginSubmit)
 	e.POST("/logout", s.logout)
 	e.GET("/", s.home, s.requireUser)
-	e.POST("/collisions/rule", s.ruleCollision, s.requireUser) // part 2: collisions.go
+	e.POST("/collisions/rule", s.ruleCollision, s.requireUser) // collisions.go
+	e.POST("/collisions/rule-bulk", s.ruleCollisions, s.requireUser)
 
 	for _, p := range query.Pages() {
 		page := p

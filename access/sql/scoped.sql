@@ -328,6 +328,28 @@ SELECT r.* FROM main.collision_rulings r
 SEMI JOIN scoped.mart_collisions(scope_all, scope_org, scope_rep) m
   ON m.opportunity_id = r.opportunity_id AND m.conflicts_with_opportunity_id = r.conflicts_with_opportunity_id;
 
+-- @ name=collisions needs=main.mart_collisions,main.collision_rulings,facts.opportunities
+-- The collision pairs the user sees (both deals) with both deals' owner,
+-- customer and amount, the ruling that stands (the latest) and how many
+-- rulings there were (an overruling keeps the earlier ones): what the
+-- collisions page, its figures and its rows count.
+CREATE OR REPLACE MACRO scoped.collisions(scope_all, scope_org, scope_rep) AS TABLE
+WITH ruled AS (
+    SELECT *, count(*) OVER (PARTITION BY opportunity_id, conflicts_with_opportunity_id) AS rulings
+    FROM scoped.collision_rulings(scope_all, scope_org, scope_rep)
+    QUALIFY row_number() OVER (PARTITION BY opportunity_id, conflicts_with_opportunity_id ORDER BY ruled_at DESC, ruling_id DESC) = 1
+)
+SELECT m.opportunity_id || '|' || m.conflicts_with_opportunity_id AS collision_id, m.*,
+       CAST(m.created_at AS DATE) AS registered_on,
+       o.owner_rep_id AS deal_rep_id, o.owner_org AS deal_org, o.customer_name, o.amount_base, o.product_line,
+       b.customer_name AS other_customer_name, b.owner_rep_id AS other_rep_id, b.owner_org AS other_org,
+       l.decision, l.winner_registrant, l.winner_opportunity_id, l.note, l.ruled_by, l.ruled_at,
+       l.ruling_id IS NOT NULL AS ruled, coalesce(l.rulings, 0) AS rulings
+FROM scoped.mart_collisions(scope_all, scope_org, scope_rep) m
+JOIN scoped.opportunity_facts(scope_all, scope_org, scope_rep) o ON o.opportunity_id = m.opportunity_id
+JOIN scoped.opportunity_facts(scope_all, scope_org, scope_rep) b ON b.opportunity_id = m.conflicts_with_opportunity_id
+LEFT JOIN ruled l ON l.opportunity_id = m.opportunity_id AND l.conflicts_with_opportunity_id = m.conflicts_with_opportunity_id;
+
 -- @ name=mart_funnel needs=main.mart_funnel,facts.org_paths
 -- Unit-level figures: visible to a scope whose subtree holds the unit; the
 -- company ('all') to everything-scopes only.
