@@ -30,12 +30,15 @@ import (
 type Config struct {
 	k *koanf.Koanf
 
-	DB           string  `koanf:"db"`
-	BaseCurrency string  `koanf:"base_currency"`
-	TimeZone     string  `koanf:"timezone"`
-	Threads      int     `koanf:"threads"`
-	MemoryLimit  string  `koanf:"memory_limit"`
-	MaxReject    float64 `koanf:"max_reject_share"`
+	DB           string `koanf:"db"`
+	BaseCurrency string `koanf:"base_currency"`
+	TimeZone     string `koanf:"timezone"`
+	// FiscalYearStart is the first month of the fiscal year (1 = January),
+	// which the periods "fiscal year to date" and "last fiscal year" follow.
+	FiscalYearStart int     `koanf:"fiscal_year_start"`
+	Threads         int     `koanf:"threads"`
+	MemoryLimit     string  `koanf:"memory_limit"`
+	MaxReject       float64 `koanf:"max_reject_share"`
 
 	// Bounds of a load (0 = the loader's default): the longest text value
 	// (longer ones are quarantined), the largest input file, the largest
@@ -104,6 +107,9 @@ func (c *Config) Load(path string, flags *pflag.FlagSet) error {
 	default:
 		return fmt.Errorf("configuration: refresh_after_load is %q; use affected, all or off", c.RefreshAfterLoad)
 	}
+	if c.FiscalYearStart < 1 || c.FiscalYearStart > 12 {
+		return fmt.Errorf("configuration: fiscal_year_start is %d; give the first month of the fiscal year, 1 (January) to 12", c.FiscalYearStart)
+	}
 	c.k = k
 	return nil
 }
@@ -118,6 +124,7 @@ func confmapDefaults() defaults {
 		"db":                 "triscope.duckdb",
 		"base_currency":      "CNY",
 		"timezone":           warehouse.DefaultTimeZone,
+		"fiscal_year_start":  1,
 		"threads":            0,
 		"memory_limit":       "",
 		"max_reject_share":   0.05,

@@ -271,6 +271,7 @@ type pageData struct {
 	LangLinks           []langLink
 	Config              map[string]any
 	Extra               pageExtra // part 2: what a page shows besides charts (entities.go)
+	Notices             []string  // what of the request could not be used as asked (query.Env.Notices)
 }
 
 // env builds the chart environment of a request.
@@ -329,6 +330,7 @@ func (s *Server) renderPage(c *echo.Context, page *query.Page) error {
 		d.Show[f] = true
 	}
 	d.Period = e.F.Period
+	d.Notices = e.Notices
 	d.From, d.To = e.F.From.Format("2006-01-02"), e.F.To.Format("2006-01-02")
 	d.PeriodLabel = periodLabel(lang, e)
 	for _, p := range query.Periods {

@@ -34,38 +34,61 @@ type Filters struct {
 	Currency string // display currency code
 }
 
-// Periods are the choices of the period filter (besides yYYYY and custom).
-var Periods = []string{"ytd", "qtd", "mtd", "l12m", "ly"}
+// Periods are the choices of the period filter (besides yYYYY and custom):
+// this year, quarter and month to date, the last 30 days and 12 months, the
+// last quarter and year, and the fiscal year to date and the last one (the
+// fiscal year starts in the month Options.FiscalYearStart says).
+var Periods = []string{"ytd", "qtd", "mtd", "l30d", "l12m", "lq", "ly", "fytd", "lfy"}
 
 var yearRE = regexp.MustCompile(`^y(\d{4})$`)
 
 // ResolvePeriod turns a period name (and from/to for custom) into dates,
-// relative to the as-of date of the data.
-func ResolvePeriod(period, from, to string, asOf time.Time) (string, time.Time, time.Time) {
+// relative to the as-of date of the data; fyStart is the first month of the
+// fiscal year (1 = January). ok is false when the request named a period it
+// could not read (the caller says so; the period is then this year to date).
+func ResolvePeriod(period, from, to string, asOf time.Time, fyStart int) (name string, f, t time.Time, ok bool) {
 	d := func(y int, m time.Month, day int) time.Time { return time.Date(y, m, day, 0, 0, 0, 0, time.UTC) }
 	y, m, _ := asOf.Date()
+	if fyStart < 1 || fyStart > 12 {
+		fyStart = 1
+	}
+	fy := d(y, time.Month(fyStart), 1) // the start of the fiscal year holding asOf
+	if fy.After(asOf) {
+		fy = fy.AddDate(-1, 0, 0)
+	}
+	q := d(y, time.Month((int(m)-1)/3*3+1), 1) // the start of this quarter
 	switch {
+	case period == "" || period == "ytd":
+		return "ytd", d(y, 1, 1), asOf, true
 	case period == "qtd":
-		return period, d(y, time.Month((int(m)-1)/3*3+1), 1), asOf
+		return period, q, asOf, true
 	case period == "mtd":
-		return period, d(y, m, 1), asOf
+		return period, d(y, m, 1), asOf, true
+	case period == "l30d":
+		return period, asOf.AddDate(0, 0, -29), asOf, true
 	case period == "l12m":
-		return period, asOf.AddDate(-1, 0, 1), asOf
+		return period, asOf.AddDate(-1, 0, 1), asOf, true
+	case period == "lq":
+		return period, q.AddDate(0, -3, 0), q.AddDate(0, 0, -1), true
 	case period == "ly":
-		return period, d(y-1, 1, 1), d(y-1, 12, 31)
+		return period, d(y-1, 1, 1), d(y-1, 12, 31), true
+	case period == "fytd":
+		return period, fy, asOf, true
+	case period == "lfy":
+		return period, fy.AddDate(-1, 0, 0), fy.AddDate(0, 0, -1), true
 	case yearRE.MatchString(period):
 		yy, _ := strconv.Atoi(period[1:])
 		if yy >= 1990 && yy <= 2100 {
-			return period, d(yy, 1, 1), d(yy, 12, 31)
+			return period, d(yy, 1, 1), d(yy, 12, 31), true
 		}
 	case period == "custom":
 		f, err1 := time.Parse("2006-01-02", from)
 		t, err2 := time.Parse("2006-01-02", to)
 		if err1 == nil && err2 == nil && !t.Before(f) && t.Sub(f) < 20*366*24*time.Hour {
-			return period, f, t
+			return period, f, t, true
 		}
 	}
-	return "ytd", d(y, 1, 1), asOf
+	return "ytd", d(y, 1, 1), asOf, false
 }
 
 // Comparison returns the comparison period of [from, to].
@@ -88,6 +111,11 @@ func Comparison(cmp string, from, to time.Time) (string, time.Time, time.Time) {
 
 // Env is what a chart sees while it runs for one request.
 type Env struct {
+	// Notices say what of the request could not be used as asked (an
+	// unknown period, a unit outside the scope…) and what the figures cannot
+	// show (a period ending after the data), localised: the page shows them
+	// instead of falling back silently.
+	Notices []string
 	Ctx     context.Context
 	Lang    string
 	Scope   Scope

@@ -33,7 +33,10 @@ type Options struct {
 	Location     *time.Location // how instants are shown
 	Logger       *slog.Logger
 	QueryTimeout time.Duration // per query (default 30 s)
-	CacheEntries int           // default 2000
+	// FiscalYearStart is the first month of the fiscal year (1 = January,
+	// the default): the fytd and lfy periods.
+	FiscalYearStart int
+	CacheEntries    int // default 2000
 	// Observe, when set, is called after every chart query (metrics).
 	Observe func(chart, kind string, d time.Duration, cached bool, err error)
 }
@@ -300,14 +303,25 @@ func (s *Service) Env(ctx context.Context, r Request) (*Env, error) {
 		e.Lang = i18n.EN
 	}
 	f := &e.F
-	f.Period, f.From, f.To = ResolvePeriod(clean(q.Get("period"), 16), q.Get("from"), q.Get("to"), st.AsOf)
+	var periodOK bool
+	f.Period, f.From, f.To, periodOK = ResolvePeriod(clean(q.Get("period"), 16), q.Get("from"), q.Get("to"), st.AsOf, s.opts.FiscalYearStart)
+	if !periodOK {
+		e.Notices = append(e.Notices, i18n.T(e.Lang, "notice.period", clean(q.Get("period"), 16)))
+	}
+	if f.To.After(st.AsOf) {
+		e.Notices = append(e.Notices, i18n.T(e.Lang, "notice.future", i18n.Date(e.Lang, st.AsOf)))
+	}
 	f.Cmp, f.CmpFrom, f.CmpTo = Comparison(q.Get("cmp"), f.From, f.To)
 	if pl := clean(q.Get("pl"), 100); pl != "" && slices.Contains(st.Lines, pl) {
 		f.Product = pl
+	} else if pl != "" {
+		e.Notices = append(e.Notices, i18n.T(e.Lang, "notice.product_line", pl))
 	}
 	if cur := strings.ToUpper(clean(q.Get("cur"), 3)); cur != "" && cur != e.Base {
 		if rate, ok := st.Rates[cur]; ok {
 			f.Currency, e.Rate = cur, rate
+		} else {
+			e.Notices = append(e.Notices, i18n.T(e.Lang, "notice.currency", cur, e.Base))
 		}
 	}
 	// The org filter must lie inside the scope; a rep's pages are about the rep.
@@ -321,6 +335,8 @@ func (s *Service) Env(ctx context.Context, r Request) (*Env, error) {
 		if ok {
 			f.Org = org
 			e.Node = org
+		} else {
+			e.Notices = append(e.Notices, i18n.T(e.Lang, "notice.org", org))
 		}
 	}
 	if e.Node == "" && e.NodeRep == "" {

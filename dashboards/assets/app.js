@@ -332,7 +332,10 @@
   function renderEChart(card, data) {
     var node = card.querySelector('.chart');
     node.style.height = (parseInt(card.getAttribute('data-height'), 10) || 320) + 'px';
-    var chart = echarts.getInstanceByDom(node) || echarts.init(node, null, { renderer: 'canvas' });
+    // Dark mode follows the system setting (the page's CSS does the same).
+    var dark = window.matchMedia && window.matchMedia('(prefers-color-scheme: dark)').matches;
+    var chart = echarts.getInstanceByDom(node) || echarts.init(node, dark ? 'dark' : null, { renderer: 'canvas' });
+    if (dark) option.backgroundColor = 'transparent';
     var option = prepare(data.option || {}, data);
     chart.setOption(option, true);
     chart.off('click');

@@ -1,7 +1,16 @@
-// The search box of the nav bar: customers, deals, contracts and reps of the
-// user's scope, by name or number (GET /api/search). Arrow keys move through
-// the results, Enter opens one, Escape closes the list. Every text is set as
-// text (never HTML).
+// The chrome every page shares (dashboards and the other faces): the menu
+// button of a phone-width screen, and the search box of the nav bar —
+// customers, deals, contracts and reps of the user's scope, by name or
+// number (GET /api/search). Arrow keys move through the results, Enter opens
+// one, Escape closes the list. Every text is set as text (never HTML).
+(function () {
+  'use strict';
+  var menu = document.querySelector('.topbar .menu');
+  if (menu) menu.addEventListener('click', function () {
+    var open = document.body.classList.toggle('nav-open');
+    menu.setAttribute('aria-expanded', open ? 'true' : 'false');
+  });
+})();
 (function () {
   'use strict';
   var box = document.getElementById('search');
