@@ -204,7 +204,7 @@ func (s *Server) collisionRows(ctx context.Context, e *query.Env, p map[string]a
 	if err != nil {
 		return nil, err
 	}
-	key := fmt.Sprintf("%p|%s|%s|%v|%v|%v|%v|%v|%v", s, e.Scope.Key(), e.F.Org, p["status"], p["ruling"], p["rep"], p["min_age"], p["max_age"], p["page"])
+	key := fmt.Sprintf("%p|%s|%s|%v|%v|%v|%v|%v|%v", s, e.Scope.Key(), strings.Join(e.F.Orgs, ","), p["status"], p["ruling"], p["rep"], p["min_age"], p["max_age"], p["page"])
 	collisionCache.Lock()
 	if collisionCache.version != st.Version { // a load, a refresh or a ruling
 		collisionCache.version, collisionCache.rows = st.Version, map[string][]row{}

@@ -228,6 +228,68 @@ type orgOption struct {
 	Selected     bool
 }
 
+// chip is a chosen filter value shown above the charts: Href is the page
+// without it.
+type chip struct {
+	Kind, Label, Href string
+}
+
+// pickerLabel is what a multi-select picker's button says: the chosen
+// option, "A + 2", or none's label.
+func pickerLabel(lang, none string, opts []option) string {
+	var first string
+	n := 0
+	for _, o := range opts {
+		if o.Selected {
+			if n == 0 {
+				first = o.Label
+			}
+			n++
+		}
+	}
+	switch n {
+	case 0:
+		return i18n.T(lang, none)
+	case 1:
+		return first
+	}
+	return i18n.T(lang, "filter.and_more", first, n-1)
+}
+
+// filterChips lists the chosen org units and product lines, each with the
+// link of the page without it.
+func filterChips(lang, path string, q url.Values, orgs []orgOption, lines []option) []chip {
+	without := func(param, value string) string {
+		v := url.Values{}
+		for k, vs := range q {
+			if k == "lang" {
+				continue
+			}
+			for _, x := range vs {
+				if k != param || x != value {
+					v.Add(k, x)
+				}
+			}
+		}
+		if len(v) == 0 {
+			return path
+		}
+		return path + "?" + v.Encode()
+	}
+	var out []chip
+	for _, o := range orgs {
+		if o.Selected {
+			out = append(out, chip{i18n.T(lang, "filter.org"), o.Label, without("org", o.Value)})
+		}
+	}
+	for _, l := range lines {
+		if l.Selected {
+			out = append(out, chip{i18n.T(lang, "filter.pl"), l.Label, without("pl", l.Value)})
+		}
+	}
+	return out
+}
+
 type controlData struct {
 	Param, Label string
 	Options      []option
@@ -259,6 +321,9 @@ type pageData struct {
 	Periods, Cmps       []option
 	Lines, Currencies   []option
 	Orgs                []orgOption
+	OrgsLabel           string // what the org picker's button says: the chosen units, or the whole scope
+	LinesLabel          string // and the product line picker's
+	Chips               []chip // the chosen units and lines, each removable
 	Controls            []controlData
 	Period              string
 	From, To            string
@@ -348,10 +413,10 @@ func (s *Server) renderPage(c *echo.Context, page *query.Page) error {
 		}
 		d.Cmps = append(d.Cmps, option{cmp, i18n.T(lang, key), cmp == e.F.Cmp})
 	}
-	d.Lines = append(d.Lines, option{"", i18n.T(lang, "filter.all_lines"), e.F.Product == ""})
 	for _, l := range st.Lines {
-		d.Lines = append(d.Lines, option{l, l, l == e.F.Product})
+		d.Lines = append(d.Lines, option{l, l, slices.Contains(e.F.Products, l)})
 	}
+	d.LinesLabel = pickerLabel(lang, "filter.all_lines", d.Lines)
 	d.Currencies = append(d.Currencies, option{"", s.opts.BaseCurrency, e.F.Currency == ""})
 	for cur := range st.Rates {
 		if cur != s.opts.BaseCurrency {
@@ -364,13 +429,32 @@ func (s *Server) renderPage(c *echo.Context, page *query.Page) error {
 		if err != nil {
 			return err
 		}
-		d.Orgs = append(d.Orgs, orgOption{Value: "", Label: i18n.T(lang, "filter.whole_scope"), Selected: e.F.Org == ""})
+		var chosen []option
 		for _, u := range units {
-			d.Orgs = append(d.Orgs, orgOption{Value: u.ID, Label: u.Name, Depth: u.Depth, Selected: u.ID == e.F.Org})
+			o := orgOption{Value: u.ID, Label: u.Name, Depth: u.Depth, Selected: slices.Contains(e.F.Orgs, u.ID)}
+			d.Orgs = append(d.Orgs, o)
+			chosen = append(chosen, option{o.Value, o.Label, o.Selected})
 		}
+		d.OrgsLabel = pickerLabel(lang, "filter.whole_scope", chosen)
 		if len(units) == 0 {
 			d.Show["org"] = false
 		}
+	}
+	if !page.Placeholder {
+		// Only chosen values the page kept (an unknown one is a notice instead).
+		var orgs []orgOption
+		for _, o := range d.Orgs {
+			if d.Show["org"] && o.Selected {
+				orgs = append(orgs, o)
+			}
+		}
+		var lines []option
+		for _, l := range d.Lines {
+			if d.Show["pl"] && l.Selected {
+				lines = append(lines, l)
+			}
+		}
+		d.Chips = filterChips(lang, c.Request().URL.Path, c.QueryParams(), orgs, lines)
 	}
 	for _, ctl := range page.Controls {
 		cd := controlData{Param: ctl.Param, Label: i18n.T(lang, ctl.Label)}

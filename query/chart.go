@@ -63,6 +63,9 @@ type Point struct {
 	Key  string `json:"key"`            // drill key passed as $point; "" = nothing
 	Zoom string `json:"zoom,omitempty"` // org unit to zoom into (sets ?org=) instead of drilling
 	Link string `json:"link,omitempty"` // a page of ours to open instead ("/customers/C1"; local paths only)
+	// Filter is a global filter a click sets instead (a cross-filter, e.g.
+	// {"pl": "Cloud"}): the page reloads filtered, with the value as a chip.
+	Filter map[string]string `json:"filter,omitempty"`
 }
 
 // Crumb is a step of the breadcrumbs.
@@ -173,6 +176,10 @@ func (s *Service) observe(chart, kind string, d time.Duration, cached bool, err 
 func (s *Service) build(e *Env, c *Chart, st *DataState, p map[string]any) *ChartData {
 	out := &ChartData{ID: c.ID, Kind: c.Kind, State: "ok", Format: "money", Currency: e.Currency(),
 		Drill: c.Drill != nil, Version: st.Version, Freshness: s.Freshness(st, e.Lang, c.usesModels())}
+	if c.OneUnit && len(e.F.Orgs) > 1 {
+		out.State, out.Message = "empty", i18n.T(e.Lang, "state.one_unit")
+		return out
+	}
 	if miss := c.missing(st); len(miss) > 0 {
 		out.State, out.Missing = "not_computed", miss
 		out.Message = i18n.T(e.Lang, "state.not_computed", strings.Join(miss, ", "))

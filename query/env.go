@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -14,6 +15,14 @@ import (
 
 // Scope is the data scope of a request: see access.Scope for the rule.
 type Scope = access.Scope
+
+// list is a list parameter: NULL when empty (no filter).
+func list(s []string) any {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
+}
 
 func nullable(s string) any {
 	if s == "" {
@@ -29,8 +38,11 @@ type Filters struct {
 	Cmp      string    // "", prev, yoy
 	CmpFrom  time.Time // zero when Cmp == ""
 	CmpTo    time.Time
-	Org      string // org unit filter ("" = the whole scope); validated against the scope
-	Product  string // product line ("" = all)
+	// Orgs are the org units chosen (none = the whole scope): inside the
+	// scope, none under another one, sorted.
+	Orgs []string
+	// Products are the product lines chosen (none = all), sorted.
+	Products []string
 	Currency string // display currency code
 }
 
@@ -175,9 +187,10 @@ func date(t time.Time) any {
 //	$as_of                               as-of date of the data ('YYYY-MM-DD')
 //	$from, $to                           the period (inclusive dates, 'YYYY-MM-DD')
 //	$cmp_from, $cmp_to                   the comparison period (NULL when none)
-//	$org                                 org filter: NULL or a unit (use dash.under)
+//	$orgs                                org filter: NULL or a list of units (use scoped.under_any)
 //	$node, $node_rep                     the unit (or rep) the page is about
-//	$product_line                        product line filter: NULL or a line
+//	$units                               the units whose targets count: the chosen ones, else [$node]
+//	$product_lines                       product line filter: NULL or a list of lines
 func (e *Env) StandardParams() map[string]any {
 	p := e.Scope.Params()
 	p["base"] = e.Base
@@ -186,10 +199,14 @@ func (e *Env) StandardParams() map[string]any {
 	p["to"] = date(e.F.To)
 	p["cmp_from"] = date(e.F.CmpFrom)
 	p["cmp_to"] = date(e.F.CmpTo)
-	p["org"] = nullable(e.F.Org)
+	p["orgs"] = list(e.F.Orgs)
 	p["node"] = nullable(e.Node)
 	p["node_rep"] = nullable(e.NodeRep)
-	p["product_line"] = nullable(e.F.Product)
+	p["units"] = list(e.F.Orgs)
+	if len(e.F.Orgs) == 0 && e.Node != "" {
+		p["units"] = []string{e.Node}
+	}
+	p["product_lines"] = list(e.F.Products)
 	return p
 }
 
@@ -229,16 +246,29 @@ func (f Filters) FiltersQuery() url.Values {
 	if f.Cmp != "" {
 		v.Set("cmp", f.Cmp)
 	}
-	if f.Org != "" {
-		v.Set("org", f.Org)
+	for _, o := range f.Orgs {
+		v.Add("org", o)
 	}
-	if f.Product != "" {
-		v.Set("pl", f.Product)
+	for _, l := range f.Products {
+		v.Add("pl", l)
 	}
 	if f.Currency != "" {
 		v.Set("cur", f.Currency)
 	}
 	return v
+}
+
+// cleanList reads a repeated parameter (org=A&org=B): trimmed, without
+// empty values and duplicates, sorted; at most 50 values of max bytes each.
+func cleanList(values []string, max int) []string {
+	var out []string
+	for _, v := range values {
+		if x := clean(v, max); x != "" && !slices.Contains(out, x) && len(out) < 50 {
+			out = append(out, x)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 func clean(s string, max int) string {

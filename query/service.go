@@ -312,10 +312,12 @@ func (s *Service) Env(ctx context.Context, r Request) (*Env, error) {
 		e.Notices = append(e.Notices, i18n.T(e.Lang, "notice.future", i18n.Date(e.Lang, st.AsOf)))
 	}
 	f.Cmp, f.CmpFrom, f.CmpTo = Comparison(q.Get("cmp"), f.From, f.To)
-	if pl := clean(q.Get("pl"), 100); pl != "" && slices.Contains(st.Lines, pl) {
-		f.Product = pl
-	} else if pl != "" {
-		e.Notices = append(e.Notices, i18n.T(e.Lang, "notice.product_line", pl))
+	for _, pl := range cleanList(q["pl"], 100) {
+		if slices.Contains(st.Lines, pl) {
+			f.Products = append(f.Products, pl)
+		} else {
+			e.Notices = append(e.Notices, i18n.T(e.Lang, "notice.product_line", pl))
+		}
 	}
 	if cur := strings.ToUpper(clean(q.Get("cur"), 3)); cur != "" && cur != e.Base {
 		if rate, ok := st.Rates[cur]; ok {
@@ -327,16 +329,21 @@ func (s *Service) Env(ctx context.Context, r Request) (*Env, error) {
 	// The org filter must lie inside the scope; a rep's pages are about the rep.
 	if r.Scope.Rep != "" && !r.Scope.All && r.Scope.Org == "" {
 		e.NodeRep = r.Scope.Rep
-	} else if org := clean(q.Get("org"), 100); org != "" {
-		ok, err := s.orgInScope(ctx, r.Scope, org)
+	} else if orgs := cleanList(q["org"], 100); len(orgs) > 0 {
+		chosen, outside, err := s.orgsInScope(ctx, r.Scope, orgs)
 		if err != nil {
 			return nil, err
 		}
-		if ok {
-			f.Org = org
-			e.Node = org
-		} else {
+		for _, org := range outside {
 			e.Notices = append(e.Notices, i18n.T(e.Lang, "notice.org", org))
+		}
+		if len(chosen) > 0 {
+			f.Orgs = chosen
+			// The page is about the chosen unit, or about the lowest unit
+			// holding all of them (its by-unit charts show them side by side).
+			if e.Node, err = s.commonAncestor(ctx, chosen); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if e.Node == "" && e.NodeRep == "" {
@@ -350,20 +357,51 @@ func (s *Service) Env(ctx context.Context, r Request) (*Env, error) {
 	return e, nil
 }
 
-func (s *Service) orgInScope(ctx context.Context, sc Scope, org string) (bool, error) {
+// orgsInScope splits the units a request chose into those the scope may
+// filter on (without the ones under another chosen unit: they add nothing)
+// and those it may not (unknown or outside the scope).
+func (s *Service) orgsInScope(ctx context.Context, sc Scope, orgs []string) (chosen, outside []string, err error) {
 	p := sc.Params()
-	p["org"] = org
-	q := `SELECT count(*) FROM live.org_units u WHERE u.org_unit_id = $org
-	AND scoped.sees(NULL, u.org_unit_id, $scope_all, $scope_org, $scope_rep)`
-	_, args, err := bind(q, p)
+	p["orgs"] = orgs
+	q := `WITH asked AS (SELECT unnest($orgs) AS org_unit_id),
+visible AS (
+    SELECT a.org_unit_id FROM asked a JOIN live.org_units u ON u.org_unit_id = a.org_unit_id
+    WHERE scoped.sees(NULL, u.org_unit_id, $scope_all, $scope_org, $scope_rep)
+)
+SELECT a.org_unit_id,
+       a.org_unit_id IN (SELECT org_unit_id FROM visible) AS visible,
+       EXISTS (SELECT 1 FROM facts.org_paths p JOIN visible v ON v.org_unit_id = p.ancestor_id
+               WHERE p.org_unit_id = a.org_unit_id AND p.depth > 0) AS covered
+FROM asked a ORDER BY a.org_unit_id`
+	res, err := s.query(ctx, q, p)
 	if err != nil {
-		return false, err
+		return nil, nil, err
 	}
-	res, err := run(ctx, s.opts.DB, q, args, s.opts.Location)
-	if err != nil {
-		return false, err
+	for i := range res.Rows {
+		switch id := res.Str(i, "org_unit_id"); {
+		case !res.Bool(i, "visible"):
+			outside = append(outside, id)
+		case !res.Bool(i, "covered"):
+			chosen = append(chosen, id)
+		}
 	}
-	return len(res.Rows) == 1 && res.Int(0, "count_star()") > 0, nil
+	return chosen, outside, nil
+}
+
+// commonAncestor is the lowest unit holding every one of units ("" when
+// they lie in different trees).
+func (s *Service) commonAncestor(ctx context.Context, units []string) (string, error) {
+	if len(units) == 1 {
+		return units[0], nil
+	}
+	q := `SELECT p.ancestor_id FROM facts.org_paths p WHERE list_contains($orgs, p.org_unit_id)
+GROUP BY p.ancestor_id HAVING count(DISTINCT p.org_unit_id) = len($orgs)
+ORDER BY min(p.depth), p.ancestor_id LIMIT 1`
+	res, err := s.query(ctx, q, map[string]any{"orgs": units})
+	if err != nil || len(res.Rows) == 0 {
+		return "", err
+	}
+	return res.Str(0, "ancestor_id"), nil
 }
 
 // OrgUnit is an entry of the org filter.

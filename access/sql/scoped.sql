@@ -42,6 +42,12 @@ CREATE OR REPLACE MACRO scoped.sees_unit(unit, scope_all, scope_org) AS
 CREATE OR REPLACE MACRO scoped.under(owner_org, org) AS
     org IS NULL OR coalesce(owner_org IN (SELECT p.org_unit_id FROM facts.org_paths p WHERE p.ancestor_id = org), false);
 
+-- @ name=under_any needs=facts.org_paths
+-- The org filter of a page when several units are chosen: no filter (NULL)
+-- or any of the units and everything below them.
+CREATE OR REPLACE MACRO scoped.under_any(owner_org, orgs) AS
+    orgs IS NULL OR coalesce(owner_org IN (SELECT p.org_unit_id FROM facts.org_paths p WHERE list_contains(orgs, p.ancestor_id)), false);
+
 -- @ name=child_of needs=facts.org_paths,live.org_units
 -- For the units below `node`: which child of `node` each one sits under.
 -- NULL node: the roots of the tree are the children.

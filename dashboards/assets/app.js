@@ -132,11 +132,55 @@
     });
     form.querySelectorAll('input[type=date]').forEach(function (i) { i.addEventListener('change', submitFilters); });
     form.addEventListener('submit', function (ev) { ev.preventDefault(); submitFilters(); });
+    form.querySelectorAll('.picker').forEach(picker);
   }
   function submitFilters() {
     var q = new URLSearchParams();
-    new FormData(form).forEach(function (v, k) { if (v !== '') q.set(k, v); });
+    new FormData(form).forEach(function (v, k) { if (v !== '') q.append(k, v); });
     location.search = q.toString();
+  }
+
+  // A multi-select picker (org units as a searchable tree, product lines):
+  // checkboxes in a pop-over, applied together with the Apply button.
+  function picker(p) {
+    var btn = p.querySelector('.picker-button'), pop = p.querySelector('.picker-pop');
+    var search = p.querySelector('.picker-search');
+    p.classList.add('js');
+    function open(on) {
+      p.classList.toggle('open', on);
+      btn.setAttribute('aria-expanded', on ? 'true' : 'false');
+      if (on && search) search.focus();
+    }
+    btn.addEventListener('click', function () { open(!p.classList.contains('open')); });
+    p.addEventListener('keydown', function (ev) { if (ev.key === 'Escape') { open(false); btn.focus(); } });
+    document.addEventListener('click', function (ev) { if (!p.contains(ev.target)) open(false); });
+    p.querySelector('.picker-clear').addEventListener('click', function () {
+      pop.querySelectorAll('input[type=checkbox]').forEach(function (c) { c.checked = false; });
+      submitFilters();
+    });
+    if (!search) return;
+    // A search shows the matching units with the units above them (the tree
+    // stays readable); an empty search shows every unit.
+    var items = Array.prototype.slice.call(pop.querySelectorAll('li'));
+    search.addEventListener('input', function () {
+      var term = search.value.trim().toLowerCase();
+      var show = items.map(function () { return !term; });
+      if (term) {
+        items.forEach(function (li, i) {
+          if (li.textContent.toLowerCase().indexOf(term) < 0 && li.querySelector('input').value.toLowerCase() !== term) return;
+          show[i] = true;
+          var depth = parseInt(li.getAttribute('data-depth'), 10);
+          for (var j = i - 1; j >= 0 && depth > 0; j--) {
+            var d = parseInt(items[j].getAttribute('data-depth'), 10);
+            if (d < depth) { show[j] = true; depth = d; }
+          }
+        });
+      }
+      items.forEach(function (li, i) { li.hidden = !show[i]; });
+    });
+    search.addEventListener('keydown', function (ev) {
+      if (ev.key === 'Enter') { ev.preventDefault(); submitFilters(); }
+    });
   }
   document.querySelectorAll('[data-org]').forEach(function (a) {
     a.addEventListener('click', function (ev) { ev.preventDefault(); navigate({ org: a.getAttribute('data-org') }); });
@@ -178,6 +222,7 @@
       var pt = data.points && data.points[pointIndex(data, ps[0])];
       if (pt && localLink(pt.link)) html += '<div class="tt-hint">' + esc(msg('js.click_open')) + '</div>';
       else if (pt && pt.zoom) html += '<div class="tt-hint">' + esc(msg('js.click_zoom')) + '</div>';
+      else if (pt && pt.filter) html += '<div class="tt-hint">' + esc(msg('js.click_filter')) + '</div>';
       else if (pt && pt.key && data.drill) html += '<div class="tt-hint">' + esc(msg('js.click_rows')) + '</div>';
       return html;
     };
@@ -326,6 +371,8 @@
     if (!pt) return;
     if (localLink(pt.link)) { location.href = localLink(pt.link); return; }
     if (pt.zoom) { navigate({ org: pt.zoom }); return; }
+    // A cross-filter: the page filtered by the point (shown as a chip).
+    if (pt.filter) { navigate(pt.filter); return; }
     if (pt.key && data.drill) openDrill(card, pt.key, pointLabel(option, data, i));
   }
 

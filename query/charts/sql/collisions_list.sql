@@ -12,7 +12,7 @@ WITH earlier AS (   -- the rulings an overruling replaced: who ruled for whom, w
 ),
 k AS (   -- the collisions seen by the user (scoped.collisions) under the page's filters
     SELECT * FROM scoped.collisions($scope_all, $scope_org, $scope_rep) k
-    WHERE scoped.under(k.deal_org, $org)
+    WHERE scoped.under_any(k.deal_org, $orgs)
       AND ($status IS NULL OR k.status = $status)
       AND ($ruling IS NULL OR $ruling = 'ruled' AND k.ruled OR $ruling = 'pending' AND NOT k.ruled)
       AND ($rep IS NULL OR $rep IN (k.deal_rep_id, k.other_rep_id))

@@ -10,8 +10,8 @@ FROM scoped.opportunity_facts($scope_all, $scope_org, $scope_rep) o
 LEFT JOIN scoped.mart_pipeline($scope_all, $scope_org, $scope_rep) pl ON pl.opportunity_id = o.opportunity_id
 LEFT JOIN scoped.benchmark_stage_days($scope_all, $scope_org, $scope_rep) f ON f.stage = o.stage
 LEFT JOIN live.reps r ON r.rep_id = o.owner_rep_id
-WHERE scoped.under(o.owner_org, $org) AND ($rep IS NULL OR o.owner_rep_id = $rep)
-  AND ($product_line IS NULL OR o.product_line = $product_line)
+WHERE scoped.under_any(o.owner_org, $orgs) AND ($rep IS NULL OR o.owner_rep_id = $rep)
+  AND ($product_lines IS NULL OR list_contains($product_lines, o.product_line))
   AND o.status = 'open'
   AND ($point IS NULL OR $point = o.stage OR $point = 'o:' || o.opportunity_id)
 ORDER BY o.amount_base DESC, o.opportunity_id

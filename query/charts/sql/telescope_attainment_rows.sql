@@ -5,8 +5,8 @@ SELECT c.contract_id, c.signed_on, c.customer_name, r.name AS rep_name, u.name A
 FROM scoped.bookings($scope_all, $scope_org, $scope_rep) c
 LEFT JOIN live.reps r ON r.rep_id = c.owner_rep_id
 LEFT JOIN live.org_units u ON u.org_unit_id = c.owner_org
-WHERE scoped.under(c.owner_org, $node)
-  AND ($product_line IS NULL OR c.product_line = $product_line)
+WHERE scoped.under(c.owner_org, $node) AND scoped.under_any(c.owner_org, $orgs)
+  AND ($product_lines IS NULL OR list_contains($product_lines, c.product_line))
   AND c.signed_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
   AND ($point IS NULL
        OR $point LIKE 'rep:%' AND 'rep:' || c.owner_rep_id = $point AND ($node IS NULL OR c.owner_org = $node)

@@ -6,8 +6,8 @@ SELECT o.opportunity_id, o.expected_close_on, o.customer_name, r.name AS rep_nam
 FROM scoped.opportunity_facts($scope_all, $scope_org, $scope_rep) o
 LEFT JOIN live.reps r ON r.rep_id = o.owner_rep_id
 LEFT JOIN live.org_units u ON u.org_unit_id = o.owner_org
-WHERE scoped.under(o.owner_org, $org)
-  AND ($product_line IS NULL OR o.product_line = $product_line)
+WHERE scoped.under_any(o.owner_org, $orgs)
+  AND ($product_lines IS NULL OR list_contains($product_lines, o.product_line))
   AND o.status = 'open'
   AND o.expected_close_on <= last_day(CAST($as_of AS DATE) + INTERVAL 3 MONTH)
   AND ($point IS NULL
