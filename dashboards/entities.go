@@ -78,7 +78,7 @@ func (r row) s(k string) string {
 	case nil:
 		return ""
 	case string:
-		return v
+		return query.ShortText(v) // a page shows a name, not 64 KiB of it
 	default:
 		return fmt.Sprint(v)
 	}

@@ -203,6 +203,7 @@ func (s *Service) build(e *Env, c *Chart, st *DataState, p map[string]any) *Char
 		if res, err = run(ctx, s.opts.DB, q, args, s.opts.Location); err != nil {
 			return s.fail(out, e, c, err)
 		}
+		shorten(res.Rows) // a chart's labels and tables, not whole long texts
 		s.results.put(rkey, res)
 	}
 	o, err := c.Build(e, res)
@@ -294,6 +295,66 @@ type Rows struct {
 	Desc     bool     `json:"desc"`
 	Currency string   `json:"currency"`
 	Rate     float64  `json:"rate"`
+	// Shortened says some text values were cut to fit the dialog (the
+	// export holds them whole).
+	Shortened bool `json:"shortened,omitempty"`
+}
+
+// Bounds of the text a rows page carries: a value longer than
+// MaxCellChars characters is cut (a dialog cell cannot show more), and once
+// a page holds maxPageTextBytes of text the rest are cut to a glimpse. With
+// the loader's bound on text values this keeps a page's JSON to a few MB
+// whatever the data holds (hardening issue, finding 9).
+const (
+	MaxCellChars     = 1000
+	glimpseChars     = 40
+	maxPageTextBytes = 4 << 20
+)
+
+// shorten cuts the text values of rows to the bounds above and says whether
+// it cut any.
+func shorten(rows [][]any) bool {
+	cut, budget := false, maxPageTextBytes
+	for _, row := range rows {
+		for i, v := range row {
+			s, ok := v.(string)
+			if !ok {
+				continue
+			}
+			limit := MaxCellChars
+			if budget <= 0 {
+				limit = glimpseChars
+			}
+			if short, ok := cutText(s, limit); ok {
+				row[i], s, cut = short, short, true
+			}
+			budget -= len(s)
+		}
+	}
+	return cut
+}
+
+// ShortText is s cut to MaxCellChars characters (with an ellipsis when it
+// was longer): what a page shows of a text value.
+func ShortText(s string) string {
+	short, _ := cutText(s, MaxCellChars)
+	return short
+}
+
+// cutText returns s cut to n characters with an ellipsis, and whether it
+// was longer.
+func cutText(s string, n int) (string, bool) {
+	if len(s) <= n { // bytes ≥ characters
+		return s, false
+	}
+	i := 0
+	for pos := range s {
+		if i == n {
+			return s[:pos] + "…", true
+		}
+		i++
+	}
+	return s, false
 }
 
 // ErrNoDrill is returned for a chart without drill-through.
@@ -431,6 +492,7 @@ func (s *Service) DrillRows(e *Env, c *Chart, point string, sortCol int, desc bo
 	if out.Columns == nil {
 		out.Columns = []Column{}
 	}
+	out.Shortened = shorten(out.Rows)
 	if b, err := jsonBytes(out); err == nil {
 		s.cache.put(key, b)
 	}

@@ -2,6 +2,7 @@ package query
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -101,5 +102,29 @@ func TestRealPageReplacesPlaceholder(t *testing.T) {
 	}
 	if n != 1 {
 		t.Fatalf("%d pages with the ID", n)
+	}
+}
+
+func TestShorten(t *testing.T) {
+	long := strings.Repeat("长", MaxCellChars+5)
+	rows := [][]any{{"short", long, int64(3)}}
+	if !shorten(rows) {
+		t.Fatal("a long value was not cut")
+	}
+	got := rows[0][1].(string)
+	if want := strings.Repeat("长", MaxCellChars) + "…"; got != want || rows[0][0] != "short" || rows[0][2] != int64(3) {
+		t.Errorf("cut to %d characters", len([]rune(got)))
+	}
+	// Past the page's budget every text is a glimpse.
+	var many [][]any
+	for i := 0; i < maxPageTextBytes/MaxCellChars+10; i++ {
+		many = append(many, []any{strings.Repeat("x", MaxCellChars)})
+	}
+	shorten(many)
+	if last := many[len(many)-1][0].(string); len([]rune(last)) != glimpseChars+1 {
+		t.Errorf("the last value past the budget is %d characters", len([]rune(last)))
+	}
+	if s, cut := cutText("abc", 3); cut || s != "abc" {
+		t.Errorf("cutText(abc, 3) = %q, %v", s, cut)
 	}
 }

@@ -505,7 +505,7 @@
         tbody.appendChild(empty);
       }
       var pages = Math.max(1, Math.ceil(r.total / r.page_size));
-      d.querySelector('.count').textContent = msg('js.rows_total', group(r.total));
+      d.querySelector('.count').textContent = msg('js.rows_total', group(r.total)) + (r.shortened ? ' · ' + msg('js.shortened') : '');
       d.querySelector('.pageno').textContent = msg('js.page', r.page, pages);
       d.querySelector('.prev').disabled = r.page <= 1;
       d.querySelector('.next').disabled = r.page >= pages;
