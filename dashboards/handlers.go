@@ -188,21 +188,35 @@ func (s *Server) logout(c *echo.Context) error {
 // targets, deals needing action, customers' alerts), a manager or an
 // analyst on their unit's Telescope, an executive on the company's.
 func (s *Server) homePath(u access.User) string {
+	page, id := homePage(u)
+	if page == nil {
+		return "/telescope"
+	}
+	if id != "" {
+		return strings.Replace(page.Path, ":id", url.PathEscape(id), 1)
+	}
+	return page.Path
+}
+
+// homePage is the page a user lands on, with its :id when it takes one.
+func homePage(u access.User) (*query.Page, string) {
 	if u.Role == access.RoleRep && u.RepID != "" {
-		return "/reps/" + url.PathEscape(u.RepID)
+		if p, ok := query.PageByPath("/reps/:id"); ok {
+			return p, u.RepID
+		}
 	}
 	pages := query.Pages()
 	for _, p := range pages {
 		if slices.Contains(p.Home, u.Role) && !p.Placeholder {
-			return p.Path
+			return p, ""
 		}
 	}
 	for _, p := range pages {
 		if p.Nav > 0 && !p.Placeholder {
-			return p.Path
+			return p, ""
 		}
 	}
-	return "/telescope"
+	return nil, ""
 }
 
 func (s *Server) home(c *echo.Context) error {
