@@ -264,7 +264,7 @@ func warmScopes(users []access.User) []query.Scope {
 	seen := map[string]bool{}
 	for _, u := range users {
 		sc := ScopeFor(u)
-		if sc.Empty() || seen[sc.Key()] {
+		if u.Disabled || sc.Empty() || seen[sc.Key()] {
 			continue
 		}
 		seen[sc.Key()] = true
