@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/labstack/echo/v5"
 	"net/http"
 	"net/url"
 	"os"
@@ -19,6 +20,7 @@ import (
 	"github.com/triscope/triscope/access"
 	"github.com/triscope/triscope/dashboards"
 	"github.com/triscope/triscope/query/adhoc"
+	"github.com/triscope/triscope/sql/console"
 )
 
 // Ad hoc SQL in the runtime: the sandbox (query/adhoc) over snapshots the
@@ -242,6 +244,17 @@ func (r *Runtime) sqlPublish(ctx context.Context, why string) {
 		defer s.wg.Done()
 		s.publish(context.WithoutCancel(ctx), why)
 	}()
+}
+
+// WaitForSnapshots blocks until the snapshot publications under way (at
+// start, after loads and refreshes) have finished (tests, benchmarks).
+func (r *Runtime) WaitForSnapshots() {
+	r.sqlMu.Lock()
+	s := r.sql
+	r.sqlMu.Unlock()
+	if s != nil {
+		s.wg.Wait()
+	}
 }
 
 // closeSQL waits for a publication in progress and stops the workers.
@@ -645,9 +658,27 @@ func (c *remoteSQL) Describe(ctx context.Context, username, by string) ([]adhoc.
 // The face of ad hoc SQL in the HTTP server.
 func init() {
 	faceBuilders = append(faceBuilders, func(ctx context.Context, r *Runtime) (dashboards.Face, error) {
-		if _, err := r.SQL(ctx); err != nil {
+		s, err := r.SQL(ctx)
+		if err != nil {
 			return dashboards.Face{}, err
 		}
-		return dashboards.Face{}, nil
+		cons, err := console.New(console.Options{Sandbox: s.sb, Store: s.store, Tokens: r.access, Policy: s.cfg.Limits})
+		if err != nil {
+			return dashboards.Face{}, err
+		}
+		var roles []string
+		for _, role := range access.Roles {
+			if s.cfg.Limits(role).Enabled {
+				roles = append(roles, role)
+			}
+		}
+		if len(roles) == 0 {
+			roles = []string{"-"} // nobody: no entry in the nav bar
+		}
+		return dashboards.Face{
+			Nav:        []dashboards.NavLink{{Path: console.Path, Label: "nav.sql", Roles: roles}},
+			Mount:      func(e *echo.Echo, sh *dashboards.Shell) error { return cons.Mount(e, sh) },
+			BodyLimits: map[string]int64{"/api/sql": console.BodyLimit},
+		}, nil
 	})
 }
