@@ -21,6 +21,7 @@ import (
 	"github.com/triscope/triscope/dashboards"
 	"github.com/triscope/triscope/query/adhoc"
 	"github.com/triscope/triscope/sql/console"
+	"github.com/triscope/triscope/sql/flight"
 )
 
 // Ad hoc SQL in the runtime: the sandbox (query/adhoc) over snapshots the
@@ -244,6 +245,50 @@ func (r *Runtime) sqlPublish(ctx context.Context, why string) {
 		defer s.wg.Done()
 		s.publish(context.WithoutCancel(ctx), why)
 	}()
+}
+
+// startFlight serves Arrow Flight SQL when sql.flight.addr is set (off by
+// default) until ctx ends; ready gets its address. The returned function
+// waits for it to stop.
+func (r *Runtime) startFlight(ctx context.Context, ready func(addr string)) (wait func(), err error) {
+	fc := r.cfg.SQL.Flight
+	if fc.Addr == "" {
+		return func() {}, nil
+	}
+	s, err := r.SQL(ctx)
+	if err != nil {
+		return nil, err
+	}
+	fc = s.cfg.Flight
+	srv, err := flight.New(flight.Options{Sandbox: s.sb, Accounts: r.access, Policy: s.cfg.Limits, Addr: fc.Addr,
+		TLSCert: fc.TLSCert, TLSKey: fc.TLSKey, MaxStreams: fc.MaxStreams, MaxRows: fc.MaxRows, HandleTTL: fc.HandleTTL,
+		TimeZone: r.w.TimeZone(), Logger: r.log,
+		Audit: func(user, action string, detail map[string]any) {
+			r.audit(ctx, user, action, detail)
+		}})
+	if err != nil {
+		return nil, err
+	}
+	addr, err := srv.Listen()
+	if err != nil {
+		return nil, err
+	}
+	scheme := "grpc"
+	if fc.TLSCert != "" {
+		scheme = "grpc+tls"
+	}
+	r.log.Info("flight sql listening", "addr", addr.String())
+	if ready != nil {
+		ready(scheme + "://" + addr.String())
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := srv.Serve(ctx); err != nil {
+			r.log.Error("flight sql server", "err", err)
+		}
+	}()
+	return func() { <-done }, nil
 }
 
 // WaitForSnapshots blocks until the snapshot publications under way (at

@@ -244,6 +244,7 @@
     for (const r of relations) schema[r.name] = r.columns.map((c) => c.name);
     makeEditor(schema);
     renderSchema();
+    document.body.setAttribute("data-loaded", "true");
   }
   function renderSchema() {
     const q = ($("sqlc-filter").value || "").toLowerCase();
