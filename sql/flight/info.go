@@ -64,9 +64,9 @@ type xdbcType struct {
 	IntervalP *int32   `json:"interval_precision"`
 }
 
-func i32(v int32) *int32 { return &v }
+func i32(v int32) *int32   { return &v }
 func str(v string) *string { return &v }
-func boolp(v bool) *bool  { return &v }
+func boolp(v bool) *bool   { return &v }
 
 // xdbcTypes are ordered by data type, as JDBC's getTypeInfo sorts them.
 var xdbcTypes = func() []xdbcType {
