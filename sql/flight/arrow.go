@@ -54,6 +54,8 @@ func arrowType(duck, tz string) arrow.DataType {
 	case "UBIGINT":
 		return arrow.PrimitiveTypes.Uint64
 	case "HUGEINT", "UHUGEINT":
+		// As DuckDB's own Arrow export does: a value of 39 digits fails
+		// the stream with a clear error (cast it to DOUBLE or VARCHAR).
 		return &arrow.Decimal128Type{Precision: 38, Scale: 0}
 	case "FLOAT", "REAL":
 		return arrow.PrimitiveTypes.Float32
