@@ -557,3 +557,5 @@ func arrowValue(col arrow.Array, i int) any {
 	}
 	return col.ValueStr(i)
 }
+
+func jsonDecode(resp *http.Response, v any) error { return json.NewDecoder(resp.Body).Decode(v) }
