@@ -166,11 +166,11 @@ type sqlService struct {
 	wg        sync.WaitGroup
 }
 
-// SQL starts ad hoc SQL in this runtime (once): the snapshot directory,
+// startSQL starts ad hoc SQL in this runtime (once): the snapshot directory,
 // the sandbox, the saved-query store; the first snapshot is published in
 // the background (until it is, queries read the one a previous server
 // left, or answer that none is published yet).
-func (r *Runtime) SQL(ctx context.Context) (*sqlService, error) {
+func (r *Runtime) startSQL(ctx context.Context) (*sqlService, error) {
 	r.sqlMu.Lock()
 	defer r.sqlMu.Unlock()
 	if r.sql != nil {
@@ -255,7 +255,7 @@ func (r *Runtime) startFlight(ctx context.Context, ready func(addr string)) (wai
 	if fc.Addr == "" {
 		return func() {}, nil
 	}
-	s, err := r.SQL(ctx)
+	s, err := r.startSQL(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -498,7 +498,7 @@ func (r *Runtime) sqlAdminRoutes(mux *http.ServeMux, check func(w http.ResponseW
 		fl, _ := w.(http.Flusher)
 		bw := bufio.NewWriterSize(w, 64<<10)
 		sink := &ndjsonSink{w: bw, enc: json.NewEncoder(bw), fl: fl}
-		s, err := r.SQL(req.Context())
+		s, err := r.startSQL(req.Context())
 		if err != nil {
 			sink.frame(sqlFrame{Error: wireError(err)})
 			return
@@ -532,7 +532,7 @@ func (r *Runtime) sqlAdminRoutes(mux *http.ServeMux, check func(w http.ResponseW
 }
 
 func (r *Runtime) describeSQL(ctx context.Context, username, by string) ([]adhoc.RelationInfo, error) {
-	s, err := r.SQL(ctx)
+	s, err := r.startSQL(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -703,7 +703,7 @@ func (c *remoteSQL) Describe(ctx context.Context, username, by string) ([]adhoc.
 // The face of ad hoc SQL in the HTTP server.
 func init() {
 	faceBuilders = append(faceBuilders, func(ctx context.Context, r *Runtime) (dashboards.Face, error) {
-		s, err := r.SQL(ctx)
+		s, err := r.startSQL(ctx)
 		if err != nil {
 			return dashboards.Face{}, err
 		}
