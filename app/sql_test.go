@@ -138,6 +138,9 @@ func buildSQLEnv() error {
 		RefreshAfterLoad: "affected", Benchmarks: access.DefaultBenchmarks}
 	cfg.SQL = app.SQLConfig{Timeout: 10 * time.Second, MaxRows: 5000, Workers: 3, PerUser: 2, QueueWait: 20 * time.Second,
 		WorkerMemory: "4GB", WorkerThreads: 1}
+	// Executives and admins get a longer limit: the million-row streams run
+	// as them (a busy CI machine must not stop them at 10 s).
+	cfg.SQL.Roles = map[string]app.SQLRoleConfig{access.RoleExecutive: {Timeout: time.Minute}, access.RoleAdmin: {Timeout: time.Minute}}
 	cfg.SQL.Flight = app.FlightConfig{Addr: "127.0.0.1:0", MaxRows: 2_000_000}
 	sqlEnv.cfg = cfg
 	rt, err := app.Open(ctx, cfg, log)
