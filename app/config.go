@@ -61,6 +61,8 @@ type Config struct {
 	// Benchmarks are the company benchmarks shown to every user (the one
 	// exception to the scope rule; see access.Scope).
 	Benchmarks []string `koanf:"benchmarks"`
+	// SQL configures ad hoc SQL (sql.go).
+	SQL SQLConfig `koanf:"sql"`
 }
 
 // Load reads the configuration: flags the user set, then TRISCOPE_*

@@ -48,6 +48,14 @@ func (r *Runtime) adminHandler(token string) http.Handler {
 			json.NewEncoder(w).Encode(resp)
 		})
 	}
+	r.sqlAdminRoutes(mux, func(w http.ResponseWriter, req *http.Request) bool {
+		got := strings.TrimPrefix(req.Header.Get("Authorization"), "Bearer ")
+		if token == "" || subtle.ConstantTimeCompare([]byte(got), []byte(token)) != 1 {
+			http.Error(w, "the admin API needs the token of the server file beside the warehouse", http.StatusUnauthorized)
+			return false
+		}
+		return true
+	})
 	decode := func(req *http.Request, v any) error {
 		if err := json.NewDecoder(req.Body).Decode(v); err != nil {
 			return fmt.Errorf("a request to the admin API is JSON: %w", err)

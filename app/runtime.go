@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/triscope/triscope/access"
@@ -25,6 +26,9 @@ type Runtime struct {
 	access *access.Store
 	engine *query.Service
 	jobs   *jobRunner
+
+	sqlMu sync.Mutex
+	sql   *sqlService // ad hoc SQL, once a face or the admin API asks for it (sql.go)
 }
 
 // Open opens the warehouse (migrating it) and the application database, and
@@ -106,6 +110,7 @@ func (r *Runtime) Close() error {
 	if r.jobs != nil {
 		r.jobs.stop()
 	}
+	r.closeSQL()
 	var errs []error
 	if r.access != nil {
 		errs = append(errs, r.access.Close())
