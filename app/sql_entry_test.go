@@ -17,6 +17,7 @@ type attackCase struct {
 	Expect  string `yaml:"expect"`
 	Message string `yaml:"message"`
 	Timeout string `yaml:"timeout"`
+	Compare *bool  `yaml:"compare"` // false: the rows are not compared (a huge result)
 }
 
 // TestSQLAttackCatalogueAllEntryPoints runs the attack catalogue of the
@@ -93,6 +94,10 @@ func TestSQLAttackCatalogueAllEntryPoints(t *testing.T) {
 						t.Errorf("%s via %s: %v, want refused: %s", where, entry, o, c.Message)
 					}
 				case "ok":
+					huge := c.Compare != nil && !*c.Compare
+					if entry == "flight" && huge && o.class == "timeout" {
+						continue // see below: Flight streams up to its own cap within the time limit
+					}
 					if o.class != "" && o.class != "syntax" { // the fixture's columns may not exist in the demo
 						t.Errorf("%s via %s: %v", where, entry, o)
 					}
@@ -104,8 +109,12 @@ func TestSQLAttackCatalogueAllEntryPoints(t *testing.T) {
 			}
 			ref := got["api"]
 			for entry, o := range got {
-				if entry == "flight" && ref.class == "" && len(ref.rows) == 1000 && len(o.rows) >= 1000 {
-					continue // capped at 1000 rows by the request; Flight's cap is its own (sql.flight.max_rows)
+				if entry == "flight" && ref.class == "" && len(ref.rows) == 1000 && (len(o.rows) >= 1000 || o.class == "timeout") {
+					// Capped at 1000 rows by the request; Flight's cap is its
+					// own (sql.flight.max_rows, 2 M here) and its time limit
+					// counts the streaming: on a busy machine 2 M rows can
+					// take longer than the role's 10 s. Either way bounded.
+					continue
 				}
 				if o.class != ref.class || strings.Join(o.rows, "\n") != strings.Join(ref.rows, "\n") {
 					t.Errorf("%s: %s answered %v, the API %v", where, entry, o, ref)

@@ -188,6 +188,12 @@ func TestBrowser(t *testing.T) {
 		if len(rows) == 0 || total == nil || *total == "0" {
 			t.Fatalf("drill-through %q shows no rows", title)
 		}
+		// Each row's customer and rep link to their pages (issue 17 point 6).
+		for _, prefix := range []string{"/customers/", "/reps/"} {
+			if n := count(t, p, `dialog#drill tbody a[href^="`+prefix+`"]`); n != len(rows) {
+				t.Errorf("%d of %d rows link to %s…", n, len(rows), prefix)
+			}
+		}
 		href, _ := p.MustElement("dialog#drill .export-xlsx").Attribute("href")
 		if href == nil || !strings.Contains(*href, "point=") || !strings.Contains(*href, "format=xlsx") {
 			t.Fatalf("export link: %v", href)

@@ -472,7 +472,14 @@
       thead.textContent = '';
       tbody.textContent = '';
       var tr = el('tr');
+      // An id whose name is shown links from the name instead (the export keeps both).
+      var names = r.columns.map(function (c) { return c.name; });
+      var shown = function (i) {
+        var n = names[i];
+        return !((n === 'customer_id' && names.indexOf('customer_name') >= 0) || (n === 'rep_id' && names.indexOf('rep_name') >= 0));
+      };
       r.columns.forEach(function (c, i) {
+        if (!shown(i)) return;
         var numeric = c.type === 'money' || c.type === 'number' || c.type === 'percent';
         var th = el('th', numeric ? 'num' : '');
         var b = el('button', '', r.labels[i]);
@@ -487,12 +494,21 @@
         tr.appendChild(th);
       });
       thead.appendChild(tr);
+      var link = rowLinks(r.columns);
       r.rows.forEach(function (row) {
         var tr2 = el('tr');
         row.forEach(function (v, i) {
+          if (!shown(i)) return;
           var c = r.columns[i];
           var numeric = c.type === 'money' || c.type === 'number' || c.type === 'percent';
-          var td = el('td', numeric ? 'num' : '', c.type === 'text' ? codeLabel(c.name, v) : fmtFull(v, c.type));
+          var text = c.type === 'text' ? codeLabel(c.name, v) : fmtFull(v, c.type);
+          var td = el('td', numeric ? 'num' : '');
+          var href = link(row, i);
+          if (href && text) {
+            var a = el('a', '', text);
+            a.href = href;
+            td.appendChild(a);
+          } else td.textContent = text;
           if (c.type === 'text' && typeof v === 'string' && v.length > 30) td.title = v;
           tr2.appendChild(td);
         });
@@ -519,6 +535,27 @@
     drill.dlg.querySelector('.prev').addEventListener('click', function () { drill.page--; loadRows(); });
     drill.dlg.querySelector('.next').addEventListener('click', function () { drill.page++; loadRows(); });
     drill.dlg.addEventListener('close', function () { drill.dlg.removeAttribute('data-loaded'); });
+  }
+
+  // rowLinks says which cells of a rows page link to a page of ours: a
+  // customer's id or name (/customers/{id}), a deal's id (/deals/{id}), a
+  // rep's id or name (/reps/{id}), and the record of a mixed list whose
+  // entity is a deal. The pages check the scope again.
+  function rowLinks(cols) {
+    var at = {};
+    cols.forEach(function (c, i) { at[c.name] = i; });
+    var to = function (prefix, v) { return v === null || v === undefined || v === '' ? '' : prefix + encodeURIComponent(String(v)); };
+    return function (row, i) {
+      switch (cols[i].name) {
+        case 'customer_id': return to('/customers/', row[i]);
+        case 'customer_name': return at.customer_id !== undefined ? to('/customers/', row[at.customer_id]) : '';
+        case 'opportunity_id': return to('/deals/', row[i]);
+        case 'rep_id': case 'owner_rep_id': return to('/reps/', row[i]);
+        case 'rep_name': return at.rep_id !== undefined ? to('/reps/', row[at.rep_id]) : (at.owner_rep_id !== undefined ? to('/reps/', row[at.owner_rep_id]) : '');
+        case 'record_id': return at.entity !== undefined && row[at.entity] === 'opportunities' ? to('/deals/', row[i]) : '';
+      }
+      return '';
+    };
   }
 
   // ---- SQL ----

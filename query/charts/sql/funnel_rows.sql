@@ -18,7 +18,7 @@ in_stage AS (
     WHERE v.stage = $point
     GROUP BY v.opportunity_id
 )
-SELECT o.opportunity_id, o.customer_name, r.name AS rep_name, u.name AS org_unit,
+SELECT o.opportunity_id, o.customer_id, o.customer_name, o.owner_rep_id AS rep_id, r.name AS rep_name, u.name AS org_unit,
        CASE WHEN o.status = 'open' THEN o.stage ELSE o.status END AS status,
        o.created_on, coalesce(i.entered_on, o.created_on) AS entered_on, i.days_in_stage,
        o.closed_on, o.product_line, o.currency, o.amount, o.amount_base

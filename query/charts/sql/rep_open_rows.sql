@@ -2,7 +2,7 @@
 -- user's scope below the org filter), with the days in their current stage
 -- (pipeline model) against the company's median for that stage (funnel model).
 -- $point: a stage, 'o:<opportunity_id>' (one deal); NULL = every open deal.
-SELECT o.opportunity_id, o.customer_name, r.name AS rep_name, o.stage, o.probability, o.created_on,
+SELECT o.opportunity_id, o.customer_id, o.customer_name, o.owner_rep_id AS rep_id, r.name AS rep_name, o.stage, o.probability, o.created_on,
        pl.stage_entered_on, pl.days_in_stage, f.days_median AS stage_median_days, o.expected_close_on,
        o.product_line, o.competitor, o.currency, o.amount, o.amount_base,
        CAST(o.amount_base * o.probability / 100 AS DECIMAL(18,2)) AS weighted_amount

@@ -2,7 +2,7 @@
 -- the org filter) that have been in their current stage for more than twice
 -- the company's median days of that stage (the rule of the stalled-deal alert),
 -- longest first.
-SELECT o.opportunity_id, o.customer_name, r.name AS rep_name, o.stage, pl.stage_entered_on, pl.days_in_stage,
+SELECT o.opportunity_id, o.customer_id, o.customer_name, o.owner_rep_id AS rep_id, r.name AS rep_name, o.stage, pl.stage_entered_on, pl.days_in_stage,
        f.days_median AS stage_median_days, o.expected_close_on, o.currency, o.amount, o.amount_base
 FROM scoped.mart_pipeline($scope_all, $scope_org, $scope_rep) pl
 JOIN scoped.opportunity_facts($scope_all, $scope_org, $scope_rep) o ON o.opportunity_id = pl.opportunity_id

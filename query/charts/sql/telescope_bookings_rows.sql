@@ -1,6 +1,6 @@
 -- The contracts behind a month of the bookings chart ($point = 'YYYY-MM';
 -- NULL = every contract of the period).
-SELECT c.contract_id, c.signed_on, c.customer_name, r.name AS rep_name, u.name AS org_unit,
+SELECT c.contract_id, c.signed_on, c.customer_id, c.customer_name, c.owner_rep_id AS rep_id, r.name AS rep_name, u.name AS org_unit,
        c.product_line, c.channel, c.status, c.currency, c.amount, c.amount_base
 FROM scoped.bookings($scope_all, $scope_org, $scope_rep) c
 LEFT JOIN live.reps r ON r.rep_id = c.owner_rep_id

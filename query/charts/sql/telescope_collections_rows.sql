@@ -1,6 +1,6 @@
 -- The payments behind a month of the collections chart ($point = 'YYYY-MM';
 -- NULL = every payment of the period).
-SELECT p.payment_id, p.paid_on, p.customer_name, p.contract_id, r.name AS rep_name, u.name AS org_unit,
+SELECT p.payment_id, p.paid_on, p.customer_id, p.customer_name, p.contract_id, p.owner_rep_id AS rep_id, r.name AS rep_name, u.name AS org_unit,
        p.product_line, p.method, p.currency, p.amount, p.amount_base
 FROM scoped.collections($scope_all, $scope_org, $scope_rep) p
 LEFT JOIN live.reps r ON r.rep_id = p.owner_rep_id

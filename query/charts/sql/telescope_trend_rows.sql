@@ -1,7 +1,7 @@
 -- The deals behind a point of the forecast trend ($point = the month-end
 -- 'YYYY-MM-DD' the forecast was made on; NULL = the as-of date): open on that
 -- day and expected to close in the following 3 months.
-SELECT o.opportunity_id, o.customer_name, r.name AS rep_name, u.name AS org_unit, o.created_on,
+SELECT o.opportunity_id, o.customer_id, o.customer_name, o.owner_rep_id AS rep_id, r.name AS rep_name, u.name AS org_unit, o.created_on,
        o.expected_close_on, o.closed_on, o.status, o.stage, o.currency, o.amount, o.amount_base
 FROM scoped.opportunity_facts($scope_all, $scope_org, $scope_rep) o
 LEFT JOIN live.reps r ON r.rep_id = o.owner_rep_id
