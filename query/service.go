@@ -486,6 +486,13 @@ type Freshness struct {
 	LoadedAt   string `json:"loaded_at,omitempty"`   // localised
 	ComputedAt string `json:"computed_at,omitempty"` // localised; only for charts that read model tables
 	AsOf       string `json:"as_of,omitempty"`
+	// Complete is the latest complete day when the as-of day is still in
+	// progress (the last load happened on it or before): its figures may grow.
+	Complete string `json:"complete,omitempty"`
+	// Stale says, localised, that the models were computed on older data
+	// than the pages show (a load since the last refresh moved the as-of
+	// date): their figures lag until the next refresh.
+	Stale string `json:"stale,omitempty"`
 }
 
 // Freshness of the data (models too when usesModels).
@@ -493,9 +500,16 @@ func (s *Service) Freshness(st *DataState, lang string, usesModels bool) Freshne
 	f := Freshness{AsOf: i18n.Date(lang, st.AsOf)}
 	if !st.LoadedAt.IsZero() {
 		f.LoadedAt = i18n.DateTime(lang, st.LoadedAt, s.opts.Location)
+		y, m, d := st.LoadedAt.In(s.opts.Location).Date()
+		if loadDay := time.Date(y, m, d, 0, 0, 0, 0, time.UTC); !loadDay.After(st.AsOf) {
+			f.Complete = i18n.Date(lang, st.AsOf.AddDate(0, 0, -1))
+		}
 	}
 	if usesModels && !st.ComputedAt.IsZero() {
 		f.ComputedAt = i18n.DateTime(lang, st.ComputedAt, s.opts.Location)
+	}
+	if usesModels && !st.ModelsAsOf.IsZero() && st.ModelsAsOf.Before(st.AsOf) {
+		f.Stale = i18n.T(lang, "fresh.stale", i18n.Date(lang, st.ModelsAsOf), f.AsOf)
 	}
 	return f
 }
