@@ -498,6 +498,9 @@ func (w *web) pagePDF(c *echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, "from: a page of the dashboards")
 	}
 	q := pu.Query()
+	if l := i18n.Normalize(q.Get("lang")); l != "" {
+		lang = l
+	}
 	q.Set("lang", lang)
 	pu.RawQuery = q.Encode()
 	p := Principal{Key: u.Username, User: u, Scope: access.ScopeFor(u), Lang: lang}

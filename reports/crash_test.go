@@ -1,0 +1,3 @@
+package reports_test
+
+func helperServe() {}
