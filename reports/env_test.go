@@ -444,6 +444,14 @@ type wecomPeer struct {
 func startWeCom() *wecomPeer {
 	p := &wecomPeer{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/cgi-bin/webhook/upload_media" && r.URL.Query().Get("key") == wecomKey {
+			if _, _, err := r.FormFile("media"); err != nil {
+				json.NewEncoder(w).Encode(map[string]any{"errcode": 40058, "errmsg": "no media"})
+				return
+			}
+			json.NewEncoder(w).Encode(map[string]any{"errcode": 0, "errmsg": "ok", "type": "file", "media_id": "media-1", "created_at": "1"})
+			return
+		}
 		var m map[string]any
 		if r.URL.Path != "/cgi-bin/webhook/send" || r.URL.Query().Get("key") != wecomKey || json.NewDecoder(r.Body).Decode(&m) != nil {
 			json.NewEncoder(w).Encode(map[string]any{"errcode": 40058, "errmsg": "bad request"})
