@@ -298,7 +298,7 @@ func (w *web) save(c *echo.Context) error {
 		}
 		d.Error = err.Error()
 		d.Content = describeContent(r.Content[0], lang)
-		c.Response().WriteHeader(http.StatusUnprocessableEntity)
+		withStatus(c, http.StatusUnprocessableEntity)
 		return w.page(c, i18n.T(lang, "report.form.title"), "form.html", map[string]any{"F": d})
 	}
 	w.sh.Audit(c, "report_save", map[string]any{"report": r.Name, "recipients": len(r.Recipients), "formats": r.Formats})
@@ -362,3 +362,18 @@ func scheduleFromForm(d formData) (Schedule, error) {
 	}
 	return s, nil
 }
+
+// withStatus makes the page about to be written answer code (a form sent
+// back with its error: 422) whatever status the renderer writes.
+func withStatus(c *echo.Context, code int) {
+	c.SetResponse(statusWriter{c.Response(), code})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w statusWriter) WriteHeader(int) { w.ResponseWriter.WriteHeader(w.code) }
+
+func (w statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
