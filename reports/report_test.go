@@ -131,3 +131,15 @@ func TestShowLikeTheDashboards(t *testing.T) {
 		}
 	}
 }
+
+// The demo's reports are valid against the channels and the named scope
+// the demo configures.
+func TestDemoReportsAreValid(t *testing.T) {
+	rs, err := LoadDir(DemoFS, "demo", Env{Channels: []string{"mail", "sales-wecom"}, Scopes: map[string]string{"east-china": "org:ORG-0002"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != 3 {
+		t.Fatalf("%d demo reports", len(rs))
+	}
+}
