@@ -68,7 +68,7 @@ func init() {
 		}
 		var actions []dashboards.PageAction
 		for _, a := range reports.PageActions {
-			actions = append(actions, dashboards.PageAction{Label: a.Label, Path: a.Path, Blank: a.Blank})
+			actions = append(actions, dashboards.PageAction{Label: a.Label, Path: a.Path, Blank: a.Blank, ListPages: a.ListPages})
 		}
 		return dashboards.Face{
 			Nav:         []dashboards.NavLink{{Path: reports.NavPath, Label: reports.NavLabel}},
@@ -384,6 +384,9 @@ func (r *Runtime) ReportSend(ctx context.Context, name, by string) (*reports.Run
 	})
 	if run.ID == "" {
 		return nil, err
+	}
+	if err == nil && run.Status == schedule.StatusFailed {
+		err = fmt.Errorf("run %s failed: %s", run.ID, run.Error)
 	}
 	r.audit(ctx, by, "report_send", map[string]any{"report": name, "run": run.ID, "status": run.Status})
 	hist, herr := svc.History(ctx, name, 10, nil)

@@ -51,6 +51,8 @@ type NavLink struct {
 type PageAction struct {
 	Label, Path string
 	Blank       bool
+	// ListPages leaves the link off the pages of one customer, rep or deal.
+	ListPages bool
 }
 
 type pageAction struct {
@@ -62,8 +64,12 @@ type pageAction struct {
 func (s *Server) pageActions(c *echo.Context, lang string) []pageAction {
 	var out []pageAction
 	from := c.Request().URL.RequestURI()
+	entity := strings.Contains(c.Path(), ":")
 	for _, f := range s.opts.Faces {
 		for _, a := range f.PageActions {
+			if a.ListPages && entity {
+				continue
+			}
 			sep := "?"
 			if strings.Contains(a.Path, "?") {
 				sep = "&"

@@ -78,3 +78,24 @@ func TestConditions(t *testing.T) {
 		t.Errorf("the second digest sent %d messages", n-before-len(msgs))
 	}
 }
+
+// A delivery that fails for good fails the run, visibly in the history,
+// and the report's owner is told by mail.
+func TestFailureNotifiesTheOwner(t *testing.T) {
+	setup(t)
+	before := len(env.smtp.received())
+	info, err := env.rt.ReportSend(context.Background(), "unreachable", "test")
+	if err == nil || info == nil || info.Status != schedule.StatusFailed || !strings.Contains(info.Error, "no valid email address") {
+		t.Fatalf("%v %+v", err, info)
+	}
+	if rc := info.Recipients; len(rc) != 1 || rc[0].Status != "failed" || len(rc[0].Deliveries) != 1 || rc[0].Deliveries[0].Status != schedule.DeliveryFailed {
+		t.Errorf("recipients %+v", rc)
+	}
+	got := env.smtp.received()[before:]
+	if len(got) != 1 || got[0].To[0] != "admin@example.com" {
+		t.Fatalf("%d messages %+v", len(got), got)
+	}
+	if m := parseMail(t, got[0].Data); !strings.Contains(m.Subject, "Report failed: Unreachable") || !strings.Contains(m.Text, "no valid email address") {
+		t.Errorf("the owner's notice: %q\n%s", m.Subject, m.Text)
+	}
+}

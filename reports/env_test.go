@@ -265,6 +265,15 @@ recipients: [{user: east}]
 channels: [archive]
 condition: {chart: collections.kpis, kpi: collected, op: "<", value: 0}
 `,
+	// A recipient the mail channel cannot reach: the run fails and its
+	// owner (the administrator, for a file's report) is told by mail.
+	"unreachable": `
+title: {en: Unreachable, zh-CN: 无法送达}
+content: [{chart: collections.kpis}]
+formats: [csv]
+recipients: [{name: Nobody, scope: all}]
+channels: [mail]
+`,
 	// An alert digest to a WeCom group bound to East China: only when
 	// there are alerts it has not sent before.
 	"alert-digest": `

@@ -54,14 +54,15 @@ const (
 // page's current address (from=…): subscribe to it, download it as PDF,
 // print it.
 type PageAction struct {
-	Label string // i18n key
-	Path  string
-	Blank bool // opens in a new tab
+	Label     string // i18n key
+	Path      string
+	Blank     bool // opens in a new tab
+	ListPages bool // not on the page of one customer, rep or deal
 }
 
 // PageActions are the reports' links on every dashboard page.
 var PageActions = []PageAction{
-	{Label: "report.action.subscribe", Path: "/reports/new"},
+	{Label: "report.action.subscribe", Path: "/reports/new", ListPages: true},
 	{Label: "report.action.pdf", Path: "/reports/pdf"},
 	{Label: "report.action.print", Path: "/reports/pdf?inline=1", Blank: true},
 }

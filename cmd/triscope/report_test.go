@@ -47,11 +47,19 @@ formats: [csv, xlsx]
 recipients: [{user: boss}]
 channels: [archive]
 `), 0o644)
+	os.WriteFile(filepath.Join(defs, "after-load.yaml"), []byte(`
+title: After every load
+content: [{rows: collections.due}]
+formats: [csv]
+recipients: [{user: boss}]
+channels: [archive]
+schedule: {after_load: true}
+`), 0o644)
 	os.WriteFile(filepath.Join(dir, "triscope.yaml"), []byte("reports_dir: "+defs+"\ndelivery:\n  channels:\n    archive:\n      kind: folder\n      folder: {root: "+filepath.Join(dir, "archive")+"}\n"), 0o644)
 
 	out := must(cli(t, dir, "", "report", "list", "--format", "csv"))
 	rows, err := csv.NewReader(strings.NewReader(out[strings.Index(out, "name,"):])).ReadAll()
-	if err != nil || len(rows) != 2 || rows[0][0] != "name" || rows[1][0] != "due" || rows[1][1] != "Settlements due" {
+	if err != nil || len(rows) != 3 || rows[0][0] != "name" || rows[1][0] != "after-load" || rows[2][0] != "due" || rows[2][1] != "Settlements due" {
 		t.Fatalf("report list --format csv:\n%s", out)
 	}
 	out = must(cli(t, dir, "", "report", "list"))
@@ -118,6 +126,21 @@ channels: [archive]
 	out = must(cli(t, dir, "", "report", "run", "due", "--as", "boss", "--format", "csv", "--out", "out"))
 	if files, _ := filepath.Glob(filepath.Join(dir, "out", "*.csv")); !strings.Contains(out, through) || len(files) != 2 {
 		t.Errorf("report run while serving (%d files):\n%s", len(files), out)
+	}
+	// A load through the server runs the after-load report.
+	b, _ := os.ReadFile(filepath.Join(dir, "data", "payments.csv"))
+	lines := strings.SplitN(string(b), "\n", 3)
+	os.WriteFile(filepath.Join(dir, "more.csv"), []byte(lines[0]+"\n"+strings.Replace(lines[1], strings.Split(lines[1], ",")[0], "LATE-1", 1)+"\n"), 0o644)
+	must(cli(t, dir, "", "load", "--entity", "payments", "more.csv"))
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		if files, _ := filepath.Glob(filepath.Join(dir, "archive", "after-load", "*", "boss", "*.csv")); len(files) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no after-load report after a load through the server")
+		}
+		time.Sleep(500 * time.Millisecond)
 	}
 	out = must(cli(t, dir, "", "report", "send", "due"))
 	if !strings.Contains(out, "succeeded") || !strings.Contains(out, "boss") || !strings.Contains(out, "archive") {
