@@ -11,7 +11,7 @@ import (
 )
 
 // Profile is where a user's reports go and the language they read them in
-// (migration 0002). Users edit their own language (and password) on the
+// (migration 0003). Users edit their own language (and password) on the
 // settings page; administrators set the rest.
 type Profile struct {
 	Username       string `json:"username"`

@@ -363,7 +363,7 @@ func (s *Service) message(ctx context.Context, r *Report, run schedule.Run, p Pr
 		doc.Footer += " " + i18n.T(lang, "report.unsubscribe_hint", msg.UnsubscribeURL)
 	}
 	var html strings.Builder
-	err = render.WriteHTML(&html, doc, render.Options{Translate: translator(lang), Location: s.engine.Location()})
+	err = render.WriteHTML(&html, doc, render.Options{Location: s.engine.Location()})
 	done()
 	if err != nil {
 		return msg, err

@@ -665,7 +665,7 @@ func cellText(lang string, col query.Column, v any, loc *time.Location) string {
 		return ""
 	case string:
 		if col.Type == "text" {
-			if l, ok := codeLabel(lang, col.Name, x); ok {
+			if l, ok := query.CodeLabel(lang, col.Name, x); ok {
 				return l
 			}
 		}

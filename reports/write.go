@@ -75,11 +75,78 @@ func (t *tableOut) open(s *Service, limit int64) (*render.Table, func(), error) 
 	if err != nil {
 		return nil, nil, fmt.Errorf("rows of %s: %w", t.rows.Chart.ID, err)
 	}
-	tb := &render.Table{Name: t.Name, Rows: &countingRows{Rows: cur, n: &t.count}}
-	for _, c := range cur.Columns {
-		tb.Columns = append(tb.Columns, render.Column{Name: c.Name, Label: query.ColumnLabel(t.lang, c.Name), Kind: render.Kind(c.Type)})
-	}
+	tb := forPeople(t.Name, t.lang, cur)
+	tb.Rows = &countingRows{Rows: tb.Rows, n: &t.count}
 	return tb, func() { cur.Close() }, nil
+}
+
+// forPeople is render.ForPeople streamed: the rows' code values (statuses,
+// stages, channels …) in the reader's language as the UI shows them, and
+// after the columns, one column of the codes themselves per column of
+// codes. A column holds codes when the catalogue has labels for its kind
+// (a stream cannot be looked through first).
+func forPeople(name, lang string, cur *query.Cursor) *render.Table {
+	t := &render.Table{Name: name}
+	codes := make([]bool, len(cur.Columns))
+	var src []int // cursor column of each table column; negative: the codes of column -1-i
+	for i, c := range cur.Columns {
+		codes[i] = c.Type == "text" && hasCodes(lang, c.Name)
+		t.Columns = append(t.Columns, render.Column{Name: c.Name, Label: query.ColumnLabel(lang, c.Name), Kind: render.Kind(c.Type)})
+		src = append(src, i)
+	}
+	for i, c := range cur.Columns {
+		if codes[i] {
+			t.Columns = append(t.Columns, render.Column{Name: c.Name + "_code", Label: query.ColumnLabel(lang, c.Name) + " (code)", Kind: render.Text})
+			src = append(src, -1-i)
+		}
+	}
+	row := make([]any, len(src))
+	t.Rows = render.RowsFunc(func() ([]any, error) {
+		if !cur.Next() {
+			if err := cur.Err(); err != nil {
+				return nil, err
+			}
+			return nil, io.EOF
+		}
+		r := cur.Values()
+		for j, k := range src {
+			switch {
+			case k < 0:
+				row[j] = r[-1-k]
+			case codes[k]:
+				if l, ok := query.CodeLabel(lang, cur.Columns[k].Name, r[k]); ok {
+					row[j] = l
+				} else {
+					row[j] = r[k]
+				}
+			default:
+				row[j] = r[k]
+			}
+		}
+		return row, nil
+	}).Rows()
+	return t
+}
+
+// hasCodes reports whether the catalogue labels code values of a column
+// (val.<kind>.*, with query.CodeLabel's kinds).
+func hasCodes(lang, col string) bool {
+	kinds := []string{col}
+	switch col {
+	case "status":
+		kinds = []string{"status", "stage", "method"}
+	case "previous_segment":
+		kinds = []string{"segment"}
+	}
+	for _, k := range kinds {
+		prefix := "val." + k + "."
+		for key := range i18n.Catalogue(lang) {
+			if strings.HasPrefix(key, prefix) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 type countingRows struct {
@@ -103,7 +170,7 @@ func (d *document) baseName(day string) string {
 // write renders one format of a document into dir.
 func (s *Service) write(ctx context.Context, d *document, p Principal, format, dir, day string) ([]File, error) {
 	base := d.baseName(day)
-	opts := render.Options{Translate: translator(d.Lang), Location: s.engine.Location()}
+	opts := render.Options{Location: s.engine.Location()}
 	create := func(name string, fn func(w io.Writer) error) (File, error) {
 		path := filepath.Join(dir, name)
 		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)

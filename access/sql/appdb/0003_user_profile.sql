@@ -1,4 +1,4 @@
--- access 0002: user profiles: where a user's reports go (email, WeCom and
+-- access 0003: user profiles: where a user's reports go (email, WeCom and
 -- DingTalk user ids, a mobile number for robot mentions) and the language
 -- they read them in. A user without a row has an empty profile.
 CREATE TABLE IF NOT EXISTS user_profiles (
