@@ -143,3 +143,24 @@ func TestDemoReportsAreValid(t *testing.T) {
 		t.Fatalf("%d demo reports", len(rs))
 	}
 }
+
+// The rows a condition counts: numbers compare as numbers (an overdue
+// settlement above ¥500k), the rest as text; NULL never passes.
+func TestConditionFilters(t *testing.T) {
+	for _, c := range []struct {
+		v    any
+		f    Filter
+		want bool
+	}{
+		{650000.5, Filter{Column: "outstanding_base", Op: ">", Value: 500000}, true},
+		{int64(400000), Filter{Column: "outstanding_base", Op: ">", Value: 500000}, false},
+		{"600000", Filter{Column: "x", Op: ">=", Value: "500000"}, true},
+		{"overdue", Filter{Column: "status", Op: "=", Value: "overdue"}, true},
+		{"due", Filter{Column: "status", Op: "!=", Value: "due"}, false},
+		{nil, Filter{Column: "x", Op: "!=", Value: 1}, false},
+	} {
+		if got := filterHolds(c.v, c.f); got != c.want {
+			t.Errorf("%v %s %v = %v", c.v, c.f.Op, c.f.Value, got)
+		}
+	}
+}
