@@ -600,3 +600,8 @@ func decodeBase64(t *testing.T, b []byte) []byte {
 func newQP(b []byte) io.Reader { return quotedprintable.NewReader(bytes.NewReader(b)) }
 
 func urlQuery(s string) string { return url.QueryEscape(s) }
+
+func execOutput(name string, args ...string) (string, error) {
+	out, err := exec.Command(name, args...).Output()
+	return string(out), err
+}

@@ -104,4 +104,3 @@ func kindOf(format string) render.Kind {
 	}
 	return render.Number
 }
-
