@@ -19,7 +19,7 @@ import (
 // A report burst to a rep, a manager and an analyst over SMTP (an
 // in-process go-smtp server): each gets one message, and each message's
 // attachments hold exactly what the dashboards show that user — the rows
-// behind the due-soon list (the dashboards' own CSV export, as that user)
+// behind the collections chart, the payments (the dashboards' own CSV export, as that user)
 // and bookings by month (the dashboards' chart JSON, as that user).
 func TestBurstEachRecipientGetsTheirOwnScope(t *testing.T) {
 	setup(t)
@@ -71,8 +71,8 @@ func TestBurstEachRecipientGetsTheirOwnScope(t *testing.T) {
 			lang = "en"
 		}
 		c := login(t, user)
-		// The rows behind the due-soon list: the dashboards' export as this user.
-		resp, body := c.get("/api/charts/collections.due/export?format=csv&period=ytd&lang=" + lang)
+		// The payments behind the collections chart: the dashboards' export as this user.
+		resp, body := c.get("/api/charts/telescope.collections/export?format=csv&period=ytd&lang=" + lang)
 		if resp.StatusCode != 200 {
 			t.Fatalf("%s: export %d %s", user, resp.StatusCode, body)
 		}
@@ -80,7 +80,9 @@ func TestBurstEachRecipientGetsTheirOwnScope(t *testing.T) {
 		var rows [][]string
 		for name, b := range m.Attachments {
 			if strings.HasSuffix(name, ".csv") {
-				if t2 := readCSV(t, b); slices.Equal(t2[0], want[0]) {
+				// The same columns; the columns of codes after them may differ
+				// (the export adds one only when its rows hold a code).
+				if t2 := readCSV(t, b); slices.Equal(withoutCodes(t2[0]), withoutCodes(want[0])) {
 					rows = t2
 				}
 			}
@@ -164,6 +166,16 @@ func TestBurstEachRecipientGetsTheirOwnScope(t *testing.T) {
 	}
 }
 
+func withoutCodes(header []string) []string {
+	var out []string
+	for _, h := range header {
+		if !strings.HasSuffix(h, " (code)") {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
 func keysOf[V any](m map[string]V) []string {
 	var out []string
 	for k := range m {
@@ -208,6 +220,9 @@ func sameRows(t *testing.T, who string, got, want [][]string) map[string]bool {
 		}
 		keys[k] = true
 		for i := range wr {
+			if i >= len(gr) || strings.HasSuffix(want[0][i], " (code)") {
+				continue
+			}
 			wf, err1 := strconv.ParseFloat(wr[i], 64)
 			gf, err2 := strconv.ParseFloat(gr[i], 64)
 			if err1 == nil && (err2 != nil || wf != gf) {

@@ -219,11 +219,11 @@ const wecomKey = "3f6c9a3e-test-key"
 // testReports are the definitions the tests use (reports_dir).
 var testReports = map[string]string{
 	// A burst to a rep, a manager and an analyst, each rendered in their
-	// own scope: the rows behind the due-soon list, and bookings by month.
+	// own scope: the payments behind the collections chart, and bookings by month.
 	"burst-scope": `
-title: {en: Settlements due, zh-CN: 即将到期的回款}
+title: {en: Collections and bookings, zh-CN: 回款与签约}
 content:
-  - rows: collections.due
+  - rows: telescope.collections
   - chart: telescope.bookings
 params: {period: ytd}
 formats: [csv, xlsx]
@@ -239,7 +239,7 @@ title: {en: Weekly executive pack, zh-CN: 每周经营简报}
 description: {zh-CN: 签约与回款对比目标、预测及各区域达成率, en: Bookings and collections against target}
 content:
   - page: telescope
-  - rows: collections.due
+  - rows: telescope.collections
     limit: 40
 params: {period: year_to_date}
 formats: [pdf, html]
