@@ -78,12 +78,6 @@ type Config struct {
 	Interval time.Duration
 }
 
-// SavedQueries runs the saved SQL queries of the ad hoc SQL face as a
-// user (their scope applies). Nil until query/adhoc provides it.
-type SavedQueries interface {
-	RunSaved(ctx context.Context, name string, as access.User) (*query.Result, error)
-}
-
 // Options are what a Service works with.
 type Options struct {
 	Engine   *query.Service
