@@ -133,13 +133,22 @@ func (r *Runtime) startReports(ctx context.Context, u string) (func(), error) {
 	if st, err := r.engine.State(ctx); err == nil && !st.LoadedAt.IsZero() {
 		svc.Loaded(st.LoadedAt)
 	}
-	return func() {
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		defer cancel()
-		if err := svc.Stop(sctx); err != nil {
+	// When the server stops, the runs under way are interrupted at once,
+	// before the HTTP server they print from goes away: the ledger keeps
+	// them running and the next start resumes them, sending only what was
+	// not recorded as sent.
+	stopped := make(chan struct{})
+	sctx, stop := context.WithCancel(ctx)
+	go func() {
+		defer close(stopped)
+		<-sctx.Done()
+		now, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		cancel()
+		if err := svc.Stop(now); err != nil && !errors.Is(err, context.Canceled) {
 			r.log.Warn("reports: stopping the scheduler", "err", err)
 		}
-	}, nil
+	}()
+	return func() { stop(); <-stopped }, nil
 }
 
 // loopbackURL is the address Chromium reaches the server at: a listener
