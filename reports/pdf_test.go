@@ -134,6 +134,9 @@ func TestPagePDF(t *testing.T) {
 	if !strings.Contains(string(text), "放大镜") || !strings.Contains(string(text), "East China") {
 		t.Errorf("the page PDF lacks its title or the manager's region:\n%.600s", text)
 	}
+	if dir := os.Getenv("TRISCOPE_REPORT_PNG"); dir != "" {
+		exec.Command(needTool(t, "pdftoppm"), "-r", "60", "-png", "-f", "1", "-l", "1", f, filepath.Join(dir, "page-pdf")).Run()
+	}
 	// Only pages of the dashboards, nothing else, may be printed.
 	for _, bad := range []string{"//evil.example/", "https://evil.example/", "/reports/print?r=x", "/api/me"} {
 		if resp, _ := c.get("/reports/pdf?from=" + urlQuery(bad)); resp.StatusCode != 400 {
