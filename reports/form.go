@@ -99,7 +99,12 @@ func pageOf(from string) (*query.Page, map[string]string, error) {
 		known = append(known, ctl.Param)
 	}
 	for k, v := range u.Query() {
-		if slices.Contains(known, k) && len(v) > 0 && v[0] != "" {
+		if !slices.Contains(known, k) || len(v) == 0 || v[0] == "" {
+			continue
+		}
+		if multiValued[k] {
+			params[k] = strings.Join(v, ",")
+		} else {
 			params[k] = v[0]
 		}
 	}

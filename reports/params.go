@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/triscope/triscope/query"
@@ -87,9 +88,22 @@ func Values(asOf time.Time, params ...map[string]string) url.Values {
 	}
 	q := url.Values{}
 	for k, v := range m {
-		if v != "" {
-			q.Set(k, v)
+		if v == "" {
+			continue
 		}
+		if multiValued[k] {
+			for _, x := range strings.Split(v, ",") {
+				if x = strings.TrimSpace(x); x != "" {
+					q.Add(k, x)
+				}
+			}
+			continue
+		}
+		q.Set(k, v)
 	}
 	return q
 }
+
+// multiValued are the filters that take several values (the org units and
+// product lines of a page): comma-separated in a report's parameters.
+var multiValued = map[string]bool{"org": true, "pl": true}

@@ -3,6 +3,7 @@ package reports
 import (
 	"errors"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -73,8 +74,13 @@ func TestRelativePeriods(t *testing.T) {
 			t.Errorf("%s: %v, want %v", period, q, want)
 		}
 	}
+	// Several org units or product lines: comma-separated.
+	q := Values(asOf, map[string]string{"org": "R1, R2", "pl": "Cloud"})
+	if !slices.Equal(q["org"], []string{"R1", "R2"}) || !slices.Equal(q["pl"], []string{"Cloud"}) {
+		t.Errorf("lists: %v", q)
+	}
 	// March: the previous month of a 31st is February, whole.
-	q := Values(time.Date(2024, 3, 31, 0, 0, 0, 0, time.UTC), map[string]string{"period": "previous_month"})
+	q = Values(time.Date(2024, 3, 31, 0, 0, 0, 0, time.UTC), map[string]string{"period": "previous_month"})
 	if q.Get("from") != "2024-02-01" || q.Get("to") != "2024-02-29" {
 		t.Errorf("previous month of 2024-03-31: %v", q)
 	}
