@@ -15,7 +15,10 @@ import (
 
 	"github.com/labstack/echo/v5"
 
+	"github.com/triscope/triscope/access"
 	"github.com/triscope/triscope/dashboards"
+	"github.com/triscope/triscope/query/adhoc"
+	"github.com/triscope/triscope/render"
 	"github.com/triscope/triscope/reports"
 	"github.com/triscope/triscope/reports/deliver"
 	"github.com/triscope/triscope/reports/schedule"
@@ -108,6 +111,7 @@ func (r *Runtime) Reports(ctx context.Context) (*reports.Service, error) {
 		public = "http://" + r.cfg.Addr
 	}
 	svc, err := reports.New(ctx, reports.Options{Engine: r.engine, Access: r.access, Channels: channels, Dir: r.cfg.ReportsDir, Logger: r.log,
+		Saved: savedQueries{r},
 		Config: reports.Config{Lang: rc.Lang, Scopes: rc.Scopes, FilesDir: files, Retention: time.Duration(rc.RetentionDays) * 24 * time.Hour,
 			PublicURL: public, Burst: rc.Burst, BrowserPages: rc.BrowserPages, Chromium: rc.Chromium, Grace: rc.Grace, Interval: rc.Interval}})
 	if err != nil {
@@ -115,6 +119,53 @@ func (r *Runtime) Reports(ctx context.Context) (*reports.Service, error) {
 	}
 	r.reports.svc = svc
 	return svc, nil
+}
+
+// savedQueries runs the SQL face's saved queries for reports (query/adhoc):
+// as the recipient, with their scope and what is shared with their role.
+type savedQueries struct{ r *Runtime }
+
+func (q savedQueries) RunSaved(ctx context.Context, name string, as access.User, values map[string]string) (*reports.SavedResult, error) {
+	s, err := q.r.startSQL(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if s.snaps.Current() == "" {
+		q.r.WaitForSnapshots() // the first snapshot is being published
+	}
+	viewer := adhoc.Viewer{Username: as.Username, Role: as.Role}
+	sq, err := s.store.Get(ctx, viewer, name)
+	if err != nil {
+		return nil, err
+	}
+	args := map[string]string{} // the values of the parameters the query declares
+	for _, p := range sq.Params {
+		if v, ok := values[p.Name]; ok {
+			args[p.Name] = v
+		}
+	}
+	res, saved, err := s.store.RunSaved(ctx, s.sb, name, viewer, as.Role == access.RoleAdmin, adhoc.Scope(access.ScopeFor(as)), args, "report")
+	if err != nil {
+		return nil, err
+	}
+	out := &reports.SavedResult{Title: saved.Name, Truncated: res.Truncated}
+	seen := map[string]bool{}
+	for i, c := range res.Columns {
+		name := c.Name
+		if name == "" || seen[name] {
+			name = fmt.Sprintf("%s_%d", c.Name, i+1)
+		}
+		seen[name] = true
+		out.Columns = append(out.Columns, render.Column{Name: name, Label: c.Name, Kind: render.Kind(c.Kind())})
+	}
+	for _, row := range res.Rows {
+		vals := make([]any, len(row))
+		for i, v := range row {
+			vals[i] = adhoc.ExportValue(v)
+		}
+		out.Rows = append(out.Rows, vals)
+	}
+	return out, nil
 }
 
 // startReports starts the scheduler once the server listens at url, and

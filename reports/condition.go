@@ -193,6 +193,10 @@ func (s *Service) hash(d *document) (string, error) {
 			}{f.KPIs, f.Table, f.State})
 			h.Write(b)
 		}
+		if pt.Saved != nil {
+			b, _ := json.Marshal(pt.Saved.Rows)
+			h.Write(b)
+		}
 		if pt.Rows != nil {
 			cur, err := s.engine.OpenRows(pt.Env, pt.Rows.Chart, pt.Rows.Point, 0, false, conditionRowLimit)
 			if err != nil {

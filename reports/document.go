@@ -37,6 +37,8 @@ type part struct {
 	Page    *query.Page
 	Figures []*figure
 	Rows    *rowsPart
+	Saved   *memTable  // the rows of a saved query (in memory: the SQL face caps them)
+	Note    string     // e.g. the saved query's rows were cut
 	Values  url.Values // the chart API query of this part
 	Env     *query.Env
 }
@@ -93,6 +95,8 @@ func (s *Service) collect(ctx context.Context, r *Report, p Principal, data bool
 			if ch.Help != "" {
 				pt.Help = i18n.T(lang, ch.Help)
 			}
+		case c.Query != "":
+			pt.Title = c.Query
 		default:
 			ch, ok := query.ChartByID(c.Rows)
 			if !ok || ch.Drill == nil {
@@ -114,6 +118,14 @@ func (s *Service) collect(ctx context.Context, r *Report, p Principal, data bool
 		pt.Env, err = s.engine.Env(ctx, query.Request{Lang: lang, Scope: p.Scope, Query: pt.Values, Page: page})
 		if err != nil {
 			return nil, err
+		}
+		if c.Query != "" {
+			if err := s.runSaved(ctx, pt, c.Query, p, lang); err != nil {
+				return nil, fmt.Errorf("content %d: %w", i+1, err)
+			}
+			if !c.Title.IsZero() {
+				pt.Title = c.Title.Get(lang)
+			}
 		}
 		for _, id := range charts {
 			ch, _ := query.ChartByID(id)
@@ -140,6 +152,29 @@ func (s *Service) collect(ctx context.Context, r *Report, p Principal, data bool
 		return nil, err
 	}
 	return doc, nil
+}
+
+// runSaved runs a part's saved query as the recipient, with the part's
+// values (the period resolved into from and to).
+func (s *Service) runSaved(ctx context.Context, pt *part, name string, p Principal, lang string) error {
+	if s.saved == nil {
+		return fmt.Errorf("saved query %s: ad hoc SQL is not available here", name)
+	}
+	values := map[string]string{}
+	for k, v := range pt.Values {
+		values[k] = strings.Join(v, ",")
+	}
+	values["from"], values["to"] = pt.Env.F.From.Format(time.DateOnly), pt.Env.F.To.Format(time.DateOnly)
+	res, err := s.saved.RunSaved(ctx, name, p.User, values)
+	if err != nil {
+		return fmt.Errorf("saved query %s as %s: %w", name, p.Key, err)
+	}
+	pt.Title = res.Title
+	pt.Saved = &memTable{Columns: res.Columns, Rows: res.Rows}
+	if res.Truncated {
+		pt.Note = i18n.T(lang, "report.saved_cut", len(res.Rows))
+	}
+	return nil
 }
 
 // load fetches a chart's data as the dashboards serve it and tabulates it.

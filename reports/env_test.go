@@ -33,6 +33,7 @@ import (
 	"github.com/triscope/triscope/etl"
 	"github.com/triscope/triscope/etl/synth"
 	"github.com/triscope/triscope/models"
+	"github.com/triscope/triscope/query/adhoc"
 	"github.com/triscope/triscope/reports"
 	"github.com/triscope/triscope/reports/deliver"
 	"github.com/triscope/triscope/warehouse"
@@ -61,6 +62,9 @@ var env struct {
 }
 
 func TestMain(m *testing.M) {
+	if len(os.Args) == 2 && os.Args[1] == "sql-worker" {
+		os.Exit(adhoc.WorkerMain()) // the SQL face's worker process (saved queries)
+	}
 	if os.Getenv("TRISCOPE_REPORTS_HELPER") != "" {
 		helperServe() // the crash test's server process
 		return
@@ -273,6 +277,17 @@ content: [{chart: collections.kpis}]
 formats: [csv]
 recipients: [{name: Nobody, scope: all}]
 channels: [mail]
+`,
+	// A saved query of the SQL face, shared with the reps, run as each
+	// recipient; the manager is not one it is shared with.
+	"saved-query": `
+title: {en: My payments, zh-CN: 我的回款}
+content:
+  - query: rep-payments
+    params: {period: ytd}
+formats: [csv]
+recipients: [{user: rep}, {user: other}, {user: east}]
+channels: [archive]
 `,
 	// An alert digest to a WeCom group bound to East China: only when
 	// there are alerts it has not sent before.

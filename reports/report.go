@@ -94,7 +94,7 @@ func (t Text) Get(lang string) string {
 // IsZero reports whether the text is empty in both languages.
 func (t Text) IsZero() bool { return t.EN == "" && t.ZH == "" }
 
-// Content is one part of a report: exactly one of Page, Chart or Rows.
+// Content is one part of a report: exactly one of Page, Chart, Rows or Query.
 type Content struct {
 	// Page is a dashboard page id (telescope, magnifier, …): all its charts.
 	Page string `yaml:"page,omitempty" json:"page,omitempty"`
@@ -104,6 +104,11 @@ type Content struct {
 	// behind Point, or behind the whole chart).
 	Rows  string `yaml:"rows,omitempty" json:"rows,omitempty"`
 	Point string `yaml:"point,omitempty" json:"point,omitempty"`
+	// Query is a saved query of the ad hoc SQL face (its name), run as
+	// each recipient: their scope, and it must be shared with them (their
+	// role) or be theirs. Its parameters take the part's values ($from and
+	// $to the period's days).
+	Query string `yaml:"query,omitempty" json:"query,omitempty"`
 	// Title replaces the page's or chart's own title.
 	Title Text `yaml:"title,omitempty" json:"title,omitzero"`
 	// Params override the report's parameters for this part.
@@ -332,13 +337,28 @@ func validateContent(c Content, at string, i int) []Problem {
 	var ps []Problem
 	bad := func(msg string, path ...any) { ps = append(ps, Problem{Path: append([]any{at, i}, path...), Msg: msg}) }
 	n := 0
-	for _, s := range []string{c.Page, c.Chart, c.Rows} {
+	for _, s := range []string{c.Page, c.Chart, c.Rows, c.Query} {
 		if s != "" {
 			n++
 		}
 	}
 	if n != 1 {
-		bad("give exactly one of page, chart or rows")
+		bad("give exactly one of page, chart, rows or query")
+		return ps
+	}
+	if c.Query != "" {
+		// A saved query's parameters are its own; the period still resolves.
+		for k, v := range c.Params {
+			switch {
+			case k == "period" && !validPeriod(v):
+				bad(fmt.Sprintf("period %q: use %s, yYYYY or custom with from and to", v, strings.Join(PeriodNames(), ", ")), "params", k)
+			case (k == "from" || k == "to") && !validDate(v):
+				bad(fmt.Sprintf("%s %q: a date like 2026-01-31", k, v), "params", k)
+			}
+		}
+		if c.Point != "" {
+			bad("point applies to rows only", "point")
+		}
 		return ps
 	}
 	var page *query.Page

@@ -397,6 +397,10 @@ func (s *Service) summaries(d *document, cp *Copy, link string) (string, string)
 	for _, pt := range d.Parts {
 		fmt.Fprintf(&txt, "\n%s\n", pt.Title)
 		fmt.Fprintf(&md, "\n**%s**\n", mdEscape(pt.Title))
+		if pt.Saved != nil {
+			fmt.Fprintf(&md, "%s\n", mdEscape(i18n.T(d.Lang, "report.rows_count", len(pt.Saved.Rows))))
+			fmt.Fprintf(&txt, "  %s\n", i18n.T(d.Lang, "report.rows_count", len(pt.Saved.Rows)))
+		}
 		for _, f := range pt.Figures {
 			switch {
 			case f.Kind == "kpi" && f.State == "ok":

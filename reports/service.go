@@ -29,6 +29,7 @@ import (
 
 	"github.com/triscope/triscope/access"
 	"github.com/triscope/triscope/query"
+	"github.com/triscope/triscope/render"
 	"github.com/triscope/triscope/render/chromium"
 	"github.com/triscope/triscope/reports/deliver"
 	"github.com/triscope/triscope/reports/schedule"
@@ -78,6 +79,22 @@ type Config struct {
 	Interval time.Duration
 }
 
+// SavedQueries runs the saved queries of the ad hoc SQL face (query/adhoc)
+// for reports: the query called name, as a user (their scope; it must be
+// theirs or shared with their role), its parameters from values over their
+// defaults, its rows as a table.
+type SavedQueries interface {
+	RunSaved(ctx context.Context, name string, as access.User, values map[string]string) (*SavedResult, error)
+}
+
+// SavedResult is a saved query's answer.
+type SavedResult struct {
+	Title     string // the saved query's name
+	Columns   []render.Column
+	Rows      [][]any
+	Truncated bool // the SQL face's row cap cut it
+}
+
 // Options are what a Service works with.
 type Options struct {
 	Engine   *query.Service
@@ -89,6 +106,8 @@ type Options struct {
 	Logger *slog.Logger
 	// Clock replaces time.Now (tests).
 	Clock func() time.Time
+	// Saved runs saved SQL queries (content query:); nil: none.
+	Saved SavedQueries
 }
 
 // Service holds the report definitions and runs them.
@@ -103,6 +122,7 @@ type Service struct {
 	dir      string
 	log      *slog.Logger
 	clock    func() time.Time
+	saved    SavedQueries
 
 	mu      sync.RWMutex
 	files   []*Report // from Dir
@@ -152,7 +172,7 @@ func New(ctx context.Context, o Options) (*Service, error) {
 			return nil, err
 		}
 	}
-	s := &Service{cfg: cfg, engine: o.Engine, access: o.Access, db: o.Access.DB(), channels: channels, dir: o.Dir, log: o.Logger, clock: o.Clock}
+	s := &Service{cfg: cfg, engine: o.Engine, access: o.Access, db: o.Access.DB(), channels: channels, dir: o.Dir, log: o.Logger, clock: o.Clock, saved: o.Saved}
 	ms, err := migrations()
 	if err != nil {
 		return nil, err

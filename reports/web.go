@@ -22,6 +22,7 @@ import (
 	"github.com/triscope/triscope/access"
 	"github.com/triscope/triscope/query"
 	"github.com/triscope/triscope/query/i18n"
+	"github.com/triscope/triscope/render"
 	"github.com/triscope/triscope/render/chromium"
 	"github.com/triscope/triscope/reports/deliver"
 )
@@ -277,6 +278,8 @@ func describeContent(c Content, lang string) string {
 		if ch, ok := query.ChartByID(c.Rows); ok {
 			return i18n.T(lang, "report.rows_of", i18n.T(lang, ch.Title))
 		}
+	case c.Query != "":
+		return i18n.T(lang, "report.content.query", c.Query)
 	}
 	return c.Page + c.Chart + c.Rows
 }
@@ -607,6 +610,10 @@ func (w *web) print(c *echo.Context) error {
 			}
 			pp.Rows = pr
 		}
+		if pt.Saved != nil && !mail {
+			pp.Rows = savedRows(pt.Saved, lang, w.s.engine.Location())
+			pp.Help = strings.TrimSpace(pp.Help + " " + pt.Note)
+		}
 		parts = append(parts, pp)
 	}
 	cfg := map[string]any{"lang": lang, "currency": doc.Currency, "base": doc.Currency, "page": "report", "messages": jsMessages(lang), "params": map[string]string{}}
@@ -655,6 +662,42 @@ func (s *Service) printRows(pt *part, lang string) (*printRows, error) {
 	}
 	pr.Shown = len(pr.Rows)
 	return pr, cur.Err()
+}
+
+// savedRows are a saved query's rows on the print page (all of them: the
+// SQL face capped them already).
+func savedRows(t *memTable, lang string, loc *time.Location) *printRows {
+	pr := &printRows{}
+	for _, c := range t.Columns {
+		label := c.Label
+		if label == "" {
+			label = c.Name
+		}
+		pr.Head = append(pr.Head, printCell{label, c.Kind == render.Number || c.Kind == render.Integer || c.Kind == render.Money || c.Kind == render.Percent})
+	}
+	for _, r := range t.Rows {
+		row := make([]printCell, len(t.Columns))
+		for i, v := range r {
+			typ := "text"
+			switch t.Columns[i].Kind {
+			case render.Money:
+				typ = "money"
+			case render.Percent:
+				typ = "percent"
+			case render.Number, render.Integer:
+				typ = "number"
+			}
+			if s, ok := v.(string); ok && typ != "text" {
+				if f, err := strconv.ParseFloat(s, 64); err == nil {
+					v = f
+				}
+			}
+			row[i] = printCell{cellText(lang, query.Column{Name: t.Columns[i].Name, Type: typ}, v, loc), pr.Head[i].Num}
+		}
+		pr.Rows = append(pr.Rows, row)
+	}
+	pr.Total, pr.Shown = int64(len(pr.Rows)), len(pr.Rows)
+	return pr
 }
 
 // cellText is a value of the rows behind a chart as the dashboards' rows

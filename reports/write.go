@@ -57,6 +57,10 @@ func (d *document) tables() []*tableOut {
 			out = append(out, &tableOut{Name: pt.Title, rows: pt.Rows, env: pt.Env, lang: d.Lang})
 			continue
 		}
+		if pt.Saved != nil {
+			out = append(out, &tableOut{Name: pt.Title, mem: pt.Saved, lang: d.Lang})
+			continue
+		}
 		for _, f := range pt.Figures {
 			if f.Table != nil {
 				out = append(out, &tableOut{Name: f.Title, mem: f.Table, lang: d.Lang})
@@ -409,7 +413,11 @@ func (s *Service) htmlDocument(d *document, srcs map[int]string, maxRows int) (d
 	}()
 	n := 0
 	for _, pt := range d.Parts {
-		doc.Sections = append(doc.Sections, render.Section{Heading: pt.Title, Text: pt.Help})
+		doc.Sections = append(doc.Sections, render.Section{Heading: pt.Title, Text: strings.TrimSpace(pt.Help + " " + pt.Note)})
+		if pt.Saved != nil {
+			doc.Sections = append(doc.Sections, render.Section{Table: pt.Saved.table(pt.Title), MaxRows: maxRows})
+			continue
+		}
 		if pt.Rows != nil {
 			tb, closeRows, err := (&tableOut{Name: pt.Title, rows: pt.Rows, env: pt.Env, lang: d.Lang}).open(s, htmlRowScan)
 			if err != nil {
