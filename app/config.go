@@ -22,6 +22,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/triscope/triscope/access"
+	"github.com/triscope/triscope/reports/deliver"
 	"github.com/triscope/triscope/warehouse"
 )
 
@@ -63,6 +64,13 @@ type Config struct {
 	Benchmarks []string `koanf:"benchmarks"`
 	// SQL configures ad hoc SQL (sql.go).
 	SQL SQLConfig `koanf:"sql"`
+
+	// Reports (app/reports.go): the folder of report definitions (YAML,
+	// validated at start; "" = none), their settings, and the delivery
+	// channels an administrator configured (reports/deliver).
+	ReportsDir string         `koanf:"reports_dir"`
+	Reports    ReportsConfig  `koanf:"reports"`
+	Delivery   deliver.Config `koanf:"delivery"`
 }
 
 // Load reads the configuration: flags the user set, then TRISCOPE_*

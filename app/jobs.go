@@ -225,6 +225,7 @@ func (r *Runtime) Load(ctx context.Context, req LoadRequest, progress func(done,
 			r.engine.Invalidate()
 		}
 		r.sqlPublish(ctx, "load")
+		r.reportsLoaded(time.Now()) // after-load reports
 		if scheduleRefresh {
 			res.Refresh = r.scheduleRefreshAfter(ctx, rep, asOfBefore, req.By)
 			detail["refresh"] = res.Refresh

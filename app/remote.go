@@ -118,8 +118,19 @@ func (r *Runtime) adminHandler(token string) http.Handler {
 		}
 		return r.AuditLog(req.Context(), limit)
 	})
+	for _, add := range adminRoutes {
+		add(r, handle, decode)
+	}
 	return mux
 }
+
+// adminHandle registers a route of the admin API (token checked, body
+// bounded, {"result", "error"} answered).
+type adminHandle func(pattern string, f func(w http.ResponseWriter, req *http.Request) (any, error))
+
+// adminRoutes are the admin API routes other files of this package add
+// (reports.go).
+var adminRoutes []func(r *Runtime, handle adminHandle, decode func(*http.Request, any) error)
 
 // remote is the admin API of a running server.
 type remote struct{ sf *ServerFile }

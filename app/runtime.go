@@ -29,6 +29,8 @@ type Runtime struct {
 
 	sqlMu sync.Mutex
 	sql   *sqlService // ad hoc SQL, once a face or the admin API asks for it (sql.go)
+	// reports is the reports face's service, made on first use (reports.go).
+	reports reportsState
 }
 
 // Open opens the warehouse (migrating it) and the application database, and
@@ -111,6 +113,7 @@ func (r *Runtime) Close() error {
 		r.jobs.stop()
 	}
 	r.closeSQL()
+	r.closeReports()
 	var errs []error
 	if r.access != nil {
 		errs = append(errs, r.access.Close())

@@ -92,6 +92,12 @@ func (r *Runtime) Serve(ctx context.Context, o ServeOptions) error {
 		return err
 	}
 	defer remove()
+	stopReports, err := r.startReports(ctx, url)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer stopReports()
 	if o.Ready != nil {
 		o.Ready(url)
 	}

@@ -349,8 +349,9 @@ type pageData struct {
 	Favicon             string
 	LangLinks           []langLink
 	Config              map[string]any
-	Extra               pageExtra // part 2: what a page shows besides charts (entities.go)
-	Notices             []string  // what of the request could not be used as asked (query.Env.Notices)
+	Extra               pageExtra    // part 2: what a page shows besides charts (entities.go)
+	Notices             []string     // what of the request could not be used as asked (query.Env.Notices)
+	Actions             []pageAction // the other faces' links (shell.go)
 }
 
 // env builds the chart environment of a request.
@@ -405,6 +406,7 @@ func (s *Server) renderPage(c *echo.Context, page *query.Page) error {
 		Fresh: s.engine.Freshness(st, lang, true),
 	}
 	d.Nav = s.nav(lang, sess.User, page.ID, "")
+	d.Actions = s.pageActions(c, lang)
 	for _, f := range page.Filters {
 		d.Show[f] = true
 	}

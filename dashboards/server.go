@@ -361,6 +361,7 @@ func (s *Server) routes() *echo.Echo {
 	e.GET("/", s.home, s.requireUser)
 	e.POST("/collisions/rule", s.ruleCollision, s.requireUser) // collisions.go
 	e.POST("/collisions/rule-bulk", s.ruleCollisions, s.requireUser)
+	s.settingsRoutes(e) // settings.go
 
 	for _, p := range query.Pages() {
 		page := p

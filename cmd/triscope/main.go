@@ -74,7 +74,7 @@ Configuration comes from flags, then TRISCOPE_* environment variables
 	root.PersistentFlags().String("db", "triscope.duckdb", "the warehouse file")
 	root.PersistentFlags().BoolVarP(&verbose, "verbose", "v", false, "log debug detail")
 	root.AddCommand(newVersionCmd(cfg), newGenCmd(cfg), newLoadCmd(cfg), newRefreshCmd(cfg), newDemoCmd(cfg), newBenchCmd(cfg), newBenchRefreshCmd(cfg))
-	root.AddCommand(newServeCmd(cfg), newUsersCmd(cfg), newScreenshotsCmd(cfg), newBenchServeCmd(cfg), newSQLCmd(cfg), newBenchSQLCmd(cfg))
+	root.AddCommand(newServeCmd(cfg), newUsersCmd(cfg), newScreenshotsCmd(cfg), newBenchServeCmd(cfg), newSQLCmd(cfg), newBenchSQLCmd(cfg), newReportCmd(cfg))
 	return root
 }
 

@@ -417,7 +417,9 @@
     var id = card.getAttribute('data-chart');
     registry.pending++;
     card.setAttribute('data-state', 'loading');
-    return getJSON('/api/charts/' + encodeURIComponent(id) + '?' + query()).then(function (data) {
+    // A card may carry its own query (a report's print page, one query per part).
+    var own = card.getAttribute('data-query');
+    return getJSON('/api/charts/' + encodeURIComponent(id) + '?' + (own !== null ? own : query())).then(function (data) {
       registry.data[id] = data;
       freshness(card, data.freshness || {});
       var note = card.querySelector('.note');
