@@ -75,6 +75,7 @@ Configuration comes from flags, then TRISCOPE_* environment variables
 	root.PersistentFlags().BoolVarP(&verbose, "verbose", "v", false, "log debug detail")
 	root.AddCommand(newVersionCmd(cfg), newGenCmd(cfg), newLoadCmd(cfg), newRefreshCmd(cfg), newDemoCmd(cfg), newBenchCmd(cfg), newBenchRefreshCmd(cfg))
 	root.AddCommand(newServeCmd(cfg), newUsersCmd(cfg), newScreenshotsCmd(cfg), newBenchServeCmd(cfg))
+	root.AddCommand(newChaosCmd()) // hidden: the fault tests (chaos.go)
 	return root
 }
 
