@@ -52,7 +52,7 @@ func newChaosCmd() *cobra.Command {
 They work on copies in a work directory (--work, default a temporary one,
 kept when a check fails) and never write to the warehouse given with --db.`,
 	}
-	cmd.AddCommand(newChaosKillCmd("load"), newChaosKillCmd("refresh"), newChaosStateCmd())
+	cmd.AddCommand(newChaosKillCmd("load"), newChaosKillCmd("refresh"), newChaosReadsCmd(), newChaosStateCmd())
 	return cmd
 }
 

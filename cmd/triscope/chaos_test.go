@@ -112,3 +112,18 @@ func TestChaosKillRefresh(t *testing.T) {
 		t.Fatalf("unexpected summary:\n%s", out)
 	}
 }
+
+// Clients reading the dashboards through a real server while loads run
+// through its admin API: no error, no partial read (every tracked read
+// matches one committed state in every figure), no read going back to an
+// older state, latency reported.
+func TestChaosReadsDuringLoads(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a server, 8 clients and 4 loads (-short)")
+	}
+	db := chaosStart(t)
+	out := chaos(t, t.TempDir(), 10*time.Minute, append([]string{"reads", "--clients", "8", "--duration", "20s", "--load-every", "5s", "--from", db}, chaosSeedArgs()...)...)
+	if !strings.Contains(out, "4 loads committed of 4") || !strings.Contains(out, "errors 0, partial reads 0, reads that went back to an older state 0") {
+		t.Fatalf("unexpected summary:\n%s", out)
+	}
+}
