@@ -102,7 +102,7 @@ func (r *Runtime) Warehouse() *warehouse.Warehouse { return r.w }
 
 // Ready reports whether the warehouse and the application database answer.
 func (r *Runtime) Ready(ctx context.Context) error {
-	if err := r.w.DB().PingContext(ctx); err != nil {
+	if err := r.w.Ping(ctx); err != nil {
 		return err
 	}
 	return r.access.Ping(ctx)

@@ -57,7 +57,7 @@ func Migrations() ([]Migration, error) {
 // SchemaVersion is the highest migration applied to the file.
 func (w *Warehouse) SchemaVersion(ctx context.Context) (int, error) {
 	var v sql.NullInt64
-	err := w.read.QueryRowContext(ctx, "SELECT max(version) FROM schema_migrations").Scan(&v)
+	err := w.read.Load().QueryRowContext(ctx, "SELECT max(version) FROM schema_migrations").Scan(&v)
 	return int(v.Int64), err
 }
 

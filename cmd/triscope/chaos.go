@@ -52,7 +52,7 @@ func newChaosCmd() *cobra.Command {
 They work on copies in a work directory (--work, default a temporary one,
 kept when a check fails) and never write to the warehouse given with --db.`,
 	}
-	cmd.AddCommand(newChaosKillCmd("load"), newChaosKillCmd("refresh"), newChaosReadsCmd(), newChaosStateCmd())
+	cmd.AddCommand(newChaosKillCmd("load"), newChaosKillCmd("refresh"), newChaosReadsCmd(), newChaosDiskCmd(), newChaosStateCmd())
 	return cmd
 }
 
@@ -162,7 +162,17 @@ func tail(path string, n int64) string {
 // copyWarehouse copies a warehouse file (with its write-ahead log, and the
 // application database beside it when there is one) to dst, replacing what
 // was there.
+//
+// An empty src removes dst (and its write-ahead log and application database).
 func copyWarehouse(src, dst string) error {
+	if src == "" {
+		for _, f := range []string{dst, dst + ".wal", authPathOf(dst), authPathOf(dst) + ".wal"} {
+			if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return err
+			}
+		}
+		return nil
+	}
 	for _, suffix := range []string{"", ".wal"} {
 		os.Remove(dst + suffix)
 		if err := copyFile(src+suffix, dst+suffix); err != nil && !(suffix != "" && errors.Is(err, os.ErrNotExist)) {
@@ -240,6 +250,7 @@ func newChaosKillCmd(op string) *cobra.Command {
 	var runs int
 	var seed uint64
 	var from, size, work string
+	var first bool
 	long := map[string]string{
 		"load": `Kill a load with SIGKILL at random points, --runs times. The warehouse starts as
 the demo company (seed 1) loaded and computed, or a copy of --db; the load is a
@@ -265,7 +276,7 @@ mart's as_of equal, the model_runs of the last refresh complete.`,
 				return err
 			}
 			defer e.close()
-			bad, err := chaosKill(cmd.Context(), e, op, runs, chaosSeed(seed), from, size)
+			bad, err := chaosKill(cmd.Context(), e, op, runs, chaosSeed(seed), from, size, first)
 			if err != nil {
 				e.keep = true
 				return err
@@ -278,6 +289,9 @@ mart's as_of equal, the model_runs of the last refresh complete.`,
 		},
 	}
 	cmd.Flags().IntVar(&runs, "runs", 50, "how many kills")
+	if op == "load" {
+		cmd.Flags().BoolVar(&first, "first", false, "kill the first load into a new warehouse (which the load creates) instead")
+	}
 	cmd.Flags().Uint64Var(&seed, "seed", 0, "seed of the kill delays (0: from the clock; printed)")
 	cmd.Flags().StringVar(&from, "from", "", "start from a copy of this warehouse instead of the demo company (never written)")
 	cmd.Flags().StringVar(&size, "size", "small", "size of the demo company: small, default, large")
@@ -286,24 +300,56 @@ mart's as_of equal, the model_runs of the last refresh complete.`,
 }
 
 // chaosKill runs the kill test of op and returns how many runs broke a promise.
-func chaosKill(ctx context.Context, e *chaosEnv, op string, runs int, seed uint64, from, size string) (int, error) {
+//
+// With first (a load only), the warehouse does not exist before the load:
+// the load creates it, migrates it and loads the demo company into it; the
+// state before is then any state of a warehouse that holds no row yet (no
+// file, or a new one at any point of its setup).
+func chaosKill(ctx context.Context, e *chaosEnv, op string, runs int, seed uint64, from, size string, first bool) (int, error) {
 	out := e.out
 	before := e.path("before.duckdb")
-	if err := e.prepareCompany(ctx, from, size, before); err != nil {
-		return 0, err
-	}
-	stBefore, err := readWarehouseState(ctx, before)
-	if err != nil {
-		return 0, err
-	}
+	var stBefore *whState
+	var err error
 	var opArgs func(db string) []string
-	switch op {
-	case "load":
+	if first {
+		if op != "load" || from != "" {
+			return 0, errors.New("--first is a load into a new warehouse: not with --from, not for a refresh")
+		}
+		fmt.Fprintf(out, "generating the %s demo company (seed 1): the first load into a new warehouse\n", size)
+		if _, err := e.run(ctx, "gen", "--size", size, "--seed", "1", "--out", e.path("company1")); err != nil {
+			return 0, err
+		}
+		// A new warehouse as the runtime leaves it, for the record.
+		cfg, err := e.config(before)
+		if err != nil {
+			return 0, err
+		}
+		r, err := app.Open(ctx, cfg, discardLogger())
+		if err != nil {
+			return 0, err
+		}
+		r.Close()
+		if stBefore, err = readWarehouseState(ctx, before); err != nil {
+			return 0, err
+		}
+		opArgs = func(db string) []string { return []string{"load", "--db", db, e.path("company1")} }
+		before = "" // each run starts without a warehouse
+	} else {
+		if err := e.prepareCompany(ctx, from, size, before); err != nil {
+			return 0, err
+		}
+		if stBefore, err = readWarehouseState(ctx, before); err != nil {
+			return 0, err
+		}
+	}
+	switch {
+	case opArgs != nil:
+	case op == "load":
 		if _, err := e.run(ctx, "gen", "--size", size, "--seed", "2", "--out", e.path("company2")); err != nil {
 			return 0, err
 		}
 		opArgs = func(db string) []string { return []string{"load", "--db", db, e.path("company2")} }
-	case "refresh":
+	case op == "refresh":
 		if len(stBefore.MartAsOf) != 1 {
 			return 0, fmt.Errorf("the starting warehouse's marts have as_of %v, want one date", stBefore.MartAsOf)
 		}
@@ -313,14 +359,16 @@ func chaosKill(ctx context.Context, e *chaosEnv, op string, runs int, seed uint6
 		}
 		asOf := a.AddDate(0, -1, 0).Format(time.DateOnly)
 		opArgs = func(db string) []string { return []string{"refresh", "--db", db, "--as-of", asOf} }
-	default:
-		return 0, fmt.Errorf("unknown operation %q", op)
 	}
 	// The state after: the operation run once to the end (timed: the kills
 	// are spread over that time).
 	after := e.path("after.duckdb")
 	if err := copyWarehouse(before, after); err != nil {
 		return 0, err
+	}
+	isBefore := func(st *whState) bool { return len(diffParts(st, stBefore)) == 0 }
+	if first {
+		isBefore = (*whState).neverLoaded
 	}
 	full, err := e.run(ctx, opArgs(after)...)
 	if err != nil {
@@ -343,6 +391,9 @@ func chaosKill(ctx context.Context, e *chaosEnv, op string, runs int, seed uint6
 	fmt.Fprintf(out, "the %s takes %.1fs end to end (a child process) and changes %d parts of the warehouse: %s\n",
 		op, full.Seconds(), len(changed), abbreviate(changed, 8))
 	rerun := fmt.Sprintf("triscope chaos %s --runs %d --seed %d", op, runs, seed)
+	if first {
+		rerun += " --first"
+	}
 	if from != "" {
 		rerun += " --from " + from
 	} else if size != "small" {
@@ -370,7 +421,7 @@ func chaosKill(ctx context.Context, e *chaosEnv, op string, runs int, seed uint6
 		}
 		delay := time.Duration(u * float64(estimate))
 		log := e.path(fmt.Sprintf("run-%d.log", i))
-		res := killOnce(ctx, e, run, opArgs(run), delay, log, stBefore, stAfter, nModels)
+		res := killOnce(ctx, e, run, opArgs(run), delay, log, isBefore, stAfter, nModels)
 		switch {
 		case !res.killed && res.ran > 0:
 			estimate = res.ran
@@ -381,7 +432,7 @@ func chaosKill(ctx context.Context, e *chaosEnv, op string, runs int, seed uint6
 		status := "ok"
 		if len(res.problems) > 0 {
 			bad++
-			status = "BROKEN: " + strings.Join(res.problems, "; ")
+			status = "BROKEN: " + oneLine(strings.Join(res.problems, "; "), 600)
 			keep := e.path(fmt.Sprintf("broken-%d.duckdb", i))
 			copyWarehouse(run, keep)
 			status += fmt.Sprintf(" (kept as %s, log %s)", keep, log)
@@ -409,7 +460,8 @@ type killResult struct {
 
 // killOnce starts the operation, kills it after delay (unless it ended
 // first), and checks the warehouse it leaves.
-func killOnce(ctx context.Context, e *chaosEnv, db string, args []string, delay time.Duration, log string, before, after *whState, nModels int) (res killResult) {
+func killOnce(ctx context.Context, e *chaosEnv, db string, args []string, delay time.Duration, log string,
+	isBefore func(*whState) bool, after *whState, nModels int) (res killResult) {
 	cmd, f, err := e.command(ctx, log, args...)
 	if err != nil {
 		res.outcome, res.problems = "not started", []string{err.Error()}
@@ -437,6 +489,12 @@ func killOnce(ctx context.Context, e *chaosEnv, db string, args []string, delay 
 	if !res.killed && waitErr != nil {
 		res.problems = append(res.problems, fmt.Sprintf("the operation failed on its own: %v", waitErr))
 	}
+	if _, err := os.Stat(db); errors.Is(err, os.ErrNotExist) {
+		// Killed before it created the warehouse: nothing to check.
+		res.outcome = "killed: state before"
+		res.note = "no warehouse yet"
+		return res
+	}
 	st, err := readWarehouseState(ctx, db)
 	if err != nil {
 		res.outcome = "does not open"
@@ -444,14 +502,14 @@ func killOnce(ctx context.Context, e *chaosEnv, db string, args []string, delay 
 		return res
 	}
 	switch {
-	case len(diffParts(st, before)) == 0:
+	case isBefore(st):
 		res.outcome = "state before"
 	case len(diffParts(st, after)) == 0:
 		res.outcome = "state after"
 	default:
 		res.outcome = "A MIX"
-		res.problems = append(res.problems, fmt.Sprintf("neither the state before (differs in %s) nor after (differs in %s)",
-			abbreviate(diffParts(st, before), 6), abbreviate(diffParts(st, after), 6)))
+		res.problems = append(res.problems, fmt.Sprintf("neither the state before nor after (differs from it in %s)",
+			abbreviate(diffParts(st, after), 6)))
 	}
 	res.problems = append(res.problems, st.invariants(nModels)...)
 	if res.killed {
@@ -516,4 +574,13 @@ func newChaosStateCmd() *cobra.Command {
 			return nil
 		},
 	}
+}
+
+// oneLine is s on one line, cut to n bytes.
+func oneLine(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > n {
+		s = s[:n] + "…"
+	}
+	return s
 }

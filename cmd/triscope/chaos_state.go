@@ -31,12 +31,18 @@ type whState struct {
 }
 
 // digestProjection is what of a bookkeeping table is compared: the columns
-// that are the same whenever the same operation runs (no clock times).
+// that are the same whenever the same operation runs (no clock times), and
+// not the record of an operation that failed (a load or a refresh records
+// its failure after rolling back: the data it holds is the data before).
 var digestProjection = map[string]string{
-	"main.load_runs":  "SELECT load_id, status, rows_read, rows_loaded, rows_updated, rows_unchanged, rows_rejected FROM main.load_runs",
-	"main.load_files": "SELECT * EXCLUDE (path) FROM main.load_files",
-	"main.model_runs": "SELECT refresh_id, model, as_of, rows, status FROM main.model_runs",
-	"facts.state":     "SELECT load_id, base_currency, definition FROM facts.state",
+	"main.load_runs": "SELECT load_id, status, rows_read, rows_loaded, rows_updated, rows_unchanged, rows_rejected FROM main.load_runs WHERE status <> 'failed'",
+	"main.load_files": `SELECT * EXCLUDE (path) FROM main.load_files
+		WHERE load_id NOT IN (SELECT load_id FROM main.load_runs WHERE status = 'failed')`,
+	"main.load_rejects": `SELECT * FROM main.load_rejects
+		WHERE load_id NOT IN (SELECT load_id FROM main.load_runs WHERE status = 'failed')`,
+	"main.model_runs":        "SELECT refresh_id, model, as_of, rows, status FROM main.model_runs WHERE status <> 'failed'",
+	"facts.state":            "SELECT load_id, base_currency, definition FROM facts.state",
+	"main.schema_migrations": "SELECT version, name FROM main.schema_migrations",
 }
 
 // readWarehouseState opens the warehouse file as the server would (migrated,
@@ -203,10 +209,13 @@ func diffParts(a, b *whState) []string {
 // model_runs come from one refresh.
 func (st *whState) invariants(models int) []string {
 	var bad []string
-	if st.FactsLoadID != st.LastCommitted {
+	// (A new warehouse that was never loaded may have neither facts nor
+	// scoped relations yet: the runtime builds them when it opens it.)
+	nothing := st.LastCommitted == 0 && st.FactsLoadID == -1
+	if st.FactsLoadID != st.LastCommitted && !nothing {
 		bad = append(bad, fmt.Sprintf("facts.state.load_id is %d, the last committed load %d", st.FactsLoadID, st.LastCommitted))
 	}
-	if st.Scoped == 0 {
+	if st.Scoped == 0 && !nothing {
 		bad = append(bad, "schema scoped holds no relation")
 	}
 	if len(st.MartAsOf) > 1 {
@@ -229,3 +238,17 @@ func (st *whState) invariants(models int) []string {
 }
 
 func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
+
+// neverLoaded says whether a warehouse holds no committed load and no row
+// in any base table (a new warehouse, whatever of its setup had run).
+func (st *whState) neverLoaded() bool {
+	if st.LastCommitted != 0 {
+		return false
+	}
+	for _, e := range warehouse.Contract {
+		if p, ok := st.Parts["main."+e.Name]; ok && !strings.HasPrefix(p, "0 rows") {
+			return false
+		}
+	}
+	return true
+}

@@ -127,3 +127,37 @@ func TestChaosReadsDuringLoads(t *testing.T) {
 		t.Fatalf("unexpected summary:\n%s", out)
 	}
 }
+
+// The first load into a new warehouse (the load creates and migrates it)
+// killed at 5 random points: the warehouse opens and holds nothing or the
+// whole load. Before the warehouse checkpointed after its migrations, a
+// kill before the first checkpoint left a file DuckDB could not open again.
+func TestChaosKillFirstLoad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kills 5 loads (-short)")
+	}
+	out := chaos(t, t.TempDir(), 20*time.Minute, append([]string{"load", "--first", "--runs", "5"}, chaosSeedArgs()...)...)
+	if !strings.Contains(out, "5 runs of the load") || !strings.Contains(out, ", 0 broken") {
+		t.Fatalf("unexpected summary:\n%s", out)
+	}
+}
+
+// A load and a refresh on a full disk, directly and through a server: an
+// error naming the disk, the data before intact, the server serving, and
+// the same load committing through the same server once space is freed.
+// On a tmpfs the command mounts (root; CI requires it with
+// TRISCOPE_DISK_TESTS=require), else under RLIMIT_FSIZE.
+func TestChaosDiskFull(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a load and a refresh on a full disk (-short)")
+	}
+	method := "auto"
+	if os.Getenv("TRISCOPE_DISK_TESTS") == "require" {
+		method = "tmpfs"
+	}
+	db := chaosStart(t)
+	out := chaos(t, t.TempDir(), 15*time.Minute, "disk-full", "--from", db, "--method", method)
+	if !strings.Contains(out, ": 0 broken") {
+		t.Fatalf("unexpected summary:\n%s", out)
+	}
+}
