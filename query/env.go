@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/triscope/triscope/access"
 )
@@ -241,10 +242,16 @@ func (f Filters) FiltersQuery() url.Values {
 	return v
 }
 
+// clean trims a parameter and cuts it to max bytes on a character
+// boundary (a value cut inside a character is not UTF-8, which DuckDB
+// refuses to bind).
 func clean(s string, max int) string {
 	s = strings.TrimSpace(s)
 	if len(s) > max {
 		s = s[:max]
+		for len(s) > 0 && !utf8.ValidString(s) {
+			s = s[:len(s)-1]
+		}
 	}
 	return s
 }
