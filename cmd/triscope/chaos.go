@@ -271,6 +271,7 @@ mart's as_of equal, the model_runs of the last refresh complete.`,
 		Short: "kill -9 at random points of a " + op + ": the warehouse holds the state before or after, never a mix",
 		Long:  long[op] + "\n\nThe kill delays are drawn from --seed (printed; the same seed gives the same delays).",
 		RunE: func(cmd *cobra.Command, args []string) error {
+			from = sourceWarehouse(cmd, from)
 			e, err := newChaosEnv(work, cmd.OutOrStdout())
 			if err != nil {
 				return err
@@ -293,7 +294,7 @@ mart's as_of equal, the model_runs of the last refresh complete.`,
 		cmd.Flags().BoolVar(&first, "first", false, "kill the first load into a new warehouse (which the load creates) instead")
 	}
 	cmd.Flags().Uint64Var(&seed, "seed", 0, "seed of the kill delays (0: from the clock; printed)")
-	cmd.Flags().StringVar(&from, "from", "", "start from a copy of this warehouse instead of the demo company (never written)")
+	cmd.Flags().StringVar(&from, "from", "", "start from a copy of this warehouse instead of the demo company (never written; --db FILE says the same)")
 	cmd.Flags().StringVar(&size, "size", "small", "size of the demo company: small, default, large")
 	cmd.Flags().StringVar(&work, "work", "", "work directory (default: a temporary one, removed unless a check fails)")
 	return cmd
@@ -583,4 +584,14 @@ func oneLine(s string, n int) string {
 		s = s[:n] + "…"
 	}
 	return s
+}
+
+// sourceWarehouse is the warehouse a chaos command starts from: --from, or
+// --db when given on the command line (a chaos command never writes to it:
+// it works on copies).
+func sourceWarehouse(cmd *cobra.Command, from string) string {
+	if from == "" && cmd.Flags().Changed("db") {
+		from, _ = cmd.Flags().GetString("db")
+	}
+	return from
 }

@@ -42,6 +42,7 @@ The filesystem is a tmpfs mounted in the work directory (--method tmpfs; needs r
 --method fsize runs the operations under RLIMIT_FSIZE instead (a file may not grow
 past its size plus --free-kib); --method auto (the default) mounts when it can.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			o.from = sourceWarehouse(cmd, o.from)
 			e, err := newChaosEnv(o.work, cmd.OutOrStdout())
 			if err != nil {
 				return err
@@ -59,7 +60,7 @@ past its size plus --free-kib); --method auto (the default) mounts when it can.`
 	}
 	cmd.Flags().StringVar(&o.method, "method", "auto", "how the disk is made full: auto, tmpfs, fsize")
 	cmd.Flags().Int64Var(&o.freeKiB, "free-kib", 256, "space left free on the full disk (KiB)")
-	cmd.Flags().StringVar(&o.from, "from", "", "start from a copy of this warehouse instead of the demo company (never written)")
+	cmd.Flags().StringVar(&o.from, "from", "", "start from a copy of this warehouse instead of the demo company (never written; --db FILE says the same)")
 	cmd.Flags().StringVar(&o.size, "size", "small", "size of the demo company: small, default, large")
 	cmd.Flags().StringVar(&o.work, "work", "", "work directory (default: a temporary one, removed unless a check fails)")
 	return cmd

@@ -58,6 +58,7 @@ back to an older state after a newer one, latency p50/p95/p99 by kind (chart, ro
 during a load and not) and the load average.`,
 		Example: `  triscope chaos reads --clients 64 --duration 10m --load-every 1m`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			o.from = sourceWarehouse(cmd, o.from)
 			e, err := newChaosEnv(o.work, cmd.OutOrStdout())
 			if err != nil {
 				return err
@@ -79,7 +80,7 @@ during a load and not) and the load average.`,
 	cmd.Flags().IntVar(&o.rowsPerLoad, "rows-per-load", 5, "payments each load adds")
 	cmd.Flags().StringVar(&o.refreshAfterLoad, "refresh-after-load", "affected", "what the server refreshes after each load: affected, all, off")
 	cmd.Flags().Uint64Var(&o.seed, "seed", 0, "seed of the clients' choices (0: from the clock; printed)")
-	cmd.Flags().StringVar(&o.from, "from", "", "serve a copy of this warehouse instead of the demo company (never written)")
+	cmd.Flags().StringVar(&o.from, "from", "", "serve a copy of this warehouse instead of the demo company (never written; --db FILE says the same)")
 	cmd.Flags().StringVar(&o.size, "size", "small", "size of the demo company: small, default, large")
 	cmd.Flags().StringVar(&o.work, "work", "", "work directory (default: a temporary one, removed unless a check fails)")
 	return cmd
