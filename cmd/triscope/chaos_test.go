@@ -44,9 +44,9 @@ func chaos(t *testing.T, dir string, timeout time.Duration, args ...string) stri
 // chaosCompany is the small demo company loaded and computed, made once for
 // the kill tests (each starts from a copy of it).
 var chaosCompany struct {
-	once sync.Once
-	db   string
-	err  string
+	once    sync.Once
+	dir, db string
+	err     string
 }
 
 func chaosStart(t *testing.T) string {
@@ -57,6 +57,7 @@ func chaosStart(t *testing.T) string {
 			chaosCompany.err = err.Error()
 			return
 		}
+		chaosCompany.dir = dir
 		db := filepath.Join(dir, "company.duckdb")
 		for _, args := range [][]string{
 			{"gen", "--size", "small", "--seed", "1", "--out", filepath.Join(dir, "data")},
@@ -74,6 +75,13 @@ func chaosStart(t *testing.T) string {
 		t.Fatal(chaosCompany.err)
 	}
 	return chaosCompany.db
+}
+
+// chaosCleanup removes the shared company (TestMain calls it).
+func chaosCleanup() {
+	if chaosCompany.dir != "" {
+		os.RemoveAll(chaosCompany.dir)
+	}
 }
 
 func chaosSeedArgs() []string {
