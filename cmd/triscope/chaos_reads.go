@@ -410,7 +410,8 @@ func chaosReads(ctx context.Context, e *chaosEnv, o readsOptions) (int, error) {
 
 	// The clients read for --duration, and on until the last load has
 	// committed (a load waits for the refresh the previous one scheduled:
-	// on a busy machine they may fall behind their schedule).
+	// on a busy machine they may fall behind their schedule), and a few
+	// seconds more.
 	rctx, stopReads := context.WithCancel(ctx)
 	defer stopReads()
 	loadsDone := make(chan struct{})
@@ -421,6 +422,12 @@ func chaosReads(ctx context.Context, e *chaosEnv, o readsOptions) (int, error) {
 		}
 		select {
 		case <-loadsDone:
+		case <-ctx.Done():
+		}
+		// A little more once the last load has committed: reads of the
+		// final state, under way while the server's refresh runs.
+		select {
+		case <-time.After(min(o.loadEvery, 5*time.Second)):
 		case <-ctx.Done():
 		}
 		stopReads()
