@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -9,13 +11,16 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 
 	"github.com/triscope/triscope/access"
+	"github.com/triscope/triscope/warehouse"
 )
 
 // triscope chaos disk-full: a load and a refresh on a full filesystem,
@@ -39,8 +44,10 @@ a load and a refresh on it — directly, then through a server:
     whose dashboards then show it.
 
 The filesystem is a tmpfs mounted in the work directory (--method tmpfs; needs root);
---method fsize runs the operations under RLIMIT_FSIZE instead (a file may not grow
-past its size plus --free-kib); --method auto (the default) mounts when it can.`,
+--method fsize runs the operations under RLIMIT_FSIZE instead (no write past --free-kib
+of any file); --method auto (the default) mounts when it can. Directly, the disk is filled
+once the operation has started (its setup, which writes too, ran with room); through the
+server, before the request.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.from = sourceWarehouse(cmd, o.from)
 			e, err := newChaosEnv(o.work, cmd.OutOrStdout())
@@ -59,7 +66,7 @@ past its size plus --free-kib); --method auto (the default) mounts when it can.`
 		},
 	}
 	cmd.Flags().StringVar(&o.method, "method", "auto", "how the disk is made full: auto, tmpfs, fsize")
-	cmd.Flags().Int64Var(&o.freeKiB, "free-kib", 256, "space left free on the full disk (KiB)")
+	cmd.Flags().Int64Var(&o.freeKiB, "free-kib", 0, "space left free on the full disk (KiB)")
 	cmd.Flags().StringVar(&o.from, "from", "", "start from a copy of this warehouse instead of the demo company (never written; --db FILE says the same)")
 	cmd.Flags().StringVar(&o.size, "size", "small", "size of the demo company: small, default, large")
 	cmd.Flags().StringVar(&o.work, "work", "", "work directory (default: a temporary one, removed unless a check fails)")
@@ -101,7 +108,7 @@ func newSmallDisk(dir, method string, sizeB, freeB int64) (*smallDisk, error) {
 		}
 	}
 	d.method = "fsize"
-	d.about = fmt.Sprintf("RLIMIT_FSIZE on the processes (no file may grow past the warehouse's size + %d KiB)", freeB>>10)
+	d.about = fmt.Sprintf("RLIMIT_FSIZE of %d KiB on the processes while the disk is to be full (no write past that offset of any file)", freeB>>10)
 	if mountErr != nil {
 		d.about += fmt.Sprintf("; mounting a tmpfs failed: %v", mountErr)
 	}
@@ -145,7 +152,13 @@ func (d *smallDisk) fill(pids ...int) error {
 	if fi, err := f.Stat(); err == nil {
 		cur = fi.Size()
 	}
-	return unix.Fallocate(int(f.Fd()), 0, cur, avail-d.freeB)
+	// All of it, or as near as the filesystem allows.
+	for _, less := range []int64{0, 4 << 10, 64 << 10} {
+		if err = unix.Fallocate(int(f.Fd()), 0, cur, avail-d.freeB-less); err == nil {
+			return nil
+		}
+	}
+	return err
 }
 
 // free gives the space back.
@@ -165,45 +178,62 @@ func (d *smallDisk) free() error {
 	return err
 }
 
-// limit puts pid under RLIMIT_FSIZE: no file it writes may grow past the
-// largest warehouse file in the directory plus freeB.
+// limit puts pid under RLIMIT_FSIZE: no write may reach past freeB bytes
+// of a file, as if the disk had no room left (a warehouse file reuses its
+// free blocks, and a commit of rows written there logs a few kilobytes: a
+// disk is full for a load only when even those cannot be written).
 func (d *smallDisk) limit(pid int) error {
-	var largest int64
-	entries, _ := os.ReadDir(d.dir)
-	for _, en := range entries {
-		if fi, err := en.Info(); err == nil && fi.Size() > largest {
-			largest = fi.Size()
-		}
-	}
-	n := uint64(largest + d.freeB)
-	var old unix.Rlimit
-	if err := unix.Prlimit(pid, unix.RLIMIT_FSIZE, &unix.Rlimit{Cur: n, Max: unix.RLIM_INFINITY}, &old); err != nil {
+	if err := unix.Prlimit(pid, unix.RLIMIT_FSIZE, &unix.Rlimit{Cur: uint64(d.freeB), Max: unix.RLIM_INFINITY}, nil); err != nil {
 		return fmt.Errorf("RLIMIT_FSIZE on pid %d: %w", pid, err)
 	}
 	d.limited = append(d.limited, pid)
 	return nil
 }
 
-// run runs `triscope args...` (under the size limit while the disk is full,
-// with fsize) and returns its output and error.
-func (d *smallDisk) run(ctx context.Context, e *chaosEnv, args ...string) (string, error) {
+// run runs `triscope args...` and returns its output and error. With
+// fillOn, the disk is filled once the child has printed a line holding it
+// (the operation has started: its setup ran with room to spare); else the
+// child runs under whatever state the disk is in.
+func (d *smallDisk) run(ctx context.Context, e *chaosEnv, fillOn string, args ...string) (string, error) {
 	cmd := exec.CommandContext(ctx, e.exe, args...)
 	cmd.Dir, cmd.Env = e.dir, append(os.Environ(), "TRISCOPE_AUTH_DB=")
 	var out strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &out
+	var mu sync.Mutex
+	pr, pw := io.Pipe()
+	cmd.Stdout, cmd.Stderr = pw, pw
 	if err := cmd.Start(); err != nil {
 		return "", err
 	}
+	var fillErr error
 	if d.full && d.method == "fsize" {
-		if err := d.limit(cmd.Process.Pid); err != nil {
-			cmd.Process.Kill()
-			cmd.Wait()
-			return "", err
-		}
+		fillErr = d.limit(cmd.Process.Pid)
 	}
+	scanned := make(chan struct{})
+	go func() {
+		defer close(scanned)
+		sc := bufio.NewScanner(pr)
+		sc.Buffer(make([]byte, 1<<16), 1<<20)
+		for sc.Scan() {
+			mu.Lock()
+			out.WriteString(sc.Text() + "\n")
+			mu.Unlock()
+			if fillOn != "" && !d.full && strings.Contains(sc.Text(), fillOn) {
+				fillErr = d.fill(cmd.Process.Pid)
+			}
+		}
+		io.Copy(io.Discard, pr)
+	}()
 	err := cmd.Wait()
-	if d.method == "fsize" && len(d.limited) > 0 && d.limited[len(d.limited)-1] == cmd.Process.Pid {
-		d.limited = d.limited[:len(d.limited)-1]
+	pw.Close()
+	<-scanned
+	if d.method == "fsize" {
+		d.limited = slices.DeleteFunc(d.limited, func(pid int) bool { return pid == cmd.Process.Pid })
+	}
+	if fillErr != nil {
+		return out.String(), fmt.Errorf("filling the disk: %w", fillErr)
+	}
+	if fillOn != "" && !d.full {
+		return out.String(), fmt.Errorf("the operation never printed %q: the disk was not filled during it", fillOn)
 	}
 	return out.String(), err
 }
@@ -226,6 +256,9 @@ func chaosDisk(ctx context.Context, e *chaosEnv, o diskOptions) (int, error) {
 		return 0, err
 	}
 	if _, err := e.run(ctx, "gen", "--size", o.size, "--seed", "2", "--out", e.path("company2")); err != nil {
+		return 0, err
+	}
+	if err := padWarehouse(ctx, before); err != nil {
 		return 0, err
 	}
 	stBefore, err := readWarehouseState(ctx, before)
@@ -269,6 +302,14 @@ func chaosDisk(ctx context.Context, e *chaosEnv, o diskOptions) (int, error) {
 		}
 		if !says {
 			p = append(p, "the error does not say that the disk holding "+disk.dir+" is full: "+lastLines(output, 3))
+		} else if len(p) == 0 {
+			// The error as the command line printed it.
+			for _, line := range strings.Split(output, "\n") {
+				if strings.HasPrefix(line, "error: ") && strings.Contains(line, disk.dir) {
+					fmt.Fprintf(out, "          %s\n", oneLine(line, 400))
+					break
+				}
+			}
 		}
 		return p
 	}
@@ -297,20 +338,17 @@ func chaosDisk(ctx context.Context, e *chaosEnv, o diskOptions) (int, error) {
 		return bad, err
 	}
 	for _, op := range []struct {
-		name string
-		args []string
-	}{{"a load", with(load, db)}, {"a refresh", with(refresh, db)}} {
-		if err := disk.fill(); err != nil {
-			return bad, err
-		}
-		output, err := disk.run(ctx, e, op.args...)
+		name, started string
+		args          []string
+	}{{"a load", "loading into", with(load, db)}, {"a refresh", "refreshing the models of", with(refresh, db)}} {
+		output, err := disk.run(ctx, e, op.started, op.args...)
 		report(op.name+" on the full disk fails with an error naming the disk", namesTheDisk(output, err))
 		if err := disk.free(); err != nil {
 			return bad, err
 		}
 		report("after "+op.name+" failed, the warehouse holds the data it held before", sameAsBefore(db))
 	}
-	output, err := disk.run(ctx, e, with(load, db)...)
+	output, err := disk.run(ctx, e, "", with(load, db)...)
 	var p []string
 	if err != nil || !strings.Contains(output, " committed ") {
 		p = append(p, fmt.Sprintf("%v: %s", err, lastLines(output, 3)))
@@ -386,7 +424,7 @@ func chaosDisk(ctx context.Context, e *chaosEnv, o diskOptions) (int, error) {
 		if err := disk.fill(srv.Process.Pid); err != nil {
 			return bad, err
 		}
-		output, err := disk.run(ctx, e, op.args...)
+		output, err := disk.run(ctx, e, "", op.args...)
 		p := namesTheDisk(output, err)
 		if !strings.Contains(output, "through the server") {
 			p = append(p, "it did not go through the server: "+lastLines(output, 3))
@@ -397,7 +435,7 @@ func chaosDisk(ctx context.Context, e *chaosEnv, o diskOptions) (int, error) {
 			return bad, err
 		}
 	}
-	output, err = disk.run(ctx, e, with(load, db)...)
+	output, err = disk.run(ctx, e, "", with(load, db)...)
 	p = nil
 	if err != nil || !strings.Contains(output, " committed ") || !strings.Contains(output, "through the server") {
 		p = append(p, fmt.Sprintf("%v: %s", err, lastLines(output, 3)))
@@ -436,4 +474,44 @@ func lastLines(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, " | ")
+}
+
+// padWarehouse fills the free blocks inside a warehouse file with a table
+// of its own (main.chaos_padding), so that an operation on it has to grow
+// a file: a file with free blocks (a refresh replaced the marts) takes a
+// load of the small company into them, and a full disk never shows.
+func padWarehouse(ctx context.Context, path string) error {
+	w, err := warehouse.Open(ctx, warehouse.Options{Path: path, Threads: 2, Logger: discardLogger()})
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	for range 30 {
+		var free, size int64
+		if err := w.DB().QueryRowContext(ctx, "SELECT free_blocks, block_size FROM pragma_database_size() WHERE database_name = current_database()").
+			Scan(&free, &size); err != nil {
+			return fmt.Errorf("the warehouse's free blocks: %w", err)
+		}
+		if free == 0 {
+			return nil
+		}
+		// md5 text compresses to about its size: one row per 40 bytes.
+		rows := max(1000, free*size/40)
+		err := w.Write(ctx, func(ctx context.Context, conn *sql.Conn) error {
+			for _, q := range []string{
+				"CREATE TABLE IF NOT EXISTS main.chaos_padding (s VARCHAR)",
+				fmt.Sprintf("INSERT INTO main.chaos_padding SELECT md5(random()::VARCHAR) FROM range(%d)", rows),
+				"CHECKPOINT",
+			} {
+				if _, err := conn.ExecContext(ctx, q); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("padding the warehouse: %w", err)
+		}
+	}
+	return errors.New("padding the warehouse: free blocks remain after 30 rounds")
 }
