@@ -74,6 +74,13 @@ func (r *Runtime) prepare(ctx context.Context) error {
 	if built {
 		r.log.Info("facts built", "base", r.cfg.BaseCurrency)
 	}
+	// A refresh killed mid-way leaves the tables it had staged (found by
+	// triscope chaos refresh): no refresh runs now, drop them.
+	if n, err := models.DropStaged(ctx, r.w); err != nil {
+		return err
+	} else if n > 0 {
+		r.log.Info("dropped the tables an unfinished refresh had staged", "tables", n)
+	}
 	return r.w.WriteTx(ctx, func(ctx context.Context, conn *sql.Conn) error {
 		return r.installScoped(ctx, conn)
 	})
@@ -101,7 +108,7 @@ func (r *Runtime) Warehouse() *warehouse.Warehouse { return r.w }
 
 // Ready reports whether the warehouse and the application database answer.
 func (r *Runtime) Ready(ctx context.Context) error {
-	if err := r.w.DB().PingContext(ctx); err != nil {
+	if err := r.w.Ping(ctx); err != nil {
 		return err
 	}
 	return r.access.Ping(ctx)

@@ -262,6 +262,31 @@ func refreshAsOf(ctx context.Context, conn *sql.Conn, asked time.Time) (time.Tim
 	return time.Date(asOf.Year(), asOf.Month(), asOf.Day(), 0, 0, 0, 0, time.UTC), nil
 }
 
+// DropStaged drops the tables a refresh killed mid-way left in the stage
+// schema (a model's statements commit one by one there, so they outlive a
+// killed process; on the large demo company they hold gigabytes). Refresh
+// drops them when it starts; the runtime calls DropStaged when it opens the
+// warehouse, when no refresh can be running. It returns how many tables it
+// dropped.
+func DropStaged(ctx context.Context, w *warehouse.Warehouse) (int, error) {
+	var n int
+	if err := w.DB().QueryRowContext(ctx, `SELECT count(*) FROM duckdb_tables()
+		WHERE database_name = current_database() AND schema_name = $1`, stageSchema).Scan(&n); err != nil {
+		return 0, fmt.Errorf("looking for staged tables: %w", err)
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	err := w.Write(ctx, func(ctx context.Context, conn *sql.Conn) error {
+		_, err := conn.ExecContext(ctx, "DROP SCHEMA IF EXISTS "+stageSchema+" CASCADE")
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("dropping the staged tables of an unfinished refresh: %w", err)
+	}
+	return n, nil
+}
+
 // runModel runs one model (its tables land in the stage schema) and then
 // drops the scratch temp tables it made. Its statements commit one by one:
 // nothing outside the stage schema changes before publish, which replaces

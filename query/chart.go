@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/triscope/triscope/query/i18n"
 )
@@ -419,6 +420,9 @@ func (s *Service) drillQuery(e *Env, c *Chart, point string) (string, []any, err
 	p, err := e.params(c)
 	if err != nil {
 		return "", nil, err
+	}
+	if !utf8.ValidString(point) {
+		return "", nil, fmt.Errorf("%w: the point is not UTF-8 text", ErrBadParam)
 	}
 	if point == "" {
 		point = c.Drill.All

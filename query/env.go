@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/triscope/triscope/access"
 )
@@ -271,10 +272,16 @@ func cleanList(values []string, max int) []string {
 	return out
 }
 
+// clean trims a parameter and cuts it to max bytes on a character
+// boundary (a value cut inside a character is not UTF-8, which DuckDB
+// refuses to bind).
 func clean(s string, max int) string {
 	s = strings.TrimSpace(s)
 	if len(s) > max {
 		s = s[:max]
+		for len(s) > 0 && !utf8.ValidString(s) {
+			s = s[:len(s)-1]
+		}
 	}
 	return s
 }
