@@ -54,6 +54,10 @@ type Config struct {
 	SecureCookies bool   `koanf:"secure_cookies"` // behind a TLS-terminating proxy
 	TrustProxy    bool   `koanf:"trust_proxy"`    // client IP from X-Forwarded-For
 	MetricsToken  string `koanf:"metrics_token"`  // bearer token of /metrics; "" = loopback clients only
+	// ChartCacheEntries bounds the chart cache of one data version (0 = the
+	// default, 2000 chart responses; negative = no cache, for measuring
+	// first views).
+	ChartCacheEntries int `koanf:"chart_cache_entries"`
 
 	// RefreshAfterLoad says what a load through the server refreshes once it
 	// commits: "affected" (the models that read what the load changed; all

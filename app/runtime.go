@@ -58,7 +58,7 @@ func Open(ctx context.Context, cfg *Config, log *slog.Logger) (*Runtime, error) 
 	if err != nil {
 		loc = time.UTC
 	}
-	r.engine = query.New(query.Options{DB: w.Reader(), BaseCurrency: cfg.BaseCurrency, FiscalYearStart: cfg.FiscalYearStart, Location: loc, Logger: log})
+	r.engine = query.New(query.Options{DB: w.Reader(), BaseCurrency: cfg.BaseCurrency, FiscalYearStart: cfg.FiscalYearStart, CacheEntries: cfg.ChartCacheEntries, Location: loc, Logger: log})
 	r.jobs = newJobRunner(r)
 	return r, nil
 }

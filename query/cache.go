@@ -23,6 +23,9 @@ func (c *cache[V]) get(key string) (V, bool) {
 }
 
 func (c *cache[V]) put(key string, v V) {
+	if c.max <= 0 {
+		return // caching off (Options.CacheEntries < 0)
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if _, ok := c.items[key]; ok {

@@ -37,7 +37,9 @@ type Options struct {
 	// FiscalYearStart is the first month of the fiscal year (1 = January,
 	// the default): the fytd and lfy periods.
 	FiscalYearStart int
-	CacheEntries    int // default 2000
+	// CacheEntries bounds the chart cache (default 2000); negative turns it
+	// off, every request computed (bench-serve --cold measures first views).
+	CacheEntries int
 	// Observe, when set, is called after every chart query (metrics).
 	Observe func(chart, kind string, d time.Duration, cached bool, err error)
 }
@@ -89,6 +91,9 @@ func New(opts Options) *Service {
 	}
 	if opts.CacheEntries == 0 {
 		opts.CacheEntries = 2000
+	}
+	if opts.CacheEntries < 0 {
+		opts.CacheEntries = 0
 	}
 	return &Service{opts: opts, log: opts.Logger, cache: newCache[[]byte](opts.CacheEntries), results: newCache[*Result](opts.CacheEntries / 4)}
 }

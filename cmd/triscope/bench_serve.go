@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"github.com/triscope/triscope/app"
 	"io"
@@ -32,7 +34,8 @@ import (
 func newBenchServeCmd(cfg *app.Config) *cobra.Command {
 	var clients int
 	var duration time.Duration
-	var warm, managers bool
+	var warm, managers, cold bool
+	var target, user, password string
 	cmd := &cobra.Command{
 		Use:   "bench-serve",
 		Short: "Latency of the dashboards' data endpoints under concurrent clients (loopback)",
@@ -40,100 +43,51 @@ func newBenchServeCmd(cfg *app.Config) *cobra.Command {
 --duration through the chart endpoints of every page, as an executive and as the
 managers of each region, over a mix of periods, metrics and dimensions. Prints
 p50/p95/p99 per page for cold requests (computed) and warm ones (from the cache).
-The warehouse must not be open in another process.`,
-		Example: `  triscope bench-serve --db triscope.duckdb --clients 16 --duration 60s`,
+The warehouse must not be open in another process.
+
+--cold measures first views: no warm-up and no chart cache, every request is
+computed. --url drives a running server instead (as --user, whose password is
+read from TRISCOPE_BENCH_PASSWORD or --password); the detail pages' ids come
+from its SQL API, so the user must be allowed ad hoc SQL. Its cache is the
+server's own: restart it with chart_cache_entries: -1 for a cold run.
+
+The last line is stable (scripts read it):
+  cold p50 X ms, p95 Y ms, p99 Z ms; warm p95 W ms`,
+		Example: `  triscope bench-serve --db triscope.duckdb --clients 16 --duration 60s
+  triscope bench-serve --db triscope.duckdb --clients 16 --duration 60s --cold
+  TRISCOPE_BENCH_PASSWORD=… triscope bench-serve --url http://127.0.0.1:8080 --user ceo`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			out := cmd.OutOrStdout()
-			tmp, err := os.MkdirTemp("", "triscope-bench-serve-")
+			var run benchTarget
+			var err error
+			if target != "" {
+				if password == "" {
+					password = os.Getenv("TRISCOPE_BENCH_PASSWORD")
+				}
+				if user == "" || password == "" {
+					return fmt.Errorf("--url needs --user and the user's password (TRISCOPE_BENCH_PASSWORD or --password)")
+				}
+				run, err = remoteBenchTarget(ctx, strings.TrimRight(target, "/"), user, password)
+			} else {
+				if cold {
+					warm = false
+				}
+				var cleanup func()
+				run, cleanup, err = localBenchTarget(ctx, cfg, out, managers, warm, cold)
+				if cleanup != nil {
+					defer cleanup()
+				}
+			}
 			if err != nil {
 				return err
 			}
-			defer os.RemoveAll(tmp)
-			// The runtime with an application database of its own: the
-			// accounts made here never reach the configured one.
-			rc := *cfg
-			rc.AuthDB = filepath.Join(tmp, "access.duckdb")
-			r, err := app.Open(ctx, &rc, discardLogger())
-			if err != nil {
-				return err
+			views := benchViews(run.ids)
+			where := cfg.DB
+			if target != "" {
+				where = target
 			}
-			defer r.Close()
-			a, w := r.Access(), r.Warehouse()
-			password := access.RandomPassword()
-			users := []string{"exec"}
-			var regions []string
-			if err := a.AddUser(ctx, access.User{Username: "exec", Role: access.RoleExecutive}, password); err != nil {
-				return err
-			}
-			regionQuery := `SELECT org_unit_id FROM org_units WHERE level = 'region' ORDER BY 1`
-			if !managers {
-				regionQuery = `SELECT org_unit_id FROM org_units WHERE false`
-			}
-			rows, err := w.DB().QueryContext(ctx, regionQuery)
-			if err != nil {
-				return err
-			}
-			for rows.Next() {
-				var id string
-				rows.Scan(&id)
-				name := "mgr-" + strings.ToLower(id)
-				if err := a.AddUser(ctx, access.User{Username: name, Role: access.RoleManager, OrgUnit: id}, password); err != nil {
-					return err
-				}
-				users = append(users, name)
-				regions = append(regions, id)
-			}
-			rows.Close()
-			srv, err := r.Dashboards(ctx, "", true)
-			if err != nil {
-				return err
-			}
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				return err
-			}
-			sctx, stop := context.WithCancel(ctx)
-			defer stop()
-			go srv.Serve(sctx, ln)
-			base := "http://" + ln.Addr().String()
-
-			ids := map[string][]string{}
-			for page, q := range map[string]string{
-				"customers.detail": `SELECT customer_id FROM customers WHERE _deleted_at IS NULL ORDER BY hash(customer_id) LIMIT 20`,
-				"microscope.rep":   `SELECT rep_id FROM reps WHERE _deleted_at IS NULL ORDER BY hash(rep_id) LIMIT 20`,
-				"microscope.deal":  `SELECT opportunity_id FROM opportunities WHERE _deleted_at IS NULL ORDER BY hash(opportunity_id) LIMIT 20`,
-			} {
-				rows, err := w.DB().QueryContext(ctx, q)
-				if err != nil {
-					return fmt.Errorf("choosing ids for %s: %w", page, err)
-				}
-				for rows.Next() {
-					var id string
-					rows.Scan(&id)
-					ids[page] = append(ids[page], "id="+url.QueryEscape(id))
-				}
-				rows.Close()
-			}
-			views := benchViews(ids)
-			if warm {
-				// What the server does after every load or refresh: the default
-				// view of every page for each scope, both languages.
-				scopes := []query.Scope{{All: true}}
-				for _, id := range regions {
-					scopes = append(scopes, query.Scope{Org: id})
-				}
-				rep, err := srv.Engine().Warm(ctx, nil, scopes, i18n.Langs)
-				if err != nil {
-					return fmt.Errorf("warm-up: %w", err)
-				}
-				fmt.Fprintf(out, "warm-up: %d chart views (%d scopes × 2 languages) in %.1fs, %d failed\n",
-					rep.Charts, len(scopes), rep.Elapsed.Seconds(), rep.Failed)
-				for _, c := range rep.Slowest {
-					fmt.Fprintf(out, "  %-32s %-14s %6.2fs\n", c.Chart, c.Scope, c.Elapsed.Seconds())
-				}
-			}
-			fmt.Fprintf(out, "%d clients for %s over %d chart views × %d users on %s\n", clients, duration, len(views), len(users), cfg.DB)
+			fmt.Fprintf(out, "%d clients for %s over %d chart views × %d users on %s\n", clients, duration, len(views), len(run.users), where)
 			type sample struct {
 				page   string
 				cached bool
@@ -148,7 +102,7 @@ The warehouse must not be open in another process.`,
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					c, err := benchLogin(base, users[i%len(users)], password)
+					c, err := benchLogin(run.base, run.users[i%len(run.users)], run.password)
 					if err != nil {
 						mu.Lock()
 						failures++
@@ -159,7 +113,7 @@ The warehouse must not be open in another process.`,
 					for time.Now().Before(deadline) && ctx.Err() == nil {
 						v := views[r.IntN(len(views))]
 						start := time.Now()
-						resp, err := c.Get(base + v.url)
+						resp, err := c.Get(run.base + v.url)
 						if err != nil {
 							mu.Lock()
 							failures++
@@ -181,11 +135,17 @@ The warehouse must not be open in another process.`,
 			}
 			wg.Wait()
 			byPage := map[string]map[bool][]time.Duration{}
+			var allCold, allWarm []time.Duration
 			for _, s := range samples {
 				if byPage[s.page] == nil {
 					byPage[s.page] = map[bool][]time.Duration{}
 				}
 				byPage[s.page][s.cached] = append(byPage[s.page][s.cached], s.d)
+				if s.cached {
+					allWarm = append(allWarm, s.d)
+				} else {
+					allCold = append(allCold, s.d)
+				}
 			}
 			var pages []string
 			for p := range byPage {
@@ -201,14 +161,192 @@ The warehouse must not be open in another process.`,
 			}
 			tw.Flush()
 			fmt.Fprintf(out, "%d requests, %.0f/s, %d failures\n", len(samples), float64(len(samples))/duration.Seconds(), failures)
+			fmt.Fprintf(out, "cold p50 %s ms, p95 %s ms, p99 %s ms; warm p95 %s ms\n",
+				pctMS(allCold, 50), pctMS(allCold, 95), pctMS(allCold, 99), pctMS(allWarm, 95))
 			return nil
 		},
 	}
 	cmd.Flags().IntVar(&clients, "clients", 16, "concurrent clients")
 	cmd.Flags().BoolVar(&managers, "managers", true, "also drive clients as the manager of each region (else executives only)")
 	cmd.Flags().BoolVar(&warm, "warm-up", true, "first compute every page's default view per scope, as the server does after a load or refresh")
+	cmd.Flags().BoolVar(&cold, "cold", false, "no warm-up and no chart cache: every request is computed (first views)")
 	cmd.Flags().DurationVar(&duration, "duration", 30*time.Second, "how long to run")
+	cmd.Flags().StringVar(&target, "url", "", "drive a running server at this base URL instead of serving --db")
+	cmd.Flags().StringVar(&user, "user", "", "with --url: the account the clients sign in as")
+	cmd.Flags().StringVar(&password, "password", "", "with --url: its password (else TRISCOPE_BENCH_PASSWORD)")
 	return cmd
+}
+
+// benchTarget is a server to drive: its base URL, the accounts the clients
+// sign in as (one password), and the ids of the detail pages.
+type benchTarget struct {
+	base     string
+	users    []string
+	password string
+	ids      map[string][]string
+}
+
+// benchDetailIDs are the queries choosing 20 ids of each detail page.
+var benchDetailIDs = map[string]string{
+	"customers.detail": `SELECT customer_id FROM customers WHERE _deleted_at IS NULL ORDER BY hash(customer_id) LIMIT 20`,
+	"microscope.rep":   `SELECT rep_id FROM reps WHERE _deleted_at IS NULL ORDER BY hash(rep_id) LIMIT 20`,
+	"microscope.deal":  `SELECT opportunity_id FROM opportunities WHERE _deleted_at IS NULL ORDER BY hash(opportunity_id) LIMIT 20`,
+}
+
+// localBenchTarget serves the warehouse in-process with accounts of its own
+// (an executive and the manager of each region when managers is set).
+func localBenchTarget(ctx context.Context, cfg *app.Config, out io.Writer, managers, warm, cold bool) (benchTarget, func(), error) {
+	var t benchTarget
+	tmp, err := os.MkdirTemp("", "triscope-bench-serve-")
+	if err != nil {
+		return t, nil, err
+	}
+	var closers []func()
+	cleanup := func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+		os.RemoveAll(tmp)
+	}
+	// The runtime with an application database of its own: the accounts
+	// made here never reach the configured one.
+	rc := *cfg
+	rc.AuthDB = filepath.Join(tmp, "access.duckdb")
+	if cold {
+		rc.ChartCacheEntries = -1
+	}
+	r, err := app.Open(ctx, &rc, discardLogger())
+	if err != nil {
+		return t, cleanup, err
+	}
+	closers = append(closers, func() { r.Close() })
+	a, w := r.Access(), r.Warehouse()
+	t.password = access.RandomPassword()
+	t.users = []string{"exec"}
+	var regions []string
+	if err := a.AddUser(ctx, access.User{Username: "exec", Role: access.RoleExecutive}, t.password); err != nil {
+		return t, cleanup, err
+	}
+	if managers {
+		rows, err := w.DB().QueryContext(ctx, `SELECT org_unit_id FROM org_units WHERE level = 'region' ORDER BY 1`)
+		if err != nil {
+			return t, cleanup, err
+		}
+		for rows.Next() {
+			var id string
+			rows.Scan(&id)
+			regions = append(regions, id)
+		}
+		rows.Close()
+		for _, id := range regions {
+			name := "mgr-" + strings.ToLower(id)
+			if err := a.AddUser(ctx, access.User{Username: name, Role: access.RoleManager, OrgUnit: id}, t.password); err != nil {
+				return t, cleanup, err
+			}
+			t.users = append(t.users, name)
+		}
+	}
+	srv, err := r.Dashboards(ctx, "", true)
+	if err != nil {
+		return t, cleanup, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return t, cleanup, err
+	}
+	sctx, stop := context.WithCancel(ctx)
+	closers = append(closers, stop)
+	go srv.Serve(sctx, ln)
+	t.base = "http://" + ln.Addr().String()
+
+	t.ids = map[string][]string{}
+	for page, q := range benchDetailIDs {
+		rows, err := w.DB().QueryContext(ctx, q)
+		if err != nil {
+			return t, cleanup, fmt.Errorf("choosing ids for %s: %w", page, err)
+		}
+		for rows.Next() {
+			var id string
+			rows.Scan(&id)
+			t.ids[page] = append(t.ids[page], "id="+url.QueryEscape(id))
+		}
+		rows.Close()
+	}
+	if warm {
+		// What the server does after every load or refresh: the default
+		// view of every page for each scope, both languages.
+		scopes := []query.Scope{{All: true}}
+		for _, id := range regions {
+			scopes = append(scopes, query.Scope{Org: id})
+		}
+		rep, err := srv.Engine().Warm(ctx, nil, scopes, i18n.Langs)
+		if err != nil {
+			return t, cleanup, fmt.Errorf("warm-up: %w", err)
+		}
+		fmt.Fprintf(out, "warm-up: %d chart views (%d scopes × 2 languages) in %.1fs, %d failed\n",
+			rep.Charts, len(scopes), rep.Elapsed.Seconds(), rep.Failed)
+		for _, c := range rep.Slowest {
+			fmt.Fprintf(out, "  %-32s %-14s %6.2fs\n", c.Chart, c.Scope, c.Elapsed.Seconds())
+		}
+	}
+	return t, cleanup, nil
+}
+
+// remoteBenchTarget drives a running server as one user; the detail pages'
+// ids are asked of its SQL API, within that user's scope.
+func remoteBenchTarget(ctx context.Context, base, user, password string) (benchTarget, error) {
+	t := benchTarget{base: base, users: []string{user}, password: password, ids: map[string][]string{}}
+	c, err := benchLogin(base, user, password)
+	if err != nil {
+		return t, fmt.Errorf("signing in to %s as %s: %w", base, user, err)
+	}
+	var me struct {
+		CSRF string `json:"csrf"`
+	}
+	if err := benchJSON(ctx, c, http.MethodGet, base+"/api/me", "", nil, &me); err != nil {
+		return t, fmt.Errorf("signing in to %s as %s (check the password): %w", base, user, err)
+	}
+	for page, q := range benchDetailIDs {
+		// The sandbox's relations hold live rows only, without _deleted_at.
+		q = strings.Replace(q, "WHERE _deleted_at IS NULL ", "", 1)
+		var res struct {
+			Rows [][]any `json:"rows"`
+		}
+		body, _ := json.Marshal(map[string]any{"sql": q})
+		if err := benchJSON(ctx, c, http.MethodPost, base+"/api/sql", me.CSRF, body, &res); err != nil {
+			return t, fmt.Errorf("choosing ids for %s through the SQL API: %w", page, err)
+		}
+		for _, row := range res.Rows {
+			if len(row) > 0 {
+				t.ids[page] = append(t.ids[page], "id="+url.QueryEscape(fmt.Sprint(row[0])))
+			}
+		}
+	}
+	return t, nil
+}
+
+// benchJSON sends a request with the session's CSRF token and decodes the
+// JSON answer into v.
+func benchJSON(ctx context.Context, c *http.Client, method, u, csrf string, body []byte, v any) error {
+	req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-CSRF-Token", csrf)
+		req.Header.Set("Origin", strings.TrimSuffix(u, req.URL.RequestURI()))
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s %s: %s: %s", method, u, resp.Status, strings.TrimSpace(string(b)))
+	}
+	return json.Unmarshal(b, v)
 }
 
 type benchView struct{ page, url string }
@@ -267,6 +405,16 @@ func benchLogin(base, user, password string) (*http.Client, error) {
 	}
 	resp.Body.Close()
 	return c, nil
+}
+
+// pctMS is the p-th percentile in whole milliseconds ("-" when none).
+func pctMS(ds []time.Duration, p int) string {
+	if len(ds) == 0 {
+		return "-"
+	}
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	i := max((len(ds)*p+99)/100-1, 0)
+	return fmt.Sprint(ds[min(i, len(ds)-1)].Milliseconds())
 }
 
 func pct(ds []time.Duration, p int) string {
