@@ -47,7 +47,8 @@ func headerScore(ent *Entity, set *settings, row []string) int {
 }
 
 // matchHeader finds the contract column of a canonical source header and the
-// strength of the match (3 mapping, 2 exact name, 1 alias).
+// strength of the match (3 mapping, 2 exact name, 1 alias; 0 is a
+// resemblance, found by planColumns for headers that match nothing).
 func matchHeader(ent *Entity, set *settings, h string) (string, int) {
 	if h == "" {
 		return "", 0
@@ -70,10 +71,26 @@ func matchHeader(ent *Entity, set *settings, h string) (string, int) {
 	return "", 0
 }
 
-var howNames = map[int]string{1: "alias", 2: "name", 3: "mapping"}
+var howNames = map[int]string{0: "similar", 1: "alias", 2: "name", 3: "mapping"}
 
-// planColumns matches a header to the entity's columns.
+// planColumns matches a header to the entity's columns, and fails when a
+// required column is missing.
 func planColumns(ent *Entity, header []string, set *settings) (plan []*colPlan, extra []string, warnings []string, err error) {
+	if set == nil {
+		set = &settings{}
+	}
+	if plan, extra, warnings, err = matchColumns(ent, header, set); err != nil {
+		return nil, nil, nil, err
+	}
+	if err := requireColumns(plan, header, set); err != nil {
+		return nil, nil, nil, err
+	}
+	return plan, extra, warnings, nil
+}
+
+// matchColumns matches a header to the entity's columns: by mapping, name,
+// alias and resemblance, then the mapping's defaults for absent columns.
+func matchColumns(ent *Entity, header []string, set *settings) (plan []*colPlan, extra []string, warnings []string, err error) {
 	if set == nil {
 		set = &settings{}
 	}
@@ -82,6 +99,7 @@ func planColumns(ent *Entity, header []string, set *settings) (plan []*colPlan, 
 	}
 	best := map[string][]cand{}
 	seen := map[string]int{}
+	var unmatched []int
 	for j, h := range header {
 		ch := canonHeader(h)
 		if ch == "" || ch == "_load_id" || ch == "_deleted_at" {
@@ -97,10 +115,30 @@ func planColumns(ent *Entity, header []string, set *settings) (plan []*colPlan, 
 		}
 		seen[ch] = j
 		if c == "" {
-			extra = append(extra, h)
+			unmatched = append(unmatched, j)
 			continue
 		}
 		best[c] = append(best[c], cand{j, strength})
+	}
+	// Headers that match nothing are read as the column they clearly resemble
+	// (similar.go); the rest are extra.
+	open := map[string]bool{}
+	for _, c := range ent.Columns {
+		if _, def := set.defaults[c.Name]; len(best[c.Name]) == 0 && !def {
+			open[c.Name] = true
+		}
+	}
+	taken := map[int]bool{}
+	for _, m := range matchSimilar(ent, header, unmatched, open) {
+		best[m.column] = append(best[m.column], cand{m.idx, 0})
+		taken[m.idx] = true
+		warnings = append(warnings, fmt.Sprintf("column %d %q was read as %s: it resembles %q (%.0f%% alike); if that is wrong, say what it is in the mapping (columns: {%q: …})",
+			m.idx+1, header[m.idx], m.column, m.like, 100*m.score, header[m.idx]))
+	}
+	for _, j := range unmatched {
+		if !taken[j] {
+			extra = append(extra, header[j])
+		}
 	}
 	for _, c := range ent.Columns {
 		p := &colPlan{col: c, src: -1}
@@ -118,12 +156,18 @@ func planColumns(ent *Entity, header []string, set *settings) (plan []*colPlan, 
 		}
 		plan = append(plan, p)
 	}
-	// Defaults for absent columns, then required columns.
+	// Defaults for absent columns.
 	for _, p := range plan {
 		if v, ok := set.defaults[p.col.Name]; ok && p.src < 0 {
 			p.how, p.header = "default", v
 		}
 	}
+	return plan, extra, warnings, nil
+}
+
+// requireColumns fails, naming what it looked for and the closest headers,
+// when a required column has no source and no default.
+func requireColumns(plan []*colPlan, header []string, set *settings) error {
 	for _, p := range plan {
 		if p.src < 0 && p.how != "default" && p.col.Required {
 			tried := append([]string{p.col.Name}, p.col.Aliases...)
@@ -133,6 +177,17 @@ func planColumns(ent *Entity, header []string, set *settings) (plan []*colPlan, 
 				}
 			}
 			msg := fmt.Sprintf("required column %s is missing (looked for: %s)", p.col.Name, strings.Join(tried, ", "))
+			used := map[int]bool{}
+			for _, q := range plan {
+				if q.src >= 0 {
+					used[q.src] = true
+				}
+			}
+			if near := closestHeaders(p.col, header, func(j int) bool { return used[j] }); len(near) > 0 {
+				msg += fmt.Sprintf("; the closest headers in the file: %s", strings.Join(near, ", "))
+			}
+			msg += "; triscope load --suggest-mapping FILE writes a mapping to start from"
+
 			if len(header) == 1 && strings.ContainsAny(header[0], ";\t|") {
 				msg += fmt.Sprintf("; the header %q is one column: is the file delimited by something other than commas? set delimiter in the mapping", header[0])
 			}
@@ -141,10 +196,10 @@ func planColumns(ent *Entity, header []string, set *settings) (plan []*colPlan, 
 					msg += fmt.Sprintf("; column %q is in 万元 (10,000 yuan), which is not converted: export amounts in 元", h)
 				}
 			}
-			return nil, nil, nil, errors.New(msg)
+			return errors.New(msg)
 		}
 	}
-	return plan, extra, warnings, nil
+	return nil
 }
 
 // mapHeader matches source column names to the entity's columns and returns,

@@ -26,6 +26,7 @@ type loadFlags struct {
 	entity, mapping, encoding, source string
 	snapshot                          []string
 	force, dryRun, showMapping        bool
+	suggestMapping                    bool
 }
 
 func newLoadCmd(cfg *app.Config) *cobra.Command {
@@ -56,6 +57,11 @@ warehouse holds, unless --force.
 --source postgres://... reads the tables or queries the mapping's tables: list names,
 incrementally by their watermark column (kept in source_watermarks).
 
+Headers that match no name or alias are read as the column they clearly resemble
+(业务员编码 as a rep id, "Payment Amt" as an amount), with a warning; when a required
+column is still missing, the message names the closest headers. --suggest-mapping
+prints a mapping file for the given files to check and pass to --mapping.
+
 --dry-run does everything, reports what would be loaded, the column mapping and every
 problem, and changes nothing. Loading the same files again changes nothing and says so.`,
 		Example: `  triscope load ./export/                 # every entity file in a folder
@@ -63,6 +69,7 @@ problem, and changes nothing. Loading the same files again changes nothing and s
   triscope load --entity payments march.csv
   triscope load --mapping mapping.yaml --dry-run crm-export.xlsx
   triscope load --encoding gbk 回款.csv
+  triscope load --suggest-mapping crm-export.xlsx > mapping.yaml
   triscope load --snapshot customers customers.csv
   triscope load --source postgres://etl@crm-db/crm --mapping pg.yaml`,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -70,6 +77,9 @@ problem, and changes nothing. Loading the same files again changes nothing and s
 				return errors.New("give files or directories to load, or --source")
 			}
 			out := cmd.OutOrStdout()
+			if f.suggestMapping {
+				return suggestMapping(cmd, f, args)
+			}
 			maxReject, _ := cmd.Flags().GetFloat64("max-reject-share")
 			if !cmd.Flags().Changed("max-reject-share") {
 				maxReject = 0 // the configured share
@@ -108,6 +118,7 @@ problem, and changes nothing. Loading the same files again changes nothing and s
 	cmd.Flags().BoolVar(&f.force, "force", false, "apply a snapshot even when it is more than 30% smaller than what the warehouse holds")
 	cmd.Flags().BoolVar(&f.dryRun, "dry-run", false, "do everything, report, and change nothing")
 	cmd.Flags().BoolVar(&f.showMapping, "show-mapping", false, "print the column mapping of every file (always shown with --dry-run)")
+	cmd.Flags().BoolVar(&f.suggestMapping, "suggest-mapping", false, "read the files' headers and print a mapping file that loads them (loads nothing; needs no warehouse)")
 	cmd.Flags().StringVar(&f.source, "source", "", "a PostgreSQL connection string to read from (needs --mapping with tables:)")
 	cmd.Flags().Float64("max-reject-share", 0.05, "largest share of bad rows a file may have (0.05 = 5%)")
 	cmd.Flags().Int("max-text-bytes", 0, "longest text value; a row with a longer one is quarantined (0 = 64 KiB)")
@@ -136,6 +147,29 @@ func (f loadFlags) request(paths []string, maxReject float64) (app.LoadRequest, 
 		req.Mapping = m
 	}
 	return req, nil
+}
+
+// suggestMapping prints a mapping file for the files' headers (SuggestMapping).
+func suggestMapping(cmd *cobra.Command, f loadFlags, args []string) error {
+	if len(args) == 0 {
+		return errors.New("--suggest-mapping reads files: give the files or folders to load")
+	}
+	opts := etl.Options{Entity: f.entity, Encoding: f.encoding}
+	if f.mapping != "" {
+		m, err := etl.LoadMapping(f.mapping)
+		if err != nil {
+			return err
+		}
+		opts.Mapping = m
+	}
+	opts.MaxFileBytes, _ = cmd.Flags().GetInt64("max-file-bytes")
+	opts.MaxUnzipBytes, _ = cmd.Flags().GetInt64("max-unzip-bytes")
+	b, err := etl.SuggestMapping(cmd.Context(), args, opts)
+	if err != nil {
+		return err
+	}
+	_, err = cmd.OutOrStdout().Write(b)
+	return err
 }
 
 // osUser names the operating-system user in the audit trail.
