@@ -45,6 +45,9 @@ var env struct {
 	xssDept  string // that rep's org unit
 	formula  string // customer renamed to a spreadsheet formula
 	mixed    string // a customer of the rep with a contract and payment of another rep
+	// Customers renamed in Chinese (the pinyin search): the rep's own and
+	// one of another region, with the same initials.
+	pinyinOwn, pinyinOther string
 }
 
 const (
@@ -138,15 +141,38 @@ func setup() (func(*testing.M) int, error) {
 			VALUES ('FIX-MIXED-P1', 'FIX-MIXED-1', $1, DATE '2026-04-01', 20000, 'CNY', 'transfer')`, env.mixed); err != nil {
 			return err
 		}
-		_, err := conn.ExecContext(ctx, `UPDATE reps SET name = $1 WHERE rep_id = $2`, xssRepName, env.xssRep)
-		return err
+		if err := conn.QueryRowContext(ctx, `SELECT max(customer_id) FROM customers WHERE owner_rep_id = $1 AND customer_id NOT IN ($2, $3, $4)`,
+			env.rep, env.xssCust, env.formula, env.mixed).Scan(&env.pinyinOwn); err != nil {
+			return err
+		}
+		if err := conn.QueryRowContext(ctx, `SELECT max(c.customer_id) FROM customers c JOIN reps r ON r.rep_id = c.owner_rep_id
+			WHERE r.org_unit_id NOT IN (SELECT org_unit_id FROM org_units WHERE org_unit_id = $1 OR parent_id = $1)
+			  AND c.customer_id NOT IN ($2, $3)`, env.region, env.xssCust, env.formula).Scan(&env.pinyinOther); err != nil {
+			return err
+		}
+		for id, name := range map[string]string{env.pinyinOwn: "张飞奇科技有限公司", env.pinyinOther: "张飞奇贸易有限公司"} {
+			if _, err := conn.ExecContext(ctx, `UPDATE customers SET name = $1 WHERE customer_id = $2`, name, id); err != nil {
+				return err
+			}
+		}
+		if _, err := conn.ExecContext(ctx, `UPDATE reps SET name = $1 WHERE rep_id = $2`, xssRepName, env.xssRep); err != nil {
+			return err
+		}
+		// The fixtures are a load of their own: the facts the models' refresh
+		// built above must include them (a load rebuilds them before it
+		// commits), or the pages would read the names and rows from before.
+		var loadID int64
+		if err := conn.QueryRowContext(ctx, `INSERT INTO load_runs (load_id, started_at, finished_at, status, message)
+			SELECT nextval('load_id_seq'), now(), now(), 'committed', 'test fixtures' RETURNING load_id`).Scan(&loadID); err != nil {
+			return err
+		}
+		return rebuildFacts(ctx, conn, loadID)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("xss fixtures: %w", err)
 	}
 
-	// The runtime takes the file over, as `triscope serve` does: it builds
-	// the facts (with the fixtures above) and the scoped relations.
+	// The runtime takes the file over, as `triscope serve` does.
 	w.Close()
 	cfg := &app.Config{DB: filepath.Join(dir, "wh.duckdb"), BaseCurrency: "CNY", TimeZone: warehouse.DefaultTimeZone,
 		MaxReject: 0.05, RefreshAfterLoad: "affected", Benchmarks: access.DefaultBenchmarks}

@@ -131,4 +131,20 @@ func TestSearchIsScoped(t *testing.T) {
 	if hits := search(rep, "x"); len(hits) != 0 {
 		t.Errorf("one Latin letter searched: %v", hits)
 	}
+	// Chinese names by their pinyin initials or spelling, still scoped:
+	// 张飞奇科技 (the rep's) and 张飞奇贸易 (another region's) are both "zfq".
+	for _, q := range []string{"zfq", "ZFQKJ", "zhangfeiqi", "zhangfeiqike"} {
+		if hits := search(rep, q); !found(hits, "customer", env.pinyinOwn) || found(hits, "customer", env.pinyinOther) {
+			t.Errorf("the rep's search for %q: %v (want %s, never %s)", q, hits, env.pinyinOwn, env.pinyinOther)
+		}
+	}
+	if hits := search(ceo, "zfq"); !found(hits, "customer", env.pinyinOwn) || !found(hits, "customer", env.pinyinOther) {
+		t.Errorf("the executive's search for zfq: %v (want %s and %s)", hits, env.pinyinOwn, env.pinyinOther)
+	}
+	if hits := search(ceo, "zfqmy"); found(hits, "customer", env.pinyinOwn) || !found(hits, "customer", env.pinyinOther) {
+		t.Errorf("the executive's search for zfqmy: %v (want only %s)", hits, env.pinyinOther)
+	}
+	if hits := search(rep, "张飞奇"); !found(hits, "customer", env.pinyinOwn) || found(hits, "customer", env.pinyinOther) {
+		t.Errorf("the rep's search for 张飞奇: %v", hits)
+	}
 }

@@ -15,7 +15,8 @@ import (
 
 // The search box of the nav bar (issue 17, point 6): customers, deals,
 // contracts and reps of the user's scope by name or number, through the
-// scoped relations like every chart (query/charts/sql/search.sql).
+// scoped relations like every chart (query/charts/sql/search.sql); Chinese
+// names also by their pinyin initials or spelling (query/pinyin.go).
 
 // searchHit is one result: what it is, its page, and what to show.
 type searchHit struct {
@@ -42,7 +43,15 @@ func (s *Server) apiSearch(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	res, err := s.engine.Query(e, "search.sql", map[string]any{"q": q})
+	ids, err := s.engine.PinyinIDs(e, q)
+	if err != nil {
+		return err
+	}
+	var pinyinIDs any // NULL: no pinyin word
+	if len(ids) > 0 {
+		pinyinIDs = ids
+	}
+	res, err := s.engine.Query(e, "search.sql", map[string]any{"q": q, "pinyin_ids": pinyinIDs})
 	if err != nil {
 		return err
 	}

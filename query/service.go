@@ -51,6 +51,7 @@ type Service struct {
 	cache   *cache[[]byte]
 	results *cache[*Result]
 	group   singleflight.Group
+	pinyin  pinyinState
 
 	observer atomic.Value // func(chart, kind string, d time.Duration, cached bool, err error)
 
