@@ -207,7 +207,8 @@ func (p *Page) Login(base, user, password string) error {
 }
 
 // Open navigates to a dashboard URL and waits until every chart has loaded
-// (body[data-loaded]) and animations have settled.
+// (body[data-loaded]; at once for pages without charts) and animations have
+// settled.
 func (p *Page) Open(u string) error {
 	pg := p.Timeout(60 * time.Second)
 	if err := pg.Navigate(u); err != nil {
@@ -216,7 +217,9 @@ func (p *Page) Open(u string) error {
 	if err := pg.WaitLoad(); err != nil {
 		return err
 	}
-	if _, err := pg.Element("body[data-loaded=true], body.login-page"); err != nil {
+	// Pages of the other faces (shell.html: reports, settings, the SQL
+	// console) are complete when loaded: they have no data-page.
+	if _, err := pg.Element("body[data-loaded=true], body.login-page, body:not([data-page])"); err != nil {
 		return fmt.Errorf("%s: charts did not finish loading: %w", u, err)
 	}
 	time.Sleep(700 * time.Millisecond) // ECharts animations (400 ms)
