@@ -207,6 +207,75 @@ SELECT * FROM (
     LEFT JOIN live.reps r ON t.scope = 'rep' AND r.rep_id = t.scope_id
 ) x WHERE scoped.sees(x.owner_rep_id, x.owner_org, scope_all, scope_org, scope_rep);
 
+-- @ name=targets_in needs=main.mart_calendar,main.mart_targets_monthly,live.reps,facts.contracts,facts.payments
+-- TARGET (目标) of the days d_from through d_to: every target (scoped.targets:
+-- per month) prorated by working days — a period partly inside the days
+-- counts (its working days inside) / (its working days) of its amount, on
+-- the calendar of mart_calendar (the PRC calendar with its holidays and
+-- make-up working days 调休, or the configured holidays_file); a period with
+-- no working day by calendar days. Days after the latest day the metric's
+-- own data reaches (bookings: the latest signing day; collections: the
+-- latest payment day; company-wide, like the as-of date) are not counted: a
+-- target is compared with the actuals of the same days, so a stray row dated
+-- after the rest moves no target. amount: base currency, cents; workdays and
+-- period_workdays say how it was prorated.
+CREATE OR REPLACE MACRO scoped.targets_in(scope_all, scope_org, scope_rep, d_from, d_to) AS TABLE
+WITH ends AS (
+    SELECT 'bookings' AS metric, (SELECT max(signed_on) FROM facts.contracts) AS data_end
+    UNION ALL SELECT 'collections', (SELECT max(paid_on) FROM facts.payments)
+),
+t AS (
+    SELECT t.*, greatest(t.period_start, CAST(d_from AS DATE)) AS a,
+           least(t.period_end, CAST(d_to AS DATE), coalesce(e.data_end, CAST(d_to AS DATE))) AS b
+    FROM scoped.targets(scope_all, scope_org, scope_rep) t
+    LEFT JOIN ends e ON e.metric = t.metric
+    WHERE t.period_end >= CAST(d_from AS DATE) AND t.period_start <= CAST(d_to AS DATE)
+),
+w AS (
+    SELECT t.*,
+           CASE WHEN t.b < t.a THEN 0 ELSE cb.workdays_through - ca.workdays_before END AS workdays,
+           pe.workdays_through - ps.workdays_before AS period_workdays
+    FROM t
+    LEFT JOIN main.mart_calendar ca ON ca.day = t.a
+    LEFT JOIN main.mart_calendar cb ON cb.day = t.b
+    LEFT JOIN main.mart_calendar ps ON ps.day = t.period_start
+    LEFT JOIN main.mart_calendar pe ON pe.day = t.period_end
+)
+SELECT scope, scope_id, period_start, period_end, metric, owner_rep_id, owner_org,
+       CAST(round(CASE WHEN b < a THEN 0
+                       WHEN period_workdays > 0 THEN amount * workdays / period_workdays
+                       ELSE amount * (date_diff('day', a, b) + 1) / (date_diff('day', period_start, period_end) + 1) END, 2) AS DECIMAL(18,2)) AS amount,
+       workdays, period_workdays
+FROM w;
+
+-- @ name=targets_in needs=live.targets,live.reps,facts.contracts,facts.payments absent=main.mart_calendar
+-- Before the targets model has computed the calendar: the same, counting
+-- Monday to Friday as working days.
+CREATE OR REPLACE MACRO scoped.targets_in(scope_all, scope_org, scope_rep, d_from, d_to) AS TABLE
+WITH ends AS (
+    SELECT 'bookings' AS metric, (SELECT max(signed_on) FROM facts.contracts) AS data_end
+    UNION ALL SELECT 'collections', (SELECT max(paid_on) FROM facts.payments)
+),
+t AS (
+    SELECT t.*, greatest(t.period_start, CAST(d_from AS DATE)) AS a,
+           least(t.period_end, CAST(d_to AS DATE), coalesce(e.data_end, CAST(d_to AS DATE))) AS b
+    FROM scoped.targets(scope_all, scope_org, scope_rep) t
+    LEFT JOIN ends e ON e.metric = t.metric
+    WHERE t.period_end >= CAST(d_from AS DATE) AND t.period_start <= CAST(d_to AS DATE)
+),
+w AS (
+    SELECT t.*,
+           len(list_filter(generate_series(CAST(a AS TIMESTAMP), CAST(b AS TIMESTAMP), INTERVAL 1 DAY), x -> isodow(x) <= 5)) AS workdays,
+           len(list_filter(generate_series(CAST(period_start AS TIMESTAMP), CAST(period_end AS TIMESTAMP), INTERVAL 1 DAY), x -> isodow(x) <= 5)) AS period_workdays
+    FROM t
+)
+SELECT scope, scope_id, period_start, period_end, metric, owner_rep_id, owner_org,
+       CAST(round(CASE WHEN b < a THEN 0
+                       WHEN period_workdays > 0 THEN amount * workdays / period_workdays
+                       ELSE amount * (date_diff('day', a, b) + 1) / (date_diff('day', period_start, period_end) + 1) END, 2) AS DECIMAL(18,2)) AS amount,
+       workdays, period_workdays
+FROM w;
+
 -- ---- The KPIs, defined once (docs/glossary.md; every chart, the command
 -- line's headline, reports and ad hoc SQL count them from these) ----
 
