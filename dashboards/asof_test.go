@@ -94,8 +94,8 @@ func TestAStrayPaymentMovesNoTarget(t *testing.T) {
 			t.Fatalf("telescope.attainment: HTTP %d", code)
 		}
 		var opt struct {
-			XAxis []struct{ Data []string } `json:"xAxis"`
-			YAxis []struct{ Data []string } `json:"yAxis"`
+			XAxis  []struct{ Data []string } `json:"xAxis"`
+			YAxis  []struct{ Data []string } `json:"yAxis"`
 			Series []struct {
 				Data []struct {
 					Value *float64 `json:"value"`
