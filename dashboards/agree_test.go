@@ -124,3 +124,45 @@ func TestChartRowsAreTheChartsRows(t *testing.T) {
 		}
 	}
 }
+
+// "Due within 7 days" and "Due by month end" were the same figure whenever
+// the as-of date was a month end (the fixture's 2026-10-31, like the demo):
+// by month end now runs to the end of the next month. The "due soon" list
+// holds the rows of the month-end card and sums to it, for three roles.
+func TestDueByMonthEndAtAMonthEnd(t *testing.T) {
+	ch, _ := query.ChartByID("collections.due")
+	for _, name := range []string{"ceo", "east", "rep"} {
+		c := login(t, name)
+		var d chartJSON
+		if code := c.getJSON("/api/charts/collections.kpis?lang=en", &d); code != 200 {
+			t.Fatalf("%s collections.kpis: HTTP %d", name, code)
+		}
+		tiles := map[string]query.KPI{}
+		for _, k := range d.KPIs {
+			tiles[k.Key] = k
+		}
+		d7, dm := tiles["due_7d"], tiles["due_month"]
+		if d7.Value == nil || dm.Value == nil {
+			t.Fatalf("%s: no due tiles: %+v", name, d.KPIs)
+		}
+		if name == "ceo" && !(*dm.Value > *d7.Value) {
+			t.Errorf("%s: due by month end %v is not more than due within 7 days %v on a month-end as-of date", name, *dm.Value, *d7.Value)
+		}
+		if !strings.Contains(dm.When, "30 Nov 2026") {
+			t.Errorf("%s: the month-end card does not say it runs to 30 Nov 2026: %q", name, dm.When)
+		}
+		rows, cols := allRows(t, c, ch, url.Values{})
+		idx := slices.IndexFunc(cols, func(c query.Column) bool { return c.Name == "unpaid_base" })
+		sum := 0.0
+		for _, keys := range rows {
+			for _, r := range keys {
+				if f, ok := r[idx].(float64); ok {
+					sum += f
+				}
+			}
+		}
+		if math.Abs(sum-*dm.Value) > 0.01 {
+			t.Errorf("%s: the due-soon list sums to %v, the month-end card says %v", name, sum, *dm.Value)
+		}
+	}
+}
