@@ -23,6 +23,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/triscope/triscope/access"
+	"github.com/triscope/triscope/models"
 	"github.com/triscope/triscope/models/calendar"
 	"github.com/triscope/triscope/reports/deliver"
 	"github.com/triscope/triscope/warehouse"
@@ -128,6 +129,9 @@ func (c *Config) Load(path string, flags *pflag.FlagSet) error {
 	}
 	if c.FiscalYearStart < 1 || c.FiscalYearStart > 12 {
 		return fmt.Errorf("configuration: fiscal_year_start is %d; give the first month of the fiscal year, 1 (January) to 12", c.FiscalYearStart)
+	}
+	if err := models.CheckAlertSettings(models.Settings(k.Cut("models.alerts").Raw())); err != nil {
+		return fmt.Errorf("configuration: %w", err)
 	}
 	// The targets model reads its settings from models.targets.*: the file
 	// goes there, checked now so that a bad line stops the start rather

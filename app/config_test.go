@@ -39,3 +39,23 @@ func TestConfigHolidaysFile(t *testing.T) {
 		t.Errorf("no holiday file: %v %q", err, c.HolidaysFile)
 	}
 }
+
+// Alert thresholds are checked when the configuration is read.
+func TestConfigAlertSettings(t *testing.T) {
+	dir := t.TempDir()
+	for text, want := range map[string]string{
+		"models:\n  alerts: {due_days: 14, severities: {contract_ending: medium}}\n": "",
+		"models:\n  alerts: {due_days: -3}\n":                                        "models.alerts.due_days",
+		"models:\n  alerts: {severities: {contract_ending: urgent}}\n":               "models.alerts.severities.contract_ending",
+	} {
+		p := filepath.Join(dir, "c.yaml")
+		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		var c Config
+		err := c.Load(p, pflag.NewFlagSet("x", pflag.ContinueOnError))
+		if (want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), want)) {
+			t.Errorf("%q: error %v, want %q", text, err, want)
+		}
+	}
+}

@@ -473,30 +473,54 @@ SELECT m.* FROM main.mart_forecast_accuracy m WHERE coalesce(scope_all, false);
 CREATE OR REPLACE MACRO scoped.mart_market_funnel(scope_all, scope_org, scope_rep) AS TABLE
 SELECT m.* FROM main.mart_market_funnel m WHERE coalesce(scope_all, false);
 
--- @ name=alerts needs=main.mart_alerts,facts.customer_owners,facts.contracts,facts.opportunities,facts.org_paths
+-- @ name=alerts needs=main.mart_alerts.amount_at_risk,main.mart_alerts,facts.customer_owners,facts.contracts,facts.opportunities,facts.org_paths
 -- Alerts with their subject's customer and owner, each visible by its
 -- subject: a customer's (computed from its payments) for a wholly visible
 -- customer; a contract's or a deal's with the contract or deal; a unit's to
--- scopes holding the unit.
+-- scopes holding the unit. amount_at_risk: the money at risk they are ranked by.
 CREATE OR REPLACE MACRO scoped.alerts(scope_all, scope_org, scope_rep) AS TABLE
-SELECT m.kind, m.severity, m.subject_type, m.subject_id, m.detail, m.since, cu.customer_id, cu.customer_name AS subject_name, cu.owner_rep_id, cu.owner_org
+SELECT m.kind, m.severity, m.subject_type, m.subject_id, m.detail, m.since, m.amount_at_risk, cu.customer_id, cu.customer_name AS subject_name, cu.owner_rep_id, cu.owner_org
 FROM main.mart_alerts m JOIN facts.customers cu ON cu.customer_id = m.subject_id
 WHERE m.subject_type = 'customer' AND coalesce(scope_all, false)
 UNION ALL
-SELECT m.kind, m.severity, m.subject_type, m.subject_id, m.detail, m.since, cu.customer_id, cu.customer_name AS subject_name, cu.owner_rep_id, cu.owner_org
+SELECT m.kind, m.severity, m.subject_type, m.subject_id, m.detail, m.since, m.amount_at_risk, cu.customer_id, cu.customer_name AS subject_name, cu.owner_rep_id, cu.owner_org
 FROM main.mart_alerts m JOIN facts.customers cu ON cu.customer_id = m.subject_id
 WHERE m.subject_type = 'customer' AND NOT coalesce(scope_all, false)
   AND m.subject_id IN (SELECT v.customer_id FROM scoped.visible_customers(scope_all, scope_org, scope_rep, ['customer', 'payment']) v)
 UNION ALL
-SELECT m.kind, m.severity, m.subject_type, m.subject_id, m.detail, m.since, c.customer_id, c.customer_name, c.owner_rep_id, c.owner_org
+SELECT m.kind, m.severity, m.subject_type, m.subject_id, m.detail, m.since, m.amount_at_risk, c.customer_id, c.customer_name, c.owner_rep_id, c.owner_org
 FROM main.mart_alerts m JOIN scoped.contract_facts(scope_all, scope_org, scope_rep) c ON c.contract_id = m.subject_id
 WHERE m.subject_type = 'contract'
 UNION ALL
-SELECT m.kind, m.severity, m.subject_type, m.subject_id, m.detail, m.since, o.customer_id, o.customer_name, o.owner_rep_id, o.owner_org
+SELECT m.kind, m.severity, m.subject_type, m.subject_id, m.detail, m.since, m.amount_at_risk, o.customer_id, o.customer_name, o.owner_rep_id, o.owner_org
 FROM main.mart_alerts m JOIN scoped.opportunity_facts(scope_all, scope_org, scope_rep) o ON o.opportunity_id = m.subject_id
 WHERE m.subject_type = 'opportunity'
 UNION ALL
-SELECT m.kind, m.severity, m.subject_type, m.subject_id, m.detail, m.since, NULL, u.name, NULL, m.subject_id
+SELECT m.kind, m.severity, m.subject_type, m.subject_id, m.detail, m.since, m.amount_at_risk, NULL, u.name, NULL, m.subject_id
+FROM main.mart_alerts m LEFT JOIN live.org_units u ON u.org_unit_id = m.subject_id
+WHERE m.subject_type = 'org_unit' AND scoped.sees_unit(m.subject_id, scope_all, scope_org);
+-- @ name=alerts absent=main.mart_alerts.amount_at_risk needs=main.mart_alerts,facts.customer_owners,facts.contracts,facts.opportunities,facts.org_paths
+-- The same over a mart_alerts computed before the money at risk existed
+-- (until the next refresh): amount_at_risk NULL.
+CREATE OR REPLACE MACRO scoped.alerts(scope_all, scope_org, scope_rep) AS TABLE
+SELECT m.kind, m.severity, m.subject_type, m.subject_id, m.detail, m.since, CAST(NULL AS DECIMAL(18,2)) AS amount_at_risk, cu.customer_id, cu.customer_name AS subject_name, cu.owner_rep_id, cu.owner_org
+FROM main.mart_alerts m JOIN facts.customers cu ON cu.customer_id = m.subject_id
+WHERE m.subject_type = 'customer' AND coalesce(scope_all, false)
+UNION ALL
+SELECT m.kind, m.severity, m.subject_type, m.subject_id, m.detail, m.since, CAST(NULL AS DECIMAL(18,2)) AS amount_at_risk, cu.customer_id, cu.customer_name AS subject_name, cu.owner_rep_id, cu.owner_org
+FROM main.mart_alerts m JOIN facts.customers cu ON cu.customer_id = m.subject_id
+WHERE m.subject_type = 'customer' AND NOT coalesce(scope_all, false)
+  AND m.subject_id IN (SELECT v.customer_id FROM scoped.visible_customers(scope_all, scope_org, scope_rep, ['customer', 'payment']) v)
+UNION ALL
+SELECT m.kind, m.severity, m.subject_type, m.subject_id, m.detail, m.since, CAST(NULL AS DECIMAL(18,2)) AS amount_at_risk, c.customer_id, c.customer_name, c.owner_rep_id, c.owner_org
+FROM main.mart_alerts m JOIN scoped.contract_facts(scope_all, scope_org, scope_rep) c ON c.contract_id = m.subject_id
+WHERE m.subject_type = 'contract'
+UNION ALL
+SELECT m.kind, m.severity, m.subject_type, m.subject_id, m.detail, m.since, CAST(NULL AS DECIMAL(18,2)) AS amount_at_risk, o.customer_id, o.customer_name, o.owner_rep_id, o.owner_org
+FROM main.mart_alerts m JOIN scoped.opportunity_facts(scope_all, scope_org, scope_rep) o ON o.opportunity_id = m.subject_id
+WHERE m.subject_type = 'opportunity'
+UNION ALL
+SELECT m.kind, m.severity, m.subject_type, m.subject_id, m.detail, m.since, CAST(NULL AS DECIMAL(18,2)) AS amount_at_risk, NULL, u.name, NULL, m.subject_id
 FROM main.mart_alerts m LEFT JOIN live.org_units u ON u.org_unit_id = m.subject_id
 WHERE m.subject_type = 'org_unit' AND scoped.sees_unit(m.subject_id, scope_all, scope_org);
 -- @ name=mart_alerts needs=main.mart_alerts,facts.customer_owners,facts.contracts,facts.opportunities,facts.org_paths

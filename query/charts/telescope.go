@@ -27,6 +27,7 @@ func init() {
 			{Title: "section.telescope.year", Charts: []string{"telescope.bookings", "telescope.collections"}},
 			{Title: "section.telescope.ahead", Charts: []string{"telescope.forecast", "telescope.pipeline"}},
 			{Title: "section.telescope.where", Charts: []string{"telescope.attainment", "telescope.trend"}},
+			{Title: "section.telescope.alerts", Charts: []string{"alerts.top"}},
 		},
 	})
 
