@@ -1,6 +1,7 @@
 package dashboards_test
 
 import (
+	"math"
 	"net/url"
 	"slices"
 	"testing"
@@ -81,4 +82,49 @@ func cmpFloat(a, b float64) int {
 		return 1
 	}
 	return 0
+}
+
+// Issue 17 point 2: a rep's home and a manager's (the Telescope of their
+// unit) show this week's and this month's target against the actual; the
+// week's target is the weekly split of mart_targets, the month's the
+// monthly target (the fixture's as-of date 2026-10-31 is a Saturday: the
+// week of Monday 26 October).
+func TestThisWeekAndMonthAgainstTarget(t *testing.T) {
+	for _, tc := range []struct{ user, scope, id, page string }{
+		{"rep", "rep", env.rep, "?id=" + env.rep},
+		{"east", "region", env.region, ""},
+	} {
+		var week, month float64
+		db := env.w.DB()
+		if err := db.QueryRow(`SELECT CAST(sum(target) AS DOUBLE) FROM mart_targets WHERE scope = $1 AND scope_id = $2 AND metric = 'bookings' AND week_start = DATE '2026-10-26'`,
+			tc.scope, tc.id).Scan(&week); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.QueryRow(`SELECT CAST(sum(target) AS DOUBLE) FROM mart_targets_monthly WHERE scope = $1 AND scope_id = $2 AND metric = 'bookings' AND month = '2026-10'`,
+			tc.scope, tc.id).Scan(&month); err != nil {
+			t.Fatal(err)
+		}
+		c := login(t, tc.user)
+		var d chartJSON
+		q := "/api/charts/targets.now?lang=en"
+		if tc.page != "" {
+			q += "&id=" + tc.id
+		}
+		if code := c.getJSON(q, &d); code != 200 {
+			t.Fatalf("%s: HTTP %d", tc.user, code)
+		}
+		got := map[string]query.KPI{}
+		for _, k := range d.KPIs {
+			got[k.Key] = k
+		}
+		for key, want := range map[string]float64{"week_bookings": week, "month_bookings": month} {
+			k := got[key]
+			if k.Target == nil || math.Abs(*k.Target-want) > 0.01 || want == 0 {
+				t.Errorf("%s %s: target %v, want %v", tc.user, key, k.Target, want)
+			}
+			if k.When == "" || k.Value == nil {
+				t.Errorf("%s %s: no value or no period said: %+v", tc.user, key, k)
+			}
+		}
+	}
 }

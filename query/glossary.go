@@ -29,6 +29,8 @@ const (
 	// BasisDueMonth: due after the models' as-of date up to the month end
 	// (of the next month when that date is a month end).
 	BasisDueMonth Basis = "duemonth"
+	BasisWeek     Basis = "week"  // the ISO week (Monday to Sunday) holding the as-of date, to that date
+	BasisMonth    Basis = "month" // the month holding the as-of date, to that date
 )
 
 // term is a glossary entry: its catalogue key and its basis.
@@ -50,6 +52,10 @@ var tileTerms = map[string]term{
 	"coverage":           {"coverage", BasisNext3M},
 	"win_rate":           {"win_rate", BasisPeriod},
 	"attainment":         {"attainment", BasisPeriod},
+	"week_bookings":      {"bookings", BasisWeek},
+	"month_bookings":     {"bookings", BasisMonth},
+	"week_collections":   {"collections", BasisWeek},
+	"month_collections":  {"collections", BasisMonth},
 	"overdue":            {"overdue", BasisNow},
 	"due_7d":             {"due_7d", BasisNow},
 	"due_month":          {"due_month", BasisDueMonth},
@@ -112,6 +118,11 @@ func basisText(e *Env, st *DataState, b Basis) string {
 	case BasisNext3M:
 		end := time.Date(e.AsOf.Year(), e.AsOf.Month()+4, 0, 0, 0, 0, 0, time.UTC)
 		return i18n.T(e.Lang, "when.next3m", i18n.Date(e.Lang, e.AsOf.AddDate(0, 0, 1)), i18n.Date(e.Lang, end))
+	case BasisWeek:
+		w0 := e.AsOf.AddDate(0, 0, -((int(e.AsOf.Weekday()) + 6) % 7))
+		return i18n.T(e.Lang, "when.week", i18n.Date(e.Lang, w0), i18n.Date(e.Lang, w0.AddDate(0, 0, 6)), i18n.Date(e.Lang, e.AsOf))
+	case BasisMonth:
+		return i18n.T(e.Lang, "when.month", i18n.Month(e.Lang, e.AsOf), i18n.Date(e.Lang, e.AsOf))
 	case BasisDueMonth:
 		asOf := e.AsOf
 		if st != nil && !st.ModelsAsOf.IsZero() {

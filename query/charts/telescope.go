@@ -24,6 +24,7 @@ func init() {
 		Defaults: map[string]string{"period": "ytd", "cmp": "yoy"},
 		Sections: []query.Section{
 			{Charts: []string{"telescope.kpis"}},
+			{Title: "section.telescope.now", Charts: []string{"targets.now"}},
 			{Title: "section.telescope.year", Charts: []string{"telescope.bookings", "telescope.collections"}},
 			{Title: "section.telescope.ahead", Charts: []string{"telescope.forecast", "telescope.pipeline"}},
 			{Title: "section.telescope.where", Charts: []string{"telescope.attainment", "telescope.trend"}},
@@ -31,6 +32,15 @@ func init() {
 		},
 	})
 
+	// This week's and this month's target against the actual: on the
+	// Telescope (executives, managers: their unit) and on a rep's page.
+	query.RegisterChart(&query.Chart{
+		ID:       "targets.now",
+		Glossary: []string{"bookings", "collections", "attainment"}, Title: "chart.targets.now", Kind: query.KindKPI, Span: 12, Height: 120,
+		SQL: "targets_now.sql", Needs: []string{"mart_targets"}, Build: buildTargetsNow,
+		Params: func(e *query.Env) (map[string]any, error) { return map[string]any{"rep": pathID(e)}, nil },
+		Drill:  &query.Drill{SQL: "targets_now_rows.sql", Key: "record_id"},
+	})
 	query.RegisterChart(&query.Chart{
 		ID:       "telescope.kpis",
 		Glossary: []string{"bookings", "collections", "pipeline", "coverage", "win_rate"}, Title: "chart.telescope.kpis", Kind: query.KindKPI, Span: 12, Height: 120,
@@ -414,4 +424,29 @@ func nanSlice(n int) []float64 {
 		s[i] = math.NaN()
 	}
 	return s
+}
+
+// buildTargetsNow: this week's and this month's actual against the whole
+// period's target, the progress against the target to date (working days).
+func buildTargetsNow(e *query.Env, r *query.Result) (*query.Output, error) {
+	out := &query.Output{}
+	cur := e.Currency()
+	for i := range r.Rows {
+		key := r.Str(i, "kpi")
+		v, tg, todate := money(e, nullable(r, i, "value")), money(e, nullable(r, i, "target")), money(e, nullable(r, i, "extra"))
+		k := query.KPI{Key: key, Label: t(e, "kpi."+key), Point: key, Format: "money", Value: query.Ptr(zeroNaN(v))}
+		switch {
+		case !math.IsNaN(tg) && !math.IsNaN(todate) && todate > 0:
+			k.Target = query.Ptr(tg)
+			k.Progress = query.Ptr(zeroNaN(v) / todate)
+			k.Sub = t(e, "kpi.sub.target_to_date", i18n.Money(e.Lang, tg, cur), i18n.Money(e.Lang, todate, cur), i18n.Percent(e.Lang, zeroNaN(v)/todate))
+		case !math.IsNaN(tg) && tg > 0:
+			k.Target = query.Ptr(tg)
+			k.Sub = t(e, "kpi.sub.target_none_yet", i18n.Money(e.Lang, tg, cur))
+		default:
+			k.Sub = t(e, "kpi.sub.no_target")
+		}
+		out.KPIs = append(out.KPIs, k)
+	}
+	return out, nil
 }
