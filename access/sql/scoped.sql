@@ -443,6 +443,13 @@ SELECT m.* FROM main.mart_receivables_aging m WHERE scoped.sees(m.owner_rep_id, 
 -- @ name=mart_rep_performance needs=main.mart_rep_performance,facts.org_paths
 CREATE OR REPLACE MACRO scoped.mart_rep_performance(scope_all, scope_org, scope_rep) AS TABLE
 SELECT m.* FROM main.mart_rep_performance m WHERE scoped.sees(m.rep_id, m.org_unit_id, scope_all, scope_org, scope_rep);
+-- @ name=mart_calendar needs=main.mart_calendar
+-- The working-day calendar of the targets (days off and make-up working days
+-- 调休 of the holiday file): reference data, the same for every user. Working
+-- days from a to b = workdays_through at b − workdays_before at a.
+CREATE OR REPLACE MACRO scoped.mart_calendar(scope_all, scope_org, scope_rep) AS TABLE
+SELECT * FROM main.mart_calendar;
+
 -- @ name=mart_targets needs=main.mart_targets,live.reps,facts.org_paths
 -- A rep's targets and actuals to the rep and the scopes holding the rep's unit; a unit's to the scopes holding it.
 CREATE OR REPLACE MACRO scoped.mart_targets(scope_all, scope_org, scope_rep) AS TABLE
