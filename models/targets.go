@@ -408,6 +408,9 @@ func writeCalendar(ctx context.Context, rc *RunContext, cal *calendar.Calendar, 
 	if _, err := rc.Conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE pl_tgt_calendar (day DATE, workday BOOLEAN, name VARCHAR)`); err != nil {
 		return err
 	}
+	if len(rows) == 0 {
+		return nil // no target to spread or prorate: an empty calendar, like the other tables
+	}
 	years := cal.Years()
 	var from, to time.Time
 	if len(years) > 0 {
