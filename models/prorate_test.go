@@ -74,3 +74,26 @@ func TestTargetsProratedByWorkingDays(t *testing.T) {
 		"R1 | collections | 45000",
 	})
 }
+
+// A warehouse whose alerts were computed before the money at risk existed
+// still gets its scoped relations (the server starts), the money at risk
+// NULL until the next refresh: the relation's needs name the column.
+func TestScopedAlertsBeforeMoneyAtRisk(t *testing.T) {
+	w := plWarehouse(t, "testdata/prorate")
+	ctx := context.Background()
+	if err := w.WriteTx(ctx, func(ctx context.Context, conn *sql.Conn) error {
+		if err := BuildFacts(ctx, conn, "CNY", 1); err != nil {
+			return err
+		}
+		if _, err := conn.ExecContext(ctx, `CREATE TABLE main.mart_alerts AS
+			SELECT 'contract_ending' AS kind, 'low' AS severity, 'contract' AS subject_type, 'K1' AS subject_id, 'RA' AS org_unit_id,
+			       'R1' AS owner_rep_id, 'ends soon' AS detail, DATE '2025-10-30' AS since, DATE '2025-10-20' AS as_of`); err != nil {
+			return err
+		}
+		_, err := access.Install(ctx, conn, access.InstallOptions{})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	plExpect(t, w, `SELECT subject_id, coalesce(CAST(amount_at_risk AS VARCHAR), 'NULL') FROM scoped.alerts(true, NULL, NULL)`, []string{"K1 | NULL"})
+}
