@@ -27,7 +27,7 @@ var (
 // scoped, what it reads and its comment.
 type Relation struct {
 	Name      string   // scoped.<Name>
-	Needs     []string // schema.table it reads; installed only when all exist
+	Needs     []string // schema.table it reads (schema.table.column of a mart: a column added later); installed only when all exist
 	Absent    []string // installed only when these do not exist (the fallback of another block)
 	Benchmark string   // a company benchmark: installed only when configured
 	Comment   string   // what it is, from the comment lines
@@ -103,7 +103,8 @@ func Install(ctx context.Context, conn *sql.Conn, opts InstallOptions) ([]string
 	}
 	exists := map[string]bool{}
 	rows, err := conn.QueryContext(ctx, `SELECT schema_name || '.' || table_name FROM duckdb_tables() WHERE database_name = current_database()
-		UNION ALL SELECT schema_name || '.' || view_name FROM duckdb_views() WHERE database_name = current_database() AND NOT internal`)
+		UNION ALL SELECT schema_name || '.' || view_name FROM duckdb_views() WHERE database_name = current_database() AND NOT internal
+		UNION ALL SELECT schema_name || '.' || table_name || '.' || column_name FROM duckdb_columns() WHERE database_name = current_database() AND schema_name = 'main' AND table_name LIKE 'mart%'`)
 	if err != nil {
 		return nil, fmt.Errorf("installing the scoped relations: %w", err)
 	}

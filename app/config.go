@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/knadh/koanf/parsers/yaml"
@@ -22,6 +23,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/triscope/triscope/access"
+	"github.com/triscope/triscope/models"
+	"github.com/triscope/triscope/models/calendar"
 	"github.com/triscope/triscope/reports/deliver"
 	"github.com/triscope/triscope/warehouse"
 )
@@ -40,6 +43,13 @@ type Config struct {
 	Threads         int     `koanf:"threads"`
 	MemoryLimit     string  `koanf:"memory_limit"`
 	MaxReject       float64 `koanf:"max_reject_share"`
+	// HolidaysFile replaces the PRC holiday calendar built in
+	// (models/calendar/cn_holidays.csv: days off and make-up working days,
+	// 2020–2026): the targets are spread over working days and a partly
+	// elapsed target period counts its elapsed working days. Lines
+	// "date,kind,name", kind holiday or workday; checked at start, errors
+	// name the file and line. "" = the built-in calendar.
+	HolidaysFile string `koanf:"holidays_file"`
 
 	// Bounds of a load (0 = the loader's default): the longest text value
 	// (longer ones are quarantined), the largest input file, the largest
@@ -123,6 +133,28 @@ func (c *Config) Load(path string, flags *pflag.FlagSet) error {
 	}
 	if c.FiscalYearStart < 1 || c.FiscalYearStart > 12 {
 		return fmt.Errorf("configuration: fiscal_year_start is %d; give the first month of the fiscal year, 1 (January) to 12", c.FiscalYearStart)
+	}
+	if err := models.CheckAlertSettings(models.Settings(k.Cut("models.alerts").Raw())); err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	// The targets model reads its settings from models.targets.*: the file
+	// goes there, checked now so that a bad line stops the start rather
+	// than a refresh hours later.
+	if c.HolidaysFile == "" {
+		c.HolidaysFile = k.String("models.targets.holidays_file")
+	}
+	if c.HolidaysFile != "" {
+		abs, err := filepath.Abs(c.HolidaysFile)
+		if err != nil {
+			return fmt.Errorf("configuration: holidays_file: %w", err)
+		}
+		if _, err := calendar.Load(abs); err != nil {
+			return fmt.Errorf("configuration: holidays_file: %w", err)
+		}
+		c.HolidaysFile = abs
+		if err := k.Set("models.targets.holidays_file", abs); err != nil {
+			return fmt.Errorf("configuration: %w", err)
+		}
 	}
 	c.k = k
 	return nil

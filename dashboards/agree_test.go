@@ -1,6 +1,7 @@
 package dashboards_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"net/url"
@@ -121,6 +122,107 @@ func TestChartRowsAreTheChartsRows(t *testing.T) {
 		}
 		if n == 0 && id != "collections.due" {
 			t.Errorf("%s lists no rows: the test proves nothing", id)
+		}
+	}
+}
+
+// "Due within 7 days" and "Due by month end" were the same figure whenever
+// the as-of date was a month end (the fixture's 2026-10-31, like the demo):
+// by month end now runs to the end of the next month. The "due soon" list
+// holds the rows of the month-end card and sums to it, for three roles.
+func TestDueByMonthEndAtAMonthEnd(t *testing.T) {
+	ch, _ := query.ChartByID("collections.due")
+	for _, name := range []string{"ceo", "east", "rep"} {
+		c := login(t, name)
+		var d chartJSON
+		if code := c.getJSON("/api/charts/collections.kpis?lang=en", &d); code != 200 {
+			t.Fatalf("%s collections.kpis: HTTP %d", name, code)
+		}
+		tiles := map[string]query.KPI{}
+		for _, k := range d.KPIs {
+			tiles[k.Key] = k
+		}
+		d7, dm := tiles["due_7d"], tiles["due_month"]
+		if d7.Value == nil || dm.Value == nil {
+			t.Fatalf("%s: no due tiles: %+v", name, d.KPIs)
+		}
+		if name == "ceo" && !(*dm.Value > *d7.Value) {
+			t.Errorf("%s: due by month end %v is not more than due within 7 days %v on a month-end as-of date", name, *dm.Value, *d7.Value)
+		}
+		if !strings.Contains(dm.When, "30 Nov 2026") {
+			t.Errorf("%s: the month-end card does not say it runs to 30 Nov 2026: %q", name, dm.When)
+		}
+		rows, cols := allRows(t, c, ch, url.Values{})
+		idx := slices.IndexFunc(cols, func(c query.Column) bool { return c.Name == "unpaid_base" })
+		sum := 0.0
+		for _, keys := range rows {
+			for _, r := range keys {
+				if f, ok := r[idx].(float64); ok {
+					sum += f
+				}
+			}
+		}
+		if math.Abs(sum-*dm.Value) > 0.01 {
+			t.Errorf("%s: the due-soon list sums to %v, the month-end card says %v", name, sum, *dm.Value)
+		}
+	}
+}
+
+// The bars of the charts of money against target — by month and by week —
+// agree with their rows: each bar is the sum of amount_base of the rows
+// behind its point, for an executive, a manager and a rep (a rep on their own
+// page, where the weekly charts are their home's).
+func TestBarsAgreeWithTheirRows(t *testing.T) {
+	for _, name := range []string{"ceo", "east", "rep"} {
+		c := login(t, name)
+		for _, id := range []string{"telescope.bookings", "telescope.collections", "targets.weeks_bookings", "targets.weeks_collections"} {
+			ch, _ := query.ChartByID(id)
+			q := url.Values{"period": {"mtd"}}
+			if name == "rep" && strings.HasPrefix(id, "targets.") {
+				q.Set("id", env.rep)
+			}
+			var d chartJSON
+			if code := c.getJSON("/api/charts/"+id+"?"+q.Encode(), &d); code != 200 {
+				t.Fatalf("%s %s: HTTP %d", name, id, code)
+			}
+			var opt struct {
+				Series []struct {
+					Type string `json:"type"`
+					Data []struct {
+						Value *float64 `json:"value"`
+					} `json:"data"`
+				} `json:"series"`
+			}
+			if err := json.Unmarshal(d.Option, &opt); err != nil || len(opt.Series) == 0 {
+				t.Fatalf("%s %s: no series (%v)", name, id, err)
+			}
+			checked := 0
+			for i, v := range opt.Series[0].Data {
+				if v.Value == nil || i >= len(d.Points) || d.Points[i].Key == "" {
+					continue
+				}
+				qq := url.Values{"point": {d.Points[i].Key}}
+				for k, vv := range q {
+					qq[k] = vv
+				}
+				rows, cols := allRows(t, c, ch, qq)
+				idx := slices.IndexFunc(cols, func(c query.Column) bool { return c.Name == "amount_base" })
+				sum := 0.0
+				for _, keys := range rows {
+					for _, r := range keys {
+						if f, ok := r[idx].(float64); ok {
+							sum += f
+						}
+					}
+				}
+				if math.Abs(sum-*v.Value) > 0.01 {
+					t.Errorf("%s %s: bar %s = %v, its rows sum to %v", name, id, d.Points[i].Key, *v.Value, sum)
+				}
+				checked++
+			}
+			if checked == 0 {
+				t.Errorf("%s %s: no bar checked", name, id)
+			}
 		}
 	}
 }

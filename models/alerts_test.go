@@ -44,3 +44,52 @@ func TestAlerts(t *testing.T) {
 	plRefresh(t, w2, "2024-06-30", nil, "alerts")
 	plExpect(t, w2, "SELECT count(*), count(*) FILTER (WHERE kind = 'forecast_below_target') FROM mart_alerts", []string{"8 | 0"})
 }
+
+// Money at risk (what the pages rank by), worked from the fixture above:
+// A1 12 × (1000 − 200) = 9,600, A3 12 × (1000 − 700) = 3,600; the unpaid
+// part of CT2 (500) and of CT1's instalments (1,000 due, 600 overdue); CT1's
+// amount 4,000 (ending); the deals S6 600 and S5 500.
+//
+// Settings move the thresholds and severities (issue 17 point 7): due_days
+// 21 brings CT1's 07-20 instalment in (20 days); overdue_high_days 20 makes
+// CT1's 29 days high; contract_ending fixed at medium; min_amount 550 drops
+// CT2 (500) and S5 (500); high_amount 3,000 raises A3 (3,600) to high, while
+// the 4,000 ending contract stays medium: a kind's fixed severity wins.
+func TestAlertsMoneyAtRiskAndSettings(t *testing.T) {
+	w := plWarehouse(t, "testdata/alerts")
+	q := `SELECT kind, subject_id, severity, amount_at_risk FROM mart_alerts
+		WHERE kind <> 'forecast_below_target' ORDER BY amount_at_risk DESC, kind, since`
+	plRefresh(t, w, "2024-06-30", nil, "targets", "forecast", "alerts")
+	plExpect(t, w, q, []string{
+		"purchases_down | A1 | high | 9600",
+		"contract_ending | CT1 | low | 4000",
+		"purchases_down | A3 | medium | 3600",
+		"settlement_due | CT1 | medium | 1000",
+		"settlement_overdue | CT1 | medium | 600",
+		"stalled_deal | S6 | high | 600",
+		"settlement_overdue | CT2 | high | 500",
+		"stalled_deal | S5 | medium | 500",
+	})
+	plRefresh(t, w, "2024-06-30", map[string]Settings{"alerts": {
+		"due_days": 21, "overdue_high_days": 20, "min_amount": 550, "high_amount": 3000,
+		"severities": map[string]any{"contract_ending": "medium"},
+	}}, "alerts")
+	plExpect(t, w, q, []string{
+		"purchases_down | A1 | high | 9600",
+		"contract_ending | CT1 | medium | 4000",
+		"purchases_down | A3 | high | 3600",
+		"settlement_due | CT1 | medium | 1000",
+		"settlement_due | CT1 | medium | 1000",
+		"settlement_overdue | CT1 | high | 600",
+		"stalled_deal | S6 | high | 600",
+	})
+	for _, bad := range []Settings{
+		{"due_days": 1.5}, {"due_days": "soon"}, {"min_amount": -1}, {"bogus": 1},
+		{"severities": map[string]any{"nope": "high"}}, {"severities": map[string]any{"stalled_deal": "urgent"}},
+		{"stalled_factor": 5, "stalled_high_factor": 4},
+	} {
+		if err := CheckAlertSettings(bad); err == nil {
+			t.Errorf("%v: no error", bad)
+		}
+	}
+}

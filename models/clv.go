@@ -180,7 +180,11 @@ func runCLV(ctx context.Context, rc *RunContext) (err error) {
 			return err
 		}
 		if gg.Q <= 1 {
-			rc.Note("Gamma-Gamma q = %.3f <= 1: the population mean spend is infinite, so one-time buyers are valued at the observed mean repeat purchase", gg.Q)
+			// What it means for the figures, for whoever reads the refresh's
+			// output; the model's reason for the analyst, at debug level.
+			rc.Note("%s", clvOneTimeBuyersNote)
+			log.Debug("clv: Gamma-Gamma q <= 1: the population mean spend p·γ/(q−1) is infinite, so one-time buyers are valued at the observed mean repeat purchase",
+				"p", gg.P, "q", gg.Q, "gamma", gg.Gamma)
 		}
 	}
 	lap("fit gamma-gamma")
@@ -333,3 +337,7 @@ func clvNullable(v float64) driver.Value {
 	}
 	return v
 }
+
+// clvOneTimeBuyersNote is what a refresh says when the spend model cannot
+// give an average spend for customers with no repeat purchase (q <= 1).
+const clvOneTimeBuyersNote = "clv: spend per purchase varies too much between customers to predict it for those who bought only once; their lifetime value uses the average repeat purchase instead"

@@ -2,6 +2,7 @@ package models
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/csv"
@@ -648,5 +649,34 @@ func TestCLVModelNoSpend(t *testing.T) {
 	}
 	if n := clvCount(t, w, "SELECT count(*) FROM mart_clv WHERE expected_avg_value IS NULL AND clv IS NULL AND p_alive BETWEEN 0 AND 1"); n != 3 {
 		t.Errorf("%d rows with NULL spend", n)
+	}
+}
+
+// When the spend model has no finite mean (q <= 1, as on the small demo
+// company), the refresh says what it means for the figures in plain words;
+// the model's reason ("population mean spend is infinite") and its
+// parameters are at debug level only (issue 17 point 11).
+func TestCLVOneTimeBuyersMessageIsPlain(t *testing.T) {
+	w := smallDemoWarehouse(t, 1)
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	_, res, err := Refresh(context.Background(), w, RefreshOptions{Models: []string{"clv"}, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := ""
+	for _, r := range res {
+		msg += r.Message
+	}
+	if !strings.Contains(msg, "bought only once") {
+		t.Fatalf("the small demo company's CLV run says %q: no plain word on one-time buyers (is q still <= 1 there?)", msg)
+	}
+	for _, jargon := range []string{"Gamma", "population mean", "infinite", "q ="} {
+		if strings.Contains(msg, jargon) {
+			t.Errorf("the run's message says %q: %s", jargon, msg)
+		}
+	}
+	if !strings.Contains(logs.String(), "population mean spend") || !strings.Contains(logs.String(), "level=DEBUG") {
+		t.Error("the technical reason is not logged at debug level")
 	}
 }

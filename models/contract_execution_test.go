@@ -254,14 +254,18 @@ func TestContractExecutionAsOfMonthEnd(t *testing.T) {
 		"K2 | 28400.00 | 28400.00 | 0.00 | 0 | current",
 		"K8 | 2500.00 | 0.00 | 2500.00 | 11 | overdue",
 	})
-	// Only K8 09-01 is due within 7 days of 08-31 (due_7d); K9's 09-10 is 10
-	// days away and in the next month; August has no later days.
+	// Only K8 09-01 is due within 7 days of 08-31 (due_7d). 08-31 is a month
+	// end, so "by month end" runs to the end of September (issue 17 point 3:
+	// it repeated "within 7 days" on every month-end as-of date): K9's 09-10
+	// and K2's 09-15 are due by then.
 	cvxExpect(t, "settlements", cvxRows(t, w, `
 		SELECT contract_id, due_on::VARCHAR, days_until_due, status FROM mart_settlements_due ORDER BY due_on, contract_id`), []string{
 		"K3 | 2024-06-01 | -91 | overdue",
 		"K1 | 2024-08-01 | -30 | overdue",
 		"K8 | 2024-08-20 | -11 | overdue",
 		"K8 | 2024-09-01 | 1 | due_7d",
+		"K9 | 2024-09-10 | 10 | due_this_month",
+		"K2 | 2024-09-15 | 15 | due_this_month",
 	})
 }
 

@@ -8,112 +8,57 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/triscope/triscope/models/calendar"
 )
 
 // targets: sales targets set at any level broken down to every level below
 // and to ISO weeks by working days, next to the actual bookings and
-// collections. See docs/models/pipeline.md ("Targets").
+// collections; and the working-day calendar (mart_calendar) the pages
+// prorate a partly elapsed target period with (scoped.targets_to_date). See
+// docs/models/pipeline.md ("Targets").
 //
 // Settings (models.targets.*):
 //   - rule: historical_share (default) or equal — how a unit's target is split
 //     among its children that have no target of their own;
 //   - history_months: the look-back of historical_share (default 12, ending at as_of);
-//   - holidays: the public holidays (dates YYYY-MM-DD, a list or a comma
-//     separated string); default chinaHolidays below;
-//   - workdays: weekend days that are working days (make-up days, 调休); default
-//     chinaMakeupWorkdays when holidays is not set, else none.
+//   - holidays_file: the holiday file (calendar.Parse; "" = the PRC calendar
+//     built in, models/calendar/cn_holidays.csv); the configuration's
+//     holidays_file sets it (app.Config);
+//   - holidays, workdays: lists of dates (YYYY-MM-DD, a list or a comma
+//     separated string) replacing the file's days off (and then its make-up
+//     days too) or its make-up working days (调休上班).
 func init() {
 	register(&Model{
 		Name:   "targets",
 		Reads:  []string{"targets", "contracts", "payments", "customers", "reps", "org_units", "fx_rates"},
 		Needs:  []string{"targets"},
-		Tables: []string{"mart_targets", "mart_targets_monthly"},
+		Tables: []string{"mart_targets", "mart_targets_monthly", "mart_calendar"},
 		Run:    runTargets,
 	})
 }
 
-// chinaHolidays are the official public holidays (days off) of mainland China
-// announced by the State Council General Office (国务院办公厅关于…年部分节假日安排的通知:
-// 国办发明电〔2023〕7号 for 2024, 〔2024〕12号 for 2025, and the notice of
-// 2025-11-04 for 2026). Weekend days inside a holiday period are listed too;
-// they change nothing, as weekends are not working days anyway.
-var chinaHolidays = []struct{ From, To, Name string }{
-	{"2024-01-01", "2024-01-01", "元旦 New Year"},
-	{"2024-02-10", "2024-02-17", "春节 Spring Festival"},
-	{"2024-04-04", "2024-04-06", "清明节 Qingming"},
-	{"2024-05-01", "2024-05-05", "劳动节 Labour Day"},
-	{"2024-06-10", "2024-06-10", "端午节 Dragon Boat"},
-	{"2024-09-15", "2024-09-17", "中秋节 Mid-Autumn"},
-	{"2024-10-01", "2024-10-07", "国庆节 National Day"},
-	{"2025-01-01", "2025-01-01", "元旦 New Year"},
-	{"2025-01-28", "2025-02-04", "春节 Spring Festival"},
-	{"2025-04-04", "2025-04-06", "清明节 Qingming"},
-	{"2025-05-01", "2025-05-05", "劳动节 Labour Day"},
-	{"2025-05-31", "2025-06-02", "端午节 Dragon Boat"},
-	{"2025-10-01", "2025-10-08", "国庆节、中秋节 National Day, Mid-Autumn"},
-	{"2026-01-01", "2026-01-03", "元旦 New Year"},
-	{"2026-02-15", "2026-02-23", "春节 Spring Festival"},
-	{"2026-04-04", "2026-04-06", "清明节 Qingming"},
-	{"2026-05-01", "2026-05-05", "劳动节 Labour Day"},
-	{"2026-06-19", "2026-06-21", "端午节 Dragon Boat"},
-	{"2026-09-25", "2026-09-27", "中秋节 Mid-Autumn"},
-	{"2026-10-01", "2026-10-07", "国庆节 National Day"},
-}
-
-// chinaMakeupWorkdays are the weekend days worked in exchange (调休上班) in the
-// same notices.
-var chinaMakeupWorkdays = []string{
-	"2024-02-04", "2024-02-18", "2024-04-07", "2024-04-28", "2024-05-11", "2024-09-14", "2024-09-29", "2024-10-12",
-	"2025-01-26", "2025-02-08", "2025-04-27", "2025-09-28", "2025-10-11",
-	"2026-01-04", "2026-02-14", "2026-02-28", "2026-05-09", "2026-09-20", "2026-10-10",
-}
-
-// workCalendar says which days are working days.
-type workCalendar struct {
-	holidays, workdays map[string]bool
-}
-
-func (c workCalendar) isWorkday(d time.Time) bool {
-	k := d.Format(time.DateOnly)
-	if c.workdays[k] {
-		return true
-	}
-	if wd := d.Weekday(); wd == time.Saturday || wd == time.Sunday {
-		return false
-	}
-	return !c.holidays[k]
-}
-
 // newWorkCalendar builds the calendar from the settings (see init).
-func newWorkCalendar(s Settings) (workCalendar, error) {
-	c := workCalendar{holidays: map[string]bool{}, workdays: map[string]bool{}}
+func newWorkCalendar(s Settings) (*calendar.Calendar, error) {
+	cal, err := calendar.Load(s.String("holidays_file", ""))
+	if err != nil {
+		return nil, fmt.Errorf("models.targets.holidays_file: %w", err)
+	}
 	hol, holSet, err := dateListSetting(s, "holidays")
 	if err != nil {
-		return c, err
+		return nil, err
 	}
 	work, workSet, err := dateListSetting(s, "workdays")
 	if err != nil {
-		return c, err
+		return nil, err
 	}
-	if !holSet {
-		for _, h := range chinaHolidays {
-			from, _ := time.Parse(time.DateOnly, h.From)
-			to, _ := time.Parse(time.DateOnly, h.To)
-			for d := from; !d.After(to); d = d.AddDate(0, 0, 1) {
-				hol = append(hol, d.Format(time.DateOnly))
-			}
-		}
-		if !workSet {
-			work = chinaMakeupWorkdays
-		}
+	if holSet && hol == nil {
+		hol = []string{}
 	}
-	for _, h := range hol {
-		c.holidays[h] = true
+	if workSet && work == nil {
+		work = []string{}
 	}
-	for _, w := range work {
-		c.workdays[w] = true
-	}
-	return c, nil
+	return cal.Override(hol, work), nil
 }
 
 // dateListSetting reads a list of dates given as a YAML list or a string
@@ -349,7 +294,7 @@ func runTargets(ctx context.Context, rc *RunContext) error {
 			a, b := int(t.from.Sub(day0).Hours()/24), int(t.to.Sub(day0).Hours()/24)
 			var work []int
 			for i := a; i <= b; i++ {
-				if cal.isWorkday(dayAt(i)) {
+				if cal.IsWorkday(dayAt(i)) {
 					work = append(work, i)
 				}
 			}
@@ -449,7 +394,63 @@ func runTargets(ctx context.Context, rc *RunContext) error {
 			return err
 		}
 	}
+	if err := writeCalendar(ctx, rc, cal, rows); err != nil {
+		return err
+	}
 	return rc.Exec(ctx, "targets.sql", nil)
+}
+
+// writeCalendar fills pl_tgt_calendar with every day of the years the holiday
+// file covers and of the target periods, so that the pages can prorate any
+// target period by working days; target years the file does not cover count
+// Monday to Friday, and the run says so.
+func writeCalendar(ctx context.Context, rc *RunContext, cal *calendar.Calendar, rows []tgtRow) error {
+	if _, err := rc.Conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE pl_tgt_calendar (day DATE, workday BOOLEAN, name VARCHAR)`); err != nil {
+		return err
+	}
+	if len(rows) == 0 {
+		return nil // no target to spread or prorate: an empty calendar, like the other tables
+	}
+	years := cal.Years()
+	var from, to time.Time
+	if len(years) > 0 {
+		from = time.Date(years[0], 1, 1, 0, 0, 0, 0, time.UTC)
+		to = time.Date(years[len(years)-1], 12, 31, 0, 0, 0, 0, time.UTC)
+	}
+	uncovered := map[int]bool{}
+	for _, t := range rows {
+		if from.IsZero() || t.from.Before(from) {
+			from = t.from
+		}
+		if to.IsZero() || t.to.After(to) {
+			to = t.to
+		}
+		for y := t.from.Year(); y <= t.to.Year(); y++ {
+			if !cal.Covers(y) {
+				uncovered[y] = true
+			}
+		}
+	}
+	if len(uncovered) > 0 {
+		var ys []string
+		for y := range uncovered {
+			ys = append(ys, fmt.Sprint(y))
+		}
+		sort.Strings(ys)
+		rc.Note("targets in %s are spread over Monday to Friday: the holiday file (%s) lists no day of %s", strings.Join(ys, ", "), cal.Source, strings.Join(ys, ", "))
+	}
+	if from.IsZero() {
+		return nil
+	}
+	var out [][]driver.Value
+	for d := from; !d.After(to); d = d.AddDate(0, 0, 1) {
+		var name any
+		if n := cal.Name(d); n != "" {
+			name = n
+		}
+		out = append(out, []driver.Value{d, cal.IsWorkday(d), name})
+	}
+	return plAppend(rc.Conn, "pl_tgt_calendar", out)
 }
 
 // plScan runs q on conn and calls fn for each row.

@@ -1,6 +1,9 @@
 package models
 
 import (
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -114,7 +117,7 @@ func TestTargetsEqualRuleAndCalendars(t *testing.T) {
 	}
 }
 
-// The hard-coded calendar: Spring Festival 2025 (Jan 28 – Feb 4) with make-up
+// The built-in calendar (models/calendar/cn_holidays.csv): Spring Festival 2025 (Jan 28 – Feb 4) with make-up
 // Sunday Jan 26 and Saturday Feb 8; 2026 National Day (Oct 1–7) with make-up
 // Sunday Sep 20 and Saturday Oct 10.
 func TestChinaCalendar(t *testing.T) {
@@ -129,8 +132,32 @@ func TestChinaCalendar(t *testing.T) {
 		"2024-06-10": false, "2024-06-11": true,
 	} {
 		d, _ := time.Parse(time.DateOnly, day)
-		if got := cal.isWorkday(d); got != want {
+		if got := cal.IsWorkday(d); got != want {
 			t.Errorf("%s: workday %v, want %v", day, got, want)
 		}
+	}
+}
+
+// The holiday file replaces the built-in calendar (here only Oct 1 is off, so
+// the week of 09-30 has Oct 2–4 as above), and mart_calendar counts the
+// working days the pages prorate with: October 2024 has 19 with the built-in
+// calendar, 22 with the file.
+func TestTargetsHolidayFile(t *testing.T) {
+	w := plWarehouse(t, "testdata/targets")
+	plRefresh(t, w, "2024-10-31", nil, "targets")
+	const oct = `SELECT max(workdays_through) FILTER (WHERE day = '2024-10-31') - max(workdays_before) FILTER (WHERE day = '2024-10-01'),
+		count(*) FILTER (WHERE workday AND day BETWEEN '2024-10-01' AND '2024-10-31'), min(day), max(day) FROM mart_calendar`
+	plExpect(t, w, oct, []string{"19 | 19 | 2020-01-01 | 2026-12-31"})
+	file := filepath.Join(t.TempDir(), "days.csv")
+	if err := os.WriteFile(file, []byte("date,kind,name\n2024-10-01,holiday,National Day\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	plRefresh(t, w, "2024-10-31", map[string]Settings{"targets": {"holidays_file": file}}, "targets")
+	plExpect(t, w, `SELECT week_start, target FROM mart_targets WHERE scope_id = 'HQ' AND week_start = '2024-09-30'`, []string{
+		"2024-09-30 | 25909.09",
+	})
+	plExpect(t, w, oct, []string{"22 | 22 | 2024-01-01 | 2024-12-31"})
+	if _, err := newWorkCalendar(Settings{"holidays_file": file + ".missing"}); err == nil || !strings.Contains(err.Error(), "days.csv.missing") {
+		t.Errorf("a missing holiday file: %v", err)
 	}
 }

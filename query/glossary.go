@@ -26,6 +26,11 @@ const (
 	BasisNext3M Basis = "next3m" // the three months after the as-of date
 	BasisToDate Basis = "todate" // everything up to the as-of date
 	BasisModels Basis = "models" // as the models computed it at their as-of date
+	// BasisDueMonth: due after the models' as-of date up to the month end
+	// (of the next month when that date is a month end).
+	BasisDueMonth Basis = "duemonth"
+	BasisWeek     Basis = "week"  // the ISO week (Monday to Sunday) holding the as-of date, to that date
+	BasisMonth    Basis = "month" // the month holding the as-of date, to that date
 )
 
 // term is a glossary entry: its catalogue key and its basis.
@@ -47,9 +52,13 @@ var tileTerms = map[string]term{
 	"coverage":           {"coverage", BasisNext3M},
 	"win_rate":           {"win_rate", BasisPeriod},
 	"attainment":         {"attainment", BasisPeriod},
+	"week_bookings":      {"bookings", BasisWeek},
+	"month_bookings":     {"bookings", BasisMonth},
+	"week_collections":   {"collections", BasisWeek},
+	"month_collections":  {"collections", BasisMonth},
 	"overdue":            {"overdue", BasisNow},
 	"due_7d":             {"due_7d", BasisNow},
-	"due_month":          {"due_month", BasisNow},
+	"due_month":          {"due_month", BasisDueMonth},
 	"outstanding":        {"outstanding", BasisNow},
 	"customers":          {"customers", BasisNow},
 	"paying":             {"paying", BasisModels},
@@ -109,6 +118,17 @@ func basisText(e *Env, st *DataState, b Basis) string {
 	case BasisNext3M:
 		end := time.Date(e.AsOf.Year(), e.AsOf.Month()+4, 0, 0, 0, 0, 0, time.UTC)
 		return i18n.T(e.Lang, "when.next3m", i18n.Date(e.Lang, e.AsOf.AddDate(0, 0, 1)), i18n.Date(e.Lang, end))
+	case BasisWeek:
+		w0 := e.AsOf.AddDate(0, 0, -((int(e.AsOf.Weekday()) + 6) % 7))
+		return i18n.T(e.Lang, "when.week", i18n.Date(e.Lang, w0), i18n.Date(e.Lang, w0.AddDate(0, 0, 6)), i18n.Date(e.Lang, e.AsOf))
+	case BasisMonth:
+		return i18n.T(e.Lang, "when.month", i18n.Month(e.Lang, e.AsOf), i18n.Date(e.Lang, e.AsOf))
+	case BasisDueMonth:
+		asOf := e.AsOf
+		if st != nil && !st.ModelsAsOf.IsZero() {
+			asOf = st.ModelsAsOf // the contract execution model's day
+		}
+		return i18n.T(e.Lang, "when.due_month", i18n.Date(e.Lang, asOf.AddDate(0, 0, 1)), i18n.Date(e.Lang, MonthEndAfter(asOf)))
 	case BasisModels:
 		if st != nil && !st.ModelsAsOf.IsZero() {
 			return i18n.T(e.Lang, "when.models", i18n.Date(e.Lang, st.ModelsAsOf))
@@ -138,4 +158,11 @@ func ChartInfo(lang string, c *Chart) string {
 		return i18n.T(lang, c.Help)
 	}
 	return ""
+}
+
+// MonthEndAfter is the month end "due by month end" runs to from asOf: the
+// end of asOf's month, or of the next month when asOf is a month end.
+func MonthEndAfter(asOf time.Time) time.Time {
+	d := asOf.AddDate(0, 0, 1)
+	return time.Date(d.Year(), d.Month()+1, 0, 0, 0, 0, 0, time.UTC)
 }

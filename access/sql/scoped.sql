@@ -207,6 +207,75 @@ SELECT * FROM (
     LEFT JOIN live.reps r ON t.scope = 'rep' AND r.rep_id = t.scope_id
 ) x WHERE scoped.sees(x.owner_rep_id, x.owner_org, scope_all, scope_org, scope_rep);
 
+-- @ name=targets_in needs=main.mart_calendar,main.mart_targets_monthly,live.reps,facts.contracts,facts.payments
+-- TARGET (目标) of the days d_from through d_to: every target (scoped.targets:
+-- per month) prorated by working days — a period partly inside the days
+-- counts (its working days inside) / (its working days) of its amount, on
+-- the calendar of mart_calendar (the PRC calendar with its holidays and
+-- make-up working days 调休, or the configured holidays_file); a period with
+-- no working day by calendar days. Days after the latest day the metric's
+-- own data reaches (bookings: the latest signing day; collections: the
+-- latest payment day; company-wide, like the as-of date) are not counted: a
+-- target is compared with the actuals of the same days, so a stray row dated
+-- after the rest moves no target. amount: base currency, cents; workdays and
+-- period_workdays say how it was prorated.
+CREATE OR REPLACE MACRO scoped.targets_in(scope_all, scope_org, scope_rep, d_from, d_to) AS TABLE
+WITH ends AS (
+    SELECT 'bookings' AS metric, (SELECT max(signed_on) FROM facts.contracts) AS data_end
+    UNION ALL SELECT 'collections', (SELECT max(paid_on) FROM facts.payments)
+),
+t AS (
+    SELECT t.*, greatest(t.period_start, CAST(d_from AS DATE)) AS a,
+           least(t.period_end, CAST(d_to AS DATE), coalesce(e.data_end, CAST(d_to AS DATE))) AS b
+    FROM scoped.targets(scope_all, scope_org, scope_rep) t
+    LEFT JOIN ends e ON e.metric = t.metric
+    WHERE t.period_end >= CAST(d_from AS DATE) AND t.period_start <= CAST(d_to AS DATE)
+),
+w AS (
+    SELECT t.*,
+           CASE WHEN t.b < t.a THEN 0 ELSE cb.workdays_through - ca.workdays_before END AS workdays,
+           pe.workdays_through - ps.workdays_before AS period_workdays
+    FROM t
+    LEFT JOIN main.mart_calendar ca ON ca.day = t.a
+    LEFT JOIN main.mart_calendar cb ON cb.day = t.b
+    LEFT JOIN main.mart_calendar ps ON ps.day = t.period_start
+    LEFT JOIN main.mart_calendar pe ON pe.day = t.period_end
+)
+SELECT scope, scope_id, period_start, period_end, metric, owner_rep_id, owner_org,
+       CAST(round(CASE WHEN b < a THEN 0
+                       WHEN period_workdays > 0 THEN amount * workdays / period_workdays
+                       ELSE amount * (date_diff('day', a, b) + 1) / (date_diff('day', period_start, period_end) + 1) END, 2) AS DECIMAL(18,2)) AS amount,
+       workdays, period_workdays
+FROM w;
+
+-- @ name=targets_in needs=live.targets,live.reps,facts.contracts,facts.payments absent=main.mart_calendar
+-- Before the targets model has computed the calendar: the same, counting
+-- Monday to Friday as working days.
+CREATE OR REPLACE MACRO scoped.targets_in(scope_all, scope_org, scope_rep, d_from, d_to) AS TABLE
+WITH ends AS (
+    SELECT 'bookings' AS metric, (SELECT max(signed_on) FROM facts.contracts) AS data_end
+    UNION ALL SELECT 'collections', (SELECT max(paid_on) FROM facts.payments)
+),
+t AS (
+    SELECT t.*, greatest(t.period_start, CAST(d_from AS DATE)) AS a,
+           least(t.period_end, CAST(d_to AS DATE), coalesce(e.data_end, CAST(d_to AS DATE))) AS b
+    FROM scoped.targets(scope_all, scope_org, scope_rep) t
+    LEFT JOIN ends e ON e.metric = t.metric
+    WHERE t.period_end >= CAST(d_from AS DATE) AND t.period_start <= CAST(d_to AS DATE)
+),
+w AS (
+    SELECT t.*,
+           len(list_filter(generate_series(CAST(a AS TIMESTAMP), CAST(b AS TIMESTAMP), INTERVAL 1 DAY), x -> isodow(x) <= 5)) AS workdays,
+           len(list_filter(generate_series(CAST(period_start AS TIMESTAMP), CAST(period_end AS TIMESTAMP), INTERVAL 1 DAY), x -> isodow(x) <= 5)) AS period_workdays
+    FROM t
+)
+SELECT scope, scope_id, period_start, period_end, metric, owner_rep_id, owner_org,
+       CAST(round(CASE WHEN b < a THEN 0
+                       WHEN period_workdays > 0 THEN amount * workdays / period_workdays
+                       ELSE amount * (date_diff('day', a, b) + 1) / (date_diff('day', period_start, period_end) + 1) END, 2) AS DECIMAL(18,2)) AS amount,
+       workdays, period_workdays
+FROM w;
+
 -- ---- The KPIs, defined once (docs/glossary.md; every chart, the command
 -- line's headline, reports and ad hoc SQL count them from these) ----
 
@@ -374,6 +443,13 @@ SELECT m.* FROM main.mart_receivables_aging m WHERE scoped.sees(m.owner_rep_id, 
 -- @ name=mart_rep_performance needs=main.mart_rep_performance,facts.org_paths
 CREATE OR REPLACE MACRO scoped.mart_rep_performance(scope_all, scope_org, scope_rep) AS TABLE
 SELECT m.* FROM main.mart_rep_performance m WHERE scoped.sees(m.rep_id, m.org_unit_id, scope_all, scope_org, scope_rep);
+-- @ name=mart_calendar needs=main.mart_calendar
+-- The working-day calendar of the targets (days off and make-up working days
+-- 调休 of the holiday file): reference data, the same for every user. Working
+-- days from a to b = workdays_through at b − workdays_before at a.
+CREATE OR REPLACE MACRO scoped.mart_calendar(scope_all, scope_org, scope_rep) AS TABLE
+SELECT * FROM main.mart_calendar;
+
 -- @ name=mart_targets needs=main.mart_targets,live.reps,facts.org_paths
 -- A rep's targets and actuals to the rep and the scopes holding the rep's unit; a unit's to the scopes holding it.
 CREATE OR REPLACE MACRO scoped.mart_targets(scope_all, scope_org, scope_rep) AS TABLE
@@ -404,30 +480,54 @@ SELECT m.* FROM main.mart_forecast_accuracy m WHERE coalesce(scope_all, false);
 CREATE OR REPLACE MACRO scoped.mart_market_funnel(scope_all, scope_org, scope_rep) AS TABLE
 SELECT m.* FROM main.mart_market_funnel m WHERE coalesce(scope_all, false);
 
--- @ name=alerts needs=main.mart_alerts,facts.customer_owners,facts.contracts,facts.opportunities,facts.org_paths
+-- @ name=alerts needs=main.mart_alerts.amount_at_risk,main.mart_alerts,facts.customer_owners,facts.contracts,facts.opportunities,facts.org_paths
 -- Alerts with their subject's customer and owner, each visible by its
 -- subject: a customer's (computed from its payments) for a wholly visible
 -- customer; a contract's or a deal's with the contract or deal; a unit's to
--- scopes holding the unit.
+-- scopes holding the unit. amount_at_risk: the money at risk they are ranked by.
 CREATE OR REPLACE MACRO scoped.alerts(scope_all, scope_org, scope_rep) AS TABLE
-SELECT m.kind, m.severity, m.subject_type, m.subject_id, m.detail, m.since, cu.customer_id, cu.customer_name AS subject_name, cu.owner_rep_id, cu.owner_org
+SELECT m.kind, m.severity, m.subject_type, m.subject_id, m.detail, m.since, m.amount_at_risk, cu.customer_id, cu.customer_name AS subject_name, cu.owner_rep_id, cu.owner_org
 FROM main.mart_alerts m JOIN facts.customers cu ON cu.customer_id = m.subject_id
 WHERE m.subject_type = 'customer' AND coalesce(scope_all, false)
 UNION ALL
-SELECT m.kind, m.severity, m.subject_type, m.subject_id, m.detail, m.since, cu.customer_id, cu.customer_name AS subject_name, cu.owner_rep_id, cu.owner_org
+SELECT m.kind, m.severity, m.subject_type, m.subject_id, m.detail, m.since, m.amount_at_risk, cu.customer_id, cu.customer_name AS subject_name, cu.owner_rep_id, cu.owner_org
 FROM main.mart_alerts m JOIN facts.customers cu ON cu.customer_id = m.subject_id
 WHERE m.subject_type = 'customer' AND NOT coalesce(scope_all, false)
   AND m.subject_id IN (SELECT v.customer_id FROM scoped.visible_customers(scope_all, scope_org, scope_rep, ['customer', 'payment']) v)
 UNION ALL
-SELECT m.kind, m.severity, m.subject_type, m.subject_id, m.detail, m.since, c.customer_id, c.customer_name, c.owner_rep_id, c.owner_org
+SELECT m.kind, m.severity, m.subject_type, m.subject_id, m.detail, m.since, m.amount_at_risk, c.customer_id, c.customer_name, c.owner_rep_id, c.owner_org
 FROM main.mart_alerts m JOIN scoped.contract_facts(scope_all, scope_org, scope_rep) c ON c.contract_id = m.subject_id
 WHERE m.subject_type = 'contract'
 UNION ALL
-SELECT m.kind, m.severity, m.subject_type, m.subject_id, m.detail, m.since, o.customer_id, o.customer_name, o.owner_rep_id, o.owner_org
+SELECT m.kind, m.severity, m.subject_type, m.subject_id, m.detail, m.since, m.amount_at_risk, o.customer_id, o.customer_name, o.owner_rep_id, o.owner_org
 FROM main.mart_alerts m JOIN scoped.opportunity_facts(scope_all, scope_org, scope_rep) o ON o.opportunity_id = m.subject_id
 WHERE m.subject_type = 'opportunity'
 UNION ALL
-SELECT m.kind, m.severity, m.subject_type, m.subject_id, m.detail, m.since, NULL, u.name, NULL, m.subject_id
+SELECT m.kind, m.severity, m.subject_type, m.subject_id, m.detail, m.since, m.amount_at_risk, NULL, u.name, NULL, m.subject_id
+FROM main.mart_alerts m LEFT JOIN live.org_units u ON u.org_unit_id = m.subject_id
+WHERE m.subject_type = 'org_unit' AND scoped.sees_unit(m.subject_id, scope_all, scope_org);
+-- @ name=alerts absent=main.mart_alerts.amount_at_risk needs=main.mart_alerts,facts.customer_owners,facts.contracts,facts.opportunities,facts.org_paths
+-- The same over a mart_alerts computed before the money at risk existed
+-- (until the next refresh): amount_at_risk NULL.
+CREATE OR REPLACE MACRO scoped.alerts(scope_all, scope_org, scope_rep) AS TABLE
+SELECT m.kind, m.severity, m.subject_type, m.subject_id, m.detail, m.since, CAST(NULL AS DECIMAL(18,2)) AS amount_at_risk, cu.customer_id, cu.customer_name AS subject_name, cu.owner_rep_id, cu.owner_org
+FROM main.mart_alerts m JOIN facts.customers cu ON cu.customer_id = m.subject_id
+WHERE m.subject_type = 'customer' AND coalesce(scope_all, false)
+UNION ALL
+SELECT m.kind, m.severity, m.subject_type, m.subject_id, m.detail, m.since, CAST(NULL AS DECIMAL(18,2)) AS amount_at_risk, cu.customer_id, cu.customer_name AS subject_name, cu.owner_rep_id, cu.owner_org
+FROM main.mart_alerts m JOIN facts.customers cu ON cu.customer_id = m.subject_id
+WHERE m.subject_type = 'customer' AND NOT coalesce(scope_all, false)
+  AND m.subject_id IN (SELECT v.customer_id FROM scoped.visible_customers(scope_all, scope_org, scope_rep, ['customer', 'payment']) v)
+UNION ALL
+SELECT m.kind, m.severity, m.subject_type, m.subject_id, m.detail, m.since, CAST(NULL AS DECIMAL(18,2)) AS amount_at_risk, c.customer_id, c.customer_name, c.owner_rep_id, c.owner_org
+FROM main.mart_alerts m JOIN scoped.contract_facts(scope_all, scope_org, scope_rep) c ON c.contract_id = m.subject_id
+WHERE m.subject_type = 'contract'
+UNION ALL
+SELECT m.kind, m.severity, m.subject_type, m.subject_id, m.detail, m.since, CAST(NULL AS DECIMAL(18,2)) AS amount_at_risk, o.customer_id, o.customer_name, o.owner_rep_id, o.owner_org
+FROM main.mart_alerts m JOIN scoped.opportunity_facts(scope_all, scope_org, scope_rep) o ON o.opportunity_id = m.subject_id
+WHERE m.subject_type = 'opportunity'
+UNION ALL
+SELECT m.kind, m.severity, m.subject_type, m.subject_id, m.detail, m.since, CAST(NULL AS DECIMAL(18,2)) AS amount_at_risk, NULL, u.name, NULL, m.subject_id
 FROM main.mart_alerts m LEFT JOIN live.org_units u ON u.org_unit_id = m.subject_id
 WHERE m.subject_type = 'org_unit' AND scoped.sees_unit(m.subject_id, scope_all, scope_org);
 -- @ name=mart_alerts needs=main.mart_alerts,facts.customer_owners,facts.contracts,facts.opportunities,facts.org_paths

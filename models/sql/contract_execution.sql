@@ -146,14 +146,17 @@ SELECT a.contract_id, a.due_on,
        CASE WHEN a.due_on <= getvariable('as_of') THEN 'overdue'
             WHEN a.due_on <= getvariable('as_of') + 7 THEN 'due_7d'
             ELSE 'due_this_month' END AS status
+-- "By month end" is the end of the as-of month, or of the next month when
+-- the as-of date is a month end (otherwise it would be "within 7 days" again,
+-- or nothing): last_day(as_of + 1).
 FROM ce_alloc a
 JOIN ce_contracts c ON c.contract_id = a.contract_id
 WHERE c.contract_status NOT IN ('cancelled', 'terminated')
   AND a.allocated < a.amount
-  AND (a.due_on <= getvariable('as_of') + 7 OR a.due_on <= last_day(getvariable('as_of')))
+  AND (a.due_on <= getvariable('as_of') + 7 OR a.due_on <= last_day(getvariable('as_of') + 1))
 ORDER BY a.due_on, a.contract_id;
 
-COMMENT ON TABLE mart_settlements_due IS 'Installments to chase as of as_of: overdue (due on or before as_of and not fully paid), due_7d (due in the next 7 days), due_this_month (due later in the as-of month). Installments already covered by payments (FIFO) are left out, and so are cancelled or terminated contracts. Amounts in the base currency at the booking rate.';
+COMMENT ON TABLE mart_settlements_due IS 'Installments to chase as of as_of: overdue (due on or before as_of and not fully paid), due_7d (due in the next 7 days), due_this_month (due later by the month end: the end of the as-of month, or of the next month when as_of is a month end). Installments already covered by payments (FIFO) are left out, and so are cancelled or terminated contracts. Amounts in the base currency at the booking rate.';
 COMMENT ON COLUMN mart_settlements_due.amount_paid IS 'Part of the installment covered by payments (FIFO allocation).';
 COMMENT ON COLUMN mart_settlements_due.days_until_due IS 'due_on - as_of in days; negative when overdue.';
 

@@ -65,3 +65,15 @@ FROM pl_tgt_months t
 LEFT JOIN a ON a.kind = CASE WHEN t.scope = 'rep' THEN 'rep' ELSE 'org' END AND a.scope_id = t.scope_id AND a.month = t.month
 ORDER BY t.metric, t.scope, t.scope_id, t.month;
 COMMENT ON TABLE mart_targets_monthly IS 'The same breakdown as mart_targets per calendar month (YYYY-MM): what the forecast and the alerts compare with.';
+
+CREATE OR REPLACE TABLE mart_calendar AS
+SELECT day, workday, name,
+       CAST(sum(CAST(workday AS INTEGER)) OVER (ORDER BY day) - CAST(workday AS INTEGER) AS INTEGER) AS workdays_before,
+       CAST(sum(CAST(workday AS INTEGER)) OVER (ORDER BY day) AS INTEGER) AS workdays_through
+FROM pl_tgt_calendar
+ORDER BY day;
+COMMENT ON TABLE mart_calendar IS 'The working-day calendar the targets are spread and prorated with: every day of the years the holiday file lists (holidays_file; built in: the PRC calendar from the State Council''s notices, models/calendar/cn_holidays.csv) and of every target period. Working days between a and b (both included) = workdays_through at b - workdays_before at a.';
+COMMENT ON COLUMN mart_calendar.workday IS 'Monday to Friday less public holidays, plus the weekend days worked in exchange (调休上班).';
+COMMENT ON COLUMN mart_calendar.name IS 'The holiday (or the holiday a make-up working day belongs to); NULL for an ordinary day.';
+COMMENT ON COLUMN mart_calendar.workdays_before IS 'Working days from the first day of the table up to the day before.';
+COMMENT ON COLUMN mart_calendar.workdays_through IS 'Working days from the first day of the table through the day.';

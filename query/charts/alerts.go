@@ -1,6 +1,8 @@
 package charts
 
 import (
+	"strings"
+
 	"github.com/triscope/triscope/query"
 )
 
@@ -33,6 +35,7 @@ func init() {
 			{Charts: []string{"alerts.kpis"}},
 			{Charts: []string{"alerts.by_kind", "alerts.by_org"}},
 			{Charts: []string{"alerts.list"}},
+			{Charts: []string{"alerts.by_customer"}},
 		},
 	})
 	p := func(e *query.Env) (map[string]any, error) {
@@ -57,6 +60,20 @@ func init() {
 		ID:       "alerts.by_org",
 		Glossary: []string{"alerts"}, Title: "chart.alerts.by_org", Help: "help.alerts.by_org", Span: 6, Height: 340,
 		SQL: "alerts_by_org.sql", Needs: needs, Params: p, Build: buildAlertsByOrg, Drill: drill,
+	})
+	query.RegisterChart(&query.Chart{
+		ID:       "alerts.by_customer",
+		Glossary: []string{"alerts", "at_risk_money"}, Title: "chart.alerts.by_customer", Help: "help.alerts.by_customer", Kind: query.KindTable, Span: 12, Height: 420,
+		SQL: "alerts_by_customer.sql", Needs: needs, Params: p, Build: buildAlertsByCustomer, Drill: drill,
+	})
+	// The top alerts of a home page: the Telescope (executives, managers:
+	// their unit) and a rep's page (the rep's own).
+	query.RegisterChart(&query.Chart{
+		ID:       "alerts.top",
+		Glossary: []string{"alerts", "at_risk_money"}, Title: "chart.alerts.top", Help: "help.alerts.top", Kind: query.KindTable, Span: 12, Height: 300,
+		SQL: "alerts_top.sql", Needs: needs, Build: buildTopAlerts,
+		Params: func(e *query.Env) (map[string]any, error) { return map[string]any{"rep": pathID(e)}, nil },
+		Drill:  &query.Drill{SQL: "alerts_top_rows.sql", Key: "alert_id", Entity: "alerts"},
 	})
 	query.RegisterChart(&query.Chart{
 		ID:       "alerts.list",
@@ -175,27 +192,73 @@ func buildAlertsByOrg(e *query.Env, r *query.Result) (*query.Output, error) {
 
 func buildAlertList(e *query.Env, r *query.Result) (*query.Output, error) {
 	out := tableOf(e, r, []tcol{
+		{name: "amount_at_risk", format: "money"},
 		{name: "severity", format: "code"},
 		{name: "kind", format: "code", ns: "alert"},
 		{name: "subject_name", format: "text"},
 		{name: "detail", format: "text"},
 		{name: "since", format: "date"},
 		{name: "rep_name", format: "text"},
-	}, 100, func(i int) query.Point {
-		p := query.Point{Key: "k:" + r.Str(i, "kind")}
-		switch r.Str(i, "subject_type") {
-		case "opportunity":
-			p.Link = dealLink(r.Str(i, "subject_id"))
-		case "org_unit":
-			p.Zoom = r.Str(i, "subject_id")
-		default:
-			p.Link = customerLink(r.Str(i, "customer_id"))
-		}
-		return p
-	})
+	}, 100, func(i int) query.Point { return alertPoint(r, i, "k:"+r.Str(i, "kind")) })
 	for i, row := range out.Table.Rows {
-		row[3] = AlertDetail(e.Lang, e.Currency(), e.Rate, r.Str(i, "kind"), r.Str(i, "detail"))
+		row[4] = AlertDetail(e.Lang, e.Currency(), e.Rate, r.Str(i, "kind"), r.Str(i, "detail"))
 	}
 	out.Format = "count"
+	return out, nil
+}
+
+// alertPoint opens what an alert is about: the deal, the unit (zoom) or the
+// customer.
+func alertPoint(r *query.Result, i int, key string) query.Point {
+	p := query.Point{Key: key}
+	switch r.Str(i, "subject_type") {
+	case "opportunity":
+		p.Link = dealLink(r.Str(i, "subject_id"))
+	case "org_unit":
+		p.Zoom = r.Str(i, "subject_id")
+	default:
+		p.Link = customerLink(r.Str(i, "customer_id"))
+	}
+	return p
+}
+
+func buildTopAlerts(e *query.Env, r *query.Result) (*query.Output, error) {
+	out := tableOf(e, r, []tcol{
+		{name: "amount_at_risk", format: "money"},
+		{name: "severity", format: "code"},
+		{name: "kind", format: "code", ns: "alert"},
+		{name: "subject_name", format: "text"},
+		{name: "detail", format: "text"},
+		{name: "rep_name", format: "text"},
+	}, 0, func(i int) query.Point { return alertPoint(r, i, r.Str(i, "alert_id")) })
+	for i, row := range out.Table.Rows {
+		row[4] = AlertDetail(e.Lang, e.Currency(), e.Rate, r.Str(i, "kind"), r.Str(i, "detail"))
+	}
+	if len(r.Rows) == 0 {
+		out.Note = t(e, "note.no_alerts")
+	}
+	out.Format = "money"
+	return out, nil
+}
+
+func buildAlertsByCustomer(e *query.Env, r *query.Result) (*query.Output, error) {
+	out := tableOf(e, r, []tcol{
+		{name: "customer_name", format: "text"},
+		{name: "amount_at_risk", format: "money"},
+		{name: "alerts", format: "count"},
+		{name: "severity", format: "code"},
+		{name: "kinds", format: "text"},
+		{name: "rep_name", format: "text"},
+	}, 50, func(i int) query.Point {
+		return query.Point{Key: "c:" + r.Str(i, "customer_id"), Link: customerLink(r.Str(i, "customer_id"))}
+	})
+	for i, row := range out.Table.Rows {
+		var kinds []string
+		for _, k := range strings.Split(r.Str(i, "kinds"), ",") {
+			kinds = append(kinds, code(e, "alert", k))
+		}
+		row[4] = strings.Join(kinds, t(e, "list.sep"))
+	}
+	out.Format = "money"
 	return out, nil
 }

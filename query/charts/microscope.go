@@ -36,7 +36,8 @@ func init() {
 		ID: "microscope.rep", Path: "/reps/:id", Title: "page.rep",
 		Filters:  []string{"period", "pl", "cur"},
 		Defaults: map[string]string{"period": "ytd"},
-		Sections: append([]query.Section{{Charts: []string{"microscope.kpis"}}}, common...),
+		Sections: append(append([]query.Section{{Charts: []string{"microscope.kpis"}}, {Title: "section.microscope.now", Charts: []string{"targets.now", "targets.weeks_bookings", "targets.weeks_collections"}}}, common...),
+			query.Section{Title: "section.microscope.alerts", Charts: []string{"alerts.top"}}),
 	})
 
 	repParam := func(e *query.Env) (map[string]any, error) { return map[string]any{"rep": pathID(e)}, nil }

@@ -24,12 +24,39 @@ func init() {
 		Defaults: map[string]string{"period": "ytd", "cmp": "yoy"},
 		Sections: []query.Section{
 			{Charts: []string{"telescope.kpis"}},
+			{Title: "section.telescope.now", Charts: []string{"targets.now", "targets.weeks_bookings", "targets.weeks_collections"}},
 			{Title: "section.telescope.year", Charts: []string{"telescope.bookings", "telescope.collections"}},
 			{Title: "section.telescope.ahead", Charts: []string{"telescope.forecast", "telescope.pipeline"}},
 			{Title: "section.telescope.where", Charts: []string{"telescope.attainment", "telescope.trend"}},
+			{Title: "section.telescope.alerts", Charts: []string{"alerts.top"}},
 		},
 	})
 
+	// This week's and this month's target against the actual: on the
+	// Telescope (executives, managers: their unit) and on a rep's page.
+	query.RegisterChart(&query.Chart{
+		ID:       "targets.now",
+		Glossary: []string{"bookings", "collections", "attainment"}, Title: "chart.targets.now", Kind: query.KindKPI, Span: 12, Height: 120,
+		SQL: "targets_now.sql", Needs: []string{"mart_targets"}, Build: buildTargetsNow,
+		Params: func(e *query.Env) (map[string]any, error) { return map[string]any{"rep": pathID(e)}, nil },
+		Drill:  &query.Drill{SQL: "targets_now_rows.sql", Key: "record_id"},
+	})
+	// Weeks against the weekly split of the target (mart_targets): the short
+	// view (month to date: the weeks of the month), on the same pages.
+	for _, metric := range []string{"bookings", "collections"} {
+		query.RegisterChart(&query.Chart{
+			ID:       "targets.weeks_" + metric,
+			Glossary: []string{metric, "attainment"}, Title: "chart.targets.weeks_" + metric, Help: "help.targets.weeks", Span: 6, Height: 320,
+			SQL: "telescope_weeks.sql", Needs: []string{"mart_targets"},
+			Params: func(e *query.Env) (map[string]any, error) {
+				return map[string]any{"metric": metric, "rep": pathID(e)}, nil
+			},
+			Build: func(e *query.Env, r *query.Result) (*query.Output, error) {
+				return buildWeeksVsTarget(e, r, "series."+metric)
+			},
+			Drill: &query.Drill{SQL: "telescope_weeks_rows.sql", Key: "record_id"},
+		})
+	}
 	query.RegisterChart(&query.Chart{
 		ID:       "telescope.kpis",
 		Glossary: []string{"bookings", "collections", "pipeline", "coverage", "win_rate"}, Title: "chart.telescope.kpis", Kind: query.KindKPI, Span: 12, Height: 120,
@@ -413,4 +440,61 @@ func nanSlice(n int) []float64 {
 		s[i] = math.NaN()
 	}
 	return s
+}
+
+// buildTargetsNow: this week's and this month's actual against the whole
+// period's target, the progress against the target to date (working days).
+func buildTargetsNow(e *query.Env, r *query.Result) (*query.Output, error) {
+	out := &query.Output{}
+	cur := e.Currency()
+	for i := range r.Rows {
+		key := r.Str(i, "kpi")
+		v, tg, todate := money(e, nullable(r, i, "value")), money(e, nullable(r, i, "target")), money(e, nullable(r, i, "extra"))
+		k := query.KPI{Key: key, Label: t(e, "kpi."+key), Point: key, Format: "money", Value: query.Ptr(zeroNaN(v))}
+		switch {
+		case !math.IsNaN(tg) && !math.IsNaN(todate) && todate > 0:
+			k.Target = query.Ptr(tg)
+			k.Progress = query.Ptr(zeroNaN(v) / todate)
+			k.Sub = t(e, "kpi.sub.target_to_date", i18n.Money(e.Lang, tg, cur), i18n.Money(e.Lang, todate, cur), i18n.Percent(e.Lang, zeroNaN(v)/todate))
+		case !math.IsNaN(tg) && tg > 0:
+			k.Target = query.Ptr(tg)
+			k.Sub = t(e, "kpi.sub.target_none_yet", i18n.Money(e.Lang, tg, cur))
+		default:
+			k.Sub = t(e, "kpi.sub.no_target")
+		}
+		out.KPIs = append(out.KPIs, k)
+	}
+	return out, nil
+}
+
+// buildWeeksVsTarget: bars of the weeks' actuals, a line of their targets.
+func buildWeeksVsTarget(e *query.Env, r *query.Result, seriesKey string) (*query.Output, error) {
+	n := len(r.Rows)
+	cats := make([]string, n)
+	points := make([]query.Point, n)
+	actual, target := make([]float64, n), make([]float64, n)
+	var sumA, sumT float64
+	for i := range r.Rows {
+		w := r.Date(i, "week_start")
+		cats[i] = t(e, "label.week_of", i18n.Date(e.Lang, w))
+		points[i] = query.Point{Key: w.Format("2006-01-02")}
+		actual[i] = money(e, nullable(r, i, "actual"))
+		target[i] = money(e, nullable(r, i, "target"))
+		if !math.IsNaN(actual[i]) && !math.IsNaN(target[i]) {
+			sumA += actual[i]
+			sumT += target[i]
+		}
+	}
+	a := newAxisChart(cats, false)
+	a.bars(t(e, seriesKey), actual, query.ColorActual, "")
+	if !allNaN(target) {
+		a.lineSeries(t(e, "series.weekly_target"), target, query.ColorTarget, false)
+	}
+	out := &query.Output{Option: a.option(), Points: points, Legend: a.legend, Empty: allZeroOrNaN(actual, target)}
+	if sumT > 0 {
+		out.Note = t(e, "note.weeks_vs_target", i18n.Money(e.Lang, sumA, e.Currency()), i18n.Money(e.Lang, sumT, e.Currency()), i18n.Percent(e.Lang, sumA/sumT))
+	} else if allNaN(target) {
+		out.Note = t(e, "note.no_weekly_targets")
+	}
+	return out, nil
 }

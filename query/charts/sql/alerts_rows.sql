@@ -1,12 +1,13 @@
 -- The alerts behind a point, in the user's scope below the org filter, of the
 -- kind and severity chosen. $point: 'sev:<severity>', 'k:<kind>',
 -- 'u:<org_unit_id>' (a child unit of the unit the page is about), 'r:<rep_id>'
--- (a rep attached to it), 'total'; NULL = every alert.
+-- (a rep attached to it), 'c:<customer_id>' (the alerts of a customer), 'total';
+-- NULL = every alert. Most money at risk first.
 WITH a AS (   -- every alert with the owner of its subject (customer, contract, deal or org unit)
     SELECT * FROM scoped.alerts($scope_all, $scope_org, $scope_rep)
 ),
 seen AS (   -- in the user's scope, below the org filter, of the kind and severity chosen
-    SELECT a.kind, a.severity, a.subject_type, a.subject_id, a.detail, a.since,
+    SELECT a.kind, a.severity, a.subject_type, a.subject_id, a.detail, a.since, a.amount_at_risk,
            a.kind || '|' || a.subject_id || '|' || coalesce(strftime(a.since, '%Y-%m-%d'), '') AS alert_id,
            a.customer_id, a.subject_name, a.owner_rep_id, a.owner_org
     FROM a
@@ -14,6 +15,7 @@ seen AS (   -- in the user's scope, below the org filter, of the kind and severi
       AND ($kind IS NULL OR a.kind = $kind) AND ($severity IS NULL OR a.severity = $severity)
 )
 SELECT s.alert_id, s.severity, s.kind, s.subject_type, s.subject_id, s.subject_name, s.detail, s.since,
+       CAST(s.amount_at_risk AS DOUBLE) AS amount_at_risk,
        r.name AS rep_name, u.name AS org_unit
 FROM seen s
 LEFT JOIN live.reps r ON r.rep_id = s.owner_rep_id
@@ -21,6 +23,7 @@ LEFT JOIN live.org_units u ON u.org_unit_id = s.owner_org
 WHERE $point IS NULL OR $point = 'total'
    OR $point = 'sev:' || s.severity
    OR $point = 'k:' || s.kind
+   OR $point = 'c:' || s.customer_id
    OR $point LIKE 'u:%' AND scoped.under(s.owner_org, substr($point, 3))
    OR $point LIKE 'r:%' AND coalesce(s.owner_rep_id, '?') = substr($point, 3) AND ($node IS NULL OR s.owner_org = $node)
-ORDER BY CASE s.severity WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END, s.since DESC, s.alert_id
+ORDER BY s.amount_at_risk DESC NULLS LAST, CASE s.severity WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END, s.since DESC, s.alert_id

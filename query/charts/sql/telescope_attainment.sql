@@ -1,6 +1,7 @@
 -- Target attainment one level below the unit the page is about ($node): each
 -- child unit (or each rep attached directly to $node) with its bookings in the
--- period and its bookings target for the months that start in the period.
+-- period and its bookings target of the period's days to date, prorated by
+-- working days (scoped.targets_in).
 -- A rep's own page ($node NULL) shows the rep.
 WITH facts AS (
     SELECT c.owner_org, c.owner_rep_id, c.amount_base
@@ -20,9 +21,8 @@ actual AS (
 ),
 target AS (
     SELECT CASE WHEN t.scope = 'rep' THEN 'rep:' || t.scope_id ELSE t.scope_id END AS key, sum(t.amount) AS target
-    FROM scoped.targets($scope_all, $scope_org, $scope_rep) t
+    FROM scoped.targets_in($scope_all, $scope_org, $scope_rep, $from, $to) t
     WHERE t.metric = 'bookings'
-      AND t.period_start BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
       AND $product_lines IS NULL
       AND ((t.scope <> 'rep' AND t.scope_id IN (SELECT u.org_unit_id FROM live.org_units u WHERE u.parent_id = $node)
              AND scoped.under_any(t.scope_id, $orgs))

@@ -1,7 +1,9 @@
 -- Telescope headline tiles for the period [$from, $to] (comparison [$cmp_from, $cmp_to]):
 -- bookings and collections against target, the open pipeline, the pipeline
 -- expected to close in the next 3 months against their target, and the win rate.
--- Targets are those of the unit the page is about ($node, or the rep $node_rep);
+-- Targets are those of the unit the page is about ($node, or the rep $node_rep),
+-- prorated to the days of the period the data reaches by working days
+-- (scoped.targets_in: a stray row dated after the rest moves no target);
 -- with a product-line filter there is no target (targets are not per line).
 WITH con AS (
     SELECT c.signed_on AS d, c.amount_base AS v
@@ -27,22 +29,28 @@ closed AS (   -- deals won or lost
     WHERE scoped.under_any(o.owner_org, $orgs)
       AND ($product_lines IS NULL OR list_contains($product_lines, o.product_line))
 ),
-tgt AS (
+tgt AS (   -- the targets of the coming months (coverage), as set
     SELECT t.metric, t.period_start, t.amount
     FROM scoped.targets($scope_all, $scope_org, $scope_rep) t
+    WHERE $product_lines IS NULL
+      AND ((t.scope <> 'rep' AND list_contains($units, t.scope_id)) OR (t.scope = 'rep' AND t.scope_id = $node_rep))
+),
+tgt_in AS (   -- the targets of the period's days to date, prorated by working days (glossary: target)
+    SELECT t.metric, t.amount
+    FROM scoped.targets_in($scope_all, $scope_org, $scope_rep, $from, $to) t
     WHERE $product_lines IS NULL
       AND ((t.scope <> 'rep' AND list_contains($units, t.scope_id)) OR (t.scope = 'rep' AND t.scope_id = $node_rep))
 )
 SELECT 'bookings' AS kpi,
        CAST(sum(v) FILTER (WHERE d BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)) AS DOUBLE) AS value,
-       CAST((SELECT sum(amount) FROM tgt WHERE metric = 'bookings' AND period_start BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)) AS DOUBLE) AS target,
+       CAST((SELECT sum(amount) FROM tgt_in WHERE metric = 'bookings') AS DOUBLE) AS target,
        CAST(sum(v) FILTER (WHERE d BETWEEN CAST($cmp_from AS DATE) AND CAST($cmp_to AS DATE)) AS DOUBLE) AS compare,
        CAST(NULL AS DOUBLE) AS extra
 FROM con
 UNION ALL
 SELECT 'collections',
        CAST(sum(v) FILTER (WHERE d BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)) AS DOUBLE),
-       CAST((SELECT sum(amount) FROM tgt WHERE metric = 'collections' AND period_start BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)) AS DOUBLE),
+       CAST((SELECT sum(amount) FROM tgt_in WHERE metric = 'collections') AS DOUBLE),
        CAST(sum(v) FILTER (WHERE d BETWEEN CAST($cmp_from AS DATE) AND CAST($cmp_to AS DATE)) AS DOUBLE),
        NULL
 FROM pay
