@@ -8,14 +8,16 @@ import (
 	"strings"
 )
 
-// validation generates the SQL that types the raw staging table, quarantines
-// bad rows into stg_rejects and leaves the good, deduplicated rows in stg_ok.
+// validation generates the SQL that types the rows left to it (stg_rest_E:
+// the rows that were not applied directly, see direct.go), quarantines bad
+// rows into stg_rejects and leaves the good, deduplicated rows in stg_ok.
 // The SQL is generated from the entity's rules so that every entity is checked
 // the same way; each statement is plain SQL over the whole file.
 type validation struct {
 	ent      *Entity
 	base     string
 	names    map[int]string // source index → name, for duplicate messages
+	refs     []refCheck     // the references checked (planRefs)
 	warnings []string
 }
 
@@ -27,8 +29,18 @@ var amountDate = map[string]string{
 	"expenses":      "v_incurred_on",
 }
 
-func (v *validation) typedExpr(c Column) string {
+// typedExpr types a staged text column. canonical: the text is what the Go
+// parsers (or the SQL that mirrors them, fastcsv.go) return: trimmed, NULL
+// when empty, enumerations in lower case and currencies in upper case; the
+// rules can then skip the defensive trimming, which costs time on every row.
+func typedExpr(c Column, canonical bool) string {
 	raw := quoteIdent(c.Name)
+	if canonical {
+		if c.Kind == Text {
+			return raw
+		}
+		return fmt.Sprintf("TRY_CAST(%s AS %s)", raw, c.Kind.SQLType(c))
+	}
 	switch {
 	case c.Name == "currency":
 		return fmt.Sprintf("upper(NULLIF(trim(%s), ''))", raw)
@@ -42,14 +54,17 @@ func (v *validation) typedExpr(c Column) string {
 
 type rule struct{ column, bad, reason string }
 
-// rules are the value checks of every row: each is a SQL condition over the raw
-// (quoted name) and typed (v_ name) columns that is true for a bad value.
-
-func (v *validation) rules() []rule {
+// valueRules are the value checks of every row: each is a SQL condition over
+// the raw (quoted name) and typed (v_ name) columns that is true for a bad
+// value. canonical as for typedExpr.
+func valueRules(ent *Entity, canonical bool) []rule {
 	var rs []rule
-	for _, c := range v.ent.Columns {
+	for _, c := range ent.Columns {
 		raw, typed := quoteIdent(c.Name), "v_"+c.Name
 		present := fmt.Sprintf("NULLIF(trim(%s), '') IS NOT NULL", raw)
+		if canonical {
+			present = raw + " IS NOT NULL"
+		}
 		if c.Required {
 			rs = append(rs, rule{c.Name, fmt.Sprintf("NOT (%s)", present), "required value is missing"})
 		}
@@ -81,10 +96,36 @@ func (v *validation) rules() []rule {
 			rs = append(rs, rule{c.Name, d + " > current_date + INTERVAL 30 YEAR", "date more than 30 years in the future is not plausible"})
 		}
 	}
-	for _, ch := range v.ent.Checks {
+	for _, ch := range ent.Checks {
 		rs = append(rs, rule{ch.Column, ch.Bad, ch.Reason})
 	}
 	return rs
+}
+
+// refCheck is a reference the rows of an entity are checked against.
+type refCheck struct {
+	Ref
+	key  string // the target's key column
+	self bool   // the entity references itself (reps.manager_rep_id)
+}
+
+// planRefs decides which references of ent are checked: against the
+// warehouse, which already holds the entities loaded earlier in this
+// transaction. A reference to an entity the warehouse holds no rows of is not
+// checked, with a warning (a company may load payments without customers).
+func planRefs(ctx context.Context, conn *sql.Conn, ent *Entity) ([]refCheck, []string) {
+	var out []refCheck
+	var warnings []string
+	for _, ref := range ent.Refs {
+		target, _ := EntityByName(ref.Entity)
+		self := ref.Entity == ent.Name
+		if !self && tableEmpty(ctx, conn, ref.Entity) {
+			warnings = append(warnings, fmt.Sprintf("%s.%s was not checked: the warehouse holds no %s yet", ent.Name, ref.Column, ref.Entity))
+			continue
+		}
+		out = append(out, refCheck{Ref: ref, key: target.Key[0], self: self})
+	}
+	return out, warnings
 }
 
 // run types the raw staging table, quarantines bad rows into stg_rejects and
@@ -94,10 +135,10 @@ func (v *validation) run(ctx context.Context, conn *sql.Conn, exec func(string) 
 	ent := v.ent
 	var typed, typedNames, checks, anyBad []string
 	for _, c := range ent.Columns {
-		typed = append(typed, fmt.Sprintf("%s AS v_%s", v.typedExpr(c), c.Name))
+		typed = append(typed, fmt.Sprintf("%s AS v_%s", typedExpr(c, false), c.Name))
 		typedNames = append(typedNames, "v_"+c.Name)
 	}
-	for _, r := range v.rules() {
+	for _, r := range valueRules(ent, false) {
 		checks = append(checks, fmt.Sprintf("CASE WHEN coalesce((%s), false) THEN {'c': %s, 'v': CAST(%s AS VARCHAR), 'r': %s} END",
 			r.bad, quoteLiteral(r.column), quoteIdent(r.column), quoteLiteral(r.reason)))
 		anyBad = append(anyBad, fmt.Sprintf("coalesce((%s), false)", r.bad))
@@ -112,7 +153,7 @@ func (v *validation) run(ctx context.Context, conn *sql.Conn, exec func(string) 
 	}
 	if err := exec(fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE stg_typed AS
 		SELECT _file, _line, %s, (NOT _pre AND (%s)) AS _bad
-		FROM (SELECT *, %s FROM %s)`, strings.Join(typedNames, ", "), strings.Join(anyBad, " OR "), strings.Join(typed, ", "), rawTable(ent))); err != nil {
+		FROM (SELECT *, %s FROM %s)`, strings.Join(typedNames, ", "), strings.Join(anyBad, " OR "), strings.Join(typed, ", "), restTable(ent))); err != nil {
 		return err
 	}
 	var bad int64
@@ -123,7 +164,7 @@ func (v *validation) run(ctx context.Context, conn *sql.Conn, exec func(string) 
 		if err := exec(fmt.Sprintf(`INSERT INTO stg_rejects SELECT _file, _line, e.c, e.v, e.r, false
 			FROM (SELECT _file, _line, unnest(list_filter([%s], e -> e IS NOT NULL)) AS e
 				FROM (SELECT *, %s FROM %s WHERE (_file, _line) IN (SELECT _file, _line FROM stg_typed WHERE _bad)))`,
-			strings.Join(checks, ",\n"), strings.Join(typed, ", "), rawTable(ent))); err != nil {
+			strings.Join(checks, ",\n"), strings.Join(typed, ", "), restTable(ent))); err != nil {
 			return err
 		}
 	}
@@ -140,30 +181,24 @@ func (v *validation) run(ctx context.Context, conn *sql.Conn, exec func(string) 
 		}
 	}
 
-	// References: against the warehouse, which already holds the entities loaded
-	// earlier in this transaction, and for self-references also this file.
-	for _, ref := range ent.Refs {
-		target, _ := EntityByName(ref.Entity)
-		key := target.Key[0]
-		self := ref.Entity == ent.Name
-		if !self && tableEmpty(ctx, conn, ref.Entity) {
-			v.warnings = append(v.warnings, fmt.Sprintf("%s.%s was not checked: the warehouse holds no %s yet", ent.Name, ref.Column, ref.Entity))
-			continue
-		}
+	// References: against the warehouse, which already holds the entities
+	// loaded earlier in this transaction (and the rows of this entity applied
+	// directly), and for self-references also the rows staged here.
+	for _, ref := range v.refs {
 		cond := ""
 		if ref.When != "" {
 			cond = " AND " + ref.When
 		}
 		inFile := ""
-		if self {
-			inFile = fmt.Sprintf(" AND NOT EXISTS (SELECT 1 FROM stg_typed f WHERE f.v_%s = s.v_%s)", key, ref.Column)
+		if ref.self {
+			inFile = fmt.Sprintf(" AND NOT EXISTS (SELECT 1 FROM stg_typed f WHERE f.v_%s = s.v_%s)", ref.key, ref.Column)
 		}
 		if err := exec(fmt.Sprintf(`INSERT INTO stg_rejects
 			SELECT _file, _line, %s, v_%s, 'unknown %s: no %s with %s ' || v_%s, false
 			FROM stg_typed s
 			WHERE v_%s IS NOT NULL%s AND NOT EXISTS (SELECT 1 FROM %s t WHERE t.%s = s.v_%s)%s`,
-			quoteLiteral(ref.Column), ref.Column, singular(ref.Entity), singular(ref.Entity), key, ref.Column,
-			ref.Column, cond, quoteIdent(ref.Entity), quoteIdent(key), ref.Column, inFile)); err != nil {
+			quoteLiteral(ref.Column), ref.Column, singular(ref.Entity), singular(ref.Entity), ref.key, ref.Column,
+			ref.Column, cond, quoteIdent(ref.Entity), quoteIdent(ref.key), ref.Column, inFile)); err != nil {
 			return err
 		}
 	}
