@@ -86,35 +86,41 @@ func (d *direct) candidates(src string, canonical bool) string {
 		q = fmt.Sprintf(`SELECT q1.*, fx.first_rate AS _fx_first FROM (%s) q1
 			LEFT JOIN (SELECT currency, min(on_date) AS first_rate FROM fx_rates GROUP BY currency) fx ON fx.currency = q1.v_currency`, q)
 	}
-	good := []string{"_canon", "NOT _pre"}
-	var bad []string
-	for _, r := range valueRules(ent, canonical) {
-		bad = append(bad, "("+r.bad+")")
-	}
-	if len(bad) > 0 {
-		good = append(good, fmt.Sprintf("NOT coalesce(%s, false)", strings.Join(bad, " OR ")))
-	}
+	// A conjunction of null-safe conditions, cheap parts first: DuckDB
+	// evaluates each on the rows the earlier ones kept.
+	good := append([]string{"_canon", "NOT _pre"}, okConditions(ent, canonical)...)
 	if fx {
-		good = append(good, fmt.Sprintf("NOT coalesce(regexp_full_match(v_currency, '[A-Z]{3}') AND v_currency <> %s AND (_fx_first IS NULL OR _fx_first > %s), false)",
-			quoteLiteral(d.base), fxDate))
+		// Exactly NOT coalesce(<the general path's condition>, false), the
+		// amount's date computed only for other currencies.
+		good = append(good, fmt.Sprintf("(v_currency IS NULL OR v_currency = %s OR NOT regexp_full_match(v_currency, '[A-Z]{3}') OR (_fx_first IS NOT NULL AND (%s IS NULL OR _fx_first <= %s)))",
+			quoteLiteral(d.base), fxDate, fxDate))
 	}
 	for _, r := range d.refs {
 		cond := ""
 		if r.When != "" {
-			cond = " AND " + r.When
+			cond = fmt.Sprintf(" OR coalesce(NOT (%s), true)", r.When)
 		}
 		held := ""
 		if r.self {
-			held = " AND " + d.before() // rows of this load may yet be taken back
+			held = " WHERE " + d.before() // rows of this load may yet be taken back
 		}
-		good = append(good, fmt.Sprintf("NOT coalesce(v_%s IS NOT NULL%s AND NOT EXISTS (SELECT 1 FROM %s t WHERE t.%s = q2.v_%s%s), false)",
-			r.Column, cond, quoteIdent(r.Entity), quoteIdent(r.key), r.Column, held))
+		// An uncorrelated IN: a join DuckDB builds once (a correlated EXISTS
+		// would first gather the whole input to decorrelate it).
+		good = append(good, fmt.Sprintf("(v_%s IS NULL%s OR v_%s IN (SELECT t.%s FROM %s t%s))",
+			r.Column, cond, r.Column, quoteIdent(r.key), quoteIdent(r.Entity), held))
 	}
-	known := "false"
 	if d.preload {
-		known = fmt.Sprintf("EXISTS (SELECT 1 FROM %s t WHERE %s AND %s)", quoteIdent(ent.Name), d.keysEqual("t", "q2"), d.before())
+		var keys, on []string
+		for _, k := range ent.Key {
+			keys = append(keys, "t."+quoteIdent(k))
+			on = append(on, fmt.Sprintf("k.%s = q2.v_%s", quoteIdent(k), k))
+		}
+		q = fmt.Sprintf("SELECT q2.*, k._hit IS NOT NULL AS _known FROM (%s) q2 LEFT JOIN (SELECT DISTINCT %s, true AS _hit FROM %s t WHERE %s) k ON %s",
+			q, strings.Join(keys, ", "), quoteIdent(ent.Name), d.before(), strings.Join(on, " AND "))
+	} else {
+		q = fmt.Sprintf("SELECT *, false AS _known FROM (%s) q2", q)
 	}
-	return fmt.Sprintf("SELECT *, (%s) AS _good, (%s) AS _known FROM (%s) q2", strings.Join(good, " AND "), known, q)
+	return fmt.Sprintf("SELECT *, (%s) AS _good FROM (%s) q2", strings.Join(good, " AND "), q)
 }
 
 // keysEqual joins base-table (or stg_conflict) row t to candidate row s by key.

@@ -1,19 +1,20 @@
 package etl
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
-	"io"
-	"maps"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/triscope/triscope/etl/csv"
 	"github.com/triscope/triscope/etl/parquet"
-	"github.com/triscope/triscope/etl/source"
 )
 
 // Plain UTF-8 CSV is read by DuckDB's own reader (read_csv, in parallel), every
@@ -52,13 +53,13 @@ type fastCSV struct {
 	ascii   bool
 	maxText int
 	maxLine int
+	messy   []int64 // lines holding a value that is not canonical (see check)
+	sorted  bool    // the keys of the other lines are strictly increasing: none repeats
+	// types are the declared types of the fields: a typed column whose every
+	// value is canonical is read as its type, like DuckDB's own bulk load;
+	// the others as VARCHAR.
+	types []string
 }
-
-// sampleRows are the rows after the header whose values decide whether
-// DuckDB or Go reads a file: when more than a fifth of them hold a value that
-// is not canonical (thousands separators, other date forms), most rows would
-// be read twice, and Go reads the file alone.
-const sampleRows = 1000
 
 // openFast decides whether DuckDB reads a CSV input. It reads the header with
 // the Go reader (the same header search, mapping and messages as the Go path)
@@ -88,20 +89,46 @@ func (l *loader) openFast(ctx context.Context, in *input) (*stager, *fastCSV, st
 	saved.Warnings = slices.Clone(saved.Warnings)
 	restore := func() { *in.report = saved }
 	st := &stager{src: in, ent: in.entity, set: in.set, maxText: lim.MaxTextBytes, table: restTable(in.entity), traits: traits}
-	rest, err := st.prepare(t)
-	if err != nil {
+	if _, err := st.prepare(t); err != nil {
 		return st, nil, "", err
 	}
-	if l.opts.reader != readerDuckDB {
-		if why := st.sampleMessy(t, rest); why != "" {
-			restore()
-			return nil, nil, why, nil
+	t.Close()
+	f := &fastCSV{header: in.report.HeaderLine, fields: len(st.header), delim: byte(delim), maxText: lim.MaxTextBytes, maxLine: lim.MaxLineBytes}
+	spec := csv.ScanSpec{Delim: f.delim, Header: f.header, Fields: f.fields, MaxLine: f.maxLine, Checks: make([]func([]byte) bool, f.fields)}
+	for _, p := range st.plan {
+		if p.src >= 0 {
+			spec.Checks[p.src] = f.check(st, p)
 		}
 	}
-	plain, err := csv.ScanPlain(in.path, byte(delim), in.report.HeaderLine, len(st.header), lim.MaxLineBytes)
+	for _, k := range in.entity.Key {
+		for _, p := range st.plan {
+			if p.col.Name == k && p.src >= 0 {
+				if cmp := keyCompare(p); cmp != nil {
+					spec.Key = append(spec.Key, csv.KeyPart{Field: p.src, Compare: cmp})
+				}
+			}
+		}
+	}
+	if len(spec.Key) != len(in.entity.Key) {
+		spec.Key = nil
+	}
+	if l.opts.reader != readerDuckDB {
+		// A file with many values not in canonical form (thousands
+		// separators, other date forms) is read by Go alone: most of its
+		// rows would be read twice. (The bound keeps the list of lines small.)
+		spec.MaxMessy = 10_000_000
+	}
+	t0 := time.Now()
+	plain, err := csv.ScanPlain(in.path, spec)
+	l.opts.Logger.Debug("scanned", "source", in.name, "seconds", time.Since(t0).Seconds(), "plain", plain.OK, "why", plain.Why,
+		"rows", plain.Rows, "messy", len(plain.Messy), "sorted", plain.Sorted)
 	if err != nil || !plain.OK {
 		restore()
 		return nil, nil, plain.Why, nil
+	}
+	if l.opts.reader != readerDuckDB && int64(len(plain.Messy))*5 > plain.Rows {
+		restore()
+		return nil, nil, fmt.Sprintf("%d of its %d rows hold values that are not in canonical form", len(plain.Messy), plain.Rows), nil
 	}
 	pattern, ok := exactPattern(ctx, l.w.DB(), in.path)
 	if !ok {
@@ -109,8 +136,17 @@ func (l *loader) openFast(ctx context.Context, in *input) (*stager, *fastCSV, st
 		return nil, nil, "its name cannot be handed to DuckDB exactly", nil
 	}
 	in.report.Encoding = plain.Encoding
-	return st, &fastCSV{pattern: pattern, header: in.report.HeaderLine, fields: len(st.header), rows: plain.Rows, delim: byte(delim),
-		ascii: plain.ASCII, maxText: lim.MaxTextBytes, maxLine: lim.MaxLineBytes}, "", nil
+	f.pattern, f.rows, f.ascii, f.messy, f.sorted = pattern, plain.Rows, plain.ASCII, plain.Messy, plain.Sorted
+	f.types = make([]string, f.fields)
+	for i := range f.types {
+		f.types[i] = "VARCHAR"
+	}
+	for _, p := range st.plan {
+		if p.src >= 0 && p.col.Kind != Text && !plain.MessyFields[p.src] {
+			f.types[p.src] = p.col.Kind.SQLType(p.col)
+		}
+	}
+	return st, f, "", nil
 }
 
 // exactPattern is the glob pattern DuckDB's readers take for path, checked to
@@ -136,65 +172,6 @@ func exactPattern(ctx context.Context, db *sql.DB, path string) (string, bool) {
 	return pat, len(files) == 1 && filepath.Clean(files[0]) == abs
 }
 
-// sampleMessy reads the rows after the header (up to sampleRows) and says why
-// Go should read the file when too many of them hold values that are not
-// canonical, or refused values.
-func (st *stager) sampleMessy(t source.Table, rest []bufRow) string {
-	n, messy := 0, 0
-	example := ""
-	look := func(rec []string) {
-		if rec == nil || isBlank(rec) {
-			return
-		}
-		n++
-		for _, p := range st.plan {
-			if p.src < 0 || p.src >= len(rec) || rec[p.src] == "" {
-				continue
-			}
-			if f := rec[p.src]; !p.looksCanonical(f) {
-				messy++
-				if example == "" {
-					example = fmt.Sprintf("column %s: %q", p.col.Name, source.Clip(f, 30))
-				}
-				return
-			}
-		}
-	}
-	for _, r := range rest {
-		look(r.rec)
-	}
-	for n < sampleRows {
-		row, err := t.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return "" // the scan decides
-		}
-		look(row.Fields)
-	}
-	if n > 0 && messy*5 > n {
-		return fmt.Sprintf("%d of the first %d rows hold values that are not in canonical form (e.g. %s)", messy, n, example)
-	}
-	return ""
-}
-
-// looksCanonical approximates, in Go, the SQL condition of canon: only the
-// choice of reader depends on it.
-func (p *colPlan) looksCanonical(f string) bool {
-	v, pr := p.conv(f)
-	if pr != "" {
-		return false
-	}
-	switch p.col.Kind {
-	case Timestamp:
-		return len(f) >= 19 && v[:10] == f[:10] && v[11:19] == f[11:19]
-	case Text:
-		return strings.EqualFold(v, strings.TrimSpace(f))
-	}
-	return v == f
-}
-
 // goSpace is every character strings.TrimSpace removes (unicode.IsSpace), as
 // the characters argument of SQL trim().
 var goSpace = func() string {
@@ -207,37 +184,52 @@ var goSpace = func() string {
 	return b.String()
 }()
 
-// read is the read_csv call: no detection, every field VARCHAR, the header
-// and the lines above it skipped, each record numbered (ordinality).
-func (f *fastCSV) read() string {
+// How the file is read: typed (phase 1 and the choice of rows) or as text
+// (the raw fields of the rows the Go parsers read again), numbered or not.
+const (
+	readTyped = 1 << iota
+	readNumbered
+)
+
+// read is the read_csv call: no detection, every field declared, the header
+// and the lines above it skipped; numbered: each record with its ordinal.
+func (f *fastCSV) read(how int) string {
 	cols := make([]string, f.fields)
 	for i := range cols {
-		cols[i] = fmt.Sprintf("'__f%d': 'VARCHAR'", i)
+		t := "VARCHAR"
+		if how&readTyped != 0 {
+			t = f.types[i]
+		}
+		cols[i] = fmt.Sprintf("'__f%d': '%s'", i, t)
 	}
 	opts := fmt.Sprintf("auto_detect = false, header = false, skip = %d, delim = %s, quote = '\"', escape = '\"', strict_mode = true, columns = {%s}",
 		f.header, quoteLiteral(string(f.delim)), strings.Join(cols, ", "))
-	if f.maxLine > 2_000_000 {
+	if f.maxLine > 2<<20 { // DuckDB's default
 		opts += fmt.Sprintf(", max_line_size = %d, buffer_size = %d", f.maxLine+16, 4*(f.maxLine+16))
 	}
-	return fmt.Sprintf("read_csv(%s, %s) WITH ORDINALITY", quoteLiteral(f.pattern), opts)
+	q := fmt.Sprintf("read_csv(%s, %s)", quoteLiteral(f.pattern), opts)
+	if how&readNumbered != 0 {
+		q += " WITH ORDINALITY"
+	}
+	return q
 }
 
-// source is the candidates' source (direct.go) for the file: its line, the
-// canonical text of every contract column, whether all of it is canonical
-// (_canon), and the raw fields (__f0…) for the rows read again.
-func (f *fastCSV) source(st *stager) string {
-	sel := []string{fmt.Sprintf("%d AS _file", st.src.idx), fmt.Sprintf("ordinality + %d AS _line", f.header), "false AS _pre"}
-	var ok []string
+// source is the candidates' source (direct.go) for the file, read typed: its
+// line (when numbered: numbering costs DuckDB as much as typing), the
+// canonical value of every contract column, and whether all of it is
+// canonical (_canon: the line is not among the messy ones the scan found).
+func (f *fastCSV) source(st *stager, numbered bool) string {
+	numbered = numbered || len(f.messy) > 0
+	line := "NULL::BIGINT"
+	if numbered {
+		line = fmt.Sprintf("ordinality + %d", f.header)
+	}
+	sel := []string{fmt.Sprintf("%d AS _file", st.src.idx), line + " AS _line", "false AS _pre"}
 	for _, p := range st.plan {
 		name := quoteIdent(p.col.Name)
 		switch {
 		case p.src >= 0:
-			x := fmt.Sprintf("__f%d", p.src)
-			cond, text := f.canon(st, p, x)
-			if cond != "true" {
-				ok = append(ok, fmt.Sprintf("(%s IS NULL OR %s)", x, cond))
-			}
-			sel = append(sel, text+" AS "+name)
+			sel = append(sel, canonText(st, p, fmt.Sprintf("__f%d", p.src))+" AS "+name)
 		case p.how == "default" && p.constant != nil:
 			sel = append(sel, quoteLiteral(fmt.Sprint(p.constant))+" AS "+name)
 		default:
@@ -245,41 +237,48 @@ func (f *fastCSV) source(st *stager) string {
 		}
 	}
 	canon := "true"
-	if len(ok) > 0 {
-		canon = "coalesce(" + strings.Join(ok, " AND ") + ", false)"
+	if len(f.messy) > 0 {
+		canon = fmt.Sprintf("NOT (%s IN (SELECT _line FROM stg_messy WHERE _file = %d))", line, st.src.idx)
 	}
 	sel = append(sel, canon+" AS _canon")
-	for i := range f.fields {
-		sel = append(sel, fmt.Sprintf("__f%d", i))
+	how := readTyped
+	if numbered {
+		how |= readNumbered
 	}
-	return "SELECT " + strings.Join(sel, ", ") + " FROM " + f.read()
+	return "SELECT " + strings.Join(sel, ", ") + " FROM " + f.read(how)
 }
 
-// Patterns of canonical values: what the Go parsers return unchanged.
-const (
-	reKey  = `[!-~]([ -~]*[!-~])?` // printable ASCII, no space at either end
-	reDate = `\d{4}-\d{2}-\d{2}`
-	reTime = `([01]\d|2[0-3]):[0-5]\d:[0-5]\d`
-	reZone = `(Z|[+-](0\d|1[0-4]):[0-5]\d)`
-)
+// canonText is the value the Go parser returns for the raw field x when it
+// is canonical (check): the field as it is (typed, when declared), trimmed
+// (strings.TrimSpace) for text that is not a key.
+func canonText(st *stager, p *colPlan, x string) string {
+	c := p.col
+	switch {
+	case c.Kind != Text, c.Name == "currency":
+		return x
+	case len(c.Enum) > 0:
+		return x
+	case st.ent.keyLike(c):
+		return x
+	}
+	return fmt.Sprintf("NULLIF(trim(%s, %s), '')", x, quoteLiteral(goSpace))
+}
 
-// canon is the SQL condition under which the raw field x has a canonical text
-// the Go parser would return for it, and that text. Sound, not complete: a
-// field it does not recognise is parsed by Go.
-func (f *fastCSV) canon(st *stager, p *colPlan, x string) (cond, text string) {
+// check says whether a raw field is canonical: the Go parser would accept it
+// and return it as it is (for an enumeration, in lower case; for other text,
+// trimmed: canonText). It is sound, not complete: a field it refuses is
+// parsed by Go.
+func (f *fastCSV) check(st *stager, p *colPlan) func([]byte) bool {
 	c, o := p.col, st.set.opts
 	own := st.set.values[c.Name]
-	short := fmt.Sprintf("strlen(%s) <= %d", x, f.maxText)
-	match := func(re string) string { return fmt.Sprintf("regexp_full_match(%s, %s)", x, quoteLiteral(re)) }
-	notOwn := func(v string) string {
+	maxText := f.maxText
+	fits := func(b []byte) bool { return len(b) <= maxText }
+	notOwn := func(b []byte) bool {
 		if len(own) == 0 {
-			return ""
+			return true
 		}
-		return fmt.Sprintf(" AND lower(%s) NOT IN (%s)", v, sqlList(slices.Sorted(maps.Keys(own))))
-	}
-	typedShort := ""
-	if f.maxText < 32 {
-		typedShort = " AND " + short
+		_, mapped := own[strings.ToLower(strings.TrimSpace(string(b)))]
+		return csv.IsASCII(b) && !mapped
 	}
 	switch c.Kind {
 	case Text:
@@ -287,7 +286,7 @@ func (f *fastCSV) canon(st *stager, p *colPlan, x string) (cond, text string) {
 		case len(c.Enum) > 0:
 			// normLower, then the value maps: an enumeration value that no
 			// map turns into another.
-			var allowed []string
+			var allowed [][]byte
 			for _, v := range c.Enum {
 				if m, ok := own[v]; ok && m != v {
 					continue
@@ -295,84 +294,213 @@ func (f *fastCSV) canon(st *stager, p *colPlan, x string) (cond, text string) {
 				if m, ok := c.Values[v]; ok && m != v {
 					continue
 				}
-				allowed = append(allowed, v)
+				allowed = append(allowed, []byte(v))
 			}
-			if len(allowed) == 0 {
-				return "false", "NULL"
+			return func(b []byte) bool {
+				for _, v := range allowed {
+					if bytes.Equal(b, v) {
+						return fits(b)
+					}
+				}
+				return false
 			}
-			return fmt.Sprintf("strlen(%s) = length(%s) AND lower(%s) IN (%s)%s", x, x, x, sqlList(allowed), typedShort), "lower(" + x + ")"
 		case c.Name == "currency":
-			return match(`[A-Z]{3}`) + fmt.Sprintf(" AND %s <> 'RMB'", x) + typedShort, x
-		case st.ent.keyLike(c):
-			return match(reKey) + " AND " + short + notOwn(x), x
-		default:
-			trimmed := fmt.Sprintf("trim(%s, %s)", x, quoteLiteral(goSpace))
-			if len(own) > 0 {
-				return fmt.Sprintf("%s AND strlen(%s) = length(%s)%s", short, x, x, notOwn(trimmed)), "NULLIF(" + trimmed + ", '')"
+			return func(b []byte) bool {
+				return len(b) == 3 && fits(b) && isUpper(b[0]) && isUpper(b[1]) && isUpper(b[2]) && string(b) != "RMB"
 			}
-			return short, "NULLIF(" + trimmed + ", '')"
+		case st.ent.keyLike(c):
+			return func(b []byte) bool {
+				if !fits(b) || b[0] == ' ' || b[len(b)-1] == ' ' {
+					return false
+				}
+				for _, ch := range b {
+					if ch < 0x20 || ch > 0x7e {
+						return false
+					}
+				}
+				return notOwn(b)
+			}
+		default:
+			return func(b []byte) bool { return fits(b) && notOwn(b) }
 		}
 	case Date:
 		if len(o.layouts) > 0 {
-			return "false", x
+			return never
 		}
-		return match(reDate) + typedShort, x
+		return func(b []byte) bool { return fits(b) && isoDateShape(b) && validShapeDate(b) }
 	case Timestamp:
 		if len(o.layouts) > 0 {
-			return "false", x
+			return never
 		}
-		zone := reZone + "?"
-		if o.loc != nil {
-			zone = reZone
+		needZone := o.loc != nil
+		return func(b []byte) bool {
+			_, zone, ok := timestampShape(b)
+			return ok && fits(b) && (zone || !needZone) && validShapeDate(b[:10])
 		}
-		// 2024-01-05T09:30:00Z is 2024-01-05 09:30:00+00:00 to Go and to
-		// DuckDB's cast alike: the text is typed as written.
-		return match(reDate+`[ T]`+reTime+zone) + typedShort, x
 	case Money, Decimal, Integer:
 		if o.decimalComma || (c.Percent && st.fraction[c.Name]) {
-			return "false", x
+			return never
 		}
-		prec, scale := 18, 2
-		switch {
-		case c.Kind == Integer:
-			prec, scale = 9, 0
-		case c.Kind == Decimal:
-			prec, scale = 18, 4
-			if c.SQLType != "" {
-				fmt.Sscanf(c.SQLType, "DECIMAL(%d,%d)", &prec, &scale)
-			}
+		scale, maxInt := numberShape(c)
+		if c.Percent {
+			// What DECIMAL(5,2) holds: the rest is out of range, which the
+			// Go parser says.
+			maxInt = 3
 		}
-		maxInt := prec - scale
-		if c.Kind == Money || c.Percent {
-			maxInt = 16
-		}
-		re := fmt.Sprintf(`(0|-?[1-9]\d{0,%d})`, maxInt-1)
-		if scale > 0 {
-			re += fmt.Sprintf(`(\.\d{1,%d})?`, scale)
-		}
-		return match(re) + typedShort, x
+		return func(b []byte) bool { return fits(b) && plainDecimal(string(b), scale, maxInt) }
 	case Boolean:
-		return fmt.Sprintf("%s IN ('true', 'false')", x), x
+		return func(b []byte) bool { return string(b) == "true" || string(b) == "false" }
 	}
-	return "false", x
+	return never
+}
+
+func never([]byte) bool { return false }
+
+func isUpper(c byte) bool { return c >= 'A' && c <= 'Z' }
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// numberShape is the scale and the most digits before the point the Go
+// parser accepts for a numeric column (see colPlan.build).
+func numberShape(c Column) (scale, maxInt int) {
+	prec := 18
+	scale = 2
+	switch {
+	case c.Kind == Integer:
+		prec, scale = 9, 0
+	case c.Kind == Decimal:
+		prec, scale = 18, 4
+		if c.SQLType != "" {
+			fmt.Sscanf(c.SQLType, "DECIMAL(%d,%d)", &prec, &scale)
+		}
+	}
+	maxInt = prec - scale
+	if c.Kind == Money || c.Percent {
+		maxInt = 16
+	}
+	return scale, maxInt
+}
+
+// isoDateShape: YYYY-MM-DD in digits (whether the date exists is the SQL
+// cast's and the rules' to say; the Go parser refuses it too).
+func isoDateShape(b []byte) bool {
+	return len(b) == 10 && b[4] == '-' && b[7] == '-' && isDigit(b[0]) && isDigit(b[1]) && isDigit(b[2]) && isDigit(b[3]) &&
+		isDigit(b[5]) && isDigit(b[6]) && isDigit(b[8]) && isDigit(b[9])
+}
+
+// validShapeDate: the date of isoDateShape exists (and is one DuckDB reads
+// as written: a four-digit year from 1000).
+func validShapeDate(b []byte) bool {
+	y := atoi(string(b[:4]))
+	return y >= 1000 && validDate(y, int(b[5]-'0')*10+int(b[6]-'0'), int(b[8]-'0')*10+int(b[9]-'0'))
+}
+
+// timestampShape: YYYY-MM-DD, a space or T, hh:mm:ss (00:00:00 to
+// 23:59:59) and an optional zone, Z or ±hh:mm (up to 14:59). The Go parser
+// returns the same instant DuckDB's cast reads from such text (2024-01-05
+// 09:30:00+00:00 for 2024-01-05T09:30:00Z), so the text is typed as written.
+// With a zone, secs is the instant (Unix seconds).
+func timestampShape(b []byte) (secs int64, zone, ok bool) {
+	if len(b) < 19 || !isoDateShape(b[:10]) || (b[10] != ' ' && b[10] != 'T') || b[13] != ':' || b[16] != ':' ||
+		!isDigit(b[11]) || !isDigit(b[12]) || !isDigit(b[14]) || !isDigit(b[15]) || !isDigit(b[17]) || !isDigit(b[18]) {
+		return 0, false, false
+	}
+	hh, mm, ss := int(b[11]-'0')*10+int(b[12]-'0'), int(b[14]-'0')*10+int(b[15]-'0'), int(b[17]-'0')*10+int(b[18]-'0')
+	if hh > 23 || mm > 59 || ss > 59 {
+		return 0, false, false
+	}
+	var off int
+	switch {
+	case len(b) == 19:
+		return 0, false, true
+	case len(b) == 20 && b[19] == 'Z':
+	case len(b) == 25 && (b[19] == '+' || b[19] == '-') && b[22] == ':' && isDigit(b[20]) && isDigit(b[21]) && isDigit(b[23]) && isDigit(b[24]):
+		zh, zm := int(b[20]-'0')*10+int(b[21]-'0'), int(b[23]-'0')*10+int(b[24]-'0')
+		if zh > 14 || zm > 59 {
+			return 0, false, false
+		}
+		off = (zh*60 + zm) * 60
+		if b[19] == '-' {
+			off = -off
+		}
+	default:
+		return 0, false, false
+	}
+	y := atoi(string(b[:4]))
+	m, d := int(b[5]-'0')*10+int(b[6]-'0'), int(b[8]-'0')*10+int(b[9]-'0')
+	return daysFromCivil(y, m, d)*86400 + int64(hh*3600+mm*60+ss) - int64(off), true, true
+}
+
+// daysFromCivil counts the days from 1970-01-01 (Howard Hinnant's algorithm).
+func daysFromCivil(y, m, d int) int64 {
+	if m <= 2 {
+		y--
+	}
+	era := y / 400
+	if y < 0 && y%400 != 0 {
+		era--
+	}
+	yoe := y - era*400
+	mp := (m + 9) % 12
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return int64(era)*146097 + int64(doe) - 719468
+}
+
+// keyCompare orders canonical values of a key column as their typed values
+// order, or is nil when it cannot (keys are then deduplicated in SQL).
+func keyCompare(p *colPlan) func(a, b []byte) (int, bool) {
+	c := p.col
+	switch {
+	case c.Kind == Text && len(c.Enum) > 0:
+		return func(a, b []byte) (int, bool) { return bytes.Compare(bytes.ToLower(a), bytes.ToLower(b)), true }
+	case c.Kind == Text, c.Kind == Date:
+		return func(a, b []byte) (int, bool) { return bytes.Compare(a, b), true }
+	case c.Kind == Integer:
+		return func(a, b []byte) (int, bool) {
+			x, errA := strconv.ParseInt(string(a), 10, 64)
+			y, errB := strconv.ParseInt(string(b), 10, 64)
+			if errA != nil || errB != nil {
+				return 0, false
+			}
+			return cmp.Compare(x, y), true
+		}
+	case c.Kind == Timestamp:
+		return func(a, b []byte) (int, bool) {
+			x, za, okA := timestampShape(a)
+			y, zb, okB := timestampShape(b)
+			if !okA || !okB || !za || !zb {
+				return 0, false // without a zone the instant is the session's to say
+			}
+			return cmp.Compare(x, y), true
+		}
+	}
+	return nil
 }
 
 // rescan reads the rows of the file that satisfy cond (over the candidates,
 // direct.go) again, in line order, and stages them through the Go parsers
-// into stg_rest_E. Rows where quietCol is true were counted already (rows
-// applied directly, taken back). It returns the number of those quiet rows.
+// into stg_rest_E: the lines are chosen on the typed read (as phase 1 saw
+// them), their raw text comes from a second read of every field as VARCHAR.
+// Rows where quietCol is true were counted already (rows applied directly,
+// taken back). It returns the number of those quiet rows.
 func (l *loader) rescan(ctx context.Context, conn *sql.Conn, d *direct, es *entitySource, cond, quietCol string) (int64, error) {
 	f := es.fast
 	fields := make([]string, f.fields)
 	for i := range fields {
 		fields[i] = fmt.Sprintf("__f%d", i)
 	}
-	what := fmt.Sprintf("row_number() OVER (ORDER BY _line) AS _n, _line, %s AS _quiet, %s", quietCol, strings.Join(fields, ", "))
-	if err := l.exec(ctx, conn, d.ent, "CREATE OR REPLACE TEMP TABLE stg_scan AS "+d.rowsOf(f.source(es.st), true, what, cond)); err != nil {
+	if err := l.exec(ctx, conn, d.ent, fmt.Sprintf("CREATE OR REPLACE TEMP TABLE stg_scan_lines AS %s",
+		d.rowsOf(f.source(es.st, true), true, "_line, "+quietCol+" AS _quiet", cond))); err != nil {
 		return 0, err
 	}
 	var n int64
-	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM stg_scan").Scan(&n); err != nil {
+	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM stg_scan_lines").Scan(&n); err != nil || n == 0 {
+		return 0, err
+	}
+	if err := l.exec(ctx, conn, d.ent, fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE stg_scan AS
+		SELECT row_number() OVER (ORDER BY s._line) AS _n, s._line, s._quiet, %s
+		FROM stg_scan_lines s JOIN (SELECT ordinality + %d AS _line, * FROM %s) r ON r._line = s._line`,
+		strings.Join(fields, ", "), f.header, f.read(readNumbered))); err != nil {
 		return 0, err
 	}
 	var quiet int64
@@ -413,7 +541,7 @@ func (l *loader) rescan(ctx context.Context, conn *sql.Conn, d *direct, es *enti
 			return 0, err
 		}
 	}
-	_, err := conn.ExecContext(ctx, "DROP TABLE IF EXISTS stg_scan")
+	_, err := conn.ExecContext(ctx, "DROP TABLE IF EXISTS stg_scan; DROP TABLE IF EXISTS stg_scan_lines")
 	return quiet, err
 }
 

@@ -3,6 +3,7 @@ package etl
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -299,7 +300,8 @@ type loader struct {
 
 func (l *loader) run(ctx context.Context, conn *sql.Conn, srcs []*input, start time.Time) error {
 	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE stg_rejects (
-		_file INTEGER, _line BIGINT, "column" VARCHAR, value VARCHAR, reason VARCHAR, duplicate BOOLEAN)`); err != nil {
+		_file INTEGER, _line BIGINT, "column" VARCHAR, value VARCHAR, reason VARCHAR, duplicate BOOLEAN);
+		CREATE OR REPLACE TEMP TABLE stg_messy (_file INTEGER, _line BIGINT)`); err != nil {
 		return err
 	}
 	var groups [][]*input
@@ -401,7 +403,10 @@ func (l *loader) loadEntity(ctx context.Context, conn *sql.Conn, srcs, all []*in
 			case fc != nil:
 				es.fast, es.canonical = fc, true
 				s.report.Reader = readerDuckDB
-				if es.direct, err = d.insert(ctx, conn, l, fc.source(es.st), true); err == nil && !anyDirect(ess) {
+				if err = saveMessy(conn, s.idx, fc.messy); err != nil {
+					return err
+				}
+				if es.direct, err = d.insert(ctx, conn, l, fc.source(es.st, false), true); err == nil && !anyDirect(ess) {
 					// The only rows of this load in the table: count them there.
 					es.stats, err = l.statsOf(ctx, conn, es.st, fmt.Sprintf("SELECT * FROM %s t WHERE %s", quoteIdent(ent.Name), d.mine()), inTable)
 				}
@@ -449,7 +454,7 @@ func (l *loader) loadEntity(ctx context.Context, conn *sql.Conn, srcs, all []*in
 		direct += es.direct
 	}
 	repeated := 0
-	if direct > 1 {
+	if direct > 1 && !sortedAlone(ess) {
 		var err error
 		if repeated, err = d.takeBack(ctx, conn, l, d.repeatedKeys()); err != nil {
 			return fmt.Errorf("deduplicating %s: %w", ent.Name, err)
@@ -520,6 +525,14 @@ func (l *loader) loadEntity(ctx context.Context, conn *sql.Conn, srcs, all []*in
 		staged = append(staged, es.in)
 		es.in.report.Loaded += es.direct - es.restaged
 	}
+	for _, warn := range refWarnings {
+		for _, s := range staged {
+			s.report.Warnings = append(s.report.Warnings, warn)
+		}
+	}
+	if !snapshot && tableEmpty(ctx, conn, restTable(ent)) {
+		return l.saveWatermarks(ctx, conn, staged) // every row was applied directly
+	}
 	names := map[int]string{}
 	for _, s := range all {
 		names[s.idx] = s.name
@@ -527,11 +540,6 @@ func (l *loader) loadEntity(ctx context.Context, conn *sql.Conn, srcs, all []*in
 	v := validation{ent: ent, base: l.opts.BaseCurrency, names: names, refs: refs}
 	if err := v.run(ctx, conn, func(q string) error { return l.exec(ctx, conn, ent, q) }); err != nil {
 		return fmt.Errorf("validating %s: %w", ent.Name, err)
-	}
-	for _, warn := range refWarnings {
-		for _, s := range staged {
-			s.report.Warnings = append(s.report.Warnings, warn)
-		}
 	}
 	if snapshot {
 		if err := l.guardSnapshot(ctx, conn, staged); err != nil {
@@ -546,14 +554,48 @@ func (l *loader) loadEntity(ctx context.Context, conn *sql.Conn, srcs, all []*in
 			return err
 		}
 	}
+	return l.saveWatermarks(ctx, conn, staged)
+}
+
+func (l *loader) saveWatermarks(ctx context.Context, conn *sql.Conn, staged []*input) error {
 	for _, s := range staged {
 		if s.pg != nil {
-			if err := saveWatermark(ctx, conn, s.pg, ent.Name); err != nil {
+			if err := saveWatermark(ctx, conn, s.pg, s.entity.Name); err != nil {
 				return fmt.Errorf("saving the watermark of %s: %w", s.name, err)
 			}
 		}
 	}
 	return nil
+}
+
+// sortedAlone is true when one source applied rows directly and its keys
+// are strictly increasing (csv.ScanPlain): none repeats.
+func sortedAlone(ess []*entitySource) bool {
+	var with []*entitySource
+	for _, es := range ess {
+		if es.direct > 0 {
+			with = append(with, es)
+		}
+	}
+	return len(with) == 1 && with[0].fast != nil && with[0].fast.sorted
+}
+
+// saveMessy records the lines of a file DuckDB reads that hold a value that
+// is not canonical: the Go parsers read them.
+func saveMessy(conn *sql.Conn, idx int, lines []int64) error {
+	if len(lines) == 0 {
+		return nil
+	}
+	i := 0
+	_, err := warehouse.Append(conn, "stg_messy", []string{"_file", "_line"}, func(row []driver.Value) (bool, error) {
+		if i == len(lines) {
+			return false, nil
+		}
+		row[0], row[1] = int32(idx), lines[i]
+		i++
+		return true, nil
+	})
+	return err
 }
 
 func anyDirect(ess []*entitySource) bool {
@@ -589,7 +631,7 @@ func (l *loader) dropSource(ctx context.Context, conn *sql.Conn, d *direct, es *
 			on = append(on, fmt.Sprintf("t.%s = s.v_%s", quoteIdent(k), k))
 		}
 		if _, err := l.execCount(ctx, conn, ent, fmt.Sprintf("DELETE FROM %s t WHERE %s AND EXISTS (SELECT 1 FROM (%s) s WHERE %s)",
-			quoteIdent(ent.Name), d.mine(), d.rowsOf(es.fast.source(es.st), true, strings.Join(keys, ", "), easy), strings.Join(on, " AND "))); err != nil {
+			quoteIdent(ent.Name), d.mine(), d.rowsOf(es.fast.source(es.st, false), true, strings.Join(keys, ", "), easy), strings.Join(on, " AND "))); err != nil {
 			return err
 		}
 	}
@@ -602,7 +644,7 @@ func (l *loader) dropSource(ctx context.Context, conn *sql.Conn, d *direct, es *
 // round repeated. Then it checks the file as a whole, like the Go path.
 func (l *loader) restOfFast(ctx context.Context, conn *sql.Conn, d *direct, es *entitySource, repeated int) error {
 	f, st, ent := es.fast, es.st, d.ent
-	src := f.source(st)
+	src := f.source(st, true)
 	if d.preload && es.direct < f.rows {
 		n, err := l.execCount(ctx, conn, ent, fmt.Sprintf("INSERT INTO %s %s", restTable(ent), d.rowsOf(src, true, stagedColumns(ent), "_good AND _known")))
 		if err != nil {
