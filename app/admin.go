@@ -21,6 +21,7 @@ type Admin interface {
 	SetPassword(ctx context.Context, username, password, by string) error
 	SetDisabled(ctx context.Context, username string, disabled bool, by string) error
 	AuditLog(ctx context.Context, limit int) ([]access.Event, error)
+	ReportsAdmin // reports.go
 	// Where says how the commands reach the warehouse, for people:
 	// "through the server at http://… (pid N)" or "directly (…)".
 	Where() string

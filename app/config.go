@@ -22,6 +22,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/triscope/triscope/access"
+	"github.com/triscope/triscope/reports/deliver"
 	"github.com/triscope/triscope/warehouse"
 )
 
@@ -30,12 +31,15 @@ import (
 type Config struct {
 	k *koanf.Koanf
 
-	DB           string  `koanf:"db"`
-	BaseCurrency string  `koanf:"base_currency"`
-	TimeZone     string  `koanf:"timezone"`
-	Threads      int     `koanf:"threads"`
-	MemoryLimit  string  `koanf:"memory_limit"`
-	MaxReject    float64 `koanf:"max_reject_share"`
+	DB           string `koanf:"db"`
+	BaseCurrency string `koanf:"base_currency"`
+	TimeZone     string `koanf:"timezone"`
+	// FiscalYearStart is the first month of the fiscal year (1 = January),
+	// which the periods "fiscal year to date" and "last fiscal year" follow.
+	FiscalYearStart int     `koanf:"fiscal_year_start"`
+	Threads         int     `koanf:"threads"`
+	MemoryLimit     string  `koanf:"memory_limit"`
+	MaxReject       float64 `koanf:"max_reject_share"`
 
 	// Bounds of a load (0 = the loader's default): the longest text value
 	// (longer ones are quarantined), the largest input file, the largest
@@ -58,6 +62,15 @@ type Config struct {
 	// Benchmarks are the company benchmarks shown to every user (the one
 	// exception to the scope rule; see access.Scope).
 	Benchmarks []string `koanf:"benchmarks"`
+	// SQL configures ad hoc SQL (sql.go).
+	SQL SQLConfig `koanf:"sql"`
+
+	// Reports (app/reports.go): the folder of report definitions (YAML,
+	// validated at start; "" = none), their settings, and the delivery
+	// channels an administrator configured (reports/deliver).
+	ReportsDir string         `koanf:"reports_dir"`
+	Reports    ReportsConfig  `koanf:"reports"`
+	Delivery   deliver.Config `koanf:"delivery"`
 }
 
 // Load reads the configuration: flags the user set, then TRISCOPE_*
@@ -104,6 +117,9 @@ func (c *Config) Load(path string, flags *pflag.FlagSet) error {
 	default:
 		return fmt.Errorf("configuration: refresh_after_load is %q; use affected, all or off", c.RefreshAfterLoad)
 	}
+	if c.FiscalYearStart < 1 || c.FiscalYearStart > 12 {
+		return fmt.Errorf("configuration: fiscal_year_start is %d; give the first month of the fiscal year, 1 (January) to 12", c.FiscalYearStart)
+	}
 	c.k = k
 	return nil
 }
@@ -118,6 +134,7 @@ func confmapDefaults() defaults {
 		"db":                 "triscope.duckdb",
 		"base_currency":      "CNY",
 		"timezone":           warehouse.DefaultTimeZone,
+		"fiscal_year_start":  1,
 		"threads":            0,
 		"memory_limit":       "",
 		"max_reject_share":   0.05,

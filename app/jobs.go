@@ -224,6 +224,8 @@ func (r *Runtime) Load(ctx context.Context, req LoadRequest, progress func(done,
 		if r.engine != nil {
 			r.engine.Invalidate()
 		}
+		r.sqlPublish(ctx, "load")
+		r.reportsLoaded(time.Now()) // after-load reports
 		if scheduleRefresh {
 			res.Refresh = r.scheduleRefreshAfter(ctx, rep, asOfBefore, req.By)
 			detail["refresh"] = res.Refresh
@@ -299,6 +301,9 @@ func (r *Runtime) Refresh(ctx context.Context, req RefreshRequest) (*RefreshResu
 	}
 	if r.engine != nil {
 		r.engine.Invalidate()
+	}
+	if err == nil {
+		r.sqlPublish(ctx, "refresh")
 	}
 	r.audit(ctx, req.By, "refresh", detail)
 	return res, err

@@ -48,6 +48,14 @@ func (r *Runtime) adminHandler(token string) http.Handler {
 			json.NewEncoder(w).Encode(resp)
 		})
 	}
+	r.sqlAdminRoutes(mux, func(w http.ResponseWriter, req *http.Request) bool {
+		got := strings.TrimPrefix(req.Header.Get("Authorization"), "Bearer ")
+		if token == "" || subtle.ConstantTimeCompare([]byte(got), []byte(token)) != 1 {
+			http.Error(w, "the admin API needs the token of the server file beside the warehouse", http.StatusUnauthorized)
+			return false
+		}
+		return true
+	})
 	decode := func(req *http.Request, v any) error {
 		if err := json.NewDecoder(req.Body).Decode(v); err != nil {
 			return fmt.Errorf("a request to the admin API is JSON: %w", err)
@@ -110,8 +118,19 @@ func (r *Runtime) adminHandler(token string) http.Handler {
 		}
 		return r.AuditLog(req.Context(), limit)
 	})
+	for _, add := range adminRoutes {
+		add(r, handle, decode)
+	}
 	return mux
 }
+
+// adminHandle registers a route of the admin API (token checked, body
+// bounded, {"result", "error"} answered).
+type adminHandle func(pattern string, f func(w http.ResponseWriter, req *http.Request) (any, error))
+
+// adminRoutes are the admin API routes other files of this package add
+// (reports.go).
+var adminRoutes []func(r *Runtime, handle adminHandle, decode func(*http.Request, any) error)
 
 // remote is the admin API of a running server.
 type remote struct{ sf *ServerFile }

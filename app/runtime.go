@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/triscope/triscope/access"
@@ -25,6 +26,11 @@ type Runtime struct {
 	access *access.Store
 	engine *query.Service
 	jobs   *jobRunner
+
+	sqlMu sync.Mutex
+	sql   *sqlService // ad hoc SQL, once a face or the admin API asks for it (sql.go)
+	// reports is the reports face's service, made on first use (reports.go).
+	reports reportsState
 }
 
 // Open opens the warehouse (migrating it) and the application database, and
@@ -52,7 +58,7 @@ func Open(ctx context.Context, cfg *Config, log *slog.Logger) (*Runtime, error) 
 	if err != nil {
 		loc = time.UTC
 	}
-	r.engine = query.New(query.Options{DB: w.Reader(), BaseCurrency: cfg.BaseCurrency, Location: loc, Logger: log})
+	r.engine = query.New(query.Options{DB: w.Reader(), BaseCurrency: cfg.BaseCurrency, FiscalYearStart: cfg.FiscalYearStart, Location: loc, Logger: log})
 	r.jobs = newJobRunner(r)
 	return r, nil
 }
@@ -67,6 +73,13 @@ func (r *Runtime) prepare(ctx context.Context) error {
 	}
 	if built {
 		r.log.Info("facts built", "base", r.cfg.BaseCurrency)
+	}
+	// A refresh killed mid-way leaves the tables it had staged (found by
+	// triscope chaos refresh): no refresh runs now, drop them.
+	if n, err := models.DropStaged(ctx, r.w); err != nil {
+		return err
+	} else if n > 0 {
+		r.log.Info("dropped the tables an unfinished refresh had staged", "tables", n)
 	}
 	return r.w.WriteTx(ctx, func(ctx context.Context, conn *sql.Conn) error {
 		return r.installScoped(ctx, conn)
@@ -95,7 +108,7 @@ func (r *Runtime) Warehouse() *warehouse.Warehouse { return r.w }
 
 // Ready reports whether the warehouse and the application database answer.
 func (r *Runtime) Ready(ctx context.Context) error {
-	if err := r.w.DB().PingContext(ctx); err != nil {
+	if err := r.w.Ping(ctx); err != nil {
 		return err
 	}
 	return r.access.Ping(ctx)
@@ -106,6 +119,8 @@ func (r *Runtime) Close() error {
 	if r.jobs != nil {
 		r.jobs.stop()
 	}
+	r.closeSQL()
+	r.closeReports()
 	var errs []error
 	if r.access != nil {
 		errs = append(errs, r.access.Close())

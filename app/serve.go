@@ -15,7 +15,10 @@ type ServeOptions struct {
 	Addr     string           // listen address (default: Config.Addr)
 	Listener net.Listener     // instead of Addr (tests)
 	Ready    func(url string) // called once the server listens
-	NoWarmUp bool             // no background warm-up of the pages (cold benchmarks)
+	// FlightReady is called with the Flight SQL address when it listens
+	// (sql.flight.addr set).
+	FlightReady func(addr string)
+	NoWarmUp    bool // no background warm-up of the pages (cold benchmarks)
 }
 
 // dashboardJobs adapts the runtime to the writes the dashboards ask for.
@@ -76,6 +79,12 @@ func (r *Runtime) Serve(ctx context.Context, o ServeOptions) error {
 			return fmt.Errorf("listen on %s: %w", addr, err)
 		}
 	}
+	waitFlight, err := r.startFlight(ctx, o.FlightReady)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer waitFlight()
 	url := "http://" + ln.Addr().String()
 	remove, err := writeServerFile(r.cfg.DB, ServerFile{URL: url, PID: os.Getpid(), Token: token})
 	if err != nil {
@@ -83,6 +92,12 @@ func (r *Runtime) Serve(ctx context.Context, o ServeOptions) error {
 		return err
 	}
 	defer remove()
+	stopReports, err := r.startReports(ctx, url)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer stopReports()
 	if o.Ready != nil {
 		o.Ready(url)
 	}

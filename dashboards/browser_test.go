@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -133,10 +134,43 @@ func TestBrowser(t *testing.T) {
 		// One level down: the bars are the children of the clicked unit.
 		var sub []query.Point
 		evalJSON(t, p, `() => window.triscope.data["magnifier.breakdown"].points`, &sub)
-		if len(sub) == 0 || slices.Equal(sub, pts) {
+		if len(sub) == 0 || reflect.DeepEqual(sub, pts) {
 			t.Fatalf("the zoomed breakdown shows the same bars")
 		}
 		noConsoleErrors(t, p, "zoomed magnifier")
+	})
+
+	t.Run("OrgPicker", func(t *testing.T) {
+		// The org filter is a searchable tree of checkboxes: a search keeps
+		// the matching units and the units above them; two chosen units
+		// filter the page together.
+		p := page(t, "ceo")
+		open(t, p, "/telescope?lang=en")
+		all := count(t, p, ".picker[data-param=org] li")
+		p.MustElement(".picker[data-param=org] .picker-button").MustClick()
+		p.MustElement(".picker[data-param=org] .picker-search").MustInput("China")
+		shown := count(t, p, ".picker[data-param=org] li:not([hidden])")
+		if shown == 0 || shown >= all {
+			t.Fatalf("searching 'China' shows %d of %d units", shown, all)
+		}
+		var ids []string
+		evalJSON(t, p, `() => Array.from(document.querySelectorAll(".picker[data-param=org] li.d1:not([hidden]) input")).slice(0, 2).map(i => { i.click(); return i.value; })`, &ids)
+		if len(ids) != 2 {
+			t.Fatalf("chose %v", ids)
+		}
+		wait := p.WaitNavigation(proto.PageLifecycleEventNameLoad)
+		p.MustElement(".picker[data-param=org] button[type=submit]").MustClick()
+		wait()
+		waitLoaded(t, p)
+		info, _ := p.Info()
+		u, _ := url.Parse(info.URL)
+		if got := u.Query()["org"]; !slices.Equal(got, ids) {
+			t.Fatalf("after Apply the URL is %s, want org=%v", info.URL, ids)
+		}
+		if n := count(t, p, ".chips li"); n != 2 {
+			t.Errorf("%d chips, want 2", n)
+		}
+		noConsoleErrors(t, p, "org picker")
 	})
 
 	t.Run("DrillThrough", func(t *testing.T) {
@@ -153,6 +187,12 @@ func TestBrowser(t *testing.T) {
 		total, _ := el.Attribute("data-total")
 		if len(rows) == 0 || total == nil || *total == "0" {
 			t.Fatalf("drill-through %q shows no rows", title)
+		}
+		// Each row's customer and rep link to their pages (issue 17 point 6).
+		for _, prefix := range []string{"/customers/", "/reps/"} {
+			if n := count(t, p, `dialog#drill tbody a[href^="`+prefix+`"]`); n != len(rows) {
+				t.Errorf("%d of %d rows link to %s…", n, len(rows), prefix)
+			}
 		}
 		href, _ := p.MustElement("dialog#drill .export-xlsx").Attribute("href")
 		if href == nil || !strings.Contains(*href, "point=") || !strings.Contains(*href, "format=xlsx") {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -47,6 +48,7 @@ type collisionItem struct {
 	Rulings                                       int      // how often the pair was ruled on
 	Earlier                                       []string // the rulings the standing one overruled, newest first
 	CanRule                                       bool
+	RepLink, OtherRepLink                         string // the list of one registrant's collisions (reps only)
 }
 
 type collisionListData struct {
@@ -54,13 +56,22 @@ type collisionListData struct {
 	Items            []collisionItem
 	Flash            string
 	CanRuleRole      bool
-	More             bool
+	CanBulk          bool   // some listed collisions can be ruled on at once
+	Page             int    // 1-based
+	Prev, Next       string // links to the neighbouring pages ("" = none)
+	RepName          string // the rep filter in force
+	ClearRep         string // the list without it
 }
 
 func (s *Server) collisionList(c *echo.Context, e *query.Env) (*pageExtra, error) {
 	sess := sessionOf(c)
 	lang := e.Lang
 	p, _ := charts.CollisionParams(e)
+	page := 1
+	if n, err := strconv.Atoi(c.QueryParam("page")); err == nil && n > 1 && n <= 100000 {
+		page = n
+	}
+	p["page"], p["page_size"] = int64(page), int64(charts.CollisionPageSize)
 	rows, err := s.collisionRows(c.Request().Context(), e, p)
 	if err != nil {
 		if st, serr := s.engine.State(c.Request().Context()); serr == nil && (!st.Objects["mart_collisions"] || !st.Objects["collision_rulings"]) {
@@ -68,12 +79,44 @@ func (s *Server) collisionList(c *echo.Context, e *query.Env) (*pageExtra, error
 		}
 		return nil, err
 	}
-	d := collisionListData{Lang: lang, CSRF: sess.CSRF, Back: c.Request().URL.RequestURI(), CanRuleRole: canRule(sess.User), More: len(rows) >= 200}
+	d := collisionListData{Lang: lang, CSRF: sess.CSRF, Back: c.Request().URL.RequestURI(), CanRuleRole: canRule(sess.User), Page: page}
+	pageLink := func(n int, set map[string]string) string {
+		q := c.Request().URL.Query()
+		q.Del("ruled")
+		q.Del("overruled")
+		q.Del("bulk")
+		q.Set("page", strconv.Itoa(n))
+		for k, v := range set {
+			if v == "" {
+				q.Del(k)
+			} else {
+				q.Set(k, v)
+			}
+		}
+		if n <= 1 {
+			q.Del("page")
+		}
+		return "/collisions?" + q.Encode() + "#collision-list"
+	}
+	if len(rows) > charts.CollisionPageSize {
+		rows = rows[:charts.CollisionPageSize]
+		d.Next = pageLink(page+1, nil)
+	}
+	if page > 1 {
+		d.Prev = pageLink(page-1, nil)
+	}
+	if rep, _ := p["rep"].(string); rep != "" {
+		d.RepName = rep
+		d.ClearRep = pageLink(1, map[string]string{"rep": ""})
+	}
 	if c.QueryParam("ruled") != "" {
 		d.Flash = i18n.T(lang, "collisions.flash")
 		if c.QueryParam("overruled") != "" {
 			d.Flash = i18n.T(lang, "collisions.overruled_flash")
 		}
+	}
+	if n, err := strconv.Atoi(c.QueryParam("bulk")); err == nil && n > 0 {
+		d.Flash = i18n.T(lang, "collisions.bulk_flash", n)
 	}
 	for _, r := range rows {
 		it := collisionItem{
@@ -132,6 +175,19 @@ func (s *Server) collisionList(c *echo.Context, e *query.Env) (*pageExtra, error
 			}
 		}
 		it.CanRule = d.CanRuleRole && it.Open
+		d.CanBulk = d.CanBulk || it.CanRule && !it.Ruled
+		for _, x := range []struct {
+			reg  string
+			name *string
+			link *string
+		}{{r.s("registrant"), &it.Registrant, &it.RepLink}, {r.s("conflicts_with_registrant"), &it.OtherRegistrant, &it.OtherRepLink}} {
+			if id, ok := strings.CutPrefix(x.reg, "rep:"); ok {
+				*x.link = pageLink(1, map[string]string{"rep": id})
+				if d.RepName == id {
+					d.RepName = *x.name
+				}
+			}
+		}
 		d.Items = append(d.Items, it)
 	}
 	html, err := s.renderFragment("collision_list", d)
@@ -148,7 +204,7 @@ func (s *Server) collisionRows(ctx context.Context, e *query.Env, p map[string]a
 	if err != nil {
 		return nil, err
 	}
-	key := fmt.Sprintf("%p|%s|%s|%v|%v", s, e.Scope.Key(), e.F.Org, p["status"], p["ruling"])
+	key := fmt.Sprintf("%p|%s|%s|%v|%v|%v|%v|%v|%v", s, e.Scope.Key(), strings.Join(e.F.Orgs, ","), p["status"], p["ruling"], p["rep"], p["min_age"], p["max_age"], p["page"])
 	collisionCache.Lock()
 	if collisionCache.version != st.Version { // a load, a refresh or a ruling
 		collisionCache.version, collisionCache.rows = st.Version, map[string][]row{}
@@ -198,8 +254,73 @@ func (s *Server) ruleCollision(c *echo.Context) error {
 	}
 	opp := strings.TrimSpace(c.FormValue("opportunity_id"))
 	other := strings.TrimSpace(c.FormValue("conflicts_with"))
-	decision := c.FormValue("decision")
-	note := strings.TrimSpace(c.FormValue("note"))
+	overrule := c.FormValue("overrule") == "1"
+	if err := s.decide(c, sess, opp, other, c.FormValue("decision"), c.FormValue("note"), overrule); err != nil {
+		return err
+	}
+	s.engine.Invalidate() // the charts count rulings
+	return c.Redirect(http.StatusSeeOther, rulingBack(c.FormValue("back"), opp, overrule))
+}
+
+// maxBulkRulings bounds the collisions one bulk ruling may decide.
+const maxBulkRulings = 100
+
+// ruleCollisions records one decision (keep with the first registrant) on
+// several collisions at once: POST /collisions/rule-bulk with pair values
+// "<later deal>|<earlier deal>", a note and back. Each is checked like a
+// single ruling; a bulk ruling never overrules (a pair ruled on already is
+// refused: overrule it on its own, with the reason).
+func (s *Server) ruleCollisions(c *echo.Context) error {
+	sess := sessionOf(c)
+	if sess == nil {
+		return echo.ErrUnauthorized
+	}
+	lang := langOf(c)
+	if !canRule(sess.User) {
+		s.audit(c, sess.User.Username, "collision_ruling_refused", map[string]any{"reason": "role", "role": sess.User.Role})
+		return echo.NewHTTPError(http.StatusForbidden, i18n.T(lang, "collisions.not_allowed"))
+	}
+	form, err := c.FormValues()
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, i18n.T(lang, "collisions.bad_request"))
+	}
+	pairs := form["pair"]
+	if len(pairs) == 0 {
+		return echo.NewHTTPError(http.StatusBadRequest, i18n.T(lang, "collisions.bulk_none"))
+	}
+	if len(pairs) > maxBulkRulings {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("at most %d collisions at once", maxBulkRulings))
+	}
+	n := 0
+	for _, pair := range pairs {
+		opp, other, ok := strings.Cut(pair, "|")
+		if !ok {
+			return echo.NewHTTPError(http.StatusBadRequest, i18n.T(lang, "collisions.bad_request"))
+		}
+		if err := s.decide(c, sess, opp, other, "first", c.FormValue("note"), false); err != nil {
+			if n > 0 {
+				s.engine.Invalidate()
+			}
+			return err
+		}
+		n++
+	}
+	s.engine.Invalidate()
+	back := rulingBack(c.FormValue("back"), "", false)
+	u, _ := url.Parse(back)
+	q := u.Query()
+	q.Del("ruled")
+	q.Set("bulk", strconv.Itoa(n))
+	u.RawQuery = q.Encode()
+	return c.Redirect(http.StatusSeeOther, u.String())
+}
+
+// decide records a ruling on one collision after checking it: a pair the
+// user sees (both deals), still open, not ruled on before unless this is an
+// overruling with its reason (issue 18: rulings were replaced silently).
+func (s *Server) decide(c *echo.Context, sess *access.Session, opp, other, decision, note string, overrule bool) error {
+	lang := langOf(c)
+	note = strings.TrimSpace(note)
 	if len([]rune(note)) > 500 {
 		note = string([]rune(note)[:500])
 	}
@@ -215,13 +336,9 @@ func (s *Server) ruleCollision(c *echo.Context) error {
 		return err
 	}
 	if len(rows) == 0 {
-		return echo.ErrNotFound // not a collision the user can see
+		return echo.ErrNotFound // not a collision the user can see (both deals)
 	}
-	r := rows[0] // listed only when the user sees both deals (scoped.mart_collisions)
-	// A pair ruled on before is changed only by an explicit overruling with
-	// its reason; every ruling stays in collision_rulings and the list shows
-	// the ones overruled (issue 18: rulings were replaced silently).
-	overrule := c.FormValue("overrule") == "1"
+	r := rows[0]
 	if n, _ := r.f("rulings"); n > 0 && !overrule {
 		return echo.NewHTTPError(http.StatusConflict, i18n.T(lang, "collisions.already_ruled"))
 	}
@@ -263,8 +380,7 @@ func (s *Server) ruleCollision(c *echo.Context) error {
 	}
 	s.audit(c, sess.User.Username, action, map[string]any{"opportunity_id": opp, "conflicts_with": other,
 		"decision": decision, "winner": winner, "winner_opportunity_id": winnerOpp, "note": note})
-	s.engine.Invalidate() // the charts count rulings
-	return c.Redirect(http.StatusSeeOther, rulingBack(c.FormValue("back"), opp, overrule))
+	return nil
 }
 
 // rulingBack is where the browser goes after a ruling: the collisions page it
@@ -275,7 +391,10 @@ func rulingBack(back, opp string, overruled bool) string {
 		u = &url.URL{Path: "/collisions"}
 	}
 	q := u.Query()
-	q.Set("ruled", opp)
+	q.Del("page")
+	if opp != "" {
+		q.Set("ruled", opp)
+	}
 	if overruled {
 		q.Set("overruled", "1")
 	}

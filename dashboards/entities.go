@@ -78,7 +78,7 @@ func (r row) s(k string) string {
 	case nil:
 		return ""
 	case string:
-		return v
+		return query.ShortText(v) // a page shows a name, not 64 KiB of it
 	default:
 		return fmt.Sprint(v)
 	}
@@ -272,6 +272,24 @@ func (s *Server) repHead(c *echo.Context, e *query.Env) (*pageExtra, error) {
 		field{Label: i18n.T(lang, "head.manager"), Value: r.s("manager_name")},
 		field{Label: i18n.T(lang, "head.hired"), Value: dateText(lang, r.s("hired_on"))},
 	)
+	// Rulings on collisions of the rep's deals (issue 17: the rep is told).
+	if rr, err := s.sqlRows(c.Request().Context(), e, "rep_rulings.sql", map[string]any{"id": id}); err == nil {
+		for _, x := range rr {
+			key := "head.ruling_lost"
+			if x.b("won") {
+				key = "head.ruling_won"
+			}
+			when := ""
+			if t, ok := x["ruled_at"].(time.Time); ok {
+				when = i18n.Date(lang, t)
+			}
+			h.Notes = append(h.Notes, field{Label: i18n.T(lang, "head.ruling"),
+				Value: i18n.T(lang, key, x.s("opportunity_id"), x.s("customer_name"), x.s("ruled_by"), when),
+				Link:  localLink("/deals/", x.s("opportunity_id"))})
+		}
+	} else if st, serr := s.engine.State(c.Request().Context()); serr == nil && st.Objects["mart_collisions"] {
+		s.log.Warn("rep header: rulings", "err", err)
+	}
 	top, err := s.renderFragment("entity_head", h)
 	if err != nil {
 		return nil, err

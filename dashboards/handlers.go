@@ -188,21 +188,35 @@ func (s *Server) logout(c *echo.Context) error {
 // targets, deals needing action, customers' alerts), a manager or an
 // analyst on their unit's Telescope, an executive on the company's.
 func (s *Server) homePath(u access.User) string {
+	page, id := homePage(u)
+	if page == nil {
+		return "/telescope"
+	}
+	if id != "" {
+		return strings.Replace(page.Path, ":id", url.PathEscape(id), 1)
+	}
+	return page.Path
+}
+
+// homePage is the page a user lands on, with its :id when it takes one.
+func homePage(u access.User) (*query.Page, string) {
 	if u.Role == access.RoleRep && u.RepID != "" {
-		return "/reps/" + url.PathEscape(u.RepID)
+		if p, ok := query.PageByPath("/reps/:id"); ok {
+			return p, u.RepID
+		}
 	}
 	pages := query.Pages()
 	for _, p := range pages {
 		if slices.Contains(p.Home, u.Role) && !p.Placeholder {
-			return p.Path
+			return p, ""
 		}
 	}
 	for _, p := range pages {
 		if p.Nav > 0 && !p.Placeholder {
-			return p.Path
+			return p, ""
 		}
 	}
-	return "/telescope"
+	return nil, ""
 }
 
 func (s *Server) home(c *echo.Context) error {
@@ -226,6 +240,68 @@ type orgOption struct {
 	Value, Label string
 	Depth        int
 	Selected     bool
+}
+
+// chip is a chosen filter value shown above the charts: Href is the page
+// without it.
+type chip struct {
+	Kind, Label, Href string
+}
+
+// pickerLabel is what a multi-select picker's button says: the chosen
+// option, "A + 2", or none's label.
+func pickerLabel(lang, none string, opts []option) string {
+	var first string
+	n := 0
+	for _, o := range opts {
+		if o.Selected {
+			if n == 0 {
+				first = o.Label
+			}
+			n++
+		}
+	}
+	switch n {
+	case 0:
+		return i18n.T(lang, none)
+	case 1:
+		return first
+	}
+	return i18n.T(lang, "filter.and_more", first, n-1)
+}
+
+// filterChips lists the chosen org units and product lines, each with the
+// link of the page without it.
+func filterChips(lang, path string, q url.Values, orgs []orgOption, lines []option) []chip {
+	without := func(param, value string) string {
+		v := url.Values{}
+		for k, vs := range q {
+			if k == "lang" {
+				continue
+			}
+			for _, x := range vs {
+				if k != param || x != value {
+					v.Add(k, x)
+				}
+			}
+		}
+		if len(v) == 0 {
+			return path
+		}
+		return path + "?" + v.Encode()
+	}
+	var out []chip
+	for _, o := range orgs {
+		if o.Selected {
+			out = append(out, chip{i18n.T(lang, "filter.org"), o.Label, without("org", o.Value)})
+		}
+	}
+	for _, l := range lines {
+		if l.Selected {
+			out = append(out, chip{i18n.T(lang, "filter.pl"), l.Label, without("pl", l.Value)})
+		}
+	}
+	return out
 }
 
 type controlData struct {
@@ -259,6 +335,9 @@ type pageData struct {
 	Periods, Cmps       []option
 	Lines, Currencies   []option
 	Orgs                []orgOption
+	OrgsLabel           string // what the org picker's button says: the chosen units, or the whole scope
+	LinesLabel          string // and the product line picker's
+	Chips               []chip // the chosen units and lines, each removable
 	Controls            []controlData
 	Period              string
 	From, To            string
@@ -270,7 +349,9 @@ type pageData struct {
 	Favicon             string
 	LangLinks           []langLink
 	Config              map[string]any
-	Extra               pageExtra // part 2: what a page shows besides charts (entities.go)
+	Extra               pageExtra    // part 2: what a page shows besides charts (entities.go)
+	Notices             []string     // what of the request could not be used as asked (query.Env.Notices)
+	Actions             []pageAction // the other faces' links (shell.go)
 }
 
 // env builds the chart environment of a request.
@@ -325,10 +406,12 @@ func (s *Server) renderPage(c *echo.Context, page *query.Page) error {
 		Fresh: s.engine.Freshness(st, lang, true),
 	}
 	d.Nav = s.nav(lang, sess.User, page.ID, "")
+	d.Actions = s.pageActions(c, lang)
 	for _, f := range page.Filters {
 		d.Show[f] = true
 	}
 	d.Period = e.F.Period
+	d.Notices = e.Notices
 	d.From, d.To = e.F.From.Format("2006-01-02"), e.F.To.Format("2006-01-02")
 	d.PeriodLabel = periodLabel(lang, e)
 	for _, p := range query.Periods {
@@ -346,10 +429,10 @@ func (s *Server) renderPage(c *echo.Context, page *query.Page) error {
 		}
 		d.Cmps = append(d.Cmps, option{cmp, i18n.T(lang, key), cmp == e.F.Cmp})
 	}
-	d.Lines = append(d.Lines, option{"", i18n.T(lang, "filter.all_lines"), e.F.Product == ""})
 	for _, l := range st.Lines {
-		d.Lines = append(d.Lines, option{l, l, l == e.F.Product})
+		d.Lines = append(d.Lines, option{l, l, slices.Contains(e.F.Products, l)})
 	}
+	d.LinesLabel = pickerLabel(lang, "filter.all_lines", d.Lines)
 	d.Currencies = append(d.Currencies, option{"", s.opts.BaseCurrency, e.F.Currency == ""})
 	for cur := range st.Rates {
 		if cur != s.opts.BaseCurrency {
@@ -362,13 +445,32 @@ func (s *Server) renderPage(c *echo.Context, page *query.Page) error {
 		if err != nil {
 			return err
 		}
-		d.Orgs = append(d.Orgs, orgOption{Value: "", Label: i18n.T(lang, "filter.whole_scope"), Selected: e.F.Org == ""})
+		var chosen []option
 		for _, u := range units {
-			d.Orgs = append(d.Orgs, orgOption{Value: u.ID, Label: u.Name, Depth: u.Depth, Selected: u.ID == e.F.Org})
+			o := orgOption{Value: u.ID, Label: u.Name, Depth: u.Depth, Selected: slices.Contains(e.F.Orgs, u.ID)}
+			d.Orgs = append(d.Orgs, o)
+			chosen = append(chosen, option{o.Value, o.Label, o.Selected})
 		}
+		d.OrgsLabel = pickerLabel(lang, "filter.whole_scope", chosen)
 		if len(units) == 0 {
 			d.Show["org"] = false
 		}
+	}
+	if !page.Placeholder {
+		// Only chosen values the page kept (an unknown one is a notice instead).
+		var orgs []orgOption
+		for _, o := range d.Orgs {
+			if d.Show["org"] && o.Selected {
+				orgs = append(orgs, o)
+			}
+		}
+		var lines []option
+		for _, l := range d.Lines {
+			if d.Show["pl"] && l.Selected {
+				lines = append(lines, l)
+			}
+		}
+		d.Chips = filterChips(lang, c.Request().URL.Path, c.QueryParams(), orgs, lines)
 	}
 	for _, ctl := range page.Controls {
 		cd := controlData{Param: ctl.Param, Label: i18n.T(lang, ctl.Label)}

@@ -82,3 +82,53 @@ func TestBookingsAreContractsNotCancelled(t *testing.T) {
 		t.Errorf("bookings %s to %s: %.2f, want %.2f (cancelled %.2f left out, terminated %.2f kept)", from, to, got, want, cancelled, terminated)
 	}
 }
+
+// Issue 17, point 6: the search box finds customers, deals, contracts and
+// reps by name or number, only inside the user's scope.
+func TestSearchIsScoped(t *testing.T) {
+	var own, ownName, other, otherName, deal string
+	queryRow(t, `SELECT customer_id, name FROM customers WHERE owner_rep_id = $1 ORDER BY customer_id LIMIT 1`, []any{env.rep}, &own, &ownName)
+	queryRow(t, `SELECT c.customer_id, c.name FROM customers c JOIN reps r ON r.rep_id = c.owner_rep_id
+		WHERE c.owner_rep_id <> $1 AND r.org_unit_id NOT IN (SELECT org_unit_id FROM org_units WHERE org_unit_id = $2 OR parent_id = $2)
+		ORDER BY c.customer_id LIMIT 1`, []any{env.rep, env.region}, &other, &otherName)
+	queryRow(t, `SELECT opportunity_id FROM opportunities WHERE owner_rep_id = $1 ORDER BY opportunity_id LIMIT 1`, []any{env.rep}, &deal)
+	search := func(c *client, q string) []map[string]string {
+		var hits []map[string]string
+		if code := c.getJSON("/api/search?q="+url.QueryEscape(q), &hits); code != 200 {
+			t.Fatalf("search %q: HTTP %d", q, code)
+		}
+		return hits
+	}
+	found := func(hits []map[string]string, kind, id string) bool {
+		for _, h := range hits {
+			if h["kind"] == kind && h["id"] == id {
+				return true
+			}
+		}
+		return false
+	}
+	rep, ceo := login(t, "rep"), login(t, "ceo")
+	if hits := search(rep, own[len(own)-5:]); !found(hits, "customer", own) {
+		t.Errorf("the rep's search for part of %s's number: %v", own, hits)
+	}
+	if hits := search(rep, ownName[:len(ownName)/2+2]); !found(hits, "customer", own) {
+		t.Errorf("the rep's search for part of %q: %v", ownName, hits)
+	}
+	if hits := search(rep, deal); len(hits) == 0 || hits[0]["kind"] != "deal" || hits[0]["id"] != deal || hits[0]["link"] != "/deals/"+deal {
+		t.Errorf("the rep's search for their deal %s: %v", deal, hits)
+	}
+	if hits := search(rep, other); found(hits, "customer", other) {
+		t.Errorf("the rep finds %s, another region's customer", other)
+	}
+	if hits := search(ceo, other); !found(hits, "customer", other) {
+		t.Errorf("the executive does not find %s", other)
+	}
+	for _, h := range search(rep, "C-") {
+		if h["kind"] == "customer" && h["id"] == other {
+			t.Errorf("a broad search shows the rep %s", other)
+		}
+	}
+	if hits := search(rep, "x"); len(hits) != 0 {
+		t.Errorf("one Latin letter searched: %v", hits)
+	}
+}

@@ -379,3 +379,94 @@ func TestCollisionRuling(t *testing.T) {
 		}
 	}
 }
+
+// Issue 17, point 7: collisions people can work through — pages of 25 with
+// links, filters by age and by rep, and a manager's bulk ruling (each pair
+// checked like a single ruling; a bulk ruling never overrules).
+func TestCollisionListPagesFiltersAndBulkRuling(t *testing.T) {
+	ceo := login(t, "ceo")
+	_, page1 := pageStatus(t, ceo, "/collisions?status=all&ruling=all&age=all")
+	if n := strings.Count(page1, `<tr class="`); n != 25 || !strings.Contains(page1, "page=2") {
+		t.Fatalf("page 1 lists %d collisions (want 25) and a link to page 2: %v", n, strings.Contains(page1, "page=2"))
+	}
+	_, page2 := pageStatus(t, ceo, "/collisions?status=all&ruling=all&age=all&page=2")
+	if strings.Count(page2, `<tr class="`) == 0 || !strings.Contains(page2, "Newer") {
+		t.Error("page 2 is empty or has no link back")
+	}
+	count := func(c *client, q string) float64 {
+		var d chartJSON
+		c.getJSON("/api/charts/collisions.kpis?"+q, &d)
+		v, _ := kpiValue(d, "collisions")
+		return v
+	}
+	all, week, older := count(ceo, "status=all&age=all"), count(ceo, "status=all&age=week"), count(ceo, "status=all&age=older")
+	if all == 0 || week >= all || older >= all || week+older > all {
+		t.Errorf("collisions: %v in all, %v in the last week, %v older than 90 days", all, week, older)
+	}
+	var rep string
+	queryRow(t, `SELECT substr(registrant, 5) FROM mart_collisions WHERE registrant LIKE 'rep:%' GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1`, nil, &rep)
+	var want float64
+	queryRow(t, `SELECT count(*) FROM mart_collisions WHERE $1 IN (substr(registrant, 5), substr(conflicts_with_registrant, 5))`, []any{rep}, &want)
+	if got := count(ceo, "status=all&age=all&rep="+url.QueryEscape(rep)); got != want {
+		t.Errorf("collisions of rep %s: %v, want %v", rep, got, want)
+	}
+
+	// An executive rules on two open, unruled collisions at once; a manager
+	// cannot rule on pairs outside their region, a rep on none.
+	var pairs []string
+	rows, err := env.w.DB().Query(`SELECT m.opportunity_id || '|' || m.conflicts_with_opportunity_id FROM mart_collisions m
+		WHERE m.status = 'open'
+		  AND NOT EXISTS (SELECT 1 FROM collision_rulings r WHERE r.opportunity_id = m.opportunity_id AND r.conflicts_with_opportunity_id = m.conflicts_with_opportunity_id)
+		ORDER BY 1 DESC LIMIT 2`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var p string
+		rows.Scan(&p)
+		pairs = append(pairs, p)
+	}
+	rows.Close()
+	if len(pairs) < 2 {
+		t.Fatalf("fewer than two open unruled collisions (%v): the test proves nothing", pairs)
+	}
+	rep1 := login(t, "rep")
+	form := url.Values{"csrf": {rep1.csrf}, "pair": pairs, "back": {"/collisions"}}
+	if resp, _ := rep1.postForm("/collisions/rule-bulk", form); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("a rep's bulk ruling: %d, want 403", resp.StatusCode)
+	}
+	var otherRegion string
+	queryRow(t, `SELECT org_unit_id FROM org_units WHERE level = 'region' AND org_unit_id <> $1 ORDER BY 1 LIMIT 1`, []any{env.region}, &otherRegion)
+	if err := env.auth.PutUser(context.Background(), access.User{Username: "west", Role: access.RoleManager, OrgUnit: otherRegion}, env.password); err != nil {
+		t.Fatal(err)
+	}
+	west := login(t, "west")
+	if resp, _ := west.postForm("/collisions/rule-bulk", url.Values{"csrf": {west.csrf}, "pair": {"NOPE-1|NOPE-2"}}); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("a manager's bulk ruling on pairs they cannot see: %d, want 404", resp.StatusCode)
+	}
+	form.Set("csrf", ceo.csrf)
+	resp, _ := ceo.postForm("/collisions/rule-bulk", form)
+	if resp.StatusCode != http.StatusSeeOther || !strings.Contains(resp.Header.Get("Location"), "bulk=2") {
+		t.Fatalf("bulk ruling: %d → %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	for _, p := range pairs {
+		a, b, _ := strings.Cut(p, "|")
+		var n int
+		var decision string
+		queryRow(t, `SELECT count(*), any_value(decision) FROM collision_rulings WHERE opportunity_id = $1 AND conflicts_with_opportunity_id = $2`, []any{a, b}, &n, &decision)
+		if n != 1 || decision != "first" {
+			t.Errorf("pair %s: %d rulings (%s) after the bulk ruling", p, n, decision)
+		}
+	}
+	// The reps of the ruled deals are told on their page.
+	var ruledRep string
+	a0, _, _ := strings.Cut(pairs[0], "|")
+	queryRow(t, `SELECT coalesce(o.owner_rep_id, c.owner_rep_id) FROM opportunities o LEFT JOIN customers c USING (customer_id) WHERE o.opportunity_id = $1`, []any{a0}, &ruledRep)
+	if _, body := pageStatus(t, ceo, "/reps/"+url.PathEscape(ruledRep)+"?lang=en"); !strings.Contains(body, "Collision ruled") || !strings.Contains(body, a0) {
+		t.Errorf("the page of rep %s does not tell of the ruling on %s", ruledRep, a0)
+	}
+	// Again: both are ruled now, and a bulk ruling does not overrule.
+	if resp, _ := ceo.postForm("/collisions/rule-bulk", form); resp.StatusCode != http.StatusConflict {
+		t.Errorf("bulk ruling on ruled pairs: %d, want 409", resp.StatusCode)
+	}
+}

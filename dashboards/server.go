@@ -18,6 +18,7 @@ import (
 	"net"
 	"net/http"
 	"path"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -196,11 +197,12 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
 }
 
 // warmUp keeps the cache warm: whenever the data version changes (a load or
-// a refresh, also one made by another process), it computes every page's
-// default view for the executives' scope, then each manager's and analyst's
-// org unit, then each rep's (only while there are at most warmRepLimit rep
-// accounts: with hundreds of reps the rest of the server matters more), in
-// both languages.
+// a refresh, also one made by another process), it computes each enabled
+// account's home page first (what people open after the morning load), then
+// every page's default view for the executives' scope, then each manager's
+// and analyst's org unit, then each rep's (only while there are at most
+// warmRepLimit rep accounts: with hundreds of reps the rest of the server
+// matters more), in both languages.
 func (s *Server) warmUp(ctx context.Context) {
 	t := time.NewTicker(2 * time.Second)
 	defer t.Stop()
@@ -220,7 +222,7 @@ func (s *Server) warmUp(ctx context.Context) {
 			s.log.Warn("warm-up: listing users", "err", err)
 			continue
 		}
-		rep, err := s.engine.Warm(ctx, warmScopes(users), i18n.Langs)
+		rep, err := s.engine.Warm(ctx, warmHomes(users), warmScopes(users), i18n.Langs)
 		if err != nil {
 			s.log.Warn("warm-up", "err", err)
 			continue
@@ -236,6 +238,24 @@ func (s *Server) warmUp(ctx context.Context) {
 
 const warmRepLimit = 50
 
+// warmHomes lists each enabled account's home page with its scope,
+// executives first, then managers and analysts, then reps.
+func warmHomes(users []access.User) []query.Home {
+	rank := map[string]int{access.RoleExecutive: 0, access.RoleAdmin: 0, access.RoleManager: 1, access.RoleAnalyst: 1, access.RoleRep: 2}
+	users = slices.Clone(users)
+	slices.SortStableFunc(users, func(a, b access.User) int { return rank[a.Role] - rank[b.Role] })
+	var out []query.Home
+	for _, u := range users {
+		if u.Disabled {
+			continue
+		}
+		if page, id := homePage(u); page != nil {
+			out = append(out, query.Home{Scope: ScopeFor(u), Page: page, ID: id})
+		}
+	}
+	return out
+}
+
 // warmScopes lists the distinct scopes of the enabled accounts, executives
 // first, then org units, then reps (see warmUp).
 func warmScopes(users []access.User) []query.Scope {
@@ -244,7 +264,7 @@ func warmScopes(users []access.User) []query.Scope {
 	seen := map[string]bool{}
 	for _, u := range users {
 		sc := ScopeFor(u)
-		if sc.Empty() || seen[sc.Key()] {
+		if u.Disabled || sc.Empty() || seen[sc.Key()] {
 			continue
 		}
 		seen[sc.Key()] = true
@@ -339,7 +359,9 @@ func (s *Server) routes() *echo.Echo {
 	e.POST("/login", s.loginSubmit)
 	e.POST("/logout", s.logout)
 	e.GET("/", s.home, s.requireUser)
-	e.POST("/collisions/rule", s.ruleCollision, s.requireUser) // part 2: collisions.go
+	e.POST("/collisions/rule", s.ruleCollision, s.requireUser) // collisions.go
+	e.POST("/collisions/rule-bulk", s.ruleCollisions, s.requireUser)
+	s.settingsRoutes(e) // settings.go
 
 	for _, p := range query.Pages() {
 		page := p
@@ -347,6 +369,7 @@ func (s *Server) routes() *echo.Echo {
 	}
 	api := e.Group("/api", s.requireUserAPI)
 	api.GET("/me", s.apiMe)
+	api.GET("/search", s.apiSearch)
 	api.GET("/charts/:id", s.apiChart)
 	api.GET("/charts/:id/sql", s.apiChartSQL)
 	api.GET("/charts/:id/rows", s.apiChartRows)

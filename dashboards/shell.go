@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -26,6 +27,9 @@ import (
 type Face struct {
 	// Nav are its entries in the nav bar, after the dashboard pages.
 	Nav []NavLink
+	// PageActions are links shown on every dashboard page (subscribe to
+	// it, download it as PDF), each given the page's address as from=….
+	PageActions []PageAction
 	// Mount registers its routes (and its embedded assets, under
 	// /assets/<face>/) with the shell's middleware at hand.
 	Mount func(e *echo.Echo, sh *Shell) error
@@ -39,6 +43,41 @@ type Face struct {
 type NavLink struct {
 	Path, Label string
 	Roles       []string
+}
+
+// PageAction is a link on every dashboard page: Path (which may carry a
+// query) gets from=<the page's address>; Label is an i18n key; Blank opens
+// it in a new tab.
+type PageAction struct {
+	Label, Path string
+	Blank       bool
+	// ListPages leaves the link off the pages of one customer, rep or deal.
+	ListPages bool
+}
+
+type pageAction struct {
+	Label, URL string
+	Blank      bool
+}
+
+// pageActions are the faces' links for a page request.
+func (s *Server) pageActions(c *echo.Context, lang string) []pageAction {
+	var out []pageAction
+	from := c.Request().URL.RequestURI()
+	entity := strings.Contains(c.Path(), ":")
+	for _, f := range s.opts.Faces {
+		for _, a := range f.PageActions {
+			if a.ListPages && entity {
+				continue
+			}
+			sep := "?"
+			if strings.Contains(a.Path, "?") {
+				sep = "&"
+			}
+			out = append(out, pageAction{Label: i18n.T(lang, a.Label), URL: a.Path + sep + "from=" + url.QueryEscape(from), Blank: a.Blank})
+		}
+	}
+	return out
 }
 
 // Shell is what the faces share with the dashboards.

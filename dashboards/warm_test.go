@@ -10,9 +10,10 @@ import (
 	"github.com/triscope/triscope/query"
 )
 
-// After the data changes, the server computes every page's default view in
-// the background, for every scope that has an account and both languages: the
-// first person to open a page gets it from the cache.
+// After the data changes, the server computes each account's home page and
+// every page's default view in the background, for every scope that has an
+// account and both languages: the first person to open a page gets it from
+// the cache.
 func TestWarmUpFillsTheCacheAfterADataChange(t *testing.T) {
 	eng := env.srv.Engine()
 	eng.Invalidate() // a new data version: nothing cached
@@ -54,6 +55,20 @@ func TestWarmUpFillsTheCacheAfterADataChange(t *testing.T) {
 				if got := resp.Header.Get("X-Cache"); got != "hit" {
 					t.Errorf("%s (%s): %s computed on request (X-Cache %q), not warmed", user, lang, u, got)
 				}
+			}
+		}
+	}
+	// A rep's home is their own page (/reps/{id}): its charts as the page asks for them.
+	home, ok := query.PageByPath("/reps/:id")
+	if !ok {
+		t.Fatal("no rep page")
+	}
+	c := login(t, "rep")
+	for _, s := range home.Sections {
+		for _, id := range s.Charts {
+			resp, _ := c.get("/api/charts/" + url.PathEscape(id) + "?lang=zh-CN&id=" + url.QueryEscape(env.rep))
+			if got := resp.Header.Get("X-Cache"); resp.StatusCode != 200 || got != "hit" {
+				t.Errorf("the rep's home: %s computed on request (HTTP %d, X-Cache %q), not warmed", id, resp.StatusCode, got)
 			}
 		}
 	}

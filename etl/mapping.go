@@ -9,7 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
-	_ "time/tzdata" // source time zones resolve offline and on machines without zoneinfo
+	_ "time/tzdata"
+	"unicode/utf8" // source time zones resolve offline and on machines without zoneinfo
 
 	"go.yaml.in/yaml/v3"
 
@@ -101,6 +102,15 @@ func ParseMapping(b []byte) (*Mapping, error) {
 		}
 		return nil, err
 	}
+	// An empty list item ("files:\n  -") decodes as a nil rule (it made
+	// ParseMapping panic: found by FuzzParseMapping).
+	for key, rules := range map[string][]*Rule{"files": m.Files, "tables": m.Tables} {
+		for i, r := range rules {
+			if r == nil {
+				return nil, fmt.Errorf("%s: entry %d is empty", key, i+1)
+			}
+		}
+	}
 	if err := yaml.Unmarshal(b, &root); err == nil && len(root.Content) > 0 {
 		setRuleLines(root.Content[0], "files", m.Files)
 		setRuleLines(root.Content[0], "tables", m.Tables)
@@ -185,6 +195,10 @@ func (o *RuleOptions) check() error {
 	}
 	if len([]rune(o.Delimiter)) > 1 && o.Delimiter != `\t` {
 		errs = append(errs, fmt.Errorf("delimiter %q: one character (or \\t)", o.Delimiter))
+	} else if d := []rune(o.Delimiter); len(d) == 1 && (d[0] == '"' || d[0] == '\r' || d[0] == '\n' || d[0] == utf8.RuneError) {
+		// The CSV reader refuses them; say so here, with the rule's line
+		// (found by FuzzParseMapping).
+		errs = append(errs, fmt.Errorf("delimiter %q: a quote, a line break or an invalid character cannot separate fields", o.Delimiter))
 	}
 	switch o.Mode {
 	case "", "incremental", "snapshot":

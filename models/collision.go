@@ -412,7 +412,7 @@ func runCollision(ctx context.Context, rc *RunContext) error {
 	}
 	type customer struct{ id, name, city, key, core, normCity string }
 	var customers []customer
-	if err := plScan(ctx, conn, `SELECT customer_id, name, coalesce(city, '') FROM pl_live_customers
+	if err := plScan(ctx, conn, `SELECT customer_id, name, coalesce(city, '') FROM live.customers
 		WHERE customer_id IN (SELECT customer_id FROM pl_deals)`, func(r *sql.Rows) error {
 		var c customer
 		if err := r.Scan(&c.id, &c.name, &c.city); err != nil {

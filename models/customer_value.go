@@ -60,10 +60,6 @@ type customerValueSQL struct {
 }
 
 func runCustomerValue(ctx context.Context, rc *RunContext) error {
-	if err := lvCreate(ctx, rc.Conn, "customers", "org_units", "contract_lines", "products", "opportunities",
-		"opportunity_stages", "stages", "activities", "contracts"); err != nil {
-		return err
-	}
 	var d customerValueSQL
 	var err error
 	if d.HasCLV, err = cvMartUsable(ctx, rc.Conn, "mart_clv", "customer_id", "p_alive", "clv", "as_of"); err != nil {

@@ -16,10 +16,12 @@ import (
 // The shared facts (sql/facts.sql): every row of customer data with its
 // owner, dimensions and base-currency amount, in schema facts. They are the
 // one definition of ownership and FX conversion that dashboards, reports and
-// ad hoc SQL read (through the scoped relations of package access), built on
-// the write path: inside every load's transaction (the runtime passes
-// BuildFacts as the load's AfterApply step), and by EnsureFacts when a
-// warehouse's facts are missing or stale. A read never builds them.
+// ad hoc SQL read (through the scoped relations of package access), and that
+// the models read (prep.sql), built on the write path: inside every load's
+// transaction (the runtime passes BuildFacts as the load's AfterApply step),
+// by EnsureFacts when a warehouse's facts are missing or stale, and as the
+// first step of every refresh (Refresh, on its turn of the write lane). A
+// read never builds them.
 
 // validCurrency is a currency code that can be written into SQL as it is.
 var validCurrency = regexp.MustCompile(`^[A-Z]{3}$`)
@@ -38,6 +40,7 @@ type FactsState struct {
 	Base       string // the base currency of amount_base
 	Definition string // FactsDefinition when they were built
 	BuiltAt    time.Time
+	TimeZone   string // the session time zone their days (created_on, occurred_on) are in
 }
 
 // ReadFactsState reads facts.state (ok false when the facts were never built).
@@ -53,8 +56,10 @@ func ReadFactsState(ctx context.Context, q interface {
 	if !exists {
 		return st, false, nil
 	}
-	err := q.QueryRowContext(ctx, `SELECT load_id, base_currency, definition, built_at FROM facts.state`).
-		Scan(&st.LoadID, &st.Base, &st.Definition, &st.BuiltAt)
+	// (time_zone through JSON: facts built by an earlier version lack it)
+	err := q.QueryRowContext(ctx, `SELECT load_id, base_currency, definition, built_at,
+		coalesce(json_extract_string(to_json(s), '$.time_zone'), '') FROM facts.state s`).
+		Scan(&st.LoadID, &st.Base, &st.Definition, &st.BuiltAt, &st.TimeZone)
 	if errors.Is(err, sql.ErrNoRows) {
 		return st, false, nil
 	}
@@ -96,23 +101,50 @@ func LastCommittedLoad(ctx context.Context, q interface {
 
 // EnsureFacts builds the facts in their own transaction when they are
 // missing, older than the last committed load, or built for another base
-// currency or from other definitions. It reports whether it built them.
+// currency, time zone or from other definitions. It reports whether it built
+// them.
 func EnsureFacts(ctx context.Context, w *warehouse.Warehouse, base string) (bool, error) {
 	built := false
-	err := w.WriteTx(ctx, func(ctx context.Context, conn *sql.Conn) error {
-		last, err := LastCommittedLoad(ctx, conn)
-		if err != nil {
-			return err
-		}
-		st, ok, err := ReadFactsState(ctx, conn)
-		if err != nil {
-			return err
-		}
-		if ok && st.LoadID == last && st.Base == base && st.Definition == FactsDefinition() {
-			return nil
-		}
-		built = true
-		return BuildFacts(ctx, conn, base, last)
+	err := w.WriteTx(ctx, func(ctx context.Context, conn *sql.Conn) (err error) {
+		built, err = ensureFacts(ctx, conn, base)
+		return err
 	})
 	return built, err
+}
+
+// ensureFactsOnLane is EnsureFacts on a connection of the write lane that
+// the caller holds (a refresh): its own transaction, committed behind the
+// commit gate when it built the facts.
+func ensureFactsOnLane(ctx context.Context, w *warehouse.Warehouse, conn *sql.Conn, base string) (bool, error) {
+	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
+		return false, err
+	}
+	built, err := ensureFacts(ctx, conn, base)
+	if err == nil && built {
+		err = w.Commit(ctx, conn)
+	} else if _, e := conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK"); e != nil && err == nil {
+		err = e
+	}
+	return built, err
+}
+
+// ensureFacts builds the facts on conn, inside its open transaction, unless
+// they are current.
+func ensureFacts(ctx context.Context, conn *sql.Conn, base string) (bool, error) {
+	last, err := LastCommittedLoad(ctx, conn)
+	if err != nil {
+		return false, err
+	}
+	st, ok, err := ReadFactsState(ctx, conn)
+	if err != nil {
+		return false, err
+	}
+	var zone string
+	if err := conn.QueryRowContext(ctx, "SELECT current_setting('TimeZone')").Scan(&zone); err != nil {
+		return false, fmt.Errorf("reading the time zone: %w", err)
+	}
+	if ok && st.LoadID == last && st.Base == base && st.Definition == FactsDefinition() && st.TimeZone == zone {
+		return false, nil
+	}
+	return true, BuildFacts(ctx, conn, base, last)
 }

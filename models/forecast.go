@@ -427,7 +427,7 @@ func (fc *forecaster) load(ctx context.Context, conn *sql.Conn) error {
 	}
 	// Leaves and the units above them, as pl_deal_org pairs deals with units.
 	if err := plScan(ctx, conn, `WITH leaves AS (SELECT DISTINCT coalesce(rep_org_unit_id, '') AS leaf FROM pl_deals)
-		SELECT l.leaf, c.ancestor_id FROM leaves l LEFT JOIN pl_org_closure c ON c.org_unit_id = l.leaf
+		SELECT l.leaf, c.ancestor_id FROM leaves l LEFT JOIN facts.org_paths c ON c.org_unit_id = l.leaf
 		ORDER BY l.leaf, c.ancestor_id`, func(r *sql.Rows) error {
 		var leaf string
 		var org sql.NullString
@@ -459,7 +459,7 @@ func (fc *forecaster) load(ctx context.Context, conn *sql.Conn) error {
 		}
 		return fc.orgs[i] < fc.orgs[j]
 	})
-	if err := plScan(ctx, conn, `SELECT org_unit_id, level FROM pl_live_org_units`, func(r *sql.Rows) error {
+	if err := plScan(ctx, conn, `SELECT org_unit_id, level FROM live.org_units`, func(r *sql.Rows) error {
 		var id, level string
 		if err := r.Scan(&id, &level); err != nil {
 			return err

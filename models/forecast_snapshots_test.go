@@ -139,10 +139,10 @@ func TestFunnelCurrentStageIsPipelineAtStage(t *testing.T) {
 				funnel := `SELECT ds.opportunity_id, ds.stage FROM pl_deal_stages ds
 					JOIN pl_deals d ON d.opportunity_id = ds.opportunity_id
 					WHERE ds.is_current AND NOT ds.is_closed AND d.status = 'open'
-					  AND EXISTS (SELECT 1 FROM pl_live_opportunity_stages h
+					  AND EXISTS (SELECT 1 FROM live.opportunity_stages h
 					              WHERE h.opportunity_id = ds.opportunity_id AND h.entered_at < getvariable('day_after_as_of'))`
 				ref := fmt.Sprintf(`SELECT p.opportunity_id, p.stage FROM pipeline_at(DATE '%s') p
-					WHERE EXISTS (SELECT 1 FROM pl_live_opportunity_stages h
+					WHERE EXISTS (SELECT 1 FROM live.opportunity_stages h
 					              WHERE h.opportunity_id = p.opportunity_id AND h.entered_at < getvariable('day_after_as_of'))`, tc.asOf)
 				var missing, extra, n int
 				if err := conn.QueryRowContext(ctx, fmt.Sprintf(`SELECT (SELECT count(*) FROM (%s EXCEPT ALL %s)), (SELECT count(*) FROM (%s EXCEPT ALL %s)), (SELECT count(*) FROM (%s))`,
@@ -177,11 +177,21 @@ func TestFunnelCurrentStageIsPipelineAtStage(t *testing.T) {
 	}
 }
 
-// plTestPrep builds what the pipeline models share (prep.sql, the pl_ tables
-// and the pipeline_at macro) on conn for asOf in CNY, as a refresh does before
-// its first pipeline model.
+// plTestPrep builds what the pipeline models share (the facts when they are
+// not current, prep.sql, the pl_ tables and the pipeline_at macro) on conn for
+// asOf in CNY, as a refresh does before its first pipeline model.
 func plTestPrep(ctx context.Context, conn *sql.Conn, asOf time.Time) (*RunContext, error) {
 	rc := &RunContext{Conn: conn, AsOf: asOf, BaseCurrency: "CNY", Log: slog.Default()}
+	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
+		return nil, err
+	}
+	if _, err := ensureFacts(ctx, conn, "CNY"); err != nil {
+		conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+		return nil, err
+	}
+	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+		return nil, err
+	}
 	for _, s := range []string{fmt.Sprintf("SET VARIABLE as_of = DATE '%s'", asOf.Format(time.DateOnly)), "SET VARIABLE base_currency = 'CNY'"} {
 		if _, err := conn.ExecContext(ctx, s); err != nil {
 			return nil, err

@@ -31,54 +31,17 @@ func init() {
 	})
 }
 
-// plMacro (re)creates pipeline_at in the warehouse with the base currency of
-// this refresh spliced in as a literal.
+// plMacro (re)creates pipeline_at in the warehouse. It reads the facts
+// (facts.opportunities) and the live stage history.
 func plMacro(ctx context.Context, rc *RunContext) error {
-	live := "true"
-	if ok, err := plHasDeletedAt(ctx, rc.Conn); err != nil {
-		return err
-	} else if ok {
-		live = "_deleted_at IS NULL"
-	}
-	return rc.Exec(ctx, "pipeline_macro.sql", map[string]string{"Base": sqlString(rc.BaseCurrency), "Live": live})
+	return rc.Exec(ctx, "pipeline_macro.sql", nil)
 }
 
-// plLiveTables are the base tables the pipeline models read directly; each
-// gets a temp view pl_live_<table> without the rows a snapshot load marked
-// deleted (_deleted_at, migration 0004).
-var plLiveTables = []string{"org_units", "reps", "customers", "products", "partners", "opportunities",
+// pipelineInputs are the base tables the pipeline models read through the
+// shared temp tables of pipeline_prep.sql, the facts and pipeline_at.
+var pipelineInputs = []string{"org_units", "reps", "customers", "products", "partners", "opportunities",
 	"opportunity_stages", "stages", "targets", "campaigns", "activities", "payment_schedule", "contracts",
 	"payments", "fx_rates"}
-
-// pipelineInputs are what the pipeline models read through the shared temp
-// tables of pipeline_prep.sql (and pipeline_at): every table plLiveTables
-// lists.
-var pipelineInputs = plLiveTables
-
-// plHasDeletedAt reports whether the base tables carry _deleted_at.
-func plHasDeletedAt(ctx context.Context, conn *sql.Conn) (bool, error) {
-	var n int
-	err := conn.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_columns()
-		WHERE database_name = current_database() AND schema_name = 'main' AND table_name = 'opportunities' AND column_name = '_deleted_at'`).Scan(&n)
-	return n > 0, err
-}
-
-func plLiveViews(ctx context.Context, conn *sql.Conn) error {
-	live, err := plHasDeletedAt(ctx, conn)
-	if err != nil {
-		return err
-	}
-	for _, t := range plLiveTables {
-		q := fmt.Sprintf("CREATE OR REPLACE TEMP VIEW pl_live_%s AS SELECT * FROM main.%s", t, t)
-		if live {
-			q += " WHERE _deleted_at IS NULL"
-		}
-		if _, err := conn.ExecContext(ctx, q); err != nil {
-			return err
-		}
-	}
-	return nil
-}
 
 // plPrep builds the pl_* temp tables of pipeline_prep.sql once per refresh
 // (the first pipeline model of a refresh builds them, the others reuse them):
@@ -95,9 +58,6 @@ func plPrep(ctx context.Context, rc *RunContext) error {
 	}
 	if current {
 		return nil
-	}
-	if err := plLiveViews(ctx, rc.Conn); err != nil {
-		return err
 	}
 	if err := rc.Exec(ctx, "pipeline_prep.sql", nil); err != nil {
 		return err

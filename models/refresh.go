@@ -150,23 +150,23 @@ func Refresh(ctx context.Context, w *warehouse.Warehouse, opts RefreshOptions) (
 		}
 		sort.SliceStable(models, func(i, j int) bool { return orderOf(models[i]) < orderOf(models[j]) })
 	}
-	asOf := opts.AsOf
-	if asOf.IsZero() {
-		q, _ := SQL("as_of.sql", nil)
-		var d sql.NullTime
-		if err := w.DB().QueryRowContext(ctx, q).Scan(&d); err != nil {
-			return time.Time{}, nil, fmt.Errorf("finding the as-of date: %w", err)
-		}
-		if !d.Valid {
-			return time.Time{}, nil, errors.New("the warehouse holds no dated rows yet: load data first (triscope load), or give --as-of")
-		}
-		asOf = d.Time
-	}
-	asOf = time.Date(asOf.Year(), asOf.Month(), asOf.Day(), 0, 0, 0, 0, time.UTC)
-
 	var results []RunResult
 	var refreshID int64
+	var asOf time.Time
 	err := w.Write(ctx, func(ctx context.Context, conn *sql.Conn) (err error) {
+		// The facts first (the models read them, prep.sql): a load through
+		// the runtime built them already; a warehouse loaded otherwise (etl.Load
+		// without the runtime's AfterApply, an earlier version) gets them here.
+		built, err := ensureFactsOnLane(ctx, w, conn, opts.BaseCurrency)
+		if err != nil {
+			return fmt.Errorf("building the facts: %w", err)
+		}
+		if built {
+			opts.Logger.Debug("facts built", "base", opts.BaseCurrency)
+		}
+		if asOf, err = refreshAsOf(ctx, conn, opts.AsOf); err != nil {
+			return err
+		}
 		if err := conn.QueryRowContext(ctx, "SELECT nextval('refresh_id_seq')").Scan(&refreshID); err != nil {
 			return err
 		}
@@ -225,6 +225,9 @@ func Refresh(ctx context.Context, w *warehouse.Warehouse, opts RefreshOptions) (
 		}
 		return publish(ctx, w, conn, refreshID, asOf, results, opts.BeforePublish)
 	})
+	if err != nil && asOf.IsZero() {
+		return asOf, results, err
+	}
 	if err != nil {
 		// Record the failure outside the rolled-back transaction.
 		w.Write(context.WithoutCancel(ctx), func(ctx context.Context, conn *sql.Conn) error {
@@ -239,6 +242,49 @@ func Refresh(ctx context.Context, w *warehouse.Warehouse, opts RefreshOptions) (
 		return asOf, results, err
 	}
 	return asOf, results, nil
+}
+
+// refreshAsOf is the as-of date of a refresh: the one asked for, else the
+// latest date in the data (as_of.sql), as a UTC midnight.
+func refreshAsOf(ctx context.Context, conn *sql.Conn, asked time.Time) (time.Time, error) {
+	asOf := asked
+	if asOf.IsZero() {
+		q, _ := SQL("as_of.sql", nil)
+		var d sql.NullTime
+		if err := conn.QueryRowContext(ctx, q).Scan(&d); err != nil {
+			return time.Time{}, fmt.Errorf("finding the as-of date: %w", err)
+		}
+		if !d.Valid {
+			return time.Time{}, errors.New("the warehouse holds no dated rows yet: load data first (triscope load), or give --as-of")
+		}
+		asOf = d.Time
+	}
+	return time.Date(asOf.Year(), asOf.Month(), asOf.Day(), 0, 0, 0, 0, time.UTC), nil
+}
+
+// DropStaged drops the tables a refresh killed mid-way left in the stage
+// schema (a model's statements commit one by one there, so they outlive a
+// killed process; on the large demo company they hold gigabytes). Refresh
+// drops them when it starts; the runtime calls DropStaged when it opens the
+// warehouse, when no refresh can be running. It returns how many tables it
+// dropped.
+func DropStaged(ctx context.Context, w *warehouse.Warehouse) (int, error) {
+	var n int
+	if err := w.DB().QueryRowContext(ctx, `SELECT count(*) FROM duckdb_tables()
+		WHERE database_name = current_database() AND schema_name = $1`, stageSchema).Scan(&n); err != nil {
+		return 0, fmt.Errorf("looking for staged tables: %w", err)
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	err := w.Write(ctx, func(ctx context.Context, conn *sql.Conn) error {
+		_, err := conn.ExecContext(ctx, "DROP SCHEMA IF EXISTS "+stageSchema+" CASCADE")
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("dropping the staged tables of an unfinished refresh: %w", err)
+	}
+	return n, nil
 }
 
 // runModel runs one model (its tables land in the stage schema) and then
@@ -452,7 +498,7 @@ func absent(ctx context.Context, conn *sql.Conn, entities []string) []string {
 	var missing []string
 	for _, e := range entities {
 		var n int
-		conn.QueryRowContext(ctx, fmt.Sprintf("SELECT count(*) FROM (SELECT 1 FROM %s WHERE _deleted_at IS NULL LIMIT 1)", e)).Scan(&n)
+		conn.QueryRowContext(ctx, fmt.Sprintf("SELECT count(*) FROM (SELECT 1 FROM live.%s LIMIT 1)", e)).Scan(&n)
 		if n == 0 {
 			missing = append(missing, e)
 		}

@@ -22,9 +22,6 @@ func init() {
 		Needs:  []string{"contracts"},
 		Tables: []string{"mart_rep_performance"},
 		Run: func(ctx context.Context, rc *RunContext) error {
-			if err := lvCreate(ctx, rc.Conn, "contract_lines", "products", "reps", "targets"); err != nil {
-				return err
-			}
 			base, err := modelRateSetting(rc.Settings, "rep_performance", "base_rate", 0.03)
 			if err != nil {
 				return err

@@ -214,7 +214,7 @@ func runTargets(ctx context.Context, rc *RunContext) error {
 		return "org:" + id
 	}
 	parents := map[string]string{}
-	if err := plScan(ctx, conn, "SELECT org_unit_id, parent_id, level FROM pl_live_org_units ORDER BY org_unit_id", func(r *sql.Rows) error {
+	if err := plScan(ctx, conn, "SELECT org_unit_id, parent_id, level FROM live.org_units ORDER BY org_unit_id", func(r *sql.Rows) error {
 		var id, level string
 		var parent sql.NullString
 		if err := r.Scan(&id, &parent, &level); err != nil {
@@ -228,7 +228,7 @@ func runTargets(ctx context.Context, rc *RunContext) error {
 	}); err != nil {
 		return err
 	}
-	if err := plScan(ctx, conn, "SELECT rep_id, org_unit_id, hired_on, left_on FROM pl_live_reps ORDER BY rep_id", func(r *sql.Rows) error {
+	if err := plScan(ctx, conn, "SELECT rep_id, org_unit_id, hired_on, left_on FROM live.reps ORDER BY rep_id", func(r *sql.Rows) error {
 		var id, org string
 		var hired, left sql.NullTime
 		if err := r.Scan(&id, &org, &hired, &left); err != nil {
@@ -264,14 +264,11 @@ func runTargets(ctx context.Context, rc *RunContext) error {
 	// History per rep (for historical_share), summed up the tree below.
 	histSQL := fmt.Sprintf(`
 		WITH h AS (
-			SELECT owner_rep_id AS rep_id, 'bookings' AS metric, amount_base AS amount FROM pl_base_contracts
+			SELECT rep_id, 'bookings' AS metric, amount_base AS amount FROM base_contracts
 			WHERE signed_on > getvariable('as_of') - INTERVAL %[1]d MONTH
 			UNION ALL
-			SELECT coalesce(c.owner_rep_id, cu.owner_rep_id), 'collections', p.amount_base
-			FROM pl_base_payments p
-			LEFT JOIN pl_live_contracts c ON c.contract_id = p.contract_id
-			LEFT JOIN pl_live_customers cu ON cu.customer_id = p.customer_id
-			WHERE p.paid_on > getvariable('as_of') - INTERVAL %[1]d MONTH
+			SELECT owner_rep_id, 'collections', amount_base FROM base_payments
+			WHERE paid_on > getvariable('as_of') - INTERVAL %[1]d MONTH
 		)
 		SELECT rep_id, metric, CAST(sum(amount) AS DOUBLE) FROM h WHERE rep_id IS NOT NULL GROUP BY ALL`, months)
 	if err := plScan(ctx, conn, histSQL, func(r *sql.Rows) error {
@@ -311,7 +308,7 @@ func runTargets(ctx context.Context, rc *RunContext) error {
 
 	// The targets, spread over the working days of their period.
 	var rows []tgtRow
-	if err := plScan(ctx, conn, "SELECT scope, scope_id, metric, period_start, period_end, CAST(amount AS DOUBLE) FROM pl_live_targets ORDER BY ALL", func(r *sql.Rows) error {
+	if err := plScan(ctx, conn, "SELECT scope, scope_id, metric, period_start, period_end, CAST(amount AS DOUBLE) FROM live.targets ORDER BY ALL", func(r *sql.Rows) error {
 		var t tgtRow
 		if err := r.Scan(&t.scope, &t.id, &t.metric, &t.from, &t.to, &t.amount); err != nil {
 			return err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/triscope/triscope/query/i18n"
 )
@@ -63,6 +64,9 @@ type Point struct {
 	Key  string `json:"key"`            // drill key passed as $point; "" = nothing
 	Zoom string `json:"zoom,omitempty"` // org unit to zoom into (sets ?org=) instead of drilling
 	Link string `json:"link,omitempty"` // a page of ours to open instead ("/customers/C1"; local paths only)
+	// Filter is a global filter a click sets instead (a cross-filter, e.g.
+	// {"pl": "Cloud"}): the page reloads filtered, with the value as a chip.
+	Filter map[string]string `json:"filter,omitempty"`
 }
 
 // Crumb is a step of the breadcrumbs.
@@ -173,6 +177,10 @@ func (s *Service) observe(chart, kind string, d time.Duration, cached bool, err 
 func (s *Service) build(e *Env, c *Chart, st *DataState, p map[string]any) *ChartData {
 	out := &ChartData{ID: c.ID, Kind: c.Kind, State: "ok", Format: "money", Currency: e.Currency(),
 		Drill: c.Drill != nil, Version: st.Version, Freshness: s.Freshness(st, e.Lang, c.usesModels())}
+	if c.OneUnit && len(e.F.Orgs) > 1 {
+		out.State, out.Message = "empty", i18n.T(e.Lang, "state.one_unit")
+		return out
+	}
 	if miss := c.missing(st); len(miss) > 0 {
 		out.State, out.Missing = "not_computed", miss
 		out.Message = i18n.T(e.Lang, "state.not_computed", strings.Join(miss, ", "))
@@ -196,6 +204,7 @@ func (s *Service) build(e *Env, c *Chart, st *DataState, p map[string]any) *Char
 		if res, err = run(ctx, s.opts.DB, q, args, s.opts.Location); err != nil {
 			return s.fail(out, e, c, err)
 		}
+		shorten(res.Rows) // a chart's labels and tables, not whole long texts
 		s.results.put(rkey, res)
 	}
 	o, err := c.Build(e, res)
@@ -287,6 +296,66 @@ type Rows struct {
 	Desc     bool     `json:"desc"`
 	Currency string   `json:"currency"`
 	Rate     float64  `json:"rate"`
+	// Shortened says some text values were cut to fit the dialog (the
+	// export holds them whole).
+	Shortened bool `json:"shortened,omitempty"`
+}
+
+// Bounds of the text a rows page carries: a value longer than
+// MaxCellChars characters is cut (a dialog cell cannot show more), and once
+// a page holds maxPageTextBytes of text the rest are cut to a glimpse. With
+// the loader's bound on text values this keeps a page's JSON to a few MB
+// whatever the data holds (hardening issue, finding 9).
+const (
+	MaxCellChars     = 1000
+	glimpseChars     = 40
+	maxPageTextBytes = 4 << 20
+)
+
+// shorten cuts the text values of rows to the bounds above and says whether
+// it cut any.
+func shorten(rows [][]any) bool {
+	cut, budget := false, maxPageTextBytes
+	for _, row := range rows {
+		for i, v := range row {
+			s, ok := v.(string)
+			if !ok {
+				continue
+			}
+			limit := MaxCellChars
+			if budget <= 0 {
+				limit = glimpseChars
+			}
+			if short, ok := cutText(s, limit); ok {
+				row[i], s, cut = short, short, true
+			}
+			budget -= len(s)
+		}
+	}
+	return cut
+}
+
+// ShortText is s cut to MaxCellChars characters (with an ellipsis when it
+// was longer): what a page shows of a text value.
+func ShortText(s string) string {
+	short, _ := cutText(s, MaxCellChars)
+	return short
+}
+
+// cutText returns s cut to n characters with an ellipsis, and whether it
+// was longer.
+func cutText(s string, n int) (string, bool) {
+	if len(s) <= n { // bytes ≥ characters
+		return s, false
+	}
+	i := 0
+	for pos := range s {
+		if i == n {
+			return s[:pos] + "…", true
+		}
+		i++
+	}
+	return s, false
 }
 
 // ErrNoDrill is returned for a chart without drill-through.
@@ -351,6 +420,9 @@ func (s *Service) drillQuery(e *Env, c *Chart, point string) (string, []any, err
 	p, err := e.params(c)
 	if err != nil {
 		return "", nil, err
+	}
+	if !utf8.ValidString(point) {
+		return "", nil, fmt.Errorf("%w: the point is not UTF-8 text", ErrBadParam)
 	}
 	if point == "" {
 		point = c.Drill.All
@@ -424,6 +496,7 @@ func (s *Service) DrillRows(e *Env, c *Chart, point string, sortCol int, desc bo
 	if out.Columns == nil {
 		out.Columns = []Column{}
 	}
+	out.Shortened = shorten(out.Rows)
 	if b, err := jsonBytes(out); err == nil {
 		s.cache.put(key, b)
 	}

@@ -2,6 +2,7 @@ package query
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -41,19 +42,29 @@ func TestPeriods(t *testing.T) {
 	cases := []struct {
 		period, from, to string
 		wantFrom, wantTo string
+		fyStart          int
 	}{
-		{"ytd", "", "", "2026-01-01", "2026-10-31"},
-		{"qtd", "", "", "2026-10-01", "2026-10-31"},
-		{"mtd", "", "", "2026-10-01", "2026-10-31"},
-		{"l12m", "", "", "2025-11-01", "2026-10-31"},
-		{"ly", "", "", "2025-01-01", "2025-12-31"},
-		{"y2024", "", "", "2024-01-01", "2024-12-31"},
-		{"custom", "2026-03-05", "2026-04-10", "2026-03-05", "2026-04-10"},
-		{"custom", "2026-04-10", "2026-03-05", "2026-01-01", "2026-10-31"}, // reversed: default
-		{"nonsense", "", "", "2026-01-01", "2026-10-31"},
+		{"ytd", "", "", "2026-01-01", "2026-10-31", 1},
+		{"l30d", "", "", "2026-10-02", "2026-10-31", 1},
+		{"lq", "", "", "2026-07-01", "2026-09-30", 1},
+		{"fytd", "", "", "2026-01-01", "2026-10-31", 1},
+		{"fytd", "", "", "2026-04-01", "2026-10-31", 4},  // a fiscal year from April
+		{"fytd", "", "", "2025-11-01", "2026-10-31", 11}, // …from November: it began last year
+		{"lfy", "", "", "2025-04-01", "2026-03-31", 4},
+		{"qtd", "", "", "2026-10-01", "2026-10-31", 1},
+		{"mtd", "", "", "2026-10-01", "2026-10-31", 1},
+		{"l12m", "", "", "2025-11-01", "2026-10-31", 1},
+		{"ly", "", "", "2025-01-01", "2025-12-31", 1},
+		{"y2024", "", "", "2024-01-01", "2024-12-31", 1},
+		{"custom", "2026-03-05", "2026-04-10", "2026-03-05", "2026-04-10", 1},
+		{"custom", "2026-04-10", "2026-03-05", "2026-01-01", "2026-10-31", 1}, // reversed: default
+		{"nonsense", "", "", "2026-01-01", "2026-10-31", 1},
 	}
 	for _, c := range cases {
-		_, f, to := ResolvePeriod(c.period, c.from, c.to, asOf)
+		_, f, to, ok := ResolvePeriod(c.period, c.from, c.to, asOf, c.fyStart)
+		if wantOK := c.period != "nonsense" && !(c.period == "custom" && c.from > c.to); ok != wantOK {
+			t.Errorf("%s %s..%s: ok %v, want %v", c.period, c.from, c.to, ok, wantOK)
+		}
 		if !f.Equal(d(c.wantFrom)) || !to.Equal(d(c.wantTo)) {
 			t.Errorf("%s: %s..%s, want %s..%s", c.period, f.Format("2006-01-02"), to.Format("2006-01-02"), c.wantFrom, c.wantTo)
 		}
@@ -91,5 +102,29 @@ func TestRealPageReplacesPlaceholder(t *testing.T) {
 	}
 	if n != 1 {
 		t.Fatalf("%d pages with the ID", n)
+	}
+}
+
+func TestShorten(t *testing.T) {
+	long := strings.Repeat("长", MaxCellChars+5)
+	rows := [][]any{{"short", long, int64(3)}}
+	if !shorten(rows) {
+		t.Fatal("a long value was not cut")
+	}
+	got := rows[0][1].(string)
+	if want := strings.Repeat("长", MaxCellChars) + "…"; got != want || rows[0][0] != "short" || rows[0][2] != int64(3) {
+		t.Errorf("cut to %d characters", len([]rune(got)))
+	}
+	// Past the page's budget every text is a glimpse.
+	var many [][]any
+	for i := 0; i < maxPageTextBytes/MaxCellChars+10; i++ {
+		many = append(many, []any{strings.Repeat("x", MaxCellChars)})
+	}
+	shorten(many)
+	if last := many[len(many)-1][0].(string); len([]rune(last)) != glimpseChars+1 {
+		t.Errorf("the last value past the budget is %d characters", len([]rune(last)))
+	}
+	if s, cut := cutText("abc", 3); cut || s != "abc" {
+		t.Errorf("cutText(abc, 3) = %q, %v", s, cut)
 	}
 }

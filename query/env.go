@@ -5,15 +5,25 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/triscope/triscope/access"
 )
 
 // Scope is the data scope of a request: see access.Scope for the rule.
 type Scope = access.Scope
+
+// list is a list parameter: NULL when empty (no filter).
+func list(s []string) any {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
+}
 
 func nullable(s string) any {
 	if s == "" {
@@ -29,43 +39,69 @@ type Filters struct {
 	Cmp      string    // "", prev, yoy
 	CmpFrom  time.Time // zero when Cmp == ""
 	CmpTo    time.Time
-	Org      string // org unit filter ("" = the whole scope); validated against the scope
-	Product  string // product line ("" = all)
+	// Orgs are the org units chosen (none = the whole scope): inside the
+	// scope, none under another one, sorted.
+	Orgs []string
+	// Products are the product lines chosen (none = all), sorted.
+	Products []string
 	Currency string // display currency code
 }
 
-// Periods are the choices of the period filter (besides yYYYY and custom).
-var Periods = []string{"ytd", "qtd", "mtd", "l12m", "ly"}
+// Periods are the choices of the period filter (besides yYYYY and custom):
+// this year, quarter and month to date, the last 30 days and 12 months, the
+// last quarter and year, and the fiscal year to date and the last one (the
+// fiscal year starts in the month Options.FiscalYearStart says).
+var Periods = []string{"ytd", "qtd", "mtd", "l30d", "l12m", "lq", "ly", "fytd", "lfy"}
 
 var yearRE = regexp.MustCompile(`^y(\d{4})$`)
 
 // ResolvePeriod turns a period name (and from/to for custom) into dates,
-// relative to the as-of date of the data.
-func ResolvePeriod(period, from, to string, asOf time.Time) (string, time.Time, time.Time) {
+// relative to the as-of date of the data; fyStart is the first month of the
+// fiscal year (1 = January). ok is false when the request named a period it
+// could not read (the caller says so; the period is then this year to date).
+func ResolvePeriod(period, from, to string, asOf time.Time, fyStart int) (name string, f, t time.Time, ok bool) {
 	d := func(y int, m time.Month, day int) time.Time { return time.Date(y, m, day, 0, 0, 0, 0, time.UTC) }
 	y, m, _ := asOf.Date()
+	if fyStart < 1 || fyStart > 12 {
+		fyStart = 1
+	}
+	fy := d(y, time.Month(fyStart), 1) // the start of the fiscal year holding asOf
+	if fy.After(asOf) {
+		fy = fy.AddDate(-1, 0, 0)
+	}
+	q := d(y, time.Month((int(m)-1)/3*3+1), 1) // the start of this quarter
 	switch {
+	case period == "" || period == "ytd":
+		return "ytd", d(y, 1, 1), asOf, true
 	case period == "qtd":
-		return period, d(y, time.Month((int(m)-1)/3*3+1), 1), asOf
+		return period, q, asOf, true
 	case period == "mtd":
-		return period, d(y, m, 1), asOf
+		return period, d(y, m, 1), asOf, true
+	case period == "l30d":
+		return period, asOf.AddDate(0, 0, -29), asOf, true
 	case period == "l12m":
-		return period, asOf.AddDate(-1, 0, 1), asOf
+		return period, asOf.AddDate(-1, 0, 1), asOf, true
+	case period == "lq":
+		return period, q.AddDate(0, -3, 0), q.AddDate(0, 0, -1), true
 	case period == "ly":
-		return period, d(y-1, 1, 1), d(y-1, 12, 31)
+		return period, d(y-1, 1, 1), d(y-1, 12, 31), true
+	case period == "fytd":
+		return period, fy, asOf, true
+	case period == "lfy":
+		return period, fy.AddDate(-1, 0, 0), fy.AddDate(0, 0, -1), true
 	case yearRE.MatchString(period):
 		yy, _ := strconv.Atoi(period[1:])
 		if yy >= 1990 && yy <= 2100 {
-			return period, d(yy, 1, 1), d(yy, 12, 31)
+			return period, d(yy, 1, 1), d(yy, 12, 31), true
 		}
 	case period == "custom":
 		f, err1 := time.Parse("2006-01-02", from)
 		t, err2 := time.Parse("2006-01-02", to)
 		if err1 == nil && err2 == nil && !t.Before(f) && t.Sub(f) < 20*366*24*time.Hour {
-			return period, f, t
+			return period, f, t, true
 		}
 	}
-	return "ytd", d(y, 1, 1), asOf
+	return "ytd", d(y, 1, 1), asOf, false
 }
 
 // Comparison returns the comparison period of [from, to].
@@ -88,6 +124,11 @@ func Comparison(cmp string, from, to time.Time) (string, time.Time, time.Time) {
 
 // Env is what a chart sees while it runs for one request.
 type Env struct {
+	// Notices say what of the request could not be used as asked (an
+	// unknown period, a unit outside the scope…) and what the figures cannot
+	// show (a period ending after the data), localised: the page shows them
+	// instead of falling back silently.
+	Notices []string
 	Ctx     context.Context
 	Lang    string
 	Scope   Scope
@@ -147,9 +188,10 @@ func date(t time.Time) any {
 //	$as_of                               as-of date of the data ('YYYY-MM-DD')
 //	$from, $to                           the period (inclusive dates, 'YYYY-MM-DD')
 //	$cmp_from, $cmp_to                   the comparison period (NULL when none)
-//	$org                                 org filter: NULL or a unit (use dash.under)
+//	$orgs                                org filter: NULL or a list of units (use scoped.under_any)
 //	$node, $node_rep                     the unit (or rep) the page is about
-//	$product_line                        product line filter: NULL or a line
+//	$units                               the units whose targets count: the chosen ones, else [$node]
+//	$product_lines                       product line filter: NULL or a list of lines
 func (e *Env) StandardParams() map[string]any {
 	p := e.Scope.Params()
 	p["base"] = e.Base
@@ -158,10 +200,14 @@ func (e *Env) StandardParams() map[string]any {
 	p["to"] = date(e.F.To)
 	p["cmp_from"] = date(e.F.CmpFrom)
 	p["cmp_to"] = date(e.F.CmpTo)
-	p["org"] = nullable(e.F.Org)
+	p["orgs"] = list(e.F.Orgs)
 	p["node"] = nullable(e.Node)
 	p["node_rep"] = nullable(e.NodeRep)
-	p["product_line"] = nullable(e.F.Product)
+	p["units"] = list(e.F.Orgs)
+	if len(e.F.Orgs) == 0 && e.Node != "" {
+		p["units"] = []string{e.Node}
+	}
+	p["product_lines"] = list(e.F.Products)
 	return p
 }
 
@@ -201,11 +247,11 @@ func (f Filters) FiltersQuery() url.Values {
 	if f.Cmp != "" {
 		v.Set("cmp", f.Cmp)
 	}
-	if f.Org != "" {
-		v.Set("org", f.Org)
+	for _, o := range f.Orgs {
+		v.Add("org", o)
 	}
-	if f.Product != "" {
-		v.Set("pl", f.Product)
+	for _, l := range f.Products {
+		v.Add("pl", l)
 	}
 	if f.Currency != "" {
 		v.Set("cur", f.Currency)
@@ -213,10 +259,29 @@ func (f Filters) FiltersQuery() url.Values {
 	return v
 }
 
+// cleanList reads a repeated parameter (org=A&org=B): trimmed, without
+// empty values and duplicates, sorted; at most 50 values of max bytes each.
+func cleanList(values []string, max int) []string {
+	var out []string
+	for _, v := range values {
+		if x := clean(v, max); x != "" && !slices.Contains(out, x) && len(out) < 50 {
+			out = append(out, x)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// clean trims a parameter and cuts it to max bytes on a character
+// boundary (a value cut inside a character is not UTF-8, which DuckDB
+// refuses to bind).
 func clean(s string, max int) string {
 	s = strings.TrimSpace(s)
 	if len(s) > max {
 		s = s[:max]
+		for len(s) > 0 && !utf8.ValidString(s) {
+			s = s[:len(s)-1]
+		}
 	}
 	return s
 }

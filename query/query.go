@@ -161,6 +161,9 @@ func (r *Result) NullFloat(row int, col string) (float64, bool) {
 	return 0, false
 }
 
+// Bool returns a truth value (false for NULL).
+func (r *Result) Bool(row int, col string) bool { return r.Float(row, col) != 0 }
+
 // Int returns an integer (0 for NULL).
 func (r *Result) Int(row int, col string) int64 { return int64(math.Round(r.Float(row, col))) }
 
@@ -294,7 +297,8 @@ func sortedKey(b []Bound) string {
 	sort.Slice(cp, func(i, j int) bool { return cp[i].Name < cp[j].Name })
 	var s strings.Builder
 	for _, x := range cp {
-		fmt.Fprintf(&s, "%s=%v;", x.Name, x.Value)
+		// %q: a list ["a b"] must not read as ["a", "b"].
+		fmt.Fprintf(&s, "%s=%q;", x.Name, x.Value)
 	}
 	return s.String()
 }

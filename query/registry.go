@@ -43,9 +43,9 @@ type Chart struct {
 	Kind     Kind // default KindECharts
 
 	// SQL is the file (in a registered SQL FS) that produces the rows. It is a
-	// single SELECT that reads customer data only through the dash.* macros and
-	// filters it with dash.in_scope(owner_rep_id, owner_org, $scope_all,
-	// $scope_org, $scope_rep). Parameters are $names; see Params below for the
+	// single SELECT that reads customer data only through the scoped.*
+	// relations, called with the user's scope ($scope_all, $scope_org,
+	// $scope_rep). Parameters are $names; see Env.StandardParams for the
 	// standard ones. The file is shown verbatim behind the chart's "SQL" button.
 	SQL string
 
@@ -55,7 +55,7 @@ type Chart struct {
 	Needs []string
 
 	// Params adds chart-specific parameters (for example $metric) to the
-	// standard ones. Values must be nil, bool, int64, float64 or string.
+	// standard ones. Values must be nil, bool, int, int64, float64 or string.
 	Params func(e *Env) (map[string]any, error)
 
 	// Build turns the rows into the output. It must not build JavaScript from data.
@@ -63,6 +63,11 @@ type Chart struct {
 
 	// Drill, when set, lists the rows behind a clicked point.
 	Drill *Drill
+
+	// OneUnit says the chart shows a model's figures of one unit (the
+	// page's $node, e.g. its funnel): with several units chosen in the org
+	// filter it says so instead of showing the figures of the unit holding them.
+	OneUnit bool
 
 	Span   int // width in grid columns out of 12 (default 6)
 	Height int // chart height in px (default 320)

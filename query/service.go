@@ -16,6 +16,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/sync/singleflight"
 
@@ -33,7 +34,10 @@ type Options struct {
 	Location     *time.Location // how instants are shown
 	Logger       *slog.Logger
 	QueryTimeout time.Duration // per query (default 30 s)
-	CacheEntries int           // default 2000
+	// FiscalYearStart is the first month of the fiscal year (1 = January,
+	// the default): the fytd and lfy periods.
+	FiscalYearStart int
+	CacheEntries    int // default 2000
 	// Observe, when set, is called after every chart query (metrics).
 	Observe func(chart, kind string, d time.Duration, cached bool, err error)
 }
@@ -284,9 +288,19 @@ func (s *Service) Env(ctx context.Context, r Request) (*Env, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Parameters are bound to SQL as text: a value that is not UTF-8 makes
+	// DuckDB fail the query (a 500: GET /api/charts/deal.stages?org=%80e as
+	// a manager, found by FuzzChartAPI). It is dropped: the default applies.
 	q := url.Values{}
 	for k, v := range r.Query {
-		q[k] = v
+		if !utf8.ValidString(k) {
+			continue
+		}
+		for _, x := range v {
+			if utf8.ValidString(x) {
+				q[k] = append(q[k], x)
+			}
+		}
 	}
 	if r.Page != nil {
 		for k, v := range r.Page.Defaults {
@@ -300,27 +314,47 @@ func (s *Service) Env(ctx context.Context, r Request) (*Env, error) {
 		e.Lang = i18n.EN
 	}
 	f := &e.F
-	f.Period, f.From, f.To = ResolvePeriod(clean(q.Get("period"), 16), q.Get("from"), q.Get("to"), st.AsOf)
+	var periodOK bool
+	f.Period, f.From, f.To, periodOK = ResolvePeriod(clean(q.Get("period"), 16), q.Get("from"), q.Get("to"), st.AsOf, s.opts.FiscalYearStart)
+	if !periodOK {
+		e.Notices = append(e.Notices, i18n.T(e.Lang, "notice.period", clean(q.Get("period"), 16)))
+	}
+	if f.To.After(st.AsOf) {
+		e.Notices = append(e.Notices, i18n.T(e.Lang, "notice.future", i18n.Date(e.Lang, st.AsOf)))
+	}
 	f.Cmp, f.CmpFrom, f.CmpTo = Comparison(q.Get("cmp"), f.From, f.To)
-	if pl := clean(q.Get("pl"), 100); pl != "" && slices.Contains(st.Lines, pl) {
-		f.Product = pl
+	for _, pl := range cleanList(q["pl"], 100) {
+		if slices.Contains(st.Lines, pl) {
+			f.Products = append(f.Products, pl)
+		} else {
+			e.Notices = append(e.Notices, i18n.T(e.Lang, "notice.product_line", pl))
+		}
 	}
 	if cur := strings.ToUpper(clean(q.Get("cur"), 3)); cur != "" && cur != e.Base {
 		if rate, ok := st.Rates[cur]; ok {
 			f.Currency, e.Rate = cur, rate
+		} else {
+			e.Notices = append(e.Notices, i18n.T(e.Lang, "notice.currency", cur, e.Base))
 		}
 	}
 	// The org filter must lie inside the scope; a rep's pages are about the rep.
 	if r.Scope.Rep != "" && !r.Scope.All && r.Scope.Org == "" {
 		e.NodeRep = r.Scope.Rep
-	} else if org := clean(q.Get("org"), 100); org != "" {
-		ok, err := s.orgInScope(ctx, r.Scope, org)
+	} else if orgs := cleanList(q["org"], 100); len(orgs) > 0 {
+		chosen, outside, err := s.orgsInScope(ctx, r.Scope, orgs)
 		if err != nil {
 			return nil, err
 		}
-		if ok {
-			f.Org = org
-			e.Node = org
+		for _, org := range outside {
+			e.Notices = append(e.Notices, i18n.T(e.Lang, "notice.org", org))
+		}
+		if len(chosen) > 0 {
+			f.Orgs = chosen
+			// The page is about the chosen unit, or about the lowest unit
+			// holding all of them (its by-unit charts show them side by side).
+			if e.Node, err = s.commonAncestor(ctx, chosen); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if e.Node == "" && e.NodeRep == "" {
@@ -334,20 +368,51 @@ func (s *Service) Env(ctx context.Context, r Request) (*Env, error) {
 	return e, nil
 }
 
-func (s *Service) orgInScope(ctx context.Context, sc Scope, org string) (bool, error) {
+// orgsInScope splits the units a request chose into those the scope may
+// filter on (without the ones under another chosen unit: they add nothing)
+// and those it may not (unknown or outside the scope).
+func (s *Service) orgsInScope(ctx context.Context, sc Scope, orgs []string) (chosen, outside []string, err error) {
 	p := sc.Params()
-	p["org"] = org
-	q := `SELECT count(*) FROM live.org_units u WHERE u.org_unit_id = $org
-	AND scoped.sees(NULL, u.org_unit_id, $scope_all, $scope_org, $scope_rep)`
-	_, args, err := bind(q, p)
+	p["orgs"] = orgs
+	q := `WITH asked AS (SELECT unnest($orgs) AS org_unit_id),
+visible AS (
+    SELECT a.org_unit_id FROM asked a JOIN live.org_units u ON u.org_unit_id = a.org_unit_id
+    WHERE scoped.sees(NULL, u.org_unit_id, $scope_all, $scope_org, $scope_rep)
+)
+SELECT a.org_unit_id,
+       a.org_unit_id IN (SELECT org_unit_id FROM visible) AS visible,
+       EXISTS (SELECT 1 FROM facts.org_paths p JOIN visible v ON v.org_unit_id = p.ancestor_id
+               WHERE p.org_unit_id = a.org_unit_id AND p.depth > 0) AS covered
+FROM asked a ORDER BY a.org_unit_id`
+	res, err := s.query(ctx, q, p)
 	if err != nil {
-		return false, err
+		return nil, nil, err
 	}
-	res, err := run(ctx, s.opts.DB, q, args, s.opts.Location)
-	if err != nil {
-		return false, err
+	for i := range res.Rows {
+		switch id := res.Str(i, "org_unit_id"); {
+		case !res.Bool(i, "visible"):
+			outside = append(outside, id)
+		case !res.Bool(i, "covered"):
+			chosen = append(chosen, id)
+		}
 	}
-	return len(res.Rows) == 1 && res.Int(0, "count_star()") > 0, nil
+	return chosen, outside, nil
+}
+
+// commonAncestor is the lowest unit holding every one of units ("" when
+// they lie in different trees).
+func (s *Service) commonAncestor(ctx context.Context, units []string) (string, error) {
+	if len(units) == 1 {
+		return units[0], nil
+	}
+	q := `SELECT p.ancestor_id FROM facts.org_paths p WHERE list_contains($orgs, p.org_unit_id)
+GROUP BY p.ancestor_id HAVING count(DISTINCT p.org_unit_id) = len($orgs)
+ORDER BY min(p.depth), p.ancestor_id LIMIT 1`
+	res, err := s.query(ctx, q, map[string]any{"orgs": units})
+	if err != nil || len(res.Rows) == 0 {
+		return "", err
+	}
+	return res.Str(0, "ancestor_id"), nil
 }
 
 // OrgUnit is an entry of the org filter.
@@ -432,6 +497,13 @@ type Freshness struct {
 	LoadedAt   string `json:"loaded_at,omitempty"`   // localised
 	ComputedAt string `json:"computed_at,omitempty"` // localised; only for charts that read model tables
 	AsOf       string `json:"as_of,omitempty"`
+	// Complete is the latest complete day when the as-of day is still in
+	// progress (the last load happened on it or before): its figures may grow.
+	Complete string `json:"complete,omitempty"`
+	// Stale says, localised, that the models were computed on older data
+	// than the pages show (a load since the last refresh moved the as-of
+	// date): their figures lag until the next refresh.
+	Stale string `json:"stale,omitempty"`
 }
 
 // Freshness of the data (models too when usesModels).
@@ -439,9 +511,16 @@ func (s *Service) Freshness(st *DataState, lang string, usesModels bool) Freshne
 	f := Freshness{AsOf: i18n.Date(lang, st.AsOf)}
 	if !st.LoadedAt.IsZero() {
 		f.LoadedAt = i18n.DateTime(lang, st.LoadedAt, s.opts.Location)
+		y, m, d := st.LoadedAt.In(s.opts.Location).Date()
+		if loadDay := time.Date(y, m, d, 0, 0, 0, 0, time.UTC); !loadDay.After(st.AsOf) {
+			f.Complete = i18n.Date(lang, st.AsOf.AddDate(0, 0, -1))
+		}
 	}
 	if usesModels && !st.ComputedAt.IsZero() {
 		f.ComputedAt = i18n.DateTime(lang, st.ComputedAt, s.opts.Location)
+	}
+	if usesModels && !st.ModelsAsOf.IsZero() && st.ModelsAsOf.Before(st.AsOf) {
+		f.Stale = i18n.T(lang, "fresh.stale", i18n.Date(lang, st.ModelsAsOf), f.AsOf)
 	}
 	return f
 }

@@ -332,7 +332,7 @@ func (x *xlsxWriter) cell(c Column, v any) any {
 	case Bool, Text:
 		if x.o.Translate != nil {
 			if s, ok := x.o.Translate(c, v); ok {
-				return s
+				return excelText(s)
 			}
 		}
 		if k == Bool {
@@ -341,7 +341,30 @@ func (x *xlsxWriter) cell(c Column, v any) any {
 			}
 		}
 	}
-	return toText(v) // an inline string: never a formula
+	return excelText(toText(v)) // an inline string: never a formula
+}
+
+// maxExcelCellChars is the most a cell of Excel holds (UTF-16 code units);
+// Excel reports a longer one as a damaged file.
+const maxExcelCellChars = 32767
+
+// excelText cuts s to what one cell holds, ending it with an ellipsis.
+func excelText(s string) string {
+	if len(s) <= maxExcelCellChars { // UTF-8 bytes ≥ UTF-16 code units
+		return s
+	}
+	units := 0
+	for i, r := range s {
+		n := 1
+		if r > 0xFFFF {
+			n = 2
+		}
+		if units+n > maxExcelCellChars-1 {
+			return s[:i] + "…"
+		}
+		units += n
+	}
+	return s
 }
 
 // widths are the columns' widths in characters, from the header and the

@@ -287,3 +287,29 @@ func TestSheetNames(t *testing.T) {
 		}
 	}
 }
+
+// Excel holds at most 32,767 UTF-16 code units in a cell and calls a file
+// with a longer one damaged: a longer text is cut, with an ellipsis.
+func TestXLSXCutsTextToWhatACellHolds(t *testing.T) {
+	needOpenpyxl(t)
+	long := strings.Repeat("a𠀀长", 20000) // 4 code units a repeat: 80,000
+	tb := &Table{Name: "t", Columns: []Column{{Name: "s", Label: "s"}}, Rows: SliceRows([][]any{{long}, {"short"}})}
+	path, _ := writeXLSXFile(t, []*Table{tb}, XLSXOptions{})
+	out := python(t, `
+import sys, openpyxl
+ws = openpyxl.load_workbook(sys.argv[1]).active
+v = ws.cell(row=2, column=1).value
+print(len(v.encode("utf-16-le")) // 2, v.endswith("…"), ws.cell(row=3, column=1).value)
+print(v[:-1])`, path)
+	head, rest, _ := strings.Cut(string(out), "\n")
+	var units int
+	var ellipsis, short string
+	fmt.Sscan(head, &units, &ellipsis, &short)
+	// 32,766 when the next character needs two code units.
+	if units < 32766 || units > 32767 || ellipsis != "True" || short != "short" {
+		t.Errorf("the long cell: %s (want 32,767 code units at most, ending with …)", head)
+	}
+	if !strings.HasPrefix(long, strings.TrimRight(rest, "\n")) {
+		t.Error("the cut cell is not the start of the text")
+	}
+}

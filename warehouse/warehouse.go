@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
 )
@@ -36,11 +37,15 @@ type Options struct {
 
 // Warehouse is an open DuckDB database.
 type Warehouse struct {
-	opts      Options
-	connector *duckdb.Connector
-	read      *sql.DB       // bounded pool for queries
-	write     *sql.DB       // exactly one connection: the write lane
-	lane      chan struct{} // held for the duration of a write
+	opts Options
+	// The DuckDB instance and its two pools. A fatal DuckDB error (a failed
+	// checkpoint on a full disk) invalidates the instance; reopen (recover.go)
+	// then replaces all three, so they are read through atomic pointers.
+	connector atomic.Pointer[duckdb.Connector]
+	read      atomic.Pointer[sql.DB] // bounded pool for queries
+	write     atomic.Pointer[sql.DB] // exactly one connection: the write lane
+	reopening sync.Mutex             // one reopen at a time
+	lane      chan struct{}          // held for the duration of a write
 	// gate is held exclusively while a write transaction commits and shared by
 	// gated readers (Reader, ReadGate). DuckDB 1.5.6 lets a query that starts
 	// while a large commit is being applied see part of it (reproduced in
@@ -68,31 +73,10 @@ func Open(ctx context.Context, opts Options) (*Warehouse, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	dsn := opts.Path
-	if opts.ReadOnly {
-		if dsn == "" {
-			return nil, errors.New("warehouse: read-only needs a file path")
-		}
-		dsn += "?access_mode=READ_ONLY"
+	w := &Warehouse{opts: opts, log: opts.Logger, lane: make(chan struct{}, 1)}
+	if err := w.connect(); err != nil {
+		return nil, err
 	}
-	// The session time zone is per connection in DuckDB: set it on every new
-	// connection so that ::DATE of a TIMESTAMPTZ means the same thing everywhere.
-	tz := opts.TimeZone
-	connector, err := duckdb.NewConnector(dsn, func(execer driver.ExecerContext) error {
-		_, err := execer.ExecContext(context.Background(), "SET TimeZone = '"+strings.ReplaceAll(tz, "'", "''")+"'", nil)
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("open warehouse %q: %w (is another triscope process using it? only one process may open the file for writing)", opts.Path, err)
-	}
-	w := &Warehouse{opts: opts, connector: connector, log: opts.Logger, lane: make(chan struct{}, 1)}
-	w.read = sql.OpenDB(connector)
-	w.read.SetMaxOpenConns(opts.ReadConns)
-	w.read.SetMaxIdleConns(opts.ReadConns)
-	w.write = sql.OpenDB(connector)
-	w.write.SetMaxOpenConns(1)
-	w.write.SetMaxIdleConns(1)
-
 	if err := w.applySettings(ctx); err != nil {
 		w.Close()
 		return nil, err
@@ -104,6 +88,38 @@ func Open(ctx context.Context, opts Options) (*Warehouse, error) {
 		}
 	}
 	return w, nil
+}
+
+// connect opens the DuckDB instance and its pools.
+func (w *Warehouse) connect() error {
+	opts := w.opts
+	dsn := opts.Path
+	if opts.ReadOnly {
+		if dsn == "" {
+			return errors.New("warehouse: read-only needs a file path")
+		}
+		dsn += "?access_mode=READ_ONLY"
+	}
+	// The session time zone is per connection in DuckDB: set it on every new
+	// connection so that ::DATE of a TIMESTAMPTZ means the same thing everywhere.
+	tz := opts.TimeZone
+	connector, err := duckdb.NewConnector(dsn, func(execer driver.ExecerContext) error {
+		_, err := execer.ExecContext(context.Background(), "SET TimeZone = '"+strings.ReplaceAll(tz, "'", "''")+"'", nil)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("open warehouse %q: %w (is another triscope process using it? only one process may open the file for writing)", opts.Path, err)
+	}
+	read := sql.OpenDB(connector)
+	read.SetMaxOpenConns(opts.ReadConns)
+	read.SetMaxIdleConns(opts.ReadConns)
+	write := sql.OpenDB(connector)
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	w.connector.Store(connector)
+	w.read.Store(read)
+	w.write.Store(write)
+	return nil
 }
 
 // applySettings sets the database-wide settings on one bootstrap connection,
@@ -124,7 +140,7 @@ func (w *Warehouse) applySettings(ctx context.Context) error {
 	if limit != "" {
 		want = append(want, [2]string{"memory_limit", limit})
 	}
-	conn, err := w.write.Conn(ctx)
+	conn, err := w.write.Load().Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("warehouse settings: %w", err)
 	}
@@ -155,22 +171,37 @@ func (w *Warehouse) TimeZone() string { return w.opts.TimeZone }
 
 // DB is the read pool. Use it for queries; writes through it are a bug
 // (they would bypass the write lane).
-func (w *Warehouse) DB() *sql.DB { return w.read }
+func (w *Warehouse) DB() *sql.DB { return w.read.Load() }
 
 // Write runs fn with the write lane: the one connection allowed to change the
 // warehouse. Only one Write runs at a time; others wait (or give up when ctx ends).
 // fn manages its own transaction (see WriteTx for the common case).
+//
+// An error that says the disk holding the warehouse is full names it
+// (explain); one that invalidated the DuckDB instance (a fatal error: a
+// checkpoint that could not be written) reopens it before Write returns, so
+// that readers and the next write find a working warehouse (reopen).
 func (w *Warehouse) Write(ctx context.Context, fn func(ctx context.Context, conn *sql.Conn) error) error {
 	if w.opts.ReadOnly {
 		return errors.New("warehouse is open read-only")
 	}
+	err := w.onLane(ctx, fn)
+	if IsInvalidated(err) {
+		if rerr := w.reopen(context.WithoutCancel(ctx)); rerr != nil {
+			w.log.Error("reopening the warehouse after a fatal error failed", "err", rerr, "cause", err)
+		}
+	}
+	return w.explain(err)
+}
+
+func (w *Warehouse) onLane(ctx context.Context, fn func(ctx context.Context, conn *sql.Conn) error) error {
 	select {
 	case w.lane <- struct{}{}:
 	case <-ctx.Done():
 		return fmt.Errorf("waiting for the write lane: %w", ctx.Err())
 	}
 	defer func() { <-w.lane }()
-	conn, err := w.write.Conn(ctx)
+	conn, err := w.write.Load().Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("write lane: %w", err)
 	}
@@ -228,16 +259,34 @@ type Reader struct{ w *Warehouse }
 // Reader returns the gated read pool. Servers and reports read through it.
 func (w *Warehouse) Reader() Reader { return Reader{w} }
 
-// QueryContext runs a query on the read pool once no commit is being applied.
+// QueryContext runs a query on the read pool once no commit is being
+// applied. A query that finds the DuckDB instance invalidated by a fatal
+// error reopens it and runs again (once).
 func (r Reader) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	rows, err := r.query(ctx, query, args)
+	if IsInvalidated(err) && r.w.reopen(context.WithoutCancel(ctx)) == nil {
+		rows, err = r.query(ctx, query, args)
+	}
+	return rows, r.w.explain(err)
+}
+
+func (r Reader) query(ctx context.Context, query string, args []any) (*sql.Rows, error) {
 	defer r.w.ReadGate()()
-	return r.w.read.QueryContext(ctx, query, args...)
+	return r.w.read.Load().QueryContext(ctx, query, args...)
 }
 
 // QueryRowContext is QueryContext for one row.
 func (r Reader) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	row := r.queryRow(ctx, query, args)
+	if IsInvalidated(row.Err()) && r.w.reopen(context.WithoutCancel(ctx)) == nil {
+		row = r.queryRow(ctx, query, args)
+	}
+	return row
+}
+
+func (r Reader) queryRow(ctx context.Context, query string, args []any) *sql.Row {
 	defer r.w.ReadGate()()
-	return r.w.read.QueryRowContext(ctx, query, args...)
+	return r.w.read.Load().QueryRowContext(ctx, query, args...)
 }
 
 // Append bulk-inserts rows into table through DuckDB's appender on conn, inside
@@ -273,15 +322,22 @@ func Append(conn *sql.Conn, table string, columns []string, next func(row []driv
 
 // Close closes the pools and the database.
 func (w *Warehouse) Close() error {
+	w.reopening.Lock()
+	defer w.reopening.Unlock()
+	return w.closeInstance()
+}
+
+// closeInstance closes the pools and the DuckDB instance.
+func (w *Warehouse) closeInstance() error {
 	var errs []error
-	if w.read != nil {
-		errs = append(errs, w.read.Close())
+	if db := w.read.Load(); db != nil {
+		errs = append(errs, db.Close())
 	}
-	if w.write != nil {
-		errs = append(errs, w.write.Close())
+	if db := w.write.Load(); db != nil {
+		errs = append(errs, db.Close())
 	}
-	if w.connector != nil {
-		errs = append(errs, w.connector.Close())
+	if c := w.connector.Load(); c != nil {
+		errs = append(errs, c.Close())
 	}
 	return errors.Join(errs...)
 }

@@ -42,6 +42,12 @@ CREATE OR REPLACE MACRO scoped.sees_unit(unit, scope_all, scope_org) AS
 CREATE OR REPLACE MACRO scoped.under(owner_org, org) AS
     org IS NULL OR coalesce(owner_org IN (SELECT p.org_unit_id FROM facts.org_paths p WHERE p.ancestor_id = org), false);
 
+-- @ name=under_any needs=facts.org_paths
+-- The org filter of a page when several units are chosen: no filter (NULL)
+-- or any of the units and everything below them.
+CREATE OR REPLACE MACRO scoped.under_any(owner_org, orgs) AS
+    orgs IS NULL OR coalesce(owner_org IN (SELECT p.org_unit_id FROM facts.org_paths p WHERE list_contains(orgs, p.ancestor_id)), false);
+
 -- @ name=child_of needs=facts.org_paths,live.org_units
 -- For the units below `node`: which child of `node` each one sits under.
 -- NULL node: the roots of the tree are the children.
@@ -327,6 +333,28 @@ CREATE OR REPLACE MACRO scoped.collision_rulings(scope_all, scope_org, scope_rep
 SELECT r.* FROM main.collision_rulings r
 SEMI JOIN scoped.mart_collisions(scope_all, scope_org, scope_rep) m
   ON m.opportunity_id = r.opportunity_id AND m.conflicts_with_opportunity_id = r.conflicts_with_opportunity_id;
+
+-- @ name=collisions needs=main.mart_collisions,main.collision_rulings,facts.opportunities
+-- The collision pairs the user sees (both deals) with both deals' owner,
+-- customer and amount, the ruling that stands (the latest) and how many
+-- rulings there were (an overruling keeps the earlier ones): what the
+-- collisions page, its figures and its rows count.
+CREATE OR REPLACE MACRO scoped.collisions(scope_all, scope_org, scope_rep) AS TABLE
+WITH ruled AS (
+    SELECT *, count(*) OVER (PARTITION BY opportunity_id, conflicts_with_opportunity_id) AS rulings
+    FROM scoped.collision_rulings(scope_all, scope_org, scope_rep)
+    QUALIFY row_number() OVER (PARTITION BY opportunity_id, conflicts_with_opportunity_id ORDER BY ruled_at DESC, ruling_id DESC) = 1
+)
+SELECT m.opportunity_id || '|' || m.conflicts_with_opportunity_id AS collision_id, m.*,
+       CAST(m.created_at AS DATE) AS registered_on,
+       o.owner_rep_id AS deal_rep_id, o.owner_org AS deal_org, o.customer_name, o.amount_base, o.product_line,
+       b.customer_name AS other_customer_name, b.owner_rep_id AS other_rep_id, b.owner_org AS other_org,
+       l.decision, l.winner_registrant, l.winner_opportunity_id, l.note, l.ruled_by, l.ruled_at,
+       l.ruling_id IS NOT NULL AS ruled, coalesce(l.rulings, 0) AS rulings
+FROM scoped.mart_collisions(scope_all, scope_org, scope_rep) m
+JOIN scoped.opportunity_facts(scope_all, scope_org, scope_rep) o ON o.opportunity_id = m.opportunity_id
+JOIN scoped.opportunity_facts(scope_all, scope_org, scope_rep) b ON b.opportunity_id = m.conflicts_with_opportunity_id
+LEFT JOIN ruled l ON l.opportunity_id = m.opportunity_id AND l.conflicts_with_opportunity_id = m.conflicts_with_opportunity_id;
 
 -- @ name=mart_funnel needs=main.mart_funnel,facts.org_paths
 -- Unit-level figures: visible to a scope whose subtree holds the unit; the

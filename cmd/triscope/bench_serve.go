@@ -123,7 +123,7 @@ The warehouse must not be open in another process.`,
 				for _, id := range regions {
 					scopes = append(scopes, query.Scope{Org: id})
 				}
-				rep, err := srv.Engine().Warm(ctx, scopes, i18n.Langs)
+				rep, err := srv.Engine().Warm(ctx, nil, scopes, i18n.Langs)
 				if err != nil {
 					return fmt.Errorf("warm-up: %w", err)
 				}

@@ -25,7 +25,9 @@ func TestMain(m *testing.M) {
 		main()
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	chaosCleanup()
+	os.Exit(code)
 }
 
 // cli runs `triscope args...` in dir and returns its output and exit code.

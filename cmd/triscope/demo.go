@@ -42,6 +42,7 @@ printed at start, or --demo-password. --no-serve stops after the models.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			out := cmd.OutOrStdout()
+			ds.locale = c.Locale
 			if err := ds.start(cmd, out); err != nil {
 				return err
 			}

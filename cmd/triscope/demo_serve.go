@@ -19,6 +19,7 @@ type demoServe struct {
 	noServe  bool
 	password string
 	addr     string
+	locale   string // the demo company's (en or zh): the demo accounts read reports in it
 }
 
 func (d *demoServe) flags(cmd *cobra.Command) {
@@ -106,9 +107,14 @@ func (d *demoServe) serve(ctx context.Context, r *app.Runtime, cfg *app.Config, 
 	if err != nil {
 		return err
 	}
+	managers, err := demoReports(ctx, r, cfg, accounts, d.password, d.locale, out)
+	if err != nil {
+		return err
+	}
 	if d.noServe {
 		fmt.Fprintf(out, "\nDemo accounts (in %s; 'triscope serve' to use them):\n", cfg.AuthPath())
 		printAccounts(out, accounts, d.password)
+		fmt.Fprintf(out, "  and %d more region managers (mgr-…), who receive the weekly pack\n", len(managers))
 		return nil
 	}
 	addr := d.addr
@@ -118,6 +124,8 @@ func (d *demoServe) serve(ctx context.Context, r *app.Runtime, cfg *app.Config, 
 	return r.Serve(ctx, app.ServeOptions{Addr: addr, Ready: func(url string) {
 		fmt.Fprintf(out, "\nTriscope is ready: %s   (Ctrl-C to stop)\n\n", url)
 		printAccounts(out, accounts, d.password)
+		fmt.Fprintf(out, "  and %d more region managers (mgr-…), who receive the weekly pack\n", len(managers))
 		fmt.Fprintf(out, "\nUsers, sessions and the audit trail: %s (manage with 'triscope users')\n", cfg.AuthPath())
+		firstDemoRuns(ctx, r, out)
 	}})
 }

@@ -23,6 +23,13 @@ func main() {
 	// is readable by its owner only (issue 18, finding 8: files were created
 	// with the process's umask, typically world-readable).
 	syscall.Umask(0o077)
+	// A file that would grow past the process's size limit (ulimit -f,
+	// RLIMIT_FSIZE) makes the write fail (EFBIG) and the load or refresh
+	// fail with an error naming the disk, instead of the kernel killing the
+	// process with SIGXFSZ: DuckDB writes from its own threads, where Go's
+	// handler applies the signal's default action (found by triscope chaos
+	// disk-full --method fsize: the server died).
+	signal.Ignore(syscall.SIGXFSZ)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	root := newRootCmd()
@@ -74,7 +81,8 @@ Configuration comes from flags, then TRISCOPE_* environment variables
 	root.PersistentFlags().String("db", "triscope.duckdb", "the warehouse file")
 	root.PersistentFlags().BoolVarP(&verbose, "verbose", "v", false, "log debug detail")
 	root.AddCommand(newVersionCmd(cfg), newGenCmd(cfg), newLoadCmd(cfg), newRefreshCmd(cfg), newDemoCmd(cfg), newBenchCmd(cfg), newBenchRefreshCmd(cfg))
-	root.AddCommand(newServeCmd(cfg), newUsersCmd(cfg), newScreenshotsCmd(cfg), newBenchServeCmd(cfg))
+	root.AddCommand(newServeCmd(cfg), newUsersCmd(cfg), newScreenshotsCmd(cfg), newBenchServeCmd(cfg), newSQLCmd(cfg), newBenchSQLCmd(cfg), newReportCmd(cfg))
+	root.AddCommand(newChaosCmd()) // hidden: the fault tests (chaos.go)
 	return root
 }
 

@@ -24,6 +24,7 @@ func newScreenshotsCmd(cfg *app.Config) *cobra.Command {
 	var langs []string
 	var extra []string
 	var pwStdin bool
+	var width int
 	cmd := &cobra.Command{
 		Use:   "screenshots",
 		Short: "Save a PNG of every dashboard page in Chinese and English (headless Chromium)",
@@ -39,7 +40,7 @@ running server as --user (password from stdin).`,
   echo "$PW" | triscope screenshots --url http://127.0.0.1:8080 --user ceo --password-stdin --out shots`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			o := shots.CaptureOptions{Out: out, Langs: langs, Bin: bin}
+			o := shots.CaptureOptions{Out: out, Langs: langs, Bin: bin, Width: width}
 			if baseURL != "" {
 				if !pwStdin {
 					return errors.New("--url needs --user and --password-stdin")
@@ -94,6 +95,7 @@ running server as --user (password from stdin).`,
 	cmd.Flags().StringVar(&user, "user", "", "with --url: the account to sign in with")
 	cmd.Flags().BoolVar(&pwStdin, "password-stdin", false, "with --url: read the password from stdin")
 	cmd.Flags().StringVar(&bin, "chromium", shots.DefaultBin, "Chromium binary")
+	cmd.Flags().IntVar(&width, "width", 1440, "viewport width in CSS pixels (390 shows the phone layout)")
 	return cmd
 }
 

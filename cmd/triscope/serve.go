@@ -30,6 +30,9 @@ finish (up to 10 s).`,
   triscope serve --addr 127.0.0.1:8080`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			if cmd.Flags().Changed("flight-addr") {
+				cfg.SQL.Flight.Addr, _ = cmd.Flags().GetString("flight-addr")
+			}
 			if sf, ok := app.RunningServer(ctx, cfg.DB); ok {
 				return fmt.Errorf("a triscope server already serves %s at %s: stop it first", cfg.DB, sf.URL)
 			}
@@ -47,9 +50,12 @@ finish (up to 10 s).`,
 			}
 			return r.Serve(ctx, app.ServeOptions{Ready: func(url string) {
 				fmt.Fprintf(cmd.OutOrStdout(), "Triscope dashboards: %s  (Ctrl-C to stop)\n", url)
+			}, FlightReady: func(addr string) {
+				fmt.Fprintf(cmd.OutOrStdout(), "Arrow Flight SQL: %s\n", addr)
 			}})
 		},
 	}
 	cmd.Flags().String("addr", "127.0.0.1:8080", "listen address (host:port)")
+	cmd.Flags().String("flight-addr", "", "serve ad hoc SQL over Arrow Flight SQL on host:port (off by default; plaintext only on a loopback address, else configure sql.flight.tls_cert and tls_key)")
 	return cmd
 }

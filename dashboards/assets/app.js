@@ -132,11 +132,55 @@
     });
     form.querySelectorAll('input[type=date]').forEach(function (i) { i.addEventListener('change', submitFilters); });
     form.addEventListener('submit', function (ev) { ev.preventDefault(); submitFilters(); });
+    form.querySelectorAll('.picker').forEach(picker);
   }
   function submitFilters() {
     var q = new URLSearchParams();
-    new FormData(form).forEach(function (v, k) { if (v !== '') q.set(k, v); });
+    new FormData(form).forEach(function (v, k) { if (v !== '') q.append(k, v); });
     location.search = q.toString();
+  }
+
+  // A multi-select picker (org units as a searchable tree, product lines):
+  // checkboxes in a pop-over, applied together with the Apply button.
+  function picker(p) {
+    var btn = p.querySelector('.picker-button'), pop = p.querySelector('.picker-pop');
+    var search = p.querySelector('.picker-search');
+    p.classList.add('js');
+    function open(on) {
+      p.classList.toggle('open', on);
+      btn.setAttribute('aria-expanded', on ? 'true' : 'false');
+      if (on && search) search.focus();
+    }
+    btn.addEventListener('click', function () { open(!p.classList.contains('open')); });
+    p.addEventListener('keydown', function (ev) { if (ev.key === 'Escape') { open(false); btn.focus(); } });
+    document.addEventListener('click', function (ev) { if (!p.contains(ev.target)) open(false); });
+    p.querySelector('.picker-clear').addEventListener('click', function () {
+      pop.querySelectorAll('input[type=checkbox]').forEach(function (c) { c.checked = false; });
+      submitFilters();
+    });
+    if (!search) return;
+    // A search shows the matching units with the units above them (the tree
+    // stays readable); an empty search shows every unit.
+    var items = Array.prototype.slice.call(pop.querySelectorAll('li'));
+    search.addEventListener('input', function () {
+      var term = search.value.trim().toLowerCase();
+      var show = items.map(function () { return !term; });
+      if (term) {
+        items.forEach(function (li, i) {
+          if (li.textContent.toLowerCase().indexOf(term) < 0 && li.querySelector('input').value.toLowerCase() !== term) return;
+          show[i] = true;
+          var depth = parseInt(li.getAttribute('data-depth'), 10);
+          for (var j = i - 1; j >= 0 && depth > 0; j--) {
+            var d = parseInt(items[j].getAttribute('data-depth'), 10);
+            if (d < depth) { show[j] = true; depth = d; }
+          }
+        });
+      }
+      items.forEach(function (li, i) { li.hidden = !show[i]; });
+    });
+    search.addEventListener('keydown', function (ev) {
+      if (ev.key === 'Enter') { ev.preventDefault(); submitFilters(); }
+    });
   }
   document.querySelectorAll('[data-org]').forEach(function (a) {
     a.addEventListener('click', function (ev) { ev.preventDefault(); navigate({ org: a.getAttribute('data-org') }); });
@@ -178,6 +222,7 @@
       var pt = data.points && data.points[pointIndex(data, ps[0])];
       if (pt && localLink(pt.link)) html += '<div class="tt-hint">' + esc(msg('js.click_open')) + '</div>';
       else if (pt && pt.zoom) html += '<div class="tt-hint">' + esc(msg('js.click_zoom')) + '</div>';
+      else if (pt && pt.filter) html += '<div class="tt-hint">' + esc(msg('js.click_filter')) + '</div>';
       else if (pt && pt.key && data.drill) html += '<div class="tt-hint">' + esc(msg('js.click_rows')) + '</div>';
       return html;
     };
@@ -326,13 +371,18 @@
     if (!pt) return;
     if (localLink(pt.link)) { location.href = localLink(pt.link); return; }
     if (pt.zoom) { navigate({ org: pt.zoom }); return; }
+    // A cross-filter: the page filtered by the point (shown as a chip).
+    if (pt.filter) { navigate(pt.filter); return; }
     if (pt.key && data.drill) openDrill(card, pt.key, pointLabel(option, data, i));
   }
 
   function renderEChart(card, data) {
     var node = card.querySelector('.chart');
     node.style.height = (parseInt(card.getAttribute('data-height'), 10) || 320) + 'px';
-    var chart = echarts.getInstanceByDom(node) || echarts.init(node, null, { renderer: 'canvas' });
+    // Dark mode follows the system setting (the page's CSS does the same).
+    var dark = window.matchMedia && window.matchMedia('(prefers-color-scheme: dark)').matches;
+    var chart = echarts.getInstanceByDom(node) || echarts.init(node, dark ? 'dark' : null, { renderer: 'canvas' });
+    if (dark) option.backgroundColor = 'transparent';
     var option = prepare(data.option || {}, data);
     chart.setOption(option, true);
     chart.off('click');
@@ -367,7 +417,9 @@
     var id = card.getAttribute('data-chart');
     registry.pending++;
     card.setAttribute('data-state', 'loading');
-    return getJSON('/api/charts/' + encodeURIComponent(id) + '?' + query()).then(function (data) {
+    // A card may carry its own query (a report's print page, one query per part).
+    var own = card.getAttribute('data-query');
+    return getJSON('/api/charts/' + encodeURIComponent(id) + '?' + (own !== null ? own : query())).then(function (data) {
       registry.data[id] = data;
       freshness(card, data.freshness || {});
       var note = card.querySelector('.note');
@@ -422,7 +474,14 @@
       thead.textContent = '';
       tbody.textContent = '';
       var tr = el('tr');
+      // An id whose name is shown links from the name instead (the export keeps both).
+      var names = r.columns.map(function (c) { return c.name; });
+      var shown = function (i) {
+        var n = names[i];
+        return !((n === 'customer_id' && names.indexOf('customer_name') >= 0) || (n === 'rep_id' && names.indexOf('rep_name') >= 0));
+      };
       r.columns.forEach(function (c, i) {
+        if (!shown(i)) return;
         var numeric = c.type === 'money' || c.type === 'number' || c.type === 'percent';
         var th = el('th', numeric ? 'num' : '');
         var b = el('button', '', r.labels[i]);
@@ -437,12 +496,21 @@
         tr.appendChild(th);
       });
       thead.appendChild(tr);
+      var link = rowLinks(r.columns);
       r.rows.forEach(function (row) {
         var tr2 = el('tr');
         row.forEach(function (v, i) {
+          if (!shown(i)) return;
           var c = r.columns[i];
           var numeric = c.type === 'money' || c.type === 'number' || c.type === 'percent';
-          var td = el('td', numeric ? 'num' : '', c.type === 'text' ? codeLabel(c.name, v) : fmtFull(v, c.type));
+          var text = c.type === 'text' ? codeLabel(c.name, v) : fmtFull(v, c.type);
+          var td = el('td', numeric ? 'num' : '');
+          var href = link(row, i);
+          if (href && text) {
+            var a = el('a', '', text);
+            a.href = href;
+            td.appendChild(a);
+          } else td.textContent = text;
           if (c.type === 'text' && typeof v === 'string' && v.length > 30) td.title = v;
           tr2.appendChild(td);
         });
@@ -455,7 +523,7 @@
         tbody.appendChild(empty);
       }
       var pages = Math.max(1, Math.ceil(r.total / r.page_size));
-      d.querySelector('.count').textContent = msg('js.rows_total', group(r.total));
+      d.querySelector('.count').textContent = msg('js.rows_total', group(r.total)) + (r.shortened ? ' · ' + msg('js.shortened') : '');
       d.querySelector('.pageno').textContent = msg('js.page', r.page, pages);
       d.querySelector('.prev').disabled = r.page <= 1;
       d.querySelector('.next').disabled = r.page >= pages;
@@ -469,6 +537,27 @@
     drill.dlg.querySelector('.prev').addEventListener('click', function () { drill.page--; loadRows(); });
     drill.dlg.querySelector('.next').addEventListener('click', function () { drill.page++; loadRows(); });
     drill.dlg.addEventListener('close', function () { drill.dlg.removeAttribute('data-loaded'); });
+  }
+
+  // rowLinks says which cells of a rows page link to a page of ours: a
+  // customer's id or name (/customers/{id}), a deal's id (/deals/{id}), a
+  // rep's id or name (/reps/{id}), and the record of a mixed list whose
+  // entity is a deal. The pages check the scope again.
+  function rowLinks(cols) {
+    var at = {};
+    cols.forEach(function (c, i) { at[c.name] = i; });
+    var to = function (prefix, v) { return v === null || v === undefined || v === '' ? '' : prefix + encodeURIComponent(String(v)); };
+    return function (row, i) {
+      switch (cols[i].name) {
+        case 'customer_id': return to('/customers/', row[i]);
+        case 'customer_name': return at.customer_id !== undefined ? to('/customers/', row[at.customer_id]) : '';
+        case 'opportunity_id': return to('/deals/', row[i]);
+        case 'rep_id': case 'owner_rep_id': return to('/reps/', row[i]);
+        case 'rep_name': return at.rep_id !== undefined ? to('/reps/', row[at.rep_id]) : (at.owner_rep_id !== undefined ? to('/reps/', row[at.owner_rep_id]) : '');
+        case 'record_id': return at.entity !== undefined && row[at.entity] === 'opportunities' ? to('/deals/', row[i]) : '';
+      }
+      return '';
+    };
   }
 
   // ---- SQL ----

@@ -1,9 +1,11 @@
 -- Alerts at as_of. One row per thing to look at; see the COMMENTs for the
 -- rule of each kind. {{.Forecast}} says whether mart_forecast and
 -- mart_targets_monthly exist (the forecast and targets models ran).
-
-CREATE OR REPLACE TEMP TABLE pl_alert_rep_org AS
-SELECT rep_id, org_unit_id FROM pl_live_reps;
+-- Who is responsible: a customer's alert goes to the customer's owner (the
+-- facts' owner_rep_id and owner_org of facts.customers: the customer's unit,
+-- else its owner rep's); a contract's and a deal's to the rep the contract or
+-- deal names and that rep's unit (rep_id, rep_org of the facts; the deal's
+-- as in every pipeline model, pipeline_prep.sql), NULL when it names none.
 
 -- purchases_down: net payments (refunds lower them) per customer in the last
 -- four complete months m0-3 .. m0 fell three times running.
@@ -16,7 +18,7 @@ months AS (
 ),
 monthly AS (
     SELECT p.customer_id, CAST(date_trunc('month', p.paid_on) AS DATE) AS month, sum(p.amount_base) AS amount
-    FROM pl_base_payments p
+    FROM base_payments p
     WHERE p.paid_on >= (SELECT min(month) FROM months)
     GROUP BY ALL
 ),
@@ -33,8 +35,8 @@ w AS (
            min(month) AS first_month
     FROM grid GROUP BY customer_id
 )
-SELECT w.*, cu.org_unit_id AS customer_org, cu.owner_rep_id
-FROM w LEFT JOIN pl_live_customers cu USING (customer_id)
+SELECT w.*, cu.owner_org, cu.owner_rep_id
+FROM w LEFT JOIN facts.customers cu USING (customer_id)
 WHERE a0 > a1 AND a1 > a2 AND a2 > a3;
 
 -- Settlement plan lines with what is still outstanding: the payments received
@@ -49,14 +51,14 @@ WITH lines AS (
     -- rounds a 128-bit decimal back to cents slowly)
     SELECT s.contract_id, s.due_on,
            CASE WHEN c.rate_to_base = 1 THEN s.amount ELSE CAST(CAST(s.amount AS DECIMAL(38,2)) * c.rate_to_base AS DECIMAL(18,2)) END AS amount,
-           c.customer_id, c.owner_rep_id, c.currency
-    FROM pl_live_payment_schedule s
-    JOIN pl_base_contracts c USING (contract_id)
+           c.customer_id, c.rep_id AS owner_rep_id, c.rep_org
+    FROM live.payment_schedule s
+    JOIN base_contracts c USING (contract_id)
     WHERE coalesce(c.status, 'active') NOT IN ('cancelled', 'terminated')
       AND s.due_on <= getvariable('as_of') + 7
 ),
 paid AS (
-    SELECT contract_id, sum(amount_base) AS paid FROM pl_base_payments WHERE contract_id IS NOT NULL GROUP BY ALL
+    SELECT contract_id, sum(amount_base) AS paid FROM base_payments WHERE contract_id IS NOT NULL GROUP BY ALL
 ),
 uncovered AS (
     -- Contracts whose payments do not cover all these lines. In the others
@@ -71,7 +73,7 @@ uncovered AS (
 plan AS (
     SELECT l.contract_id, l.due_on, l.amount,
            sum(l.amount) OVER (PARTITION BY l.contract_id ORDER BY l.due_on) AS cum_due,
-           l.customer_id, l.owner_rep_id, l.currency
+           l.customer_id, l.owner_rep_id, l.rep_org
     FROM lines l SEMI JOIN uncovered u ON u.contract_id = l.contract_id
 )
 SELECT plan.*, coalesce(paid.paid, 0) AS paid,
@@ -100,7 +102,7 @@ WITH a AS (
     SELECT 'purchases_down' AS kind,
            CASE WHEN a3 <= 0.5 * a0 THEN 'high' ELSE 'medium' END AS severity,
            'customer' AS subject_type, customer_id AS subject_id,
-           coalesce(customer_org, (SELECT org_unit_id FROM pl_alert_rep_org r WHERE r.rep_id = owner_rep_id)) AS org_unit_id,
+           owner_org AS org_unit_id,
            owner_rep_id,
            printf('monthly purchases %s to %s: %.2f → %.2f → %.2f → %.2f', strftime(first_month, '%Y-%m'),
                   strftime(CAST(first_month + INTERVAL 3 MONTH AS DATE), '%Y-%m'),
@@ -110,18 +112,18 @@ WITH a AS (
     UNION ALL
     SELECT CASE WHEN s.due_on < getvariable('as_of') THEN 'settlement_overdue' ELSE 'settlement_due' END,
            CASE WHEN s.due_on < getvariable('as_of') - 30 THEN 'high' ELSE 'medium' END,
-           'contract', s.contract_id, r.org_unit_id, s.owner_rep_id,
+           'contract', s.contract_id, s.rep_org, s.owner_rep_id,
            CASE WHEN s.due_on < getvariable('as_of')
                 THEN printf('due %s, %d days overdue: %.2f outstanding of %.2f', CAST(s.due_on AS VARCHAR), date_diff('day', s.due_on, getvariable('as_of')), CAST(s.outstanding AS DOUBLE), CAST(s.amount AS DOUBLE))
                 ELSE printf('due %s, in %d days: %.2f outstanding of %.2f', CAST(s.due_on AS VARCHAR), date_diff('day', getvariable('as_of'), s.due_on), CAST(s.outstanding AS DOUBLE), CAST(s.amount AS DOUBLE)) END,
            s.due_on
-    FROM pl_alert_schedule s LEFT JOIN pl_alert_rep_org r ON r.rep_id = s.owner_rep_id
+    FROM pl_alert_schedule s
     WHERE s.outstanding > 0.005 AND s.due_on <= getvariable('as_of') + 7
     UNION ALL
-    SELECT 'contract_ending', 'low', 'contract', c.contract_id, r.org_unit_id, c.owner_rep_id,
+    SELECT 'contract_ending', 'low', 'contract', c.contract_id, c.rep_org, c.rep_id,
            printf('ends %s, in %d days (amount %.2f)', CAST(c.end_on AS VARCHAR), date_diff('day', getvariable('as_of'), c.end_on), CAST(c.amount_base AS DOUBLE)),
            c.end_on
-    FROM pl_base_contracts c LEFT JOIN pl_alert_rep_org r ON r.rep_id = c.owner_rep_id
+    FROM base_contracts c
     WHERE coalesce(c.status, 'active') = 'active'
       AND c.end_on BETWEEN getvariable('as_of') AND getvariable('as_of') + 30
     UNION ALL

@@ -1,15 +1,14 @@
 -- contract_execution: how each contract is being paid against its settlement plan.
--- Inputs: base_contracts, base_payments (prep.sql); lv_payment_schedule, lv_reps, lv_customers.
--- lv_<table> are temp views over the base tables without the rows a snapshot load
--- marked deleted (created by lvCreate in models/contract_execution.go); by hand:
--- CREATE TEMP VIEW lv_reps AS SELECT * FROM reps WHERE _deleted_at IS NULL; (and so on)
+-- Inputs: base_contracts, base_payments (prep.sql: the facts up to as_of);
+-- live.payment_schedule, live.customers (schema live: without the rows a
+-- snapshot load marked deleted).
 -- Run by hand: SET VARIABLE as_of = DATE '2024-09-30'; SET VARIABLE base_currency = 'CNY';
 -- then prep.sql and this file.
 --
 -- Choices (docs/models/collections.md):
 -- * Everything is matched in the contract's own currency and shown in the base
---   currency at the contract's booking rate (base_contracts.rate_to_base, the rate on
---   signed_on). A payment in the contract currency settles the same number of units
+--   currency at the contract's booking rate (base_contracts.rate_to_base: the facts'
+--   rate on signed_on, 1 in the base currency). A payment in the contract currency settles the same number of units
 --   whatever the exchange rate did; a payment in another currency is converted to the
 --   contract currency through the base currency (its amount_base / the booking rate).
 --   So a fully paid USD contract has outstanding 0, not an exchange-rate difference.
@@ -21,9 +20,14 @@
 --   installment is covered on day d when P(d) >= C(i), and its allocated amount is
 --   least(amount, greatest(0, P(d) - C(i-1))). A refund therefore uncovers the most
 --   recent installments first.
+-- * owner_rep_id is the rep the contract names (the facts' rep_id, NULL when it names
+--   none), and the aging's org unit that rep's unit (rep_org), else the customer's
+--   unit: the documented rule of the collections marts (docs/models/collections.md),
+--   which for a contract without a rep differs from the scope rule's owner_org (the
+--   customer's owner rep's unit first).
 
 CREATE OR REPLACE TEMP TABLE ce_contracts AS
-SELECT c.contract_id, c.customer_id, c.owner_rep_id, c.signed_on, c.start_on,
+SELECT c.contract_id, c.customer_id, c.rep_id AS owner_rep_id, c.rep_org, c.signed_on, c.start_on,
        c.amount, c.amount_base, c.rate_to_base,
        coalesce(c.currency, getvariable('base_currency')) AS currency,
        coalesce(c.status, 'active') AS contract_status
@@ -41,13 +45,13 @@ JOIN ce_contracts c ON c.contract_id = p.contract_id;
 CREATE OR REPLACE TEMP TABLE ce_installments AS
 WITH plan AS (
     SELECT s.contract_id, s.due_on, CAST(sum(s.amount) AS DECIMAL(38,4)) AS amount, false AS implied
-    FROM lv_payment_schedule s
+    FROM live.payment_schedule s
     JOIN ce_contracts c ON c.contract_id = s.contract_id
     GROUP BY s.contract_id, s.due_on
 ), implied AS (
     SELECT c.contract_id, coalesce(c.start_on, c.signed_on) AS due_on, CAST(c.amount AS DECIMAL(38,4)) AS amount, true AS implied
     FROM ce_contracts c
-    WHERE NOT EXISTS (SELECT 1 FROM lv_payment_schedule s WHERE s.contract_id = c.contract_id)
+    WHERE NOT EXISTS (SELECT 1 FROM live.payment_schedule s WHERE s.contract_id = c.contract_id)
 ), events AS (
     -- installments (kind 1) and payments (kind 0) of each contract in one
     -- date order, payments of a day before the installments due that day. An
@@ -154,7 +158,7 @@ COMMENT ON COLUMN mart_settlements_due.amount_paid IS 'Part of the installment c
 COMMENT ON COLUMN mart_settlements_due.days_until_due IS 'due_on - as_of in days; negative when overdue.';
 
 CREATE OR REPLACE TABLE mart_receivables_aging AS
-SELECT coalesce(r.org_unit_id, cu.org_unit_id) AS org_unit_id,
+SELECT coalesce(c.rep_org, cu.org_unit_id) AS org_unit_id,
        c.owner_rep_id,
        CASE WHEN date_diff('day', a.due_on, getvariable('as_of')) <= 30 THEN '0-30'
             WHEN date_diff('day', a.due_on, getvariable('as_of')) <= 60 THEN '31-60'
@@ -164,8 +168,7 @@ SELECT coalesce(r.org_unit_id, cu.org_unit_id) AS org_unit_id,
        CAST(count(DISTINCT a.contract_id) AS INTEGER) AS contracts
 FROM ce_alloc a
 JOIN ce_contracts c ON c.contract_id = a.contract_id
-LEFT JOIN lv_reps r ON r.rep_id = c.owner_rep_id
-LEFT JOIN lv_customers cu ON cu.customer_id = c.customer_id
+LEFT JOIN live.customers cu ON cu.customer_id = c.customer_id
 WHERE a.is_due AND a.allocated < a.amount
   AND c.contract_status NOT IN ('cancelled', 'terminated')
 GROUP BY ALL

@@ -1,11 +1,13 @@
 -- customer_value: the 7P customer value model (docs/models/customer-value.md).
--- Inputs: prep.sql's base_payments, base_contracts, base_expenses, base_opportunities;
--- customers, org_units, contract_lines, products, opportunities, opportunity_stages,
--- stages, activities; mart_contract_execution, mart_clv and mart_rfm when they hold
--- rows for this as-of date.
--- lv_<table> are temp views over the base tables without the rows a snapshot load
--- marked deleted (created by lvCreate in models/contract_execution.go); by hand:
--- CREATE TEMP VIEW lv_reps AS SELECT * FROM reps WHERE _deleted_at IS NULL; (and so on)
+-- Inputs: prep.sql's base_payments, base_contracts, base_expenses, base_opportunities
+-- (the facts up to as_of: amounts in the base currency, an expense's customer);
+-- facts.org_paths (the org tree), facts.activities, facts.opportunities; customers,
+-- org_units, contract_lines, products, opportunity_stages, stages through schema live
+-- (without the rows a snapshot load marked deleted); mart_contract_execution, mart_clv
+-- and mart_rfm when they hold rows for this as-of date.
+-- A customer's attributes (industry, size band, org unit, lifecycle stage) are its own
+-- as loaded (live.customers): the region is that of the customer's org unit, which
+-- is a profiling dimension, not the owner of the scope rule.
 -- Spliced from Go (trusted): which optional marts exist ({{"{{"}}if .HasCLV{{"}}"}} ...)
 -- and numbers from the configuration (weights, rates, thresholds).
 --
@@ -23,25 +25,19 @@ WITH paying AS (
     SELECT customer_id FROM paying UNION SELECT customer_id FROM base_contracts
 )
 SELECT c.customer_id, c.industry, c.size_band, c.org_unit_id, c.lifecycle_stage
-FROM lv_customers c
+FROM live.customers c
 LEFT JOIN trading t ON t.customer_id = c.customer_id
 WHERE c.created_at IS NULL OR c.created_at < getvariable('day_after_as_of') OR t.customer_id IS NOT NULL
 UNION ALL
 SELECT p.customer_id, CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR)
 FROM paying p
-ANTI JOIN lv_customers c ON c.customer_id = p.customer_id;
+ANTI JOIN live.customers c ON c.customer_id = p.customer_id;
 
 -- The region of every org unit: itself or the nearest ancestor with level = region.
 CREATE OR REPLACE TEMP TABLE cv_region AS
-WITH RECURSIVE up(org_unit_id, cur_id, cur_level, parent_id, depth) AS (
-    SELECT org_unit_id, org_unit_id, level, parent_id, 0 FROM lv_org_units
-    UNION ALL
-    SELECT u.org_unit_id, o.org_unit_id, o.level, o.parent_id, u.depth + 1
-    FROM up u JOIN lv_org_units o ON o.org_unit_id = u.parent_id
-    WHERE u.cur_level <> 'region' AND u.depth < 50
-)
-SELECT org_unit_id, min(cur_id) FILTER (WHERE cur_level = 'region') AS region_id
-FROM up GROUP BY org_unit_id;
+SELECT p.org_unit_id, arg_min(p.ancestor_id, p.depth) FILTER (WHERE a.level = 'region') AS region_id
+FROM facts.org_paths p LEFT JOIN live.org_units a ON a.org_unit_id = p.ancestor_id
+GROUP BY p.org_unit_id;
 
 -- Optional inputs: the other models' marts for this as-of date, or nothing.
 CREATE OR REPLACE TEMP TABLE cv_clv AS
@@ -63,12 +59,12 @@ WHERE false{{end}};
 
 -- Which inputs are present: an absent input makes its component NULL rather than 0.
 CREATE OR REPLACE TEMP TABLE cv_flags AS
-SELECT EXISTS (SELECT 1 FROM lv_customers) AS has_customers,
-       EXISTS (SELECT 1 FROM lv_contracts) AS has_contracts,
-       EXISTS (SELECT 1 FROM lv_opportunities) AS has_opportunities,
+SELECT EXISTS (SELECT 1 FROM live.customers) AS has_customers,
+       EXISTS (SELECT 1 FROM live.contracts) AS has_contracts,
+       EXISTS (SELECT 1 FROM live.opportunities) AS has_opportunities,
        EXISTS (SELECT 1 FROM cv_clv) AS has_clv,
-       EXISTS (SELECT 1 FROM lv_activities) OR EXISTS (SELECT 1 FROM lv_opportunities WHERE campaign_id IS NOT NULL) AS has_promotion,
-       (SELECT count(DISTINCT product_line) FROM lv_products) AS lines_available;
+       EXISTS (SELECT 1 FROM live.activities) OR EXISTS (SELECT 1 FROM live.opportunities WHERE campaign_id IS NOT NULL) AS has_promotion,
+       (SELECT count(DISTINCT product_line) FROM live.products) AS lines_available;
 
 -- Profitability inputs. Product cost of a contract: with lines, sum(quantity x
 -- unit_cost); without lines, amount x unit_cost / list_price of the opportunity's
@@ -77,7 +73,7 @@ SELECT EXISTS (SELECT 1 FROM lv_customers) AS has_customers,
 CREATE OR REPLACE TEMP TABLE cv_contract_cost AS
 WITH lines AS (
     SELECT l.contract_id, sum(CAST(l.quantity AS DECIMAL(38,3)) * coalesce(p.unit_cost, 0)) AS cost, count(*) AS n
-    FROM lv_contract_lines l LEFT JOIN lv_products p ON p.product_id = l.product_id
+    FROM live.contract_lines l LEFT JOIN live.products p ON p.product_id = l.product_id
     GROUP BY l.contract_id
 ), collected AS (
     SELECT contract_id, sum(amount_base) AS collected FROM base_payments WHERE contract_id IS NOT NULL GROUP BY contract_id
@@ -93,8 +89,7 @@ SELECT c.contract_id, c.customer_id,
 FROM base_contracts c
 LEFT JOIN lines l ON l.contract_id = c.contract_id
 LEFT JOIN collected k ON k.contract_id = c.contract_id
-LEFT JOIN lv_opportunities o ON o.opportunity_id = c.opportunity_id
-LEFT JOIN lv_products pr ON pr.product_id = o.product_id;
+LEFT JOIN live.products pr ON pr.product_id = c.product_id; -- the deal's product (facts.contracts)
 
 CREATE OR REPLACE TEMP TABLE cv_money AS
 WITH revenue AS (
@@ -102,17 +97,9 @@ WITH revenue AS (
 ), cost AS (
     SELECT customer_id, sum(full_cost * collected_share) AS product_cost FROM cv_contract_cost GROUP BY customer_id
 ), expenses AS (
-    -- only expenses without a customer look theirs up through the contract or deal
-    SELECT customer_id, sum(amount_base) AS expenses FROM (
-        SELECT customer_id, amount_base FROM base_expenses WHERE customer_id IS NOT NULL
-        UNION ALL
-        SELECT coalesce(k.customer_id, o.customer_id), e.amount_base
-        FROM base_expenses e
-        LEFT JOIN lv_contracts k ON k.contract_id = e.contract_id
-        LEFT JOIN lv_opportunities o ON o.opportunity_id = e.opportunity_id
-        WHERE e.customer_id IS NULL
-    )
-    GROUP BY ALL
+    -- an expense's customer is the facts': its own, else its contract's or deal's
+    SELECT customer_id, sum(amount_base) AS expenses FROM base_expenses
+    WHERE customer_id IS NOT NULL GROUP BY customer_id
 ), parts AS (
     SELECT u.customer_id,
            CAST(coalesce(r.revenue, 0) AS DECIMAL(18,2)) AS revenue,
@@ -160,13 +147,14 @@ SELECT customer_id,
 FROM cv_exec GROUP BY customer_id;
 
 -- Prospecting inputs: pipeline open at as_of (status open, or closed after as_of),
--- weighted by the opportunity's probability (open) or by the default probability of
--- the stage it was in at as_of (closed since).
+-- weighted by the opportunity's probability (open: the facts' probability, the deal's
+-- own else its stage's default) or by the default probability of the stage it was in
+-- at as_of (closed since).
 CREATE OR REPLACE TEMP TABLE cv_pipeline AS
 WITH last_stage AS (
     -- needed only for deals closed after as_of (the stage they were in then)
     SELECT h.opportunity_id, arg_max(h.stage, h.entered_at) AS stage
-    FROM lv_opportunity_stages h
+    FROM live.opportunity_stages h
     SEMI JOIN base_opportunities c ON c.opportunity_id = h.opportunity_id
         AND c.status <> 'open' AND c.closed_on > getvariable('as_of')
     WHERE h.entered_at < getvariable('day_after_as_of')
@@ -175,12 +163,11 @@ WITH last_stage AS (
 SELECT o.customer_id,
        -- summed as exact decimals, divided once: the same in every run
        CAST(sum(o.amount_base * coalesce(
-             CASE WHEN o.status = 'open' THEN coalesce(o.probability, st_now.default_probability)
+             CASE WHEN o.status = 'open' THEN o.probability
                   ELSE st_then.default_probability END, 0)) AS DOUBLE) / 100 AS weighted_pipeline
 FROM base_opportunities o
 LEFT JOIN last_stage ls ON ls.opportunity_id = o.opportunity_id
-LEFT JOIN lv_stages st_then ON st_then.stage = ls.stage
-LEFT JOIN lv_stages st_now ON st_now.stage = o.stage
+LEFT JOIN live.stages st_then ON st_then.stage = ls.stage
 WHERE o.status = 'open' OR o.closed_on > getvariable('as_of')
 GROUP BY o.customer_id;
 
@@ -189,20 +176,19 @@ GROUP BY o.customer_id;
 CREATE OR REPLACE TEMP TABLE cv_lines_bought AS
 SELECT c.customer_id, p.product_line
 FROM base_contracts c
-JOIN lv_contract_lines l ON l.contract_id = c.contract_id
-JOIN lv_products p ON p.product_id = l.product_id
+JOIN live.contract_lines l ON l.contract_id = c.contract_id
+JOIN live.products p ON p.product_id = l.product_id
 WHERE coalesce(c.status, '') <> 'cancelled' AND p.product_line IS NOT NULL
 UNION
 SELECT c.customer_id, p.product_line
 FROM base_contracts c
-JOIN lv_opportunities o ON o.opportunity_id = c.opportunity_id
-JOIN lv_products p ON p.product_id = o.product_id
+JOIN live.products p ON p.product_id = c.product_id -- the deal's product (facts.contracts)
 WHERE coalesce(c.status, '') <> 'cancelled' AND p.product_line IS NOT NULL
-  AND NOT EXISTS (SELECT 1 FROM lv_contract_lines l WHERE l.contract_id = c.contract_id)
+  AND NOT EXISTS (SELECT 1 FROM live.contract_lines l WHERE l.contract_id = c.contract_id)
 UNION
 SELECT o.customer_id, p.product_line
 FROM base_opportunities o
-JOIN lv_products p ON p.product_id = o.product_id
+JOIN live.products p ON p.product_id = o.product_id
 WHERE o.status = 'won' AND o.closed_on <= getvariable('as_of') AND p.product_line IS NOT NULL;
 
 -- Promotion inputs: activities in the 12 months up to as_of (customer_id, or the
@@ -211,8 +197,9 @@ WHERE o.status = 'won' AND o.closed_on <= getvariable('as_of') AND p.product_lin
 CREATE OR REPLACE TEMP TABLE cv_promotion AS
 WITH window_acts AS (
     SELECT a.customer_id, a.opportunity_id, a.campaign_id
-    FROM lv_activities a
-    -- (the 12 months up to as_of, as timestamp bounds: prep.sql says why)
+    FROM facts.activities a
+    -- (the 12 months up to as_of, as timestamp bounds: prep.sql says why; the
+    -- facts are ordered by day, so the bounds skip the other row groups)
     WHERE a.occurred_at < getvariable('day_after_as_of')
       AND a.occurred_at >= CAST(CAST(getvariable('as_of') - INTERVAL 12 MONTH AS DATE) + 1 AS TIMESTAMPTZ)
 ), acts AS (
@@ -220,7 +207,7 @@ WITH window_acts AS (
     SELECT customer_id, campaign_id FROM window_acts WHERE customer_id IS NOT NULL
     UNION ALL
     SELECT o.customer_id, a.campaign_id
-    FROM window_acts a LEFT JOIN lv_opportunities o ON o.opportunity_id = a.opportunity_id
+    FROM window_acts a LEFT JOIN facts.opportunities o ON o.opportunity_id = a.opportunity_id
     WHERE a.customer_id IS NULL
 ), activity_counts AS (
     SELECT customer_id, count(*) AS n FROM acts GROUP BY customer_id

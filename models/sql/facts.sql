@@ -16,25 +16,36 @@
 --   payments       the owner of the paid contract (else of the customer)
 --   activities     the customer's owner, else the rep who logged it
 --   expenses       the owner of its contract, else of its deal, else of its customer
+-- The models read these facts too (models/sql/prep.sql): where a model needs
+-- the row as loaded rather than the owner of the scope rule, the facts carry
+-- it beside (rep_id, rep_org: the rep the row itself names and that rep's
+-- unit; deal_source: the deal's own source).
 --
--- FX: a row in the base currency keeps its amount; the others are converted
--- exactly (DECIMAL) at the latest rate on or before the row's date. Only
--- those rows go through the ASOF join (which sorts its whole input): joining
--- every row made a query over the large company's 22 M payments 2.3x slower.
--- Tables are ordered by date, so that a chart of one period skips the other
--- row groups.
+-- FX: a row in the base currency (or with no currency) keeps its amount; the
+-- others are converted exactly (DECIMAL) at the latest rate on or before the
+-- row's date: CAST(CAST(amount AS DECIMAL(38,2)) * rate_to_base AS
+-- DECIMAL(18,2)) (DECIMAL(18,2) times a DECIMAL(18,8) rate would be
+-- DECIMAL(18,10), which overflows from 10^8 up). A non-base amount with no
+-- rate keeps amount_base NULL: the loader refuses such rows, so this only
+-- happens when fx_rates rows were removed afterwards. Only the non-base rows
+-- go through the ASOF join (which sorts its whole input): joining every row
+-- made a query over the large company's 22 M payments 2.3x slower.
+-- Tables are ordered by date, so that a chart of one period (and a model's
+-- as-of date) skips the other row groups.
 CREATE SCHEMA IF NOT EXISTS facts;
 
--- Every (unit, ancestor) pair of the org tree; depth 0 is the unit itself.
+-- Every (unit, ancestor) pair of the org tree, once, with the number of
+-- levels between them (depth 0 is the unit itself). A cycle in parent_id is
+-- cut at 50 levels and each pair keeps its shortest distance.
 CREATE OR REPLACE TABLE facts.org_paths AS
 WITH RECURSIVE p(org_unit_id, ancestor_id, depth) AS (
     SELECT org_unit_id, org_unit_id, 0 FROM live.org_units
-    UNION
+    UNION ALL
     SELECT p.org_unit_id, o.parent_id, p.depth + 1
     FROM p JOIN live.org_units o ON o.org_unit_id = p.ancestor_id
-    WHERE o.parent_id IS NOT NULL AND p.depth < 32
+    WHERE o.parent_id IS NOT NULL AND p.depth < 50
 )
-SELECT org_unit_id, ancestor_id, depth FROM p ORDER BY ancestor_id, org_unit_id;
+SELECT org_unit_id, ancestor_id, min(depth) AS depth FROM p GROUP BY ALL ORDER BY ancestor_id, org_unit_id;
 
 -- Customers with their owner.
 CREATE OR REPLACE TABLE facts.customers AS
@@ -45,8 +56,11 @@ FROM live.customers cu
 LEFT JOIN live.reps r ON r.rep_id = cu.owner_rep_id
 ORDER BY cu.customer_id;
 
--- Contracts (bookings) in the base currency at the rate of the signing day,
--- with the customer's industry, the deal's product line, channel and source.
+-- Contracts (bookings) in the base currency at the rate of the signing day
+-- (rate_to_base: the booking rate, 1 in the base currency), with the
+-- customer's industry, the deal's product, product line, channel and source.
+-- rep_id is the contract's own owner_rep_id (NULL when it names none) and
+-- rep_org that rep's org unit.
 CREATE OR REPLACE TABLE facts.contracts AS
 SELECT c.contract_id, c.opportunity_id, c.customer_id, cu.name AS customer_name,
        coalesce(c.owner_rep_id, cu.owner_rep_id) AS owner_rep_id,
@@ -54,10 +68,13 @@ SELECT c.contract_id, c.opportunity_id, c.customer_id, cu.name AS customer_name,
        c.signed_on, c.start_on, c.end_on, c.status, c.amount, coalesce(c.currency, '{{.Base}}') AS currency,
        coalesce(c.amount_same, x.amount_conv) AS amount_base,
        cu.industry, coalesce(o.source, cu.source) AS source, pr.product_line,
-       o.partner_id, coalesce(pa.kind, 'direct') AS channel
+       o.partner_id, coalesce(pa.kind, 'direct') AS channel,
+       CASE WHEN c.amount_same IS NOT NULL THEN CAST(1 AS DECIMAL(18,8)) ELSE x.rate_to_base END AS rate_to_base,
+       c.owner_rep_id AS rep_id, CASE WHEN c.owner_rep_id IS NOT NULL THEN r.org_unit_id END AS rep_org,
+       o.product_id
 FROM (SELECT *, CASE WHEN coalesce(currency, '{{.Base}}') = '{{.Base}}' THEN amount END AS amount_same FROM live.contracts) c
 LEFT JOIN (
-    SELECT c.contract_id, CAST(CAST(c.amount AS DECIMAL(38,2)) * f.rate_to_base AS DECIMAL(18,2)) AS amount_conv
+    SELECT c.contract_id, CAST(CAST(c.amount AS DECIMAL(38,2)) * f.rate_to_base AS DECIMAL(18,2)) AS amount_conv, f.rate_to_base
     FROM (SELECT * FROM live.contracts WHERE currency <> '{{.Base}}') c
     ASOF LEFT JOIN live.fx_rates f ON f.currency = c.currency AND c.signed_on >= f.on_date
 ) x ON x.contract_id = c.contract_id
@@ -93,7 +110,11 @@ LEFT JOIN live.partners pa ON pa.partner_id = o.partner_id
 ORDER BY p.paid_on;
 
 -- Opportunities in the base currency at the rate of the day they were created.
--- probability: the deal's own, else its stage's default (percent).
+-- probability: the deal's own, else its stage's default (percent). rep_id is
+-- the deal's own owner_rep_id (NULL when it names none), rep_org that rep's
+-- org unit, deal_source the deal's own source (source falls back to the
+-- customer's); created_on is the day of created_at in the time zone of
+-- facts.state.
 CREATE OR REPLACE TABLE facts.opportunities AS
 SELECT o.opportunity_id, o.customer_id, cu.name AS customer_name,
        coalesce(o.owner_rep_id, cu.owner_rep_id) AS owner_rep_id,
@@ -103,7 +124,9 @@ SELECT o.opportunity_id, o.customer_id, cu.name AS customer_name,
        o.amount, coalesce(o.currency, '{{.Base}}') AS currency,
        coalesce(o.amount_same, x.amount_conv) AS amount_base,
        cu.industry, coalesce(o.source, cu.source) AS source, pr.product_line,
-       o.partner_id, coalesce(pa.kind, 'direct') AS channel, o.close_reason, o.competitor
+       o.partner_id, coalesce(pa.kind, 'direct') AS channel, o.close_reason, o.competitor,
+       o.owner_rep_id AS rep_id, CASE WHEN o.owner_rep_id IS NOT NULL THEN r.org_unit_id END AS rep_org,
+       o.source AS deal_source, o.product_id, o.campaign_id, o.created_at
 FROM (SELECT *, CASE WHEN coalesce(currency, '{{.Base}}') = '{{.Base}}' THEN amount END AS amount_same FROM live.opportunities) o
 LEFT JOIN (
     SELECT o.opportunity_id, CAST(CAST(o.amount AS DECIMAL(38,2)) * f.rate_to_base AS DECIMAL(18,2)) AS amount_conv
@@ -131,6 +154,30 @@ LEFT JOIN live.reps cr ON cr.rep_id = cu.owner_rep_id
 LEFT JOIN live.reps ar ON ar.rep_id = a.rep_id
 ORDER BY occurred_on;
 
+-- Expenses in the base currency at the rate of the day they were incurred,
+-- with their customer (the expense's own, else its contract's, else its
+-- deal's: the customer whose 7P margin it lowers, and whose customer_owners
+-- row it is) and their owner (the owner of its contract, else of its deal,
+-- else of its customer). Only what the models and the scope need: the rest
+-- of an expense is in live.expenses (by expense_id); the five columns more
+-- cost 45 % more to build (0.8 s of CPU on the default demo company's 0.6 M
+-- expenses), at every load.
+CREATE OR REPLACE TABLE facts.expenses AS
+SELECT e.expense_id, coalesce(e.customer_id, c.customer_id, o.customer_id) AS customer_id,
+       e.incurred_on, coalesce(e.amount_same, x.amount_conv) AS amount_base,
+       coalesce(c.owner_rep_id, o.owner_rep_id, cu.owner_rep_id) AS owner_rep_id,
+       coalesce(c.owner_org, o.owner_org, cu.owner_org) AS owner_org
+FROM (SELECT *, CASE WHEN coalesce(currency, '{{.Base}}') = '{{.Base}}' THEN amount END AS amount_same FROM live.expenses) e
+LEFT JOIN (
+    SELECT e.expense_id, CAST(CAST(e.amount AS DECIMAL(38,2)) * f.rate_to_base AS DECIMAL(18,2)) AS amount_conv
+    FROM (SELECT * FROM live.expenses WHERE currency <> '{{.Base}}') e
+    ASOF LEFT JOIN live.fx_rates f ON f.currency = e.currency AND e.incurred_on >= f.on_date
+) x ON x.expense_id = e.expense_id
+LEFT JOIN facts.contracts c ON c.contract_id = e.contract_id
+LEFT JOIN facts.opportunities o ON o.opportunity_id = e.opportunity_id
+LEFT JOIN facts.customers cu ON cu.customer_id = e.customer_id
+ORDER BY e.incurred_on;
+
 -- Every owner of a customer's rows, by the kind of row (source): the
 -- customer itself, its contracts, payments, deals, activities and expenses.
 -- A customer-level figure (RFM, CLV, margin) is visible to a user only when
@@ -144,17 +191,11 @@ SELECT DISTINCT customer_id, source, owner_rep_id, owner_org FROM (
     UNION ALL SELECT customer_id, 'payment', owner_rep_id, owner_org FROM facts.payments
     UNION ALL SELECT customer_id, 'opportunity', owner_rep_id, owner_org FROM facts.opportunities
     UNION ALL SELECT customer_id, 'activity', owner_rep_id, owner_org FROM facts.activities
-    UNION ALL
-    SELECT e.customer_id, 'expense', coalesce(c.owner_rep_id, o.owner_rep_id, cu.owner_rep_id),
-           coalesce(c.owner_org, o.owner_org, cu.owner_org)
-    FROM live.expenses e
-    LEFT JOIN facts.contracts c ON c.contract_id = e.contract_id
-    LEFT JOIN facts.opportunities o ON o.opportunity_id = e.opportunity_id
-    LEFT JOIN facts.customers cu ON cu.customer_id = e.customer_id
+    UNION ALL SELECT customer_id, 'expense', owner_rep_id, owner_org FROM facts.expenses
 )
 WHERE customer_id IS NOT NULL
 ORDER BY customer_id;
 
 CREATE OR REPLACE TABLE facts.state AS
 SELECT CAST({{.LoadID}} AS BIGINT) AS load_id, '{{.Base}}' AS base_currency,
-       '{{.Definition}}' AS definition, now() AS built_at;
+       '{{.Definition}}' AS definition, now() AS built_at, current_setting('TimeZone') AS time_zone;

@@ -13,7 +13,7 @@ WITH h AS (
     -- a stage the stages table does not know counts as open, as in pipeline_at
     SELECT h.opportunity_id, h.stage, h.entered_at, local_day(h.entered_at) AS entered_on, s.position,
            coalesce(s.is_closed, false) AS is_closed, d.created_on, d.closed_on
-    FROM pl_live_opportunity_stages h
+    FROM live.opportunity_stages h
     LEFT JOIN pl_stages s ON s.stage = h.stage
     JOIN pl_deals d ON d.opportunity_id = h.opportunity_id
 ),

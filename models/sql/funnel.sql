@@ -37,7 +37,7 @@ unit_cells AS (
     SELECT 'all' AS org_unit_id, c.* EXCLUDE (rep_org_unit_id) FROM cells c
     UNION ALL
     SELECT oc.ancestor_id, c.* EXCLUDE (rep_org_unit_id)
-    FROM cells c JOIN pl_org_closure oc ON oc.org_unit_id = c.rep_org_unit_id
+    FROM cells c JOIN facts.org_paths oc ON oc.org_unit_id = c.rep_org_unit_id
 ),
 hist AS (
     SELECT org_unit_id, stage, days, sum(entered) AS c FROM unit_cells WHERE days IS NOT NULL GROUP BY ALL
@@ -72,7 +72,7 @@ orgs AS (
     SELECT 'all' AS org_unit_id
     UNION
     SELECT c.ancestor_id FROM (SELECT DISTINCT rep_org_unit_id FROM pl_deals) d
-    JOIN pl_org_closure c ON c.org_unit_id = d.rep_org_unit_id
+    JOIN facts.org_paths c ON c.org_unit_id = d.rep_org_unit_id
 )
 SELECT orgs.org_unit_id, fs.stage, fs.position,
        coalesce(a.entered, 0) AS entered,
@@ -163,12 +163,12 @@ closed_leaf AS (
 open_q AS (
     SELECT 'all' AS org_unit_id, period, sum(qualified_open) AS qualified_open FROM open_leaf GROUP BY ALL
     UNION ALL
-    SELECT oc.ancestor_id, period, sum(qualified_open) FROM open_leaf l JOIN pl_org_closure oc ON oc.org_unit_id = l.rep_org_unit_id GROUP BY ALL
+    SELECT oc.ancestor_id, period, sum(qualified_open) FROM open_leaf l JOIN facts.org_paths oc ON oc.org_unit_id = l.rep_org_unit_id GROUP BY ALL
 ),
 closed_units AS (
     SELECT 'all' AS org_unit_id, l.* EXCLUDE (rep_org_unit_id) FROM closed_leaf l
     UNION ALL
-    SELECT oc.ancestor_id, l.* EXCLUDE (rep_org_unit_id) FROM closed_leaf l JOIN pl_org_closure oc ON oc.org_unit_id = l.rep_org_unit_id
+    SELECT oc.ancestor_id, l.* EXCLUDE (rep_org_unit_id) FROM closed_leaf l JOIN facts.org_paths oc ON oc.org_unit_id = l.rep_org_unit_id
 ),
 closed AS (
     SELECT org_unit_id, period, sum(won) AS won, sum(lost) AS lost,
@@ -197,12 +197,12 @@ COMMENT ON COLUMN mart_velocity.avg_cycle_days IS 'Mean of closed_on − created
 
 CREATE OR REPLACE TABLE mart_market_funnel AS
 WITH ids AS (
-    SELECT campaign_id FROM pl_live_campaigns WHERE started_on IS NULL OR started_on <= getvariable('as_of')
-    UNION SELECT campaign_id FROM pl_live_activities WHERE campaign_id IS NOT NULL AND occurred_at < getvariable('day_after_as_of')
+    SELECT campaign_id FROM live.campaigns WHERE started_on IS NULL OR started_on <= getvariable('as_of')
+    UNION SELECT campaign_id FROM live.activities WHERE campaign_id IS NOT NULL AND occurred_at < getvariable('day_after_as_of')
     UNION SELECT campaign_id FROM pl_deals WHERE campaign_id IS NOT NULL
 ),
 resp AS (
-    SELECT campaign_id, count(*) AS n FROM pl_live_activities
+    SELECT campaign_id, count(*) AS n FROM live.activities
     WHERE campaign_id IS NOT NULL AND occurred_at < getvariable('day_after_as_of') GROUP BY ALL
 ),
 opps AS (

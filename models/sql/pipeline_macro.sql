@@ -9,30 +9,25 @@
 -- (or the first open stage if that is a closed one). amount is today's amount
 -- in the base currency (amount history is not kept); probability is the
 -- default probability of the stage at d, in percent.
--- Rows marked deleted by a snapshot load (_deleted_at) are ignored.
--- Written by the pipeline model (models/pipeline.go); the base currency is
--- spliced in at refresh time. It lives in main (not in the refresh's stage
--- schema): it holds no data, only the definition.
+-- It reads the facts (facts.opportunities: the live deals with amount_base
+-- at the rate of the day they were created, the same as the models') and the
+-- live stage history (schema live: without the rows a snapshot load marked
+-- deleted). owner_rep_id is the rep the deal names and org_unit_id that
+-- rep's unit, as in every pipeline model (pipeline_prep.sql says why);
+-- source is the deal's own.
+-- Written by the pipeline model (models/pipeline.go). It lives in main (not
+-- in the refresh's stage schema): it holds no data, only the definition.
 CREATE OR REPLACE MACRO main.pipeline_at(d) AS TABLE
-WITH live_opportunities AS (SELECT * FROM opportunities WHERE {{.Live}}),
-live_stage_history AS (SELECT * FROM opportunity_stages WHERE {{.Live}}),
-live_stages AS (SELECT * FROM stages WHERE {{.Live}}),
-live_reps AS (SELECT * FROM reps WHERE {{.Live}}),
-live_fx AS (SELECT * FROM fx_rates WHERE {{.Live}}),
-o AS (
-    SELECT o.*, CAST(o.created_at AS DATE) AS created_on,
-           -- (base-currency rows keep their amount: rounding the wide product
-           -- back to cents is slow in DuckDB 1.5, and it changes nothing)
-           CASE WHEN coalesce(o.currency, {{.Base}}) = {{.Base}} THEN o.amount
-                ELSE CAST(CAST(o.amount AS DECIMAL(38,2)) * f.rate_to_base AS DECIMAL(18,2)) END AS amount_base
-    FROM live_opportunities o
-    ASOF LEFT JOIN live_fx f ON f.currency = o.currency AND CAST(o.created_at AS DATE) >= f.on_date
+WITH o AS (
+    SELECT o.opportunity_id, o.customer_id, o.rep_id AS owner_rep_id, o.rep_org, o.partner_id, o.product_id,
+           o.stage, o.amount_base, o.created_on, o.expected_close_on, o.campaign_id, o.deal_source AS source
+    FROM facts.opportunities o
     WHERE o.created_at < CAST(CAST(d AS DATE) + 1 AS TIMESTAMPTZ) -- on or before d, without casting every row
       AND NOT (o.status IN ('won', 'lost') AND o.closed_on <= CAST(d AS DATE))
 ),
 h AS (
     SELECT h.opportunity_id, h.stage, h.entered_at, s.position, s.is_closed
-    FROM live_stage_history h LEFT JOIN live_stages s ON s.stage = h.stage
+    FROM live.opportunity_stages h LEFT JOIN live.stages s ON s.stage = h.stage
     SEMI JOIN o ON o.opportunity_id = h.opportunity_id
 ),
 latest AS (
@@ -44,7 +39,7 @@ earliest AS (
     QUALIFY row_number() OVER (PARTITION BY opportunity_id ORDER BY entered_at, position NULLS LAST, stage) = 1
 ),
 first_open AS (
-    SELECT stage FROM live_stages WHERE NOT is_closed ORDER BY position, stage LIMIT 1
+    SELECT stage FROM live.stages WHERE NOT is_closed ORDER BY position, stage LIMIT 1
 ),
 placed AS (
     SELECT o.*,
@@ -57,9 +52,9 @@ placed AS (
     FROM o
     LEFT JOIN latest l ON l.opportunity_id = o.opportunity_id
     LEFT JOIN earliest e ON e.opportunity_id = o.opportunity_id
-    LEFT JOIN live_stages cs ON cs.stage = o.stage
+    LEFT JOIN live.stages cs ON cs.stage = o.stage
 )
-SELECT p.opportunity_id, p.customer_id, p.owner_rep_id, r.org_unit_id, p.partner_id, p.product_id,
+SELECT p.opportunity_id, p.customer_id, p.owner_rep_id, p.rep_org AS org_unit_id, p.partner_id, p.product_id,
        p.stage_at AS stage, s.position, p.stage_entered_on,
        date_diff('day', p.stage_entered_on, CAST(d AS DATE)) AS days_in_stage,
        p.amount_base AS amount, s.default_probability AS probability,
@@ -67,6 +62,5 @@ SELECT p.opportunity_id, p.customer_id, p.owner_rep_id, r.org_unit_id, p.partner
        p.created_on, date_diff('day', p.created_on, CAST(d AS DATE)) AS age_days,
        p.expected_close_on, p.campaign_id, p.source
 FROM placed p
-LEFT JOIN live_stages s ON s.stage = p.stage_at
-LEFT JOIN live_reps r ON r.rep_id = p.owner_rep_id
+LEFT JOIN live.stages s ON s.stage = p.stage_at
 WHERE NOT p.closed_in_history;

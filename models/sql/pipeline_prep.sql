@@ -1,6 +1,8 @@
 -- Shared inputs of the pipeline models (win_rate, funnel, pipeline, forecast,
 -- collision, alerts), computed once per refresh on top of prep.sql. All are
--- TEMP tables prefixed pl_. Nothing dated after as_of is seen.
+-- TEMP tables prefixed pl_. Nothing dated after as_of is seen. The org tree
+-- is the facts' (facts.org_paths: every unit with itself and each of its
+-- ancestors, once); base tables without facts are read through schema live.
 
 -- pl_stages: the stage list with a win flag. A closed stage is a win stage
 -- when its default probability is above 0 (won = 100, lost = 0); with no
@@ -8,49 +10,37 @@
 CREATE OR REPLACE TEMP TABLE pl_stages AS
 SELECT stage, position, default_probability, is_closed,
        is_closed AND coalesce(default_probability > 0, lower(stage) LIKE '%won%') AS is_win
-FROM pl_live_stages;
-
--- pl_org_closure: every org unit paired with itself and each of its ancestors
--- (depth 0 = itself). Cycles in parent_id are cut at 50 levels.
-CREATE OR REPLACE TEMP TABLE pl_org_closure AS
-WITH RECURSIVE up(ancestor_id, org_unit_id, depth) AS (
-    SELECT org_unit_id, org_unit_id, 0 FROM pl_live_org_units
-    UNION ALL
-    SELECT o.parent_id, up.org_unit_id, up.depth + 1
-    FROM up JOIN pl_live_org_units o ON o.org_unit_id = up.ancestor_id
-    WHERE o.parent_id IS NOT NULL AND up.depth < 50
-)
-SELECT ancestor_id, org_unit_id, min(depth) AS depth FROM up GROUP BY ALL;
+FROM live.stages;
 
 -- pl_deals: one row per opportunity created on or before as_of, with the
--- attributes the dimensions need. status and closed_on are as of as_of: a deal
--- closed after as_of is open here.
+-- attributes the dimensions need (base_opportunities: the facts). status and
+-- closed_on are as of as_of: a deal closed after as_of is open here.
+-- The pipeline models count a deal for the rep the deal names (owner_rep_id
+-- here is the facts' rep_id, NULL when the deal names none) and in that rep's
+-- unit (rep_org_unit_id): the funnel, win rate, forecast and collisions
+-- measure the sales organisation's reps, so a deal without a rep counts for
+-- the company only ('all'), not for its customer's owner as in the scope rule
+-- (facts' owner_rep_id, owner_org). Likewise source is the deal's own
+-- (deal_source), not the customer's. created_on is the facts' day of
+-- created_at: local_day(created_at) of prep.sql, in the same time zone
+-- (facts.state.time_zone; the refresh rebuilds the facts in another).
 CREATE OR REPLACE TEMP TABLE pl_deals AS
-SELECT o.opportunity_id, o.customer_id, o.owner_rep_id, r.org_unit_id AS rep_org_unit_id,
-       o.partner_id, o.product_id, p.product_line, c.industry, o.source, o.campaign_id,
-       o.competitor, o.close_reason, o.amount_base, o.probability, o.stage AS current_stage,
-       o.created_at, local_day(o.created_at) AS created_on, o.expected_close_on,
+SELECT o.opportunity_id, o.customer_id, o.rep_id AS owner_rep_id, o.rep_org AS rep_org_unit_id,
+       o.partner_id, o.product_id, o.product_line, o.industry, o.deal_source AS source, o.campaign_id,
+       o.competitor, o.close_reason, o.amount_base, o.stage AS current_stage,
+       o.created_at, o.created_on, o.expected_close_on,
        CASE WHEN o.status IN ('won', 'lost') AND o.closed_on <= getvariable('as_of') THEN o.closed_on END AS closed_on,
        CASE WHEN o.status IN ('won', 'lost') AND o.closed_on <= getvariable('as_of') THEN o.status ELSE 'open' END AS status
-FROM base_opportunities o
-LEFT JOIN pl_live_reps r ON r.rep_id = o.owner_rep_id
-LEFT JOIN pl_live_products p ON p.product_id = o.product_id
-LEFT JOIN pl_live_customers c ON c.customer_id = o.customer_id;
-
--- Contracts and payments of prep.sql (which already leaves out the rows a
--- snapshot load marked deleted).
-CREATE OR REPLACE TEMP VIEW pl_base_contracts AS SELECT * FROM base_contracts;
-
-CREATE OR REPLACE TEMP VIEW pl_base_payments AS SELECT * FROM base_payments;
+FROM base_opportunities o;
 
 -- pl_deal_org (a view, for analysts; the models roll up per owner unit
--- through pl_org_closure instead): the org units a deal counts in: 'all' (the whole company, also
+-- through facts.org_paths instead): the org units a deal counts in: 'all' (the whole company, also
 -- deals with no owner rep) and the owner rep's unit with every ancestor.
 CREATE OR REPLACE TEMP VIEW pl_deal_org AS
 SELECT opportunity_id, 'all' AS org_unit_id FROM pl_deals
 UNION ALL
 SELECT d.opportunity_id, c.ancestor_id
-FROM pl_deals d JOIN pl_org_closure c ON c.org_unit_id = d.rep_org_unit_id;
+FROM pl_deals d JOIN facts.org_paths c ON c.org_unit_id = d.rep_org_unit_id;
 
 -- pl_stage_events: the stage history up to as_of. A deal with no history row
 -- on or before as_of gets one synthetic row at created_at (its current stage if
@@ -81,7 +71,7 @@ hist AS (
            CASE WHEN h.opportunity_id IS NULL THEN d.created_on ELSE local_day(h.entered_at) END AS entered_on,
            h.opportunity_id IS NULL AS synthetic, d.closed_on
     FROM deals d
-    LEFT JOIN (SELECT opportunity_id, stage, entered_at FROM pl_live_opportunity_stages
+    LEFT JOIN (SELECT opportunity_id, stage, entered_at FROM live.opportunity_stages
                WHERE entered_at < getvariable('day_after_as_of')) h ON h.opportunity_id = d.opportunity_id
 ),
 closing AS (

@@ -1,8 +1,10 @@
 -- rep_performance: monthly bookings, collections and collection commission per rep.
--- Inputs: base_contracts, base_payments (prep.sql); lv_contract_lines, lv_products, lv_reps, lv_targets.
--- lv_<table> are temp views over the base tables without the rows a snapshot load
--- marked deleted (created by lvCreate in models/contract_execution.go); by hand:
--- CREATE TEMP VIEW lv_reps AS SELECT * FROM reps WHERE _deleted_at IS NULL; (and so on)
+-- Inputs: base_contracts, base_payments (prep.sql: the facts up to as_of);
+-- live.contract_lines, live.products, live.reps, live.targets (schema live: without
+-- the rows a snapshot load marked deleted).
+-- A contract counts for the rep it names (the facts' rep_id; a contract naming no rep
+-- counts for nobody, docs/models/collections.md), not for its customer's owner as in
+-- the scope rule: bookings, collections and commission are the rep's own.
 -- The rates are spliced from the configuration (models.rep_performance.base_rate,
 -- .premium_rate); to run by hand replace {{.BaseRate}} and {{.PremiumRate}}.
 --
@@ -22,17 +24,17 @@ WITH lines AS (
            sum(CAST(l.quantity AS DECIMAL(38,3)) * p.list_price) AS list_value,
            count(*) AS n_lines,
            count(*) FILTER (WHERE p.list_price IS NULL) AS n_unpriced
-    FROM lv_contract_lines l
-    LEFT JOIN lv_products p ON p.product_id = l.product_id
+    FROM live.contract_lines l
+    LEFT JOIN live.products p ON p.product_id = l.product_id
     GROUP BY l.contract_id
 )
-SELECT c.contract_id, c.owner_rep_id AS rep_id, c.signed_on, c.amount_base, l.list_value,
+SELECT c.contract_id, c.rep_id, c.signed_on, c.amount_base, l.list_value,
        CASE WHEN coalesce(l.n_lines, 0) = 0 OR l.n_unpriced > 0 OR c.amount_base IS NULL OR c.amount_base <= 0 THEN 0.0
             ELSE greatest(0.0, CAST(c.amount_base - l.list_value AS DOUBLE)) / CAST(c.amount_base AS DOUBLE)
        END AS premium_share
 FROM base_contracts c
 LEFT JOIN lines l ON l.contract_id = c.contract_id
-WHERE c.owner_rep_id IS NOT NULL;
+WHERE c.rep_id IS NOT NULL;
 
 CREATE OR REPLACE TEMP TABLE rp_months AS
 WITH signed AS (
@@ -52,7 +54,7 @@ WITH signed AS (
            CAST(t.amount AS DOUBLE)
              * (date_diff('day', greatest(t.period_start, CAST(m.month AS DATE)), least(t.period_end, last_day(CAST(m.month AS DATE)))) + 1)
              / (date_diff('day', t.period_start, t.period_end) + 1) AS amount
-    FROM lv_targets t,
+    FROM live.targets t,
          LATERAL (SELECT unnest(generate_series(CAST(date_trunc('month', t.period_start) AS TIMESTAMP),
                                                 CAST(t.period_end AS TIMESTAMP), INTERVAL 1 MONTH)) AS month) m
     WHERE t.scope = 'rep'
@@ -88,7 +90,7 @@ SELECT m.rep_id, r.org_unit_id, m.month,
        CAST(round(m.target_collections, 2) AS DECIMAL(18,2)) AS target_collections,
        CASE WHEN m.target_collections > 0 THEN CAST(m.collected AS DOUBLE) / m.target_collections END AS attainment_collections
 FROM rp_months m
-LEFT JOIN lv_reps r ON r.rep_id = m.rep_id
+LEFT JOIN live.reps r ON r.rep_id = m.rep_id
 ORDER BY m.rep_id, m.month;
 
 COMMENT ON TABLE mart_rep_performance IS 'Per rep and calendar month up to the as-of month: contracts signed, payments collected on the rep''s contracts, the collection commission and the rep''s targets. Base currency. Only months with a booking, a collection or a target have a row. See docs/models/collections.md.';

@@ -1,18 +1,20 @@
 -- Targets broken down (pl_tgt_weeks and pl_tgt_months, computed in
--- targets.go) next to the actuals. Bookings = contracts signed (pl_base_contracts,
--- by signed_on, owner rep); collections = payments received (pl_base_payments, by
--- paid_on, the contract's owner rep, else the customer's owner rep). A rep's
--- actuals count in its org unit and every unit above it.
+-- targets.go) next to the actuals. Bookings = contracts signed (base_contracts,
+-- by signed_on, for the rep the contract names: rep_id); collections = payments
+-- received (base_payments, by paid_on, for the payment's owner of the facts:
+-- the contract's owner rep, else the customer's owner rep). A rep's actuals
+-- count in the rep's org unit and every unit above it (facts.org_paths): the
+-- targets are set and broken down along the reps' units, so a unit's actual
+-- is the sum of its reps', not of the rows the scope rule gives the unit
+-- (owner_org falls back to the customer's unit).
 
 CREATE OR REPLACE TEMP TABLE pl_tgt_actuals AS
 WITH rep_actual AS (
-    SELECT owner_rep_id AS rep_id, signed_on AS day, amount_base AS bookings, 0 AS collections
-    FROM pl_base_contracts WHERE owner_rep_id IS NOT NULL
+    SELECT rep_id, signed_on AS day, amount_base AS bookings, 0 AS collections
+    FROM base_contracts WHERE rep_id IS NOT NULL
     UNION ALL
-    SELECT coalesce(c.owner_rep_id, cu.owner_rep_id), p.paid_on, 0, p.amount_base
-    FROM pl_base_payments p
-    LEFT JOIN pl_live_contracts c ON c.contract_id = p.contract_id
-    LEFT JOIN pl_live_customers cu ON cu.customer_id = p.customer_id
+    SELECT owner_rep_id, paid_on, 0, amount_base
+    FROM base_payments
 ),
 by_rep AS (
     SELECT rep_id, CAST(date_trunc('week', day) AS DATE) AS week_start, strftime(day, '%Y-%m') AS month,
@@ -22,7 +24,7 @@ by_rep AS (
 SELECT 'rep' AS kind, rep_id AS scope_id, week_start, month, bookings, collections FROM by_rep
 UNION ALL
 SELECT 'org', oc.ancestor_id, b.week_start, b.month, b.bookings, b.collections
-FROM by_rep b JOIN pl_live_reps r ON r.rep_id = b.rep_id JOIN pl_org_closure oc ON oc.org_unit_id = r.org_unit_id;
+FROM by_rep b JOIN live.reps r ON r.rep_id = b.rep_id JOIN facts.org_paths oc ON oc.org_unit_id = r.org_unit_id;
 
 CREATE OR REPLACE TABLE mart_targets AS
 WITH a AS (

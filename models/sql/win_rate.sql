@@ -5,7 +5,7 @@
 
 -- Closed deals are counted once per dimension with GROUPING SETS (one scan),
 -- per closing month; period 'all' is the sum of the months; org units are the
--- owner rep's unit rolled up the tree through pl_org_closure. Every dimension
+-- owner rep's unit rolled up the tree through facts.org_paths. Every dimension
 -- value is coalesced to '(none)', so in each grouping set exactly one of the
 -- dimension columns is not NULL (all are NULL in the set of dimension 'all').
 CREATE OR REPLACE TEMP TABLE pl_win_months AS
@@ -37,7 +37,7 @@ sets AS (
 SELECT * FROM sets WHERE dimension <> 'org_unit'
 UNION ALL
 SELECT 'org_unit', oc.ancestor_id, s.month, sum(s.won), sum(s.lost), sum(s.won_amount), sum(s.lost_amount)
-FROM sets s JOIN pl_org_closure oc ON oc.org_unit_id = s.dimension_value
+FROM sets s JOIN facts.org_paths oc ON oc.org_unit_id = s.dimension_value
 WHERE s.dimension = 'org_unit'
 GROUP BY ALL;
 

@@ -57,6 +57,9 @@ type Request struct {
 	Args    map[string]any // values of its parameters ($from → "from", $1 → "1")
 	MaxRows int            // row cap [Options.MaxRows]
 	Timeout time.Duration  // time limit [Options.Timeout]
+	// SchemaOnly (Stream only) binds the query and answers its columns
+	// without running it (Flight SQL's prepared statements).
+	SchemaOnly bool
 }
 
 // Result is a query's answer. Values are JSON values: nil, bool, string,
@@ -67,6 +70,7 @@ type Result struct {
 	Truncated bool          // there were more than MaxRows rows
 	Elapsed   time.Duration // in the worker, views and query
 	Snapshot  string        // the snapshot file it read
+	Streamed  int64         // rows handed to the Sink (Stream)
 }
 
 // AuditEntry is what the audit hook receives for every query.
@@ -89,6 +93,7 @@ type Sandbox struct {
 	sem  chan struct{}
 
 	mu      sync.Mutex
+	catalog *Catalog // SetCatalog replaces it (a refresh adds or drops marts)
 	perUser map[string]int
 	idle    []*worker
 	closed  bool
@@ -146,7 +151,26 @@ func New(opts Options) (*Sandbox, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	return &Sandbox{opts: opts, log: opts.Logger, sem: make(chan struct{}, opts.Workers), perUser: map[string]int{}}, nil
+	return &Sandbox{opts: opts, log: opts.Logger, sem: make(chan struct{}, opts.Workers), perUser: map[string]int{}, catalog: opts.Catalog}, nil
+}
+
+// Catalog is what queries may read now.
+func (s *Sandbox) Catalog() *Catalog {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.catalog
+}
+
+// SetCatalog replaces what queries may read (the server lists the scoped
+// relations of each snapshot it publishes: a refresh may add a mart).
+// Queries already planned keep the catalog they were checked with.
+func (s *Sandbox) SetCatalog(c *Catalog) {
+	if c == nil {
+		return
+	}
+	s.mu.Lock()
+	s.catalog = c
+	s.mu.Unlock()
 }
 
 // Close stops the idle workers (running queries finish on their own).
@@ -166,7 +190,27 @@ func (s *Sandbox) Close() error {
 // A refusal or failure is an *Error (see Class).
 func (s *Sandbox) Run(ctx context.Context, req Request) (*Result, error) {
 	start := time.Now()
-	res, err := s.run(ctx, req)
+	res, err := s.run(ctx, req, nil)
+	s.audit(req, start, res, err)
+	return res, err
+}
+
+// Sink receives a streamed result: the columns once, then the rows in
+// batches as the worker sends them (a batch is not kept after the call).
+// An error from it stops the query.
+type Sink interface {
+	Columns(cols []Column) error
+	Rows(rows [][]any) error
+}
+
+// Stream is Run for large results (Flight SQL, exports): the rows go to
+// sink in batches instead of into Result.Rows, and the sandbox's result
+// size bound (MaxBytes) does not apply; the row cap does (Request.MaxRows,
+// as a LIMIT in the SQL). The returned Result has no rows, only the count
+// in Streamed, Truncated and Elapsed.
+func (s *Sandbox) Stream(ctx context.Context, req Request, sink Sink) (*Result, error) {
+	start := time.Now()
+	res, err := s.run(ctx, req, sink)
 	s.audit(req, start, res, err)
 	return res, err
 }
@@ -185,7 +229,7 @@ func (s *Sandbox) audit(req Request, start time.Time, res *Result, err error) {
 			e.Message = err.Error()
 		}
 	} else if res != nil {
-		e.Rows = len(res.Rows)
+		e.Rows = len(res.Rows) + int(res.Streamed)
 		if res.Truncated {
 			e.Outcome = "truncated"
 		}
@@ -193,8 +237,9 @@ func (s *Sandbox) audit(req Request, start time.Time, res *Result, err error) {
 	s.opts.Audit(e)
 }
 
-func (s *Sandbox) run(ctx context.Context, req Request) (*Result, error) {
-	checked, err := CheckContext(ctx, req.SQL, s.opts.Catalog)
+func (s *Sandbox) run(ctx context.Context, req Request, sink Sink) (*Result, error) {
+	cat := s.Catalog()
+	checked, err := CheckContext(ctx, req.SQL, cat)
 	if err != nil {
 		return nil, forUser(err, req.Admin)
 	}
@@ -211,7 +256,7 @@ func (s *Sandbox) run(ctx context.Context, req Request) (*Result, error) {
 	if timeout <= 0 {
 		timeout = s.opts.Timeout
 	}
-	plan, err := NewPlan(ctx, checked, s.opts.Catalog, req.Scope, maxRows)
+	plan, err := NewPlan(ctx, checked, cat, req.Scope, maxRows)
 	if err != nil {
 		return nil, forUser(err, req.Admin)
 	}
@@ -222,6 +267,12 @@ func (s *Sandbox) run(ctx context.Context, req Request) (*Result, error) {
 	defer release()
 	wreq := workerRequest{Op: "run", Views: plan.Views, SQL: plan.SQL, CTEs: plan.CTEs,
 		TimeoutMS: timeout.Milliseconds(), MaxBytes: s.opts.MaxBytes}
+	if sink != nil {
+		wreq.MaxBytes = 0
+		if req.SchemaOnly {
+			wreq.Op = "schema"
+		}
+	}
 	for _, p := range checked.Params {
 		if _, err := strconv.Atoi(p); err == nil {
 			continue
@@ -238,7 +289,7 @@ func (s *Sandbox) run(ctx context.Context, req Request) (*Result, error) {
 		}
 		wreq.Positonal = append(wreq.Positonal, v)
 	}
-	res, werr := s.exchange(ctx, wreq, timeout)
+	res, werr := s.exchange(ctx, wreq, timeout, sink, maxRows)
 	if werr != nil {
 		e := &Error{Class: werr.Class, Message: genericMessage[werr.Class], Position: plan.userPos(werr.Position), Raw: werr.Message}
 		if e.Class == Refused && werr.Type == "" {
@@ -309,14 +360,17 @@ func (s *Sandbox) admit(ctx context.Context, user string) (func(), error) {
 // Describe lists the relations a scope may read, with their columns as the
 // user sees them and the comments of the underlying tables.
 func (s *Sandbox) Describe(ctx context.Context, user string, scope Scope) ([]RelationInfo, error) {
-	release, err := s.admit(ctx, user)
+	// Counted apart from the user's queries (a console loads its schema
+	// while a query of the same user runs), within the overall cap.
+	release, err := s.admit(ctx, user+"\x00describe")
 	if err != nil {
 		return nil, err
 	}
 	defer release()
 	req := workerRequest{Op: "describe"}
-	for _, n := range s.opts.Catalog.Names() {
-		r, _ := s.opts.Catalog.Relation(n)
+	cat := s.Catalog()
+	for _, n := range cat.Names() {
+		r, _ := cat.Relation(n)
 		req.Views = append(req.Views, View{Name: viewName(n), SQL: r.Define(scope)})
 	}
 	w, err := s.worker(ctx)
@@ -332,7 +386,7 @@ func (s *Sandbox) Describe(ctx context.Context, user string, scope Scope) ([]Rel
 	for _, f := range frames {
 		if f.Kind == "relations" {
 			for i := range f.Relations {
-				if r, ok := s.opts.Catalog.Relation(f.Relations[i].Name); ok && r.Comment != "" {
+				if r, ok := cat.Relation(f.Relations[i].Name); ok && r.Comment != "" {
 					f.Relations[i].Comment = r.Comment
 				}
 			}
@@ -342,23 +396,47 @@ func (s *Sandbox) Describe(ctx context.Context, user string, scope Scope) ([]Rel
 	return nil, internalf("describe: no answer")
 }
 
-// exchange sends a request to a worker and collects the result.
-func (s *Sandbox) exchange(ctx context.Context, req workerRequest, timeout time.Duration) (*Result, *workerError) {
+// exchange sends a request to a worker and collects the result, or hands
+// it to sink (at most maxRows rows; the SQL returns one more to tell that
+// it was truncated).
+func (s *Sandbox) exchange(ctx context.Context, req workerRequest, timeout time.Duration, sink Sink, maxRows int) (*Result, *workerError) {
 	w, err := s.worker(ctx)
 	if err != nil {
 		return nil, &workerError{Class: Internal, Message: err.Error(), Position: -1}
 	}
 	res := &Result{Snapshot: w.snapshot}
+	var sinkErr error
 	_, werr := w.stream(ctx, req, timeout, func(f workerFrame) {
 		switch f.Kind {
 		case "columns":
 			res.Columns = f.Columns
+			if sink != nil && sinkErr == nil {
+				sinkErr = sink.Columns(f.Columns)
+			}
 		case "rows":
-			res.Rows = append(res.Rows, f.Rows...)
+			if sink == nil {
+				res.Rows = append(res.Rows, f.Rows...)
+				return
+			}
+			rows := f.Rows
+			if left := int64(maxRows) - res.Streamed; int64(len(rows)) > left {
+				rows = rows[:max(left, 0)]
+				res.Truncated = true
+			}
+			res.Streamed += int64(len(rows))
+			if sinkErr == nil && len(rows) > 0 {
+				sinkErr = sink.Rows(rows)
+			}
 		case "done":
 			res.Elapsed = time.Duration(f.ElapsedUS) * time.Microsecond
 		}
 	})
+	if werr == nil && sinkErr != nil {
+		// The receiver is gone (a client hung up): the worker has sent
+		// everything already; report the sink's error.
+		s.putBack(w)
+		return nil, &workerError{Class: Internal, Message: "sending the result: " + sinkErr.Error(), Position: -1}
+	}
 	if werr != nil {
 		if w.dead() {
 			w.close()

@@ -152,6 +152,8 @@ func ServeWorker(in io.Reader, out io.Writer) error {
 			err = w.run(req, send)
 		case "describe":
 			err = w.describe(req, send)
+		case "schema":
+			err = w.schema(req, send)
 		default:
 			err = send(workerFrame{ID: req.ID, Kind: "error", Err: &workerError{Class: Internal, Message: "unknown op " + req.Op, Position: -1}})
 		}
@@ -471,6 +473,45 @@ func (w *workerDB) run(req workerRequest, send func(workerFrame) error) error {
 		}
 	}
 	return send(workerFrame{ID: req.ID, Kind: "done", N: n, ElapsedUS: time.Since(start).Microseconds()})
+}
+
+// schema answers the columns of a planned query without running it
+// (DESCRIBE of the query: DuckDB binds it and plans nothing).
+func (w *workerDB) schema(req workerRequest, send func(workerFrame) error) error {
+	start := time.Now()
+	fail := func(e *workerError) error { return send(workerFrame{ID: req.ID, Kind: "error", Err: e}) }
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := w.prepare(ctx, req)
+	if err != nil {
+		return fail(w.classify(ctx, err))
+	}
+	defer conn.Close()
+	const prefix = "SELECT column_name, column_type FROM (DESCRIBE "
+	rows, err := conn.QueryContext(ctx, prefix+req.SQL+")")
+	if err != nil {
+		e := w.classify(ctx, err)
+		if e.Position >= len(prefix) {
+			e.Position -= len(prefix)
+		}
+		return fail(e)
+	}
+	defer rows.Close()
+	var cols []Column
+	for rows.Next() {
+		var c Column
+		if err := rows.Scan(&c.Name, &c.Type); err != nil {
+			return fail(w.classify(ctx, err))
+		}
+		cols = append(cols, c)
+	}
+	if err := rows.Err(); err != nil {
+		return fail(w.classify(ctx, err))
+	}
+	if err := send(workerFrame{ID: req.ID, Kind: "columns", Columns: cols}); err != nil {
+		return err
+	}
+	return send(workerFrame{ID: req.ID, Kind: "done", ElapsedUS: time.Since(start).Microseconds()})
 }
 
 // prepare opens a fresh connection, checks that the planned SQL is one

@@ -15,6 +15,7 @@ type axisChart struct {
 	line       *charts.Line
 	horizontal bool
 	legend     []string
+	unlegended []string // series drawn in per-bar colours: kept out of the legend
 	markLine   *float64
 }
 
@@ -69,7 +70,9 @@ func (a *axisChart) coloredBars(name string, vals []float64, colors []string, la
 		so = append(so, charts.WithLabelOpts(opts.Label{Show: opts.Bool(true), Position: pos}))
 	}
 	a.bar.AddSeries(name, data, so...)
-	a.legend = append(a.legend, name)
+	// No legend entry: its swatch would show one colour for bars of several
+	// (the note under the chart says what the colours mean).
+	a.unlegended = append(a.unlegended, name)
 }
 
 // lineSeries adds a line; dashed for comparisons, area for filled trends.
@@ -100,6 +103,10 @@ func (a *axisChart) markers(name string, vals []float64, color string) {
 func (a *axisChart) option() map[string]any {
 	if len(a.line.MultiSeries) > 0 {
 		a.bar.Overlap(a.line)
+	}
+	if len(a.unlegended) > 0 {
+		// The legend lists only the series whose swatch is their colour.
+		a.bar.SetGlobalOptions(charts.WithLegendOpts(opts.Legend{Show: opts.Bool(len(a.legend) > 0), Top: "0", Left: "0", Data: a.legend}))
 	}
 	return query.Option(a.bar)
 }

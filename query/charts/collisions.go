@@ -11,7 +11,16 @@ import (
 var (
 	collisionStatuses = []string{"open", "closed", "all"}
 	collisionRulings  = []string{"all", "pending", "ruled"}
+	// collisionAges: how long ago the later deal was registered (days, from
+	// the as-of date): at most max, at least min (-1 = no bound).
+	collisionAges = []struct {
+		value    string
+		min, max int
+	}{{"all", -1, -1}, {"week", -1, 7}, {"month", -1, 30}, {"quarter", -1, 90}, {"older", 91, -1}}
 )
+
+// CollisionPageSize is how many collisions the list shows a page.
+const CollisionPageSize = 25
 
 func init() {
 	var st, ru []query.Choice
@@ -21,13 +30,18 @@ func init() {
 	for _, s := range collisionRulings {
 		ru = append(ru, query.Choice{Value: s, Label: "collisions.ruling." + s})
 	}
+	var ag []query.Choice
+	for _, a := range collisionAges {
+		ag = append(ag, query.Choice{Value: a.value, Label: "collisions.age." + a.value})
+	}
 	query.RegisterPage(&query.Page{
 		ID: "collisions", Path: "/collisions", Title: "page.collisions", Nav: 8,
 		Filters:  []string{"org", "cur"},
-		Defaults: map[string]string{"status": "open", "ruling": "all"},
+		Defaults: map[string]string{"status": "open", "ruling": "all", "age": "all"},
 		Controls: []query.Control{
 			{Param: "status", Label: "control.collision_status", Options: st},
 			{Param: "ruling", Label: "control.ruling", Options: ru},
+			{Param: "age", Label: "control.collision_age", Options: ag},
 		},
 		Sections: []query.Section{
 			{Charts: []string{"collisions.kpis"}},
@@ -54,16 +68,32 @@ func init() {
 }
 
 // CollisionParams are the page's filters as SQL parameters: $status (open,
-// closed; NULL = all) and $ruling (pending, ruled; NULL = all).
+// closed; NULL = all), $ruling (pending, ruled; NULL = all), $rep (a rep of
+// either deal; NULL = any), $min_age and $max_age (days since the later
+// registration; NULL = no bound).
 func CollisionParams(e *query.Env) (map[string]any, error) {
 	st := e.Param("status", "open", collisionStatuses...)
 	ru := e.Param("ruling", "all", collisionRulings...)
-	p := map[string]any{"status": st, "ruling": ru}
+	p := map[string]any{"status": st, "ruling": ru, "rep": nil, "min_age": nil, "max_age": nil}
 	if st == "all" {
 		p["status"] = nil
 	}
 	if ru == "all" {
 		p["ruling"] = nil
+	}
+	if rep := e.Param("rep", ""); rep != "" && len(rep) <= 100 {
+		p["rep"] = rep
+	}
+	age := e.Param("age", "all")
+	for _, a := range collisionAges {
+		if a.value == age {
+			if a.min >= 0 {
+				p["min_age"] = int64(a.min)
+			}
+			if a.max >= 0 {
+				p["max_age"] = int64(a.max)
+			}
+		}
 	}
 	return p, nil
 }

@@ -39,12 +39,12 @@ func init() {
 	query.RegisterChart(&query.Chart{
 		ID:       "funnel.velocity",
 		Glossary: []string{"velocity", "win_rate", "qualified_open", "avg_won", "cycle_days"}, Title: "chart.funnel.velocity", Help: "help.funnel.velocity", Kind: query.KindKPI, Span: 12, Height: 120,
-		SQL: "funnel_velocity.sql", Needs: []string{"mart_velocity"}, Build: buildVelocityKPIs,
+		SQL: "funnel_velocity.sql", OneUnit: true, Needs: []string{"mart_velocity"}, Build: buildVelocityKPIs,
 		Drill: &query.Drill{SQL: "funnel_velocity_rows.sql", Key: "opportunity_id", Entity: "opportunities"},
 	})
 	query.RegisterChart(&query.Chart{
 		ID: "funnel.stages", Title: "chart.funnel.stages", Help: "help.funnel.stages", Span: 7, Height: 400,
-		SQL: "funnel_stages.sql", Needs: []string{"mart_funnel"}, Params: byParam, Build: buildSalesFunnel, Drill: stagesDrill,
+		SQL: "funnel_stages.sql", OneUnit: true, Needs: []string{"mart_funnel"}, Params: byParam, Build: buildSalesFunnel, Drill: stagesDrill,
 	})
 	query.RegisterChart(&query.Chart{
 		ID: "funnel.market", Title: "chart.funnel.market", Help: "help.funnel.market", Span: 5, Height: 400,
@@ -53,16 +53,16 @@ func init() {
 	})
 	query.RegisterChart(&query.Chart{
 		ID: "funnel.conversion", Title: "chart.funnel.conversion", Help: "help.funnel.conversion",
-		SQL: "funnel_stages.sql", Needs: []string{"mart_funnel"}, Params: byParam, Build: buildConversion, Drill: stagesDrill,
+		SQL: "funnel_stages.sql", OneUnit: true, Needs: []string{"mart_funnel"}, Params: byParam, Build: buildConversion, Drill: stagesDrill,
 	})
 	query.RegisterChart(&query.Chart{
 		ID: "funnel.days", Title: "chart.funnel.days", Help: "help.funnel.days",
-		SQL: "funnel_stages.sql", Needs: []string{"mart_funnel"}, Params: byParam, Build: buildDaysInStage, Drill: stagesDrill,
+		SQL: "funnel_stages.sql", OneUnit: true, Needs: []string{"mart_funnel"}, Params: byParam, Build: buildDaysInStage, Drill: stagesDrill,
 	})
 	query.RegisterChart(&query.Chart{
 		ID:       "funnel.velocity_trend",
 		Glossary: []string{"velocity", "win_rate"}, Title: "chart.funnel.velocity_trend", Help: "help.funnel.velocity_trend", Span: 7, Height: 340,
-		SQL: "funnel_velocity.sql", Needs: []string{"mart_velocity"}, Build: buildVelocityTrend,
+		SQL: "funnel_velocity.sql", OneUnit: true, Needs: []string{"mart_velocity"}, Build: buildVelocityTrend,
 		Drill: &query.Drill{SQL: "funnel_velocity_rows.sql", Key: "opportunity_id", Entity: "opportunities"},
 	})
 	query.RegisterChart(&query.Chart{

@@ -123,7 +123,11 @@ func readBreakdown(e *query.Env, r *query.Result) *breakdown {
 			b.points = append(b.points, query.Point{Key: "r:" + key[len("rep:"):]})
 		default:
 			b.cats = append(b.cats, dimLabel(e, b.dim, key))
-			b.points = append(b.points, query.Point{Key: "v:" + key})
+			pt := query.Point{Key: "v:" + key}
+			if b.dim == "product_line" && key != "" {
+				pt.Filter = map[string]string{"pl": key} // a global filter: filter the page by it
+			}
+			b.points = append(b.points, pt)
 		}
 		c, p := conv(nullable(r, i, "value")), conv(nullable(r, i, "compare"))
 		b.cur, b.cmp, b.n = append(b.cur, c), append(b.cmp, p), append(b.n, r.Float(i, "n"))

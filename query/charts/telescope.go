@@ -57,7 +57,7 @@ func init() {
 	})
 	query.RegisterChart(&query.Chart{
 		ID: "telescope.forecast", Title: "chart.telescope.forecast", Help: "help.telescope.forecast",
-		SQL: "telescope_forecast.sql", Needs: []string{"mart_forecast", "mart_forecast_accuracy"},
+		SQL: "telescope_forecast.sql", OneUnit: true, Needs: []string{"mart_forecast", "mart_forecast_accuracy"},
 		Build: buildForecast,
 	})
 	query.RegisterChart(&query.Chart{

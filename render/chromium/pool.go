@@ -150,39 +150,70 @@ func (p *Pool) PNG(ctx context.Context, src Source, o PNGOptions) ([]byte, error
 	}
 	var out []byte
 	err := p.run(ctx, src, o.Width, o.Height, o.Scale, func(pg *rod.Page) error {
-		req := &proto.PageCaptureScreenshot{Format: proto.PageCaptureScreenshotFormatPng}
 		if o.Selector == "" {
-			b, err := pg.Screenshot(true, req)
+			b, err := pg.Screenshot(true, &proto.PageCaptureScreenshot{Format: proto.PageCaptureScreenshotFormatPng})
 			out = b
 			return err
 		}
-		el, err := pg.Element(o.Selector)
-		if err != nil {
-			return fmt.Errorf("chromium: no element %s: %w", o.Selector, err)
-		}
-		// The element's box, in CSS pixels of the page (rod's own element
-		// screenshot crops at scale 1 and loses the device scale).
-		if err := el.ScrollIntoView(); err != nil {
-			return err
-		}
-		res, err := el.Eval(`() => { const r = this.getBoundingClientRect();
-			return [r.left + window.scrollX, r.top + window.scrollY, r.width, r.height]; }`)
-		if err != nil {
-			return err
-		}
-		var box [4]float64
-		if err := res.Value.Unmarshal(&box); err != nil {
-			return err
-		}
-		if box[2] <= 0 || box[3] <= 0 {
-			return fmt.Errorf("chromium: element %s has no size", o.Selector)
-		}
-		req.Clip = &proto.PageViewport{X: box[0], Y: box[1], Width: box[2], Height: box[3], Scale: 1}
-		req.CaptureBeyondViewport = true
-		out, err = pg.Screenshot(false, req)
+		b, err := captureElement(pg, o.Selector)
+		out = b
 		return err
 	})
 	return out, err
+}
+
+// PNGs captures several elements of one source, loaded once (the charts of
+// a mail body): one PNG per selector, in order.
+func (p *Pool) PNGs(ctx context.Context, src Source, selectors []string, o PNGOptions) ([][]byte, error) {
+	if o.Width <= 0 {
+		o.Width = 1200
+	}
+	if o.Height <= 0 {
+		o.Height = 800
+	}
+	if o.Scale <= 0 {
+		o.Scale = 2
+	}
+	out := make([][]byte, len(selectors))
+	err := p.run(ctx, src, o.Width, o.Height, o.Scale, func(pg *rod.Page) error {
+		for i, sel := range selectors {
+			b, err := captureElement(pg, sel)
+			if err != nil {
+				return err
+			}
+			out[i] = b
+		}
+		return nil
+	})
+	return out, err
+}
+
+// captureElement is a PNG of one element at the page's device scale.
+func captureElement(pg *rod.Page, selector string) ([]byte, error) {
+	el, err := pg.Element(selector)
+	if err != nil {
+		return nil, fmt.Errorf("chromium: no element %s: %w", selector, err)
+	}
+	// The element's box, in CSS pixels of the page (rod's own element
+	// screenshot crops at scale 1 and loses the device scale).
+	if err := el.ScrollIntoView(); err != nil {
+		return nil, err
+	}
+	res, err := el.Eval(`() => { const r = this.getBoundingClientRect();
+		return [r.left + window.scrollX, r.top + window.scrollY, r.width, r.height]; }`)
+	if err != nil {
+		return nil, err
+	}
+	var box [4]float64
+	if err := res.Value.Unmarshal(&box); err != nil {
+		return nil, err
+	}
+	if box[2] <= 0 || box[3] <= 0 {
+		return nil, fmt.Errorf("chromium: element %s has no size", selector)
+	}
+	req := &proto.PageCaptureScreenshot{Format: proto.PageCaptureScreenshotFormatPng, CaptureBeyondViewport: true,
+		Clip: &proto.PageViewport{X: box[0], Y: box[1], Width: box[2], Height: box[3], Scale: 1}}
+	return pg.Screenshot(false, req)
 }
 
 // browser is the running browser, started if need be.

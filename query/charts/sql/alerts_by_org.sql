@@ -8,7 +8,7 @@ seen AS (   -- in the user's scope, below the org filter, of the kind and severi
            a.kind || '|' || a.subject_id || '|' || coalesce(strftime(a.since, '%Y-%m-%d'), '') AS alert_id,
            a.customer_id, a.subject_name, a.owner_rep_id, a.owner_org
     FROM a
-    WHERE scoped.under(a.owner_org, $org)
+    WHERE scoped.under_any(a.owner_org, $orgs)
       AND ($kind IS NULL OR a.kind = $kind) AND ($severity IS NULL OR a.severity = $severity)
 ),
 keyed AS (

@@ -12,8 +12,8 @@ s AS (
     FROM scoped.mart_settlements_due($scope_all, $scope_org, $scope_rep) d
     JOIN scoped.contract_facts($scope_all, $scope_org, $scope_rep) c ON c.contract_id = d.contract_id
     WHERE d.status = 'overdue'
-      AND scoped.under(c.owner_org, $org)
-      AND ($product_line IS NULL OR c.product_line = $product_line)
+      AND scoped.under_any(c.owner_org, $orgs)
+      AND ($product_lines IS NULL OR list_contains($product_lines, c.product_line))
 )
 SELECT b.bucket, b.pos, CAST(coalesce(sum(s.unpaid), 0) AS DOUBLE) AS amount, count(DISTINCT s.contract_id) AS contracts,
        count(DISTINCT s.customer_id) AS customers

@@ -6,25 +6,25 @@
 WITH facts AS (
     SELECT 'c' AS k, c.owner_rep_id, c.owner_org, c.amount_base AS v, c.contract_id
     FROM scoped.bookings($scope_all, $scope_org, $scope_rep) c
-    WHERE ($product_line IS NULL OR c.product_line = $product_line)
+    WHERE ($product_lines IS NULL OR list_contains($product_lines, c.product_line))
       AND c.signed_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
     UNION ALL
     SELECT 'p', p.owner_rep_id, p.owner_org, p.amount_base, p.contract_id
     FROM scoped.collections($scope_all, $scope_org, $scope_rep) p
-    WHERE ($product_line IS NULL OR p.product_line = $product_line)
+    WHERE ($product_lines IS NULL OR list_contains($product_lines, p.product_line))
       AND p.paid_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
     UNION ALL
     SELECT 'o', c.owner_rep_id, c.owner_org, d.amount_due - d.amount_paid, c.contract_id
     FROM scoped.mart_settlements_due($scope_all, $scope_org, $scope_rep) d JOIN scoped.contract_facts($scope_all, $scope_org, $scope_rep) c ON c.contract_id = d.contract_id
     WHERE d.status = 'overdue'
-      AND ($product_line IS NULL OR c.product_line = $product_line)
+      AND ($product_lines IS NULL OR list_contains($product_lines, c.product_line))
 ),
 keyed AS (
     SELECT CASE WHEN $node IS NULL OR f.owner_org = $node THEN 'rep:' || coalesce(f.owner_rep_id, '?') ELSE k.child_id END AS key,
            f.k, f.v
     FROM facts f
     LEFT JOIN scoped.child_of($node) k ON k.org_unit_id = f.owner_org
-    WHERE scoped.under(f.owner_org, $node)
+    WHERE scoped.under(f.owner_org, $node) AND scoped.under_any(f.owner_org, $orgs)
 )
 SELECT CASE WHEN x.key LIKE 'rep:%' THEN 'rep' ELSE 'org' END AS kind, x.key, coalesce(u.name, r.name, x.key) AS label,
        CAST(coalesce(sum(x.v) FILTER (WHERE x.k = 'c'), 0) AS DOUBLE) AS contracted,

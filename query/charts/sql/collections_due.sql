@@ -8,6 +8,6 @@ FROM scoped.mart_settlements_due($scope_all, $scope_org, $scope_rep) d
 JOIN scoped.contract_facts($scope_all, $scope_org, $scope_rep) c ON c.contract_id = d.contract_id
 LEFT JOIN live.reps r ON r.rep_id = c.owner_rep_id
 WHERE d.status IN ('due_7d', 'due_this_month')
-  AND scoped.under(c.owner_org, $org)
-  AND ($product_line IS NULL OR c.product_line = $product_line)
+  AND scoped.under_any(c.owner_org, $orgs)
+  AND ($product_lines IS NULL OR list_contains($product_lines, c.product_line))
 ORDER BY d.due_on, unpaid_base DESC, d.contract_id

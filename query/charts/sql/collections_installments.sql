@@ -12,8 +12,8 @@ FROM scoped.mart_settlements_due($scope_all, $scope_org, $scope_rep) d
 JOIN scoped.contract_facts($scope_all, $scope_org, $scope_rep) c ON c.contract_id = d.contract_id
 LEFT JOIN live.reps r ON r.rep_id = c.owner_rep_id
 LEFT JOIN live.org_units u ON u.org_unit_id = c.owner_org
-WHERE scoped.under(c.owner_org, $org)
-  AND ($product_line IS NULL OR c.product_line = $product_line)
+WHERE scoped.under_any(c.owner_org, $orgs)
+  AND ($product_lines IS NULL OR list_contains($product_lines, c.product_line))
   AND ($point IS NULL OR $point = d.status
        OR $point = 'soon' AND d.status IN ('due_7d', 'due_this_month')
        OR $point = 'c:' || c.customer_id AND d.status = 'overdue'

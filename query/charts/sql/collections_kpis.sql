@@ -9,8 +9,8 @@ WITH c AS (
     SELECT c.contract_id, c.status, c.signed_on, c.amount_base, x.outstanding, x.status AS execution
     FROM scoped.contract_facts($scope_all, $scope_org, $scope_rep) c
     LEFT JOIN scoped.mart_contract_execution($scope_all, $scope_org, $scope_rep) x ON x.contract_id = c.contract_id
-    WHERE scoped.under(c.owner_org, $org)
-      AND ($product_line IS NULL OR c.product_line = $product_line)
+    WHERE scoped.under_any(c.owner_org, $orgs)
+      AND ($product_lines IS NULL OR list_contains($product_lines, c.product_line))
 ),
 s AS (
     SELECT d.status, d.amount_due - d.amount_paid AS unpaid, d.contract_id
@@ -19,8 +19,8 @@ s AS (
 p AS (
     SELECT coalesce(sum(p.amount_base), 0) AS v
     FROM scoped.collections($scope_all, $scope_org, $scope_rep) p
-    WHERE scoped.under(p.owner_org, $org)
-      AND ($product_line IS NULL OR p.product_line = $product_line)
+    WHERE scoped.under_any(p.owner_org, $orgs)
+      AND ($product_lines IS NULL OR list_contains($product_lines, p.product_line))
       AND p.paid_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
 )
 SELECT 'outstanding' AS kpi, CAST(sum(outstanding) FILTER (WHERE execution IN ('current', 'overdue')) AS DOUBLE) AS value,

@@ -6,8 +6,8 @@ SELECT c.customer_id, c.customer_name, CAST(sum(d.amount_due - d.amount_paid) AS
 FROM scoped.mart_settlements_due($scope_all, $scope_org, $scope_rep) d
 JOIN scoped.contract_facts($scope_all, $scope_org, $scope_rep) c ON c.contract_id = d.contract_id
 WHERE d.status = 'overdue'
-  AND scoped.under(c.owner_org, $org)
-  AND ($product_line IS NULL OR c.product_line = $product_line)
+  AND scoped.under_any(c.owner_org, $orgs)
+  AND ($product_lines IS NULL OR list_contains($product_lines, c.product_line))
 GROUP BY c.customer_id, c.customer_name
 ORDER BY overdue_amount DESC, c.customer_id
 LIMIT 15

@@ -7,7 +7,7 @@ WITH c AS (
     SELECT c.*, x.outstanding, x.status AS execution
     FROM scoped.contract_facts($scope_all, $scope_org, $scope_rep) c
     LEFT JOIN scoped.mart_contract_execution($scope_all, $scope_org, $scope_rep) x ON x.contract_id = c.contract_id
-    WHERE ($product_line IS NULL OR c.product_line = $product_line)
+    WHERE ($product_lines IS NULL OR list_contains($product_lines, c.product_line))
 ),
 rows_all AS (
     SELECT 'contracts' AS entity, c.contract_id AS record_id, c.signed_on AS date, c.customer_name, c.owner_rep_id, c.owner_org,
@@ -24,7 +24,7 @@ rows_all AS (
     SELECT 'payments', p.payment_id, p.paid_on, p.customer_name, p.owner_rep_id, p.owner_org, p.method, p.currency, p.amount,
            p.amount_base, NULL
     FROM scoped.collections($scope_all, $scope_org, $scope_rep) p
-    WHERE ($product_line IS NULL OR p.product_line = $product_line)
+    WHERE ($product_lines IS NULL OR list_contains($product_lines, p.product_line))
       AND p.paid_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
       AND ($point IS NULL OR $point = 'collected' OR $point = 'm:' || strftime(p.paid_on, '%Y-%m'))
 )
@@ -33,5 +33,5 @@ SELECT x.entity, x.record_id, x.date, x.customer_name, rp.name AS rep_name, u.na
 FROM rows_all x
 LEFT JOIN live.reps rp ON rp.rep_id = x.owner_rep_id
 LEFT JOIN live.org_units u ON u.org_unit_id = x.owner_org
-WHERE scoped.under(x.owner_org, $org)
+WHERE scoped.under_any(x.owner_org, $orgs)
 ORDER BY x.date DESC, x.entity, x.record_id

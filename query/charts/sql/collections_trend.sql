@@ -12,16 +12,16 @@ due AS (
     FROM scoped.payment_schedule($scope_all, $scope_org, $scope_rep) s
     JOIN scoped.contract_facts($scope_all, $scope_org, $scope_rep) c ON c.contract_id = s.contract_id
     WHERE c.status NOT IN ('cancelled', 'terminated')
-      AND scoped.under(c.owner_org, $org)
-      AND ($product_line IS NULL OR c.product_line = $product_line)
+      AND scoped.under_any(c.owner_org, $orgs)
+      AND ($product_lines IS NULL OR list_contains($product_lines, c.product_line))
       AND s.due_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
     GROUP BY 1
 ),
 paid AS (
     SELECT CAST(date_trunc('month', p.paid_on) AS DATE) AS month, sum(p.amount_base) AS v
     FROM scoped.collections($scope_all, $scope_org, $scope_rep) p
-    WHERE scoped.under(p.owner_org, $org)
-      AND ($product_line IS NULL OR p.product_line = $product_line)
+    WHERE scoped.under_any(p.owner_org, $orgs)
+      AND ($product_lines IS NULL OR list_contains($product_lines, p.product_line))
       AND p.paid_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
     GROUP BY 1
 )

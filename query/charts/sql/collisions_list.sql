@@ -3,33 +3,21 @@
 -- customers matched, the first registrant, and the ruling that stands. A pair
 -- is listed when the user sees both deals (the scope rule); the page checks
 -- whether the role may rule.
-WITH ruled AS (   -- every ruling on each pair, newest first
-    SELECT *, row_number() OVER (PARTITION BY opportunity_id, conflicts_with_opportunity_id ORDER BY ruled_at DESC, ruling_id DESC) AS nth
-    FROM scoped.collision_rulings($scope_all, $scope_org, $scope_rep)
-),
-latest AS (   -- the ruling that stands on each pair: the latest, with the count
-    SELECT r.*, (SELECT count(*) FROM ruled x WHERE x.opportunity_id = r.opportunity_id
-                 AND x.conflicts_with_opportunity_id = r.conflicts_with_opportunity_id) AS rulings
-    FROM ruled r WHERE r.nth = 1
-),
-earlier AS (   -- the rulings it overruled: who ruled for whom, when, why
+WITH earlier AS (   -- the rulings an overruling replaced: who ruled for whom, when, why
     SELECT opportunity_id, conflicts_with_opportunity_id,
            list({'winner': winner_registrant, 'by': ruled_by, 'at': ruled_at, 'note': note} ORDER BY ruled_at DESC, ruling_id DESC) AS earlier
-    FROM ruled WHERE nth > 1 GROUP BY ALL
+    FROM (SELECT *, row_number() OVER (PARTITION BY opportunity_id, conflicts_with_opportunity_id ORDER BY ruled_at DESC, ruling_id DESC) AS nth
+          FROM scoped.collision_rulings($scope_all, $scope_org, $scope_rep))
+    WHERE nth > 1 GROUP BY ALL
 ),
-k AS (   -- collisions seen by the user (both deals), the later deal below the org filter
-    SELECT m.opportunity_id || '|' || m.conflicts_with_opportunity_id AS collision_id, m.*,
-           o.owner_rep_id AS deal_rep_id, o.owner_org AS deal_org, o.customer_name, o.amount_base, o.product_line,
-           b.customer_name AS other_customer_name, b.owner_rep_id AS other_rep_id, b.owner_org AS other_org,
-           l.decision, l.winner_registrant, l.winner_opportunity_id, l.note, l.ruled_by, l.ruled_at, l.ruling_id IS NOT NULL AS ruled,
-           coalesce(l.rulings, 0) AS rulings
-    FROM scoped.mart_collisions($scope_all, $scope_org, $scope_rep) m
-    JOIN scoped.opportunity_facts($scope_all, $scope_org, $scope_rep) o ON o.opportunity_id = m.opportunity_id
-    JOIN scoped.opportunity_facts($scope_all, $scope_org, $scope_rep) b ON b.opportunity_id = m.conflicts_with_opportunity_id
-    LEFT JOIN latest l ON l.opportunity_id = m.opportunity_id AND l.conflicts_with_opportunity_id = m.conflicts_with_opportunity_id
-    WHERE scoped.under(o.owner_org, $org)
-      AND ($status IS NULL OR m.status = $status)
-      AND ($ruling IS NULL OR $ruling = 'ruled' AND l.ruling_id IS NOT NULL OR $ruling = 'pending' AND l.ruling_id IS NULL)
+k AS (   -- the collisions seen by the user (scoped.collisions) under the page's filters
+    SELECT * FROM scoped.collisions($scope_all, $scope_org, $scope_rep) k
+    WHERE scoped.under_any(k.deal_org, $orgs)
+      AND ($status IS NULL OR k.status = $status)
+      AND ($ruling IS NULL OR $ruling = 'ruled' AND k.ruled OR $ruling = 'pending' AND NOT k.ruled)
+      AND ($rep IS NULL OR $rep IN (k.deal_rep_id, k.other_rep_id))
+      AND ($min_age IS NULL OR date_diff('day', k.registered_on, CAST($as_of AS DATE)) >= $min_age)
+      AND ($max_age IS NULL OR date_diff('day', k.registered_on, CAST($as_of AS DATE)) <= $max_age)
 ),
 names AS (
     SELECT 'rep:' || rep_id AS registrant, name FROM live.reps
@@ -52,4 +40,4 @@ LEFT JOIN names n1 ON n1.registrant = k.registrant
 LEFT JOIN names n2 ON n2.registrant = k.conflicts_with_registrant
 LEFT JOIN names n3 ON n3.registrant = k.winner_registrant
 ORDER BY k.status = 'open' DESC, k.created_at DESC, k.collision_id
-LIMIT 200
+LIMIT $page_size + 1 OFFSET ($page - 1) * $page_size

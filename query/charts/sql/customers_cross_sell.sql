@@ -6,6 +6,6 @@ SELECT x.product_line, count(*) FILTER (WHERE x.rank = 1) AS first_choice, count
        avg(x.peer_share) AS peer_share
 FROM scoped.mart_cross_sell($scope_all, $scope_org, $scope_rep) x
 JOIN scoped.customer_facts($scope_all, $scope_org, $scope_rep) cu ON cu.customer_id = x.customer_id
-WHERE scoped.under(cu.owner_org, $org)
+WHERE scoped.under_any(cu.owner_org, $orgs)
 GROUP BY x.product_line
 ORDER BY first_choice DESC, candidates DESC, x.product_line

@@ -12,7 +12,7 @@ WITH c AS (
     LEFT JOIN scoped.mart_customer_value($scope_all, $scope_org, $scope_rep) v ON v.customer_id = cu.customer_id
     LEFT JOIN scoped.mart_rfm($scope_all, $scope_org, $scope_rep) r ON r.customer_id = cu.customer_id
     LEFT JOIN scoped.mart_clv($scope_all, $scope_org, $scope_rep) l ON l.customer_id = cu.customer_id
-    WHERE scoped.under(cu.owner_org, $org)
+    WHERE scoped.under_any(cu.owner_org, $orgs)
 )
 SELECT 'customers' AS kpi, CAST(count(*) AS DOUBLE) AS value, CAST(count(*) FILTER (WHERE tier = 'unprofitable') AS DOUBLE) AS extra FROM c
 UNION ALL SELECT 'paying', count(*) FILTER (WHERE paying), CAST(sum(monetary) AS DOUBLE) FROM c

@@ -7,7 +7,7 @@ WITH c AS (
     FROM scoped.mart_customer_value_detail($scope_all, $scope_org, $scope_rep) d
     JOIN scoped.customer_facts($scope_all, $scope_org, $scope_rep) cu ON cu.customer_id = d.customer_id
     WHERE d.revenue > 0
-      AND scoped.under(cu.owner_org, $org)
+      AND scoped.under_any(cu.owner_org, $orgs)
 ),
 ranked AS (
     SELECT revenue, row_number() OVER w AS rn, count(*) OVER () AS n, sum(revenue) OVER () AS total,

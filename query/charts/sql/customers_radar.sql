@@ -8,6 +8,6 @@ SELECT v.tier, count(*) AS customers,
        avg(v.promotion) AS promotion
 FROM scoped.mart_customer_value($scope_all, $scope_org, $scope_rep) v
 JOIN scoped.customer_facts($scope_all, $scope_org, $scope_rep) cu ON cu.customer_id = v.customer_id
-WHERE scoped.under(cu.owner_org, $org)
+WHERE scoped.under_any(cu.owner_org, $orgs)
 GROUP BY v.tier
 ORDER BY CASE v.tier WHEN 'gold' THEN 1 WHEN 'potential_gold' THEN 2 WHEN 'ordinary' THEN 3 ELSE 4 END

@@ -5,6 +5,6 @@
 SELECT r.r_score, r.f_score, count(*) AS customers, CAST(sum(r.monetary) AS DOUBLE) AS monetary
 FROM scoped.mart_rfm($scope_all, $scope_org, $scope_rep) r
 JOIN scoped.customer_facts($scope_all, $scope_org, $scope_rep) cu ON cu.customer_id = r.customer_id
-WHERE scoped.under(cu.owner_org, $org)
+WHERE scoped.under_any(cu.owner_org, $orgs)
 GROUP BY r.r_score, r.f_score
 ORDER BY r.r_score, r.f_score

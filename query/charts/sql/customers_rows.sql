@@ -13,7 +13,7 @@ WITH c AS (
     LEFT JOIN scoped.mart_customer_value($scope_all, $scope_org, $scope_rep) v ON v.customer_id = cu.customer_id
     LEFT JOIN scoped.mart_customer_value_detail($scope_all, $scope_org, $scope_rep) d ON d.customer_id = cu.customer_id
     LEFT JOIN scoped.mart_clv($scope_all, $scope_org, $scope_rep) l ON l.customer_id = cu.customer_id
-    WHERE scoped.under(cu.owner_org, $org)
+    WHERE scoped.under_any(cu.owner_org, $orgs)
 ),
 pareto AS (   -- the Pareto bands, as in customers_pareto.sql
     SELECT customer_id, CAST(ceil(row_number() OVER (ORDER BY revenue DESC, customer_id) * 50.0 / count(*) OVER ()) AS INTEGER) AS band

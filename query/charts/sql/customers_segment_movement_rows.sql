@@ -11,6 +11,6 @@ JOIN scoped.customer_facts($scope_all, $scope_org, $scope_rep) cu ON cu.customer
 LEFT JOIN scoped.mart_rfm($scope_all, $scope_org, $scope_rep) r ON r.customer_id = m.customer_id
 LEFT JOIN live.reps rp ON rp.rep_id = cu.owner_rep_id
 LEFT JOIN live.org_units u ON u.org_unit_id = cu.owner_org
-WHERE scoped.under(cu.owner_org, $org)
+WHERE scoped.under_any(cu.owner_org, $orgs)
   AND ($point IS NULL OR $point = 'mv:' || m.previous_segment || ':' || m.segment)
 ORDER BY paid DESC NULLS LAST, m.customer_id

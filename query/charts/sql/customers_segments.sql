@@ -4,6 +4,6 @@ SELECT r.segment, count(*) AS customers, CAST(sum(r.monetary) AS DOUBLE) AS mone
        avg(r.recency_days) AS recency_days
 FROM scoped.mart_rfm($scope_all, $scope_org, $scope_rep) r
 JOIN scoped.customer_facts($scope_all, $scope_org, $scope_rep) cu ON cu.customer_id = r.customer_id
-WHERE scoped.under(cu.owner_org, $org)
+WHERE scoped.under_any(cu.owner_org, $orgs)
 GROUP BY r.segment
 ORDER BY customers DESC, r.segment

@@ -9,6 +9,6 @@ LEFT JOIN scoped.mart_customer_value_detail($scope_all, $scope_org, $scope_rep) 
 LEFT JOIN scoped.mart_rfm($scope_all, $scope_org, $scope_rep) r ON r.customer_id = v.customer_id
 LEFT JOIN scoped.mart_clv($scope_all, $scope_org, $scope_rep) l ON l.customer_id = v.customer_id
 LEFT JOIN live.reps rp ON rp.rep_id = cu.owner_rep_id
-WHERE scoped.under(cu.owner_org, $org)
+WHERE scoped.under_any(cu.owner_org, $orgs)
 ORDER BY v.value_index DESC NULLS LAST, v.margin DESC, cu.customer_id
 LIMIT 15  -- the rows the table shows (buildTopCustomers): DuckDB keeps the top 15, not 1.6 M sorted rows

@@ -6,7 +6,7 @@ WITH resp AS (
     SELECT a.campaign_id, count(*) AS responses
     FROM scoped.activity_facts($scope_all, $scope_org, $scope_rep) a
     WHERE a.campaign_id IS NOT NULL AND a.occurred_on <= CAST($as_of AS DATE)
-      AND scoped.under(a.owner_org, $org)
+      AND scoped.under_any(a.owner_org, $orgs)
     GROUP BY a.campaign_id
 ),
 deals AS (
@@ -16,7 +16,7 @@ deals AS (
     FROM scoped.opportunity_facts($scope_all, $scope_org, $scope_rep) o
     JOIN scoped.opportunities($scope_all, $scope_org, $scope_rep) x ON x.opportunity_id = o.opportunity_id
     WHERE x.campaign_id IS NOT NULL AND o.created_on <= CAST($as_of AS DATE)
-      AND scoped.under(o.owner_org, $org)
+      AND scoped.under_any(o.owner_org, $orgs)
     GROUP BY x.campaign_id
 )
 SELECT c.campaign_id, coalesce(c.name, c.campaign_id) AS campaign, c.channel, c.started_on,

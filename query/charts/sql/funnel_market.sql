@@ -7,14 +7,14 @@ WITH resp AS (
     SELECT a.activity_id
     FROM scoped.activity_facts($scope_all, $scope_org, $scope_rep) a
     WHERE a.campaign_id IS NOT NULL AND a.occurred_on <= CAST($as_of AS DATE)
-      AND scoped.under(a.owner_org, $org)
+      AND scoped.under_any(a.owner_org, $orgs)
 ),
 deals AS (
     SELECT o.opportunity_id, o.status = 'won' AND o.closed_on <= CAST($as_of AS DATE) AS won
     FROM scoped.opportunity_facts($scope_all, $scope_org, $scope_rep) o
     JOIN scoped.opportunities($scope_all, $scope_org, $scope_rep) x ON x.opportunity_id = o.opportunity_id
     WHERE x.campaign_id IS NOT NULL AND o.created_on <= CAST($as_of AS DATE)
-      AND scoped.under(o.owner_org, $org)
+      AND scoped.under_any(o.owner_org, $orgs)
 )
 SELECT 'responses' AS stage, 1 AS position, (SELECT count(*) FROM resp) AS n
 UNION ALL SELECT 'opportunities', 2, (SELECT count(*) FROM deals)

@@ -27,5 +27,5 @@ FROM (SELECT * FROM resp UNION ALL SELECT * FROM deals) x
 LEFT JOIN live.campaigns cp ON cp.campaign_id = x.campaign_id
 LEFT JOIN live.reps rp ON rp.rep_id = x.owner_rep_id
 LEFT JOIN live.org_units u ON u.org_unit_id = x.owner_org
-WHERE scoped.under(x.owner_org, $org)
+WHERE scoped.under_any(x.owner_org, $orgs)
 ORDER BY x.date DESC, x.record_id

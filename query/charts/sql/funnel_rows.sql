@@ -18,7 +18,7 @@ in_stage AS (
     WHERE v.stage = $point
     GROUP BY v.opportunity_id
 )
-SELECT o.opportunity_id, o.customer_name, r.name AS rep_name, u.name AS org_unit,
+SELECT o.opportunity_id, o.customer_id, o.customer_name, o.owner_rep_id AS rep_id, r.name AS rep_name, u.name AS org_unit,
        CASE WHEN o.status = 'open' THEN o.stage ELSE o.status END AS status,
        o.created_on, coalesce(i.entered_on, o.created_on) AS entered_on, i.days_in_stage,
        o.closed_on, o.product_line, o.currency, o.amount, o.amount_base
@@ -26,7 +26,7 @@ FROM scoped.opportunity_facts($scope_all, $scope_org, $scope_rep) o
 LEFT JOIN in_stage i ON i.opportunity_id = o.opportunity_id
 LEFT JOIN live.reps r ON r.rep_id = o.owner_rep_id
 LEFT JOIN live.org_units u ON u.org_unit_id = o.owner_org
-WHERE (o.owner_rep_id = $node_rep OR $node_rep IS NULL AND scoped.under(o.owner_org, $node))
+WHERE (o.owner_rep_id = $node_rep OR $node_rep IS NULL AND scoped.under(o.owner_org, $node) AND scoped.under_any(o.owner_org, $orgs))
   AND o.created_on <= CAST($as_of AS DATE)
   AND ($point IS NULL OR i.opportunity_id IS NOT NULL)
 ORDER BY o.amount_base DESC, o.opportunity_id

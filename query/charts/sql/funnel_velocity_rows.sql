@@ -17,10 +17,10 @@ deals AS (
            CASE WHEN o.status IN ('won', 'lost') AND o.closed_on <= CAST($as_of AS DATE) THEN o.status ELSE 'open' END AS status_as_of
     FROM scoped.opportunity_facts($scope_all, $scope_org, $scope_rep) o
     LEFT JOIN qualified q ON q.opportunity_id = o.opportunity_id
-    WHERE (o.owner_rep_id = $node_rep OR $node_rep IS NULL AND scoped.under(o.owner_org, $node))
+    WHERE (o.owner_rep_id = $node_rep OR $node_rep IS NULL AND scoped.under(o.owner_org, $node) AND scoped.under_any(o.owner_org, $orgs))
       AND o.created_on <= CAST($as_of AS DATE)
 )
-SELECT d.opportunity_id, d.customer_name, r.name AS rep_name, u.name AS org_unit,
+SELECT d.opportunity_id, d.customer_id, d.customer_name, d.owner_rep_id AS rep_id, r.name AS rep_name, u.name AS org_unit,
        CASE WHEN d.status_as_of = 'open' THEN d.stage ELSE d.status_as_of END AS status,
        d.created_on, d.qualified_on, CASE WHEN d.status_as_of <> 'open' THEN d.closed_on END AS closed_on,
        CASE WHEN d.status_as_of = 'won' THEN date_diff('day', d.created_on, d.closed_on) END AS cycle_days,

@@ -33,8 +33,8 @@ WITH facts AS (
 ),
 scoped AS (
     SELECT f.* FROM facts f
-    WHERE scoped.under(f.owner_org, $node)
-      AND ($product_line IS NULL OR f.product_line = $product_line)
+    WHERE scoped.under(f.owner_org, $node) AND scoped.under_any(f.owner_org, $orgs)
+      AND ($product_lines IS NULL OR list_contains($product_lines, f.product_line))
       AND (f.cur OR f.cmp)
 ),
 keyed AS (

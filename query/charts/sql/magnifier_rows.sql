@@ -33,8 +33,8 @@ SELECT x.entity, x.record_id, x.date, x.customer_name, rp.name AS rep_name, u.na
 FROM rows_all x
 LEFT JOIN live.reps rp ON rp.rep_id = x.owner_rep_id
 LEFT JOIN live.org_units u ON u.org_unit_id = x.owner_org
-WHERE scoped.under(x.owner_org, $node)
-  AND ($product_line IS NULL OR x.product_line = $product_line)
+WHERE scoped.under(x.owner_org, $node) AND scoped.under_any(x.owner_org, $orgs)
+  AND ($product_lines IS NULL OR list_contains($product_lines, x.product_line))
   AND ($point IS NULL
        OR $point LIKE 'u:%' AND scoped.under(x.owner_org, substr($point, 3))
        OR $point LIKE 'r:%' AND x.owner_rep_id = substr($point, 3) AND ($node IS NULL OR x.owner_org = $node)

@@ -25,8 +25,8 @@ dated AS (
 ),
 dated_scoped AS (
     SELECT * FROM dated f
-    WHERE scoped.under(f.owner_org, $node)
-      AND ($product_line IS NULL OR f.product_line = $product_line)
+    WHERE scoped.under(f.owner_org, $node) AND scoped.under_any(f.owner_org, $orgs)
+      AND ($product_lines IS NULL OR list_contains($product_lines, f.product_line))
 ),
 by_month AS (
     SELECT m.month, m.is_cmp,
@@ -45,8 +45,8 @@ by_month AS (
     FROM all_months m
     LEFT JOIN scoped.opportunity_facts($scope_all, $scope_org, $scope_rep) o
       ON o.created_on <= m.month_end AND (o.closed_on IS NULL OR o.closed_on > m.month_end)
-     AND scoped.under(o.owner_org, $node)
-     AND ($product_line IS NULL OR o.product_line = $product_line)
+     AND scoped.under(o.owner_org, $node) AND scoped.under_any(o.owner_org, $orgs)
+     AND ($product_lines IS NULL OR list_contains($product_lines, o.product_line))
     WHERE $metric = 'pipeline'
     GROUP BY m.month, m.is_cmp
 )

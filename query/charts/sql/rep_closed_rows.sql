@@ -6,8 +6,8 @@ SELECT o.opportunity_id, o.closed_on, o.status, o.close_reason, o.competitor, o.
        o.product_line, o.currency, o.amount, o.amount_base
 FROM scoped.opportunity_facts($scope_all, $scope_org, $scope_rep) o
 LEFT JOIN live.reps r ON r.rep_id = o.owner_rep_id
-WHERE scoped.under(o.owner_org, $org) AND ($rep IS NULL OR o.owner_rep_id = $rep)
-  AND ($product_line IS NULL OR o.product_line = $product_line)
+WHERE scoped.under_any(o.owner_org, $orgs) AND ($rep IS NULL OR o.owner_rep_id = $rep)
+  AND ($product_lines IS NULL OR list_contains($product_lines, o.product_line))
   AND o.status IN ('won', 'lost') AND o.closed_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
   AND ($point IS NULL OR $point = 'r:' || coalesce(o.close_reason, ''))
 ORDER BY o.closed_on DESC, o.opportunity_id

@@ -9,16 +9,16 @@ WITH months AS (
 c AS (
     SELECT CAST(date_trunc('month', c.signed_on) AS DATE) AS month, sum(c.amount_base) AS v
     FROM scoped.bookings($scope_all, $scope_org, $scope_rep) c
-    WHERE scoped.under(c.owner_org, $org) AND ($rep IS NULL OR c.owner_rep_id = $rep)
-      AND ($product_line IS NULL OR c.product_line = $product_line)
+    WHERE scoped.under_any(c.owner_org, $orgs) AND ($rep IS NULL OR c.owner_rep_id = $rep)
+      AND ($product_lines IS NULL OR list_contains($product_lines, c.product_line))
       AND c.signed_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
     GROUP BY 1
 ),
 p AS (
     SELECT CAST(date_trunc('month', p.paid_on) AS DATE) AS month, sum(p.amount_base) AS v
     FROM scoped.collections($scope_all, $scope_org, $scope_rep) p
-    WHERE scoped.under(p.owner_org, $org) AND ($rep IS NULL OR p.owner_rep_id = $rep)
-      AND ($product_line IS NULL OR p.product_line = $product_line)
+    WHERE scoped.under_any(p.owner_org, $orgs) AND ($rep IS NULL OR p.owner_rep_id = $rep)
+      AND ($product_lines IS NULL OR list_contains($product_lines, p.product_line))
       AND p.paid_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
     GROUP BY 1
 )

@@ -4,8 +4,8 @@
 SELECT o.stage, any_value(o.stage_position) AS position, count(*) AS deals,
        CAST(sum(o.amount_base) AS DOUBLE) AS amount, CAST(sum(o.amount_base * CAST(o.probability AS DECIMAL(9,4))) AS DOUBLE) / 100 AS weighted
 FROM scoped.opportunity_facts($scope_all, $scope_org, $scope_rep) o
-WHERE scoped.under(o.owner_org, $org) AND ($rep IS NULL OR o.owner_rep_id = $rep)
-  AND ($product_line IS NULL OR o.product_line = $product_line)
+WHERE scoped.under_any(o.owner_org, $orgs) AND ($rep IS NULL OR o.owner_rep_id = $rep)
+  AND ($product_lines IS NULL OR list_contains($product_lines, o.product_line))
   AND o.status = 'open'
 GROUP BY o.stage
 ORDER BY position, o.stage

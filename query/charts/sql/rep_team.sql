@@ -7,19 +7,19 @@ WITH reps AS (
     SELECT r.rep_id, r.name AS rep_name, r.org_unit_id, u.name AS org_unit
     FROM live.reps r LEFT JOIN live.org_units u ON u.org_unit_id = r.org_unit_id
     WHERE scoped.sees(r.rep_id, r.org_unit_id, $scope_all, $scope_org, $scope_rep)
-      AND scoped.under(r.org_unit_id, $org)
+      AND scoped.under_any(r.org_unit_id, $orgs)
 ),
 c AS (
     SELECT c.owner_rep_id AS rep_id, sum(c.amount_base) AS bookings
     FROM scoped.bookings($scope_all, $scope_org, $scope_rep) c
-    WHERE ($product_line IS NULL OR c.product_line = $product_line)
+    WHERE ($product_lines IS NULL OR list_contains($product_lines, c.product_line))
       AND c.signed_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
     GROUP BY 1
 ),
 p AS (
     SELECT p.owner_rep_id AS rep_id, sum(p.amount_base) AS collections
     FROM scoped.collections($scope_all, $scope_org, $scope_rep) p
-    WHERE ($product_line IS NULL OR p.product_line = $product_line)
+    WHERE ($product_lines IS NULL OR list_contains($product_lines, p.product_line))
       AND p.paid_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
     GROUP BY 1
 ),
@@ -29,7 +29,7 @@ o AS (
            count(*) FILTER (WHERE o.status = 'won' AND o.closed_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)) AS won,
            count(*) FILTER (WHERE o.status = 'lost' AND o.closed_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)) AS lost
     FROM scoped.opportunity_facts($scope_all, $scope_org, $scope_rep) o
-    WHERE ($product_line IS NULL OR o.product_line = $product_line)
+    WHERE ($product_lines IS NULL OR list_contains($product_lines, o.product_line))
     GROUP BY 1
 ),
 s AS (
@@ -37,7 +37,7 @@ s AS (
     FROM scoped.mart_pipeline($scope_all, $scope_org, $scope_rep) pl
     JOIN scoped.opportunity_facts($scope_all, $scope_org, $scope_rep) o ON o.opportunity_id = pl.opportunity_id
     JOIN scoped.benchmark_stage_days($scope_all, $scope_org, $scope_rep) f ON f.stage = pl.stage
-    WHERE ($product_line IS NULL OR o.product_line = $product_line)
+    WHERE ($product_lines IS NULL OR list_contains($product_lines, o.product_line))
       AND o.status = 'open' AND pl.days_in_stage > 2 * greatest(coalesce(f.days_median, 1), 1)
     GROUP BY 1
 ),

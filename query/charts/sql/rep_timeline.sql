@@ -5,8 +5,8 @@
 WITH top AS (
     SELECT o.opportunity_id, o.customer_name, o.amount_base, o.created_on
     FROM scoped.opportunity_facts($scope_all, $scope_org, $scope_rep) o
-    WHERE scoped.under(o.owner_org, $org) AND ($rep IS NULL OR o.owner_rep_id = $rep)
-      AND ($product_line IS NULL OR o.product_line = $product_line)
+    WHERE scoped.under_any(o.owner_org, $orgs) AND ($rep IS NULL OR o.owner_rep_id = $rep)
+      AND ($product_lines IS NULL OR list_contains($product_lines, o.product_line))
       AND o.status = 'open'
     ORDER BY o.amount_base DESC, o.opportunity_id
     LIMIT 12

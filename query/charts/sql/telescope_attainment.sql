@@ -5,8 +5,8 @@
 WITH facts AS (
     SELECT c.owner_org, c.owner_rep_id, c.amount_base
     FROM scoped.bookings($scope_all, $scope_org, $scope_rep) c
-    WHERE scoped.under(c.owner_org, $node)
-      AND ($product_line IS NULL OR c.product_line = $product_line)
+    WHERE scoped.under(c.owner_org, $node) AND scoped.under_any(c.owner_org, $orgs)
+      AND ($product_lines IS NULL OR list_contains($product_lines, c.product_line))
       AND c.signed_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
 ),
 keyed AS (
@@ -23,9 +23,10 @@ target AS (
     FROM scoped.targets($scope_all, $scope_org, $scope_rep) t
     WHERE t.metric = 'bookings'
       AND t.period_start BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
-      AND $product_line IS NULL
-      AND ((t.scope <> 'rep' AND t.scope_id IN (SELECT u.org_unit_id FROM live.org_units u WHERE u.parent_id = $node))
-        OR (t.scope = 'rep' AND (t.owner_org = $node OR ($node IS NULL AND t.scope_id = $node_rep))))
+      AND $product_lines IS NULL
+      AND ((t.scope <> 'rep' AND t.scope_id IN (SELECT u.org_unit_id FROM live.org_units u WHERE u.parent_id = $node)
+             AND scoped.under_any(t.scope_id, $orgs))
+        OR (t.scope = 'rep' AND ((t.owner_org = $node AND scoped.under_any(t.owner_org, $orgs)) OR ($node IS NULL AND t.scope_id = $node_rep))))
     GROUP BY 1
 ),
 keys AS (

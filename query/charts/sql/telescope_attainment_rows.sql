@@ -1,12 +1,12 @@
 -- The contracts behind a bar of the attainment chart: $point is a child unit
 -- of $node or 'rep:<rep_id>'; NULL = every contract of the period below $node.
-SELECT c.contract_id, c.signed_on, c.customer_name, r.name AS rep_name, u.name AS org_unit,
+SELECT c.contract_id, c.signed_on, c.customer_id, c.customer_name, c.owner_rep_id AS rep_id, r.name AS rep_name, u.name AS org_unit,
        c.product_line, c.status, c.currency, c.amount, c.amount_base
 FROM scoped.bookings($scope_all, $scope_org, $scope_rep) c
 LEFT JOIN live.reps r ON r.rep_id = c.owner_rep_id
 LEFT JOIN live.org_units u ON u.org_unit_id = c.owner_org
-WHERE scoped.under(c.owner_org, $node)
-  AND ($product_line IS NULL OR c.product_line = $product_line)
+WHERE scoped.under(c.owner_org, $node) AND scoped.under_any(c.owner_org, $orgs)
+  AND ($product_lines IS NULL OR list_contains($product_lines, c.product_line))
   AND c.signed_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
   AND ($point IS NULL
        OR $point LIKE 'rep:%' AND 'rep:' || c.owner_rep_id = $point AND ($node IS NULL OR c.owner_org = $node)

@@ -10,8 +10,8 @@ WITH months AS (
 facts AS (
     SELECT c.signed_on AS d, c.amount_base AS v
     FROM scoped.bookings($scope_all, $scope_org, $scope_rep) c
-    WHERE scoped.under(c.owner_org, $org)
-      AND ($product_line IS NULL OR c.product_line = $product_line)
+    WHERE scoped.under_any(c.owner_org, $orgs)
+      AND ($product_lines IS NULL OR list_contains($product_lines, c.product_line))
 ),
 actual AS (
     SELECT CAST(date_trunc('month', d) AS DATE) AS month, sum(v) AS v
@@ -25,8 +25,8 @@ target AS (
     SELECT CAST(date_trunc('month', t.period_start) AS DATE) AS month, sum(t.amount) AS v
     FROM scoped.targets($scope_all, $scope_org, $scope_rep) t
     WHERE t.metric = 'bookings'
-      AND $product_line IS NULL
-      AND ((t.scope <> 'rep' AND t.scope_id = $node) OR (t.scope = 'rep' AND t.scope_id = $node_rep))
+      AND $product_lines IS NULL
+      AND ((t.scope <> 'rep' AND list_contains($units, t.scope_id)) OR (t.scope = 'rep' AND t.scope_id = $node_rep))
     GROUP BY 1
 )
 SELECT m.month,

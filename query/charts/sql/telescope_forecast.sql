@@ -11,7 +11,7 @@ fc AS (
     SELECT CAST(CAST(f.month AS VARCHAR)[1:7] || '-01' AS DATE) AS month, f.method,
            CAST(sum(f.amount) AS DOUBLE) AS amount, CAST(sum(f.low) AS DOUBLE) AS low, CAST(sum(f.high) AS DOUBLE) AS high
     FROM scoped.mart_forecast($scope_all, $scope_org, $scope_rep) f JOIN node n ON n.org_unit_id = f.org_unit_id
-    WHERE $product_line IS NULL
+    WHERE $product_lines IS NULL
     GROUP BY ALL
 ),
 target AS (

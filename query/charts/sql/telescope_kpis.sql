@@ -6,32 +6,32 @@
 WITH con AS (
     SELECT c.signed_on AS d, c.amount_base AS v
     FROM scoped.bookings($scope_all, $scope_org, $scope_rep) c
-    WHERE scoped.under(c.owner_org, $org)
-      AND ($product_line IS NULL OR c.product_line = $product_line)
+    WHERE scoped.under_any(c.owner_org, $orgs)
+      AND ($product_lines IS NULL OR list_contains($product_lines, c.product_line))
 ),
 pay AS (
     SELECT p.paid_on AS d, p.amount_base AS v
     FROM scoped.collections($scope_all, $scope_org, $scope_rep) p
-    WHERE scoped.under(p.owner_org, $org)
-      AND ($product_line IS NULL OR p.product_line = $product_line)
+    WHERE scoped.under_any(p.owner_org, $orgs)
+      AND ($product_lines IS NULL OR list_contains($product_lines, p.product_line))
 ),
 opp AS (   -- the open pipeline now
     SELECT o.*
     FROM scoped.open_pipeline($scope_all, $scope_org, $scope_rep) o
-    WHERE scoped.under(o.owner_org, $org)
-      AND ($product_line IS NULL OR o.product_line = $product_line)
+    WHERE scoped.under_any(o.owner_org, $orgs)
+      AND ($product_lines IS NULL OR list_contains($product_lines, o.product_line))
 ),
 closed AS (   -- deals won or lost
     SELECT o.*
     FROM scoped.closed_deals($scope_all, $scope_org, $scope_rep) o
-    WHERE scoped.under(o.owner_org, $org)
-      AND ($product_line IS NULL OR o.product_line = $product_line)
+    WHERE scoped.under_any(o.owner_org, $orgs)
+      AND ($product_lines IS NULL OR list_contains($product_lines, o.product_line))
 ),
 tgt AS (
     SELECT t.metric, t.period_start, t.amount
     FROM scoped.targets($scope_all, $scope_org, $scope_rep) t
-    WHERE $product_line IS NULL
-      AND ((t.scope <> 'rep' AND t.scope_id = $node) OR (t.scope = 'rep' AND t.scope_id = $node_rep))
+    WHERE $product_lines IS NULL
+      AND ((t.scope <> 'rep' AND list_contains($units, t.scope_id)) OR (t.scope = 'rep' AND t.scope_id = $node_rep))
 )
 SELECT 'bookings' AS kpi,
        CAST(sum(v) FILTER (WHERE d BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)) AS DOUBLE) AS value,

@@ -16,16 +16,16 @@ open AS (
                 ELSE strftime(o.expected_close_on, '%Y-%m') END AS bucket,
            o.amount_base, CAST(o.amount_base AS DOUBLE) * o.probability / 100 AS weighted
     FROM scoped.opportunity_facts($scope_all, $scope_org, $scope_rep) o
-    WHERE scoped.under(o.owner_org, $org)
-      AND ($product_line IS NULL OR o.product_line = $product_line)
+    WHERE scoped.under_any(o.owner_org, $orgs)
+      AND ($product_lines IS NULL OR list_contains($product_lines, o.product_line))
       AND o.status = 'open'
 ),
 target AS (
     SELECT strftime(t.period_start, '%Y-%m') AS bucket, sum(t.amount) AS v
     FROM scoped.targets($scope_all, $scope_org, $scope_rep) t
     WHERE t.metric = 'bookings'
-      AND $product_line IS NULL
-      AND ((t.scope <> 'rep' AND t.scope_id = $node) OR (t.scope = 'rep' AND t.scope_id = $node_rep))
+      AND $product_lines IS NULL
+      AND ((t.scope <> 'rep' AND list_contains($units, t.scope_id)) OR (t.scope = 'rep' AND t.scope_id = $node_rep))
     GROUP BY 1
 )
 SELECT b.bucket, b.month,

@@ -18,8 +18,8 @@ ends AS (
 opp AS (
     SELECT o.opportunity_id, o.created_on, o.closed_on, o.expected_close_on, o.amount_base, o.probability
     FROM scoped.opportunity_facts($scope_all, $scope_org, $scope_rep) o
-    WHERE scoped.under(o.owner_org, $org)
-      AND ($product_line IS NULL OR o.product_line = $product_line)
+    WHERE scoped.under_any(o.owner_org, $orgs)
+      AND ($product_lines IS NULL OR list_contains($product_lines, o.product_line))
 ),
 snap AS (
     SELECT e.d, e.day_after, o.opportunity_id, o.amount_base, o.probability
@@ -44,8 +44,8 @@ booked AS (
     SELECT e.d, sum(c.amount_base) AS actual
     FROM ends e
     JOIN scoped.bookings($scope_all, $scope_org, $scope_rep) c ON c.signed_on > e.d AND c.signed_on <= last_day(e.d + INTERVAL 3 MONTH)
-    WHERE scoped.under(c.owner_org, $org)
-      AND ($product_line IS NULL OR c.product_line = $product_line)
+    WHERE scoped.under_any(c.owner_org, $orgs)
+      AND ($product_lines IS NULL OR list_contains($product_lines, c.product_line))
     GROUP BY e.d
 )
 SELECT e.d AS made_on,
