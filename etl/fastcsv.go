@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/triscope/triscope/etl/csv"
 	"github.com/triscope/triscope/etl/parquet"
@@ -118,6 +119,21 @@ func (l *loader) openFast(ctx context.Context, in *input) (*stager, *fastCSV, st
 		// rows would be read twice. (The bound keeps the list of lines small.)
 		spec.MaxMessy = 10_000_000
 	}
+	// The scan reads the file once, DuckDB's reader once more: the scan
+	// counts for half of its bytes in the progress (the rest once DuckDB has
+	// read it). If Go reads the file after all, its reader skips what the
+	// scan reported (input.credit).
+	var half int64
+	spec.Progress = func(n int64) {
+		if half+n > in.size/2 {
+			n = max(in.size/2-half, 0)
+		}
+		if n > 0 {
+			half += n
+			l.progress(n)
+		}
+	}
+	defer func() { in.credit = half }()
 	t0 := time.Now()
 	plain, err := csv.ScanPlain(in.path, spec)
 	l.opts.Logger.Debug("scanned", "source", in.name, "seconds", time.Since(t0).Seconds(), "plain", plain.OK, "why", plain.Why,
@@ -172,18 +188,6 @@ func exactPattern(ctx context.Context, db *sql.DB, path string) (string, bool) {
 	return pat, len(files) == 1 && filepath.Clean(files[0]) == abs
 }
 
-// goSpace is every character strings.TrimSpace removes (unicode.IsSpace), as
-// the characters argument of SQL trim().
-var goSpace = func() string {
-	var b strings.Builder
-	for r := rune(0); r <= 0x3000; r++ {
-		if unicode.IsSpace(r) {
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}()
-
 // How the file is read: typed (phase 1 and the choice of rows) or as text
 // (the raw fields of the rows the Go parsers read again), numbered or not.
 const (
@@ -229,7 +233,8 @@ func (f *fastCSV) source(st *stager, numbered bool) string {
 		name := quoteIdent(p.col.Name)
 		switch {
 		case p.src >= 0:
-			sel = append(sel, canonText(st, p, fmt.Sprintf("__f%d", p.src))+" AS "+name)
+			// A canonical field is its value as the Go parser returns it.
+			sel = append(sel, fmt.Sprintf("__f%d AS %s", p.src, name))
 		case p.how == "default" && p.constant != nil:
 			sel = append(sel, quoteLiteral(fmt.Sprint(p.constant))+" AS "+name)
 		default:
@@ -248,20 +253,11 @@ func (f *fastCSV) source(st *stager, numbered bool) string {
 	return "SELECT " + strings.Join(sel, ", ") + " FROM " + f.read(how)
 }
 
-// canonText is the value the Go parser returns for the raw field x when it
-// is canonical (check): the field as it is (typed, when declared), trimmed
-// (strings.TrimSpace) for text that is not a key.
-func canonText(st *stager, p *colPlan, x string) string {
-	c := p.col
-	switch {
-	case c.Kind != Text, c.Name == "currency":
-		return x
-	case len(c.Enum) > 0:
-		return x
-	case st.ent.keyLike(c):
-		return x
-	}
-	return fmt.Sprintf("NULLIF(trim(%s, %s), '')", x, quoteLiteral(goSpace))
+// spaceAtEnds is true when strings.TrimSpace would remove something.
+func spaceAtEnds(b []byte) bool {
+	r, _ := utf8.DecodeRune(b)
+	l, _ := utf8.DecodeLastRune(b)
+	return unicode.IsSpace(r) || unicode.IsSpace(l)
 }
 
 // check says whether a raw field is canonical: the Go parser would accept it
@@ -321,7 +317,8 @@ func (f *fastCSV) check(st *stager, p *colPlan) func([]byte) bool {
 				return notOwn(b)
 			}
 		default:
-			return func(b []byte) bool { return fits(b) && notOwn(b) }
+			// As written: TrimSpace would change nothing.
+			return func(b []byte) bool { return fits(b) && !spaceAtEnds(b) && notOwn(b) }
 		}
 	case Date:
 		if len(o.layouts) > 0 {

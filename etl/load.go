@@ -410,12 +410,12 @@ func (l *loader) loadEntity(ctx context.Context, conn *sql.Conn, srcs, all []*in
 					// The only rows of this load in the table: count them there.
 					es.stats, err = l.statsOf(ctx, conn, es.st, fmt.Sprintf("SELECT * FROM %s t WHERE %s", quoteIdent(ent.Name), d.mine()), inTable)
 				}
-				l.progress(s.size)
+				l.progress(s.size - s.credit)
 			default:
 				s.report.Reader, s.report.ReaderNote = readerGo, why
 				var src source.Source
 				if src, err = l.sourceOf(s); err == nil {
-					es.st, err = stageInput(ctx, conn, s, src, l.opts.limits().MaxTextBytes)
+					es.st, err = stageSource(ctx, conn, s, src, l.opts.limits().MaxTextBytes)
 					if progressAfter(s.format) {
 						l.progress(s.size)
 					}

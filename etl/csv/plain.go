@@ -39,6 +39,8 @@ type ScanSpec struct {
 	MaxMessy int
 	// Key fields and how their canonical values compare.
 	Key []KeyPart
+	// Progress, when set, is called with the bytes scanned since the last call.
+	Progress func(bytes int64)
 }
 
 // KeyPart is a field of the key.
@@ -100,6 +102,9 @@ func scanPlain(r io.Reader, spec ScanSpec) (Plain, error) {
 		buf = buf[:cap(buf)]
 		m, err := io.ReadFull(r, buf[n:])
 		buf = buf[:n+m]
+		if spec.Progress != nil && m > 0 {
+			spec.Progress(int64(m))
+		}
 		if err == io.EOF || err == io.ErrUnexpectedEOF {
 			eof = true
 		} else if err != nil {
