@@ -52,6 +52,27 @@ type stager struct {
 	quiet bool
 }
 
+// stageSource stages an input (stageInput), and once more from the start
+// when its reader asks to (source.ErrReadAgain): what the first reading
+// staged and reported is taken back first.
+func stageSource(ctx context.Context, conn *sql.Conn, in *input, src source.Source, maxText int) (*stager, error) {
+	saved := *in.report
+	saved.Warnings, saved.Mapping = slices.Clone(saved.Warnings), slices.Clone(saved.Mapping)
+	st, err := stageInput(ctx, conn, in, src, maxText)
+	if !errors.Is(err, source.ErrReadAgain) {
+		return st, err
+	}
+	*in.report = saved
+	if _, err := conn.ExecContext(ctx, "DELETE FROM "+rawTable(in.entity)+" WHERE _file = $1", in.idx); err != nil {
+		return nil, err
+	}
+	st, err = stageInput(ctx, conn, in, src, maxText)
+	if errors.Is(err, source.ErrReadAgain) {
+		err = failFile(in, "the reader could not read it twice the same way")
+	}
+	return st, err
+}
+
 // stageInput reads one input (a file, a sheet, a query) through its format's
 // reader and the Go parsers into the raw staging table.
 func stageInput(ctx context.Context, conn *sql.Conn, in *input, src source.Source, maxText int) (*stager, error) {
@@ -180,6 +201,9 @@ func nonEmpty(rec []string) []string {
 // prepare finds the header and plans the columns.
 func (st *stager) prepare(t source.Table) ([]bufRow, error) {
 	rest, err := st.findHeader(t)
+	if errors.Is(err, source.ErrReadAgain) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, failFile(st.src, "%v", err)
 	}
@@ -376,6 +400,9 @@ func (st *stager) produce(ctx context.Context, t source.Table, rest []bufRow, wi
 		}
 		if err == io.EOF {
 			break
+		}
+		if errors.Is(err, source.ErrReadAgain) {
+			return err
 		}
 		if err != nil {
 			return failFile(st.src, "line %d: %v", row.Line, err)
