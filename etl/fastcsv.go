@@ -28,13 +28,16 @@ import (
 // is read by Go (stage.go).
 //
 // The Go parsers (values.go) accept many ways of writing a value and say
-// precisely why they refuse one. DuckDB reads none of them: a SQL condition
-// per column recognises only values whose canonical text is certain — the
-// text the Go parser would return, as written or trimmed — and computes that
-// text (source). Rows whose every value is such are candidates for direct
-// application (direct.go); the others are read again, and only they, and go
-// through the Go parsers like any row the Go reader reads (rescan). So both
-// readers give the same rows, values and rejects (TestBothReadersGiveTheSameLoad).
+// precisely why they refuse one. DuckDB reads none of them: the scan
+// (csv.ScanPlain, with check per column) recognises only values that are
+// canonical — the text the Go parser would return, as written — and lists
+// the lines holding any other value (messy). A column canonical on every
+// line is declared to read_csv with its type, the others as VARCHAR and
+// typed in SQL (source). Rows whose every value is canonical are candidates
+// for direct application (direct.go); the others are read again, and only
+// they, and go through the Go parsers like any row the Go reader reads
+// (rescan). So both readers give the same rows, values and rejects
+// (TestBothReadersGiveTheSameLoad).
 
 // Which reader reads CSV: readerAuto decides per file; the others force one
 // reader for every file it can read (tests).
@@ -261,9 +264,9 @@ func spaceAtEnds(b []byte) bool {
 }
 
 // check says whether a raw field is canonical: the Go parser would accept it
-// and return it as it is (for an enumeration, in lower case; for other text,
-// trimmed: canonText). It is sound, not complete: a field it refuses is
-// parsed by Go.
+// and return it as it is (text with nothing to trim, an enumeration value in
+// lower case, a currency in upper case). It is sound, not complete: a field
+// it refuses is parsed by Go.
 func (f *fastCSV) check(st *stager, p *colPlan) func([]byte) bool {
 	c, o := p.col, st.set.opts
 	own := st.set.values[c.Name]

@@ -238,3 +238,57 @@ func TestSheetReaderKeepsNoLongValue(t *testing.T) {
 		}
 	}
 }
+
+// FuzzSheetReader feeds arbitrary bytes to the worksheet scanner (with a
+// small shared strings table): it must return rows or an error and end,
+// never panic or loop.
+func FuzzSheetReader(f *testing.F) {
+	for _, c := range sheetCases {
+		f.Add([]byte(c.sheet))
+	}
+	f.Add([]byte(`<sheetData><row><c t="s"><v>1</v></c><c><is><t>&#x;</t></is></c></row>`))
+	f.Add([]byte(`<row r="3"><c r="A3"><v>1` + "\r"))
+	sst, err := readSharedStrings(strings.NewReader(sharedStringsXML), 100)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, sheet []byte) {
+		for _, chunk := range []int{1 << 20, 7} {
+			rd := &sheetReader{x: lexer{r: &slowReader{b: sheet, n: chunk}}, sst: sst, maxText: 50}
+			// A row numbered a million is preceded by as many empty rows:
+			// the rows are counted only while they hold something.
+			for i := 0; ; i++ {
+				if i > len(sheet)+10 {
+					t.Fatal("no end")
+				}
+				rec, _, err := rd.next()
+				for err == nil && rec == nil && rd.cur > rd.seek {
+					rec, _, err = rd.next()
+				}
+				if err != nil {
+					break
+				}
+				for _, v := range rec {
+					if len(v) > 51 {
+						t.Fatalf("a value of %d bytes", len(v))
+					}
+				}
+			}
+		}
+	})
+}
+
+// slowReader gives at most n bytes a read: values cut across reads.
+type slowReader struct {
+	b []byte
+	n int
+}
+
+func (r *slowReader) Read(p []byte) (int, error) {
+	if len(r.b) == 0 {
+		return 0, io.EOF
+	}
+	m := copy(p[:min(len(p), r.n)], r.b)
+	r.b = r.b[m:]
+	return m, nil
+}
