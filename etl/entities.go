@@ -126,6 +126,9 @@ type Check struct {
 	Bad    string // SQL boolean over typed columns (prefixed v_) that is true for a bad row
 	Column string
 	Reason string
+	// OK, when set, is the same check written null-safe (true exactly when
+	// Bad is not true) with its cheap parts first (see rule).
+	OK string
 }
 
 // Column returns the named column.
@@ -161,7 +164,11 @@ var checks = map[string][]Check{
 	"campaigns": {{Bad: "v_ended_on < v_started_on", Column: "ended_on", Reason: "ended_on is before started_on"}},
 	"opportunities": {
 		{Bad: "v_status IN ('won','lost') AND v_closed_on IS NULL", Column: "closed_on", Reason: "a won or lost deal needs closed_on"},
-		{Bad: "v_closed_on < CAST(v_created_at AS DATE)", Column: "closed_on", Reason: "closed_on is before created_at"},
+		{Bad: "v_closed_on < CAST(v_created_at AS DATE)", Column: "closed_on", Reason: "closed_on is before created_at",
+			// created_at's date in the session's zone is at most a day after
+			// its UTC date: only deals closed within two days of their UTC
+			// creation date need the time zone conversion.
+			OK: "v_closed_on IS NULL OR v_created_at IS NULL OR v_closed_on - DATE '1970-01-01' >= epoch_us(v_created_at) // 86400000000 + 2 OR v_closed_on >= CAST(v_created_at AS DATE)"},
 	},
 	"contracts": {{Bad: "v_end_on < v_start_on", Column: "end_on", Reason: "end_on is before start_on"}},
 	"targets":   {{Bad: "v_period_end < v_period_start", Column: "period_end", Reason: "period_end is before period_start"}},

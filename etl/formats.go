@@ -85,7 +85,15 @@ func (l *loader) sourceOf(in *input) (source.Source, error) {
 	lim := l.opts.limits()
 	switch in.format {
 	case formatCSV:
-		return &csv.Source{Path: in.path, Encoding: in.set.encoding, Delimiter: in.set.delimiter, Limits: lim, Progress: l.progress}, nil
+		credit := in.credit
+		progress := func(n int64) {
+			skip := min(credit, n)
+			credit -= skip
+			if n > skip {
+				l.progress(n - skip)
+			}
+		}
+		return &csv.Source{Path: in.path, Encoding: in.set.encoding, Delimiter: in.set.delimiter, Limits: lim, Progress: progress}, nil
 	case formatXLSX:
 		return &xlsx.Source{Path: in.path, Sheet: in.sheet, Limits: lim}, nil
 	case formatParquet:

@@ -3,6 +3,7 @@ package etl
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -46,6 +47,8 @@ type Options struct {
 	MaxTextBytes  int   // longest value of a field; a row with a longer one is quarantined (default 64 KiB)
 	MaxFileBytes  int64 // largest input file; a larger one fails the load (default 16 GiB)
 	MaxUnzipBytes int64 // largest uncompressed size of an XLSX workbook (default 1 GiB)
+
+	reader string // which reader reads CSV: readerAuto (per file), readerGo, readerDuckDB (fastcsv.go)
 }
 
 // DefaultMaxFileBytes is the default of Options.MaxFileBytes.
@@ -63,6 +66,8 @@ type FileReport struct {
 	Mode                                   string // incremental or snapshot
 	HeaderLine                             int64  // the line the header was found on
 	Mapping                                []ColumnMapping
+	Reader                                 string // who read the rows: duckdb (DuckDB's CSV reader) or go
+	ReaderNote                             string // for a CSV file Go read: why DuckDB did not
 	Error                                  string // a problem with the whole file: it could not load
 	Bytes                                  int64
 	Read                                   int64 // data rows read
@@ -295,7 +300,8 @@ type loader struct {
 
 func (l *loader) run(ctx context.Context, conn *sql.Conn, srcs []*input, start time.Time) error {
 	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE stg_rejects (
-		_file INTEGER, _line BIGINT, "column" VARCHAR, value VARCHAR, reason VARCHAR, duplicate BOOLEAN)`); err != nil {
+		_file INTEGER, _line BIGINT, "column" VARCHAR, value VARCHAR, reason VARCHAR, duplicate BOOLEAN);
+		CREATE OR REPLACE TEMP TABLE stg_messy (_file INTEGER, _line BIGINT)`); err != nil {
 		return err
 	}
 	var groups [][]*input
@@ -355,67 +361,185 @@ func (l *loader) run(ctx context.Context, conn *sql.Conn, srcs []*input, start t
 	return l.record(ctx, conn, srcs, start)
 }
 
+// entitySource is one source of an entity being loaded.
+type entitySource struct {
+	in        *input
+	st        *stager
+	fast      *fastCSV // DuckDB reads it (fastcsv.go); nil: a Go reader staged it into stg_raw_E
+	canonical bool     // its staged text is canonical (see typedExpr): not Parquet's typed text
+	direct    int64    // rows applied directly (direct.go)
+	restaged  int64    // of those, rows taken back to be deduplicated with the rest
+	known     int64    // DuckDB: rows whose key the warehouse held, staged by SQL
+	stats     *colStats
+}
+
 // loadEntity stages, validates, deduplicates and upserts all sources of one
 // entity; for a snapshot it then marks the rows the sources no longer hold.
+// Rows that can only be new and valid are applied directly (direct.go); the
+// others go the general way (validation.run, upsert).
 func (l *loader) loadEntity(ctx context.Context, conn *sql.Conn, srcs, all []*input) error {
 	ent := srcs[0].entity
-	if err := createRaw(ctx, conn, ent); err != nil {
+	if err := createStaging(ctx, conn, ent); err != nil {
 		return fmt.Errorf("staging %s: %w", ent.Name, err)
 	}
-	var staged []*input
+	refs, refWarnings := planRefs(ctx, conn, ent)
+	d := &direct{ent: ent, refs: refs, preload: !tableEmpty(ctx, conn, ent.Name), loadID: l.rep.LoadID, base: l.opts.BaseCurrency}
+	var ess []*entitySource
 	var unkeyed int64
 	snapshot := false
 	for _, s := range srcs {
 		l.opts.Logger.Debug("staging", "source", s.name, "entity", ent.Name, "format", s.format)
+		es := &entitySource{in: s}
 		var err error
 		if s.pg != nil {
 			err = readWatermark(ctx, conn, s.pg, ent.Name)
 		}
 		if err == nil {
-			var src source.Source
-			if src, err = l.sourceOf(s); err == nil {
-				var st *stager
-				st, err = stageInput(ctx, conn, s, src, l.opts.limits().MaxTextBytes)
-				if st != nil {
-					unkeyed += st.unkeyed
-				}
-				if progressAfter(s.format) {
-					l.progress(s.size)
-				}
-			}
-		}
-		var fe *fileError
-		if errors.As(err, &fe) {
-			s.report.Error = fe.err.Error()
-			l.fileErrs = append(l.fileErrs, fe.Error())
-			for _, q := range []string{"DELETE FROM " + rawTable(ent) + " WHERE _file = $1", "DELETE FROM stg_rejects WHERE _file = $1"} {
-				if _, err := conn.ExecContext(ctx, q, s.idx); err != nil {
+			var fc *fastCSV
+			var why string
+			es.st, fc, why, err = l.openFast(ctx, s)
+			switch {
+			case err != nil:
+			case fc != nil:
+				es.fast, es.canonical = fc, true
+				s.report.Reader = readerDuckDB
+				if err = saveMessy(conn, s.idx, fc.messy); err != nil {
 					return err
 				}
+				if es.direct, err = d.insert(ctx, conn, l, fc.source(es.st, false), true); err == nil && !anyDirect(ess) {
+					// The only rows of this load in the table: count them there.
+					es.stats, err = l.statsOf(ctx, conn, es.st, fmt.Sprintf("SELECT * FROM %s t WHERE %s", quoteIdent(ent.Name), d.mine()), inTable)
+				}
+				l.progress(s.size - s.credit)
+			default:
+				s.report.Reader, s.report.ReaderNote = readerGo, why
+				var src source.Source
+				if src, err = l.sourceOf(s); err == nil {
+					es.st, err = stageSource(ctx, conn, s, src, l.opts.limits().MaxTextBytes)
+					if progressAfter(s.format) {
+						l.progress(s.size)
+					}
+				}
+				es.canonical = es.st != nil && !es.st.traits.Typed
 			}
+		}
+		if err == nil {
+			ess = append(ess, es)
+			snapshot = snapshot || s.set.mode == "snapshot"
 			continue
 		}
-		if err != nil {
+		var fe *fileError
+		if !errors.As(err, &fe) {
 			return fmt.Errorf("%s: %w", s.name, err)
 		}
-		staged = append(staged, s)
-		snapshot = snapshot || s.set.mode == "snapshot"
+		if err := l.dropSource(ctx, conn, d, es, fe); err != nil {
+			return err
+		}
 	}
-	if len(staged) == 0 {
+	if len(ess) == 0 {
 		return nil
+	}
+	// The rows the Go readers staged: those that can, straight in.
+	for _, es := range ess {
+		if es.fast == nil && es.st.staged > 0 {
+			var err error
+			if es.direct, err = d.insert(ctx, conn, l, rawSource(ent, es.in.idx), es.canonical); err != nil {
+				return fmt.Errorf("applying %s: %w", ent.Name, err)
+			}
+		}
+	}
+	// Keys repeated among the rows applied directly are taken back.
+	var direct int64
+	for _, es := range ess {
+		direct += es.direct
+	}
+	repeated := 0
+	if direct > 1 && !sortedAlone(ess) {
+		var err error
+		if repeated, err = d.takeBack(ctx, conn, l, d.repeatedKeys()); err != nil {
+			return fmt.Errorf("deduplicating %s: %w", ent.Name, err)
+		}
+	}
+	// The rest: to stg_rest_E.
+	kept := ess[:0]
+	for _, es := range ess {
+		if es.fast != nil {
+			err := l.restOfFast(ctx, conn, d, es, repeated)
+			var fe *fileError
+			if errors.As(err, &fe) {
+				if err := l.dropSource(ctx, conn, d, es, fe); err != nil {
+					return err
+				}
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("%s: %w", es.in.name, err)
+			}
+		} else if es.direct < es.st.staged || repeated > 0 {
+			src := rawSource(ent, es.in.idx)
+			if _, err := l.execCount(ctx, conn, ent, fmt.Sprintf("INSERT INTO %s %s", restTable(ent),
+				d.rowsOf(src, es.canonical, stagedColumns(ent), "NOT ("+easy+")"))); err != nil {
+				return err
+			}
+			if repeated > 0 && es.direct > 0 {
+				n, err := l.execCount(ctx, conn, ent, fmt.Sprintf("INSERT INTO %s %s", restTable(ent),
+					d.rowsOf(src, es.canonical, stagedColumns(ent), easy+" AND "+d.conflict(repeated))))
+				if err != nil {
+					return err
+				}
+				es.restaged += n
+			}
+		}
+		unkeyed += es.st.unkeyed
+		kept = append(kept, es)
+	}
+	ess = kept
+	if len(ess) == 0 {
+		return nil
+	}
+	// Keys both applied directly and among the rest are taken back too.
+	if direct > 0 && !tableEmpty(ctx, conn, restTable(ent)) {
+		shared, err := d.takeBack(ctx, conn, l, d.sharedKeys())
+		if err != nil {
+			return fmt.Errorf("deduplicating %s: %w", ent.Name, err)
+		}
+		for _, es := range ess {
+			if shared == 0 || es.direct == 0 {
+				continue
+			}
+			var n int64
+			if es.fast != nil {
+				n, err = l.rescan(ctx, conn, d, es, easy+" AND "+d.conflict(shared), "true")
+			} else {
+				n, err = l.execCount(ctx, conn, ent, fmt.Sprintf("INSERT INTO %s %s", restTable(ent),
+					d.rowsOf(rawSource(ent, es.in.idx), es.canonical, stagedColumns(ent), easy+" AND "+d.conflict(shared))))
+			}
+			if err != nil {
+				return err
+			}
+			es.restaged += n
+		}
+	}
+	var staged []*input
+	for _, es := range ess {
+		staged = append(staged, es.in)
+		es.in.report.Loaded += es.direct - es.restaged
+	}
+	for _, warn := range refWarnings {
+		for _, s := range staged {
+			s.report.Warnings = append(s.report.Warnings, warn)
+		}
+	}
+	if !snapshot && tableEmpty(ctx, conn, restTable(ent)) {
+		return l.saveWatermarks(ctx, conn, staged) // every row was applied directly
 	}
 	names := map[int]string{}
 	for _, s := range all {
 		names[s.idx] = s.name
 	}
-	v := validation{ent: ent, base: l.opts.BaseCurrency, names: names}
+	v := validation{ent: ent, base: l.opts.BaseCurrency, names: names, refs: refs}
 	if err := v.run(ctx, conn, func(q string) error { return l.exec(ctx, conn, ent, q) }); err != nil {
 		return fmt.Errorf("validating %s: %w", ent.Name, err)
-	}
-	for _, warn := range v.warnings {
-		for _, s := range staged {
-			s.report.Warnings = append(s.report.Warnings, warn)
-		}
 	}
 	if snapshot {
 		if err := l.guardSnapshot(ctx, conn, staged); err != nil {
@@ -430,14 +554,136 @@ func (l *loader) loadEntity(ctx context.Context, conn *sql.Conn, srcs, all []*in
 			return err
 		}
 	}
+	return l.saveWatermarks(ctx, conn, staged)
+}
+
+func (l *loader) saveWatermarks(ctx context.Context, conn *sql.Conn, staged []*input) error {
 	for _, s := range staged {
 		if s.pg != nil {
-			if err := saveWatermark(ctx, conn, s.pg, ent.Name); err != nil {
+			if err := saveWatermark(ctx, conn, s.pg, s.entity.Name); err != nil {
 				return fmt.Errorf("saving the watermark of %s: %w", s.name, err)
 			}
 		}
 	}
 	return nil
+}
+
+// sortedAlone is true when one source applied rows directly and its keys
+// are strictly increasing (csv.ScanPlain): none repeats.
+func sortedAlone(ess []*entitySource) bool {
+	var with []*entitySource
+	for _, es := range ess {
+		if es.direct > 0 {
+			with = append(with, es)
+		}
+	}
+	return len(with) == 1 && with[0].fast != nil && with[0].fast.sorted
+}
+
+// saveMessy records the lines of a file DuckDB reads that hold a value that
+// is not canonical: the Go parsers read them.
+func saveMessy(conn *sql.Conn, idx int, lines []int64) error {
+	if len(lines) == 0 {
+		return nil
+	}
+	i := 0
+	_, err := warehouse.Append(conn, "stg_messy", []string{"_file", "_line"}, func(row []driver.Value) (bool, error) {
+		if i == len(lines) {
+			return false, nil
+		}
+		row[0], row[1] = int32(idx), lines[i]
+		i++
+		return true, nil
+	})
+	return err
+}
+
+func anyDirect(ess []*entitySource) bool {
+	for _, es := range ess {
+		if es.direct > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// dropSource records a problem with a whole source and removes what it
+// staged, and the rows it applied directly.
+func (l *loader) dropSource(ctx context.Context, conn *sql.Conn, d *direct, es *entitySource, fe *fileError) error {
+	s, ent := es.in, d.ent
+	s.report.Error = fe.err.Error()
+	l.fileErrs = append(l.fileErrs, fe.Error())
+	for _, q := range []string{"DELETE FROM " + rawTable(ent) + " WHERE _file = $1", "DELETE FROM " + restTable(ent) + " WHERE _file = $1",
+		"DELETE FROM stg_rejects WHERE _file = $1"} {
+		if _, err := conn.ExecContext(ctx, q, s.idx); err != nil {
+			return err
+		}
+	}
+	if es.fast != nil && es.direct > 0 {
+		// Its direct rows are the easy rows of the file whose keys were not
+		// taken back: no other source applied them (keys are unique there).
+		var keys []string
+		for _, k := range ent.Key {
+			keys = append(keys, "v_"+k)
+		}
+		var on []string
+		for _, k := range ent.Key {
+			on = append(on, fmt.Sprintf("t.%s = s.v_%s", quoteIdent(k), k))
+		}
+		if _, err := l.execCount(ctx, conn, ent, fmt.Sprintf("DELETE FROM %s t WHERE %s AND EXISTS (SELECT 1 FROM (%s) s WHERE %s)",
+			quoteIdent(ent.Name), d.mine(), d.rowsOf(es.fast.source(es.st, false), true, strings.Join(keys, ", "), easy), strings.Join(on, " AND "))); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// restOfFast stages the rows of a file DuckDB reads that were not applied
+// directly: rows whose key the warehouse holds (as text, by SQL), rows the
+// Go parsers must read (again, by line), and the rows of keys taken back in
+// round repeated. Then it checks the file as a whole, like the Go path.
+func (l *loader) restOfFast(ctx context.Context, conn *sql.Conn, d *direct, es *entitySource, repeated int) error {
+	f, st, ent := es.fast, es.st, d.ent
+	src := f.source(st, true)
+	if d.preload && es.direct < f.rows {
+		n, err := l.execCount(ctx, conn, ent, fmt.Sprintf("INSERT INTO %s %s", restTable(ent), d.rowsOf(src, true, stagedColumns(ent), "_good AND _known")))
+		if err != nil {
+			return err
+		}
+		es.known = n
+		if n > 0 {
+			known, err := l.statsOf(ctx, conn, st, fmt.Sprintf("SELECT * FROM %s WHERE _file = %d", restTable(ent), es.in.idx), inText)
+			if err != nil {
+				return err
+			}
+			known.addTo(st)
+		}
+	}
+	if es.direct+es.known < f.rows || repeated > 0 {
+		cond := "NOT _good"
+		if repeated > 0 {
+			cond += " OR (" + easy + " AND " + d.conflict(repeated) + ")"
+		}
+		n, err := l.rescan(ctx, conn, d, es, cond, "_good")
+		if err != nil {
+			return err
+		}
+		es.restaged += n
+	}
+	st.read += es.direct + es.known
+	if st.needsStats() {
+		if es.stats == nil && es.direct > 0 {
+			var err error
+			if es.stats, err = l.statsOf(ctx, conn, st, d.rowsOf(src, true, "*", easy), inCandidates); err != nil {
+				return err
+			}
+		}
+		es.stats.addTo(st)
+	}
+	if err := st.finish(); err != nil {
+		return err
+	}
+	return saveRejects(conn, es.in.idx, st.rejects)
 }
 
 // keyMatch is the SQL condition joining a base-table row t to a staged row s.
@@ -453,7 +699,9 @@ func keyMatch(ent *Entity) string {
 func (l *loader) guardSnapshot(ctx context.Context, conn *sql.Conn, srcs []*input) error {
 	ent := srcs[0].entity
 	var live, keys int64
-	if err := conn.QueryRowContext(ctx, fmt.Sprintf("SELECT count(*) FROM %s WHERE _deleted_at IS NULL", quoteIdent(ent.Name))).Scan(&live); err != nil {
+	var direct int64
+	if err := conn.QueryRowContext(ctx, fmt.Sprintf("SELECT count(*) FILTER (WHERE _deleted_at IS NULL AND _load_id IS DISTINCT FROM %d), count(*) FILTER (WHERE _load_id = %d) FROM %s",
+		l.rep.LoadID, l.rep.LoadID, quoteIdent(ent.Name))).Scan(&live, &direct); err != nil {
 		return err
 	}
 	var kcols []string
@@ -463,6 +711,7 @@ func (l *loader) guardSnapshot(ctx context.Context, conn *sql.Conn, srcs []*inpu
 	if err := conn.QueryRowContext(ctx, fmt.Sprintf("SELECT count(*) FROM (SELECT DISTINCT %s FROM stg_typed)", strings.Join(kcols, ", "))).Scan(&keys); err != nil {
 		return err
 	}
+	keys += direct // applied directly: unique keys, none of them staged
 	if live == 0 || float64(keys) >= snapshotShrinkLimit*float64(live) {
 		return nil
 	}
@@ -500,7 +749,8 @@ func (l *loader) markDeleted(ctx context.Context, conn *sql.Conn, srcs []*input,
 		return nil
 	}
 	res, err := conn.ExecContext(ctx, fmt.Sprintf(`UPDATE %s t SET _deleted_at = now(), _load_id = %d
-		WHERE t._deleted_at IS NULL AND NOT EXISTS (SELECT 1 FROM stg_typed s WHERE %s)`, quoteIdent(ent.Name), l.rep.LoadID, keyMatch(ent)))
+		WHERE t._deleted_at IS NULL AND t._load_id IS DISTINCT FROM %d AND NOT EXISTS (SELECT 1 FROM stg_typed s WHERE %s)`,
+		quoteIdent(ent.Name), l.rep.LoadID, l.rep.LoadID, keyMatch(ent)))
 	if err != nil {
 		return fmt.Errorf("marking deleted %s: %w", ent.Name, err)
 	}
@@ -564,13 +814,13 @@ func (l *loader) upsert(ctx context.Context, conn *sql.Conn, srcs []*input) erro
 		fr := byIdx[idx]
 		switch kind {
 		case "new":
-			fr.Loaded = n
+			fr.Loaded += n
 		case "changed":
-			fr.Updated = n
+			fr.Updated += n
 		case "same":
-			fr.Unchanged = n
+			fr.Unchanged += n
 		case "restored":
-			fr.Restored = n
+			fr.Restored += n
 		}
 	}
 	return rows.Err()
@@ -727,12 +977,18 @@ func (l *loader) recordFailure(ctx context.Context, srcs []*input, start time.Ti
 
 // exec runs one loader statement and logs its time at debug level.
 func (l *loader) exec(ctx context.Context, conn *sql.Conn, ent *Entity, q string) error {
+	_, err := l.execResult(ctx, conn, ent, q)
+	return err
+}
+
+func (l *loader) execResult(ctx context.Context, conn *sql.Conn, ent *Entity, q string) (sql.Result, error) {
 	t0 := time.Now()
-	if _, err := conn.ExecContext(ctx, q); err != nil {
-		return err
+	res, err := conn.ExecContext(ctx, q)
+	if err != nil {
+		return nil, err
 	}
 	l.opts.Logger.Debug("loader step", "entity", ent.Name, "seconds", time.Since(t0).Seconds(), "sql", firstLine(q))
-	return nil
+	return res, nil
 }
 
 func firstLine(s string) string {

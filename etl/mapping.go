@@ -316,7 +316,8 @@ func (m *Mapping) settingsFor(r *Rule, ent *Entity, o Options) (*settings, error
 		for c, vm := range r.Values {
 			s.values[c] = map[string]string{}
 			for k, v := range vm {
-				s.values[c][normLower(k)] = strings.ToLower(v)
+				// Trimmed: staged text is canonical (trimmed, see typedExpr).
+				s.values[c][normLower(k)] = strings.TrimSpace(strings.ToLower(v))
 			}
 		}
 		for c, v := range r.Defaults {

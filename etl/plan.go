@@ -370,8 +370,9 @@ func (p *colPlan) build(ent *Entity, set *settings, fractionCols map[string]bool
 	return nil
 }
 
-// convert parses one field, keeping the statistics the drift check needs.
-func (p *colPlan) convert(s string) (any, problem) {
+// convert parses one field, keeping the statistics the drift check needs
+// (when count).
+func (p *colPlan) convert(s string, count bool) (any, problem) {
 	if s == "" {
 		return nil, ""
 	}
@@ -379,7 +380,7 @@ func (p *colPlan) convert(s string) (any, problem) {
 		return s, problem("the cell holds the Excel error " + s + " (a formula failed); fix the workbook and export again")
 	}
 	v, pr := p.conv(s)
-	if p.noun != "" {
+	if p.noun != "" && count {
 		p.nonEmpty++
 		if pr != "" && strings.HasPrefix(string(pr), "not a") {
 			p.failed++

@@ -33,6 +33,7 @@ type input struct {
 	set    *settings
 	report *FileReport
 	pg     *postgres.Source // the query of a database input
+	credit int64            // bytes of it already counted in the progress (a scan, fastcsv.go)
 }
 
 // resolveSources expands directories and workbooks, names each source's entity

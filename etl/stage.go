@@ -44,12 +44,39 @@ type stager struct {
 	blank    int64
 	wide     int64 // spreadsheet rows with values right of the last header column
 	fraction map[string]bool
+	table    string // the staging table rows are appended to
+	staged   int64  // rows appended to it
+	// quiet: the rows being staged were read and counted once already (rows
+	// applied directly and taken back to be deduplicated, direct.go): they
+	// are not counted again, in read or in the columns' statistics.
+	quiet bool
+}
+
+// stageSource stages an input (stageInput), and once more from the start
+// when its reader asks to (source.ErrReadAgain): what the first reading
+// staged and reported is taken back first.
+func stageSource(ctx context.Context, conn *sql.Conn, in *input, src source.Source, maxText int) (*stager, error) {
+	saved := *in.report
+	saved.Warnings, saved.Mapping = slices.Clone(saved.Warnings), slices.Clone(saved.Mapping)
+	st, err := stageInput(ctx, conn, in, src, maxText)
+	if !errors.Is(err, source.ErrReadAgain) {
+		return st, err
+	}
+	*in.report = saved
+	if _, err := conn.ExecContext(ctx, "DELETE FROM "+rawTable(in.entity)+" WHERE _file = $1", in.idx); err != nil {
+		return nil, err
+	}
+	st, err = stageInput(ctx, conn, in, src, maxText)
+	if errors.Is(err, source.ErrReadAgain) {
+		err = failFile(in, "the reader could not read it twice the same way")
+	}
+	return st, err
 }
 
 // stageInput reads one input (a file, a sheet, a query) through its format's
 // reader and the Go parsers into the raw staging table.
 func stageInput(ctx context.Context, conn *sql.Conn, in *input, src source.Source, maxText int) (*stager, error) {
-	st := &stager{src: in, ent: in.entity, set: in.set, maxText: maxText}
+	st := &stager{src: in, ent: in.entity, set: in.set, maxText: maxText, table: rawTable(in.entity)}
 	t, err := src.Open(ctx)
 	if err != nil {
 		return nil, failFile(in, "%v", err)
@@ -66,6 +93,9 @@ func stageInput(ctx context.Context, conn *sql.Conn, in *input, src source.Sourc
 	if err := st.stage(ctx, conn, t, rest); err != nil {
 		return st, err
 	}
+	if err := st.finish(); err != nil {
+		return st, err
+	}
 	return st, saveRejects(conn, in.idx, st.rejects)
 }
 
@@ -73,6 +103,7 @@ type bufRow struct {
 	rec    []string
 	line   int64
 	reason string
+	quiet  bool // counted already (see stager.quiet)
 }
 
 const headerSearchRows = 10
@@ -170,6 +201,9 @@ func nonEmpty(rec []string) []string {
 // prepare finds the header and plans the columns.
 func (st *stager) prepare(t source.Table) ([]bufRow, error) {
 	rest, err := st.findHeader(t)
+	if errors.Is(err, source.ErrReadAgain) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, failFile(st.src, "%v", err)
 	}
@@ -244,7 +278,7 @@ func (st *stager) stage(ctx context.Context, conn *sql.Conn, t source.Table, res
 	cols := append([]string{"_file", "_line", "_pre"}, st.ent.ColumnNames()...)
 	var cur *batch
 	pos := 0
-	_, err := warehouse.Append(conn, rawTable(st.ent), cols, func(row []driver.Value) (bool, error) {
+	_, err := warehouse.Append(conn, st.table, cols, func(row []driver.Value) (bool, error) {
 		for cur == nil || pos == cur.n {
 			if cur != nil {
 				select {
@@ -271,9 +305,35 @@ func (st *stager) stage(ctx context.Context, conn *sql.Conn, t source.Table, res
 	}
 	for range ch {
 	}
-	if perr != nil {
-		return perr
-	}
+	return perr
+}
+
+// appendRows stages rows read apart from a table (the rows DuckDB's reader
+// left to the Go parsers, fastcsv.go) into the staging table.
+func (st *stager) appendRows(conn *sql.Conn, rows []bufRow) error {
+	width := 3 + len(st.plan)
+	vals := make([]driver.Value, width)
+	i := 0
+	cols := append([]string{"_file", "_line", "_pre"}, st.ent.ColumnNames()...)
+	_, err := warehouse.Append(conn, st.table, cols, func(row []driver.Value) (bool, error) {
+		for i < len(rows) {
+			r := rows[i]
+			i++
+			st.quiet = r.quiet
+			if st.row(r.rec, r.line, r.reason, vals) {
+				copy(row, vals)
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	st.quiet = false
+	return err
+}
+
+// finish checks what only the whole file tells (a column that changed
+// type) and notes what the reader skipped.
+func (st *stager) finish() error {
 	st.src.report.Read = st.read
 	if err := driftCheck(st.plan, st.read); err != nil {
 		return failFile(st.src, "%v", err)
@@ -320,69 +380,10 @@ func (st *stager) produce(ctx context.Context, t source.Table, rest []bufRow, wi
 		b = newBatch()
 		return nil
 	}
-	strict := st.traits.StrictWidth
-	maxText := st.maxText
-	if maxText <= 0 {
-		maxText = source.DefaultMaxTextBytes
-	}
-	nh := len(st.header)
-	fileIdx := int32(st.src.idx)
 	handle := func(rec []string, line int64, reason string) {
-		if rec == nil {
-			if reason != "" {
-				st.read++
-				st.unkeyed++
-				st.rejects = append(st.rejects, source.Reject{Line: line, Reason: reason})
-			}
-			return
+		if st.row(rec, line, reason, b.vals[b.n*width:(b.n+1)*width]) {
+			b.n++
 		}
-		if isBlank(rec) {
-			st.blank++
-			return
-		}
-		st.read++
-		if len(rec) != nh {
-			if strict {
-				st.unkeyed++
-				st.rejects = append(st.rejects, source.Reject{Line: line, Reason: fmt.Sprintf("has %d fields, the header has %d", len(rec), nh), Value: source.Clip(strings.Join(rec, ","), 200)})
-				return
-			}
-			if len(rec) > nh && !isBlank(rec[nh:]) {
-				st.wide++
-			}
-		}
-		row := b.vals[b.n*width : (b.n+1)*width]
-		row[0], row[1] = fileIdx, line
-		pre := false
-		for i, p := range st.plan {
-			var v any
-			switch {
-			case p.src >= 0 && p.src < len(rec):
-				var pr problem
-				f := rec[p.src]
-				switch {
-				case len(f) > maxText:
-					pr = problem(fmt.Sprintf("the value is longer than the limit of %s for one value (MaxTextBytes)", source.Bytes(int64(maxText))))
-					f = source.Clip(f, 100)
-				case strings.IndexByte(f, 0) >= 0:
-					pr = "holds a NUL character (\\x00): an export or encoding error; the row is not loaded"
-					f = strings.ReplaceAll(source.Clip(f, 200), "\x00", `\x00`)
-				default:
-					v, pr = p.convert(f)
-				}
-				if pr != "" {
-					// Staged as NULL: the value's problem is recorded here, and
-					// SQL must not report it again (as an unknown reference).
-					v, pre = nil, true
-					st.rejects = append(st.rejects, source.Reject{Line: line, Column: p.col.Name, Value: f, Reason: string(pr)})
-				}
-			case p.how == "default":
-				v = p.constant
-			}
-			row[3+i] = v
-		}
-		row[2] = pre
-		b.n++
 	}
 	for _, r := range rest {
 		handle(r.rec, r.line, r.reason)
@@ -400,6 +401,9 @@ func (st *stager) produce(ctx context.Context, t source.Table, rest []bufRow, wi
 		if err == io.EOF {
 			break
 		}
+		if errors.Is(err, source.ErrReadAgain) {
+			return err
+		}
 		if err != nil {
 			return failFile(st.src, "line %d: %v", row.Line, err)
 		}
@@ -411,6 +415,79 @@ func (st *stager) produce(ctx context.Context, t source.Table, rest []bufRow, wi
 		}
 	}
 	return send()
+}
+
+// row parses one source row into dst (_file, _line, _pre and the entity's
+// columns). It is false when the row is not staged: a blank row, or a row
+// refused as a whole (its reject is recorded).
+func (st *stager) row(rec []string, line int64, reason string, dst []driver.Value) bool {
+	count := !st.quiet
+	if rec == nil {
+		if reason != "" {
+			if count {
+				st.read++
+			}
+			st.unkeyed++
+			st.rejects = append(st.rejects, source.Reject{Line: line, Reason: reason})
+		}
+		return false
+	}
+	if isBlank(rec) {
+		if count {
+			st.blank++
+		}
+		return false
+	}
+	if count {
+		st.read++
+	}
+	nh := len(st.header)
+	if len(rec) != nh {
+		if st.traits.StrictWidth {
+			st.unkeyed++
+			st.rejects = append(st.rejects, source.Reject{Line: line, Reason: fmt.Sprintf("has %d fields, the header has %d", len(rec), nh), Value: source.Clip(strings.Join(rec, ","), 200)})
+			return false
+		}
+		if len(rec) > nh && !isBlank(rec[nh:]) && count {
+			st.wide++
+		}
+	}
+	maxText := st.maxText
+	if maxText <= 0 {
+		maxText = source.DefaultMaxTextBytes
+	}
+	dst[0], dst[1] = int32(st.src.idx), line
+	pre := false
+	for i, p := range st.plan {
+		var v any
+		switch {
+		case p.src >= 0 && p.src < len(rec):
+			var pr problem
+			f := rec[p.src]
+			switch {
+			case len(f) > maxText:
+				pr = problem(fmt.Sprintf("the value is longer than the limit of %s for one value (MaxTextBytes)", source.Bytes(int64(maxText))))
+				f = source.Clip(f, 100)
+			case strings.IndexByte(f, 0) >= 0:
+				pr = "holds a NUL character (\\x00): an export or encoding error; the row is not loaded"
+				f = strings.ReplaceAll(source.Clip(f, 200), "\x00", `\x00`)
+			default:
+				v, pr = p.convert(f, count)
+			}
+			if pr != "" {
+				// Staged as NULL: the value's problem is recorded here, and
+				// SQL must not report it again (as an unknown reference).
+				v, pre = nil, true
+				st.rejects = append(st.rejects, source.Reject{Line: line, Column: p.col.Name, Value: f, Reason: string(pr)})
+			}
+		case p.how == "default":
+			v = p.constant
+		}
+		dst[3+i] = v
+	}
+	dst[2] = pre
+	st.staged++
+	return true
 }
 
 // saveRejects appends the rows refused in Go to stg_rejects.

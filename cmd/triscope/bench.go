@@ -26,6 +26,7 @@ import (
 	"golang.org/x/text/transform"
 
 	"github.com/triscope/triscope/etl"
+	"github.com/triscope/triscope/etl/parquet"
 	"github.com/triscope/triscope/etl/synth"
 	"github.com/triscope/triscope/warehouse"
 )
@@ -70,7 +71,11 @@ func newBenchCmd(cfg *app.Config) *cobra.Command {
 					}
 				}
 			}
-			fmt.Fprintf(out, "input: %s (%.0f MB of CSV), %d runs each\n", dir, float64(bytes)/1e6, runs)
+			if runs < 1 {
+				return fmt.Errorf("--runs must be at least 1")
+			}
+			load0 := loadAverage()
+			fmt.Fprintf(out, "input: %s (%.0f MB of CSV), %d runs each; load average %s\n", dir, float64(bytes)/1e6, runs, load0)
 			results := map[string][]benchResult{}
 			for i := range runs {
 				for _, mode := range []string{"raw", "triscope"} {
@@ -92,8 +97,16 @@ func newBenchCmd(cfg *app.Config) *cobra.Command {
 				fmt.Fprintf(tw, "%s\t%d\t%.2f\t%.0f\t%.0f\t\n", x.name, x.r.Rows, x.r.Seconds, float64(x.r.Rows)/x.r.Seconds, x.r.PeakRSSMB)
 			}
 			tw.Flush()
-			fmt.Fprintf(out, "ratio (triscope rows/s ÷ duckdb rows/s): %.2f×\n", (float64(tri.Rows)/tri.Seconds)/(float64(raw.Rows)/raw.Seconds))
+			ratio := (float64(tri.Rows) / tri.Seconds) / (float64(raw.Rows) / raw.Seconds)
+			fmt.Fprintf(out, "ratio (triscope rows/s ÷ duckdb rows/s): %.2f×\n", ratio)
+			// The last line, kept stable: people and scripts read it.
+			last := func() {
+				fmt.Fprintf(out, "load average: %s (at the start: %s)\n", loadAverage(), load0)
+				fmt.Fprintf(out, "ingest ratio: %.2f× of DuckDB read_csv (median of %d), peak RSS %.0f MB vs %.0f MB\n",
+					ratio, runs, medianRSS(results["triscope"]), medianRSS(results["raw"]))
+			}
 			if noVariants {
+				last()
 				return nil
 			}
 			// The payments file alone, as DuckDB reads it (UTF-8 CSV) and as
@@ -123,6 +136,7 @@ func newBenchCmd(cfg *app.Config) *cobra.Command {
 				fmt.Fprintf(tw, "%s\t%d\t%.2f\t%.0f\t%.0f\t%.2f×\t\n", variantNames[mode], r.Rows, r.Seconds, float64(r.Rows)/r.Seconds, r.PeakRSSMB, ratio)
 			}
 			tw.Flush()
+			last()
 			return nil
 		},
 	}
@@ -152,6 +166,16 @@ type benchResult struct {
 	Rows      int64
 	Seconds   float64
 	PeakRSSMB float64
+}
+
+// medianRSS is the median of the runs' peak RSS.
+func medianRSS(rs []benchResult) float64 {
+	v := make([]float64, len(rs))
+	for i, r := range rs {
+		v[i] = r.PeakRSSMB
+	}
+	sort.Float64s(v)
+	return v[len(v)/2]
 }
 
 func median(rs []benchResult) benchResult {
@@ -207,7 +231,7 @@ func benchOnce(ctx context.Context, mode, dir string) (benchResult, error) {
 					cols = append(cols, fmt.Sprintf("'%s': '%s'", c.Name, c.Kind.SQLType(c)))
 				}
 				q := fmt.Sprintf("INSERT INTO %s BY NAME SELECT * FROM read_csv('%s', header = true, columns = {%s})",
-					e.Name, strings.ReplaceAll(path, "'", "''"), strings.Join(cols, ", "))
+					e.Name, strings.ReplaceAll(parquet.Pattern(path), "'", "''"), strings.Join(cols, ", "))
 				res, err := conn.ExecContext(ctx, q)
 				if err != nil {
 					return fmt.Errorf("%s: %w", path, err)
@@ -231,7 +255,7 @@ func benchOnce(ctx context.Context, mode, dir string) (benchResult, error) {
 				cols = append(cols, fmt.Sprintf("'%s': '%s'", c.Name, c.Kind.SQLType(c)))
 			}
 			res, err := conn.ExecContext(ctx, fmt.Sprintf("INSERT INTO payments BY NAME SELECT * FROM read_csv('%s', header = true, columns = {%s})",
-				strings.ReplaceAll(filepath.Join(dir, "payments.csv"), "'", "''"), strings.Join(cols, ", ")))
+				strings.ReplaceAll(parquet.Pattern(filepath.Join(dir, "payments.csv")), "'", "''"), strings.Join(cols, ", ")))
 			if err != nil {
 				return err
 			}

@@ -12,6 +12,7 @@ package source
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"unicode/utf8"
 )
@@ -23,6 +24,12 @@ type Source interface {
 	// not in the format, it cannot be reached, it is too large).
 	Open(ctx context.Context) (Table, error)
 }
+
+// ErrReadAgain, from a Table's Next, means that the rows it gave were not
+// what the input holds and that it must be read again from the start,
+// opening the Source again (a large XLSX sheet whose merged areas, written
+// after its rows, were found only once the rows were read).
+var ErrReadAgain = errors.New("the input must be read again from the start")
 
 // Row is one row of a table.
 type Row struct {
