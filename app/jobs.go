@@ -183,9 +183,10 @@ func (r *Runtime) loadOptions(req LoadRequest) (etl.Options, error) {
 		opts.Mapping = m
 	}
 	// What is derived from the base tables commits with the load: the
-	// facts, and the scoped relations over them.
+	// facts (for the rows the load changed, models.UpdateFacts), and the
+	// scoped relations over them.
 	opts.AfterApply = func(ctx context.Context, conn *sql.Conn, rep *etl.Report) error {
-		if err := models.BuildFacts(ctx, conn, r.cfg.BaseCurrency, rep.LoadID); err != nil {
+		if _, err := models.UpdateFacts(ctx, conn, r.cfg.BaseCurrency, rep.LoadID); err != nil {
 			return err
 		}
 		return r.installScoped(ctx, conn)
