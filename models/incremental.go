@@ -94,7 +94,7 @@ func planRefresh(ctx context.Context, conn *sql.Conn, models []*Model, asOf time
 		}
 	}
 	changes := map[int64]map[string]tableChange{} // by the load a run reflects
-	recomputed := map[string]bool{}                // models recomputed by this refresh
+	recomputed := map[string]bool{}               // models recomputed by this refresh
 	for _, m := range models {
 		fp := fingerprint(m, opts, zone)
 		fps[m.Name] = fp
