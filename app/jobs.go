@@ -187,8 +187,12 @@ func (r *Runtime) loadOptions(req LoadRequest) (etl.Options, error) {
 	// facts (for the rows the load changed, models.UpdateFacts), and the
 	// scoped relations over them.
 	opts.AfterApply = func(ctx context.Context, conn *sql.Conn, rep *etl.Report) error {
-		if _, err := models.UpdateFacts(ctx, conn, r.cfg.BaseCurrency, rep.LoadID); err != nil {
+		why, err := models.UpdateFacts(ctx, conn, r.cfg.BaseCurrency, rep.LoadID)
+		if err != nil {
 			return err
+		}
+		if why != "" {
+			r.log.Info("facts built in full with the load", "load_id", rep.LoadID, "why", why)
 		}
 		return r.installScoped(ctx, conn)
 	}

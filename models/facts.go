@@ -41,10 +41,6 @@ type FactsState struct {
 	Definition string // FactsDefinition when they were built
 	BuiltAt    time.Time
 	TimeZone   string // the session time zone their days (created_on, occurred_on) are in
-	// FullLoadID is the load whose facts were last built in full; the later
-	// ones were deltas, each logged in facts.changed_customers (0: built by
-	// an earlier version, which kept no log).
-	FullLoadID int64
 }
 
 // ReadFactsState reads facts.state (ok false when the facts were never built).
@@ -62,9 +58,8 @@ func ReadFactsState(ctx context.Context, q interface {
 	}
 	// (time_zone through JSON: facts built by an earlier version lack it)
 	err := q.QueryRowContext(ctx, `SELECT load_id, base_currency, definition, built_at,
-		coalesce(json_extract_string(to_json(s), '$.time_zone'), ''),
-		coalesce(CAST(json_extract_string(to_json(s), '$.full_load_id') AS BIGINT), 0) FROM facts.state s`).
-		Scan(&st.LoadID, &st.Base, &st.Definition, &st.BuiltAt, &st.TimeZone, &st.FullLoadID)
+		coalesce(json_extract_string(to_json(s), '$.time_zone'), '') FROM facts.state s`).
+		Scan(&st.LoadID, &st.Base, &st.Definition, &st.BuiltAt, &st.TimeZone)
 	if errors.Is(err, sql.ErrNoRows) {
 		return st, false, nil
 	}
@@ -126,17 +121,17 @@ func execFacts(ctx context.Context, conn *sql.Conn, base string, loadID int64, d
 // the same definitions), or in full when there is nothing to build on —
 // no facts yet, other definitions, base currency or time zone, facts of a
 // later load than the last committed one — or when fx rates changed (a rate
-// re-prices every later row in its currency). It reports whether it built
-// in full.
-func UpdateFacts(ctx context.Context, conn *sql.Conn, base string, loadID int64) (full bool, err error) {
+// re-prices every later row in its currency). It reports why it built in
+// full ("" when it updated the changed rows only).
+func UpdateFacts(ctx context.Context, conn *sql.Conn, base string, loadID int64) (full string, err error) {
 	d, why, err := factsDeltaFor(ctx, conn, base, loadID)
 	if err != nil {
-		return false, err
+		return "", err
 	}
 	if why != "" {
-		return true, BuildFacts(ctx, conn, base, loadID)
+		return why, BuildFacts(ctx, conn, base, loadID)
 	}
-	return false, execFacts(ctx, conn, base, loadID, d)
+	return "", execFacts(ctx, conn, base, loadID, d)
 }
 
 // factsDeltaFor decides how the facts on conn can be brought up to date:
@@ -164,19 +159,15 @@ func factsDeltaFor(ctx context.Context, conn *sql.Conn, base string, loadID int6
 		// backup): a delta cannot take it back
 		return factsDelta{}, "facts of a later load", nil
 	}
-	var fx, org, later bool
+	var fx, org bool
 	if err := conn.QueryRowContext(ctx, `SELECT
 			EXISTS (SELECT 1 FROM main.fx_rates WHERE _load_id > $1),
-			EXISTS (SELECT 1 FROM main.org_units WHERE _load_id > $1),
-			EXISTS (SELECT 1 FROM duckdb_tables() WHERE schema_name = 'facts' AND table_name = 'changed_customers' AND database_name = current_database())`,
-		st.LoadID).Scan(&fx, &org, &later); err != nil {
+			EXISTS (SELECT 1 FROM main.org_units WHERE _load_id > $1)`,
+		st.LoadID).Scan(&fx, &org); err != nil {
 		return factsDelta{}, "", fmt.Errorf("looking at what changed since the facts were built: %w", err)
 	}
 	if fx {
 		return factsDelta{}, "fx rates changed", nil
-	}
-	if !later {
-		return factsDelta{}, "facts of an earlier version (no change log)", nil
 	}
 	return factsDelta{on: true, since: st.LoadID, orgChanged: org}, "", nil
 }

@@ -249,15 +249,10 @@ SELECT DISTINCT customer_id, source, owner_rep_id, owner_org FROM (
 WHERE customer_id IS NOT NULL{{if .Delta}} AND customer_id IN (SELECT customer_id FROM fd_owner_customers){{end}}
 ORDER BY customer_id;
 
--- full_load_id: the load whose facts were last built in full (a refresh
--- trusts the delta log, facts.changed_customers, only for later loads).
 {{if .Delta -}}
-INSERT INTO facts.changed_customers SELECT DISTINCT CAST({{.LoadID}} AS BIGINT), customer_id FROM fd_owner_customers WHERE customer_id IS NOT NULL;
 UPDATE facts.state SET load_id = {{.LoadID}}, built_at = now();
 {{- else -}}
-CREATE OR REPLACE TABLE facts.changed_customers (load_id BIGINT, customer_id VARCHAR);
 CREATE OR REPLACE TABLE facts.state AS
 SELECT CAST({{.LoadID}} AS BIGINT) AS load_id, '{{.Base}}' AS base_currency,
-       '{{.Definition}}' AS definition, now() AS built_at, current_setting('TimeZone') AS time_zone,
-       CAST({{.LoadID}} AS BIGINT) AS full_load_id;
+       '{{.Definition}}' AS definition, now() AS built_at, current_setting('TimeZone') AS time_zone;
 {{- end}}
