@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -29,6 +30,7 @@ func newBenchRefreshCmd(cfg *app.Config) *cobra.Command {
 	var delta bool
 	var runs int
 	var seed int64
+	var writeLoad string
 	cmd := &cobra.Command{
 		Use:   "bench-refresh",
 		Short: "Benchmark a full refresh against a hand-written RFM query (the floor), or (--delta) an incremental one against a full one",
@@ -54,6 +56,17 @@ line is stable, for people and scripts:
 				return err
 			}
 			defer r.Close()
+			if writeLoad != "" {
+				// only the files: to time their load with another binary
+				// (triscope load --db FILE DIR)
+				return r.Warehouse().Write(ctx, func(ctx context.Context, conn *sql.Conn) error {
+					gen, err := synth.DailyLoad(ctx, conn, synth.DailyConfig{Seed: seed}, writeLoad)
+					if err == nil {
+						fmt.Fprintf(out, "wrote the daily load of %s into %s: %d rows in %d files\n", gen.Day.Format(time.DateOnly), writeLoad, gen.Rows, len(gen.Files))
+					}
+					return err
+				})
+			}
 			if delta {
 				return benchDelta(ctx, r, runs, seed, out)
 			}
@@ -89,6 +102,7 @@ line is stable, for people and scripts:
 	cmd.Flags().BoolVar(&delta, "delta", false, "time the refresh after a generated daily load (about 0.5 % of the rows) against a full refresh")
 	cmd.Flags().IntVar(&runs, "runs", 1, "with --delta: rounds of load, incremental refresh and full refresh (medians)")
 	cmd.Flags().Int64Var(&seed, "seed", 1, "with --delta: the seed of the generated loads")
+	cmd.Flags().StringVar(&writeLoad, "write-load", "", "only write the daily load --delta would load into this directory (to load it with triscope load)")
 	return cmd
 }
 
@@ -147,7 +161,7 @@ func benchDelta(ctx context.Context, r *app.Runtime, runs int, seed int64, out i
 		fulls = append(fulls, full.Elapsed.Seconds())
 	}
 	s, t := medianSeconds(fulls), medianSeconds(incs)
-	fmt.Fprintf(out, "\nincremental %v s, full %v s (medians of %d)\n", incs, fulls, runs)
+	fmt.Fprintf(out, "\nincremental %s s, full %s s (medians of %d)\n", secondsList(incs), secondsList(fulls), runs)
 	fmt.Fprintf(out, "full refresh: %.2f s; incremental after a 0.5 %% load: %.2f s (T/S = %.0f %%)\n", s, t, 100*t/s)
 	return nil
 }
@@ -158,6 +172,14 @@ func printKinds(out io.Writer, label string, res *app.RefreshResult) {
 	for _, m := range res.Results {
 		fmt.Fprintf(out, "  %-20s %6.2fs  %-11s %s\n", m.Model, m.Elapsed.Seconds(), m.Kind, m.Why)
 	}
+}
+
+func secondsList(xs []float64) string {
+	var b []string
+	for _, x := range xs {
+		b = append(b, fmt.Sprintf("%.2f", x))
+	}
+	return strings.Join(b, ", ")
 }
 
 func medianSeconds(xs []float64) float64 {

@@ -67,6 +67,9 @@ func DailyLoad(ctx context.Context, conn *sql.Conn, cfg DailyConfig, outDir stri
 		day = last.Time.AddDate(0, 0, 1)
 	}
 	res.Day = day
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		return res, fmt.Errorf("daily load: %w", err)
+	}
 	t, err := template.New("daily").Option("missingkey=error").Parse(dailySQL)
 	if err != nil {
 		return res, err
