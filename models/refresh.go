@@ -191,7 +191,7 @@ func Refresh(ctx context.Context, w *warehouse.Warehouse, opts RefreshOptions) (
 		if err != nil {
 			return err
 		}
-		rc := &RunContext{Conn: conn, AsOf: asOf, BaseCurrency: opts.BaseCurrency, Log: opts.Logger, refreshID: refreshID}
+		rc := &RunContext{Conn: conn, AsOf: asOf, BaseCurrency: opts.BaseCurrency, Log: opts.Logger, refreshID: refreshID, full: opts.Full}
 		// Whatever happens, leave the lane's connection as a load expects it:
 		// no stage schema, no scratch tables, main first.
 		defer func() {
