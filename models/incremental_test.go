@@ -134,6 +134,27 @@ func TestIncrementalRefreshEqualsFull(t *testing.T) {
 	}
 	assertSameAsFull(t, w, "after a customers load")
 
+	// A snapshot of payments that deletes some and moves others to another
+	// contract, and of the stage history without some rows: the models run
+	// in full (rows were deleted), the per-deal and per-contract caches are
+	// updated for the deals and contracts concerned (old contract included).
+	dir = t.TempDir()
+	copyCSV(t, w, `SELECT * EXCLUDE (_load_id, _k) REPLACE (
+			CASE WHEN _k % 40 = 1 THEN (SELECT max(contract_id) FROM live.contracts) ELSE contract_id END AS contract_id)
+		FROM (SELECT *, hash(payment_id) % 1000 AS _k FROM live.payments) WHERE _k >= 8`, filepath.Join(dir, "payments.csv"))
+	copyCSV(t, w, `SELECT * EXCLUDE (_load_id) FROM live.opportunity_stages WHERE hash(opportunity_id, stage) % 100 <> 3`,
+		filepath.Join(dir, "opportunity_stages.csv"))
+	deltaLoad(t, w, dir, "payments", "opportunity_stages")
+	kinds = refreshKinds(t, w, false)
+	if r := kinds["contract_execution"]; r.Kind != KindFull || !strings.Contains(r.Why, "deleted rows of payments") ||
+		!strings.Contains(r.Message, "ce_installments: ") {
+		t.Errorf("after a snapshot: contract_execution ran as %s (%s; %s); want full, deleted payments, its cache updated", r.Kind, r.Why, r.Message)
+	}
+	if r := kinds["collision"]; !strings.Contains(r.Message, "deal_stages: ") {
+		t.Errorf("after a snapshot: collision's message %q does not say the deal stages cache was updated", r.Message)
+	}
+	assertSameAsFull(t, w, "after snapshots that deleted payments and stage history")
+
 	// Stages change: the pipeline models run in full and say why.
 	dir = t.TempDir()
 	copyCSV(t, w, `SELECT * EXCLUDE (_load_id) REPLACE (CASE WHEN is_closed THEN default_probability ELSE default_probability + 1 END AS default_probability)

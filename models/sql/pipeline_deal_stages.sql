@@ -1,7 +1,7 @@
 -- The stages each deal went through, with the days it spent in them, into
 -- a temp table (.Into: pl_deal_stages) for the deals of a table (.Deals:
 -- pl_deals, or some of them for the per-deal cache, models/pipeline.go
--- plDealStages). .Until is the day an open deal's current stay runs until:
+-- dealStagesCache). .Until is the day an open deal's current stay runs until:
 -- as_of, or for the cache a far day that each refresh moves back to its
 -- as_of (when nothing is dated after as_of, only those stays depend on it).
 

@@ -44,4 +44,4 @@ FROM pl_deals d JOIN facts.org_paths c ON c.org_unit_id = d.rep_org_unit_id;
 
 -- pl_deal_stages (each deal's stages, days in them) and pl_deal_reach follow:
 -- pipeline_deal_stages.sql, from the stage history directly or from the
--- per-deal cache kept across refreshes (models/pipeline.go, plDealStages).
+-- per-deal cache kept across refreshes (models/pipeline.go, dealStagesCache).
