@@ -52,6 +52,7 @@ type LoadResult struct {
 type RefreshRequest struct {
 	AsOf   string   `json:"as_of,omitempty"` // YYYY-MM-DD; "" = the latest date in the data
 	Models []string `json:"models,omitempty"`
+	Full   bool     `json:"full,omitempty"` // recompute every model from all rows
 	By     string   `json:"by,omitempty"`
 }
 
@@ -183,10 +184,15 @@ func (r *Runtime) loadOptions(req LoadRequest) (etl.Options, error) {
 		opts.Mapping = m
 	}
 	// What is derived from the base tables commits with the load: the
-	// facts, and the scoped relations over them.
+	// facts (for the rows the load changed, models.UpdateFacts), and the
+	// scoped relations over them.
 	opts.AfterApply = func(ctx context.Context, conn *sql.Conn, rep *etl.Report) error {
-		if err := models.BuildFacts(ctx, conn, r.cfg.BaseCurrency, rep.LoadID); err != nil {
+		why, err := models.UpdateFacts(ctx, conn, r.cfg.BaseCurrency, rep.LoadID)
+		if err != nil {
 			return err
+		}
+		if why != "" {
+			r.log.Info("facts built in full with the load", "load_id", rep.LoadID, "why", why)
 		}
 		return r.installScoped(ctx, conn)
 	}
@@ -281,7 +287,7 @@ func (r *Runtime) asOf(ctx context.Context) time.Time {
 // relations over them.
 func (r *Runtime) Refresh(ctx context.Context, req RefreshRequest) (*RefreshResult, error) {
 	start := time.Now()
-	opts := models.RefreshOptions{Models: req.Models, BaseCurrency: r.cfg.BaseCurrency, Logger: r.log,
+	opts := models.RefreshOptions{Models: req.Models, Full: req.Full, BaseCurrency: r.cfg.BaseCurrency, Logger: r.log,
 		Settings: map[string]models.Settings{}, BeforePublish: r.installScoped}
 	if req.AsOf != "" {
 		d, err := time.Parse(time.DateOnly, req.AsOf)
@@ -295,7 +301,7 @@ func (r *Runtime) Refresh(ctx context.Context, req RefreshRequest) (*RefreshResu
 	}
 	asOf, results, err := models.Refresh(ctx, r.w, opts)
 	res := &RefreshResult{AsOf: asOf, Results: results, Elapsed: time.Since(start)}
-	detail := map[string]any{"models": req.Models, "as_of": asOf.Format(time.DateOnly), "seconds": res.Elapsed.Seconds()}
+	detail := map[string]any{"models": req.Models, "full": req.Full, "as_of": asOf.Format(time.DateOnly), "seconds": res.Elapsed.Seconds()}
 	if err != nil {
 		detail["error"] = err.Error()
 	}

@@ -12,7 +12,40 @@ func init() {
 		Needs:  []string{"contracts"},
 		Tables: []string{"mart_contract_execution", "mart_settlements_due", "mart_receivables_aging"},
 		Run: func(ctx context.Context, rc *RunContext) error {
+			if err := rc.Exec(ctx, "contract_execution_contracts.sql", nil); err != nil {
+				return err
+			}
+			// a view of the cache, or a table: no view may be left when
+			// the next refresh makes the table
+			defer rc.Conn.ExecContext(context.WithoutCancel(ctx), "DROP VIEW IF EXISTS temp.main.ce_installments")
+			if _, err := rc.Conn.ExecContext(ctx, "DROP VIEW IF EXISTS temp.main.ce_installments"); err != nil {
+				return err
+			}
+			if err := installmentsCache.refresh(ctx, rc); err != nil {
+				return err
+			}
 			return rc.Exec(ctx, "contract_execution.sql", nil)
 		},
 	})
+}
+
+// installmentsCache keeps ce_installments (every installment with the
+// running sums of its contract's plan and payments: the window over all
+// payments, most of the model's time) across refreshes per contract
+// (cache.go, contract_execution_cache.sql): a contract is recomputed when a
+// load wrote its row, its plan or one of its payments (or moved a payment
+// away from it); fx rates changing rebuild all (payments in another
+// currency are converted through them).
+var installmentsCache = keyedCache{
+	name: "ce_installments", key: "contract_id", tables: []string{"ce_installments", "ce_payment_contracts"},
+	forcing: []string{"fx_rates"}, file: "contract_execution_cache.sql",
+	compute: func(ctx context.Context, rc *RunContext, all bool) error {
+		if err := rc.Exec(ctx, "contract_execution_cache.sql", map[string]any{"Step": "contracts", "All": all}); err != nil {
+			return err
+		}
+		return rc.Exec(ctx, "contract_execution_installments.sql", map[string]any{"Contracts": "ce_cx_contracts", "Into": "ce_installments_new"})
+	},
+	direct: func(ctx context.Context, rc *RunContext) error {
+		return rc.Exec(ctx, "contract_execution_installments.sql", map[string]any{"Contracts": "ce_contracts", "Into": "ce_installments"})
+	},
 }

@@ -73,19 +73,103 @@ func ReadFactsState(ctx context.Context, q interface {
 // has open, for the base currency and the committed load loadID (the load
 // being committed, when called from a load).
 func BuildFacts(ctx context.Context, conn *sql.Conn, base string, loadID int64) error {
+	return execFacts(ctx, conn, base, loadID, factsDelta{})
+}
+
+// factsDelta says what a delta build of the facts covers.
+type factsDelta struct {
+	on         bool
+	since      int64 // the load the facts reflect before the delta
+	orgChanged bool  // org_units changed: rebuild facts.org_paths
+}
+
+func execFacts(ctx context.Context, conn *sql.Conn, base string, loadID int64, d factsDelta) error {
 	if !validCurrency.MatchString(base) {
 		return fmt.Errorf("building the facts: base currency %q is not a 3-letter code (set base_currency)", base)
 	}
-	q, err := SQL("facts.sql", map[string]any{"Base": base, "LoadID": loadID, "Definition": FactsDefinition()})
-	if err != nil {
-		return err
+	var files []string
+	if d.on {
+		files = append(files, "facts_delta_keys.sql")
 	}
-	for _, stmt := range warehouse.SplitStatements(q) {
-		if _, err := conn.ExecContext(ctx, stmt); err != nil {
-			return fmt.Errorf("building the facts: %w\n%s", err, firstLine(stmt))
+	files = append(files, "facts.sql")
+	for _, f := range files {
+		q, err := SQL(f, map[string]any{"Base": base, "LoadID": loadID, "Definition": FactsDefinition(),
+			"Delta": d.on, "Since": d.since, "OrgChanged": d.orgChanged})
+		if err != nil {
+			return err
+		}
+		for _, stmt := range warehouse.SplitStatements(q) {
+			if _, err := conn.ExecContext(ctx, stmt); err != nil {
+				return fmt.Errorf("building the facts: %w\n%s", err, firstLine(stmt))
+			}
+		}
+	}
+	if d.on {
+		for _, t := range []string{"reps", "products", "partners", "stages", "customers", "opportunities", "contracts",
+			"payments", "activities", "expenses", "owner_customers"} {
+			if _, err := conn.ExecContext(ctx, "DROP TABLE IF EXISTS temp.main.fd_"+t); err != nil {
+				return fmt.Errorf("building the facts: dropping fd_%s: %w", t, err)
+			}
 		}
 	}
 	return nil
+}
+
+// UpdateFacts brings the facts up to the committed load loadID on conn,
+// inside its open transaction (a load's AfterApply step): for the rows the
+// loads since the last build changed (delete and re-insert by key, through
+// the same definitions), or in full when there is nothing to build on —
+// no facts yet, other definitions, base currency or time zone, facts of a
+// later load than the last committed one — or when fx rates changed (a rate
+// re-prices every later row in its currency). It reports why it built in
+// full ("" when it updated the changed rows only).
+func UpdateFacts(ctx context.Context, conn *sql.Conn, base string, loadID int64) (full string, err error) {
+	d, why, err := factsDeltaFor(ctx, conn, base, loadID)
+	if err != nil {
+		return "", err
+	}
+	if why != "" {
+		return why, BuildFacts(ctx, conn, base, loadID)
+	}
+	return "", execFacts(ctx, conn, base, loadID, d)
+}
+
+// factsDeltaFor decides how the facts on conn can be brought up to date:
+// the delta, or why they must be built in full.
+func factsDeltaFor(ctx context.Context, conn *sql.Conn, base string, loadID int64) (factsDelta, string, error) {
+	st, ok, err := ReadFactsState(ctx, conn)
+	if err != nil {
+		return factsDelta{}, "", err
+	}
+	var zone string
+	if err := conn.QueryRowContext(ctx, "SELECT current_setting('TimeZone')").Scan(&zone); err != nil {
+		return factsDelta{}, "", fmt.Errorf("reading the time zone: %w", err)
+	}
+	switch {
+	case !ok:
+		return factsDelta{}, "no facts yet", nil
+	case st.Definition != FactsDefinition():
+		return factsDelta{}, "definitions changed", nil
+	case st.Base != base:
+		return factsDelta{}, "base currency changed", nil
+	case st.TimeZone != zone:
+		return factsDelta{}, "time zone changed", nil
+	case st.LoadID > loadID:
+		// facts of a load that is no longer committed (a restored
+		// backup): a delta cannot take it back
+		return factsDelta{}, "facts of a later load", nil
+	}
+	var fx, org bool
+	if err := conn.QueryRowContext(ctx, `SELECT
+			EXISTS (SELECT 1 FROM main.fx_rates WHERE _load_id > $1),
+			EXISTS (SELECT 1 FROM main.org_units WHERE _load_id > $1)`,
+		st.LoadID).Scan(&fx, &org); err != nil {
+		return factsDelta{}, "", fmt.Errorf("looking at what changed since the facts were built: %w", err)
+	}
+	if fx {
+		return factsDelta{}, "fx rates changed", nil
+	}
+	return factsDelta{on: true, since: st.LoadID, orgChanged: org}, "", nil
 }
 
 // LastCommittedLoad is the id of the last committed load (0 when none).
@@ -146,5 +230,6 @@ func ensureFacts(ctx context.Context, conn *sql.Conn, base string) (bool, error)
 	if ok && st.LoadID == last && st.Base == base && st.Definition == FactsDefinition() && st.TimeZone == zone {
 		return false, nil
 	}
-	return true, BuildFacts(ctx, conn, base, last)
+	_, err = UpdateFacts(ctx, conn, base, last)
+	return true, err
 }

@@ -3,8 +3,13 @@ package models
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"fmt"
+	"path/filepath"
 	"testing"
 
+	"github.com/triscope/triscope/etl"
+	"github.com/triscope/triscope/etl/synth"
 	"github.com/triscope/triscope/warehouse"
 )
 
@@ -54,4 +59,156 @@ func TestRefreshEnsuresFacts(t *testing.T) {
 	if built, err := EnsureFacts(ctx, w, "USD"); err != nil || !built {
 		t.Errorf("EnsureFacts for another base currency: built %v, err %v; want them rebuilt", built, err)
 	}
+}
+
+// factsTables are the tables of schema facts that BuildFacts makes and a
+// delta must reproduce.
+var factsTables = []string{"org_paths", "customers", "contracts", "payments", "opportunities", "activities", "expenses", "customer_owners"}
+
+// deltaLoad loads dir (an incremental load, or a snapshot of the entities
+// named) with UpdateFacts as its AfterApply step, as the runtime does, and
+// returns whether the facts were built in full.
+func deltaLoad(t *testing.T, w *warehouse.Warehouse, dir string, snapshot ...string) bool {
+	t.Helper()
+	var full bool
+	rep, err := etl.Load(context.Background(), w, []string{dir}, etl.Options{Snapshot: snapshot, Force: true,
+		AfterApply: func(ctx context.Context, conn *sql.Conn, rep *etl.Report) (err error) {
+			why, err := UpdateFacts(ctx, conn, "CNY", rep.LoadID)
+			full = why != ""
+			return err
+		}})
+	if err != nil {
+		t.Fatalf("loading %s: %v", dir, err)
+	}
+	if rep.Status != "committed" {
+		t.Fatalf("load of %s: %s, want committed", dir, rep.Status)
+	}
+	for _, f := range rep.Files {
+		if f.Rejected > 0 {
+			t.Fatalf("%s: %d rows rejected: %+v", f.Path, f.Rejected, f.Rejects)
+		}
+	}
+	return full
+}
+
+// assertFactsAsBuilt compares every facts table with what a full BuildFacts
+// makes of the same base tables (EXCEPT ALL both ways), leaving the facts as
+// they were.
+func assertFactsAsBuilt(t *testing.T, w *warehouse.Warehouse, when string) {
+	t.Helper()
+	ctx := context.Background()
+	err := w.WriteTx(ctx, func(ctx context.Context, conn *sql.Conn) error {
+		if _, err := conn.ExecContext(ctx, "CREATE SCHEMA delta_facts"); err != nil {
+			return err
+		}
+		for _, tb := range factsTables {
+			if _, err := conn.ExecContext(ctx, "CREATE TABLE delta_facts."+tb+" AS SELECT * FROM facts."+tb); err != nil {
+				return err
+			}
+		}
+		last, err := LastCommittedLoad(ctx, conn)
+		if err != nil {
+			return err
+		}
+		if err := BuildFacts(ctx, conn, "CNY", last); err != nil {
+			return err
+		}
+		for _, tb := range factsTables {
+			var only1, only2, n int
+			if err := conn.QueryRowContext(ctx, `SELECT
+				(SELECT count(*) FROM (SELECT * FROM delta_facts.`+tb+` EXCEPT ALL SELECT * FROM facts.`+tb+`)),
+				(SELECT count(*) FROM (SELECT * FROM facts.`+tb+` EXCEPT ALL SELECT * FROM delta_facts.`+tb+`)),
+				(SELECT count(*) FROM facts.`+tb+`)`).Scan(&only1, &only2, &n); err != nil {
+				return err
+			}
+			if only1 != 0 || only2 != 0 || n == 0 {
+				t.Errorf("%s: facts.%s: %d rows only in the delta, %d only in a full build (of %d)", when, tb, only1, only2, n)
+			}
+		}
+		return errors.New("rollback") // keep the delta's facts
+	})
+	if err != nil && err.Error() != "rollback" {
+		t.Fatal(err)
+	}
+}
+
+// copyCSV writes the result of q as a CSV file with a header.
+func copyCSV(t *testing.T, w *warehouse.Warehouse, q, path string) {
+	t.Helper()
+	err := w.Write(context.Background(), func(ctx context.Context, conn *sql.Conn) error {
+		_, err := conn.ExecContext(ctx, "COPY ("+q+") TO '"+path+"' (HEADER, DELIMITER ',')")
+		return err
+	})
+	if err != nil {
+		t.Fatalf("writing %s: %v", path, err)
+	}
+}
+
+// TestFactsDeltaEqualsFullBuild: after loads that insert, update and delete
+// rows (a daily load; edits that cascade — a customer's owner, a rep's unit,
+// a product's line, a deal's customer, a payment's customer; a snapshot that
+// deletes payments and an org tree change), the facts updated by key equal
+// a full BuildFacts of the same data; an fx rate change builds in full.
+func TestFactsDeltaEqualsFullBuild(t *testing.T) {
+	ctx := context.Background()
+	w := smallDemoWarehouse(t, 11)
+	testRebuildFacts(t, w)
+	assertFactsAsBuilt(t, w, "after the first build")
+
+	// 1. a daily load
+	dir := t.TempDir()
+	err := w.Write(ctx, func(ctx context.Context, conn *sql.Conn) error {
+		res, err := synth.DailyLoad(ctx, conn, synth.DailyConfig{Seed: 3}, dir)
+		if err == nil && res.Rows < 50 {
+			err = fmt.Errorf("a daily load of %d rows", res.Rows)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if full := deltaLoad(t, w, dir); full {
+		t.Error("the daily load rebuilt the facts in full; want a delta")
+	}
+	assertFactsAsBuilt(t, w, "after a daily load")
+
+	// 2. edits that cascade through the joins
+	dir = t.TempDir()
+	copyCSV(t, w, `SELECT * EXCLUDE (_load_id) REPLACE ((SELECT max(rep_id) FROM live.reps) AS owner_rep_id)
+		FROM live.customers ORDER BY hash(customer_id) LIMIT 7`, filepath.Join(dir, "customers.csv"))
+	copyCSV(t, w, `SELECT * EXCLUDE (_load_id) REPLACE ((SELECT max(org_unit_id) FROM live.org_units WHERE level = 'department') AS org_unit_id)
+		FROM live.reps ORDER BY hash(rep_id) LIMIT 3`, filepath.Join(dir, "reps.csv"))
+	copyCSV(t, w, `SELECT * EXCLUDE (_load_id) REPLACE ('renamed line' AS product_line) FROM live.products ORDER BY product_id LIMIT 1`,
+		filepath.Join(dir, "products.csv"))
+	copyCSV(t, w, `SELECT * EXCLUDE (_load_id) REPLACE ((SELECT min(customer_id) FROM live.customers) AS customer_id)
+		FROM live.opportunities ORDER BY hash(opportunity_id) LIMIT 5`, filepath.Join(dir, "opportunities.csv"))
+	if full := deltaLoad(t, w, dir); full {
+		t.Error("the edits rebuilt the facts in full; want a delta")
+	}
+	assertFactsAsBuilt(t, w, "after cascading edits")
+
+	// 3. a snapshot of payments that deletes some and moves others to
+	// another customer, and a new org unit
+	dir = t.TempDir()
+	copyCSV(t, w, `SELECT * EXCLUDE (_load_id, _k) REPLACE (CASE WHEN _k % 50 = 1 THEN (SELECT max(customer_id) FROM live.customers) ELSE customer_id END AS customer_id)
+		FROM (SELECT *, hash(payment_id) % 1000 AS _k FROM live.payments) WHERE _k >= 10`, filepath.Join(dir, "payments.csv"))
+	copyCSV(t, w, `SELECT 'ORG-NEW' AS org_unit_id, org_unit_id AS parent_id, 'New department' AS name, 'department' AS level
+		FROM live.org_units WHERE level = 'branch' ORDER BY org_unit_id LIMIT 1`, filepath.Join(dir, "org_units.csv"))
+	if full := deltaLoad(t, w, dir, "payments"); full {
+		t.Error("the snapshot rebuilt the facts in full; want a delta")
+	}
+	var deleted int
+	if err := w.DB().QueryRowContext(ctx, "SELECT count(*) FROM main.payments WHERE _deleted_at IS NOT NULL").Scan(&deleted); err != nil || deleted == 0 {
+		t.Fatalf("the snapshot deleted %d payments (%v); want some", deleted, err)
+	}
+	assertFactsAsBuilt(t, w, "after a snapshot that deleted payments")
+
+	// 4. an fx rate: every later row in its currency changes
+	dir = t.TempDir()
+	copyCSV(t, w, `SELECT currency, on_date + 1 AS on_date, rate_to_base * 1.01 AS rate_to_base FROM live.fx_rates ORDER BY on_date DESC LIMIT 1`,
+		filepath.Join(dir, "fx_rates.csv"))
+	if full := deltaLoad(t, w, dir); !full {
+		t.Error("an fx rate change updated the facts by delta; want a full build")
+	}
+	assertFactsAsBuilt(t, w, "after an fx rate")
 }

@@ -50,6 +50,7 @@ type RunContext struct {
 	Log          *slog.Logger
 	notes        []string
 	refreshID    int64           // tells shared inputs of this refresh from stale ones
+	full         bool            // a full refresh: no shared input from a cache (--full)
 	keep         map[string]bool // temp tables that outlive a model (shared inputs)
 }
 

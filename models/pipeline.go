@@ -62,10 +62,45 @@ func plPrep(ctx context.Context, rc *RunContext) error {
 	if err := rc.Exec(ctx, "pipeline_prep.sql", nil); err != nil {
 		return err
 	}
+	if err := dealStagesCache.refresh(ctx, rc); err != nil {
+		return err
+	}
+	if err := rc.Exec(ctx, "pipeline_deal_reach.sql", nil); err != nil {
+		return err
+	}
 	if _, err := rc.Conn.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE pl_prep_marker AS SELECT CAST($1 AS BIGINT) AS refresh_id, getvariable('as_of') AS as_of", rc.refreshID); err != nil {
 		return err
 	}
 	return rc.keepTempTables(ctx)
+}
+
+// plDealStagesDirect computes pl_deal_stages from the stage history of
+// every deal, at as_of.
+var plDealStagesDirect = map[string]any{"Deals": "pl_deals", "Into": "pl_deal_stages", "Until": "getvariable('as_of')"}
+
+// dealStagesCache keeps pl_deal_stages, the largest shared input of the
+// pipeline models (a window over the whole stage history: 28.6 M rows and
+// about 28 s of a large company's refresh), across refreshes per deal
+// (cache.go, pipeline_stage_cache.sql). When as_of is on or after every date
+// of the deals and their history, a deal's stages depend on as_of only
+// through the stay it is still in: that stay runs until a far day in the
+// cache and is moved back to as_of when read. A deal is recomputed when a
+// load wrote its row or its history; the stages table changing rebuilds all.
+var dealStagesCache = keyedCache{
+	name: "deal_stages", key: "opportunity_id", tables: []string{"deal_stages"},
+	forcing: []string{"stages"}, file: "pipeline_stage_cache.sql",
+	compute: func(ctx context.Context, rc *RunContext, all bool) error {
+		if err := rc.Exec(ctx, "pipeline_stage_cache.sql", map[string]any{"Step": "deals", "All": all}); err != nil {
+			return err
+		}
+		if err := rc.Exec(ctx, "pipeline_deal_stages.sql", map[string]any{"Deals": "pl_ds_deals", "Into": "pl_ds_new", "Until": "DATE '9999-12-31'"}); err != nil {
+			return err
+		}
+		return rc.Exec(ctx, "pipeline_stage_cache.sql", map[string]any{"Step": "mark"})
+	},
+	direct: func(ctx context.Context, rc *RunContext) error {
+		return rc.Exec(ctx, "pipeline_deal_stages.sql", plDealStagesDirect)
+	},
 }
 
 func sqlString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }

@@ -100,6 +100,10 @@ type RefreshOptions struct {
 	BaseCurrency string              // default CNY
 	Settings     map[string]Settings // per model name, from models.<name>.*
 	Logger       *slog.Logger
+	// Full recomputes every model from all rows; otherwise each model runs
+	// in full, incrementally or not at all as what changed since its last
+	// run calls for (incremental.go).
+	Full bool
 	// BeforePublish, when set, runs inside the transaction that publishes
 	// the marts, just before it commits: the runtime re-creates what reads
 	// the marts there (the scoped relations), so that they appear together.
@@ -113,6 +117,11 @@ type RunResult struct {
 	Elapsed time.Duration
 	Status  string // ok, empty, failed
 	Message string
+	Kind    string // full, incremental or kept (incremental.go)
+	Why     string // why it ran as Kind
+
+	loadID      int64
+	fingerprint string
 
 	started, finished time.Time
 }
@@ -170,7 +179,19 @@ func Refresh(ctx context.Context, w *warehouse.Warehouse, opts RefreshOptions) (
 		if err := conn.QueryRowContext(ctx, "SELECT nextval('refresh_id_seq')").Scan(&refreshID); err != nil {
 			return err
 		}
-		rc := &RunContext{Conn: conn, AsOf: asOf, BaseCurrency: opts.BaseCurrency, Log: opts.Logger, refreshID: refreshID}
+		lastLoad, err := LastCommittedLoad(ctx, conn)
+		if err != nil {
+			return err
+		}
+		var zone string
+		if err := conn.QueryRowContext(ctx, "SELECT current_setting('TimeZone')").Scan(&zone); err != nil {
+			return fmt.Errorf("reading the time zone: %w", err)
+		}
+		plans, fps, err := planRefresh(ctx, conn, models, asOf, lastLoad, opts, zone)
+		if err != nil {
+			return err
+		}
+		rc := &RunContext{Conn: conn, AsOf: asOf, BaseCurrency: opts.BaseCurrency, Log: opts.Logger, refreshID: refreshID, full: opts.Full}
 		// Whatever happens, leave the lane's connection as a load expects it:
 		// no stage schema, no scratch tables, main first.
 		defer func() {
@@ -216,7 +237,14 @@ func Refresh(ctx context.Context, w *warehouse.Warehouse, opts RefreshOptions) (
 			return err
 		}
 		for _, m := range models {
-			res, err := runModel(ctx, rc, m, opts)
+			pl := plans[m.Name]
+			var res RunResult
+			if pl.kind == KindKept {
+				res, err = keepModel(ctx, conn, m, pl)
+			} else {
+				res, err = runModel(ctx, rc, m, opts)
+			}
+			res.Kind, res.Why, res.loadID, res.fingerprint = pl.kind, pl.why, lastLoad, fps[m.Name]
 			results = append(results, res)
 			if err != nil {
 				return fmt.Errorf("model %s: %w", m.Name, err)
@@ -233,7 +261,8 @@ func Refresh(ctx context.Context, w *warehouse.Warehouse, opts RefreshOptions) (
 		w.Write(context.WithoutCancel(ctx), func(ctx context.Context, conn *sql.Conn) error {
 			for _, r := range results {
 				if r.Status == "failed" {
-					_, e := conn.ExecContext(ctx, "INSERT INTO model_runs VALUES ($1, $2, $3, now(), now(), 0, 'failed', $4)", refreshID, r.Model, asOf, r.Message)
+					_, e := conn.ExecContext(ctx, `INSERT INTO model_runs (refresh_id, model, as_of, started_at, finished_at, rows, status, message, kind, why)
+						VALUES ($1, $2, $3, now(), now(), 0, 'failed', $4, $5, $6)`, refreshID, r.Model, asOf, r.Message, r.Kind, r.Why)
 					return e
 				}
 			}
@@ -330,6 +359,23 @@ func runModel(ctx context.Context, rc *RunContext, m *Model, opts RefreshOptions
 	return res, nil
 }
 
+// keepModel records a model whose tables stay as they are (nothing it
+// reads changed): its rows are main's, its status and message the last run's.
+func keepModel(ctx context.Context, conn *sql.Conn, m *Model, pl plan) (RunResult, error) {
+	now := time.Now()
+	res := RunResult{Model: m.Name, Status: pl.prev.status, Message: pl.prev.message, started: now}
+	for _, t := range m.Tables {
+		var n int64
+		if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM main."+quoteIdent(t)).Scan(&n); err != nil {
+			return res, fmt.Errorf("counting the kept %s: %w", t, err)
+		}
+		res.Rows += n
+	}
+	res.finished = time.Now()
+	res.Elapsed = res.finished.Sub(now)
+	return res, nil
+}
+
 // publish replaces main's tables with the staged ones, model_fits with the
 // staged copy, and records the runs, in one transaction.
 func publish(ctx context.Context, w *warehouse.Warehouse, conn *sql.Conn, refreshID int64, asOf time.Time, results []RunResult,
@@ -395,8 +441,9 @@ func publish(ctx context.Context, w *warehouse.Warehouse, conn *sql.Conn, refres
 		}
 	}
 	for _, r := range results {
-		if _, err := conn.ExecContext(ctx, "INSERT INTO main.model_runs VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-			refreshID, r.Model, asOf, r.started, r.finished, r.Rows, r.Status, r.Message); err != nil {
+		if _, err := conn.ExecContext(ctx, `INSERT INTO main.model_runs (refresh_id, model, as_of, started_at, finished_at, rows, status, message, kind, why, load_id, fingerprint)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+			refreshID, r.Model, asOf, r.started, r.finished, r.Rows, r.Status, r.Message, r.Kind, r.Why, r.loadID, r.fingerprint); err != nil {
 			return err
 		}
 	}

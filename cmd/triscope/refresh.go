@@ -16,13 +16,17 @@ import (
 
 func newRefreshCmd(cfg *app.Config) *cobra.Command {
 	var asOf, cpuProfile string
+	var full bool
 	cmd := &cobra.Command{
 		Use:   "refresh [MODEL...]",
 		Short: "Compute the models (RFM, CLV, 7P, win rate, funnel, forecast, …) into mart_* tables",
 		Long: `Compute all models, or the named ones, for one as-of date (default: the latest date
 in the data) and publish their tables together: a failed refresh leaves the previous
 results.
-Each run is recorded in the model_runs table. Model settings come from the config
+A model runs only when what it reads changed since its last run (a load, its
+settings, the as-of date), and in full unless its incremental form applies;
+--full recomputes everything. Each run is recorded in the model_runs table
+with its kind (full, incremental, kept) and why. Model settings come from the config
 file under models.<name> (for example models.clv.horizon_months).`,
 		Example: `  triscope refresh
   triscope refresh --as-of 2025-12-31 rfm clv`,
@@ -51,10 +55,11 @@ file under models.<name> (for example models.clv.horizon_months).`,
 			}
 			defer adm.Close()
 			fmt.Fprintf(cmd.OutOrStdout(), "refreshing the models of %s %s\n", cfg.DB, adm.Where())
-			return runRefresh(cmd.Context(), adm, app.RefreshRequest{AsOf: asOf, Models: args, By: osUser()}, cmd.OutOrStdout())
+			return runRefresh(cmd.Context(), adm, app.RefreshRequest{AsOf: asOf, Models: args, Full: full, By: osUser()}, cmd.OutOrStdout())
 		},
 	}
 	cmd.Flags().StringVar(&asOf, "as-of", "", "compute as of this date, inclusive (YYYY-MM-DD)")
+	cmd.Flags().BoolVar(&full, "full", false, "recompute every model from all rows, whatever changed")
 	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a Go CPU profile of the refresh to this file (go tool pprof)")
 	return cmd
 }
@@ -66,13 +71,17 @@ func runRefresh(ctx context.Context, adm app.Admin, req app.RefreshRequest, out 
 		return err
 	}
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "model\trows\tseconds\tstatus\n")
+	fmt.Fprintf(tw, "model\trows\tseconds\tkind\tstatus\n")
 	for _, r := range res.Results {
 		status := r.Status
 		if r.Message != "" {
 			status += ": " + r.Message
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%.2f\t%s\n", r.Model, r.Rows, r.Elapsed.Seconds(), status)
+		kind := r.Kind
+		if r.Why != "" && r.Kind != "" {
+			kind += " (" + r.Why + ")"
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%.2f\t%s\t%s\n", r.Model, r.Rows, r.Elapsed.Seconds(), kind, status)
 	}
 	tw.Flush()
 	if err != nil {

@@ -3,7 +3,8 @@
 -- live.payment_schedule, live.customers (schema live: without the rows a
 -- snapshot load marked deleted).
 -- Run by hand: SET VARIABLE as_of = DATE '2024-09-30'; SET VARIABLE base_currency = 'CNY';
--- then prep.sql and this file.
+-- then prep.sql, contract_execution_contracts.sql, contract_execution_installments.sql
+-- (with Contracts = ce_contracts, Into = ce_installments) and this file.
 --
 -- Choices (docs/models/collections.md):
 -- * Everything is matched in the contract's own currency and shown in the base
@@ -26,58 +27,8 @@
 --   which for a contract without a rep differs from the scope rule's owner_org (the
 --   customer's owner rep's unit first).
 
-CREATE OR REPLACE TEMP TABLE ce_contracts AS
-SELECT c.contract_id, c.customer_id, c.rep_id AS owner_rep_id, c.rep_org, c.signed_on, c.start_on,
-       c.amount, c.amount_base, c.rate_to_base,
-       coalesce(c.currency, getvariable('base_currency')) AS currency,
-       coalesce(c.status, 'active') AS contract_status
-FROM base_contracts c;
-
-CREATE OR REPLACE TEMP TABLE ce_payments AS
-SELECT p.contract_id, p.paid_on,
-       CASE WHEN coalesce(p.currency, getvariable('base_currency')) = c.currency
-            THEN CAST(p.amount AS DECIMAL(38,4))
-            ELSE CAST(CAST(p.amount_base AS DOUBLE) / CAST(c.rate_to_base AS DOUBLE) AS DECIMAL(38,4))
-       END AS amount_cc
-FROM base_payments p
-JOIN ce_contracts c ON c.contract_id = p.contract_id;
-
-CREATE OR REPLACE TEMP TABLE ce_installments AS
-WITH plan AS (
-    SELECT s.contract_id, s.due_on, CAST(sum(s.amount) AS DECIMAL(38,4)) AS amount, false AS implied
-    FROM live.payment_schedule s
-    JOIN ce_contracts c ON c.contract_id = s.contract_id
-    GROUP BY s.contract_id, s.due_on
-), implied AS (
-    SELECT c.contract_id, coalesce(c.start_on, c.signed_on) AS due_on, CAST(c.amount AS DECIMAL(38,4)) AS amount, true AS implied
-    FROM ce_contracts c
-    WHERE NOT EXISTS (SELECT 1 FROM live.payment_schedule s WHERE s.contract_id = c.contract_id)
-), events AS (
-    -- installments (kind 1) and payments (kind 0) of each contract in one
-    -- date order, payments of a day before the installments due that day. An
-    -- installment is one (contract_id, due_on): plan lines due the same day
-    -- are summed.
-    SELECT contract_id, due_on AS on_date, 1 AS kind, amount AS due, implied, CAST(0 AS DECIMAL(38,4)) AS paid FROM plan
-    UNION ALL
-    SELECT contract_id, due_on, 1, amount, implied, 0 FROM implied
-    UNION ALL
-    SELECT contract_id, paid_on, 0, 0, NULL, amount_cc FROM ce_payments
-), running AS (
-    -- One sort gives both running sums: the plan up to and including each
-    -- installment (cum_through; payments add 0) and the payments made on or
-    -- before its due date (paid_by_due), instead of pairing every installment
-    -- with every payment of its contract; and the contract's payments to date.
-    SELECT contract_id, on_date, kind, due, implied,
-           sum(due) OVER w AS cum_through,
-           sum(paid) OVER w AS paid_by_due,
-           sum(paid) OVER (PARTITION BY contract_id) AS paid_now
-    FROM events
-    WINDOW w AS (PARTITION BY contract_id ORDER BY on_date, kind ROWS UNBOUNDED PRECEDING)
-)
-SELECT contract_id, on_date AS due_on, due AS amount, implied, cum_through - due AS cum_before, cum_through,
-       paid_by_due, paid_now
-FROM running
-WHERE kind = 1;
+-- ce_installments: contract_execution_installments.sql (models/contract_execution.go:
+-- from the payments and plans directly, or from the per-contract cache).
 
 CREATE OR REPLACE TEMP TABLE ce_alloc AS
 SELECT i.*,

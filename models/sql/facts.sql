@@ -32,11 +32,19 @@
 -- made a query over the large company's 22 M payments 2.3x slower.
 -- Tables are ordered by date, so that a chart of one period (and a model's
 -- as-of date) skips the other row groups.
+--
+-- One definition, two ways of building (models/facts.go): in full (every
+-- table re-created) or, with .Delta, for the rows the loads since the last
+-- build changed (facts_delta_keys.sql lists their keys in the fd_* temp
+-- tables; each table deletes those keys and re-inserts them through the same
+-- SELECT, filtered): a daily load costs what it touched, not the company.
 CREATE SCHEMA IF NOT EXISTS facts;
 
 -- Every (unit, ancestor) pair of the org tree, once, with the number of
 -- levels between them (depth 0 is the unit itself). A cycle in parent_id is
--- cut at 50 levels and each pair keeps its shortest distance.
+-- cut at 50 levels and each pair keeps its shortest distance. Nothing else
+-- reads org_units: a delta rebuilds it only when they changed.
+{{if or (not .Delta) .OrgChanged -}}
 CREATE OR REPLACE TABLE facts.org_paths AS
 WITH RECURSIVE p(org_unit_id, ancestor_id, depth) AS (
     SELECT org_unit_id, org_unit_id, 0 FROM live.org_units
@@ -46,13 +54,19 @@ WITH RECURSIVE p(org_unit_id, ancestor_id, depth) AS (
     WHERE o.parent_id IS NOT NULL AND p.depth < 50
 )
 SELECT org_unit_id, ancestor_id, min(depth) AS depth FROM p GROUP BY ALL ORDER BY ancestor_id, org_unit_id;
+{{- end}}
 
 -- Customers with their owner.
+{{if .Delta -}}
+DELETE FROM facts.customers WHERE customer_id IN (SELECT customer_id FROM fd_customers);
+INSERT INTO facts.customers
+{{- else -}}
 CREATE OR REPLACE TABLE facts.customers AS
+{{- end}}
 SELECT cu.customer_id, cu.name AS customer_name, cu.industry, cu.size_band, cu.city, cu.source,
        cu.lifecycle_stage, CAST(cu.created_at AS DATE) AS created_on,
        cu.owner_rep_id, coalesce(cu.org_unit_id, r.org_unit_id) AS owner_org
-FROM live.customers cu
+FROM {{if .Delta}}(SELECT * FROM live.customers WHERE customer_id IN (SELECT customer_id FROM fd_customers)){{else}}live.customers{{end}} cu
 LEFT JOIN live.reps r ON r.rep_id = cu.owner_rep_id
 ORDER BY cu.customer_id;
 
@@ -61,7 +75,12 @@ ORDER BY cu.customer_id;
 -- customer's industry, the deal's product, product line, channel and source.
 -- rep_id is the contract's own owner_rep_id (NULL when it names none) and
 -- rep_org that rep's org unit.
+{{if .Delta -}}
+DELETE FROM facts.contracts WHERE contract_id IN (SELECT contract_id FROM fd_contracts);
+INSERT INTO facts.contracts
+{{- else -}}
 CREATE OR REPLACE TABLE facts.contracts AS
+{{- end}}
 SELECT c.contract_id, c.opportunity_id, c.customer_id, cu.name AS customer_name,
        coalesce(c.owner_rep_id, cu.owner_rep_id) AS owner_rep_id,
        coalesce(r.org_unit_id, cu.org_unit_id) AS owner_org,
@@ -72,10 +91,10 @@ SELECT c.contract_id, c.opportunity_id, c.customer_id, cu.name AS customer_name,
        CASE WHEN c.amount_same IS NOT NULL THEN CAST(1 AS DECIMAL(18,8)) ELSE x.rate_to_base END AS rate_to_base,
        c.owner_rep_id AS rep_id, CASE WHEN c.owner_rep_id IS NOT NULL THEN r.org_unit_id END AS rep_org,
        o.product_id
-FROM (SELECT *, CASE WHEN coalesce(currency, '{{.Base}}') = '{{.Base}}' THEN amount END AS amount_same FROM live.contracts) c
+FROM (SELECT *, CASE WHEN coalesce(currency, '{{.Base}}') = '{{.Base}}' THEN amount END AS amount_same FROM {{if .Delta}}(SELECT * FROM live.contracts WHERE contract_id IN (SELECT contract_id FROM fd_contracts)){{else}}live.contracts{{end}}) c
 LEFT JOIN (
     SELECT c.contract_id, CAST(CAST(c.amount AS DECIMAL(38,2)) * f.rate_to_base AS DECIMAL(18,2)) AS amount_conv, f.rate_to_base
-    FROM (SELECT * FROM live.contracts WHERE currency <> '{{.Base}}') c
+    FROM (SELECT * FROM {{if .Delta}}(SELECT * FROM live.contracts WHERE contract_id IN (SELECT contract_id FROM fd_contracts)){{else}}live.contracts{{end}} WHERE currency <> '{{.Base}}') c
     ASOF LEFT JOIN live.fx_rates f ON f.currency = c.currency AND c.signed_on >= f.on_date
 ) x ON x.contract_id = c.contract_id
 LEFT JOIN live.customers cu ON cu.customer_id = c.customer_id
@@ -87,7 +106,12 @@ ORDER BY c.signed_on;
 
 -- Payments (collections) in the base currency at the rate of the payment day.
 -- A negative amount is a refund.
+{{if .Delta -}}
+DELETE FROM facts.payments WHERE payment_id IN (SELECT payment_id FROM fd_payments);
+INSERT INTO facts.payments
+{{- else -}}
 CREATE OR REPLACE TABLE facts.payments AS
+{{- end}}
 SELECT p.payment_id, p.contract_id, p.customer_id, cu.name AS customer_name,
        coalesce(c.owner_rep_id, cu.owner_rep_id) AS owner_rep_id,
        coalesce(r.org_unit_id, cu.org_unit_id) AS owner_org,
@@ -95,10 +119,10 @@ SELECT p.payment_id, p.contract_id, p.customer_id, cu.name AS customer_name,
        coalesce(p.amount_same, x.amount_conv) AS amount_base,
        cu.industry, coalesce(o.source, cu.source) AS source, pr.product_line,
        o.partner_id, coalesce(pa.kind, 'direct') AS channel
-FROM (SELECT *, CASE WHEN coalesce(currency, '{{.Base}}') = '{{.Base}}' THEN amount END AS amount_same FROM live.payments) p
+FROM (SELECT *, CASE WHEN coalesce(currency, '{{.Base}}') = '{{.Base}}' THEN amount END AS amount_same FROM {{if .Delta}}(SELECT * FROM live.payments WHERE payment_id IN (SELECT payment_id FROM fd_payments)){{else}}live.payments{{end}}) p
 LEFT JOIN (
     SELECT p.payment_id, CAST(CAST(p.amount AS DECIMAL(38,2)) * f.rate_to_base AS DECIMAL(18,2)) AS amount_conv
-    FROM (SELECT * FROM live.payments WHERE currency <> '{{.Base}}') p
+    FROM (SELECT * FROM {{if .Delta}}(SELECT * FROM live.payments WHERE payment_id IN (SELECT payment_id FROM fd_payments)){{else}}live.payments{{end}} WHERE currency <> '{{.Base}}') p
     ASOF LEFT JOIN live.fx_rates f ON f.currency = p.currency AND p.paid_on >= f.on_date
 ) x ON x.payment_id = p.payment_id
 LEFT JOIN live.contracts c ON c.contract_id = p.contract_id
@@ -115,7 +139,12 @@ ORDER BY p.paid_on;
 -- org unit, deal_source the deal's own source (source falls back to the
 -- customer's); created_on is the day of created_at in the time zone of
 -- facts.state.
+{{if .Delta -}}
+DELETE FROM facts.opportunities WHERE opportunity_id IN (SELECT opportunity_id FROM fd_opportunities);
+INSERT INTO facts.opportunities
+{{- else -}}
 CREATE OR REPLACE TABLE facts.opportunities AS
+{{- end}}
 SELECT o.opportunity_id, o.customer_id, cu.name AS customer_name,
        coalesce(o.owner_rep_id, cu.owner_rep_id) AS owner_rep_id,
        coalesce(r.org_unit_id, cu.org_unit_id) AS owner_org,
@@ -127,10 +156,10 @@ SELECT o.opportunity_id, o.customer_id, cu.name AS customer_name,
        o.partner_id, coalesce(pa.kind, 'direct') AS channel, o.close_reason, o.competitor,
        o.owner_rep_id AS rep_id, CASE WHEN o.owner_rep_id IS NOT NULL THEN r.org_unit_id END AS rep_org,
        o.source AS deal_source, o.product_id, o.campaign_id, o.created_at
-FROM (SELECT *, CASE WHEN coalesce(currency, '{{.Base}}') = '{{.Base}}' THEN amount END AS amount_same FROM live.opportunities) o
+FROM (SELECT *, CASE WHEN coalesce(currency, '{{.Base}}') = '{{.Base}}' THEN amount END AS amount_same FROM {{if .Delta}}(SELECT * FROM live.opportunities WHERE opportunity_id IN (SELECT opportunity_id FROM fd_opportunities)){{else}}live.opportunities{{end}}) o
 LEFT JOIN (
     SELECT o.opportunity_id, CAST(CAST(o.amount AS DECIMAL(38,2)) * f.rate_to_base AS DECIMAL(18,2)) AS amount_conv
-    FROM (SELECT * FROM live.opportunities WHERE currency <> '{{.Base}}') o
+    FROM (SELECT * FROM {{if .Delta}}(SELECT * FROM live.opportunities WHERE opportunity_id IN (SELECT opportunity_id FROM fd_opportunities)){{else}}live.opportunities{{end}} WHERE currency <> '{{.Base}}') o
     ASOF LEFT JOIN live.fx_rates f ON f.currency = o.currency AND CAST(o.created_at AS DATE) >= f.on_date
 ) x ON x.opportunity_id = o.opportunity_id
 LEFT JOIN live.customers cu ON cu.customer_id = o.customer_id
@@ -143,12 +172,17 @@ ORDER BY created_on;
 -- Activities with their owner: the customer's owner (an activity belongs to
 -- its customer's owner for data scopes), else the rep who logged it.
 -- occurred_on is the day in the database's time zone.
+{{if .Delta -}}
+DELETE FROM facts.activities WHERE activity_id IN (SELECT activity_id FROM fd_activities);
+INSERT INTO facts.activities
+{{- else -}}
 CREATE OR REPLACE TABLE facts.activities AS
+{{- end}}
 SELECT a.activity_id, a.customer_id, a.opportunity_id, a.rep_id, a.kind, a.occurred_at,
        CAST(a.occurred_at AS DATE) AS occurred_on, a.campaign_id, cu.name AS customer_name,
        coalesce(cu.owner_rep_id, a.rep_id) AS owner_rep_id,
        coalesce(cu.org_unit_id, cr.org_unit_id, ar.org_unit_id) AS owner_org
-FROM live.activities a
+FROM {{if .Delta}}(SELECT * FROM live.activities WHERE activity_id IN (SELECT activity_id FROM fd_activities)){{else}}live.activities{{end}} a
 LEFT JOIN live.customers cu ON cu.customer_id = a.customer_id
 LEFT JOIN live.reps cr ON cr.rep_id = cu.owner_rep_id
 LEFT JOIN live.reps ar ON ar.rep_id = a.rep_id
@@ -162,15 +196,20 @@ ORDER BY occurred_on;
 -- of an expense is in live.expenses (by expense_id); the five columns more
 -- cost 45 % more to build (0.8 s of CPU on the default demo company's 0.6 M
 -- expenses), at every load.
+{{if .Delta -}}
+DELETE FROM facts.expenses WHERE expense_id IN (SELECT expense_id FROM fd_expenses);
+INSERT INTO facts.expenses
+{{- else -}}
 CREATE OR REPLACE TABLE facts.expenses AS
+{{- end}}
 SELECT e.expense_id, coalesce(e.customer_id, c.customer_id, o.customer_id) AS customer_id,
        e.incurred_on, coalesce(e.amount_same, x.amount_conv) AS amount_base,
        coalesce(c.owner_rep_id, o.owner_rep_id, cu.owner_rep_id) AS owner_rep_id,
        coalesce(c.owner_org, o.owner_org, cu.owner_org) AS owner_org
-FROM (SELECT *, CASE WHEN coalesce(currency, '{{.Base}}') = '{{.Base}}' THEN amount END AS amount_same FROM live.expenses) e
+FROM (SELECT *, CASE WHEN coalesce(currency, '{{.Base}}') = '{{.Base}}' THEN amount END AS amount_same FROM {{if .Delta}}(SELECT * FROM live.expenses WHERE expense_id IN (SELECT expense_id FROM fd_expenses)){{else}}live.expenses{{end}}) e
 LEFT JOIN (
     SELECT e.expense_id, CAST(CAST(e.amount AS DECIMAL(38,2)) * f.rate_to_base AS DECIMAL(18,2)) AS amount_conv
-    FROM (SELECT * FROM live.expenses WHERE currency <> '{{.Base}}') e
+    FROM (SELECT * FROM {{if .Delta}}(SELECT * FROM live.expenses WHERE expense_id IN (SELECT expense_id FROM fd_expenses)){{else}}live.expenses{{end}} WHERE currency <> '{{.Base}}') e
     ASOF LEFT JOIN live.fx_rates f ON f.currency = e.currency AND e.incurred_on >= f.on_date
 ) x ON x.expense_id = e.expense_id
 LEFT JOIN facts.contracts c ON c.contract_id = e.contract_id
@@ -184,7 +223,21 @@ ORDER BY e.incurred_on;
 -- the owners of the rows it is computed from are all in the user's scope
 -- (access.Scope, "the scope rule"): RFM and CLV come from the payments, the
 -- cross-sell from the contracts, the 7P value from all of them.
+{{if .Delta -}}
+-- (the customers of the changed rows before the delta are in
+-- fd_owner_customers already; add those after it)
+INSERT INTO fd_owner_customers
+SELECT customer_id FROM facts.customers WHERE customer_id IN (SELECT customer_id FROM fd_customers)
+UNION SELECT customer_id FROM facts.contracts WHERE contract_id IN (SELECT contract_id FROM fd_contracts)
+UNION SELECT customer_id FROM facts.payments WHERE payment_id IN (SELECT payment_id FROM fd_payments)
+UNION SELECT customer_id FROM facts.opportunities WHERE opportunity_id IN (SELECT opportunity_id FROM fd_opportunities)
+UNION SELECT customer_id FROM facts.activities WHERE activity_id IN (SELECT activity_id FROM fd_activities)
+UNION SELECT customer_id FROM facts.expenses WHERE expense_id IN (SELECT expense_id FROM fd_expenses);
+DELETE FROM facts.customer_owners WHERE customer_id IN (SELECT customer_id FROM fd_owner_customers);
+INSERT INTO facts.customer_owners
+{{- else -}}
 CREATE OR REPLACE TABLE facts.customer_owners AS
+{{- end}}
 SELECT DISTINCT customer_id, source, owner_rep_id, owner_org FROM (
     SELECT customer_id, 'customer' AS source, owner_rep_id, owner_org FROM facts.customers
     UNION ALL SELECT customer_id, 'contract', owner_rep_id, owner_org FROM facts.contracts
@@ -193,9 +246,13 @@ SELECT DISTINCT customer_id, source, owner_rep_id, owner_org FROM (
     UNION ALL SELECT customer_id, 'activity', owner_rep_id, owner_org FROM facts.activities
     UNION ALL SELECT customer_id, 'expense', owner_rep_id, owner_org FROM facts.expenses
 )
-WHERE customer_id IS NOT NULL
+WHERE customer_id IS NOT NULL{{if .Delta}} AND customer_id IN (SELECT customer_id FROM fd_owner_customers){{end}}
 ORDER BY customer_id;
 
+{{if .Delta -}}
+UPDATE facts.state SET load_id = {{.LoadID}}, built_at = now();
+{{- else -}}
 CREATE OR REPLACE TABLE facts.state AS
 SELECT CAST({{.LoadID}} AS BIGINT) AS load_id, '{{.Base}}' AS base_currency,
        '{{.Definition}}' AS definition, now() AS built_at, current_setting('TimeZone') AS time_zone;
+{{- end}}

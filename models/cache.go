@@ -1,0 +1,158 @@
+package models
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// A keyedCache keeps a shared input of some models across refreshes, in
+// schema model_cache, per key (a deal, a contract), so that a refresh after
+// a small load recomputes the keys the load touched instead of all of them:
+// the as-of-independent part of a model (the rest is computed from it at
+// each refresh's as_of). It applies only when as_of is on or after every
+// date its rows come from (valid): then nothing in them depends on as_of,
+// which the read step adds. Which keys a load touched comes from _load_id
+// (keys step: the rows the loads after .Since wrote, deleted ones too).
+// The cache is rebuilt whole when it is missing, its fingerprint differs
+// (the code, the time zone, the base currency, the facts' definitions), a
+// table in forcing changed since, or it saw a later load than the last
+// committed one (a restored backup). A --full refresh (and an as-of date
+// before some of the data) computes the input directly and leaves the
+// cache as it is: TestIncrementalRefreshEqualsFull compares the two ways.
+type keyedCache struct {
+	name    string   // the cache's state table is model_cache.<name>_state; its keys temp <name>_keys
+	key     string   // the key column of every cached table
+	tables  []string // the cached tables: model_cache.<t>, computed into temp <t>_new
+	forcing []string // base tables whose change rebuilds the cache whole
+	file    string   // its SQL (.Step): valid (one row: may the cache serve this as_of), keys (temp <name>_keys: the keys the loads after .Since wrote), read (the temp tables the models read, from the cache, as of as_of)
+	// compute fills temp <t>_new for every cached table t: for the keys in
+	// <name>_keys, or for all (a rebuild); direct makes what read makes,
+	// from the base data at as_of.
+	compute func(ctx context.Context, rc *RunContext, all bool) error
+	direct  func(ctx context.Context, rc *RunContext) error
+}
+
+// refresh brings the input up to date on rc and makes the temp tables the
+// models read (the read step), or computes them directly (direct).
+func (c keyedCache) refresh(ctx context.Context, rc *RunContext) error {
+	step := func(name string, data map[string]any) error {
+		d := map[string]any{"Step": name, "Name": c.name, "Key": c.key}
+		for k, v := range data {
+			d[k] = v
+		}
+		return rc.Exec(ctx, c.file, d)
+	}
+	if rc.full {
+		return c.direct(ctx, rc)
+	}
+	q, err := SQL(c.file, map[string]any{"Step": "valid", "Name": c.name, "Key": c.key})
+	if err != nil {
+		return err
+	}
+	var valid bool
+	if err := rc.Conn.QueryRowContext(ctx, q).Scan(&valid); err != nil {
+		return fmt.Errorf("%s: comparing as_of with the data's dates: %w", c.name, err)
+	}
+	if !valid {
+		rc.Note("%s computed directly (the as-of date is before some of the data)", c.name)
+		return c.direct(ctx, rc)
+	}
+	var zone string
+	if err := rc.Conn.QueryRowContext(ctx, "SELECT current_setting('TimeZone')").Scan(&zone); err != nil {
+		return err
+	}
+	fp := strings.Join([]string{codeVersion(), zone, rc.BaseCurrency, FactsDefinition()}, "/")
+	last, err := LastCommittedLoad(ctx, rc.Conn)
+	if err != nil {
+		return err
+	}
+	var since sql.NullInt64
+	var cachedFP sql.NullString
+	forced := false
+	var n int
+	if err := rc.Conn.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_tables()
+		WHERE database_name = current_database() AND schema_name = 'model_cache' AND table_name IN (SELECT unnest($1::VARCHAR[]))`,
+		append([]string{c.name + "_state"}, c.tables...)).Scan(&n); err != nil {
+		return fmt.Errorf("looking for the %s cache: %w", c.name, err)
+	}
+	if n == len(c.tables)+1 {
+		err := rc.Conn.QueryRowContext(ctx, "SELECT load_id, fingerprint FROM model_cache."+c.name+"_state").Scan(&since, &cachedFP)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("reading the %s cache's state: %w", c.name, err)
+		}
+		for _, t := range c.forcing {
+			var changed bool
+			if since.Valid {
+				if err := rc.Conn.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM main."+quoteIdent(t)+" WHERE _load_id > $1)", since.Int64).Scan(&changed); err != nil {
+					return err
+				}
+			}
+			forced = forced || changed
+		}
+	}
+	data := map[string]any{"Since": since.Int64, "LoadID": last, "Fingerprint": fp}
+	// the cached rows and the state change together or not at all
+	inTx := func(steps ...string) (err error) {
+		if _, err := rc.Conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
+			return err
+		}
+		defer func() {
+			if err != nil {
+				rc.Conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+			}
+		}()
+		for _, s := range steps {
+			if s == "state" || s == "schema" {
+				if err := rc.Exec(ctx, "model_cache.sql", map[string]any{"Step": s, "Name": c.name, "LoadID": last, "Fingerprint": fp}); err != nil {
+					return err
+				}
+				continue
+			}
+			for _, t := range c.tables {
+				if err := rc.Exec(ctx, "model_cache.sql", map[string]any{"Step": s, "Name": c.name, "Key": c.key, "Table": t}); err != nil {
+					return err
+				}
+			}
+		}
+		_, err = rc.Conn.ExecContext(ctx, "COMMIT")
+		return err
+	}
+	switch {
+	case !since.Valid || cachedFP.String != fp || forced || since.Int64 > last:
+		if err := c.compute(ctx, rc, true); err != nil {
+			return err
+		}
+		if err := inTx("schema", "rebuild", "state"); err != nil {
+			return fmt.Errorf("rebuilding the %s cache: %w", c.name, err)
+		}
+		rc.Note("%s cache rebuilt", c.name)
+	case since.Int64 < last:
+		if err := step("keys", data); err != nil {
+			return err
+		}
+		if err := c.compute(ctx, rc, false); err != nil {
+			return err
+		}
+		if err := inTx("replace", "state"); err != nil {
+			return fmt.Errorf("updating the %s cache: %w", c.name, err)
+		}
+		var k int64
+		rc.Conn.QueryRowContext(ctx, "SELECT count(*) FROM "+c.name+"_keys").Scan(&k)
+		rc.Note("%s: %d keys updated in the cache (loads %d to %d)", c.name, k, since.Int64+1, last)
+	}
+	if err := step("read", data); err != nil {
+		return err
+	}
+	for _, t := range append([]string{c.name + "_keys"}, c.tables...) {
+		if !strings.HasSuffix(t, "_keys") {
+			t += "_new"
+		}
+		if _, err := rc.Conn.ExecContext(ctx, "DROP TABLE IF EXISTS temp.main."+quoteIdent(t)); err != nil {
+			return err
+		}
+	}
+	return nil
+}

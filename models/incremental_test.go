@@ -1,0 +1,194 @@
+package models
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/triscope/triscope/etl/synth"
+	"github.com/triscope/triscope/warehouse"
+)
+
+// martTables lists main's mart tables and model_fits.
+func martTables(t *testing.T, w *warehouse.Warehouse) []string {
+	t.Helper()
+	var out []string
+	for _, r := range plRows(t, w, `SELECT table_name FROM duckdb_tables()
+		WHERE schema_name = 'main' AND (table_name LIKE 'mart\_%' ESCAPE '\' OR table_name = 'model_fits') ORDER BY 1`) {
+		out = append(out, r)
+	}
+	return out
+}
+
+// refreshKinds runs a refresh at the data's own as-of date and returns each
+// model's kind and why.
+func refreshKinds(t *testing.T, w *warehouse.Warehouse, full bool) map[string]RunResult {
+	t.Helper()
+	_, res, err := Refresh(context.Background(), w, RefreshOptions{Full: full})
+	if err != nil {
+		t.Fatalf("refresh (full %v): %v", full, err)
+	}
+	out := map[string]RunResult{}
+	for _, r := range res {
+		out[r.Model] = r
+	}
+	return out
+}
+
+// assertSameAsFull copies every mart (and model_fits) as the incremental
+// refresh left them, runs a full refresh and compares each table with
+// EXCEPT ALL both ways.
+func assertSameAsFull(t *testing.T, w *warehouse.Warehouse, when string) {
+	t.Helper()
+	ctx := context.Background()
+	marts := martTables(t, w)
+	if len(marts) < 20 {
+		t.Fatalf("only %d mart tables: %v", len(marts), marts)
+	}
+	db := w.DB()
+	if _, err := db.ExecContext(ctx, "DROP SCHEMA IF EXISTS incr CASCADE; CREATE SCHEMA incr"); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range marts {
+		if _, err := db.ExecContext(ctx, "CREATE TABLE incr."+m+" AS SELECT * FROM main."+m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, r := range refreshKinds(t, w, true) {
+		if r.Kind != KindFull {
+			t.Errorf("%s: --full ran it as %s (%s)", name, r.Kind, r.Why)
+		}
+	}
+	for _, m := range marts {
+		var only1, only2, n int
+		if err := db.QueryRowContext(ctx, `SELECT
+			(SELECT count(*) FROM (SELECT * FROM incr.`+m+` EXCEPT ALL SELECT * FROM main.`+m+`)),
+			(SELECT count(*) FROM (SELECT * FROM main.`+m+` EXCEPT ALL SELECT * FROM incr.`+m+`)),
+			(SELECT count(*) FROM main.`+m+`)`).Scan(&only1, &only2, &n); err != nil {
+			t.Fatal(err)
+		}
+		if only1 != 0 || only2 != 0 {
+			t.Errorf("%s: %s: %d rows only in the incremental refresh, %d only in the full one (of %d)", when, m, only1, only2, n)
+		}
+	}
+}
+
+// TestIncrementalRefreshEqualsFull: on the small demo company, after loads
+// that move the as-of date and loads that do not, the refresh that
+// recomputes only what changed publishes exactly what a full refresh does
+// (every mart, EXCEPT ALL both ways), and model_runs says which kind ran and
+// why.
+func TestIncrementalRefreshEqualsFull(t *testing.T) {
+	ctx := context.Background()
+	w := smallDemoWarehouse(t, 13)
+	testRebuildFacts(t, w)
+	first := refreshKinds(t, w, false)
+	if r := first["rfm"]; r.Kind != KindFull || r.Why != "no earlier run to build on" {
+		t.Errorf("first refresh: rfm ran as %s (%s); want full, no earlier run", r.Kind, r.Why)
+	}
+
+	// Nothing loaded: every model but targets (always recomputed) and
+	// alerts (which reads its results) is kept.
+	for name, r := range refreshKinds(t, w, false) {
+		want := KindKept
+		if name == "targets" || name == "alerts" {
+			want = KindFull
+		}
+		if r.Kind != want {
+			t.Errorf("refresh without a load: %s ran as %s (%s), want %s", name, r.Kind, r.Why, want)
+		}
+	}
+	assertSameAsFull(t, w, "without a load")
+
+	// A daily load: the as-of date moves forward.
+	dir := t.TempDir()
+	err := w.Write(ctx, func(ctx context.Context, conn *sql.Conn) error {
+		_, err := synth.DailyLoad(ctx, conn, synth.DailyConfig{Seed: 1}, dir)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deltaLoad(t, w, dir)
+	kinds := refreshKinds(t, w, false)
+	if r := kinds["rfm"]; r.Kind != KindFull || !strings.Contains(r.Why, "as-of date moved forward") {
+		t.Errorf("after a daily load: rfm ran as %s (%s); want full, the as-of date moved", r.Kind, r.Why)
+	}
+	assertSameAsFull(t, w, "after a daily load")
+
+	// Edits that leave the as-of date: customers only. The models that read
+	// no customer (rfm: payments) are kept; the others run.
+	dir = t.TempDir()
+	copyCSV(t, w, `SELECT * EXCLUDE (_load_id) REPLACE ('enterprise' AS size_band, 'Elsewhere' AS city)
+		FROM live.customers ORDER BY hash(customer_id) LIMIT 9`, filepath.Join(dir, "customers.csv"))
+	deltaLoad(t, w, dir)
+	kinds = refreshKinds(t, w, false)
+	if r := kinds["rfm"]; r.Kind != KindKept {
+		t.Errorf("after a customers load: rfm ran as %s (%s); want kept", r.Kind, r.Why)
+	}
+	if r := kinds["customer_value"]; r.Kind == KindKept {
+		t.Errorf("after a customers load: customer_value was kept; want it recomputed")
+	}
+	assertSameAsFull(t, w, "after a customers load")
+
+	// A snapshot of payments that deletes some and moves others to another
+	// contract, and of the stage history without some rows: the models run
+	// in full (rows were deleted), the per-deal and per-contract caches are
+	// updated for the deals and contracts concerned (old contract included).
+	dir = t.TempDir()
+	copyCSV(t, w, `SELECT * EXCLUDE (_load_id, _k) REPLACE (
+			CASE WHEN _k % 40 = 1 THEN (SELECT max(contract_id) FROM live.contracts) ELSE contract_id END AS contract_id)
+		FROM (SELECT *, hash(payment_id) % 1000 AS _k FROM live.payments) WHERE _k >= 8`, filepath.Join(dir, "payments.csv"))
+	copyCSV(t, w, `SELECT * EXCLUDE (_load_id) FROM live.opportunity_stages WHERE hash(opportunity_id, stage) % 100 <> 3`,
+		filepath.Join(dir, "opportunity_stages.csv"))
+	deltaLoad(t, w, dir, "payments", "opportunity_stages")
+	kinds = refreshKinds(t, w, false)
+	if r := kinds["contract_execution"]; r.Kind != KindFull || !strings.Contains(r.Why, "deleted rows of payments") ||
+		!strings.Contains(r.Message, "ce_installments: ") {
+		t.Errorf("after a snapshot: contract_execution ran as %s (%s; %s); want full, deleted payments, its cache updated", r.Kind, r.Why, r.Message)
+	}
+	if r := kinds["collision"]; !strings.Contains(r.Message, "deal_stages: ") {
+		t.Errorf("after a snapshot: collision's message %q does not say the deal stages cache was updated", r.Message)
+	}
+	assertSameAsFull(t, w, "after snapshots that deleted payments and stage history")
+
+	// Stages change: the pipeline models run in full and say why.
+	dir = t.TempDir()
+	copyCSV(t, w, `SELECT * EXCLUDE (_load_id) REPLACE (CASE WHEN is_closed THEN default_probability ELSE default_probability + 1 END AS default_probability)
+		FROM live.stages`, filepath.Join(dir, "stages.csv"))
+	deltaLoad(t, w, dir)
+	kinds = refreshKinds(t, w, false)
+	if r := kinds["win_rate"]; r.Kind != KindFull || r.Why != "stages changed" {
+		t.Errorf("after a stages load: win_rate ran as %s (%s); want full, stages changed", r.Kind, r.Why)
+	}
+	if r := kinds["rfm"]; r.Kind != KindKept {
+		t.Errorf("after a stages load: rfm ran as %s (%s); want kept", r.Kind, r.Why)
+	}
+	assertSameAsFull(t, w, "after a stages load")
+
+	// The as-of date moving backwards recomputes everything.
+	var asOf time.Time
+	if err := w.DB().QueryRowContext(ctx, "SELECT max(as_of) FROM model_runs").Scan(&asOf); err != nil {
+		t.Fatal(err)
+	}
+	_, res, err := Refresh(ctx, w, RefreshOptions{AsOf: asOf.AddDate(0, 0, -3)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		if r.Kind != KindFull {
+			t.Errorf("as-of moved backwards: %s ran as %s (%s)", r.Model, r.Kind, r.Why)
+		}
+	}
+	var recorded int
+	if err := w.DB().QueryRowContext(ctx, `SELECT count(*) FROM model_runs WHERE refresh_id = (SELECT max(refresh_id) FROM model_runs)
+		AND kind = 'full' AND why LIKE 'the as-of date moved backwards%' AND load_id IS NOT NULL AND fingerprint <> ''`).Scan(&recorded); err != nil {
+		t.Fatal(err)
+	}
+	if recorded < len(res)-1 {
+		t.Errorf("model_runs records %d runs of the last refresh as full because the as-of date moved backwards, want %d", recorded, len(res)-1)
+	}
+}

@@ -1,0 +1,68 @@
+-- The keys of the facts rows that the loads after load {{.Since}} can have
+-- changed (facts.sql with .Delta rebuilds exactly these). A base row carries
+-- the load that last wrote it (_load_id: inserted, updated, restored, or
+-- marked deleted by a snapshot: read from main, not live, so that deleted
+-- rows are found too). A fact row also changes when a row it joins changed:
+--   customer  its customer row, or its owner rep (owner_org is the rep's unit)
+--   deal      its row, customer, rep, product, partner or stage
+--   contract  its row, customer, deal or rep
+--   payment   its row, customer or contract
+--   activity  its row, customer or rep
+--   expense   its row, customer, contract or deal
+-- A changed fx rate re-prices every later row in its currency and is not
+-- handled here (models/facts.go builds in full then); org_units feed only
+-- facts.org_paths, rebuilt whole when they changed.
+CREATE OR REPLACE TEMP TABLE fd_reps AS SELECT DISTINCT rep_id FROM main.reps WHERE _load_id > {{.Since}};
+CREATE OR REPLACE TEMP TABLE fd_products AS SELECT DISTINCT product_id FROM main.products WHERE _load_id > {{.Since}};
+CREATE OR REPLACE TEMP TABLE fd_partners AS SELECT DISTINCT partner_id FROM main.partners WHERE _load_id > {{.Since}};
+CREATE OR REPLACE TEMP TABLE fd_stages AS SELECT DISTINCT stage FROM main.stages WHERE _load_id > {{.Since}};
+
+CREATE OR REPLACE TEMP TABLE fd_customers AS
+SELECT customer_id FROM main.customers WHERE _load_id > {{.Since}}
+UNION SELECT customer_id FROM live.customers WHERE owner_rep_id IN (SELECT rep_id FROM fd_reps);
+
+CREATE OR REPLACE TEMP TABLE fd_opportunities AS
+SELECT opportunity_id FROM main.opportunities WHERE _load_id > {{.Since}}
+UNION SELECT opportunity_id FROM live.opportunities
+WHERE customer_id IN (SELECT customer_id FROM fd_customers)
+   OR owner_rep_id IN (SELECT rep_id FROM fd_reps)
+   OR product_id IN (SELECT product_id FROM fd_products)
+   OR partner_id IN (SELECT partner_id FROM fd_partners)
+   OR stage IN (SELECT stage FROM fd_stages);
+
+CREATE OR REPLACE TEMP TABLE fd_contracts AS
+SELECT contract_id FROM main.contracts WHERE _load_id > {{.Since}}
+UNION SELECT contract_id FROM live.contracts
+WHERE customer_id IN (SELECT customer_id FROM fd_customers)
+   OR opportunity_id IN (SELECT opportunity_id FROM fd_opportunities)
+   OR owner_rep_id IN (SELECT rep_id FROM fd_reps);
+
+CREATE OR REPLACE TEMP TABLE fd_payments AS
+SELECT payment_id FROM main.payments WHERE _load_id > {{.Since}}
+UNION SELECT payment_id FROM live.payments
+WHERE customer_id IN (SELECT customer_id FROM fd_customers)
+   OR contract_id IN (SELECT contract_id FROM fd_contracts);
+
+CREATE OR REPLACE TEMP TABLE fd_activities AS
+SELECT activity_id FROM main.activities WHERE _load_id > {{.Since}}
+UNION SELECT activity_id FROM live.activities
+WHERE customer_id IN (SELECT customer_id FROM fd_customers)
+   OR rep_id IN (SELECT rep_id FROM fd_reps);
+
+CREATE OR REPLACE TEMP TABLE fd_expenses AS
+SELECT expense_id FROM main.expenses WHERE _load_id > {{.Since}}
+UNION SELECT expense_id FROM live.expenses
+WHERE customer_id IN (SELECT customer_id FROM fd_customers)
+   OR contract_id IN (SELECT contract_id FROM fd_contracts)
+   OR opportunity_id IN (SELECT opportunity_id FROM fd_opportunities);
+
+-- The customers whose facts.customer_owners rows can change: those of the
+-- changed rows as the facts hold them now (a payment moved to another
+-- customer leaves its old customer); facts.sql adds those after the delta.
+CREATE OR REPLACE TEMP TABLE fd_owner_customers AS
+SELECT customer_id FROM fd_customers
+UNION SELECT customer_id FROM facts.contracts WHERE contract_id IN (SELECT contract_id FROM fd_contracts)
+UNION SELECT customer_id FROM facts.payments WHERE payment_id IN (SELECT payment_id FROM fd_payments)
+UNION SELECT customer_id FROM facts.opportunities WHERE opportunity_id IN (SELECT opportunity_id FROM fd_opportunities)
+UNION SELECT customer_id FROM facts.activities WHERE activity_id IN (SELECT activity_id FROM fd_activities)
+UNION SELECT customer_id FROM facts.expenses WHERE expense_id IN (SELECT expense_id FROM fd_expenses);
