@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -108,7 +110,51 @@ func demoReports(ctx context.Context, r *app.Runtime, cfg *app.Config, accounts 
 	for _, s := range stand {
 		fmt.Fprintf(out, "  no such channel configured, delivering to a folder instead: %s\n", s)
 	}
+	if p, err := writeDemoConfig(base, cfg, stand); err != nil {
+		fmt.Fprintf(out, "  (could not write the demo's settings: %v)\n", err)
+	} else if p != "" {
+		fmt.Fprintf(out, "  their settings are in %s: 'triscope serve --config %s' serves the same reports later\n", p, p)
+	}
 	return managers, nil
+}
+
+// writeDemoConfig writes what the demo's reports need from the configuration
+// (the warehouse, reports_dir, the folder channels standing in for mail and
+// WeCom, the named scope) to triscope-demo.yaml beside the warehouse, unless
+// the file exists: `triscope serve` started later without it would serve
+// the accounts but not the reports. It returns the file's path, or "" when
+// it was kept as it was.
+func writeDemoConfig(base string, cfg *app.Config, stand []string) (string, error) {
+	p := filepath.Join(base, "triscope-demo.yaml")
+	if _, err := os.Stat(p); err == nil {
+		return p, nil
+	}
+	db, err := filepath.Abs(cfg.DB)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	b.WriteString("# Written by triscope demo: the settings its reports need. Serve them with\n")
+	fmt.Fprintf(&b, "#   triscope serve --config %s\n", p)
+	b.WriteString("# and replace the folder channels with a mail server or robots (docs: reports/README.md).\n")
+	fmt.Fprintf(&b, "db: %q\nreports_dir: %q\n", db, cfg.ReportsDir)
+	if len(cfg.Reports.Scopes) > 0 {
+		b.WriteString("reports:\n  scopes:\n")
+		for _, name := range slices.Sorted(maps.Keys(cfg.Reports.Scopes)) {
+			fmt.Fprintf(&b, "    %s: %q\n", name, cfg.Reports.Scopes[name])
+		}
+	}
+	if len(stand) > 0 {
+		b.WriteString("delivery:\n  channels:\n")
+		for _, name := range slices.Sorted(maps.Keys(cfg.Delivery.Channels)) {
+			ch := cfg.Delivery.Channels[name]
+			if ch.Kind != "folder" || ch.Folder == nil {
+				continue
+			}
+			fmt.Fprintf(&b, "    %s:\n      kind: folder\n      folder:\n        root: %q\n", name, ch.Folder.Root)
+		}
+	}
+	return p, os.WriteFile(p, []byte(b.String()), 0o600)
 }
 
 // firstDemoRuns sends each demo report once, in the background, so that the

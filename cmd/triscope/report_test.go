@@ -167,3 +167,30 @@ schedule: {after_load: true}
 		t.Errorf("report validate with a bad file: exit %d\n%s", code, out)
 	}
 }
+
+// `demo --no-serve` leaves the settings its reports need beside the
+// warehouse, so that a server started later serves the same reports: the
+// three demo reports are listed through that file.
+func TestDemoSettingsServeItsReports(t *testing.T) {
+	if testing.Short() {
+		t.Skip("generates, loads and computes the small demo company (-short)")
+	}
+	dir := t.TempDir()
+	out, code := cli(t, dir, "", "demo", "--size", "small", "--no-serve", "--demo-password", "a-demo-password")
+	if code != 0 {
+		t.Fatalf("demo: exit %d:\n%s", code, out)
+	}
+	settings := filepath.Join(dir, "triscope-demo.yaml")
+	if !strings.Contains(out, "'triscope serve --config "+settings+"'") {
+		t.Errorf("demo does not say how to serve its reports later:\n%s", out)
+	}
+	out, code = cli(t, t.TempDir(), "", "report", "list", "--format", "csv", "--config", settings)
+	if code != 0 {
+		t.Fatalf("report list --config %s: exit %d:\n%s", settings, code, out)
+	}
+	for _, name := range []string{"daily-alert-digest", "month-end-settlements", "weekly-exec-pack"} {
+		if !regexp.MustCompile(`(?m)^` + name + `,`).MatchString(out) {
+			t.Errorf("report list through the demo's settings lacks %s:\n%s", name, out)
+		}
+	}
+}
