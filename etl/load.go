@@ -569,7 +569,8 @@ func (l *loader) saveWatermarks(ctx context.Context, conn *sql.Conn, staged []*i
 }
 
 // sortedAlone is true when one source applied rows directly and its keys
-// are strictly increasing (csv.ScanPlain): none repeats.
+// are strictly increasing (csv.ScanPlain, or the Go reader's stager): none
+// repeats.
 func sortedAlone(ess []*entitySource) bool {
 	var with []*entitySource
 	for _, es := range ess {
@@ -577,7 +578,13 @@ func sortedAlone(ess []*entitySource) bool {
 			with = append(with, es)
 		}
 	}
-	return len(with) == 1 && with[0].fast != nil && with[0].fast.sorted
+	if len(with) != 1 {
+		return false
+	}
+	if es := with[0]; es.fast != nil {
+		return es.fast.sorted
+	}
+	return with[0].st.keysSorted()
 }
 
 // saveMessy records the lines of a file DuckDB reads that hold a value that

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/triscope/triscope/etl/csv"
 	"github.com/triscope/triscope/etl/source"
 	"github.com/triscope/triscope/warehouse"
 )
@@ -50,7 +51,35 @@ type stager struct {
 	// applied directly and taken back to be deduplicated, direct.go): they
 	// are not counted again, in read or in the columns' statistics.
 	quiet bool
+	// keys follows whether the keys of the rows staged into the raw table
+	// are strictly increasing: then none repeats among the rows applied
+	// directly (sortedAlone). keyVals is its scratch row.
+	keys    *csv.KeyOrder
+	keyVals [][]byte
+	keyAt   []int // the plan indexes of the key's columns
 }
+
+// followKeys starts following the order of the staged rows' keys.
+func (st *stager) followKeys() {
+	var parts []csv.KeyPart
+	for _, k := range st.ent.Key {
+		for i, p := range st.plan {
+			if p.col.Name == k && p.src >= 0 {
+				if cmp := keyCompare(p); cmp != nil {
+					parts = append(parts, csv.KeyPart{Field: i, Compare: cmp})
+					st.keyAt = append(st.keyAt, i)
+				}
+			}
+		}
+	}
+	if len(parts) == len(st.ent.Key) {
+		st.keys, st.keyVals = csv.NewKeyOrder(parts), make([][]byte, len(st.plan))
+	}
+}
+
+// keysSorted: the keys of the rows staged (and not refused in Go) were
+// strictly increasing.
+func (st *stager) keysSorted() bool { return st.keys.Sorted() }
 
 // stageSource stages an input (stageInput), and once more from the start
 // when its reader asks to (source.ErrReadAgain): what the first reading
@@ -90,6 +119,7 @@ func stageInput(ctx context.Context, conn *sql.Conn, in *input, src source.Sourc
 	if err != nil {
 		return st, err
 	}
+	st.followKeys()
 	if err := st.stage(ctx, conn, t, rest); err != nil {
 		return st, err
 	}
@@ -487,6 +517,16 @@ func (st *stager) row(rec []string, line int64, reason string, dst []driver.Valu
 	}
 	dst[2] = pre
 	st.staged++
+	if st.keys != nil && !pre {
+		// The canonical text of the key: what SQL compares.
+		for _, i := range st.keyAt {
+			st.keyVals[i] = st.keyVals[i][:0]
+			if s, ok := dst[3+i].(string); ok {
+				st.keyVals[i] = append(st.keyVals[i], s...)
+			}
+		}
+		st.keys.Next(st.keyVals)
+	}
 	return true
 }
 

@@ -35,32 +35,44 @@ func ForPeople(name, lang string, res *query.Result) *Table {
 			}
 		}
 	}
+	n := 0
+	return PeopleTable(name, lang, res.Columns, codes, func() ([]any, error) {
+		if n >= len(res.Rows) {
+			return nil, io.EOF
+		}
+		n++
+		return res.Rows[n-1], nil
+	})
+}
+
+// PeopleTable is the table ForPeople makes, over rows from next (a result
+// or a stream): codes says which columns hold codes, shown in lang and
+// repeated as they are in a column after the others.
+func PeopleTable(name, lang string, cols []query.Column, codes []bool, next func() ([]any, error)) *Table {
 	t := &Table{Name: name}
-	var src []int // result column of each table column; negative: the codes of column -1-i
-	for i, c := range res.Columns {
+	var src []int // source column of each table column; negative: the codes of column -1-i
+	for i, c := range cols {
 		t.Columns = append(t.Columns, Column{Name: c.Name, Label: query.ColumnLabel(lang, c.Name), Kind: Kind(c.Type)})
 		src = append(src, i)
 	}
-	for i, c := range res.Columns {
+	for i, c := range cols {
 		if codes[i] {
 			t.Columns = append(t.Columns, Column{Name: c.Name + "_code", Label: query.ColumnLabel(lang, c.Name) + " (code)", Kind: Text})
 			src = append(src, -1-i)
 		}
 	}
 	row := make([]any, len(src))
-	n := 0
 	t.Rows = RowsFunc(func() ([]any, error) {
-		if n >= len(res.Rows) {
-			return nil, io.EOF
+		r, err := next()
+		if err != nil {
+			return nil, err
 		}
-		r := res.Rows[n]
-		n++
 		for j, k := range src {
 			switch {
 			case k < 0:
 				row[j] = r[-1-k]
 			case codes[k]:
-				if l, ok := query.CodeLabel(lang, res.Columns[k].Name, r[k]); ok {
+				if l, ok := query.CodeLabel(lang, cols[k].Name, r[k]); ok {
 					row[j] = l
 				} else {
 					row[j] = r[k]

@@ -90,46 +90,19 @@ func (t *tableOut) open(s *Service, limit int64) (*render.Table, func(), error) 
 // codes. A column holds codes when the catalogue has labels for its kind
 // (a stream cannot be looked through first).
 func forPeople(name, lang string, cur *query.Cursor) *render.Table {
-	t := &render.Table{Name: name}
 	codes := make([]bool, len(cur.Columns))
-	var src []int // cursor column of each table column; negative: the codes of column -1-i
 	for i, c := range cur.Columns {
 		codes[i] = c.Type == "text" && hasCodes(lang, c.Name)
-		t.Columns = append(t.Columns, render.Column{Name: c.Name, Label: query.ColumnLabel(lang, c.Name), Kind: render.Kind(c.Type)})
-		src = append(src, i)
 	}
-	for i, c := range cur.Columns {
-		if codes[i] {
-			t.Columns = append(t.Columns, render.Column{Name: c.Name + "_code", Label: query.ColumnLabel(lang, c.Name) + " (code)", Kind: render.Text})
-			src = append(src, -1-i)
-		}
-	}
-	row := make([]any, len(src))
-	t.Rows = render.RowsFunc(func() ([]any, error) {
+	return render.PeopleTable(name, lang, cur.Columns, codes, func() ([]any, error) {
 		if !cur.Next() {
 			if err := cur.Err(); err != nil {
 				return nil, err
 			}
 			return nil, io.EOF
 		}
-		r := cur.Values()
-		for j, k := range src {
-			switch {
-			case k < 0:
-				row[j] = r[-1-k]
-			case codes[k]:
-				if l, ok := query.CodeLabel(lang, cur.Columns[k].Name, r[k]); ok {
-					row[j] = l
-				} else {
-					row[j] = r[k]
-				}
-			default:
-				row[j] = r[k]
-			}
-		}
-		return row, nil
-	}).Rows()
-	return t
+		return cur.Values(), nil
+	})
 }
 
 // hasCodes reports whether the catalogue labels code values of a column

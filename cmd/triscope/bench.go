@@ -145,12 +145,16 @@ func newBenchCmd(cfg *app.Config) *cobra.Command {
 	cmd.Flags().StringVar(&dir, "dir", "", "directory of entity CSV files (default bench-data/SIZE-SEED, generated if absent)")
 	cmd.Flags().IntVar(&runs, "runs", 3, "runs per side; medians are reported")
 	cmd.Flags().BoolVar(&noVariants, "no-variants", false, "skip the payments variants (GBK CSV, XLSX)")
+	cmd.Flags().StringVar(&benchMemoryLimit, "memory-limit", "", "DuckDB's memory_limit in both children (e.g. 2GB; default: half of RAM)")
 
 	child := &cobra.Command{
-		Use:    "bench-load-child MODE DIR",
+		Use:    "bench-load-child MODE DIR [MEMORY_LIMIT]",
 		Hidden: true,
-		Args:   cobra.ExactArgs(2),
+		Args:   cobra.RangeArgs(2, 3),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 3 {
+				benchMemoryLimit = args[2]
+			}
 			r, err := benchOnce(cmd.Context(), args[0], args[1])
 			if err != nil {
 				return err
@@ -161,6 +165,9 @@ func newBenchCmd(cfg *app.Config) *cobra.Command {
 	cmd.AddCommand(child)
 	return cmd
 }
+
+// benchMemoryLimit is DuckDB's memory_limit in the children ("": the warehouse's default).
+var benchMemoryLimit string
 
 type benchResult struct {
 	Rows      int64
@@ -188,7 +195,7 @@ func benchChild(ctx context.Context, mode, dir string) (benchResult, error) {
 	if err != nil {
 		return benchResult{}, err
 	}
-	cmd := exec.CommandContext(ctx, self, "bench-load", "bench-load-child", mode, dir)
+	cmd := exec.CommandContext(ctx, self, "bench-load", "bench-load-child", mode, dir, benchMemoryLimit)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
 	if err != nil {
@@ -211,7 +218,7 @@ func benchOnce(ctx context.Context, mode, dir string) (benchResult, error) {
 		return benchResult{}, err
 	}
 	defer os.RemoveAll(tmp)
-	w, err := warehouse.Open(ctx, warehouse.Options{Path: filepath.Join(tmp, "bench.duckdb"), Logger: discardLogger()})
+	w, err := warehouse.Open(ctx, warehouse.Options{Path: filepath.Join(tmp, "bench.duckdb"), Logger: discardLogger(), MemoryLimit: benchMemoryLimit})
 	if err != nil {
 		return benchResult{}, err
 	}

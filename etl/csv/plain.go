@@ -377,3 +377,24 @@ func (k *keyOrder) less(o []int, fields [][]byte) bool {
 }
 
 func (k *keyOrder) sorted() bool { return !k.broken && len(k.orders) > 0 }
+
+// KeyOrder follows whether the keys of successive rows are strictly
+// increasing (in some order of the key's fields), like ScanPlain's Sorted,
+// for rows read another way (the Go reader's).
+type KeyOrder struct{ k *keyOrder }
+
+// NewKeyOrder follows the keys made of parts; nil when it cannot (no part,
+// or more than four).
+func NewKeyOrder(parts []KeyPart) *KeyOrder {
+	k := newKeyOrder(parts)
+	if k == nil {
+		return nil
+	}
+	return &KeyOrder{k}
+}
+
+// Next takes the next row's fields (indexed by KeyPart.Field).
+func (o *KeyOrder) Next(fields [][]byte) { o.k.next(fields) }
+
+// Sorted: every key so far was strictly greater than the one before.
+func (o *KeyOrder) Sorted() bool { return o != nil && o.k.sorted() }
