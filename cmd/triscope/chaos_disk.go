@@ -135,30 +135,42 @@ func (d *smallDisk) fill(pids ...int) error {
 		}
 		return nil
 	}
-	var st unix.Statfs_t
-	if err := unix.Statfs(d.dir, &st); err != nil {
-		return err
-	}
-	avail := int64(st.Bavail) * int64(st.Bsize)
-	if avail <= d.freeB {
-		return nil
-	}
 	f, err := os.OpenFile(filepath.Join(d.dir, "filler"), os.O_WRONLY|os.O_CREATE, 0o600)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	var cur int64
-	if fi, err := f.Stat(); err == nil {
-		cur = fi.Size()
-	}
-	// All of it, or as near as the filesystem allows.
-	for _, less := range []int64{0, 4 << 10, 64 << 10} {
-		if err = unix.Fallocate(int(f.Fd()), 0, cur, avail-d.freeB-less); err == nil {
+	// Others may be writing meanwhile (the server publishes the ad hoc SQL
+	// snapshot, a copy of the warehouse, when it starts and after a load):
+	// measure again and fill again until the disk is as full as asked.
+	for range 20 {
+		var st unix.Statfs_t
+		if err := unix.Statfs(d.dir, &st); err != nil {
+			return err
+		}
+		avail := int64(st.Bavail) * int64(st.Bsize)
+		if avail <= d.freeB {
 			return nil
 		}
+		var cur int64
+		if fi, err := f.Stat(); err == nil {
+			cur = fi.Size()
+		}
+		// All of it, or as near as the filesystem allows.
+		for _, less := range []int64{0, 4 << 10, 64 << 10} {
+			if err = unix.Fallocate(int(f.Fd()), 0, cur, avail-d.freeB-less); err == nil {
+				break
+			}
+		}
+		if err != nil && !errors.Is(err, unix.ENOSPC) {
+			return err
+		}
+		if err == nil {
+			return nil
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
-	return err
+	return fmt.Errorf("filling %s: the free space kept changing: %w", d.dir, err)
 }
 
 // free gives the space back.
