@@ -33,7 +33,7 @@ type keyedCache struct {
 	// would be handled like changed ones, but the rule of the refresh is to
 	// start over when a snapshot deleted rows: incremental.go)
 	inputs []string
-	file    string   // its SQL (.Step): valid (one row: may the cache serve this as_of), keys (temp <name>_keys: the keys the loads after .Since wrote), read (the temp tables the models read, from the cache, as of as_of)
+	file   string // its SQL (.Step): valid (one row: may the cache serve this as_of), keys (temp <name>_keys: the keys the loads after .Since wrote), read (the temp tables the models read, from the cache, as of as_of)
 	// compute fills temp <t>_new for every cached table t: for the keys in
 	// <name>_keys, or for all (a rebuild); direct makes what read makes,
 	// from the base data at as_of.
