@@ -129,7 +129,9 @@ func planRefresh(ctx context.Context, conn *sql.Conn, models []*Model, asOf time
 			var changed, deleted, forcing, marts []string
 			for _, r := range m.Reads {
 				if q, isMart := maker[r]; isMart {
-					if q != m && (recomputed[q.Name] || prevs[q.Name] != nil && prevs[q.Name].computedID > p.refreshID) && !slices.Contains(marts, q.Name) {
+					// recomputed by this refresh or since the model's last run,
+					// or made outside any recorded run (by hand: unknown)
+					if q != m && (recomputed[q.Name] || prevs[q.Name] == nil || prevs[q.Name].computedID > p.refreshID) && !slices.Contains(marts, q.Name) {
 						marts = append(marts, q.Name)
 					}
 					continue
