@@ -25,9 +25,15 @@ import (
 type keyedCache struct {
 	name    string   // the cache's state table is model_cache.<name>_state; its keys temp <name>_keys
 	key     string   // the key column of every cached table
+	unit    string   // what a key is, plural (deals)
 	tables  []string // the cached tables: model_cache.<t>, computed into temp <t>_new
 	forcing []string // base tables whose change rebuilds the cache whole
-	file    string   // its SQL (.Step): valid (one row: may the cache serve this as_of), keys (temp <name>_keys: the keys the loads after .Since wrote), read (the temp tables the models read, from the cache, as of as_of)
+	// inputs are the base tables its rows come from: a snapshot load that
+	// deleted rows of one of them rebuilds the cache whole too (deleted keys
+	// would be handled like changed ones, but the rule of the refresh is to
+	// start over when a snapshot deleted rows: incremental.go)
+	inputs []string
+	file   string // its SQL (.Step): valid (one row: may the cache serve this as_of), keys (temp <name>_keys: the keys the loads after .Since wrote), read (the temp tables the models read, from the cache, as of as_of)
 	// compute fills temp <t>_new for every cached table t: for the keys in
 	// <name>_keys, or for all (a rebuild); direct makes what read makes,
 	// from the base data at as_of.
@@ -46,6 +52,7 @@ func (c keyedCache) refresh(ctx context.Context, rc *RunContext) error {
 		return rc.Exec(ctx, c.file, d)
 	}
 	if rc.full {
+		rc.useCache(c.name, "")
 		return c.direct(ctx, rc)
 	}
 	q, err := SQL(c.file, map[string]any{"Step": "valid", "Name": c.name, "Key": c.key})
@@ -58,6 +65,7 @@ func (c keyedCache) refresh(ctx context.Context, rc *RunContext) error {
 	}
 	if !valid {
 		rc.Note("%s computed directly (the as-of date is before some of the data)", c.name)
+		rc.useCache(c.name, "")
 		return c.direct(ctx, rc)
 	}
 	var zone string
@@ -84,13 +92,18 @@ func (c keyedCache) refresh(ctx context.Context, rc *RunContext) error {
 			return fmt.Errorf("reading the %s cache's state: %w", c.name, err)
 		}
 		for _, t := range c.forcing {
-			var changed bool
-			if since.Valid {
-				if err := rc.Conn.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM main."+quoteIdent(t)+" WHERE _load_id > $1)", since.Int64).Scan(&changed); err != nil {
+			if since.Valid && !forced {
+				if err := rc.Conn.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM main."+quoteIdent(t)+" WHERE _load_id > $1)", since.Int64).Scan(&forced); err != nil {
 					return err
 				}
 			}
-			forced = forced || changed
+		}
+		for _, t := range c.inputs {
+			if since.Valid && !forced {
+				if err := rc.Conn.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM main."+quoteIdent(t)+" WHERE _load_id > $1 AND _deleted_at IS NOT NULL)", since.Int64).Scan(&forced); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	data := map[string]any{"Since": since.Int64, "LoadID": last, "Fingerprint": fp}
@@ -129,6 +142,7 @@ func (c keyedCache) refresh(ctx context.Context, rc *RunContext) error {
 			return fmt.Errorf("rebuilding the %s cache: %w", c.name, err)
 		}
 		rc.Note("%s cache rebuilt", c.name)
+		rc.useCache(c.name, "")
 	case since.Int64 < last:
 		if err := step("keys", data); err != nil {
 			return err
@@ -142,6 +156,9 @@ func (c keyedCache) refresh(ctx context.Context, rc *RunContext) error {
 		var k int64
 		rc.Conn.QueryRowContext(ctx, "SELECT count(*) FROM "+c.name+"_keys").Scan(&k)
 		rc.Note("%s: %d keys updated in the cache (loads %d to %d)", c.name, k, since.Int64+1, last)
+		rc.useCache(c.name, fmt.Sprintf("%s updated for the %d %s the loads since wrote", c.name, k, c.unit))
+	default: // current: nothing to update, nothing to say
+		rc.useCache(c.name, "")
 	}
 	if err := step("read", data); err != nil {
 		return err
@@ -155,4 +172,16 @@ func (c keyedCache) refresh(ctx context.Context, rc *RunContext) error {
 		}
 	}
 	return nil
+}
+
+// useCache records that the running model reads the input of cache name,
+// and how it was made for this refresh: delta describes an incremental
+// update ("" for a rebuild or a direct computation). A model whose inputs
+// came from its caches' deltas ran incrementally (runModel).
+func (rc *RunContext) useCache(name, delta string) {
+	if rc.caches == nil {
+		rc.caches = map[string]string{}
+	}
+	rc.caches[name] = delta
+	rc.used = append(rc.used, name)
 }

@@ -37,8 +37,8 @@ func init() {
 // away from it); fx rates changing rebuild all (payments in another
 // currency are converted through them).
 var installmentsCache = keyedCache{
-	name: "ce_installments", key: "contract_id", tables: []string{"ce_installments", "ce_payment_contracts"},
-	forcing: []string{"fx_rates"}, file: "contract_execution_cache.sql",
+	name: "ce_installments", key: "contract_id", unit: "contracts", tables: []string{"ce_installments", "ce_payment_contracts"},
+	forcing: []string{"fx_rates"}, inputs: []string{"contracts", "payment_schedule", "payments"}, file: "contract_execution_cache.sql",
 	compute: func(ctx context.Context, rc *RunContext, all bool) error {
 		if err := rc.Exec(ctx, "contract_execution_cache.sql", map[string]any{"Step": "contracts", "All": all}); err != nil {
 			return err

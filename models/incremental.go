@@ -35,6 +35,10 @@ import (
 //     A model whose result depends on every row (the CLV fits, RFM's
 //     quantiles, ranks) has none: it recomputes in full when its inputs
 //     changed, and model_runs.why says so.
+//   - incremental: it would run in full, but its largest inputs are kept
+//     across refreshes per key (cache.go: each deal's stages, each
+//     contract's installments) and were brought up to date for the keys the
+//     loads wrote instead of recomputed; the why says which.
 //   - kept: nothing it reads changed since its last run (no base row with a
 //     later _load_id, no mart it reads recomputed since) and the as-of date
 //     is the same: its tables stay as they are.
@@ -125,7 +129,9 @@ func planRefresh(ctx context.Context, conn *sql.Conn, models []*Model, asOf time
 			var changed, deleted, forcing, marts []string
 			for _, r := range m.Reads {
 				if q, isMart := maker[r]; isMart {
-					if q != m && (recomputed[q.Name] || prevs[q.Name] != nil && prevs[q.Name].computedID > p.refreshID) && !slices.Contains(marts, q.Name) {
+					// recomputed by this refresh or since the model's last run,
+					// or made outside any recorded run (by hand: unknown)
+					if q != m && (recomputed[q.Name] || prevs[q.Name] == nil || prevs[q.Name].computedID > p.refreshID) && !slices.Contains(marts, q.Name) {
 						marts = append(marts, q.Name)
 					}
 					continue

@@ -117,6 +117,11 @@ func TestIncrementalRefreshEqualsFull(t *testing.T) {
 	if r := kinds["rfm"]; r.Kind != KindFull || !strings.Contains(r.Why, "as-of date moved forward") {
 		t.Errorf("after a daily load: rfm ran as %s (%s); want full, the as-of date moved", r.Kind, r.Why)
 	}
+	for _, m := range []string{"collision", "funnel", "win_rate", "contract_execution"} {
+		if r := kinds[m]; r.Kind != KindIncremental || !strings.Contains(r.Why, "updated for the") {
+			t.Errorf("after a daily load: %s ran as %s (%s); want incremental, from its caches' deltas", m, r.Kind, r.Why)
+		}
+	}
 	assertSameAsFull(t, w, "after a daily load")
 
 	// Edits that leave the as-of date: customers only. The models that read
@@ -134,24 +139,36 @@ func TestIncrementalRefreshEqualsFull(t *testing.T) {
 	}
 	assertSameAsFull(t, w, "after a customers load")
 
-	// A snapshot of payments that deletes some and moves others to another
-	// contract, and of the stage history without some rows: the models run
-	// in full (rows were deleted), the per-deal and per-contract caches are
-	// updated for the deals and contracts concerned (old contract included).
+	// Payments moved to another contract (no as-of move, nothing deleted):
+	// contract_execution runs incrementally, its per-contract cache updated
+	// for the old and the new contracts.
+	dir = t.TempDir()
+	copyCSV(t, w, `SELECT * EXCLUDE (_load_id) REPLACE ((SELECT max(contract_id) FROM live.contracts) AS contract_id)
+		FROM live.payments WHERE contract_id IS NOT NULL ORDER BY hash(payment_id) LIMIT 6`, filepath.Join(dir, "payments.csv"))
+	deltaLoad(t, w, dir)
+	kinds = refreshKinds(t, w, false)
+	if r := kinds["contract_execution"]; r.Kind != KindIncremental || !strings.Contains(r.Why, "ce_installments updated for the ") {
+		t.Errorf("after moving payments: contract_execution ran as %s (%s); want incremental, its cache updated", r.Kind, r.Why)
+	}
+	assertSameAsFull(t, w, "after moving payments to another contract")
+
+	// A snapshot of payments that deletes some and of the stage history
+	// without some rows: the models run in full (rows were deleted) and the
+	// caches are rebuilt.
 	dir = t.TempDir()
 	copyCSV(t, w, `SELECT * EXCLUDE (_load_id, _k) REPLACE (
-			CASE WHEN _k % 40 = 1 THEN (SELECT max(contract_id) FROM live.contracts) ELSE contract_id END AS contract_id)
+			CASE WHEN _k % 40 = 1 THEN (SELECT min(contract_id) FROM live.contracts) ELSE contract_id END AS contract_id)
 		FROM (SELECT *, hash(payment_id) % 1000 AS _k FROM live.payments) WHERE _k >= 8`, filepath.Join(dir, "payments.csv"))
 	copyCSV(t, w, `SELECT * EXCLUDE (_load_id) FROM live.opportunity_stages WHERE hash(opportunity_id, stage) % 100 <> 3`,
 		filepath.Join(dir, "opportunity_stages.csv"))
 	deltaLoad(t, w, dir, "payments", "opportunity_stages")
 	kinds = refreshKinds(t, w, false)
 	if r := kinds["contract_execution"]; r.Kind != KindFull || !strings.Contains(r.Why, "deleted rows of payments") ||
-		!strings.Contains(r.Message, "ce_installments: ") {
-		t.Errorf("after a snapshot: contract_execution ran as %s (%s; %s); want full, deleted payments, its cache updated", r.Kind, r.Why, r.Message)
+		!strings.Contains(r.Message, "ce_installments cache rebuilt") {
+		t.Errorf("after a snapshot: contract_execution ran as %s (%s; %s); want full, deleted payments, its cache rebuilt", r.Kind, r.Why, r.Message)
 	}
-	if r := kinds["collision"]; !strings.Contains(r.Message, "deal_stages: ") {
-		t.Errorf("after a snapshot: collision's message %q does not say the deal stages cache was updated", r.Message)
+	if r := kinds["collision"]; !strings.Contains(r.Message, "deal_stages cache rebuilt") {
+		t.Errorf("after a snapshot: collision's message %q does not say the deal stages cache was rebuilt", r.Message)
 	}
 	assertSameAsFull(t, w, "after snapshots that deleted payments and stage history")
 

@@ -49,9 +49,11 @@ type RunContext struct {
 	Settings     Settings
 	Log          *slog.Logger
 	notes        []string
-	refreshID    int64           // tells shared inputs of this refresh from stale ones
-	full         bool            // a full refresh: no shared input from a cache (--full)
-	keep         map[string]bool // temp tables that outlive a model (shared inputs)
+	refreshID    int64             // tells shared inputs of this refresh from stale ones
+	full         bool              // a full refresh: no shared input from a cache (--full)
+	caches       map[string]string // how each per-key cache was made in this refresh (useCache)
+	used         []string          // the caches the running model read
+	keep         map[string]bool   // temp tables that outlive a model (shared inputs)
 }
 
 // Note records something a user should know about this run (a fit that did not

@@ -57,6 +57,7 @@ func plPrep(ctx context.Context, rc *RunContext) error {
 		return err
 	}
 	if current {
+		rc.useCache(dealStagesCache.name, rc.caches[dealStagesCache.name])
 		return nil
 	}
 	if err := rc.Exec(ctx, "pipeline_prep.sql", nil); err != nil {
@@ -87,8 +88,8 @@ var plDealStagesDirect = map[string]any{"Deals": "pl_deals", "Into": "pl_deal_st
 // cache and is moved back to as_of when read. A deal is recomputed when a
 // load wrote its row or its history; the stages table changing rebuilds all.
 var dealStagesCache = keyedCache{
-	name: "deal_stages", key: "opportunity_id", tables: []string{"deal_stages"},
-	forcing: []string{"stages"}, file: "pipeline_stage_cache.sql",
+	name: "deal_stages", key: "opportunity_id", unit: "deals", tables: []string{"deal_stages"},
+	forcing: []string{"stages"}, inputs: []string{"opportunities", "opportunity_stages"}, file: "pipeline_stage_cache.sql",
 	compute: func(ctx context.Context, rc *RunContext, all bool) error {
 		if err := rc.Exec(ctx, "pipeline_stage_cache.sql", map[string]any{"Step": "deals", "All": all}); err != nil {
 			return err

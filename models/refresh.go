@@ -122,6 +122,7 @@ type RunResult struct {
 
 	loadID      int64
 	fingerprint string
+	delta       []string // how its inputs from per-key caches were updated incrementally
 
 	started, finished time.Time
 }
@@ -245,6 +246,12 @@ func Refresh(ctx context.Context, w *warehouse.Warehouse, opts RefreshOptions) (
 				res, err = runModel(ctx, rc, m, opts)
 			}
 			res.Kind, res.Why, res.loadID, res.fingerprint = pl.kind, pl.why, lastLoad, fps[m.Name]
+			if res.Kind == KindFull && len(res.delta) > 0 && err == nil {
+				// its largest inputs were brought up to date for what the
+				// loads wrote, not recomputed (cache.go)
+				res.Kind = KindIncremental
+				res.Why += "; " + strings.Join(res.delta, "; ")
+			}
 			results = append(results, res)
 			if err != nil {
 				return fmt.Errorf("model %s: %w", m.Name, err)
@@ -338,8 +345,14 @@ func runModel(ctx context.Context, rc *RunContext, m *Model, opts RefreshOptions
 		res.Status = "empty"
 		res.Message = "no " + strings.Join(missing, ", no ") + " loaded"
 	}
+	rc.used = nil
 	if err := m.Run(ctx, rc); err != nil {
 		return fail(err)
+	}
+	for _, c := range rc.used {
+		if d := rc.caches[c]; d != "" && !slices.Contains(res.delta, d) {
+			res.delta = append(res.delta, d)
+		}
 	}
 	for _, t := range m.Tables {
 		var n int64

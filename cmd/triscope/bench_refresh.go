@@ -156,7 +156,7 @@ func benchDelta(ctx context.Context, r *app.Runtime, runs int, seed int64, out i
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "full: %.2fs\n", full.Elapsed.Seconds())
+		printKinds(out, "full", full)
 		incs = append(incs, inc.Elapsed.Seconds())
 		fulls = append(fulls, full.Elapsed.Seconds())
 	}
