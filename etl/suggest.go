@@ -38,13 +38,24 @@ func SuggestMapping(ctx context.Context, paths []string, opts Options) ([]byte, 
 	fmt.Fprintf(&b, "# A mapping for triscope load --mapping, suggested from the headers of %d file(s).\n", len(files))
 	b.WriteString("# Read it first: lines marked \"check\" are guesses, \"missing\" columns must be added\n")
 	b.WriteString("# to the export or given a value under defaults.\n")
+	if m := opts.Mapping; m != nil {
+		// The settings of the mapping given, so that the suggestion reads
+		// the files as it did.
+		for _, kv := range [][2]string{{"timezone", m.Timezone}, {"date_order", m.DateOrder}, {"encoding", m.Encoding}, {"delimiter", m.Delimiter}, {"mode", m.Mode}} {
+			if kv[1] != "" {
+				fmt.Fprintf(&b, "%s: %s\n", kv[0], yamlString(kv[1]))
+			}
+		}
+	} else if opts.Encoding != "" {
+		fmt.Fprintf(&b, "encoding: %s\n", yamlString(opts.Encoding))
+	}
 	b.WriteString("files:\n")
 	var errs []error
 	for _, f := range files {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		tables, err := suggestTables(f, opts)
+		tables, err := suggestTables(ctx, f, opts)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -105,7 +116,7 @@ type suggestion struct {
 }
 
 // suggestTables reads the headers of a file (each sheet of a workbook).
-func suggestTables(f string, opts Options) ([]*suggestion, error) {
+func suggestTables(ctx context.Context, f string, opts Options) ([]*suggestion, error) {
 	st, err := os.Stat(f)
 	if err != nil {
 		return nil, err
@@ -136,7 +147,7 @@ func suggestTables(f string, opts Options) ([]*suggestion, error) {
 			if opts.Entity != "" && i == 0 {
 				name = opts.Entity
 			}
-			s, err := suggestTable(f, sh.Name, name, &xlsx.Source{Path: f, Sheet: sh.Name, Limits: lim}, opts)
+			s, err := suggestTable(ctx, f, sh.Name, name, &xlsx.Source{Path: f, Sheet: sh.Name, Limits: lim}, opts)
 			if err != nil {
 				return nil, err
 			}
@@ -150,13 +161,24 @@ func suggestTables(f string, opts Options) ([]*suggestion, error) {
 		}
 		var src source.Source = &ndjson.Source{Path: f, Limits: lim}
 		if format == formatCSV {
-			cs := &csv.Source{Path: f, Encoding: opts.Encoding, Limits: lim}
-			if strings.ToLower(filepath.Ext(f)) == ".tsv" {
+			// The file's encoding and delimiter as a load would read them
+			// (--encoding, the mapping given, .tsv).
+			ent := Entities[0]
+			if e, err := EntityByName(name); err == nil {
+				ent = e
+			}
+			rule := opts.Mapping.ruleFor(f, "")
+			set, err := opts.Mapping.settingsFor(rule, ent, opts)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", f, err)
+			}
+			cs := &csv.Source{Path: f, Encoding: set.encoding, Delimiter: set.delimiter, Limits: lim}
+			if strings.ToLower(filepath.Ext(f)) == ".tsv" && (rule == nil || rule.Delimiter == "") && opts.Mapping.delimiter() == "" {
 				cs.Delimiter = '\t'
 			}
 			src = cs
 		}
-		s, err := suggestTable(f, "", name, src, opts)
+		s, err := suggestTable(ctx, f, "", name, src, opts)
 		if err != nil {
 			return nil, err
 		}
@@ -167,7 +189,7 @@ func suggestTables(f string, opts Options) ([]*suggestion, error) {
 
 // suggestTable reads the first rows of one table and matches its header to
 // the named entity, or to the entity its header fits best when none is named.
-func suggestTable(f, sheet, entity string, src source.Source, opts Options) (*suggestion, error) {
+func suggestTable(ctx context.Context, f, sheet, entity string, src source.Source, opts Options) (*suggestion, error) {
 	where := f
 	if sheet != "" {
 		where += "#" + sheet
@@ -175,7 +197,7 @@ func suggestTable(f, sheet, entity string, src source.Source, opts Options) (*su
 	if rule := opts.Mapping.ruleFor(f, sheet); entity == "" && rule != nil {
 		entity = rule.Entity
 	}
-	t, err := src.Open(context.Background())
+	t, err := src.Open(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", where, err)
 	}
