@@ -20,8 +20,10 @@ import (
 //go:embed sql/pinyin_names.sql
 var pinyinNamesSQL string
 
-// maxPinyinIDs bounds the ids one search hands to search.sql.
-const maxPinyinIDs = 500
+// maxPinyinIDs bounds the ids one search hands to search.sql. The index
+// knows nothing of scopes, so it must hand over enough for a rep's own
+// customers to be among them when a short word matches many names.
+const maxPinyinIDs = 20000
 
 type pinyinEntry struct {
 	id       string
