@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // A keyedCache keeps a shared input of some models across refreshes, in
@@ -109,6 +110,7 @@ func (c keyedCache) refresh(ctx context.Context, rc *RunContext) error {
 	data := map[string]any{"Since": since.Int64, "LoadID": last, "Fingerprint": fp}
 	// the cached rows and the state change together or not at all
 	inTx := func(steps ...string) (err error) {
+		start := time.Now()
 		if _, err := rc.Conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
 			return err
 		}
@@ -130,7 +132,11 @@ func (c keyedCache) refresh(ctx context.Context, rc *RunContext) error {
 				}
 			}
 		}
+		commit := time.Now()
 		_, err = rc.Conn.ExecContext(ctx, "COMMIT")
+		if rc.Log != nil {
+			rc.Log.Debug("cache written", "cache", c.name, "seconds", time.Since(start).Seconds(), "commit_seconds", time.Since(commit).Seconds())
+		}
 		return err
 	}
 	switch {
