@@ -238,7 +238,7 @@ func (v *validation) run(ctx context.Context, conn *sql.Conn, exec func(string) 
 	}
 	if bad > 0 {
 		if err := exec(fmt.Sprintf(`INSERT INTO stg_rejects SELECT _file, _line, e.c, e.v, e.r, false
-			FROM (SELECT _file, _line, unnest(list_filter([%s], e -> e IS NOT NULL)) AS e
+			FROM (SELECT _file, _line, unnest(list_filter([%s], lambda e: e IS NOT NULL)) AS e
 				FROM (SELECT *, %s FROM %s WHERE (_file, _line) IN (SELECT _file, _line FROM stg_typed WHERE _bad)))`,
 			strings.Join(checks, ",\n"), strings.Join(typed, ", "), restTable(ent))); err != nil {
 			return err

@@ -265,8 +265,8 @@ t AS (
 ),
 w AS (
     SELECT t.*,
-           len(list_filter(generate_series(CAST(a AS TIMESTAMP), CAST(b AS TIMESTAMP), INTERVAL 1 DAY), x -> isodow(x) <= 5)) AS workdays,
-           len(list_filter(generate_series(CAST(period_start AS TIMESTAMP), CAST(period_end AS TIMESTAMP), INTERVAL 1 DAY), x -> isodow(x) <= 5)) AS period_workdays
+           len(list_filter(generate_series(CAST(a AS TIMESTAMP), CAST(b AS TIMESTAMP), INTERVAL 1 DAY), lambda x: isodow(x) <= 5)) AS workdays,
+           len(list_filter(generate_series(CAST(period_start AS TIMESTAMP), CAST(period_end AS TIMESTAMP), INTERVAL 1 DAY), lambda x: isodow(x) <= 5)) AS period_workdays
     FROM t
 )
 SELECT scope, scope_id, period_start, period_end, metric, owner_rep_id, owner_org,
