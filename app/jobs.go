@@ -116,6 +116,7 @@ func (j *jobRunner) loop() {
 		j.busy = false
 		j.idle.Broadcast()
 		j.mu.Unlock()
+		j.r.modelsSettled() // the after-load reports that waited for these refreshes
 	}
 }
 
@@ -141,6 +142,13 @@ func (j *jobRunner) schedule(req RefreshRequest) {
 	case j.wake <- struct{}{}:
 	default:
 	}
+}
+
+// queuedOrRunning says whether a background refresh is queued or running.
+func (j *jobRunner) queuedOrRunning() bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.busy || j.pending != nil
 }
 
 // wait blocks until no background job is queued or running (tests, demo).
@@ -231,11 +239,11 @@ func (r *Runtime) Load(ctx context.Context, req LoadRequest, progress func(done,
 			r.engine.Invalidate()
 		}
 		r.sqlPublish(ctx, "load")
-		r.reportsLoaded(time.Now()) // after-load reports
 		if scheduleRefresh {
 			res.Refresh = r.scheduleRefreshAfter(ctx, rep, asOfBefore, req.By)
 			detail["refresh"] = res.Refresh
 		}
+		r.reportsLoaded(time.Now()) // after-load reports, after the refresh it queued
 	}
 	r.audit(ctx, req.By, "load", detail)
 	return res, err
@@ -287,6 +295,13 @@ func (r *Runtime) asOf(ctx context.Context) time.Time {
 // relations over them.
 func (r *Runtime) Refresh(ctx context.Context, req RefreshRequest) (*RefreshResult, error) {
 	start := time.Now()
+	if r.engine != nil {
+		// The pages say the models are being computed until it ends (and
+		// the warm-up waits: what it would compute is about to change).
+		done := r.engine.StartComputing(start)
+		defer r.modelsSettled()
+		defer done()
+	}
 	opts := models.RefreshOptions{Models: req.Models, Full: req.Full, BaseCurrency: r.cfg.BaseCurrency, Logger: r.log,
 		Settings: map[string]models.Settings{}, BeforePublish: r.installScoped}
 	if req.AsOf != "" {
@@ -313,6 +328,34 @@ func (r *Runtime) Refresh(ctx context.Context, req RefreshRequest) (*RefreshResu
 	}
 	r.audit(ctx, req.By, "refresh", detail)
 	return res, err
+}
+
+// StartRefresh starts a refresh of the models in the background and
+// returns what waits for its result. The pages say the models are being
+// computed from this call on (before the refresh has the write lane), so a
+// server started right after it knows the models are coming (the demo).
+func (r *Runtime) StartRefresh(ctx context.Context, req RefreshRequest) (wait func() (*RefreshResult, error)) {
+	var done func()
+	if r.engine != nil {
+		done = r.engine.StartComputing(time.Now())
+	}
+	type outcome struct {
+		res *RefreshResult
+		err error
+	}
+	ch := make(chan outcome, 1)
+	go func() {
+		res, err := r.Refresh(ctx, req)
+		if done != nil {
+			done()
+			r.modelsSettled()
+		}
+		ch <- outcome{res, err}
+	}()
+	return func() (*RefreshResult, error) {
+		o := <-ch
+		return o.res, o.err
+	}
 }
 
 // RuleCollision records a ruling on a collision pair (the dashboards'

@@ -61,6 +61,9 @@ type ReportsConfig struct {
 type reportsState struct {
 	mu  sync.Mutex
 	svc *reports.Service
+	// afterLoad is the last committed load whose after-load reports wait
+	// for the refresh of the models that follows it (zero: none wait).
+	afterLoad time.Time
 }
 
 func init() {
@@ -182,7 +185,7 @@ func (r *Runtime) startReports(ctx context.Context, u string) (func(), error) {
 	// A load that committed just before the server stopped still triggers
 	// its after-load reports.
 	if st, err := r.engine.State(ctx); err == nil && !st.LoadedAt.IsZero() {
-		svc.Loaded(st.LoadedAt)
+		r.reportsLoaded(st.LoadedAt)
 	}
 	// When the server stops, the runs under way are interrupted at once,
 	// before the HTTP server they print from goes away: the ledger keeps
@@ -219,9 +222,47 @@ func loopbackURL(u string) string {
 	return pu.String()
 }
 
-// reportsLoaded tells the scheduler a load committed (after-load reports).
+// reportsLoaded tells the scheduler a load committed at at (after-load
+// reports) once the models reflect it: at once when no refresh of the
+// models is under way or queued, else when the last of them ends
+// (modelsSettled) — an after-load report reads the models too, and sent
+// before them it would pair the new data with the old models.
 func (r *Runtime) reportsLoaded(at time.Time) {
 	r.reports.mu.Lock()
+	if r.modelsBusy() {
+		if at.After(r.reports.afterLoad) {
+			r.reports.afterLoad = at
+		}
+		r.reports.mu.Unlock()
+		return
+	}
+	svc := r.reports.svc
+	r.reports.mu.Unlock()
+	if svc != nil {
+		svc.Loaded(at)
+	}
+}
+
+// modelsBusy says whether a refresh of the models is under way or queued.
+func (r *Runtime) modelsBusy() bool {
+	if r.engine != nil {
+		if _, computing := r.engine.Computing(); computing {
+			return true
+		}
+	}
+	return r.jobs != nil && r.jobs.queuedOrRunning()
+}
+
+// modelsSettled is called when a refresh ends: the after-load reports that
+// waited for it run once no other refresh is under way or queued.
+func (r *Runtime) modelsSettled() {
+	r.reports.mu.Lock()
+	at := r.reports.afterLoad
+	if at.IsZero() || r.modelsBusy() {
+		r.reports.mu.Unlock()
+		return
+	}
+	r.reports.afterLoad = time.Time{}
 	svc := r.reports.svc
 	r.reports.mu.Unlock()
 	if svc != nil {

@@ -166,3 +166,40 @@ func TestAStrayPaymentMovesNoTarget(t *testing.T) {
 		}
 	}
 }
+
+// While the models are being computed (a refresh under way: the demo serves
+// its pages before its first refresh ends), the page says so, in place of
+// "models computed at", and a banner says what that means for the figures;
+// when the refresh ends, both go.
+func TestComputingModelsIsVisible(t *testing.T) {
+	c := login(t, "ceo")
+	for _, lang := range []string{"en", "zh-CN"} {
+		if _, page := c.get("/telescope?lang=" + lang); strings.Contains(page, `notices computing`) {
+			t.Fatalf("%s: the page says the models are being computed before any refresh started", lang)
+		}
+	}
+	done := env.rt.Engine().StartComputing(time.Now())
+	for lang, want := range map[string]string{
+		"en":    "The models (customer value, CLV, forecasts, alerts, collisions) are being computed (started ",
+		"zh-CN": "模型（客户价值、CLV、预测、预警、撞单）正在计算（开始于 ",
+	} {
+		_, page := c.get("/telescope?lang=" + lang)
+		if !strings.Contains(page, `notices computing`) || !strings.Contains(page, want) {
+			t.Errorf("%s: no banner says the models are being computed", lang)
+		}
+		if short := map[string]string{"en": "· models being computed", "zh-CN": "· 模型计算中"}[lang]; !strings.Contains(page, short) {
+			t.Errorf("%s: the freshness line does not say %q", lang, short)
+		}
+	}
+	// A second refresh queued behind the first: the pages say so until both end.
+	done2 := env.rt.Engine().StartComputing(time.Now())
+	done()
+	done() // twice is once
+	if _, page := c.get("/telescope?lang=en"); !strings.Contains(page, `notices computing`) {
+		t.Error("one of two refreshes ended and the banner went")
+	}
+	done2()
+	if _, page := c.get("/telescope?lang=en"); strings.Contains(page, `notices computing`) {
+		t.Error("the banner stays after the refresh ended")
+	}
+}

@@ -213,6 +213,9 @@ func (s *Server) warmUp(ctx context.Context) {
 			return
 		case <-t.C:
 		}
+		if _, computing := s.engine.Computing(); computing {
+			continue // the models are about to change what the pages show
+		}
 		st, err := s.engine.State(ctx)
 		if err != nil || st.Version == warmed {
 			continue

@@ -55,6 +55,12 @@ type Service struct {
 
 	observer atomic.Value // func(chart, kind string, d time.Duration, cached bool, err error)
 
+	// computing is when the refresh of the models under way started (Unix
+	// nanoseconds; 0: none): the pages say the models are being computed.
+	computing   atomic.Int64
+	computingMu sync.Mutex
+	computingN  int // refreshes under way
+
 	mu       sync.Mutex
 	state    *DataState
 	checked  time.Time
@@ -506,6 +512,9 @@ type Freshness struct {
 	// Complete is the latest complete day when the as-of day is still in
 	// progress (the last load happened on it or before): its figures may grow.
 	Complete string `json:"complete,omitempty"`
+	// Computing says, localised, that a refresh of the models is under way
+	// (since when): figures that need them follow when it commits.
+	Computing string `json:"computing,omitempty"`
 	// Stale says, localised, that the models were computed on older data
 	// than the pages show (a load since the last refresh moved the as-of
 	// date): their figures lag until the next refresh.
@@ -525,10 +534,44 @@ func (s *Service) Freshness(st *DataState, lang string, usesModels bool) Freshne
 	if usesModels && !st.ComputedAt.IsZero() {
 		f.ComputedAt = i18n.DateTime(lang, st.ComputedAt, s.opts.Location)
 	}
+	if since, ok := s.Computing(); ok && usesModels {
+		f.Computing = i18n.T(lang, "fresh.computing", i18n.DateTime(lang, since, s.opts.Location))
+	}
 	if usesModels && !st.ModelsAsOf.IsZero() && st.ModelsAsOf.Before(st.AsOf) {
 		f.Stale = i18n.T(lang, "fresh.stale", i18n.Date(lang, st.ModelsAsOf), f.AsOf)
 	}
 	return f
+}
+
+// StartComputing records that a refresh of the models started at since;
+// the function it returns records its end. Refreshes queue on the write
+// lane, so several may be under way: the pages say so until the last ends.
+func (s *Service) StartComputing(since time.Time) (done func()) {
+	s.computingMu.Lock()
+	defer s.computingMu.Unlock()
+	if s.computingN == 0 {
+		s.computing.Store(since.UnixNano())
+	}
+	s.computingN++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			s.computingMu.Lock()
+			defer s.computingMu.Unlock()
+			if s.computingN--; s.computingN == 0 {
+				s.computing.Store(0)
+			}
+		})
+	}
+}
+
+// Computing says whether a refresh of the models is under way, and since when.
+func (s *Service) Computing() (time.Time, bool) {
+	n := s.computing.Load()
+	if n == 0 {
+		return time.Time{}, false
+	}
+	return time.Unix(0, n), true
 }
 
 // Location is the time zone instants are shown in.

@@ -35,7 +35,9 @@ load it through the same loader as real data into the warehouse file (--db, defa
 ./triscope.duckdb) and print what was loaded and the headline numbers.
 Running it again loads nothing new: the files are identical.
 
-Then it starts the dashboards on --addr (default 127.0.0.1:8080) with the demo
+Then it starts the dashboards on --addr (default 127.0.0.1:8080) as soon as the
+data is loaded, and computes the models behind them meanwhile (the pages say so
+until they are done), with the demo
 accounts admin, ceo (executive), east (manager of the East China region), rep (one
 rep with deals) and analyst (one branch), all with one password: random and
 printed at start, or --demo-password. --no-serve stops after the models.`,
@@ -68,11 +70,18 @@ printed at start, or --demo-password. --no-serve stops after the models.`,
 			if err := printHeadline(ctx, r.Warehouse().Reader(), cfg.BaseCurrency, out); err != nil {
 				return err
 			}
-			fmt.Fprintln(out, "\nComputing the models…")
-			if err := runRefresh(ctx, r.Admin(), app.RefreshRequest{By: osUser()}, out); err != nil {
-				return err
+			if ds.noServe {
+				fmt.Fprintln(out, "\nComputing the models…")
+				if err := runRefresh(ctx, r.Admin(), app.RefreshRequest{By: osUser()}, out); err != nil {
+					return err
+				}
+				return ds.serve(ctx, r, cfg, out, nil)
 			}
-			return ds.serve(ctx, r, cfg, out)
+			// The pages are served as soon as they listen; the models are
+			// computed meanwhile (and the pages say so).
+			fmt.Fprintln(out, "\nComputing the models while the pages start (they say so until the models are done)…")
+			models := r.StartRefresh(ctx, app.RefreshRequest{By: osUser()})
+			return ds.serve(ctx, r, cfg, out, models)
 		},
 	}
 	ds.flags(cmd)

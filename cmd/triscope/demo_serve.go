@@ -102,7 +102,13 @@ func printAccounts(out io.Writer, accounts []demoAccount, password string) {
 	tw.Flush()
 }
 
-func (d *demoServe) serve(ctx context.Context, r *app.Runtime, cfg *app.Config, out io.Writer) error {
+// serve creates the demo accounts and reports and, unless --no-serve (when
+// the caller computed the models already), serves the pages while the
+// models are computed (models waits for that refresh): the first page comes
+// a refresh sooner and says the models are being computed until they are
+// (the refresh has the write lane; pages read the committed data). The
+// demo's first report runs follow the models.
+func (d *demoServe) serve(ctx context.Context, r *app.Runtime, cfg *app.Config, out io.Writer, models func() (*app.RefreshResult, error)) error {
 	accounts, err := d.accounts(ctx, r)
 	if err != nil {
 		return err
@@ -126,6 +132,17 @@ func (d *demoServe) serve(ctx context.Context, r *app.Runtime, cfg *app.Config, 
 		printAccounts(out, accounts, d.password)
 		fmt.Fprintf(out, "  and %d more region managers (mgr-…), who receive the weekly pack\n", len(managers))
 		fmt.Fprintf(out, "\nUsers, sessions and the audit trail: %s (manage with 'triscope users')\n", cfg.AuthPath())
-		firstDemoRuns(ctx, r, out)
+		go func() {
+			res, err := models()
+			if ctx.Err() != nil {
+				return
+			}
+			fmt.Fprintln(out, "\nThe models:")
+			if err := printRefresh(out, res, err); err != nil {
+				fmt.Fprintf(out, "%v\n(the pages show the data without them; 'triscope refresh' tries again)\n", err)
+				return
+			}
+			firstDemoRuns(ctx, r, out)
+		}()
 	}})
 }

@@ -67,6 +67,11 @@ file under models.<name> (for example models.clv.horizon_months).`,
 // runRefresh refreshes and prints each model's outcome.
 func runRefresh(ctx context.Context, adm app.Admin, req app.RefreshRequest, out io.Writer) error {
 	res, err := adm.Refresh(ctx, req)
+	return printRefresh(out, res, err)
+}
+
+// printRefresh prints what a refresh did, model by model.
+func printRefresh(out io.Writer, res *app.RefreshResult, err error) error {
 	if res == nil {
 		return err
 	}

@@ -14,6 +14,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/triscope/triscope/access"
+	"github.com/triscope/triscope/warehouse"
 )
 
 // triscope report …: directly (a loopback server is started for a PDF) and
@@ -159,6 +162,33 @@ schedule: {after_load: true}
 	}
 	srv.Process.Signal(syscall.SIGTERM)
 	srv.Wait()
+
+	// The after-load report ran once the refresh the load queued had
+	// committed, not beside it: an after-load report reads the models too.
+	w, err := warehouse.Open(ctx, warehouse.Options{Path: filepath.Join(dir, "triscope.duckdb"), Threads: 2, Logger: discardLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var refreshed time.Time
+	err = w.DB().QueryRowContext(ctx, "SELECT max(finished_at) FROM model_runs WHERE refresh_id = (SELECT max(refresh_id) FROM model_runs)").Scan(&refreshed)
+	w.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := access.Open(ctx, filepath.Join(dir, "triscope.auth.duckdb"), discardLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var claimed time.Time
+	err = store.DB().QueryRowContext(ctx, "SELECT claimed_at FROM report_runs WHERE schedule_id = 'after-load' AND trigger_kind = 'after_load'").Scan(&claimed)
+	store.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if claimed.Before(refreshed) {
+		t.Errorf("the after-load report was claimed at %s, before the refresh the load queued ended (%s)",
+			claimed.Format(time.StampMilli), refreshed.Format(time.StampMilli))
+	}
 
 	// A bad definition: the file and the line.
 	os.WriteFile(filepath.Join(defs, "bad.yaml"), []byte("title: Bad\ncontent:\n  - chart: telescope.nope\nformats: [csv]\nrecipients: [{user: boss}]\nchannels: [archive]\n"), 0o644)
