@@ -23,6 +23,8 @@ import (
 // committed one (a restored backup). A --full refresh (and an as-of date
 // before some of the data) computes the input directly and leaves the
 // cache as it is: TestIncrementalRefreshEqualsFull compares the two ways.
+// A small update is not written back (cacheWriteBack): the read step reads
+// the view cached_<t>, the cache with the recomputed keys replaced.
 type keyedCache struct {
 	name    string   // the cache's state table is model_cache.<name>_state; its keys temp <name>_keys
 	key     string   // the key column of every cached table
@@ -139,6 +141,7 @@ func (c keyedCache) refresh(ctx context.Context, rc *RunContext) error {
 		}
 		return err
 	}
+	overlay := false
 	switch {
 	case !since.Valid || cachedFP.String != fp || forced || since.Int64 > last:
 		if err := c.compute(ctx, rc, true); err != nil {
@@ -156,15 +159,37 @@ func (c keyedCache) refresh(ctx context.Context, rc *RunContext) error {
 		if err := c.compute(ctx, rc, false); err != nil {
 			return err
 		}
-		if err := inTx("replace", "state"); err != nil {
-			return fmt.Errorf("updating the %s cache: %w", c.name, err)
+		var k, rows int64
+		if err := rc.Conn.QueryRowContext(ctx, "SELECT (SELECT count(*) FROM "+c.name+"_keys), (SELECT count(*) FROM model_cache."+c.tables[0]+")").Scan(&k, &rows); err != nil {
+			return err
 		}
-		var k int64
-		rc.Conn.QueryRowContext(ctx, "SELECT count(*) FROM "+c.name+"_keys").Scan(&k)
-		rc.Note("%s: %d keys updated in the cache (loads %d to %d)", c.name, k, since.Int64+1, last)
+		if float64(k) > cacheWriteBack*float64(rows) {
+			if err := inTx("replace", "state"); err != nil {
+				return fmt.Errorf("updating the %s cache: %w", c.name, err)
+			}
+			rc.Note("%s: %d keys updated in the cache (loads %d to %d)", c.name, k, since.Int64+1, last)
+		} else {
+			overlay = true
+			rc.Note("%s: %d keys recomputed beside the cache (loads %d to %d; written back past %.0f %% of its rows)",
+				c.name, k, since.Int64+1, last, 100*cacheWriteBack)
+		}
 		rc.useCache(c.name, fmt.Sprintf("%s updated for the %d %s the loads since wrote", c.name, k, c.unit))
 	default: // current: nothing to update, nothing to say
 		rc.useCache(c.name, "")
+	}
+	// What the read step reads: the cache, or (overlay) the cache with the
+	// keys recomputed in this refresh replaced.
+	for _, t := range c.tables {
+		q := "CREATE OR REPLACE TEMP VIEW " + quoteIdent("cached_"+t) + " AS SELECT * FROM model_cache." + quoteIdent(t)
+		if overlay {
+			q = "CREATE OR REPLACE TEMP TABLE " + quoteIdent(t+"_overlay") + " AS SELECT * FROM " + quoteIdent(t+"_new") + ";\n" +
+				"CREATE OR REPLACE TEMP TABLE " + quoteIdent(c.name+"_overlay_keys") + " AS SELECT * FROM " + quoteIdent(c.name+"_keys") + ";\n" + q +
+				" WHERE " + c.key + " NOT IN (SELECT " + c.key + " FROM " + quoteIdent(c.name+"_overlay_keys") + ")" +
+				" UNION ALL SELECT * FROM " + quoteIdent(t+"_overlay")
+		}
+		if _, err := rc.Conn.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("reading the %s cache: %w", c.name, err)
+		}
 	}
 	if err := step("read", data); err != nil {
 		return err
@@ -179,6 +204,13 @@ func (c keyedCache) refresh(ctx context.Context, rc *RunContext) error {
 	}
 	return nil
 }
+
+// cacheWriteBack is the share of a cache's rows above which the keys the
+// loads since it was written are written back into it; below it, they are
+// recomputed at each refresh beside the cache (the overlay), which costs
+// less than rewriting the table and committing it after every daily load.
+// The keys of every load since the cache's own accumulate until then.
+var cacheWriteBack = 0.02
 
 // useCache records that the running model reads the input of cache name,
 // and how it was made for this refresh: delta describes an incremental

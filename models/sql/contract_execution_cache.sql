@@ -29,5 +29,5 @@ SELECT p.payment_id, p.contract_id FROM base_payments p JOIN ce_cx_contracts c U
 -- drops it when the model ends
 DROP TABLE IF EXISTS ce_cx_contracts;
 DROP TABLE IF EXISTS ce_installments;
-CREATE OR REPLACE TEMP VIEW ce_installments AS SELECT * FROM model_cache.ce_installments;
+CREATE OR REPLACE TEMP VIEW ce_installments AS SELECT * FROM cached_ce_installments;
 {{- end}}

@@ -30,5 +30,5 @@ CREATE OR REPLACE TEMP TABLE pl_deal_stages AS
 SELECT * EXCLUDE (open_ended) REPLACE (
     CASE WHEN open_ended THEN days - date_diff('day', getvariable('as_of'), DATE '9999-12-31') ELSE days END AS days,
     CASE WHEN open_ended THEN current_days - date_diff('day', getvariable('as_of'), DATE '9999-12-31') ELSE current_days END AS current_days)
-FROM model_cache.deal_stages;
+FROM cached_deal_stages;
 {{- end}}
