@@ -35,6 +35,9 @@ import (
 //	chaos disk-full      a load and a refresh on a full filesystem: a clear
 //	                     error, the previous data intact, the server still
 //	                     serving (chaos_disk.go)
+//	chaos report         kill -9 a server at random points of a report run:
+//	                     the restarted server closes the run, every copy
+//	                     delivered exactly once (chaos_report.go)
 //
 // Every operation runs in a child process: this binary again (the tests'
 // binary re-executes as main(), see cli_test.go).
@@ -42,18 +45,19 @@ func newChaosCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:    "chaos",
 		Hidden: true,
-		Short:  "Fault tests: kill -9 during a load or a refresh, reads during loads, a full disk",
+		Short:  "Fault tests: kill -9 during a load, a refresh or a report run, reads during loads, a full disk",
 		Long: `Fault tests of a warehouse and a server, each in child processes of this binary:
 
   chaos load      kill -9 at random points of a load (--runs, default 50)
   chaos refresh   kill -9 at random points of a refresh (--runs, default 50)
   chaos reads     concurrent dashboard reads through a server while loads run
   chaos disk-full a load and a refresh on a full filesystem
+  chaos report    kill -9 a server at random points of a report run (--runs, default 50)
 
 They work on copies in a work directory (--work, default a temporary one,
 kept when a check fails) and never write to the warehouse given with --db.`,
 	}
-	cmd.AddCommand(newChaosKillCmd("load"), newChaosKillCmd("refresh"), newChaosReadsCmd(), newChaosDiskCmd(), newChaosStateCmd())
+	cmd.AddCommand(newChaosKillCmd("load"), newChaosKillCmd("refresh"), newChaosReadsCmd(), newChaosDiskCmd(), newChaosReportCmd(), newChaosStateCmd())
 	return cmd
 }
 

@@ -3,6 +3,7 @@ package deliver
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"mime"
@@ -94,7 +95,7 @@ func (c *folder) Send(ctx context.Context, msg Message) (Receipt, error) {
 			if err != nil {
 				return "", nil, &Error{Op: "read file", Permanent: true, Err: err, Hint: "the rendered file could not be read"}
 			}
-			err = writePrivate(c.root, dirs, name, rc)
+			err = writePrivate(c.root, dirs, name, tempName(name, msg.Key), rc)
 			rc.Close()
 			if err != nil {
 				return "", nil, &Error{Op: "write " + path.Join(append(dirs, name)...), Permanent: true, Err: err, Hint: "check the archive folder: free space, permissions, and no symbolic links below its root"}
@@ -137,10 +138,21 @@ func SafeName(s, fallback string) string {
 	return s
 }
 
-// tempName is a private temporary name beside the final one.
-func tempName(final string) string {
+// tempName is a private temporary name beside the final one. With a
+// delivery key it is the same for every send of that delivery: a process
+// killed while writing leaves its temporary file behind, and the resend of
+// the same delivery after the restart (the ledger has it pending) replaces
+// it, so none is left (chaos report found them). The ledger sends one
+// delivery at most once at a time, so no live writer shares the name.
+// Without a key it is random.
+func tempName(final, key string) string {
 	var b [8]byte
-	_, _ = rand.Read(b[:])
+	if key != "" {
+		h := sha256.Sum256([]byte(key + "\x00" + final))
+		copy(b[:], h[:])
+	} else {
+		_, _ = rand.Read(b[:])
+	}
 	return ".tmp-" + hex.EncodeToString(b[:]) + "-" + truncateUTF8(final, 100)
 }
 

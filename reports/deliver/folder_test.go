@@ -154,3 +154,44 @@ func TestSafeName(t *testing.T) {
 		t.Errorf("long name → %q (%d bytes)", got, len(got))
 	}
 }
+
+// A process killed while writing a delivery's file leaves its temporary
+// file; the resend of that delivery after the restart (same key) removes
+// it. chaos report found them left for good, under a random name.
+func TestFolderResendRemovesWhatAKilledWriteLeft(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "archive")
+	ch, err := NewFolder("archive", FolderConfig{Root: root}, WithClock(newFakeClock()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	date := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	dir := filepath.Join(root, "daily", "2026-03-02", "east")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	// The killed write: half of the file, under the delivery's temporary name.
+	left := filepath.Join(dir, tempName("daily.xlsx", "key-1"))
+	if err := os.WriteFile(left, []byte("PK\x03\x04 half"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	msg := Message{Report: "daily", Key: "key-1", Date: date, Recipient: Recipient{ID: "east"},
+		Attachments: []Attachment{BytesAttachment("daily.xlsx", "", []byte("whole"))}}
+	if _, err := ch.Send(context.Background(), msg); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(dir)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if strings.Join(names, ",") != "daily.xlsx" {
+		t.Errorf("the folder holds %v, want only daily.xlsx", names)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "daily.xlsx")); string(b) != "whole" {
+		t.Errorf("daily.xlsx: %q", b)
+	}
+	// Another delivery's temporary name differs: a write of it in progress is not touched.
+	if tempName("daily.xlsx", "key-1") == tempName("daily.xlsx", "key-2") || tempName("a", "") == tempName("a", "") {
+		t.Error("temporary names collide")
+	}
+}

@@ -13,9 +13,10 @@ import (
 
 // writePrivate writes r to root/dirs.../name: each folder is created 0700
 // if missing and opened with O_NOFOLLOW relative to its parent (a symbolic
-// link anywhere below root fails), the file is written 0600 under a
-// temporary name, synced, and renamed over name.
-func writePrivate(root string, dirs []string, name string, r io.Reader) (err error) {
+// link anywhere below root fails), the file is written 0600 under the
+// temporary name tmp (what an earlier, killed write left there removed
+// first), synced, and renamed over name.
+func writePrivate(root string, dirs []string, name, tmp string, r io.Reader) (err error) {
 	fd, err := unix.Open(root, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return &os.PathError{Op: "open", Path: root, Err: err}
@@ -37,7 +38,9 @@ func writePrivate(root string, dirs []string, name string, r io.Reader) (err err
 		unix.Close(fd)
 		fd = next
 	}
-	tmp := tempName(name)
+	if err := unix.Unlinkat(fd, tmp, 0); err != nil && !errors.Is(err, unix.ENOENT) {
+		return &os.PathError{Op: "remove", Path: at + "/" + tmp, Err: err}
+	}
 	ffd, err := unix.Openat(fd, tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
 	if err != nil {
 		return &os.PathError{Op: "create", Path: at + "/" + tmp, Err: err}
