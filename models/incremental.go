@@ -42,9 +42,7 @@ import (
 //   - kept: nothing it reads changed since its last run (no base row with a
 //     later _load_id, no mart it reads recomputed since) and the as-of date
 //     is the same: its tables stay as they are.
-//
-// The targets model is always recomputed: its working-day calendar is
-// changed elsewhere and it is cheap.
+
 
 // Run kinds recorded in model_runs.kind.
 const (
@@ -52,11 +50,6 @@ const (
 	KindIncremental = "incremental"
 	KindKept        = "kept"
 )
-
-// alwaysFull are the models recomputed at every refresh, with why.
-var alwaysFull = map[string]string{
-	"targets": "always recomputed (working-day calendar; cheap)",
-}
 
 // forcingFull are the base tables whose change forces a full run of the
 // models that read them.
@@ -106,14 +99,12 @@ func planRefresh(ctx context.Context, conn *sql.Conn, models []*Model, asOf time
 		switch {
 		case opts.Full:
 			why = "asked for a full refresh (--full)"
-		case alwaysFull[m.Name] != "":
-			why = alwaysFull[m.Name]
 		case p == nil || !p.loadID.Valid:
 			why = "no earlier run to build on"
 		case !tablesExist(ctx, conn, m.Tables):
 			why = "its tables are missing"
 		case p.fingerprint != fp:
-			why = "its code, settings, base currency, time zone or the facts' definitions changed"
+			why = "its code, settings (or a file they name), base currency, time zone or the facts' definitions changed"
 		case p.loadID.Int64 > lastLoad:
 			why = fmt.Sprintf("its last run saw load %d, later than the last committed load %d (a restored backup?)", p.loadID.Int64, lastLoad)
 		case asOf.Before(p.asOf):
@@ -238,11 +229,15 @@ func tablesExist(ctx context.Context, conn *sql.Conn, tables []string) bool {
 
 // fingerprint identifies what a model's result depends on besides the data
 // and the as-of date: the code (the embedded SQL and the binary), its
-// settings, the base currency, the time zone and the facts' definitions.
+// settings (and what its Depends says), the base currency, the time zone
+// and the facts' definitions.
 func fingerprint(m *Model, opts RefreshOptions, zone string) string {
 	settings, _ := json.Marshal(opts.Settings[m.Name]) // map keys sorted
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s\x00%s", m.Name, codeVersion(), settings, opts.BaseCurrency, zone, FactsDefinition())
+	if m.Depends != nil {
+		fmt.Fprintf(h, "\x00%s", m.Depends(opts.Settings[m.Name]))
+	}
 	return hex.EncodeToString(h.Sum(nil)[:8])
 }
 

@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"database/sql"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -90,18 +91,46 @@ func TestIncrementalRefreshEqualsFull(t *testing.T) {
 		t.Errorf("first refresh: rfm ran as %s (%s); want full, no earlier run", r.Kind, r.Why)
 	}
 
-	// Nothing loaded: every model but targets (always recomputed) and
-	// alerts (which reads its results) is kept.
+	// Nothing loaded: every model is kept.
 	for name, r := range refreshKinds(t, w, false) {
+		if r.Kind != KindKept {
+			t.Errorf("refresh without a load: %s ran as %s (%s), want kept", name, r.Kind, r.Why)
+		}
+	}
+	assertSameAsFull(t, w, "without a load")
+
+	// The holiday file replaced under the same name: targets (and alerts,
+	// which reads its results) run again; nothing else does.
+	holidays := filepath.Join(t.TempDir(), "holidays.csv")
+	days := "date,kind,name\n2025-10-01,holiday,National Day\n"
+	os.WriteFile(holidays, []byte(days), 0o644)
+	withFile := func() map[string]RunResult {
+		t.Helper()
+		_, res, err := Refresh(ctx, w, RefreshOptions{Settings: map[string]Settings{"targets": {"holidays_file": holidays}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]RunResult{}
+		for _, r := range res {
+			out[r.Model] = r
+		}
+		return out
+	}
+	withFile()
+	if r := withFile()["targets"]; r.Kind != KindKept {
+		t.Errorf("the same holiday file again: targets ran as %s (%s), want kept", r.Kind, r.Why)
+	}
+	os.WriteFile(holidays, []byte(days+"2025-10-02,holiday,National Day\n"), 0o644)
+	for name, r := range withFile() {
 		want := KindKept
 		if name == "targets" || name == "alerts" {
 			want = KindFull
 		}
 		if r.Kind != want {
-			t.Errorf("refresh without a load: %s ran as %s (%s), want %s", name, r.Kind, r.Why, want)
+			t.Errorf("the holiday file changed: %s ran as %s (%s), want %s", name, r.Kind, r.Why, want)
 		}
 	}
-	assertSameAsFull(t, w, "without a load")
+	refreshKinds(t, w, false) // back to the built-in calendar
 
 	// A daily load: the as-of date moves forward.
 	dir := t.TempDir()

@@ -36,6 +36,10 @@ type Model struct {
 	Reads []string
 	// Tables the model (re)creates.
 	Tables []string
+	// Depends, when set, names what else the result depends on besides the
+	// data, the as-of date and the settings (the content of a file a setting
+	// names): it goes into the run's fingerprint, so a change re-runs it.
+	Depends func(s Settings) string
 	// Run computes the tables on rc.Conn inside the model's transaction; the
 	// search path puts them in the refresh's stage schema.
 	Run func(ctx context.Context, rc *RunContext) error

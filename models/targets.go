@@ -34,7 +34,16 @@ func init() {
 		Reads:  []string{"targets", "contracts", "payments", "customers", "reps", "org_units", "fx_rates"},
 		Needs:  []string{"targets"},
 		Tables: []string{"mart_targets", "mart_targets_monthly", "mart_calendar"},
-		Run:    runTargets,
+		// The holiday file can be replaced under the same name: its days
+		// are part of what the result depends on.
+		Depends: func(s Settings) string {
+			cal, err := newWorkCalendar(s)
+			if err != nil {
+				return "unreadable: " + err.Error() // runs, and says why
+			}
+			return cal.Digest()
+		},
+		Run: runTargets,
 	})
 }
 

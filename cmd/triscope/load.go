@@ -91,6 +91,12 @@ problem, and changes nothing. Loading the same files again changes nothing and s
 			req.MaxTextBytes, _ = cmd.Flags().GetInt("max-text-bytes")
 			req.MaxFileBytes, _ = cmd.Flags().GetInt64("max-file-bytes")
 			req.MaxUnzipBytes, _ = cmd.Flags().GetInt64("max-unzip-bytes")
+			profile, _ := cmd.Flags().GetString("cpuprofile")
+			stop, err := startCPUProfile(profile)
+			if err != nil {
+				return err
+			}
+			defer stop()
 			adm, err := app.Connect(cmd.Context(), cfg, slog.Default())
 			if err != nil {
 				return err
@@ -124,6 +130,7 @@ problem, and changes nothing. Loading the same files again changes nothing and s
 	cmd.Flags().Int("max-text-bytes", 0, "longest text value; a row with a longer one is quarantined (0 = 64 KiB)")
 	cmd.Flags().Int64("max-file-bytes", 0, "largest input file; a larger one fails the load (0 = 16 GiB)")
 	cmd.Flags().Int64("max-unzip-bytes", 0, "largest uncompressed size of an XLSX workbook (0 = 1 GiB)")
+	cmd.Flags().String("cpuprofile", "", "write a Go CPU profile of a load run in this process to this file (go tool pprof)")
 	return cmd
 }
 

@@ -36,19 +36,13 @@ file under models.<name> (for example models.clv.horizon_months).`,
 					return fmt.Errorf("--as-of %q: want a date like 2025-12-31", asOf)
 				}
 			}
-			if cpuProfile != "" {
-				// For finding where a model spends its Go time; DuckDB's own
-				// work shows as runtime.cgocall (use -v for per-statement times).
-				f, err := os.Create(cpuProfile)
-				if err != nil {
-					return fmt.Errorf("--cpuprofile: %w", err)
-				}
-				defer f.Close()
-				if err := pprof.StartCPUProfile(f); err != nil {
-					return fmt.Errorf("--cpuprofile: %w", err)
-				}
-				defer pprof.StopCPUProfile()
+			// For finding where a model spends its Go time; DuckDB's own
+			// work shows as runtime.cgocall (use -v for per-statement times).
+			stop, err := startCPUProfile(cpuProfile)
+			if err != nil {
+				return err
 			}
+			defer stop()
 			adm, err := app.Connect(cmd.Context(), cfg, slog.Default())
 			if err != nil {
 				return err
@@ -94,4 +88,20 @@ func printRefresh(out io.Writer, res *app.RefreshResult, err error) error {
 	}
 	fmt.Fprintf(out, "refreshed %d models as of %s in %.1fs\n", len(res.Results), res.AsOf.Format(time.DateOnly), res.Elapsed.Seconds())
 	return nil
+}
+
+// startCPUProfile writes a Go CPU profile to path ("" = none) until stop.
+func startCPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }

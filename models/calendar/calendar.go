@@ -8,11 +8,14 @@ package calendar
 
 import (
 	"bufio"
+	"crypto/sha256"
 	_ "embed"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
 	"slices"
+	"sort"
 	"strings"
 	"time"
 )
@@ -139,6 +142,26 @@ func (c *Calendar) Override(holidays, workdays []string) *Calendar {
 		n.years[d.Date.Year()] = true
 	}
 	return n
+}
+
+// Digest identifies the calendar's days (not where they came from): a
+// result computed with it is stale when the digest changes, as when the
+// holiday file is replaced under the same name.
+func (c *Calendar) Digest() string {
+	keys := make([]string, 0, len(c.days))
+	for k := range c.days {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	h := sha256.New()
+	for _, k := range keys {
+		d := c.days[k]
+		fmt.Fprintf(h, "%s\x00%t\x00%s\n", k, d.Workday, d.Name)
+	}
+	for _, y := range c.Years() {
+		fmt.Fprintf(h, "year %d\n", y)
+	}
+	return hex.EncodeToString(h.Sum(nil)[:8])
 }
 
 // IsWorkday says whether d (its calendar day) is a working day.
