@@ -403,7 +403,7 @@ func (s *Server) renderPage(c *echo.Context, page *query.Page) error {
 		Placeholder: page.Placeholder, Show: map[string]bool{},
 		CSS: s.assetURL("app.css"), JS: s.assetURL("app.js"), ECharts: s.assetURL("vendor/echarts.min.js"),
 		Favicon: s.assetURL("favicon.svg"), LangLinks: langLinks(c),
-		Fresh: s.engine.Freshness(st, lang, true),
+		Fresh: s.engine.PageFreshness(st, lang),
 	}
 	d.Nav = s.nav(lang, sess.User, page.ID, "")
 	d.Actions = s.pageActions(c, lang)

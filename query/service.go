@@ -513,8 +513,9 @@ type Freshness struct {
 	// progress (the last load happened on it or before): its figures may grow.
 	Complete string `json:"complete,omitempty"`
 	// Computing says, localised, that a refresh of the models is under way
-	// (since when): figures that need them follow when it commits.
-	Computing string `json:"computing,omitempty"`
+	// (since when): figures that need them follow when it commits. Pages
+	// only (PageFreshness): a chart's cached data does not carry it.
+	Computing string `json:"-"`
 	// Stale says, localised, that the models were computed on older data
 	// than the pages show (a load since the last refresh moved the as-of
 	// date): their figures lag until the next refresh.
@@ -534,11 +535,18 @@ func (s *Service) Freshness(st *DataState, lang string, usesModels bool) Freshne
 	if usesModels && !st.ComputedAt.IsZero() {
 		f.ComputedAt = i18n.DateTime(lang, st.ComputedAt, s.opts.Location)
 	}
-	if since, ok := s.Computing(); ok && usesModels {
-		f.Computing = i18n.T(lang, "fresh.computing", i18n.DateTime(lang, since, s.opts.Location))
-	}
 	if usesModels && !st.ModelsAsOf.IsZero() && st.ModelsAsOf.Before(st.AsOf) {
 		f.Stale = i18n.T(lang, "fresh.stale", i18n.Date(lang, st.ModelsAsOf), f.AsOf)
+	}
+	return f
+}
+
+// PageFreshness is Freshness for a page: with whether the models are
+// being computed right now (never cached).
+func (s *Service) PageFreshness(st *DataState, lang string) Freshness {
+	f := s.Freshness(st, lang, true)
+	if since, ok := s.Computing(); ok {
+		f.Computing = i18n.T(lang, "fresh.computing", i18n.DateTime(lang, since, s.opts.Location))
 	}
 	return f
 }
