@@ -43,7 +43,6 @@ import (
 //     later _load_id, no mart it reads recomputed since) and the as-of date
 //     is the same: its tables stay as they are.
 
-
 // Run kinds recorded in model_runs.kind.
 const (
 	KindFull        = "full"
