@@ -339,21 +339,23 @@ func (r *Runtime) StartRefresh(ctx context.Context, req RefreshRequest) (wait fu
 	if r.engine != nil {
 		done = r.engine.StartComputing(time.Now())
 	}
-	type outcome struct {
+	var o struct {
 		res *RefreshResult
 		err error
 	}
-	ch := make(chan outcome, 1)
+	finished := make(chan struct{})
 	go func() {
-		res, err := r.Refresh(ctx, req)
+		defer close(finished)
+		o.res, o.err = r.Refresh(ctx, req)
 		if done != nil {
 			done()
 			r.modelsSettled()
 		}
-		ch <- outcome{res, err}
 	}()
+	// Any number of callers may wait (the demo waits twice: to print the
+	// models, and before it closes the runtime on Ctrl-C).
 	return func() (*RefreshResult, error) {
-		o := <-ch
+		<-finished
 		return o.res, o.err
 	}
 }

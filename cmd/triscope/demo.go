@@ -81,7 +81,9 @@ printed at start, or --demo-password. --no-serve stops after the models.`,
 			// computed meanwhile (and the pages say so).
 			fmt.Fprintln(out, "\nComputing the models while the pages start (they say so until the models are done)…")
 			models := r.StartRefresh(ctx, app.RefreshRequest{By: osUser()})
-			return ds.serve(ctx, r, cfg, out, models)
+			err = ds.serve(ctx, r, cfg, out, models)
+			models() // stopped (Ctrl-C) while they were computed: the refresh ends, cancelled, before the runtime closes
+			return err
 		},
 	}
 	ds.flags(cmd)
