@@ -277,21 +277,9 @@ mart's as_of equal, the model_runs of the last refresh complete.`,
 		Long:  long[op] + "\n\nThe kill delays are drawn from --seed (printed; the same seed gives the same delays).",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			from = sourceWarehouse(cmd, from)
-			e, err := newChaosEnv(work, cmd.OutOrStdout())
-			if err != nil {
-				return err
-			}
-			defer e.close()
-			bad, err := chaosKill(cmd.Context(), e, op, runs, chaosSeed(seed), from, size, first)
-			if err != nil {
-				e.keep = true
-				return err
-			}
-			if bad > 0 {
-				e.keep = true
-				return fmt.Errorf("%d of %d runs broke a promise", bad, runs)
-			}
-			return nil
+			return runChaosKills(cmd, work, runs, func(ctx context.Context, e *chaosEnv) (int, error) {
+				return chaosKill(ctx, e, op, runs, chaosSeed(seed), from, size, first)
+			})
 		},
 	}
 	cmd.Flags().IntVar(&runs, "runs", 50, "how many kills")
@@ -303,6 +291,26 @@ mart's as_of equal, the model_runs of the last refresh complete.`,
 	cmd.Flags().StringVar(&size, "size", "small", "size of the demo company: small, default, large")
 	cmd.Flags().StringVar(&work, "work", "", "work directory (default: a temporary one, removed unless a check fails)")
 	return cmd
+}
+
+// runChaosKills runs kills (which returns how many of runs broke a
+// promise) in a chaos work directory, kept when anything failed.
+func runChaosKills(cmd *cobra.Command, work string, runs int, kills func(ctx context.Context, e *chaosEnv) (int, error)) error {
+	e, err := newChaosEnv(work, cmd.OutOrStdout())
+	if err != nil {
+		return err
+	}
+	defer e.close()
+	bad, err := kills(cmd.Context(), e)
+	if err != nil {
+		e.keep = true
+		return err
+	}
+	if bad > 0 {
+		e.keep = true
+		return fmt.Errorf("%d of %d runs broke a promise: see the BROKEN lines and the logs in the work directory", bad, runs)
+	}
+	return nil
 }
 
 // chaosKill runs the kill test of op and returns how many runs broke a promise.

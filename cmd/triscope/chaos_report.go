@@ -81,21 +81,9 @@ file left; the warehouse unchanged and the application database opening.
 The kill delays are drawn from --seed (printed; the same seed gives the same delays).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			from = sourceWarehouse(cmd, from)
-			e, err := newChaosEnv(work, cmd.OutOrStdout())
-			if err != nil {
-				return err
-			}
-			defer e.close()
-			bad, err := chaosReport(cmd.Context(), e, runs, chaosSeed(seed), from, size)
-			if err != nil {
-				e.keep = true
-				return err
-			}
-			if bad > 0 {
-				e.keep = true
-				return fmt.Errorf("%d of %d runs broke a promise: see the BROKEN lines and the logs in the work directory", bad, runs)
-			}
-			return nil
+			return runChaosKills(cmd, work, runs, func(ctx context.Context, e *chaosEnv) (int, error) {
+				return chaosReport(ctx, e, runs, chaosSeed(seed), from, size)
+			})
 		},
 	}
 	cmd.Flags().IntVar(&runs, "runs", 50, "how many kills")
