@@ -82,10 +82,12 @@ func collisionKey(name string) string {
 // Chinese company names are city + trade name + industry + legal form, so two
 // different companies of one city share a long prefix that says nothing about
 // whether they are the same customer. The trade name and industry remain.
-func collisionCore(key, city string) string {
-	c := collisionCity(city)
-	if c != "" && strings.HasPrefix(key, c) && len(key) > len(c) {
-		return key[len(c):]
+func collisionCore(key, city string) string { return coreOf(key, collisionCity(city)) }
+
+// coreOf is key without the normalised city normCity in front.
+func coreOf(key, normCity string) string {
+	if normCity != "" && strings.HasPrefix(key, normCity) && len(key) > len(normCity) {
+		return key[len(normCity):]
 	}
 	return key
 }
@@ -134,6 +136,16 @@ func nameSimilarity(a, b []rune) float64 {
 // known cities are never near matches (a duplicate record of one company is
 // in its city; "Taimingmei" in Zhengzhou and "Taimingbei" in Ningbo are two).
 func similarNamePairs(cores map[string]string, cities map[string]string, threshold float64, maxEdits int) [][]driver.Value {
+	return similarNamePairsTouching(cores, cities, nil, threshold, maxEdits)
+}
+
+// similarNamePairsTouching lists the pairs of similarNamePairs that have a
+// key in changed (all of them when changed is nil): what the collision cache
+// replaces when those keys' customers changed. Only the changed cores'
+// deletion variants are indexed, and every core's variants are looked up in
+// it, so a daily load's few new names cost one pass over the names instead
+// of the index of all of them.
+func similarNamePairsTouching(cores, cities map[string]string, changed map[string]bool, threshold float64, maxEdits int) [][]driver.Value {
 	keysByCore := make(map[string][]string, len(cores))
 	for key, core := range cores {
 		keysByCore[core] = append(keysByCore[core], key)
@@ -159,8 +171,18 @@ func similarNamePairs(cores map[string]string, cities map[string]string, thresho
 	for i, core := range indexed {
 		runes[i] = []rune(core)
 	}
-	index := deletionIndex(runes, maxEdits)
-	pairs := candidatePairs(index)
+	var pairs []uint64
+	changedCores := map[string]bool{}
+	if changed == nil {
+		pairs = candidatePairs(deletionIndex(runes, maxEdits))
+	} else {
+		for key := range changed {
+			if core, ok := cores[key]; ok {
+				changedCores[core] = true
+			}
+		}
+		pairs = candidatePairsWith(runes, indexed, changedCores, maxEdits)
+	}
 	// Score each candidate pair once, in parallel (the machine's other cores
 	// are idle while this runs: the refresh waits for it).
 	scores := make([]float64, len(pairs))
@@ -179,14 +201,17 @@ func similarNamePairs(cores map[string]string, cities map[string]string, thresho
 	emit := func(ca, cb string, score float64) {
 		for _, a := range keysByCore[ca] {
 			for _, b := range keysByCore[cb] {
-				if a != b && (cities[a] == "" || cities[b] == "" || cities[a] == cities[b]) {
+				if a != b && (cities[a] == "" || cities[b] == "" || cities[a] == cities[b]) &&
+					(changed == nil || changed[a] || changed[b]) {
 					out = append(out, []driver.Value{a, b, score})
 				}
 			}
 		}
 	}
 	for core := range keysByCore {
-		emit(core, core, 1) // different keys, same core: e.g. with and without the city
+		if changed == nil || changedCores[core] {
+			emit(core, core, 1) // different keys, same core: e.g. with and without the city
+		}
 	}
 	for i, p := range pairs {
 		if scores[i] >= 0 {
@@ -196,6 +221,51 @@ func similarNamePairs(cores map[string]string, cities map[string]string, thresho
 		}
 	}
 	return out
+}
+
+// candidatePairsWith lists, like candidatePairs, the pairs of different
+// cores (a < b, as a<<32 | b, numbered in indexed) within edit reach of each
+// other, but only those with a core in some: their deletion variants are
+// indexed in a map, and every core's variants looked up in it.
+func candidatePairsWith(runes [][]rune, indexed []string, some map[string]bool, maxEdits int) []uint64 {
+	lookup := map[uint64][]uint32{}
+	for i, core := range indexed {
+		if !some[core] {
+			continue
+		}
+		for _, e := range appendDeletionHashes(nil, runes[i], maxEdits, uint32(i)) {
+			if l := lookup[e.hash]; len(l) == 0 || l[len(l)-1] != e.core {
+				lookup[e.hash] = append(l, e.core)
+			}
+		}
+	}
+	if len(lookup) == 0 {
+		return nil
+	}
+	ranges := parallelRanges(len(runes), nil)
+	lists := make([][]uint64, len(ranges))
+	inParallel(ranges, func(part, lo, hi int) {
+		var pairs []uint64
+		var buf []deletionEntry
+		for j := lo; j < hi; j++ {
+			buf = appendDeletionHashes(buf[:0], runes[j], maxEdits, uint32(j))
+			for _, e := range buf {
+				for _, i := range lookup[e.hash] {
+					switch {
+					case i < uint32(j):
+						pairs = append(pairs, uint64(i)<<32|uint64(j))
+					case i > uint32(j):
+						pairs = append(pairs, uint64(j)<<32|uint64(i))
+					}
+				}
+			}
+		}
+		slices.Sort(pairs)
+		lists[part] = slices.Compact(pairs)
+	})
+	all := slices.Concat(lists...)
+	slices.Sort(all)
+	return slices.Compact(all)
 }
 
 // deletionIndex is the sorted list of (hash of a deletion variant, core
@@ -394,26 +464,58 @@ func runCollision(ctx context.Context, rc *RunContext) error {
 	if err := plPrep(ctx, rc); err != nil {
 		return err
 	}
-	sim := rc.Settings.Float("similarity", 0.9)
-	window := rc.Settings.Int("window_days", 90)
-	if sim <= 0 || sim > 1 {
-		return fmt.Errorf("models.collision.similarity: %g is not in (0, 1]", sim)
+	p := collisionParams{
+		similarity: rc.Settings.Float("similarity", 0.9),
+		windowDays: rc.Settings.Int("window_days", 90),
+		maxEdits:   rc.Settings.Int("max_edits", 1),
 	}
-	maxEdits := rc.Settings.Int("max_edits", 1)
-	if maxEdits < 0 || maxEdits > 3 {
-		return fmt.Errorf("models.collision.max_edits: %d is not between 0 and 3", maxEdits)
+	if p.similarity <= 0 || p.similarity > 1 {
+		return fmt.Errorf("models.collision.similarity: %g is not in (0, 1]", p.similarity)
 	}
-	if window < 0 {
-		return fmt.Errorf("models.collision.window_days: %d is negative", window)
+	if p.maxEdits < 0 || p.maxEdits > 3 {
+		return fmt.Errorf("models.collision.max_edits: %d is not between 0 and 3", p.maxEdits)
 	}
-	conn := rc.Conn
-	if _, err := conn.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE pl_col_keys (customer_id VARCHAR, name_key VARCHAR)"); err != nil {
+	if p.windowDays < 0 {
+		return fmt.Errorf("models.collision.window_days: %d is negative", p.windowDays)
+	}
+	// pl_col_keys, pl_col_similar, pl_col_deals and pl_col_matches, from the
+	// cache or computed directly (collision_cache.go)
+	if err := collisionInputs(ctx, rc, p); err != nil {
 		return err
 	}
-	type customer struct{ id, name, city, key, core, normCity string }
+	return rc.Exec(ctx, "collision.sql", p.data("mart", nil))
+}
+
+// collisionParams are collision's settings.
+type collisionParams struct {
+	similarity float64
+	windowDays int
+	maxEdits   int
+}
+
+// data is the template data of collision.sql's step.
+func (p collisionParams) data(step string, more map[string]any) map[string]any {
+	d := map[string]any{"Step": step, "WindowDays": fmt.Sprint(p.windowDays)}
+	for k, v := range more {
+		d[k] = v
+	}
+	return d
+}
+
+// colName is one customer's normalised name (key) and city.
+type colName struct{ id, key, city string }
+
+// collisionNames reads the customers of live.customers (those in the temp
+// table col_changed_customers when onlyChanged) and normalises their names
+// and cities.
+func collisionNames(ctx context.Context, conn *sql.Conn, onlyChanged bool) ([]colName, error) {
+	type customer struct{ id, name, city string }
 	var customers []customer
-	if err := plScan(ctx, conn, `SELECT customer_id, name, coalesce(city, '') FROM live.customers
-		WHERE customer_id IN (SELECT customer_id FROM pl_deals)`, func(r *sql.Rows) error {
+	q := "SELECT customer_id, name, coalesce(city, '') FROM live.customers"
+	if onlyChanged {
+		q += " WHERE customer_id IN (SELECT customer_id FROM col_changed_customers)"
+	}
+	if err := plScan(ctx, conn, q, func(r *sql.Rows) error {
 		var c customer
 		if err := r.Scan(&c.id, &c.name, &c.city); err != nil {
 			return err
@@ -421,39 +523,41 @@ func runCollision(ctx context.Context, rc *RunContext) error {
 		customers = append(customers, c)
 		return nil
 	}); err != nil {
-		return err
+		return nil, fmt.Errorf("reading the customers' names: %w", err)
 	}
 	// Normalising 1.6 M names and cities (NFKC, legal forms) takes seconds of
 	// one core while the others wait: split it.
+	out := make([]colName, len(customers))
 	inParallel(parallelRanges(len(customers), nil), func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
-			c := &customers[i]
-			if c.key = collisionKey(c.name); c.key != "" {
-				c.core, c.normCity = collisionCore(c.key, c.city), collisionCity(c.city)
+			c := customers[i]
+			out[i] = colName{id: c.id, key: collisionKey(c.name)}
+			if out[i].key != "" {
+				out[i].city = collisionCity(c.city)
 			}
 		}
 	})
-	rows := make([][]driver.Value, len(customers))
+	return out, nil
+}
+
+// keyAttributes gives each name key its city and core. Customers sharing a
+// key may name different cities: the key's city is the first of them in
+// byte order (so "" — a customer without a city — makes the key match in
+// any city), and its core is the key without that city in front.
+func keyAttributes(names []colName) (cores, cities map[string]string) {
 	// sized up front: growing maps of 1.6 M keys rehashes them several times
-	cores := make(map[string]string, len(customers))  // name key → its core (the key without the city)
-	cities := make(map[string]string, len(customers)) // name key → normalised city
-	for i, c := range customers {
-		rows[i] = []driver.Value{c.id, c.key}
-		if c.key != "" {
-			cores[c.key] = c.core
-			if _, ok := cities[c.key]; !ok {
-				cities[c.key] = c.normCity
-			}
+	cores = make(map[string]string, len(names))  // name key → its core (the key without the city)
+	cities = make(map[string]string, len(names)) // name key → normalised city
+	for _, n := range names {
+		if n.key == "" {
+			continue
+		}
+		if c, ok := cities[n.key]; !ok || n.city < c {
+			cities[n.key] = n.city
 		}
 	}
-	if err := plAppend(conn, "pl_col_keys", rows); err != nil {
-		return err
+	for key, city := range cities {
+		cores[key] = coreOf(key, city)
 	}
-	if _, err := conn.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE pl_col_similar (key_a VARCHAR, key_b VARCHAR, score DOUBLE)"); err != nil {
-		return err
-	}
-	if err := plAppend(conn, "pl_col_similar", similarNamePairs(cores, cities, sim, maxEdits)); err != nil {
-		return err
-	}
-	return rc.Exec(ctx, "collision.sql", map[string]string{"WindowDays": fmt.Sprint(window)})
+	return cores, cities
 }

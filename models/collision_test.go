@@ -1,10 +1,12 @@
 package models
 
 import (
+	"maps"
 	"math"
 	"math/rand/v2"
 	"runtime"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -246,6 +248,34 @@ func checkSimilarNamePairs(t *testing.T, cores, cities map[string]string, split 
 		}
 		if c.threshold == 0.9 && len(want) < 200 {
 			t.Errorf("only %d pairs: the fixture plants too few near duplicates to test anything", len(want))
+		}
+		// The pairs of some keys only (what the collision cache replaces when
+		// their customers change): exactly the brute-force pairs with one of
+		// them on either side.
+		keys := slices.Sorted(maps.Keys(cores))
+		changed := map[string]bool{}
+		for i, k := range keys {
+			if i%7 == 0 {
+				changed[k] = true
+			}
+		}
+		touching := map[string]float64{}
+		for _, p := range similarNamePairsTouching(cores, cities, changed, c.threshold, c.maxEdits) {
+			touching[p[0].(string)+"|"+p[1].(string)] = p[2].(float64)
+		}
+		n := 0
+		for k, v := range want {
+			a, b, _ := strings.Cut(k, "|")
+			if !changed[a] && !changed[b] {
+				continue
+			}
+			n++
+			if g, ok := touching[k]; !ok || math.Abs(g-v) > 1e-12 {
+				t.Errorf("split %v, threshold %v, max %d edits: pair %s of a changed key = %v (present %v), want %v", split, c.threshold, c.maxEdits, k, g, ok, v)
+			}
+		}
+		if len(touching) != n {
+			t.Errorf("split %v, threshold %v, max %d edits: %d pairs of the changed keys, brute force %d", split, c.threshold, c.maxEdits, len(touching), n)
 		}
 	}
 }

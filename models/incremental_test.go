@@ -168,6 +168,38 @@ func TestIncrementalRefreshEqualsFull(t *testing.T) {
 	}
 	assertSameAsFull(t, w, "after a customers load")
 
+	// A customer renamed to another's name (a duplicate record): a deal of
+	// the renamed customer now collides with the other's earlier open deal
+	// of the same product by another rep. The collision cache matches again
+	// only the deals the rename can change.
+	var renamed, opp, name, city string
+	if err := w.DB().QueryRowContext(ctx, `SELECT oc.customer_id, o.opportunity_id, pc.name, coalesce(pc.city, '')
+		FROM live.opportunities o
+		JOIN live.opportunities p ON p.product_id = o.product_id AND p.customer_id <> o.customer_id
+		 AND p.owner_rep_id <> o.owner_rep_id AND o.partner_id IS NULL AND p.partner_id IS NULL
+		 AND p.created_at < o.created_at AND p.created_at > o.created_at - INTERVAL 60 DAY
+		 AND (p.closed_on IS NULL OR p.closed_on > CAST(o.created_at AS DATE) + 1)
+		JOIN live.customers oc ON oc.customer_id = o.customer_id
+		JOIN live.customers pc ON pc.customer_id = p.customer_id
+		WHERE o.opportunity_id NOT IN (SELECT opportunity_id FROM main.mart_collisions)
+		ORDER BY o.opportunity_id, p.opportunity_id LIMIT 1`).Scan(&renamed, &opp, &name, &city); err != nil {
+		t.Fatalf("finding two deals to make collide: %v", err)
+	}
+	dir = t.TempDir()
+	copyCSV(t, w, `SELECT * EXCLUDE (_load_id) REPLACE (`+sqlString(name)+` AS name, `+sqlString(city)+` AS city)
+		FROM live.customers WHERE customer_id = `+sqlString(renamed), filepath.Join(dir, "customers.csv"))
+	deltaLoad(t, w, dir)
+	kinds = refreshKinds(t, w, false)
+	if r := kinds["collision"]; r.Kind != KindIncremental || !strings.Contains(r.Why, "collision matches updated for the") ||
+		!strings.Contains(r.Message, "deals matched again") {
+		t.Errorf("after renaming a customer: collision ran as %s (%s; %s); want incremental, from its cache", r.Kind, r.Why, r.Message)
+	}
+	var kind string
+	if err := w.DB().QueryRowContext(ctx, "SELECT min(match_kind) FROM main.mart_collisions WHERE opportunity_id = $1", opp).Scan(&kind); err != nil || kind != "same_name" {
+		t.Errorf("after renaming customer %s to %q: deal %s has collision %q (%v), want same_name", renamed, name, opp, kind, err)
+	}
+	assertSameAsFull(t, w, "after renaming a customer")
+
 	// Payments moved to another contract (no as-of move, nothing deleted):
 	// contract_execution runs incrementally, its per-contract cache updated
 	// for the old and the new contracts.

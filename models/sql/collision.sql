@@ -1,7 +1,12 @@
--- Duplicate deal registrations. pl_col_keys (customer_id, name_key) holds the
--- normalised customer names (collision.go). {{.WindowDays}} comes from
--- models.collision.window_days.
-
+-- Duplicate deal registrations, in steps (.Step; collision.go runs them).
+-- pl_col_keys (customer_id, name_key) holds the normalised customer names;
+-- pl_col_similar (key_a, key_b, score) the pairs of different name keys whose
+-- cores (the key without the customer's city) are at least
+-- models.collision.similarity alike: 1 − Levenshtein distance in characters ÷
+-- the longer length (collision.go, similarNamePairs). Both come from the
+-- collision cache (collision_cache.sql) or are computed directly.
+-- {{.WindowDays}} comes from models.collision.window_days.
+{{if eq .Step "deals" -}}
 -- Every deal with its customer key, registrant (the partner if the deal came
 -- through one, else the owner rep), product line and registration time.
 CREATE OR REPLACE TEMP TABLE pl_col_deals AS
@@ -11,32 +16,29 @@ SELECT d.opportunity_id, d.customer_id, coalesce(k.name_key, '') AS name_key,
        d.created_at, d.created_on, d.closed_on, d.status
 FROM pl_deals d LEFT JOIN pl_col_keys k USING (customer_id);
 
--- pl_col_similar (key_a, key_b, score) holds the pairs of different name keys
--- whose cores (the key without the customer's city) are at least
--- models.collision.similarity alike: 1 − Levenshtein distance in characters ÷
--- the longer length, compared within blocks of equal first two characters
--- (collision.go, similarNamePairs).
-
+{{- else if eq .Step "matches" -}}
+-- .Later and .Earlier are pl_col_deals, or the deals of it to match (the
+-- per-deal cache updates some: collision_cache.sql).
 -- Earlier deals that match a deal: same product line, registered before it
 -- (ties by opportunity_id) and at most WindowDays earlier, still open when it
 -- was registered, and on the same customer key (the same customer, or another
 -- customer whose normalised name is equal) or a similar key.
-CREATE OR REPLACE TEMP TABLE pl_col_matches AS
+CREATE OR REPLACE TEMP TABLE {{.Into}} AS
 WITH exact AS (
     SELECT o.opportunity_id, p.opportunity_id AS earlier_id, o.name_key AS customer_key,
            o.registrant <> p.registrant AS other_registrant,
            CASE WHEN o.customer_id = p.customer_id THEN 'same_customer' ELSE 'same_name' END AS match_kind,
            1.0 AS score, o.created_at, o.created_on, p.created_at AS p_created_at, p.created_on AS p_created_on, p.closed_on AS p_closed_on
-    FROM pl_col_deals o
-    JOIN pl_col_deals p ON p.line = o.line AND p.name_key = o.name_key
+    FROM {{.Later}} o
+    JOIN {{.Earlier}} p ON p.line = o.line AND p.name_key = o.name_key
     WHERE o.name_key <> '' OR o.customer_id = p.customer_id
 ),
 similar_pairs AS (
     SELECT o.opportunity_id, p.opportunity_id, o.name_key, o.registrant <> p.registrant, 'similar_name',
            s.score, o.created_at, o.created_on, p.created_at, p.created_on, p.closed_on
-    FROM pl_col_deals o
+    FROM {{.Later}} o
     JOIN pl_col_similar s ON s.key_a = o.name_key
-    JOIN pl_col_deals p ON p.name_key = s.key_b AND p.line = o.line
+    JOIN {{.Earlier}} p ON p.name_key = s.key_b AND p.line = o.line
 ),
 cand AS (SELECT * FROM exact UNION ALL SELECT * FROM similar_pairs)
 SELECT opportunity_id, earlier_id, customer_key, other_registrant, match_kind, score
@@ -47,7 +49,7 @@ FROM cand
 WHERE (p_created_at < created_at OR (p_created_at = created_at AND earlier_id < opportunity_id))
   AND p_created_on >= created_on - {{.WindowDays}}
   AND (p_closed_on IS NULL OR p_closed_on > created_on);
-
+{{- else if eq .Step "mart" -}}
 CREATE OR REPLACE TABLE mart_collisions AS
 WITH firsts AS (
     -- the first registration among the deal itself and every earlier match
@@ -79,3 +81,4 @@ COMMENT ON COLUMN mart_collisions.first_registered_opportunity_id IS 'The earlie
 COMMENT ON COLUMN mart_collisions.first_registrant IS 'rep:<rep_id> or partner:<partner_id> of the first registration.';
 COMMENT ON COLUMN mart_collisions.status IS 'open when both deals are still open at as_of (to rule on), else closed.';
 COMMENT ON COLUMN mart_collisions.org_unit_id IS 'The org unit of the deal''s owner rep (for data scopes).';
+{{- end}}
