@@ -6,8 +6,8 @@
 //
 // # The guard (Check)
 //
-// The text is parsed by DuckDB 2.0 itself (json_serialize_sql on a
-// throwaway in-memory database, the SQL bound as a parameter): DuckDB serialises
+// The text is parsed by DuckDB itself (json_serialize_sql on a throwaway
+// in-memory database, the SQL bound as a parameter): DuckDB serialises
 // SELECT statements only and lists every statement, so a second statement
 // ("SELECT 1; DELETE …") or a statement that is not a query is refused
 // before anything runs. The tree is then walked with a deny-by-default
@@ -17,12 +17,7 @@
 // visible at that point (a CTE may not take a relation's name), every
 // function must be on the hand-written allowlist (functions.go), types may
 // not name a catalog or a user type, DESCRIBE/SUMMARIZE only of a query,
-// PIVOT only with an IN list of constants. Where DuckDB 2.0 writes a name
-// twice (table_name beside qualified_name.path, function_name beside
-// qualified_name), both must agree. testdata/guard_corpus.jsonl holds the
-// guard's verdict on some 700 queries, recorded on DuckDB 1.5.6 and kept
-// on 2.0 except where a change was reviewed (the corpus commit messages say
-// which). Refusals name what was refused ("function
+// PIVOT only with an IN list. Refusals name what was refused ("function
 // read_csv is not allowed", "relation main.customers: qualified names are
 // not allowed; use customers").
 //
@@ -36,8 +31,8 @@
 // (SELECT * FROM (…) AS _adhoc_q LIMIT n+1), and the result is parsed again
 // and compared with the checked tree: what runs is exactly what was checked.
 //
-// The views are not named like the relations because DuckDB (1.5.6, and
-// 2.0 still) binds a table macro's body in the caller's name space: a view customers over
+// The views are not named like the relations because DuckDB 1.5.6 binds a
+// table macro's body in the caller's name space: a view customers over
 // scoped.customers(…) finds itself when the macro reads customers (infinite
 // recursion), and a table macro sees the caller's CTEs (WITH org_tree AS …
 // would rewrite the scope inside the macro). A view's body is bound on its

@@ -216,14 +216,13 @@ func (w *walker) queryNode(n map[string]any, sc *scope) {
 			w.sample(s)
 		}
 	case "SET_OPERATION_NODE":
-		// DuckDB 2.0 lists the operands in children (1.5.6 had left and
-		// right); A UNION B EXCEPT C nests a set operation in children.
-		if !w.fields(n, "set operation", append(queryNodeCommon, "setop_type", "setop_all", "children")...) {
+		if !w.fields(n, "set operation", append(queryNodeCommon, "setop_type", "left", "right", "setop_all", "children")...) {
 			return
 		}
-		if len(asList(n["children"])) < 2 {
-			w.fail(-1, "unsupported set operation")
-			return
+		for _, k := range []string{"left", "right"} {
+			if c, ok := asMap(n[k]); ok {
+				w.queryNode(c, sc)
+			}
 		}
 		for _, c := range asList(n["children"]) {
 			if m, ok := asMap(c); ok {
@@ -289,14 +288,17 @@ func (w *walker) cteMap(n map[string]any, sc *scope) *scope {
 			return sc
 		}
 		w.ctes[name] = true
-		// DuckDB 2.0 holds the CTE's query node in query_node (1.5.6 had a
-		// statement, query.node).
 		v, ok := asMap(e["value"])
-		if !ok || !w.fields(v, "WITH", "aliases", "query_node", "materialized", "key_targets") {
+		if !ok || !w.fields(v, "WITH", "aliases", "query", "materialized", "key_targets") {
 			w.fail(-1, "unsupported WITH clause")
 			return sc
 		}
-		body, ok := asMap(v["query_node"])
+		q, ok := asMap(v["query"])
+		if !ok || !w.fields(q, "WITH", "node", "named_param_map") {
+			w.fail(-1, "unsupported WITH clause")
+			return sc
+		}
+		body, ok := asMap(q["node"])
 		if !ok {
 			w.fail(-1, "unsupported WITH clause")
 			return sc
@@ -338,19 +340,12 @@ func (w *walker) modifier(v any, sc *scope) {
 		if w.fields(m, "ORDER BY", "type", "orders") {
 			w.orders(m["orders"], sc)
 		}
-	case "LIMIT_MODIFIER":
-		// DuckDB 2.0: LIMIT n% is a LIMIT_MODIFIER whose limit_type is
-		// PERCENTAGE (1.5.6 had a LIMIT_PERCENT_MODIFIER).
-		if !w.fields(m, "LIMIT", "type", "limit", "offset", "limit_type") {
-			return
-		}
-		if lt := str(m, "limit_type"); lt != "ROW_COUNT" && lt != "PERCENTAGE" {
-			w.fail(-1, "unsupported LIMIT (%s)", strings.ToLower(lt))
-			return
-		}
-		for _, k := range []string{"limit", "offset"} {
-			if e, ok := m[k]; ok {
-				w.expr(e, sc)
+	case "LIMIT_MODIFIER", "LIMIT_PERCENT_MODIFIER":
+		if w.fields(m, "LIMIT", "type", "limit", "offset") {
+			for _, k := range []string{"limit", "offset"} {
+				if e, ok := m[k]; ok {
+					w.expr(e, sc)
+				}
 			}
 		}
 	case "DISTINCT_MODIFIER":
@@ -376,68 +371,12 @@ func (w *walker) orders(v any, sc *scope) {
 }
 
 func (w *walker) sample(s map[string]any) {
-	// repeatable (DuckDB 2.0) says whether a seed was given; sample_rate
-	// (2.0) is -1 for every sample syntax 1.5.6 had: another value is syntax
-	// this guard has not reviewed.
-	if !w.fields(s, "sample", "sample_size", "is_percentage", "method", "seed", "repeatable", "sample_rate") {
-		return
-	}
-	if r, ok := s["sample_rate"]; ok {
-		if f, ok := jsonFloat(r); !ok || f != -1 {
-			w.fail(-1, "unsupported sample (sample_rate)")
-		}
-	}
-}
-
-// jsonFloat is a JSON number's value.
-func jsonFloat(v any) (float64, bool) {
-	n, ok := v.(json.Number)
-	if !ok {
-		return 0, false
-	}
-	f, err := n.Float64()
-	return f, err == nil
-}
-
-// qualifiedName checks the qualified_name DuckDB 2.0 writes beside the
-// separate name fields of a table, function or type: its path must be
-// exactly those names (catalog, schema, name; empty ones left out), so that
-// whichever of the two DuckDB binds, it is what was checked.
-func (w *walker) qualifiedName(n map[string]any, p int, parts ...string) {
-	var want []string
-	for _, s := range parts {
-		if s != "" {
-			want = append(want, s)
-		}
-	}
-	v, present := n["qualified_name"]
-	if !present {
-		if len(want) > 0 {
-			w.fail(p, "unsupported name (no qualified_name)")
-		}
-		return
-	}
-	q, ok := asMap(v)
-	if !ok || !w.fields(q, "name", "path") {
-		w.fail(p, "unsupported name")
-		return
-	}
-	path := asList(q["path"])
-	if len(path) != len(want) {
-		w.fail(p, "unsupported name (%s)", strings.Join(want, "."))
-		return
-	}
-	for i, e := range path {
-		if s, ok := e.(string); !ok || s != want[i] {
-			w.fail(p, "unsupported name (%s)", strings.Join(want, "."))
-			return
-		}
-	}
+	w.fields(s, "sample", "sample_size", "is_percentage", "method", "seed")
 }
 
 // ---- table references -------------------------------------------------
 
-var tableRefCommon = []string{"type", "alias", "sample", "query_location", "query_location_length"}
+var tableRefCommon = []string{"type", "alias", "sample", "query_location"}
 
 func (w *walker) tableRef(t map[string]any, sc *scope) {
 	if !w.enter() {
@@ -449,38 +388,17 @@ func (w *walker) tableRef(t map[string]any, sc *scope) {
 	}
 	switch typ := str(t, "type"); typ {
 	case "BASE_TABLE":
-		if !w.fields(t, "table", append(tableRefCommon, "schema_name", "table_name", "column_name_alias", "catalog_name", "at_clause",
-			"qualified_name")...) {
-			return
-		}
-		w.qualifiedName(t, loc(t), str(t, "catalog_name"), str(t, "schema_name"), str(t, "table_name"))
-		if w.err != nil {
+		if !w.fields(t, "table", append(tableRefCommon, "schema_name", "table_name", "column_name_alias", "catalog_name", "at_clause")...) {
 			return
 		}
 		w.baseTable(t, sc)
 	case "JOIN":
 		if !w.fields(t, "join", append(tableRefCommon, "left", "right", "condition", "join_type", "ref_type", "using_columns",
-			"delim_flipped", "duplicate_eliminated_columns", "is_implicit", "nearest_count", "nearest_order_type", "nearest_approx")...) {
+			"delim_flipped", "duplicate_eliminated_columns", "is_implicit")...) {
 			return
 		}
 		if len(asList(t["duplicate_eliminated_columns"])) > 0 {
 			w.fail(loc(t), "unsupported join")
-			return
-		}
-		// DuckDB 2.0's nearest_* fields: every join 1.5.6 could write has
-		// them at these values; others are syntax not reviewed here.
-		if c, ok := t["nearest_count"]; ok {
-			if f, ok := jsonFloat(c); !ok || f != 1 {
-				w.fail(loc(t), "unsupported join (nearest_count)")
-				return
-			}
-		}
-		if o, ok := t["nearest_order_type"]; ok && o != "ASCENDING" {
-			w.fail(loc(t), "unsupported join (nearest_order_type)")
-			return
-		}
-		if a, ok := t["nearest_approx"]; ok && a != false {
-			w.fail(loc(t), "unsupported join (nearest_approx)")
 			return
 		}
 		for _, k := range []string{"left", "right"} {
@@ -511,13 +429,16 @@ func (w *walker) tableRef(t map[string]any, sc *scope) {
 	case "EMPTY", "EMPTY_FROM":
 		w.fields(t, "FROM", tableRefCommon...)
 	case "EXPRESSION_LIST":
-		if !w.fields(t, "VALUES", append(tableRefCommon, "values")...) {
+		if !w.fields(t, "VALUES", append(tableRefCommon, "expected_names", "expected_types", "values")...) {
 			return
 		}
 		for _, row := range asList(t["values"]) {
 			for _, e := range asList(row) {
 				w.expr(e, sc)
 			}
+		}
+		for _, ty := range asList(t["expected_types"]) {
+			w.logicalType(ty, loc(t))
 		}
 	case "PIVOT":
 		if !w.fields(t, "PIVOT", append(tableRefCommon, "source", "aggregates", "unpivot_names", "pivots", "groups",
@@ -548,44 +469,27 @@ func (w *walker) tableRef(t map[string]any, sc *scope) {
 			}
 			for _, en := range asList(pm["entries"]) {
 				em, ok := asMap(en)
-				// DuckDB 2.0 writes the values of a PIVOT's IN list as
-				// expressions in star_expr, as it writes UNPIVOT's columns
-				// (1.5.6: values, a list of constant values, and a list with
-				// anything else could not be serialised, so was refused).
-				if !ok || !w.fields(em, "PIVOT", "star_expr", "alias") {
+				if !ok || !w.fields(em, "PIVOT", "values", "star_expr", "alias") {
 					w.fail(loc(t), "unsupported PIVOT")
 					return
 				}
-				if _, isPivot := pm["pivot_expressions"]; isPivot && !isConstant(em["star_expr"]) {
-					w.fail(loc(t), "PIVOT needs an explicit IN list here (PIVOT t ON col IN ('a', 'b') USING sum(x))")
-					return
+				if e, ok := em["star_expr"]; ok {
+					w.expr(e, sc)
 				}
-				w.expr(em["star_expr"], sc)
+				for _, v := range asList(em["values"]) {
+					w.value(v, loc(t))
+				}
 			}
 		}
 	case "SHOW_REF":
-		if !w.fields(t, "DESCRIBE", append(tableRefCommon, "table_name", "query", "show_type", "catalog_name", "schema_name",
-			"qualified_name")...) {
+		if !w.fields(t, "DESCRIBE", append(tableRefCommon, "table_name", "query", "show_type", "catalog_name", "schema_name")...) {
 			return
 		}
 		st := str(t, "show_type")
 		q, ok := asMap(t["query"])
-		qn, _ := asMap(t["qualified_name"])
-		if st == "SHOW" && str(t, "catalog_name") == "" && str(t, "schema_name") == "" && !ok {
-			// DuckDB 2.0 writes SHOW <name> as a SHOW of that name, not as
-			// DESCRIBE of a query over it (1.5.6 did): it is refused.
-			if _, isRel := w.cat.Relation(foldName(str(t, "table_name"))); isRel {
-				w.fail(loc(t), "SHOW %s is not allowed; write DESCRIBE %s", str(t, "table_name"), str(t, "table_name"))
-				return
-			}
-		}
 		if !ok || str(t, "table_name") != "" || str(t, "catalog_name") != "" || str(t, "schema_name") != "" ||
-			len(asList(qn["path"])) > 0 || (st != "DESCRIBE" && st != "SUMMARY") {
+			(st != "DESCRIBE" && st != "SUMMARY") {
 			w.fail(loc(t), "SHOW and DESCRIBE of the database are not allowed; DESCRIBE or SUMMARIZE a relation you may read")
-			return
-		}
-		w.qualifiedName(t, loc(t))
-		if w.err != nil {
 			return
 		}
 		was := w.show
@@ -595,18 +499,6 @@ func (w *walker) tableRef(t map[string]any, sc *scope) {
 	default:
 		w.fail(loc(t), "unsupported FROM item (%s)", strings.ToLower(typ))
 	}
-}
-
-// isConstant says whether v is a constant, or a cast of one (DATE '2024-01-01').
-func isConstant(v any) bool {
-	e, _ := asMap(v)
-	switch str(e, "class") {
-	case "CONSTANT":
-		return true
-	case "CAST":
-		return isConstant(e["child"])
-	}
-	return false
 }
 
 func (w *walker) baseTable(t map[string]any, sc *scope) {
@@ -654,7 +546,7 @@ func (w *walker) selectStatement(v any, sc *scope) {
 
 // ---- expressions ------------------------------------------------------
 
-var exprCommon = []string{"class", "type", "alias", "query_location", "query_location_length"}
+var exprCommon = []string{"class", "type", "alias", "query_location"}
 
 // collationRE matches collation names (nocase, noaccent.nocase, zh_cn…).
 var collationRE = regexp.MustCompile(`^[a-z_][a-z0-9_.]*$`)
@@ -699,11 +591,9 @@ func (w *walker) expr(v any, sc *scope) {
 			w.expr(x, sc)
 		}
 	case "CAST":
-		// DuckDB 2.0: the target type is an expression of class TYPE in
-		// type_expr (1.5.6: a logical type in cast_type).
-		if w.fields(e, "CAST", append(exprCommon, "child", "type_expr", "try_cast")...) {
+		if w.fields(e, "CAST", append(exprCommon, "child", "cast_type", "try_cast")...) {
 			w.expr(e["child"], sc)
-			w.typeExpr(e["type_expr"], p, sc)
+			w.logicalType(e["cast_type"], p)
 		}
 	case "COLLATE":
 		if w.fields(e, "COLLATE", append(exprCommon, "child", "collation")...) {
@@ -728,8 +618,8 @@ func (w *walker) expr(v any, sc *scope) {
 			}
 		}
 	case "CONSTANT":
-		if w.fields(e, "constant", append(exprCommon, "literal")...) {
-			w.literal(e["literal"], p)
+		if w.fields(e, "constant", append(exprCommon, "value")...) {
+			w.value(e["value"], p)
 		}
 	case "FUNCTION":
 		w.function(e, sc, false)
@@ -780,12 +670,9 @@ func (w *walker) expr(v any, sc *scope) {
 			w.expr(c, sc)
 		}
 	case "WINDOW":
-		// DuckDB 2.0: the arguments (lag's offset and default included,
-		// 1.5.6's offset_expr and default_expr) are in arguments;
-		// has_ignore_nulls says whether IGNORE/RESPECT NULLS was written.
-		if !w.fields(e, "window function", append(exprCommon, "function_name", "schema", "catalog", "arguments", "partitions",
-			"orders", "start", "end", "start_expr", "end_expr", "ignore_nulls", "has_ignore_nulls", "filter_expr",
-			"exclude_clause", "distinct", "arg_orders", "qualified_name")...) {
+		if !w.fields(e, "window function", append(exprCommon, "function_name", "schema", "catalog", "children", "partitions",
+			"orders", "start", "end", "start_expr", "end_expr", "offset_expr", "default_expr", "ignore_nulls", "filter_expr",
+			"exclude_clause", "distinct", "arg_orders")...) {
 			return
 		}
 		name := strings.ToLower(str(e, "function_name"))
@@ -793,22 +680,19 @@ func (w *walker) expr(v any, sc *scope) {
 			w.fail(p, "function %s: qualified names are not allowed; use %s", qualified(e, "schema", "catalog", name), name)
 			return
 		}
-		w.qualifiedName(e, p, str(e, "catalog"), str(e, "schema"), str(e, "function_name"))
-		if w.err != nil {
-			return
-		}
 		if !allowedFunctions[name] || deniedFunctions[name] {
 			w.fail(p, "function %s is not allowed", name)
 			return
 		}
 		w.funcs[name] = true
-		w.arguments(e, p, sc)
-		for _, c := range asList(e["partitions"]) {
-			w.expr(c, sc)
+		for _, k := range []string{"children", "partitions"} {
+			for _, c := range asList(e[k]) {
+				w.expr(c, sc)
+			}
 		}
 		w.orders(e["orders"], sc)
 		w.orders(e["arg_orders"], sc)
-		for _, k := range []string{"start_expr", "end_expr", "filter_expr"} {
+		for _, k := range []string{"start_expr", "end_expr", "offset_expr", "default_expr", "filter_expr"} {
 			if x, ok := e[k]; ok {
 				w.expr(x, sc)
 			}
@@ -830,18 +714,14 @@ func qualified(e map[string]any, schemaKey, catalogKey, name string) string {
 }
 
 func (w *walker) function(e map[string]any, sc *scope, table bool) {
-	if !w.fields(e, "function", append(exprCommon, "function_name", "schema", "arguments", "filter", "order_bys", "distinct",
-		"is_operator", "export_state", "catalog", "qualified_name")...) {
+	if !w.fields(e, "function", append(exprCommon, "function_name", "schema", "children", "filter", "order_bys", "distinct",
+		"is_operator", "export_state", "catalog")...) {
 		return
 	}
 	p := loc(e)
 	name := strings.ToLower(str(e, "function_name"))
 	if str(e, "catalog") != "" || (str(e, "schema") != "" && !(str(e, "schema") == "main" && parserSchemaMain[name])) {
 		w.fail(p, "function %s: qualified names are not allowed; use %s", qualified(e, "schema", "catalog", name), name)
-		return
-	}
-	w.qualifiedName(e, p, str(e, "catalog"), str(e, "schema"), str(e, "function_name"))
-	if w.err != nil {
 		return
 	}
 	if b, _ := e["export_state"].(bool); b {
@@ -865,7 +745,10 @@ func (w *walker) function(e map[string]any, sc *scope, table bool) {
 		return
 	}
 	w.funcs[name] = true
-	children := w.arguments(e, p, sc)
+	children := asList(e["children"])
+	for _, c := range children {
+		w.expr(c, sc)
+	}
 	if f, ok := e["filter"]; ok {
 		w.expr(f, sc)
 	}
@@ -877,35 +760,6 @@ func (w *walker) function(e map[string]any, sc *scope, table bool) {
 		w.fail(p, "unsupported ORDER BY")
 	}
 	w.bounds(name, children, p, table)
-}
-
-// arguments walks a function's arguments (DuckDB 2.0: a list of
-// {expression, name}, name for a named argument such as recursive := true;
-// 1.5.6 had the expressions in children) and returns their expressions in
-// order.
-func (w *walker) arguments(e map[string]any, p int, sc *scope) []any {
-	var out []any
-	for _, a := range asList(e["arguments"]) {
-		am, ok := asMap(a)
-		if !ok || !w.fields(am, "function argument", "expression", "name") {
-			w.fail(p, "unsupported function argument")
-			return nil
-		}
-		if n, ok := am["name"]; ok {
-			if _, isStr := n.(string); !isStr {
-				w.fail(p, "unsupported function argument")
-				return nil
-			}
-		}
-		x, ok := am["expression"]
-		if !ok {
-			w.fail(p, "unsupported function argument")
-			return nil
-		}
-		w.expr(x, sc)
-		out = append(out, x)
-	}
-	return out
 }
 
 // bounds refuses constant arguments that would make a result too large to
@@ -957,110 +811,89 @@ func constNumber(v any) (float64, bool) {
 	case "CAST":
 		return constNumber(e["child"])
 	case "CONSTANT":
-		// DuckDB 2.0 writes a constant as its literal text and kind (1.5.6:
-		// a typed value). 1_000_000 is a number too.
-		lit, ok := asMap(e["literal"])
+		val, ok := asMap(e["value"])
 		if !ok {
 			return 0, false
 		}
-		switch str(lit, "kind") {
-		case "INTEGER", "NUMERIC":
-			f, err := strconv.ParseFloat(strings.ReplaceAll(str(lit, "text"), "_", ""), 64)
+		switch x := val["value"].(type) {
+		case json.Number:
+			f, err := x.Float64()
+			return f, err == nil
+		case string:
+			f, err := strconv.ParseFloat(x, 64)
 			return f, err == nil
 		}
 	}
 	return 0, false
 }
 
-// ---- types and constants -------------------------------------------------
+// ---- types and values ---------------------------------------------------
 
-// allowedTypeNames are the type names a cast may name. DuckDB 2.0 writes
-// every type as a name (type_name of a TYPE expression; nested types are
-// STRUCT, MAP, UNION, list and array with the element types as children),
-// bound later against the catalog: on 1.5.6 the parser bound the built-in
-// types itself and left the others unbound by name. The set is both of
-// 1.5.6's lists folded to names: the built-in types it allowed and the names
-// it allowed unbound. Anything else (a user type, GEOMETRY, INET, VARIANT)
-// is refused, as it was.
-var allowedTypeNames = set(
-	// built-in types as DuckDB names them
-	"boolean", "tinyint", "smallint", "integer", "bigint", "hugeint", "utinyint", "usmallint", "uinteger", "ubigint",
-	"uhugeint", "float", "double", "decimal", "varchar", "char", "blob", "date", "time", "time with time zone",
-	"timestamp", "timestamp with time zone", "timestamp_s", "timestamp_ms", "timestamp_ns", "interval", "uuid",
-	"list", "struct", "map", "array", "union", "bit", "bignum", "varint", "enum",
-	// other names DuckDB defines
-	"json", "int", "text", "string", "real", "numeric", "bool", "timestamptz", "bytea", "int8", "int4", "int2", "int1",
-	"int16", "int32", "int64", "int128", "float4", "float8", "long", "short", "signed", "datetime", "bitstring", "bpchar",
-	"nvarchar", "logical", "binary", "varbinary", "oid", "timetz", "timestamp_us",
-	// 1.5.6 read GEOMETRY as a BLOB under another name, and "null" as its
-	// NULL type: both were allowed
-	"geometry", "null")
+var allowedTypeIDs = set("BOOLEAN", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+	"UINTEGER", "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL", "VARCHAR", "CHAR", "BLOB", "DATE", "TIME",
+	"TIME WITH TIME ZONE", "TIMESTAMP", "TIMESTAMP WITH TIME ZONE", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS",
+	"INTERVAL", "UUID", "LIST", "STRUCT", "MAP", "ARRAY", "UNION", "BIT", "BIGNUM", "VARINT", "NULL", "SQLNULL",
+	"UNBOUND", "ENUM")
 
-// typeExpr checks a TYPE expression (DuckDB 2.0; 1.5.6 had a logical type):
-// an allowed, unqualified type name whose children are its element types
-// (TYPE, for STRUCT, MAP, UNION, list, array) and its modifiers (constants:
-// DECIMAL(18, 2), VARCHAR(10), ENUM('a', 'b'), the size of an array). The
-// parser only takes constants as modifiers; anything else is refused here.
-func (w *walker) typeExpr(v any, p int, sc *scope) {
+// allowedTypeNames are the type names the parser leaves unbound but DuckDB
+// defines itself.
+var allowedTypeNames = set("json", "enum", "int", "integer", "bigint", "smallint", "tinyint", "hugeint", "varchar",
+	"text", "string", "double", "float", "real", "decimal", "numeric", "boolean", "bool", "date", "time", "timestamp",
+	"timestamptz", "interval", "uuid", "blob", "bytea", "ubigint", "uinteger", "usmallint", "utinyint", "uhugeint",
+	"int8", "int4", "int2", "int1", "int16", "int32", "int64", "int128", "float4", "float8", "long", "short", "signed",
+	"datetime", "bit", "bitstring", "varint", "bignum", "char", "bpchar", "nvarchar", "logical", "binary", "varbinary",
+	"oid", "timestamp with time zone", "time with time zone", "timetz", "timestamp_s", "timestamp_ms", "timestamp_ns",
+	"timestamp_us", "union", "map", "struct", "list")
+
+// logicalType refuses user-defined types (a name looked up in some catalog)
+// and anything it does not know.
+func (w *walker) logicalType(v any, p int) {
 	t, ok := asMap(v)
-	if !ok || str(t, "class") != "TYPE" || str(t, "type") != "TYPE" {
+	if !ok {
 		w.fail(p, "unsupported type")
 		return
 	}
-	if !w.enter() {
+	id := str(t, "id")
+	if !allowedTypeIDs[strings.ToLower(id)] {
+		w.fail(p, "type %s is not allowed", strings.ToLower(id))
 		return
 	}
-	defer w.leave()
-	if !w.fields(t, "type", append(exprCommon, "type_name", "children", "schema", "catalog", "qualified_name")...) {
+	info, ok := asMap(t["type_info"])
+	if !ok {
 		return
 	}
-	name := str(t, "type_name")
-	if str(t, "catalog") != "" || str(t, "schema") != "" {
-		w.fail(p, "type %s: qualified type names are not allowed", qualified(t, "schema", "catalog", name))
+	if str(info, "catalog") != "" || str(info, "schema") != "" {
+		w.fail(p, "type %s: qualified type names are not allowed", qualified(info, "schema", "catalog", str(info, "name")))
 		return
 	}
-	w.qualifiedName(t, p, name)
-	if w.err != nil {
-		return
-	}
-	if !allowedTypeNames[strings.ToLower(name)] {
-		w.fail(p, "type %s is not allowed", strings.ToLower(name))
-		return
-	}
-	for _, c := range asList(t["children"]) {
-		cm, _ := asMap(c)
-		switch str(cm, "class") {
-		case "TYPE":
-			w.typeExpr(cm, p, sc)
-		case "CONSTANT":
-			w.expr(cm, sc)
-		default:
-			w.fail(p, "type %s: unsupported type modifier", strings.ToLower(name))
+	if id == "UNBOUND" {
+		if n := strings.ToLower(str(info, "name")); !allowedTypeNames[n] {
+			w.fail(p, "type %s is not allowed", n)
 			return
+		}
+		for _, m := range asList(info["user_type_modifiers"]) {
+			w.value(m, p)
+		}
+	}
+	if c, ok := info["child_type"]; ok {
+		w.logicalType(c, p)
+	}
+	for _, c := range asList(info["child_types"]) {
+		if cm, ok := asMap(c); ok {
+			w.logicalType(cm["second"], p)
 		}
 	}
 }
 
-// literalKinds are the kinds of a constant's literal (DuckDB 2.0 writes a
-// constant as its text and kind; 1.5.6 wrote a typed value, of a type this
-// guard allowed).
-var literalKinds = set("integer", "numeric", "string", "boolean", "null_literal", "hex", "bit")
-
-// literal checks a constant (its content is data).
-func (w *walker) literal(v any, p int) {
-	l, ok := asMap(v)
-	if !ok || !w.fields(l, "constant", "kind", "text") {
+// value checks a constant's type (its content is data).
+func (w *walker) value(v any, p int) {
+	m, ok := asMap(v)
+	if !ok {
 		w.fail(p, "unsupported constant")
 		return
 	}
-	if k := str(l, "kind"); !literalKinds[strings.ToLower(k)] {
-		w.fail(p, "unsupported constant (%s)", strings.ToLower(k))
-		return
-	}
-	if t, ok := l["text"]; ok {
-		if _, isStr := t.(string); !isStr {
-			w.fail(p, "unsupported constant")
-		}
+	if t, ok := m["type"]; ok {
+		w.logicalType(t, p)
 	}
 }
 

@@ -55,17 +55,14 @@ func NewPlan(ctx context.Context, c *Checked, cat *Catalog, s Scope, maxRows int
 		maxRows = 0
 	}
 	body := trimStatement(c.SQL)
-	refs, err := textPositions(body, c.refs)
-	if err != nil {
-		return nil, err
-	}
-	sort.Slice(refs, func(i, j int) bool { return refs[i].pos > refs[j].pos })
+	refs := append([]tableRef(nil), c.refs...)
+	sort.Slice(refs, func(i, j int) bool { return refs[i].loc > refs[j].loc })
 	var shifts []shift
 	for i, r := range refs {
-		if r.pos < 0 || (i > 0 && refs[i-1].pos == r.pos) {
+		if r.loc < 0 || (i > 0 && refs[i-1].loc == r.loc) {
 			return nil, internalf("relation %s has no usable position", r.name)
 		}
-		end, name, ok := identAt(body, r.pos)
+		end, name, ok := identAt(body, r.loc)
 		if !ok || foldName(name) != r.name {
 			return nil, internalf("relation %s not found at its position", r.name)
 		}
@@ -73,8 +70,8 @@ func NewPlan(ctx context.Context, c *Checked, cat *Catalog, s Scope, maxRows int
 		if str(r.node, "alias") == "" && !r.show {
 			repl += " AS " + quoteIdent(r.name)
 		}
-		body = body[:r.pos] + repl + body[end:]
-		shifts = append(shifts, shift{at: r.pos, origLen: end - r.pos, replLen: len(repl)})
+		body = body[:r.loc] + repl + body[end:]
+		shifts = append(shifts, shift{at: r.loc, origLen: end - r.loc, replLen: len(repl)})
 	}
 	p := &Plan{
 		SQL:     wrapPrefix + body + "\n) AS " + wrapAlias + " LIMIT " + strconv.Itoa(maxRows+1),
@@ -94,60 +91,6 @@ func NewPlan(ctx context.Context, c *Checked, cat *Catalog, s Scope, maxRows int
 		return nil, err
 	}
 	return p, nil
-}
-
-// placedRef is a relation reference and where its name is in the text.
-type placedRef struct {
-	tableRef
-	pos int
-}
-
-// textPositions finds where each reference's name is in text. The parse
-// tree gives it, except that DuckDB 2.0 gives no position for the relation
-// of DESCRIBE/SUMMARIZE <name> (1.5.6 did): for those it is the name token
-// right after a DESCRIBE, DESC or SUMMARIZE keyword, in text order, and
-// there must be exactly as many such tokens naming the relation as
-// references without a position. A wrong guess cannot run: the planned
-// text is parsed again and compared with the checked tree (verify).
-func textPositions(text string, refs []tableRef) ([]placedRef, error) {
-	out := make([]placedRef, len(refs))
-	missing := map[string]int{}
-	for i, r := range refs {
-		out[i] = placedRef{tableRef: r, pos: r.loc}
-		if r.loc < 0 {
-			if !r.show {
-				return nil, internalf("relation %s has no usable position", r.name)
-			}
-			missing[r.name]++
-		}
-	}
-	if len(missing) == 0 {
-		return out, nil
-	}
-	found := map[string][]int{}
-	prev := ""
-	for i := skipSpaceAndComments(text, 0); i < len(text); {
-		end := tokenEnd(text, i)
-		if kw := strings.ToUpper(prev); kw == "DESCRIBE" || kw == "DESC" || kw == "SUMMARIZE" {
-			if _, name, ok := identAt(text, i); ok {
-				found[foldName(name)] = append(found[foldName(name)], i)
-			}
-		}
-		prev = text[i:end]
-		i = skipSpaceAndComments(text, end)
-	}
-	for name, n := range missing {
-		if len(found[name]) != n {
-			return nil, internalf("relation %s has no usable position", name)
-		}
-	}
-	for i := range out {
-		if out[i].pos < 0 {
-			out[i].pos = found[out[i].name][0]
-			found[out[i].name] = found[out[i].name][1:]
-		}
-	}
-	return out, nil
 }
 
 // verify parses the planned text and compares it with the checked tree.
@@ -175,10 +118,6 @@ func (p *Plan) verify(ctx context.Context, c *Checked) error {
 		for _, r := range c.refs {
 			if loc(m) == r.loc && foldName(str(m, "table_name")) == r.name {
 				m["table_name"] = viewName(r.name)
-				// DuckDB 2.0 also writes the name as a path.
-				if _, ok := m["qualified_name"]; ok {
-					m["qualified_name"] = map[string]any{"path": []any{viewName(r.name)}}
-				}
 				if str(m, "alias") == "" && !r.show {
 					m["alias"] = r.name
 				}
@@ -203,13 +142,7 @@ func (p *Plan) verify(ctx context.Context, c *Checked) error {
 // returns the query inside it.
 func unwrap(top map[string]any, limit int) (map[string]any, error) {
 	bad := internalf("the planned query has an unexpected shape")
-	// DuckDB 2.0 writes an empty WITH clause as "cte_map": {}.
-	if cm, present := top["cte_map"]; present {
-		if m, ok := asMap(cm); !ok || len(m) != 0 {
-			return nil, bad
-		}
-	}
-	if top == nil || str(top, "type") != "SELECT_NODE" || top["where_clause"] != nil ||
+	if top == nil || str(top, "type") != "SELECT_NODE" || top["cte_map"] != nil || top["where_clause"] != nil ||
 		top["group_expressions"] != nil || top["having"] != nil || top["qualify"] != nil || top["sample"] != nil {
 		return nil, bad
 	}
@@ -217,23 +150,15 @@ func unwrap(top map[string]any, limit int) (map[string]any, error) {
 	if len(sel) != 1 {
 		return nil, bad
 	}
-	star, _ := asMap(sel[0])
-	if star == nil || str(star, "class") != "STAR" || star["columns"] != false {
+	if star, _ := asMap(sel[0]); star == nil || str(star, "class") != "STAR" || len(star) > 5 {
 		return nil, bad
-	}
-	for k := range star {
-		switch k {
-		case "class", "type", "columns", "query_location", "query_location_length":
-		default:
-			return nil, bad
-		}
 	}
 	mods := asList(top["modifiers"])
 	if len(mods) != 1 {
 		return nil, bad
 	}
 	lm, _ := asMap(mods[0])
-	if lm == nil || str(lm, "type") != "LIMIT_MODIFIER" || lm["offset"] != nil || str(lm, "limit_type") != "ROW_COUNT" {
+	if lm == nil || str(lm, "type") != "LIMIT_MODIFIER" || lm["offset"] != nil {
 		return nil, bad
 	}
 	if n, ok := constNumber(lm["limit"]); !ok || n != float64(limit) {
@@ -313,8 +238,5 @@ func walkJSON(v any, fn func(map[string]any)) {
 }
 
 func stripLocations(v any) {
-	walkJSON(v, func(m map[string]any) {
-		delete(m, "query_location")
-		delete(m, "query_location_length") // DuckDB 2.0
-	})
+	walkJSON(v, func(m map[string]any) { delete(m, "query_location") })
 }
