@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 )
 
 // A keyedCache keeps a shared input of some models across refreshes, in
@@ -48,11 +47,7 @@ type keyedCache struct {
 // models read (the read step), or computes them directly (direct).
 func (c keyedCache) refresh(ctx context.Context, rc *RunContext) error {
 	step := func(name string, data map[string]any) error {
-		d := map[string]any{"Step": name, "Name": c.name, "Key": c.key}
-		for k, v := range data {
-			d[k] = v
-		}
-		return rc.Exec(ctx, c.file, d)
+		return rc.Exec(ctx, c.file, mergeData(map[string]any{"Step": name, "Name": c.name, "Key": c.key}, data))
 	}
 	if rc.full {
 		rc.useCache(c.name, "")
@@ -111,35 +106,23 @@ func (c keyedCache) refresh(ctx context.Context, rc *RunContext) error {
 	}
 	data := map[string]any{"Since": since.Int64, "LoadID": last, "Fingerprint": fp}
 	// the cached rows and the state change together or not at all
-	inTx := func(steps ...string) (err error) {
-		start := time.Now()
-		if _, err := rc.Conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
-			return err
-		}
-		defer func() {
-			if err != nil {
-				rc.Conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
-			}
-		}()
-		for _, s := range steps {
-			if s == "state" || s == "schema" {
-				if err := rc.Exec(ctx, "model_cache.sql", map[string]any{"Step": s, "Name": c.name, "LoadID": last, "Fingerprint": fp}); err != nil {
-					return err
+	inTx := func(what string, steps ...string) error {
+		return inTransaction(ctx, rc, what+" the "+c.name+" cache", func() error {
+			for _, s := range steps {
+				if s == "state" || s == "schema" {
+					if err := rc.Exec(ctx, "model_cache.sql", map[string]any{"Step": s, "Name": c.name, "LoadID": last, "Fingerprint": fp}); err != nil {
+						return err
+					}
+					continue
 				}
-				continue
-			}
-			for _, t := range c.tables {
-				if err := rc.Exec(ctx, "model_cache.sql", map[string]any{"Step": s, "Name": c.name, "Key": c.key, "Table": t}); err != nil {
-					return err
+				for _, t := range c.tables {
+					if err := rc.Exec(ctx, "model_cache.sql", map[string]any{"Step": s, "Name": c.name, "Key": c.key, "Table": t}); err != nil {
+						return err
+					}
 				}
 			}
-		}
-		commit := time.Now()
-		_, err = rc.Conn.ExecContext(ctx, "COMMIT")
-		if rc.Log != nil {
-			rc.Log.Debug("cache written", "cache", c.name, "seconds", time.Since(start).Seconds(), "commit_seconds", time.Since(commit).Seconds())
-		}
-		return err
+			return nil
+		})
 	}
 	overlay := false
 	switch {
@@ -147,8 +130,8 @@ func (c keyedCache) refresh(ctx context.Context, rc *RunContext) error {
 		if err := c.compute(ctx, rc, true); err != nil {
 			return err
 		}
-		if err := inTx("schema", "rebuild", "state"); err != nil {
-			return fmt.Errorf("rebuilding the %s cache: %w", c.name, err)
+		if err := inTx("rebuilding", "schema", "rebuild", "state"); err != nil {
+			return err
 		}
 		rc.Note("%s cache rebuilt", c.name)
 		rc.useCache(c.name, "")
@@ -164,8 +147,8 @@ func (c keyedCache) refresh(ctx context.Context, rc *RunContext) error {
 			return err
 		}
 		if float64(k) > cacheWriteBack*float64(rows) {
-			if err := inTx("replace", "state"); err != nil {
-				return fmt.Errorf("updating the %s cache: %w", c.name, err)
+			if err := inTx("updating", "replace", "state"); err != nil {
+				return err
 			}
 			rc.Note("%s: %d keys updated in the cache (loads %d to %d)", c.name, k, since.Int64+1, last)
 		} else {

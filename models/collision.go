@@ -495,11 +495,7 @@ type collisionParams struct {
 
 // data is the template data of collision.sql's step.
 func (p collisionParams) data(step string, more map[string]any) map[string]any {
-	d := map[string]any{"Step": step, "WindowDays": fmt.Sprint(p.windowDays)}
-	for k, v := range more {
-		d[k] = v
-	}
-	return d
+	return mergeData(map[string]any{"Step": step, "WindowDays": fmt.Sprint(p.windowDays)}, more)
 }
 
 // colName is one customer's normalised name (key) and city.

@@ -288,8 +288,8 @@ func appendPairs(ctx context.Context, conn *sql.Conn, pairs [][]driver.Value) er
 	return plAppend(conn, "col_similar_upd", pairs)
 }
 
-// inTransaction runs fn in one transaction on rc.Conn (the cache's tables
-// and state change together or not at all).
+// inTransaction runs fn in one transaction on rc.Conn (a cache's tables and
+// its state change together or not at all); what names it in errors.
 func inTransaction(ctx context.Context, rc *RunContext, what string, fn func() error) (err error) {
 	start := time.Now()
 	if _, err := rc.Conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
@@ -311,7 +311,7 @@ func inTransaction(ctx context.Context, rc *RunContext, what string, fn func() e
 	return err
 }
 
-// mergeData is a with more's entries added.
+// mergeData adds more's entries to a (template data) and returns it.
 func mergeData(a, more map[string]any) map[string]any {
 	for k, v := range more {
 		a[k] = v
