@@ -132,11 +132,11 @@ func collisionCacheState(ctx context.Context, conn *sql.Conn, fp string, last in
 	var loadID sql.NullInt64
 	var cachedFP sql.NullString
 	err = conn.QueryRowContext(ctx, "SELECT load_id, fingerprint FROM model_cache.collision_state").Scan(&loadID, &cachedFP)
-	if errors.Is(err, sql.ErrNoRows) || !loadID.Valid || cachedFP.String != fp || loadID.Int64 > last {
-		return 0, true, nil
-	}
-	if err != nil {
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return 0, false, fmt.Errorf("reading the collision cache's state: %w", err)
+	}
+	if err != nil || !loadID.Valid || cachedFP.String != fp || loadID.Int64 > last {
+		return 0, true, nil
 	}
 	// a deal's product line comes from products; deleted customers or deals
 	// start over (the rule of the refresh: incremental.go)
