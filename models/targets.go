@@ -135,6 +135,42 @@ func (n *tgtNode) ensure(metric string, days int) {
 	}
 }
 
+// tgtSpan is every day from the first target's start to the last one's end,
+// with what the spreading asks of each day worked out once: whether it is a
+// working day, and its ISO week (Monday) and month.
+type tgtSpan struct {
+	day0    time.Time
+	day     []time.Time
+	workday []bool
+	week    []int // index into weeks
+	month   []int // index into months
+	weeks   []time.Time
+	months  []string
+}
+
+func newTgtSpan(from, to time.Time, cal *calendar.Calendar) *tgtSpan {
+	n := int(to.Sub(from).Hours()/24) + 1
+	s := &tgtSpan{day0: from, day: make([]time.Time, n), workday: make([]bool, n), week: make([]int, n), month: make([]int, n)}
+	for i := range n {
+		d := from.AddDate(0, 0, i)
+		s.day[i], s.workday[i] = d, cal.IsWorkday(d)
+		wk := d.AddDate(0, 0, -((int(d.Weekday()) + 6) % 7))
+		if len(s.weeks) == 0 || !s.weeks[len(s.weeks)-1].Equal(wk) {
+			s.weeks = append(s.weeks, wk)
+		}
+		s.week[i] = len(s.weeks) - 1
+		mo := d.Format("2006-01")
+		if len(s.months) == 0 || s.months[len(s.months)-1] != mo {
+			s.months = append(s.months, mo)
+		}
+		s.month[i] = len(s.months) - 1
+	}
+	return s
+}
+
+// index is the position of day d (a calendar day within the span).
+func (s *tgtSpan) index(d time.Time) int { return int(d.Sub(s.day0).Hours() / 24) }
+
 type tgtRow struct {
 	scope, id, metric string
 	from, to          time.Time
@@ -289,8 +325,8 @@ func runTargets(ctx context.Context, rc *RunContext) error {
 				dayN = t.to
 			}
 		}
-		ndays := int(dayN.Sub(day0).Hours()/24) + 1
-		dayAt := func(i int) time.Time { return day0.AddDate(0, 0, i) }
+		span := newTgtSpan(day0, dayN, cal)
+		ndays := len(span.day)
 		metrics := map[string]bool{}
 		for _, t := range rows {
 			n, ok := nodes[key(t.scope, t.id)]
@@ -300,23 +336,26 @@ func runTargets(ctx context.Context, rc *RunContext) error {
 			}
 			metrics[t.metric] = true
 			n.ensure(t.metric, ndays)
-			a, b := int(t.from.Sub(day0).Hours()/24), int(t.to.Sub(day0).Hours()/24)
-			var work []int
+			a, b := span.index(t.from), span.index(t.to)
+			work := 0
 			for i := a; i <= b; i++ {
-				if cal.IsWorkday(dayAt(i)) {
-					work = append(work, i)
-				}
-			}
-			if len(work) == 0 { // no working day at all: spread over the calendar days
-				for i := a; i <= b; i++ {
-					work = append(work, i)
+				if span.workday[i] {
+					work++
 				}
 			}
 			for i := a; i <= b; i++ {
 				n.expl[t.metric][i], n.cov[t.metric][i] = true, true
 			}
-			for _, i := range work {
-				n.val[t.metric][i] += t.amount / float64(len(work))
+			if work == 0 { // no working day at all: spread over the calendar days
+				for i := a; i <= b; i++ {
+					n.val[t.metric][i] += t.amount / float64(b-a+1)
+				}
+				continue
+			}
+			for i := a; i <= b; i++ {
+				if span.workday[i] {
+					n.val[t.metric][i] += t.amount / float64(work)
+				}
 			}
 		}
 		// Top-down: a unit's target of the day, less what its children with a
@@ -332,13 +371,14 @@ func runTargets(ctx context.Context, rc *RunContext) error {
 				for _, c := range n.children {
 					c.ensure(m, ndays)
 				}
+				var others []*tgtNode
 				for i := 0; i < ndays; i++ {
 					if !n.cov[m][i] {
 						continue
 					}
-					d := dayAt(i)
+					d := span.day[i]
 					rest := n.val[m][i]
-					var others []*tgtNode
+					others = others[:0]
 					var weight float64
 					for _, c := range n.children {
 						if c.expl[m][i] {
@@ -362,37 +402,39 @@ func runTargets(ctx context.Context, rc *RunContext) error {
 				}
 			}
 		}
-		// Weeks (ISO: Monday) and months of every node with a target.
+		// Weeks (ISO: Monday) and months of every node with a target, in
+		// date order.
 		var weekRows, monthRows [][]driver.Value
+		weekSum, weekSeen := make([]float64, len(span.weeks)), make([]bool, len(span.weeks))
+		monthSum, monthSeen := make([]float64, len(span.months)), make([]bool, len(span.months))
 		for _, n := range order {
 			for m := range metrics {
 				if n.cov == nil || n.cov[m] == nil {
 					continue
 				}
-				weeks, monthsSum := map[time.Time]float64{}, map[string]float64{}
-				var weekOrder []time.Time
-				var monthOrder []string
+				clear(weekSum)
+				clear(weekSeen)
+				clear(monthSum)
+				clear(monthSeen)
 				for i := 0; i < ndays; i++ {
 					if !n.cov[m][i] {
 						continue
 					}
-					d := dayAt(i)
-					wk := d.AddDate(0, 0, -((int(d.Weekday()) + 6) % 7))
-					if _, ok := weeks[wk]; !ok {
-						weekOrder = append(weekOrder, wk)
-					}
-					weeks[wk] += n.val[m][i]
-					mo := d.Format("2006-01")
-					if _, ok := monthsSum[mo]; !ok {
-						monthOrder = append(monthOrder, mo)
-					}
-					monthsSum[mo] += n.val[m][i]
+					w, mo := span.week[i], span.month[i]
+					weekSum[w] += n.val[m][i]
+					weekSeen[w] = true
+					monthSum[mo] += n.val[m][i]
+					monthSeen[mo] = true
 				}
-				for _, wk := range weekOrder {
-					weekRows = append(weekRows, []driver.Value{n.scope, n.id, m, wk, weeks[wk]})
+				for w, seen := range weekSeen {
+					if seen {
+						weekRows = append(weekRows, []driver.Value{n.scope, n.id, m, span.weeks[w], weekSum[w]})
+					}
 				}
-				for _, mo := range monthOrder {
-					monthRows = append(monthRows, []driver.Value{n.scope, n.id, m, mo, monthsSum[mo]})
+				for mo, seen := range monthSeen {
+					if seen {
+						monthRows = append(monthRows, []driver.Value{n.scope, n.id, m, span.months[mo], monthSum[mo]})
+					}
 				}
 			}
 		}
