@@ -285,21 +285,35 @@ WITH raw AS (
            100.0 * d.product_lines_bought / d.product_lines_available AS s_product,
            CAST(d.activities_12m + d.campaign_responses_12m AS DOUBLE) AS x_promotion
     FROM mart_customer_value_detail d CROSS JOIN cv_flags f
-), ranked AS (
-    SELECT *,
-        CASE WHEN x_profiling IS NULL THEN NULL WHEN count(x_profiling) OVER () = 1 THEN 0.0
-             ELSE 100.0 * (rank() OVER (PARTITION BY x_profiling IS NULL ORDER BY x_profiling) - 1) / (count(x_profiling) OVER () - 1) END AS s_profiling,
-        CASE WHEN x_tenure IS NULL THEN NULL WHEN count(x_tenure) OVER () = 1 THEN 0.0
-             ELSE 100.0 * (rank() OVER (PARTITION BY x_tenure IS NULL ORDER BY x_tenure) - 1) / (count(x_tenure) OVER () - 1) END AS s_tenure,
-        CASE WHEN x_repeat IS NULL THEN NULL WHEN count(x_repeat) OVER () = 1 THEN 0.0
-             ELSE 100.0 * (rank() OVER (PARTITION BY x_repeat IS NULL ORDER BY x_repeat) - 1) / (count(x_repeat) OVER () - 1) END AS s_repeat,
-        CASE WHEN x_margin IS NULL THEN NULL WHEN count(x_margin) OVER () = 1 THEN 0.0
-             ELSE 100.0 * (rank() OVER (PARTITION BY x_margin IS NULL ORDER BY x_margin) - 1) / (count(x_margin) OVER () - 1) END AS s_profitability,
-        CASE WHEN x_prospecting IS NULL THEN NULL WHEN count(x_prospecting) OVER () = 1 THEN 0.0
-             ELSE 100.0 * (rank() OVER (PARTITION BY x_prospecting IS NULL ORDER BY x_prospecting) - 1) / (count(x_prospecting) OVER () - 1) END AS s_prospecting,
-        CASE WHEN x_promotion IS NULL THEN NULL WHEN count(x_promotion) OVER () = 1 THEN 0.0
-             ELSE 100.0 * (rank() OVER (PARTITION BY x_promotion IS NULL ORDER BY x_promotion) - 1) / (count(x_promotion) OVER () - 1) END AS s_promotion
-    FROM raw
+),
+-- A score is the percentile rank among the customers with a value:
+-- 100 x (rank - 1) / (count - 1), rank as rank() gives it (ties share the
+-- lowest), i.e. 100 x (values below) / (count - 1). The values below each
+-- distinct value come from the distinct values in order (a running count),
+-- joined back: one small sort per score instead of six window sorts of every
+-- customer (3.3 s against 1.1 s for the large company's 1.6 M customers).
+below_profiling AS (SELECT x_profiling AS x, CAST(sum(count(*)) OVER (ORDER BY x_profiling) - count(*) AS BIGINT) AS below FROM raw WHERE x_profiling IS NOT NULL GROUP BY x_profiling),
+below_tenure AS (SELECT x_tenure AS x, CAST(sum(count(*)) OVER (ORDER BY x_tenure) - count(*) AS BIGINT) AS below FROM raw WHERE x_tenure IS NOT NULL GROUP BY x_tenure),
+below_repeat AS (SELECT x_repeat AS x, CAST(sum(count(*)) OVER (ORDER BY x_repeat) - count(*) AS BIGINT) AS below FROM raw WHERE x_repeat IS NOT NULL GROUP BY x_repeat),
+below_margin AS (SELECT x_margin AS x, CAST(sum(count(*)) OVER (ORDER BY x_margin) - count(*) AS BIGINT) AS below FROM raw WHERE x_margin IS NOT NULL GROUP BY x_margin),
+below_prospecting AS (SELECT x_prospecting AS x, CAST(sum(count(*)) OVER (ORDER BY x_prospecting) - count(*) AS BIGINT) AS below FROM raw WHERE x_prospecting IS NOT NULL GROUP BY x_prospecting),
+below_promotion AS (SELECT x_promotion AS x, CAST(sum(count(*)) OVER (ORDER BY x_promotion) - count(*) AS BIGINT) AS below FROM raw WHERE x_promotion IS NOT NULL GROUP BY x_promotion),
+counts AS (SELECT count(x_profiling) AS n_profiling, count(x_tenure) AS n_tenure, count(x_repeat) AS n_repeat, count(x_margin) AS n_margin, count(x_prospecting) AS n_prospecting, count(x_promotion) AS n_promotion FROM raw),
+ranked AS (
+    SELECT r.*,
+        CASE WHEN r.x_profiling IS NULL THEN NULL WHEN n.n_profiling = 1 THEN 0.0 ELSE 100.0 * b_profiling.below / (n.n_profiling - 1) END AS s_profiling,
+        CASE WHEN r.x_tenure IS NULL THEN NULL WHEN n.n_tenure = 1 THEN 0.0 ELSE 100.0 * b_tenure.below / (n.n_tenure - 1) END AS s_tenure,
+        CASE WHEN r.x_repeat IS NULL THEN NULL WHEN n.n_repeat = 1 THEN 0.0 ELSE 100.0 * b_repeat.below / (n.n_repeat - 1) END AS s_repeat,
+        CASE WHEN r.x_margin IS NULL THEN NULL WHEN n.n_margin = 1 THEN 0.0 ELSE 100.0 * b_margin.below / (n.n_margin - 1) END AS s_profitability,
+        CASE WHEN r.x_prospecting IS NULL THEN NULL WHEN n.n_prospecting = 1 THEN 0.0 ELSE 100.0 * b_prospecting.below / (n.n_prospecting - 1) END AS s_prospecting,
+        CASE WHEN r.x_promotion IS NULL THEN NULL WHEN n.n_promotion = 1 THEN 0.0 ELSE 100.0 * b_promotion.below / (n.n_promotion - 1) END AS s_promotion
+    FROM raw r CROSS JOIN counts n
+    LEFT JOIN below_profiling b_profiling ON b_profiling.x = r.x_profiling
+    LEFT JOIN below_tenure b_tenure ON b_tenure.x = r.x_tenure
+    LEFT JOIN below_repeat b_repeat ON b_repeat.x = r.x_repeat
+    LEFT JOIN below_margin b_margin ON b_margin.x = r.x_margin
+    LEFT JOIN below_prospecting b_prospecting ON b_prospecting.x = r.x_prospecting
+    LEFT JOIN below_promotion b_promotion ON b_promotion.x = r.x_promotion
 )
 SELECT customer_id, margin, s_profiling, s_profitability, s_performance, s_prospecting, s_product, s_promotion,
        -- persistency: the mean of the components that exist
