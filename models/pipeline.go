@@ -85,10 +85,12 @@ var plDealStagesDirect = map[string]any{"Deals": "pl_deals", "Into": "pl_deal_st
 // (cache.go, pipeline_stage_cache.sql). When as_of is on or after every date
 // of the deals and their history, a deal's stages depend on as_of only
 // through the stay it is still in: that stay runs until a far day in the
-// cache and is moved back to as_of when read. A deal is recomputed when a
+// cache and is moved back to as_of when read. Beside it the cache keeps the
+// history rows in each deal's order (stage_history: the forecast's
+// snapshots, another sort of the whole history). A deal is recomputed when a
 // load wrote its row or its history; the stages table changing rebuilds all.
 var dealStagesCache = keyedCache{
-	name: "deal_stages", key: "opportunity_id", unit: "deals", tables: []string{"deal_stages"},
+	name: "deal_stages", key: "opportunity_id", unit: "deals", tables: []string{"deal_stages", "stage_history"},
 	forcing: []string{"stages"}, inputs: []string{"opportunities", "opportunity_stages"}, file: "pipeline_stage_cache.sql",
 	compute: func(ctx context.Context, rc *RunContext, all bool) error {
 		if err := rc.Exec(ctx, "pipeline_stage_cache.sql", map[string]any{"Step": "deals", "All": all}); err != nil {
@@ -97,10 +99,17 @@ var dealStagesCache = keyedCache{
 		if err := rc.Exec(ctx, "pipeline_deal_stages.sql", map[string]any{"Deals": "pl_ds_deals", "Into": "pl_ds_new", "Until": "DATE '9999-12-31'"}); err != nil {
 			return err
 		}
+		if err := rc.Exec(ctx, "pipeline_stage_history.sql", map[string]any{"Deals": "pl_ds_deals", "Into": "stage_history_new", "Kind": "TABLE"}); err != nil {
+			return err
+		}
 		return rc.Exec(ctx, "pipeline_stage_cache.sql", map[string]any{"Step": "mark"})
 	},
 	direct: func(ctx context.Context, rc *RunContext) error {
-		return rc.Exec(ctx, "pipeline_deal_stages.sql", plDealStagesDirect)
+		if err := rc.Exec(ctx, "pipeline_deal_stages.sql", plDealStagesDirect); err != nil {
+			return err
+		}
+		// a view: the forecast reads it once, and only it
+		return rc.Exec(ctx, "pipeline_stage_history.sql", map[string]any{"Deals": "pl_deals", "Into": "pl_stage_history", "Kind": "VIEW"})
 	},
 }
 

@@ -3,26 +3,15 @@
 -- from pl_deals and the stage history read once instead of rebuilding
 -- pipeline_at per date (39 rebuilds took most of the forecast's time).
 -- Each history row is the deal's stage from its day (entered_on) until the day
--- the next row was entered (next_on); rows are ordered like pipeline_at's
--- "latest" (entered_at, then position, then stage), so of several rows entered
--- on one day the last one holds at the end of that day.
+-- the next row was entered (next_on): pl_stage_history, in pipeline_at's
+-- "latest" order (pipeline_stage_history.sql; kept per deal across refreshes
+-- with pl_deal_stages).
 
 -- A view: forecast_snapshot_sums.sql reads it once.
 CREATE OR REPLACE TEMP VIEW pl_fc_snap AS
-WITH h AS (
-    -- a stage the stages table does not know counts as open, as in pipeline_at
-    SELECT h.opportunity_id, h.stage, h.entered_at, local_day(h.entered_at) AS entered_on, s.position,
-           coalesce(s.is_closed, false) AS is_closed, d.created_on, d.closed_on
-    FROM live.opportunity_stages h
-    LEFT JOIN pl_stages s ON s.stage = h.stage
-    JOIN pl_deals d ON d.opportunity_id = h.opportunity_id
-),
-seq AS (
-    -- Rows entered at one instant are ordered as pipeline_at's "latest" does:
-    -- an unknown stage (no position) first, so that the known stage holds.
-    SELECT *, lead(entered_on) OVER w AS next_on, row_number() OVER w = 1 AS is_first
-    FROM h
-    WINDOW w AS (PARTITION BY opportunity_id ORDER BY entered_at, position NULLS FIRST, stage)
+WITH seq AS (
+    -- the stage history in each deal's order (pipeline_stage_history.sql)
+    SELECT * FROM pl_stage_history
 ),
 held AS (
     -- the days on which a row holds while its deal is in open_at (created by

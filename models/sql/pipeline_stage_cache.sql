@@ -4,7 +4,9 @@
 -- open_ended marking that stay, so that no row depends on as_of; a refresh
 -- whose as_of is on or after every date of the deals and their history (the
 -- default as-of date always is) reads it, moving the open stays back to
--- as_of. .Step says which part runs.
+-- as_of. model_cache.stage_history holds every deal's history rows in order
+-- (pipeline_stage_history.sql), read as pl_stage_history. .Step says which
+-- part runs.
 {{if eq .Step "valid" -}}
 SELECT coalesce(getvariable('as_of') >= (SELECT max(d) FROM (
     SELECT CAST(max(entered_at) AS DATE) AS d FROM live.opportunity_stages
@@ -31,4 +33,6 @@ SELECT * EXCLUDE (open_ended) REPLACE (
     CASE WHEN open_ended THEN days - date_diff('day', getvariable('as_of'), DATE '9999-12-31') ELSE days END AS days,
     CASE WHEN open_ended THEN current_days - date_diff('day', getvariable('as_of'), DATE '9999-12-31') ELSE current_days END AS current_days)
 FROM cached_deal_stages;
+-- a view: the forecast's snapshots read it once (forecast_snapshots.sql)
+CREATE OR REPLACE TEMP VIEW pl_stage_history AS SELECT * FROM cached_stage_history;
 {{- end}}
