@@ -63,6 +63,12 @@ func plPrep(ctx context.Context, rc *RunContext) error {
 	if err := rc.Exec(ctx, "pipeline_prep.sql", nil); err != nil {
 		return err
 	}
+	// pl_deal_stages is a view of the cache, or a table computed directly:
+	// a view an earlier refresh on this connection left would stop the table
+	// (the refresh drops its temp tables when it ends, not its views)
+	if _, err := rc.Conn.ExecContext(ctx, "DROP VIEW IF EXISTS temp.main.pl_deal_stages"); err != nil {
+		return err
+	}
 	if err := dealStagesCache.refresh(ctx, rc); err != nil {
 		return err
 	}

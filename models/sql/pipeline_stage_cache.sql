@@ -28,7 +28,9 @@ FROM pl_ds_new n JOIN pl_ds_deals d USING (opportunity_id);
 DROP TABLE pl_ds_new;
 DROP TABLE pl_ds_deals;
 {{- else if eq .Step "read" -}}
-CREATE OR REPLACE TEMP TABLE pl_deal_stages AS
+-- a view, not a copy: each model reads only the columns it needs from the
+-- cache (copying its 28.6 M rows of a large company took 7 s)
+CREATE OR REPLACE TEMP VIEW pl_deal_stages AS
 SELECT * EXCLUDE (open_ended) REPLACE (
     CASE WHEN open_ended THEN days - date_diff('day', getvariable('as_of'), DATE '9999-12-31') ELSE days END AS days,
     CASE WHEN open_ended THEN current_days - date_diff('day', getvariable('as_of'), DATE '9999-12-31') ELSE current_days END AS current_days)
