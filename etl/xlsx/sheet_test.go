@@ -292,3 +292,34 @@ func (r *slowReader) Read(p []byte) (int, error) {
 	r.b = r.b[m:]
 	return m, nil
 }
+
+// FuzzQuickTag holds the one-pass reading of plain tags to the general one:
+// whatever quickTag reads, tag and attr read the same.
+func FuzzQuickTag(f *testing.F) {
+	for _, s := range []string{`<c r="B7" t="s">`, `<c r="A1"/>`, `</row>`, `</row >`, `<x:c x:r="C3" s="2" t="inlineStr">`, `<row r="12" spans="1:7" ht="20">`,
+		`<c t="n" r="D4" t="s" r="E5">`, `<c r = "A1" >`, `<c r="a>b">`, `<c r="it's">`, `<c r='A1'>`, `<c/ >`, `</c/>`, `<c r="A1"t="s">`, `<c="x">`,
+		`text <v>1</v>`, `<!-- c --><c r="A1">`, `<?pi?><c>`, `<c r="A1`, `<row>`, `<c a:b:r="Z9">`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		q := lexer{buf: in}
+		qt, r, typ, ok := q.quickTag()
+		if !ok {
+			if q.pos != 0 {
+				t.Fatal("quickTag moved without reading a tag")
+			}
+			return
+		}
+		g := lexer{buf: in, eof: true}
+		gt, err := g.tag()
+		if err != nil {
+			t.Fatalf("quickTag read %q, tag fails: %v", in[:q.pos], err)
+		}
+		if q.pos != g.pos || qt.start != gt.start || qt.selfClose != gt.selfClose || string(qt.name) != string(gt.name) || string(qt.attrs) != string(gt.attrs) {
+			t.Fatalf("%q: quickTag %+v to %d, tag %+v to %d", in, qt, q.pos, gt, g.pos)
+		}
+		if string(r) != string(gt.attr("r")) || (r == nil) != (gt.attr("r") == nil) || string(typ) != string(gt.attr("t")) || (typ == nil) != (gt.attr("t") == nil) {
+			t.Fatalf("%q: quickTag r=%q t=%q, attr r=%q t=%q", in, r, typ, gt.attr("r"), gt.attr("t"))
+		}
+	})
+}
