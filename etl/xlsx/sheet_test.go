@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -323,3 +324,33 @@ func FuzzQuickTag(f *testing.F) {
 		}
 	})
 }
+
+// TestInflateAhead: the part read ahead gives its bytes in order and then
+// its error, whatever the sizes, and stops when closed before the end.
+func TestInflateAhead(t *testing.T) {
+	damaged := errors.New("damaged")
+	for _, n := range []int{0, 1, inflateBlock - 1, inflateBlock, inflateBlock + 1, 9*inflateBlock + 123} {
+		data := make([]byte, n)
+		for i := range data {
+			data[i] = byte(i * 7 / 3)
+		}
+		for _, end := range []error{io.EOF, damaged} {
+			a := newInflateAhead(io.MultiReader(&slowReader{b: data, n: 5000}, &errReader{end}))
+			got, err := io.ReadAll(a)
+			if end == io.EOF && err != nil || end != io.EOF && err != end {
+				t.Errorf("%d bytes then %v: error %v", n, end, err)
+			}
+			if !bytes.Equal(got, data) {
+				t.Errorf("%d bytes then %v: read %d bytes, not the same", n, end, len(got))
+			}
+			a.Close()
+		}
+		a := newInflateAhead(bytes.NewReader(data))
+		a.Read(make([]byte, 10))
+		a.Close() // returns although nothing reads the blocks ahead
+	}
+}
+
+type errReader struct{ err error }
+
+func (r *errReader) Read([]byte) (int, error) { return 0, r.err }
