@@ -532,9 +532,11 @@ func (x *lexer) tagRT() (t tagInfo, r, typ []byte, err error) {
 // '>' or '/>', the first attribute of each local name.
 func (x *lexer) quickTag() (t tagInfo, r, typ []byte, ok bool) {
 	b := x.buf[x.pos:]
-	lt := bytes.IndexByte(b, '<')
-	if lt < 0 {
-		return t, nil, nil, false
+	lt := 0 // mostly the tag follows the last one
+	if len(b) == 0 || b[0] != '<' {
+		if lt = bytes.IndexByte(b, '<'); lt < 0 {
+			return t, nil, nil, false
+		}
 	}
 	i := lt + 1
 	t.start = true
@@ -618,9 +620,14 @@ func (x *lexer) quickTag() (t tagInfo, r, typ []byte, ok bool) {
 
 // isNameByte: the ASCII bytes of XML names (names with other characters go
 // the general way).
-func isNameByte(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == ':' || c == '_' || c == '-' || c == '.'
-}
+func isNameByte(c byte) bool { return nameBytes[c] }
+
+var nameBytes = func() (t [256]bool) {
+	for c := range t {
+		t[c] = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == ':' || c == '_' || c == '-' || c == '.'
+	}
+	return t
+}()
 
 // maxTag bounds a tag's length (its attributes).
 const maxTag = 1 << 20
