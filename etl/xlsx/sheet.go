@@ -410,6 +410,9 @@ type lexer struct {
 	eof          bool
 	back         *tagInfo // a tag given back (unread)
 	backed       tagInfo
+	// err is the read error that ended the input early (a damaged
+	// archive); the scanner sees the end of the input, its caller this.
+	err error
 }
 
 // tagInfo is one tag: its local name and raw attributes.
@@ -493,6 +496,9 @@ func (x *lexer) fill(n int) bool {
 		x.buf = x.buf[:len(x.buf)+m]
 		if err != nil {
 			x.eof = true
+			if err != io.EOF {
+				x.err = err
+			}
 		}
 	}
 	return len(x.buf)-x.pos >= n

@@ -354,3 +354,58 @@ func TestInflateAhead(t *testing.T) {
 type errReader struct{ err error }
 
 func (r *errReader) Read([]byte) (int, error) { return 0, r.err }
+
+// TestDamagedSheetIsAnError: a worksheet whose compressed data is damaged
+// fails the reading, whether the damage is met looking for merged cells
+// (before the rows) or reading the rows of a large sheet; it does not end
+// the sheet early as if it had no more rows.
+func TestDamagedSheetIsAnError(t *testing.T) {
+	f := excelize.NewFile()
+	sw, _ := f.NewStreamWriter("Sheet1")
+	for r := 1; r <= 20000; r++ {
+		cell, _ := excelize.CoordinatesToCellName(1, r)
+		sw.SetRow(cell, []any{fmt.Sprintf("ID-%d-%d", r, r*r%977), r * 7})
+	}
+	sw.Flush()
+	var b bytes.Buffer
+	if err := f.Write(&b); err != nil {
+		t.Fatal(err)
+	}
+	good := b.Bytes()
+	damaged := append([]byte(nil), good...)
+	for i := len(damaged) / 2; i < len(damaged)/2+50; i++ {
+		damaged[i] ^= 0x5a
+	}
+	read := func(data []byte) (int, error) {
+		p := filepath.Join(t.TempDir(), "w.xlsx")
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		tb, err := (&Source{Path: p, Sheet: "Sheet1"}).Open(context.Background())
+		if err != nil {
+			return 0, err
+		}
+		defer tb.Close()
+		for n := 0; ; n++ {
+			if _, err := tb.Next(); err != nil {
+				if err == io.EOF {
+					err = nil
+				}
+				return n, err
+			}
+		}
+	}
+	for _, prescan := range []uint64{prescanMerges, 0} {
+		old := prescanMerges
+		prescanMerges = prescan
+		if n, err := read(good); err != nil || n != 20000 {
+			t.Errorf("prescan %d: the good workbook: %d rows, %v", prescan, n, err)
+		}
+		n, err := read(damaged)
+		if err == nil || !strings.Contains(err.Error(), "flate") {
+			t.Errorf("prescan %d: the damaged workbook: %d rows, error %v", prescan, n, err)
+		}
+		t.Logf("prescan %d: %d rows, then %v", prescan, n, err)
+		prescanMerges = old
+	}
+}

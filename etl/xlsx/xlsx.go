@@ -213,6 +213,10 @@ func (t *Table) readAhead() {
 	}()
 	for {
 		rec, n, err := t.rd.next()
+		if err == io.EOF && t.rd.x.err != nil {
+			// Not the end of the sheet: the rest of it cannot be read.
+			err = fmt.Errorf("its worksheet does not decompress (%w); export the workbook again", t.rd.x.err)
+		}
 		if err == io.EOF && t.late {
 			// The merged areas follow the rows: were there any?
 			if m, merr := scanMergesFrom(t.rd); merr != nil || len(m) > 0 {
