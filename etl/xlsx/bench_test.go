@@ -4,15 +4,18 @@ import (
 	"context"
 	"io"
 	"os"
+	"path/filepath"
 	"testing"
 )
 
-// benchWorkbook is bench-load's payments workbook (1 M rows), present where
-// the bench data was generated; the tests that read it skip without it.
-const benchWorkbook = "/work/bench/default-1/variants/xlsx/payments.xlsx"
-
-// BenchmarkReadWorkbook reads every row of bench-load's payments workbook.
+// BenchmarkReadWorkbook reads every row of bench-load's payments workbook
+// (TRISCOPE_BENCH_DIR, default ../../bench-data/default-1; skipped without it).
 func BenchmarkReadWorkbook(b *testing.B) {
+	dir := os.Getenv("TRISCOPE_BENCH_DIR")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "bench-data", "default-1")
+	}
+	benchWorkbook := filepath.Join(dir, "variants", "xlsx", "payments.xlsx")
 	if _, err := os.Stat(benchWorkbook); err != nil {
 		b.Skip("no bench workbook")
 	}
