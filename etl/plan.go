@@ -28,6 +28,10 @@ type colPlan struct {
 	conv     func(string) (string, problem)
 	noun     string // "amounts", "dates": for drift messages
 	excel    bool   // values come from XLSX cells
+	// memo: the values converted so far, for the columns whose few distinct
+	// values repeat row after row (the date cells of a workbook, serials
+	// such as 45296): converting each once saves most of their cost.
+	memo map[string]any
 
 	nonEmpty, failed int64
 	examples         []string
@@ -297,6 +301,9 @@ func (p *colPlan) build(ent *Entity, set *settings, fractionCols map[string]bool
 	case Date:
 		p.noun = "dates"
 		p.conv = func(s string) (string, problem) { return parseDate(s, &o) }
+		if o.excel {
+			p.memo = map[string]any{}
+		}
 	case Timestamp:
 		p.noun = "timestamps"
 		p.conv = func(s string) (string, problem) { return parseTimestamp(s, &o) }
@@ -376,6 +383,12 @@ func (p *colPlan) convert(s string, count bool) (any, problem) {
 	if s == "" {
 		return nil, ""
 	}
+	if v, ok := p.memo[s]; ok {
+		if p.noun != "" && count {
+			p.nonEmpty++
+		}
+		return v, ""
+	}
 	if p.excel && xlsx.IsError(s) {
 		return s, problem("the cell holds the Excel error " + s + " (a formula failed); fix the workbook and export again")
 	}
@@ -395,8 +408,16 @@ func (p *colPlan) convert(s string, count bool) (any, problem) {
 	if v == "" {
 		return nil, ""
 	}
+	if p.memo != nil && len(p.memo) < maxMemo {
+		a := any(v)
+		p.memo[strings.Clone(s)] = a // s may hold on to the rest of its row
+		return a, ""
+	}
 	return v, ""
 }
+
+// maxMemo bounds a column's memo: a century of days.
+const maxMemo = 40000
 
 // driftCheck fails a file whose column mostly does not parse as its type: the
 // export changed the column (a number column now holds text), so loading the

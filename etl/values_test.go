@@ -1,6 +1,7 @@
 package etl
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -209,6 +210,38 @@ func TestCurrencyFastPath(t *testing.T) {
 		u := strings.ToUpper(k)
 		if len(u) == 3 && strings.Trim(u, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == "" && u != "RMB" {
 			t.Errorf("currency word %q would be skipped by the fast path in colPlan.build", k)
+		}
+	}
+}
+
+// TestDateMemo: a workbook's date column converts each distinct value once;
+// what it gives, problems and drift counts included, is what converting
+// every value gives.
+func TestDateMemo(t *testing.T) {
+	ent, _ := EntityByName("payments")
+	c, _ := ent.Column("paid_on")
+	vals := []string{"45296", "45296", "45296.5", "60", "60", "0", "#N/A", "#N/A", "2024-01-05", "2024/1/5", "2024/1/5", "abc", "abc", "45296", "2958466", " 45296"}
+	for _, date1904 := range []bool{false, true} {
+		set := &settings{defaults: map[string]string{}, opts: valueOpts{excel: true, date1904: date1904}}
+		memo, plain := &colPlan{col: c}, &colPlan{col: c}
+		for _, p := range []*colPlan{memo, plain} {
+			if err := p.build(ent, set, nil, false); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if memo.memo == nil {
+			t.Fatal("no memo for a workbook's dates")
+		}
+		plain.memo = nil
+		for _, v := range vals {
+			gm, pm := memo.convert(v, true)
+			gp, pp := plain.convert(v, true)
+			if gm != gp || pm != pp {
+				t.Errorf("%q: memo %v %q, plain %v %q", v, gm, pm, gp, pp)
+			}
+		}
+		if memo.nonEmpty != plain.nonEmpty || memo.failed != plain.failed || !slices.Equal(memo.examples, plain.examples) {
+			t.Errorf("counts: memo %d/%d %v, plain %d/%d %v", memo.nonEmpty, memo.failed, memo.examples, plain.nonEmpty, plain.failed, plain.examples)
 		}
 	}
 }

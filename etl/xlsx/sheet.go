@@ -80,7 +80,7 @@ func (s *sheetReader) next() ([]string, int, error) {
 // sheetData or of the part) and numbers it.
 func (s *sheetReader) nextRowElement() (bool, error) {
 	for {
-		t, err := s.x.tag()
+		t, r, _, err := s.x.tagRT()
 		if err != nil {
 			if err == io.EOF {
 				return false, nil
@@ -90,7 +90,7 @@ func (s *sheetReader) nextRowElement() (bool, error) {
 		switch {
 		case t.start && t.is("row"):
 			s.cur++
-			if n, err := strconv.Atoi(string(t.attr("r"))); err == nil {
+			if n, err := atoi(r); err == nil {
 				if n > maxRows {
 					return false, excelize.ErrMaxRows
 				}
@@ -111,7 +111,7 @@ func (s *sheetReader) cellsOfRow() ([]string, error) {
 	s.text, s.ends = s.text[:0], s.ends[:0]
 	col := 0
 	for {
-		t, err := s.x.tag()
+		t, ref, typAttr, err := s.x.tagRT()
 		if err != nil {
 			if err == io.EOF {
 				break // the part ends inside the row: excelize returns what it has
@@ -134,7 +134,7 @@ func (s *sheetReader) cellsOfRow() ([]string, error) {
 			continue
 		}
 		col++
-		if ref := t.attr("r"); len(ref) > 0 {
+		if len(ref) > 0 {
 			c, err := columnOf(ref)
 			if err != nil {
 				return nil, err
@@ -142,7 +142,7 @@ func (s *sheetReader) cellsOfRow() ([]string, error) {
 			col = c
 		}
 		typ := cellNumber
-		switch string(t.attr("t")) {
+		switch string(typAttr) {
 		case "s":
 			typ = cellShared
 		case "inlineStr":
@@ -212,7 +212,7 @@ func (s *sheetReader) plainCell(typ int) ([]byte, bool) {
 	}
 	x.pos += len(open) + i + len(close)
 	if typ == cellShared && len(text) > 0 {
-		n, _ := strconv.Atoi(string(bytes.TrimSpace(text)))
+		n, _ := atoi(bytes.TrimSpace(text))
 		if n < 0 || n >= s.sst.len() {
 			return nil, true
 		}
@@ -303,12 +303,28 @@ func columnOf(ref []byte) (int, error) {
 		ok = ref[j] >= '0' && ref[j] <= '9'
 	}
 	if ok && len(ref)-i <= 7 {
-		if row, _ := strconv.Atoi(string(ref[i:])); row <= maxRows {
+		if row, _ := atoi(ref[i:]); row <= maxRows {
 			return col, nil
 		}
 	}
 	c, _, err := excelize.CellNameToCoordinates(string(ref)) // anything else: as excelize says
 	return c, err
+}
+
+// atoi is strconv.Atoi of the bytes, without making a string of the
+// common ones (up to 18 digits).
+func atoi(b []byte) (int, error) {
+	if len(b) == 0 || len(b) > 18 {
+		return strconv.Atoi(string(b))
+	}
+	n := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return strconv.Atoi(string(b))
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, nil
 }
 
 // bstrExp is excelize's pattern of the escapes of characters XML 1.0 cannot hold.
@@ -394,6 +410,9 @@ type lexer struct {
 	eof          bool
 	back         *tagInfo // a tag given back (unread)
 	backed       tagInfo
+	// err is the read error that ended the input early (a damaged
+	// archive); the scanner sees the end of the input, its caller this.
+	err error
 }
 
 // tagInfo is one tag: its local name and raw attributes.
@@ -477,6 +496,9 @@ func (x *lexer) fill(n int) bool {
 		x.buf = x.buf[:len(x.buf)+m]
 		if err != nil {
 			x.eof = true
+			if err != io.EOF {
+				x.err = err
+			}
 		}
 	}
 	return len(x.buf)-x.pos >= n
@@ -486,6 +508,132 @@ func (x *lexer) unread(t tagInfo) {
 	x.backed = tagInfo{start: t.start, selfClose: t.selfClose, name: append([]byte(nil), t.name...), attrs: append([]byte(nil), t.attrs...)}
 	x.back = &x.backed
 }
+
+// tagRT reads the next tag as tag does, with its r and t attributes as attr
+// gives them. Almost every tag of a sheet's data is plain — <c r="B7"
+// t="s">, <v>, </row>: an unprefixed or prefixed name, double-quoted
+// attributes, no comment or CDATA before it, all of it in the buffer — and
+// quickTag reads those in one pass over their bytes; anything else goes
+// through tag and attr.
+func (x *lexer) tagRT() (t tagInfo, r, typ []byte, err error) {
+	if x.back == nil {
+		var ok bool
+		if t, r, typ, ok = x.quickTag(); ok {
+			return t, r, typ, nil
+		}
+	}
+	if t, err = x.tag(); err != nil {
+		return t, nil, nil, err
+	}
+	if len(t.attrs) > 0 {
+		r, typ = t.attr("r"), t.attr("t")
+	}
+	return t, r, typ, nil
+}
+
+// quickTag reads a plain tag (see tagRT) at the next '<' of the buffer and
+// picks out its r and t attributes; ok is false, with nothing read, for any
+// other tag, which tag then reads. What it returns is what tag and attr
+// would: the name after its prefix, the attributes after the name up to the
+// '>' or '/>', the first attribute of each local name.
+func (x *lexer) quickTag() (t tagInfo, r, typ []byte, ok bool) {
+	b := x.buf[x.pos:]
+	lt := 0 // mostly the tag follows the last one
+	if len(b) == 0 || b[0] != '<' {
+		if lt = bytes.IndexByte(b, '<'); lt < 0 {
+			return t, nil, nil, false
+		}
+	}
+	i := lt + 1
+	t.start = true
+	if i < len(b) && b[i] == '/' {
+		t.start = false
+		i++
+	}
+	n := i
+	for i < len(b) && isNameByte(b[i]) {
+		i++
+	}
+	if i == n || i >= len(b) {
+		return t, nil, nil, false
+	}
+	t.name = b[n:i]
+	if j := bytes.LastIndexByte(t.name, ':'); j >= 0 {
+		t.name = t.name[j+1:]
+	}
+	a := i // the attributes start after the name
+	var haveR, haveT bool
+	for {
+		for i < len(b) && isSpace(b[i]) {
+			i++
+		}
+		if i >= len(b) {
+			return t, nil, nil, false
+		}
+		switch c := b[i]; {
+		case c == '>':
+			t.attrs = b[a:i]
+			x.pos += i + 1
+			return t, r, typ, true
+		case c == '/' && t.start && i+1 < len(b) && b[i+1] == '>':
+			t.selfClose, t.attrs = true, b[a:i]
+			x.pos += i + 2
+			return t, r, typ, true
+		case !t.start || !isNameByte(c) || a == i:
+			// End tags have no attributes; attributes follow a space.
+			return t, nil, nil, false
+		}
+		k := i
+		for i < len(b) && isNameByte(b[i]) {
+			i++
+		}
+		key := b[k:i]
+		for i < len(b) && isSpace(b[i]) {
+			i++
+		}
+		if i >= len(b) || b[i] != '=' {
+			return t, nil, nil, false
+		}
+		i++
+		for i < len(b) && isSpace(b[i]) {
+			i++
+		}
+		if i >= len(b) || b[i] != '"' {
+			return t, nil, nil, false
+		}
+		i++
+		q := bytes.IndexByte(b[i:], '"')
+		if q < 0 {
+			return t, nil, nil, false
+		}
+		val := b[i : i+q]
+		i += q + 1
+		if i < len(b) && !isSpace(b[i]) && b[i] != '>' && b[i] != '/' {
+			return t, nil, nil, false
+		}
+		if j := bytes.LastIndexByte(key, ':'); j >= 0 {
+			key = key[j+1:]
+		}
+		switch {
+		case len(key) != 1:
+		case key[0] == 'r' && !haveR:
+			r, haveR = val, true
+		case key[0] == 't' && !haveT:
+			typ, haveT = val, true
+		}
+	}
+}
+
+// isNameByte: the ASCII bytes of XML names (names with other characters go
+// the general way).
+func isNameByte(c byte) bool { return nameBytes[c] }
+
+var nameBytes = func() (t [256]bool) {
+	for c := range t {
+		t[c] = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == ':' || c == '_' || c == '-' || c == '.'
+	}
+	return t
+}()
 
 // maxTag bounds a tag's length (its attributes).
 const maxTag = 1 << 20

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -291,4 +292,120 @@ func (r *slowReader) Read(p []byte) (int, error) {
 	m := copy(p[:min(len(p), r.n)], r.b)
 	r.b = r.b[m:]
 	return m, nil
+}
+
+// FuzzQuickTag holds the one-pass reading of plain tags to the general one:
+// whatever quickTag reads, tag and attr read the same.
+func FuzzQuickTag(f *testing.F) {
+	for _, s := range []string{`<c r="B7" t="s">`, `<c r="A1"/>`, `</row>`, `</row >`, `<x:c x:r="C3" s="2" t="inlineStr">`, `<row r="12" spans="1:7" ht="20">`,
+		`<c t="n" r="D4" t="s" r="E5">`, `<c r = "A1" >`, `<c r="a>b">`, `<c r="it's">`, `<c r='A1'>`, `<c/ >`, `</c/>`, `<c r="A1"t="s">`, `<c="x">`,
+		`text <v>1</v>`, `<!-- c --><c r="A1">`, `<?pi?><c>`, `<c r="A1`, `<row>`, `<c a:b:r="Z9">`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		q := lexer{buf: in}
+		qt, r, typ, ok := q.quickTag()
+		if !ok {
+			if q.pos != 0 {
+				t.Fatal("quickTag moved without reading a tag")
+			}
+			return
+		}
+		g := lexer{buf: in, eof: true}
+		gt, err := g.tag()
+		if err != nil {
+			t.Fatalf("quickTag read %q, tag fails: %v", in[:q.pos], err)
+		}
+		if q.pos != g.pos || qt.start != gt.start || qt.selfClose != gt.selfClose || string(qt.name) != string(gt.name) || string(qt.attrs) != string(gt.attrs) {
+			t.Fatalf("%q: quickTag %+v to %d, tag %+v to %d", in, qt, q.pos, gt, g.pos)
+		}
+		if string(r) != string(gt.attr("r")) || (r == nil) != (gt.attr("r") == nil) || string(typ) != string(gt.attr("t")) || (typ == nil) != (gt.attr("t") == nil) {
+			t.Fatalf("%q: quickTag r=%q t=%q, attr r=%q t=%q", in, r, typ, gt.attr("r"), gt.attr("t"))
+		}
+	})
+}
+
+// TestInflateAhead: the part read ahead gives its bytes in order and then
+// its error, whatever the sizes, and stops when closed before the end.
+func TestInflateAhead(t *testing.T) {
+	damaged := errors.New("damaged")
+	for _, n := range []int{0, 1, inflateBlock - 1, inflateBlock, inflateBlock + 1, 9*inflateBlock + 123} {
+		data := make([]byte, n)
+		for i := range data {
+			data[i] = byte(i * 7 / 3)
+		}
+		for _, end := range []error{io.EOF, damaged} {
+			a := newInflateAhead(io.MultiReader(&slowReader{b: data, n: 5000}, &errReader{end}))
+			got, err := io.ReadAll(a)
+			if end == io.EOF && err != nil || end != io.EOF && err != end {
+				t.Errorf("%d bytes then %v: error %v", n, end, err)
+			}
+			if !bytes.Equal(got, data) {
+				t.Errorf("%d bytes then %v: read %d bytes, not the same", n, end, len(got))
+			}
+			a.Close()
+		}
+		a := newInflateAhead(bytes.NewReader(data))
+		a.Read(make([]byte, 10))
+		a.Close() // returns although nothing reads the blocks ahead
+	}
+}
+
+type errReader struct{ err error }
+
+func (r *errReader) Read([]byte) (int, error) { return 0, r.err }
+
+// TestDamagedSheetIsAnError: a worksheet whose compressed data is damaged
+// fails the reading, whether the damage is met looking for merged cells
+// (before the rows) or reading the rows of a large sheet; it does not end
+// the sheet early as if it had no more rows.
+func TestDamagedSheetIsAnError(t *testing.T) {
+	f := excelize.NewFile()
+	sw, _ := f.NewStreamWriter("Sheet1")
+	for r := 1; r <= 20000; r++ {
+		cell, _ := excelize.CoordinatesToCellName(1, r)
+		sw.SetRow(cell, []any{fmt.Sprintf("ID-%d-%d", r, r*r%977), r * 7})
+	}
+	sw.Flush()
+	var b bytes.Buffer
+	if err := f.Write(&b); err != nil {
+		t.Fatal(err)
+	}
+	good := b.Bytes()
+	damaged := append([]byte(nil), good...)
+	for i := len(damaged) / 2; i < len(damaged)/2+50; i++ {
+		damaged[i] ^= 0x5a
+	}
+	read := func(data []byte) (int, error) {
+		p := filepath.Join(t.TempDir(), "w.xlsx")
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		tb, err := (&Source{Path: p, Sheet: "Sheet1"}).Open(context.Background())
+		if err != nil {
+			return 0, err
+		}
+		defer tb.Close()
+		for n := 0; ; n++ {
+			if _, err := tb.Next(); err != nil {
+				if err == io.EOF {
+					err = nil
+				}
+				return n, err
+			}
+		}
+	}
+	for _, prescan := range []uint64{prescanMerges, 0} {
+		old := prescanMerges
+		prescanMerges = prescan
+		if n, err := read(good); err != nil || n != 20000 {
+			t.Errorf("prescan %d: the good workbook: %d rows, %v", prescan, n, err)
+		}
+		n, err := read(damaged)
+		if err == nil || !strings.Contains(err.Error(), "flate") {
+			t.Errorf("prescan %d: the damaged workbook: %d rows, error %v", prescan, n, err)
+		}
+		t.Logf("prescan %d: %d rows, then %v", prescan, n, err)
+		prescanMerges = old
+	}
 }

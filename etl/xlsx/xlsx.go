@@ -161,6 +161,7 @@ type Table struct {
 	src      *Source
 	zr       *zip.ReadCloser
 	part     io.ReadCloser
+	inflate  *inflateAhead // the part, decompressed ahead of rd
 	rd       *sheetReader
 	lim      source.Limits
 	row      int64
@@ -212,6 +213,10 @@ func (t *Table) readAhead() {
 	}()
 	for {
 		rec, n, err := t.rd.next()
+		if err == io.EOF && t.rd.x.err != nil {
+			// Not the end of the sheet: the rest of it cannot be read.
+			err = fmt.Errorf("its worksheet does not decompress (%w); export the workbook again", t.rd.x.err)
+		}
 		if err == io.EOF && t.late {
 			// The merged areas follow the rows: were there any?
 			if m, merr := scanMergesFrom(t.rd); merr != nil || len(m) > 0 {
@@ -229,6 +234,101 @@ func (t *Table) readAhead() {
 			return
 		}
 	}
+}
+
+// inflateAhead decompresses a worksheet part on a goroutine of its own, a few
+// blocks ahead of the scanner that reads it: inflating is about a third of
+// reading a sheet, and runs beside the scanning. It gives what the part
+// gives, its error (archive/zip's for a part larger than it declares, a
+// checksum) after the last bytes read before it.
+type inflateAhead struct {
+	src        io.Reader
+	full, free chan []byte
+	block, cur []byte // the block being read, and what is left of it
+	made       int    // blocks allocated
+	err        error  // read once full is closed
+	quit, done chan struct{}
+}
+
+// Blocks of 256 KiB, at most inflateBlocks+2 of them (queued, being read,
+// being filled): about 1.5 MiB a sheet being read.
+const (
+	inflateBlock  = 256 << 10
+	inflateBlocks = 4
+)
+
+func newInflateAhead(r io.Reader) *inflateAhead {
+	a := &inflateAhead{src: r, full: make(chan []byte, inflateBlocks), free: make(chan []byte, inflateBlocks+2),
+		quit: make(chan struct{}), done: make(chan struct{})}
+	go a.run()
+	return a
+}
+
+func (a *inflateAhead) run() {
+	defer close(a.done)
+	defer close(a.full)
+	defer func() {
+		if r := recover(); r != nil {
+			a.err = fmt.Errorf("inflating the worksheet: %v", r)
+		}
+	}()
+	for {
+		var b []byte
+		select {
+		case b = <-a.free:
+		default:
+			if a.made < inflateBlocks+2 {
+				a.made++
+				b = make([]byte, inflateBlock)
+			} else {
+				select {
+				case b = <-a.free:
+				case <-a.quit:
+					return
+				}
+			}
+		}
+		n, err := io.ReadFull(a.src, b[:inflateBlock])
+		if n > 0 {
+			select {
+			case a.full <- b[:n]:
+			case <-a.quit:
+				return
+			}
+		}
+		if err != nil {
+			if err == io.ErrUnexpectedEOF {
+				err = io.EOF // a last, partial block
+			}
+			a.err = err
+			return
+		}
+	}
+}
+
+// Read gives the decompressed bytes in order, then the part's error (io.EOF
+// at its end).
+func (a *inflateAhead) Read(p []byte) (int, error) {
+	for len(a.cur) == 0 {
+		if a.block != nil {
+			a.free <- a.block[:cap(a.block)] // never blocks: free holds every block
+			a.block = nil
+		}
+		b, ok := <-a.full
+		if !ok {
+			return 0, a.err
+		}
+		a.block, a.cur = b, b
+	}
+	n := copy(p, a.cur)
+	a.cur = a.cur[n:]
+	return n, nil
+}
+
+// Close stops the decompression; the part may be closed once it returns.
+func (a *inflateAhead) Close() {
+	close(a.quit)
+	<-a.done
 }
 
 // prescanMerges: a sheet whose XML is at most this large is scanned for
@@ -309,7 +409,8 @@ func openTable(src *Source) (t *Table, err error) {
 	if t.part, err = part.Open(); err != nil {
 		return fail(err)
 	}
-	t.rd = &sheetReader{x: lexer{r: t.part}, sst: sst, maxText: lim.MaxTextBytes}
+	t.inflate = newInflateAhead(t.part)
+	t.rd = &sheetReader{x: lexer{r: t.inflate}, sst: sst, maxText: lim.MaxTextBytes}
 	return t, nil
 }
 
@@ -494,6 +595,7 @@ func (t *Table) Close() error {
 		<-t.finished
 		t.ahead = nil
 	}
+	t.inflate.Close() // before the part it reads
 	t.part.Close()
 	return t.zr.Close()
 }
