@@ -259,14 +259,22 @@ func (s *Scheduler) RunNow(ctx context.Context, scheduleID, by string) (Run, err
 	return run, nil
 }
 
-// Pause stops a schedule's fire times from running until Resume.
+// Pause stops a schedule's fire times from running until Resume. A tick
+// in progress ends first: none claims the schedule's fire times after
+// Pause returns.
 func (s *Scheduler) Pause(ctx context.Context, scheduleID, by string) error {
+	s.tickMu.Lock()
+	defer s.tickMu.Unlock()
 	return s.ledger.SetPaused(ctx, scheduleID, true, s.clock.Now(), by)
 }
 
 // Resume runs a schedule's fire times again, from now on: those that
-// passed while it was paused are not due.
+// passed while it was paused are not due. No tick runs meanwhile: one that
+// read the resumed state with the mark cached before the pause would claim
+// every fire time of the pause.
 func (s *Scheduler) Resume(ctx context.Context, scheduleID, by string) error {
+	s.tickMu.Lock()
+	defer s.tickMu.Unlock()
 	if err := s.ledger.SetPaused(ctx, scheduleID, false, s.clock.Now(), by); err != nil {
 		return err
 	}

@@ -324,3 +324,45 @@ func TestStopInterruptsRuns(t *testing.T) {
 		t.Errorf("run after stop %+v", r)
 	}
 }
+
+// TestResumeWhileTicking: fire times that passed while a schedule was
+// paused stay not due, even when the loop's tick runs while Resume does (a
+// tick that read the resumed state with the mark of before the pause ran
+// them: TestPauseResumeLoadOnceAndRunNow failed so under load).
+func TestResumeWhileTicking(t *testing.T) {
+	_, l := openLedger(t, "")
+	ctx := context.Background()
+	clock := newFakeClock(sh(2, 7, 0, 0))
+	s := newScheduler(t, l, clock, &recorder{}, Schedule{ID: "hourly", Cron: "0 * * * *"})
+	start(t, s)
+	settle(t, s)
+	for cycle := range 40 {
+		if err := s.Pause(ctx, "hourly", "admin"); err != nil {
+			t.Fatal(err)
+		}
+		s.Tick(ctx) // the mark of before the pause, cached
+		clock.Set(clock.Now().Add(3 * time.Hour))
+		done := make(chan struct{})
+		ticking := make(chan struct{})
+		go func() {
+			defer close(ticking)
+			for {
+				select {
+				case <-done:
+					return
+				default:
+					s.Tick(ctx)
+				}
+			}
+		}()
+		if err := s.Resume(ctx, "hourly", "admin"); err != nil {
+			t.Fatal(err)
+		}
+		close(done)
+		<-ticking
+		settle(t, s)
+		if h := history(t, l, "hourly"); len(h) > 0 {
+			t.Fatalf("cycle %d: fire times that passed while paused ran: %s", cycle, strings.Join(h, "; "))
+		}
+	}
+}
