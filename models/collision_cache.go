@@ -164,6 +164,7 @@ func collisionDirect(ctx context.Context, rc *RunContext, p collisionParams) err
 	if err := appendPairs(ctx, rc.Conn, similarNamePairs(cores, cities, p.similarity, p.maxEdits)); err != nil {
 		return err
 	}
+	returnFreedMemory() // the names, their index and pairs: none is used below
 	for _, q := range []string{
 		"CREATE OR REPLACE TEMP VIEW pl_col_keys AS SELECT customer_id, name_key FROM col_names_upd",
 		"CREATE OR REPLACE TEMP VIEW pl_col_similar AS SELECT * FROM col_similar_upd",
@@ -233,6 +234,9 @@ func collisionUpdate(ctx context.Context, rc *RunContext, p collisionParams, sin
 	}
 	if err := appendPairs(ctx, rc.Conn, pairs); err != nil {
 		return 0, err
+	}
+	if len(changed) > 0 {
+		returnFreedMemory() // every key's name was read and indexed
 	}
 	if err := exec("collision_cache.sql", "similar", nil); err != nil {
 		return 0, err
