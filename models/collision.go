@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
 	"sort"
 	"strings"
@@ -228,14 +229,16 @@ func similarNamePairsTouching(cores, cities map[string]string, changed map[strin
 // other, but only those with a core in some: their deletion variants are
 // indexed in a map, and every core's variants looked up in it.
 func candidatePairsWith(runes [][]rune, indexed []string, some map[string]bool, maxEdits int) []uint64 {
+	coreBits := deletionBits(len(runes))
 	lookup := map[uint64][]uint32{}
 	for i, core := range indexed {
 		if !some[core] {
 			continue
 		}
-		for _, e := range appendDeletionHashes(nil, runes[i], maxEdits, uint32(i)) {
-			if l := lookup[e.hash]; len(l) == 0 || l[len(l)-1] != e.core {
-				lookup[e.hash] = append(l, e.core)
+		for _, e := range appendDeletionHashes(nil, runes[i], maxEdits, uint32(i), coreBits) {
+			h := e.hash(coreBits)
+			if l := lookup[h]; len(l) == 0 || l[len(l)-1] != uint32(i) {
+				lookup[h] = append(l, uint32(i))
 			}
 		}
 	}
@@ -248,9 +251,9 @@ func candidatePairsWith(runes [][]rune, indexed []string, some map[string]bool, 
 		var pairs []uint64
 		var buf []deletionEntry
 		for j := lo; j < hi; j++ {
-			buf = appendDeletionHashes(buf[:0], runes[j], maxEdits, uint32(j))
+			buf = appendDeletionHashes(buf[:0], runes[j], maxEdits, uint32(j), coreBits)
 			for _, e := range buf {
-				for _, i := range lookup[e.hash] {
+				for _, i := range lookup[e.hash(coreBits)] {
 					switch {
 					case i < uint32(j):
 						pairs = append(pairs, uint64(i)<<32|uint64(j))
@@ -268,14 +271,14 @@ func candidatePairsWith(runes [][]rune, indexed []string, some map[string]bool, 
 	return slices.Compact(all)
 }
 
-// deletionIndex is the sorted list of (hash of a deletion variant, core
-// number) of the cores: one allocation and no pointers for the garbage
+// deletionIndex is the sorted list of entries (hash of a deletion variant,
+// core number) of the cores: one allocation and no pointers for the garbage
 // collector to scan, where a map from variant strings to cores made 1.6 M
 // customers' ~30 M variants cost a minute. Each worker fills and sorts its
-// own slice of the cores (numbered in order, so a worker's cores all precede
-// the next worker's), and a merge that takes the earlier worker's entry at
-// equal hashes gives the order one stable sort would: by hash, then core.
-func deletionIndex(runes [][]rune, maxEdits int) []deletionEntry {
+// own slice of the cores, and the sorted slices are merged. It returns the
+// number of low bits that number the cores.
+func deletionIndex(runes [][]rune, maxEdits int) ([]deletionEntry, uint) {
+	coreBits := deletionBits(len(runes))
 	offsets := make([]int, len(runes)+1)
 	for i, r := range runes {
 		offsets[i+1] = offsets[i] + deletionCount(len(r), maxEdits)
@@ -286,16 +289,15 @@ func deletionIndex(runes [][]rune, maxEdits int) []deletionEntry {
 	inParallel(ranges, func(part, lo, hi int) {
 		entries := all[offsets[lo]:offsets[lo]:offsets[hi]]
 		for i := lo; i < hi; i++ {
-			entries = appendDeletionHashes(entries, runes[i], maxEdits, uint32(i))
+			entries = appendDeletionHashes(entries, runes[i], maxEdits, uint32(i), coreBits)
 		}
-		parts[part] = sortByHash(entries)
+		parts[part] = sortEntries(entries)
 	})
-	return slices.Compact(mergeByHash(parts)) // a core's variants can repeat ("aab" less either a)
+	return slices.Compact(mergeSorted(parts)), coreBits // a core's variants can repeat ("aab" less either a)
 }
 
-// mergeByHash merges slices sorted by hash into one; at equal hashes the
-// entry of the earlier slice comes first.
-func mergeByHash(parts [][]deletionEntry) []deletionEntry {
+// mergeSorted merges sorted slices into one sorted slice.
+func mergeSorted(parts [][]deletionEntry) []deletionEntry {
 	if len(parts) == 1 {
 		return parts[0]
 	}
@@ -307,28 +309,22 @@ func mergeByHash(parts [][]deletionEntry) []deletionEntry {
 	for {
 		best := -1
 		for i, p := range parts {
-			if len(p) > 0 && (best < 0 || p[0].hash < parts[best][0].hash) {
+			if len(p) > 0 && (best < 0 || p[0] < parts[best][0]) {
 				best = i
 			}
 		}
 		if best < 0 {
 			return out
 		}
-		// copy the run of the best part that stays at or below the other
-		// heads (strictly below for later parts, so ties go to earlier ones)
-		p := parts[best]
-		limit, limitIncl := uint64(math.MaxUint64), true
+		// copy the run of the best part up to the other parts' smallest head
+		p, limit := parts[best], deletionEntry(math.MaxUint64)
 		for i, q := range parts {
-			if i == best || len(q) == 0 {
-				continue
-			}
-			h, incl := q[0].hash, i > best
-			if h < limit || (h == limit && !incl) {
-				limit, limitIncl = h, incl
+			if i != best && len(q) > 0 && q[0] < limit {
+				limit = q[0]
 			}
 		}
 		k := 1
-		for k < len(p) && (p[k].hash < limit || (limitIncl && p[k].hash == limit)) {
+		for k < len(p) && p[k] <= limit {
 			k++
 		}
 		out = append(out, p[:k]...)
@@ -340,24 +336,25 @@ func mergeByHash(parts [][]deletionEntry) []deletionEntry {
 // (a < b, as a<<32 | b) that share a hash in the index: the pairs within
 // edit reach of each other, and a few that a hash collision adds (the edit
 // distance rejects them).
-func candidatePairs(index []deletionEntry) []uint64 {
+func candidatePairs(index []deletionEntry, coreBits uint) []uint64 {
 	ranges := parallelRanges(len(index), nil)
 	lists := make([][]uint64, len(ranges))
 	inParallel(ranges, func(part, lo, hi int) {
 		// a group of equal hashes belongs to the range holding its first entry
-		for lo > 0 && lo < hi && index[lo].hash == index[lo-1].hash {
+		for lo > 0 && lo < hi && index[lo].hash(coreBits) == index[lo-1].hash(coreBits) {
 			lo++
 		}
 		var pairs []uint64
 		for lo < hi {
+			h := index[lo].hash(coreBits)
 			end := lo + 1
-			for end < len(index) && index[end].hash == index[lo].hash {
+			for end < len(index) && index[end].hash(coreBits) == h {
 				end++
 			}
 			for i := lo; i < end; i++ {
 				for j := i + 1; j < end; j++ {
-					// index[i].core < index[j].core: sorted by hash, then core
-					pairs = append(pairs, uint64(index[i].core)<<32|uint64(index[j].core))
+					// sorted by hash, then core: index[i]'s core is the smaller
+					pairs = append(pairs, uint64(index[i].core(coreBits))<<32|uint64(index[j].core(coreBits)))
 				}
 			}
 			lo = end
@@ -371,20 +368,27 @@ func candidatePairs(index []deletionEntry) []uint64 {
 }
 
 // deletionEntry is one entry of the deletion index: the hash of a string
-// made by deleting characters from a core, and the core's number.
-type deletionEntry struct {
-	hash uint64
-	core uint32
-}
+// made by deleting characters from a core in its high bits, the core's
+// number in its low coreBits bits. Eight bytes an entry, not sixteen: the
+// index is held three times over while it is sorted and merged (the large
+// demo company's 1.6 M names make ~24 M entries). The hash loses coreBits
+// bits, which adds a few candidate pairs the edit distance rejects.
+type deletionEntry uint64
+
+// deletionBits is the number of low bits of an entry that number n cores.
+func deletionBits(n int) uint { return uint(max(1, bits.Len(uint(n)))) }
+
+func (e deletionEntry) hash(coreBits uint) uint64 { return uint64(e) >> coreBits }
+func (e deletionEntry) core(coreBits uint) uint32 { return uint32(uint64(e) & (1<<coreBits - 1)) }
 
 // appendDeletionHashes appends an entry for every string made by deleting at
 // most k characters from r (r itself included; a string that can be made in
 // two ways appears twice).
-func appendDeletionHashes(dst []deletionEntry, r []rune, k int, core uint32) []deletionEntry {
+func appendDeletionHashes(dst []deletionEntry, r []rune, k int, core uint32, coreBits uint) []deletionEntry {
 	skip := make([]int, 0, k)
 	var walk func(from int)
 	walk = func(from int) {
-		dst = append(dst, deletionEntry{hashSkipping(r, skip), core})
+		dst = append(dst, deletionEntry(hashSkipping(r, skip)>>coreBits<<coreBits|uint64(core)))
 		if len(skip) == k {
 			return
 		}
@@ -409,17 +413,16 @@ func deletionCount(n, k int) int {
 	return count
 }
 
-// sortByHash sorts the entries by hash, keeping the order of equal hashes (a
-// least-significant-digit radix sort, 16 bits a pass: linear where a
-// comparison sort of tens of millions of entries takes many seconds). It may
-// return the other of its two buffers.
-func sortByHash(a []deletionEntry) []deletionEntry {
+// sortEntries sorts the entries (a least-significant-digit radix sort, 16
+// bits a pass: linear where a comparison sort of tens of millions of entries
+// takes many seconds). It may return the other of its two buffers.
+func sortEntries(a []deletionEntry) []deletionEntry {
 	b := make([]deletionEntry, len(a))
 	var count [1 << 16]int
 	for shift := 0; shift < 64; shift += 16 {
 		clear(count[:])
 		for _, e := range a {
-			count[e.hash>>shift&0xffff]++
+			count[e>>shift&0xffff]++
 		}
 		pos := 0
 		for d, c := range count {
@@ -427,7 +430,7 @@ func sortByHash(a []deletionEntry) []deletionEntry {
 			pos += c
 		}
 		for _, e := range a {
-			d := e.hash >> shift & 0xffff
+			d := e >> shift & 0xffff
 			b[count[d]] = e
 			count[d]++
 		}

@@ -280,20 +280,46 @@ func checkSimilarNamePairs(t *testing.T, cores, cities map[string]string, split 
 	}
 }
 
-// Merging sorted parts keeps the order of one stable sort: by hash, and at
-// equal hashes the earlier part's entries first, in their order.
-func TestMergeByHash(t *testing.T) {
-	e := func(h uint64, core uint32) deletionEntry { return deletionEntry{h, core} }
+// Merging sorted parts gives one sorted slice, whatever part holds the
+// smallest head and however the parts' runs interleave.
+func TestMergeSorted(t *testing.T) {
 	parts := [][]deletionEntry{
-		{e(1, 0), e(5, 0), e(5, 1), e(9, 1)},
+		{1, 5, 6, 9},
 		{},
-		{e(1, 2), e(2, 2), e(5, 3), e(5, 4)},
-		{e(0, 5), e(5, 5), e(9, 6), e(12, 6)},
+		{2, 3, 7, 8},
+		{0, 4, 10, 12},
+		{11},
 	}
-	got := mergeByHash(parts)
-	want := []deletionEntry{e(0, 5), e(1, 0), e(1, 2), e(2, 2), e(5, 0), e(5, 1), e(5, 3), e(5, 4), e(5, 5), e(9, 1), e(9, 6), e(12, 6)}
+	got := mergeSorted(parts)
+	want := []deletionEntry{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}
 	if !slices.Equal(got, want) {
 		t.Fatalf("merged\n%v\nwant\n%v", got, want)
+	}
+}
+
+// An entry keeps its core whole and its hash less the core's bits; sorted
+// entries are in hash order, then core order.
+func TestDeletionEntry(t *testing.T) {
+	bits := deletionBits(1_600_000) // the large demo company's names
+	if bits != 21 {
+		t.Fatalf("deletionBits(1.6 M) = %d, want 21", bits)
+	}
+	r := []rune("taimingmei")
+	es := appendDeletionHashes(nil, r, 1, 1_599_999, bits)
+	if len(es) != deletionCount(len(r), 1) {
+		t.Fatalf("%d entries, want %d", len(es), deletionCount(len(r), 1))
+	}
+	for i, e := range es {
+		if e.core(bits) != 1_599_999 {
+			t.Fatalf("entry %d: core %d", i, e.core(bits))
+		}
+	}
+	if es[0].hash(bits) != hashSkipping(r, nil)>>bits {
+		t.Fatalf("the first entry is the whole core's hash less %d bits", bits)
+	}
+	sorted := sortEntries(slices.Clone(es))
+	if !slices.IsSorted(sorted) || len(sorted) != len(es) {
+		t.Fatalf("sortEntries: %v", sorted)
 	}
 }
 
