@@ -370,8 +370,9 @@ func candidatePairs(index []deletionEntry, coreBits uint) []uint64 {
 // deletionEntry is one entry of the deletion index: the hash of a string
 // made by deleting characters from a core in its high bits, the core's
 // number in its low coreBits bits. Eight bytes an entry, not sixteen: the
-// index is held three times over while it is sorted and merged (the large
-// demo company's 1.6 M names make ~24 M entries). The hash loses coreBits
+// index is held three times over while it is sorted and merged (a name of
+// n letters makes n + 1 entries with one edit: tens of millions for the
+// large demo company's 1.6 M names). The hash loses coreBits
 // bits, which adds a few candidate pairs the edit distance rejects.
 type deletionEntry uint64
 
