@@ -1,19 +1,15 @@
 package etl
 
 import (
-	"bufio"
 	"context"
-	encsv "encoding/csv"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/xuri/excelize/v2"
+	"github.com/triscope/triscope/etl/synth"
 )
 
 // TestXLSXLoadsAsCSV: the same payments as CSV and as a workbook written the
@@ -40,7 +36,9 @@ func TestXLSXLoadsAsCSV(t *testing.T) {
 			t.Fatal(err)
 		}
 		x := filepath.Join(dir, "xlsx", "payments.xlsx")
-		writePaymentsWorkbook(t, p, x)
+		if err := synth.WritePaymentsWorkbook(p, x, nil); err != nil {
+			t.Fatal(err)
+		}
 		compareLoads(t, "", p, x)
 	})
 	t.Run("bench", func(t *testing.T) {
@@ -94,62 +92,5 @@ func compareLoads(t *testing.T, fx string, inputs ...string) {
 				t.Fatalf("row %d differs:\n%s: %s\n%s: %s", j, inputs[0], first[j], in, got[j])
 			}
 		}
-	}
-}
-
-// writePaymentsWorkbook writes a payments CSV as bench-load's XLSX variant
-// does: Chinese headers, dates and amounts as number cells.
-func writePaymentsWorkbook(t *testing.T, csvPath, xlsxPath string) {
-	t.Helper()
-	in, err := os.Open(csvPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	r := encsv.NewReader(bufio.NewReader(in))
-	if _, err := r.Read(); err != nil {
-		t.Fatal(err)
-	}
-	f := excelize.NewFile()
-	defer f.Close()
-	f.SetSheetName("Sheet1", "回款")
-	sw, err := f.NewStreamWriter("回款")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dateStyle, _ := f.NewStyle(&excelize.Style{NumFmt: 14})
-	moneyStyle, _ := f.NewStyle(&excelize.Style{NumFmt: 4})
-	sw.SetRow("A1", []any{"回款编号", "合同编号", "客户编号", "回款日期", "金额", "币种", "付款方式"})
-	epoch := time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC)
-	for row := 2; ; row++ {
-		rec, err := r.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		day, err := time.Parse("2006-01-02", rec[3])
-		if err != nil {
-			t.Fatal(err)
-		}
-		amount, err := strconv.ParseFloat(rec[4], 64)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cell, _ := excelize.CoordinatesToCellName(1, row)
-		if err := sw.SetRow(cell, []any{rec[0], rec[1], rec[2], excelize.Cell{StyleID: dateStyle, Value: day.Sub(epoch).Hours() / 24},
-			excelize.Cell{StyleID: moneyStyle, Value: amount}, rec[5], rec[6]}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := sw.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(filepath.Dir(xlsxPath), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.SaveAs(xlsxPath); err != nil {
-		t.Fatal(err)
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"github.com/triscope/triscope/app"
 	"io"
-	"strconv"
 
 	"os"
 	"os/exec"
@@ -21,7 +20,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
 	"golang.org/x/text/transform"
 
@@ -314,10 +312,8 @@ func prepareVariants(dir string) error {
 			return nil
 		}
 	}
-	for _, p := range []string{gbkPath, xlsxPath} {
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return err
-		}
+	if err := os.MkdirAll(filepath.Dir(gbkPath), 0o755); err != nil {
+		return err
 	}
 	in, err := os.Open(src)
 	if err != nil {
@@ -341,20 +337,7 @@ func prepareVariants(dir string) error {
 	defer gf.Close()
 	gw := bufio.NewWriterSize(transform.NewWriter(gf, simplifiedchinese.GBK.NewEncoder()), 1<<20)
 	cw := csv.NewWriter(gw)
-	cw.Write([]string{"回款编号", "合同编号", "客户编号", "回款日期", "金额", "币种", "付款方式"})
-
-	xf := excelize.NewFile()
-	defer xf.Close()
-	xf.SetSheetName("Sheet1", "回款")
-	sw, err := xf.NewStreamWriter("回款")
-	if err != nil {
-		return err
-	}
-	dateStyle, _ := xf.NewStyle(&excelize.Style{NumFmt: 14})
-	moneyStyle, _ := xf.NewStyle(&excelize.Style{NumFmt: 4})
-	sw.SetRow("A1", []any{"回款编号", "合同编号", "客户编号", "回款日期", "金额", "币种", "付款方式"})
-	row := 2
-	epoch := time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC)
+	cw.Write(synth.PaymentsHeadersZH)
 	out := make([]string, 7)
 	for {
 		rec, err := r.Read()
@@ -365,26 +348,8 @@ func prepareVariants(dir string) error {
 			return err
 		}
 		copy(out, rec)
-		out[6] = methodsZH[rec[6]]
-		if out[6] == "" {
-			out[6] = rec[6]
-		}
+		out[6] = methodZH(rec[6])
 		cw.Write(out)
-		day, err := time.Parse("2006-01-02", rec[3])
-		if err != nil {
-			return fmt.Errorf("%s: paid_on %q: %w", src, rec[3], err)
-		}
-		amount, err := strconv.ParseFloat(rec[4], 64)
-		if err != nil {
-			return fmt.Errorf("%s: amount %q: %w", src, rec[4], err)
-		}
-		cell, _ := excelize.CoordinatesToCellName(1, row)
-		if err := sw.SetRow(cell, []any{rec[0], rec[1], rec[2],
-			excelize.Cell{StyleID: dateStyle, Value: day.Sub(epoch).Hours() / 24},
-			excelize.Cell{StyleID: moneyStyle, Value: amount}, rec[5], out[6]}); err != nil {
-			return err
-		}
-		row++
 	}
 	cw.Flush()
 	if err := cw.Error(); err != nil {
@@ -393,8 +358,14 @@ func prepareVariants(dir string) error {
 	if err := gw.Flush(); err != nil {
 		return err
 	}
-	if err := sw.Flush(); err != nil {
-		return err
+	return synth.WritePaymentsWorkbook(src, xlsxPath, methodZH)
+}
+
+// methodZH is a payment method as a Chinese CRM names it (as it is when it
+// has no Chinese name).
+func methodZH(m string) string {
+	if zh := methodsZH[m]; zh != "" {
+		return zh
 	}
-	return xf.SaveAs(xlsxPath)
+	return m
 }
