@@ -36,6 +36,9 @@ type keyedCache struct {
 	// start over when a snapshot deleted rows: incremental.go)
 	inputs []string
 	file   string // its SQL (.Step): valid (one row: may the cache serve this as_of), keys (temp <name>_keys: the keys the loads after .Since wrote), read (the temp tables the models read, from the cache, as of as_of)
+	// derive, when set, makes tables of model_cache from the cached rows
+	// (sums over every key), in the transaction that writes them
+	derive func(ctx context.Context, rc *RunContext) error
 	// compute fills temp <t>_new for every cached table t: for the keys in
 	// <name>_keys, or for all (a rebuild); direct makes what read makes,
 	// from the base data at as_of.
@@ -44,36 +47,37 @@ type keyedCache struct {
 }
 
 // refresh brings the input up to date on rc and makes the temp tables the
-// models read (the read step), or computes them directly (direct).
-func (c keyedCache) refresh(ctx context.Context, rc *RunContext) error {
+// models read (the read step: cached is true), or computes them directly
+// (direct).
+func (c keyedCache) refresh(ctx context.Context, rc *RunContext) (cached bool, err error) {
 	step := func(name string, data map[string]any) error {
 		return rc.Exec(ctx, c.file, mergeData(map[string]any{"Step": name, "Name": c.name, "Key": c.key}, data))
 	}
 	if rc.full {
 		rc.useCache(c.name, "")
-		return c.direct(ctx, rc)
+		return false, c.direct(ctx, rc)
 	}
 	q, err := SQL(c.file, map[string]any{"Step": "valid", "Name": c.name, "Key": c.key})
 	if err != nil {
-		return err
+		return false, err
 	}
 	var valid bool
 	if err := rc.Conn.QueryRowContext(ctx, q).Scan(&valid); err != nil {
-		return fmt.Errorf("%s: comparing as_of with the data's dates: %w", c.name, err)
+		return false, fmt.Errorf("%s: comparing as_of with the data's dates: %w", c.name, err)
 	}
 	if !valid {
 		rc.Note("%s computed directly (the as-of date is before some of the data)", c.name)
 		rc.useCache(c.name, "")
-		return c.direct(ctx, rc)
+		return false, c.direct(ctx, rc)
 	}
 	var zone string
 	if err := rc.Conn.QueryRowContext(ctx, "SELECT current_setting('TimeZone')").Scan(&zone); err != nil {
-		return err
+		return false, err
 	}
 	fp := strings.Join([]string{codeVersion(), zone, rc.BaseCurrency, FactsDefinition()}, "/")
 	last, err := LastCommittedLoad(ctx, rc.Conn)
 	if err != nil {
-		return err
+		return false, err
 	}
 	var since sql.NullInt64
 	var cachedFP sql.NullString
@@ -82,24 +86,24 @@ func (c keyedCache) refresh(ctx context.Context, rc *RunContext) error {
 	if err := rc.Conn.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_tables()
 		WHERE database_name = current_database() AND schema_name = 'model_cache' AND table_name IN (SELECT unnest($1::VARCHAR[]))`,
 		append([]string{c.name + "_state"}, c.tables...)).Scan(&n); err != nil {
-		return fmt.Errorf("looking for the %s cache: %w", c.name, err)
+		return false, fmt.Errorf("looking for the %s cache: %w", c.name, err)
 	}
 	if n == len(c.tables)+1 {
 		err := rc.Conn.QueryRowContext(ctx, "SELECT load_id, fingerprint FROM model_cache."+c.name+"_state").Scan(&since, &cachedFP)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("reading the %s cache's state: %w", c.name, err)
+			return false, fmt.Errorf("reading the %s cache's state: %w", c.name, err)
 		}
 		for _, t := range c.forcing {
 			if since.Valid && !forced {
 				if err := rc.Conn.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM main."+quoteIdent(t)+" WHERE _load_id > $1)", since.Int64).Scan(&forced); err != nil {
-					return err
+					return false, err
 				}
 			}
 		}
 		for _, t := range c.inputs {
 			if since.Valid && !forced {
 				if err := rc.Conn.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM main."+quoteIdent(t)+" WHERE _load_id > $1 AND _deleted_at IS NOT NULL)", since.Int64).Scan(&forced); err != nil {
-					return err
+					return false, err
 				}
 			}
 		}
@@ -109,6 +113,14 @@ func (c keyedCache) refresh(ctx context.Context, rc *RunContext) error {
 	inTx := func(what string, steps ...string) error {
 		return inTransaction(ctx, rc, what+" the "+c.name+" cache", func() error {
 			for _, s := range steps {
+				if s == "derive" {
+					if c.derive != nil {
+						if err := c.derive(ctx, rc); err != nil {
+							return err
+						}
+					}
+					continue
+				}
 				if s == "state" || s == "schema" {
 					if err := rc.Exec(ctx, "model_cache.sql", map[string]any{"Step": s, "Name": c.name, "LoadID": last, "Fingerprint": fp}); err != nil {
 						return err
@@ -128,27 +140,27 @@ func (c keyedCache) refresh(ctx context.Context, rc *RunContext) error {
 	switch {
 	case !since.Valid || cachedFP.String != fp || forced || since.Int64 > last:
 		if err := c.compute(ctx, rc, true); err != nil {
-			return err
+			return false, err
 		}
-		if err := inTx("rebuilding", "schema", "rebuild", "state"); err != nil {
-			return err
+		if err := inTx("rebuilding", "schema", "rebuild", "derive", "state"); err != nil {
+			return false, err
 		}
 		rc.Note("%s cache rebuilt", c.name)
 		rc.useCache(c.name, "")
 	case since.Int64 < last:
 		if err := step("keys", data); err != nil {
-			return err
+			return false, err
 		}
 		if err := c.compute(ctx, rc, false); err != nil {
-			return err
+			return false, err
 		}
 		var k, rows int64
 		if err := rc.Conn.QueryRowContext(ctx, "SELECT (SELECT count(*) FROM "+c.name+"_keys), (SELECT count(*) FROM model_cache."+c.tables[0]+")").Scan(&k, &rows); err != nil {
-			return err
+			return false, err
 		}
 		if float64(k) > cacheWriteBack*float64(rows) {
-			if err := inTx("updating", "replace", "state"); err != nil {
-				return err
+			if err := inTx("updating", "replace", "derive", "state"); err != nil {
+				return false, err
 			}
 			rc.Note("%s: %d keys updated in the cache (loads %d to %d)", c.name, k, since.Int64+1, last)
 		} else {
@@ -161,31 +173,43 @@ func (c keyedCache) refresh(ctx context.Context, rc *RunContext) error {
 		rc.useCache(c.name, "")
 	}
 	// What the read step reads: the cache, or (overlay) the cache with the
-	// keys recomputed in this refresh replaced.
+	// keys recomputed in this refresh replaced. The overlay's tables exist
+	// either way (empty without one), so that the read step can tell the
+	// recomputed keys' cached rows from their new ones.
+	keys := "SELECT " + c.key + " FROM " + quoteIdent(c.name+"_keys")
+	if !overlay {
+		keys = "SELECT " + c.key + " FROM model_cache." + quoteIdent(c.tables[0]) + " LIMIT 0"
+	}
+	if _, err := rc.Conn.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE "+quoteIdent(c.name+"_overlay_keys")+" AS "+keys); err != nil {
+		return false, fmt.Errorf("reading the %s cache: %w", c.name, err)
+	}
 	for _, t := range c.tables {
-		q := "CREATE OR REPLACE TEMP VIEW " + quoteIdent("cached_"+t) + " AS SELECT * FROM model_cache." + quoteIdent(t)
+		rows := "SELECT * FROM " + quoteIdent(t+"_new")
+		if !overlay {
+			rows = "SELECT * FROM model_cache." + quoteIdent(t) + " LIMIT 0"
+		}
+		q := "CREATE OR REPLACE TEMP TABLE " + quoteIdent(t+"_overlay") + " AS " + rows + ";\n" +
+			"CREATE OR REPLACE TEMP VIEW " + quoteIdent("cached_"+t) + " AS SELECT * FROM model_cache." + quoteIdent(t)
 		if overlay {
-			q = "CREATE OR REPLACE TEMP TABLE " + quoteIdent(t+"_overlay") + " AS SELECT * FROM " + quoteIdent(t+"_new") + ";\n" +
-				"CREATE OR REPLACE TEMP TABLE " + quoteIdent(c.name+"_overlay_keys") + " AS SELECT * FROM " + quoteIdent(c.name+"_keys") + ";\n" + q +
-				" WHERE " + c.key + " NOT IN (SELECT " + c.key + " FROM " + quoteIdent(c.name+"_overlay_keys") + ")" +
+			q += " WHERE " + c.key + " NOT IN (SELECT " + c.key + " FROM " + quoteIdent(c.name+"_overlay_keys") + ")" +
 				" UNION ALL SELECT * FROM " + quoteIdent(t+"_overlay")
 		}
 		if _, err := rc.Conn.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("reading the %s cache: %w", c.name, err)
+			return false, fmt.Errorf("reading the %s cache: %w", c.name, err)
 		}
 	}
 	if err := step("read", data); err != nil {
-		return err
+		return false, err
 	}
 	for _, t := range append([]string{c.name + "_keys"}, c.tables...) {
 		if !strings.HasSuffix(t, "_keys") {
 			t += "_new"
 		}
 		if _, err := rc.Conn.ExecContext(ctx, "DROP TABLE IF EXISTS temp.main."+quoteIdent(t)); err != nil {
-			return err
+			return false, err
 		}
 	}
-	return nil
+	return true, nil
 }
 
 // cacheWriteBack is the share of a cache's rows above which the keys the

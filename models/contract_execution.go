@@ -21,7 +21,7 @@ func init() {
 			if _, err := rc.Conn.ExecContext(ctx, "DROP VIEW IF EXISTS temp.main.ce_installments"); err != nil {
 				return err
 			}
-			if err := installmentsCache.refresh(ctx, rc); err != nil {
+			if _, err := installmentsCache.refresh(ctx, rc); err != nil {
 				return err
 			}
 			return rc.Exec(ctx, "contract_execution.sql", nil)

@@ -200,6 +200,18 @@ func TestIncrementalRefreshEqualsFull(t *testing.T) {
 	}
 	assertSameAsFull(t, w, "after renaming a customer")
 
+	// A rep moved to another unit: the deals of that rep count in the new
+	// unit (the funnel's cached cells are per rep's unit).
+	dir = t.TempDir()
+	copyCSV(t, w, `SELECT * EXCLUDE (_load_id) REPLACE ((SELECT max(org_unit_id) FROM live.org_units WHERE org_unit_id <> r.org_unit_id) AS org_unit_id)
+		FROM live.reps r WHERE rep_id = (SELECT min(owner_rep_id) FROM live.opportunities)`, filepath.Join(dir, "reps.csv"))
+	deltaLoad(t, w, dir)
+	kinds = refreshKinds(t, w, false)
+	if r := kinds["funnel"]; r.Kind != KindIncremental {
+		t.Errorf("after moving a rep: funnel ran as %s (%s); want incremental, from the deal stages cache", r.Kind, r.Why)
+	}
+	assertSameAsFull(t, w, "after moving a rep to another unit")
+
 	// Payments moved to another contract (no as-of move, nothing deleted):
 	// contract_execution runs incrementally, its per-contract cache updated
 	// for the old and the new contracts.

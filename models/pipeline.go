@@ -69,7 +69,13 @@ func plPrep(ctx context.Context, rc *RunContext) error {
 	if _, err := rc.Conn.ExecContext(ctx, "DROP VIEW IF EXISTS temp.main.pl_deal_stages"); err != nil {
 		return err
 	}
-	if err := dealStagesCache.refresh(ctx, rc); err != nil {
+	cached, err := dealStagesCache.refresh(ctx, rc)
+	if err != nil {
+		return err
+	}
+	// the funnel's cells from the rows the cache's read step or the direct
+	// computation defined
+	if err := rc.Exec(ctx, "pipeline_stage_cells.sql", map[string]any{"Step": "sums", "Cached": cached}); err != nil {
 		return err
 	}
 	if err := rc.Exec(ctx, "pipeline_deal_reach.sql", nil); err != nil {
@@ -93,11 +99,25 @@ var plDealStagesDirect = map[string]any{"Deals": "pl_deals", "Into": "pl_deal_st
 // through the stay it is still in: that stay runs until a far day in the
 // cache and is moved back to as_of when read. Beside it the cache keeps the
 // history rows in each deal's order (stage_history: the forecast's
-// snapshots, another sort of the whole history). A deal is recomputed when a
-// load wrote its row or its history; the stages table changing rebuilds all.
+// snapshots, another sort of the whole history), what the funnel takes from
+// each deal (deal_attrs) and the funnel's cells of the stays that are over
+// (stage_cells, derived from the others: pipeline_stage_cells.sql). A deal is
+// recomputed when a load wrote its row, its history or its rep; the stages
+// or fx rates changing rebuilds all.
 var dealStagesCache = keyedCache{
-	name: "deal_stages", key: "opportunity_id", unit: "deals", tables: []string{"deal_stages", "stage_history"},
-	forcing: []string{"stages"}, inputs: []string{"opportunities", "opportunity_stages"}, file: "pipeline_stage_cache.sql",
+	name: "deal_stages", key: "opportunity_id", unit: "deals", tables: []string{"deal_stages", "stage_history", "deal_attrs"},
+	// fx rates re-price the deals' amounts (deal_attrs); a rep's unit
+	// changing recomputes the rep's deals (the keys step)
+	forcing: []string{"stages", "fx_rates"}, inputs: []string{"opportunities", "opportunity_stages", "reps"}, file: "pipeline_stage_cache.sql",
+	derive: func(ctx context.Context, rc *RunContext) error {
+		if err := rc.Exec(ctx, "pipeline_stage_cache.sql", map[string]any{"Step": "derive"}); err != nil {
+			return err
+		}
+		if err := rc.Exec(ctx, "pipeline_stage_cells.sql", map[string]any{"Step": "sums", "Cached": false}); err != nil {
+			return err
+		}
+		return rc.Exec(ctx, "pipeline_stage_cells.sql", map[string]any{"Step": "store"})
+	},
 	compute: func(ctx context.Context, rc *RunContext, all bool) error {
 		if err := rc.Exec(ctx, "pipeline_stage_cache.sql", map[string]any{"Step": "deals", "All": all}); err != nil {
 			return err
@@ -115,7 +135,10 @@ var dealStagesCache = keyedCache{
 			return err
 		}
 		// a view: the forecast reads it once, and only it
-		return rc.Exec(ctx, "pipeline_stage_history.sql", map[string]any{"Deals": "pl_deals", "Into": "pl_stage_history", "Kind": "VIEW"})
+		if err := rc.Exec(ctx, "pipeline_stage_history.sql", map[string]any{"Deals": "pl_deals", "Into": "pl_stage_history", "Kind": "VIEW"}); err != nil {
+			return err
+		}
+		return rc.Exec(ctx, "pipeline_stage_cells.sql", map[string]any{"Step": "direct"})
 	},
 }
 

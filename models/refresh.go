@@ -164,6 +164,7 @@ func Refresh(ctx context.Context, w *warehouse.Warehouse, opts RefreshOptions) (
 	var refreshID int64
 	var asOf time.Time
 	err := w.Write(ctx, func(ctx context.Context, conn *sql.Conn) (err error) {
+		phase := time.Now()
 		// The facts first (the models read them, prep.sql): a load through
 		// the runtime built them already; a warehouse loaded otherwise (etl.Load
 		// without the runtime's AfterApply, an earlier version) gets them here.
@@ -192,6 +193,8 @@ func Refresh(ctx context.Context, w *warehouse.Warehouse, opts RefreshOptions) (
 		if err != nil {
 			return err
 		}
+		opts.Logger.Debug("refresh planned", "seconds", time.Since(phase).Seconds())
+		phase = time.Now()
 		rc := &RunContext{Conn: conn, AsOf: asOf, BaseCurrency: opts.BaseCurrency, Log: opts.Logger, refreshID: refreshID, full: opts.Full}
 		// Whatever happens, leave the lane's connection as a load expects it:
 		// no stage schema, no scratch tables, main first.
@@ -237,6 +240,7 @@ func Refresh(ctx context.Context, w *warehouse.Warehouse, opts RefreshOptions) (
 		if err := rc.keepTempTables(ctx); err != nil {
 			return err
 		}
+		opts.Logger.Debug("refresh prepared", "seconds", time.Since(phase).Seconds())
 		for _, m := range models {
 			pl := plans[m.Name]
 			var res RunResult
@@ -258,6 +262,8 @@ func Refresh(ctx context.Context, w *warehouse.Warehouse, opts RefreshOptions) (
 			}
 			opts.Logger.Debug("model done", "model", m.Name, "rows", res.Rows, "seconds", res.Elapsed.Seconds())
 		}
+		phase = time.Now()
+		defer func() { opts.Logger.Debug("refresh published", "seconds", time.Since(phase).Seconds()) }()
 		return publish(ctx, w, conn, refreshID, asOf, results, opts.BeforePublish)
 	})
 	if err != nil && asOf.IsZero() {

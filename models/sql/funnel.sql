@@ -4,8 +4,8 @@
 -- (models.funnel.qualified_stage, default qualified), spliced as a literal.
 
 -- Deals are first counted per owner unit (the rep's org unit), stage and whole
--- days in the stage; the company and every unit above are sums of those
--- cells, and the quantiles come from the day histogram, interpolated exactly
+-- days in the stage (pl_stage_cells: pipeline_stage_cells.sql); the company
+-- and every unit above are sums of those cells, and the quantiles come from the day histogram, interpolated exactly
 -- as quantile_cont does (x[floor(h)] + (h - floor(h)) * (x[ceil(h)] - x[floor(h)]),
 -- h = (n - 1) * q): the same numbers as aggregating each unit's deals, without
 -- copying every deal into each of its five units.
@@ -14,24 +14,11 @@ WITH fs AS (
     -- the funnel's stages: every open stage and the win stage(s) at the bottom
     SELECT stage, position, default_probability, is_win FROM pl_stages WHERE NOT is_closed OR is_win
 ),
-per AS (
-    SELECT ds.opportunity_id, ds.stage, d.status, d.amount_base, ds.days, fs.default_probability, fs.is_win,
-           d.rep_org_unit_id,
-           CASE WHEN fs.is_win THEN false ELSE d.status = 'won' OR coalesce(ds.max_open_position > fs.position, false) END AS advanced
-    FROM pl_deal_stages ds
-    JOIN fs USING (stage)
-    JOIN pl_deals d USING (opportunity_id)
-),
 cells AS (
-    SELECT rep_org_unit_id, stage, days,
-           count(*) AS entered,
-           count(*) FILTER (WHERE advanced) AS advanced,
-           count(*) FILTER (WHERE NOT advanced AND NOT is_win AND status = 'lost') AS dropped,
-           count(*) FILTER (WHERE NOT advanced AND NOT is_win AND status = 'open') AS still_open,
-           count(*) FILTER (WHERE status = 'won') AS won,
-           sum(amount_base) AS amount,
-           sum(amount_base * default_probability) AS weighted_x100
-    FROM per GROUP BY ALL
+    -- per owner unit, stage and whole days in the stage: entered, advanced,
+    -- dropped, still_open, won, amount, weighted_x100
+    -- (pipeline_stage_cells.sql)
+    SELECT * FROM pl_stage_cells
 ),
 unit_cells AS (
     SELECT 'all' AS org_unit_id, c.* EXCLUDE (rep_org_unit_id) FROM cells c

@@ -5,7 +5,13 @@
 -- whose as_of is on or after every date of the deals and their history (the
 -- default as-of date always is) reads it, moving the open stays back to
 -- as_of. model_cache.stage_history holds every deal's history rows in order
--- (pipeline_stage_history.sql), read as pl_stage_history. .Step says which
+-- (pipeline_stage_history.sql), read as pl_stage_history.
+-- model_cache.deal_attrs holds what the funnel's cells take from each deal
+-- (pl_deals: status, amount, the rep's unit) as the cache computed it, and
+-- model_cache.stage_cells those cells summed over every stay that is over
+-- (pipeline_stage_cells.sql): a refresh adds to them the stays still running
+-- and, for the deals recomputed beside the cache, their new cells less their
+-- cached ones, instead of summing the whole history again. .Step says which
 -- part runs.
 {{if eq .Step "valid" -}}
 SELECT coalesce(getvariable('as_of') >= (SELECT max(d) FROM (
@@ -17,7 +23,10 @@ SELECT coalesce(getvariable('as_of') >= (SELECT max(d) FROM (
 -- rows too: a snapshot writes _load_id when it marks one)
 CREATE OR REPLACE TEMP TABLE deal_stages_keys AS
 SELECT opportunity_id FROM main.opportunities WHERE _load_id > {{.Since}}
-UNION SELECT opportunity_id FROM main.opportunity_stages WHERE _load_id > {{.Since}};
+UNION SELECT opportunity_id FROM main.opportunity_stages WHERE _load_id > {{.Since}}
+-- a deal counts in its rep's unit (deal_attrs): the deals of a rep a load wrote
+UNION SELECT opportunity_id FROM live.opportunities
+WHERE owner_rep_id IN (SELECT rep_id FROM main.reps WHERE _load_id > {{.Since}});
 {{- else if eq .Step "deals" -}}
 CREATE OR REPLACE TEMP TABLE pl_ds_deals AS
 SELECT * FROM pl_deals{{if not .All}} WHERE opportunity_id IN (SELECT opportunity_id FROM deal_stages_keys){{end}};
@@ -25,8 +34,18 @@ SELECT * FROM pl_deals{{if not .All}} WHERE opportunity_id IN (SELECT opportunit
 CREATE OR REPLACE TEMP TABLE deal_stages_new AS
 SELECT n.*, n.is_current AND NOT n.is_closed AND d.closed_on IS NULL AS open_ended
 FROM pl_ds_new n JOIN pl_ds_deals d USING (opportunity_id);
+CREATE OR REPLACE TEMP TABLE deal_attrs_new AS
+SELECT opportunity_id, status, amount_base, rep_org_unit_id FROM pl_ds_deals;
 DROP TABLE pl_ds_new;
 DROP TABLE pl_ds_deals;
+{{- else if eq .Step "derive" -}}
+-- the rows of the funnel's cells of every stay that is over, as the cache
+-- holds them (pipeline_stage_cells.sql stores their sums, in the transaction
+-- that writes the cache)
+CREATE OR REPLACE TEMP VIEW pl_stage_cell_rows AS
+SELECT 1 AS sign, ds.stage, ds.days, ds.max_open_position, a.status, a.amount_base, a.rep_org_unit_id
+FROM model_cache.deal_stages ds JOIN model_cache.deal_attrs a USING (opportunity_id)
+WHERE NOT ds.open_ended;
 {{- else if eq .Step "read" -}}
 -- a view, not a copy: each model reads only the columns it needs from the
 -- cache (copying its 28.6 M rows of a large company took 7 s)
@@ -37,4 +56,22 @@ SELECT * EXCLUDE (open_ended) REPLACE (
 FROM cached_deal_stages;
 -- a view: the forecast's snapshots read it once (forecast_snapshots.sql)
 CREATE OR REPLACE TEMP VIEW pl_stage_history AS SELECT * FROM cached_stage_history;
+-- The rows of the funnel's cells (pipeline_stage_cells.sql adds them to the
+-- cached cells of the stays that are over): the cached rows of the deals
+-- recomputed beside the cache, to subtract, their recomputed rows, and every
+-- stay still running at as_of (its days moved back to as_of as in
+-- pl_deal_stages).
+CREATE OR REPLACE TEMP VIEW pl_stage_cell_rows AS
+SELECT -1 AS sign, ds.stage, ds.days, ds.max_open_position, a.status, a.amount_base, a.rep_org_unit_id
+FROM model_cache.deal_stages ds JOIN model_cache.deal_attrs a USING (opportunity_id)
+WHERE NOT ds.open_ended AND ds.opportunity_id IN (SELECT opportunity_id FROM deal_stages_overlay_keys)
+UNION ALL
+SELECT 1, ds.stage, ds.days, ds.max_open_position, a.status, a.amount_base, a.rep_org_unit_id
+FROM deal_stages_overlay ds JOIN deal_attrs_overlay a USING (opportunity_id)
+WHERE NOT ds.open_ended
+UNION ALL
+SELECT 1, ds.stage, ds.days - date_diff('day', getvariable('as_of'), DATE '9999-12-31'), ds.max_open_position,
+       a.status, a.amount_base, a.rep_org_unit_id
+FROM cached_deal_stages ds JOIN cached_deal_attrs a USING (opportunity_id)
+WHERE ds.open_ended;
 {{- end}}
