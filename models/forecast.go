@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"maps"
 	"math"
@@ -507,22 +508,32 @@ func (fc *forecaster) load(ctx context.Context, conn *sql.Conn) error {
 }
 
 // snapshots rebuilds the open pipeline at each date (forecast_snapshots.sql:
-// what pipeline_at returns at each date, computed in one pass).
+// what pipeline_at returns at each date, computed in one pass) and sums it
+// (forecast_snapshot_sums.sql), or takes the sums from its cache
+// (cachedSums) when the deal stages came from theirs.
 func (fc *forecaster) snapshots(ctx context.Context, rc *RunContext, dates []time.Time) error {
 	conn := rc.Conn
-	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE pl_fc_dates (t DATE)`); err != nil {
+	if err := fcDatesTable(ctx, conn, "pl_fc_dates", dates); err != nil {
 		return err
 	}
 	for _, t := range dates {
 		fc.snapped[t] = true
-		if _, err := conn.ExecContext(ctx, `INSERT INTO pl_fc_dates VALUES ($1)`, t.Format(time.DateOnly)); err != nil {
-			return err
-		}
 	}
-	if err := rc.Exec(ctx, "forecast_snapshots.sql", nil); err != nil {
+	// the snapshots of the data as it is (for analysts and tests; the sums
+	// read them unless the cache serves)
+	if err := rc.Exec(ctx, "forecast_snapshots.sql", fcSnap("pl_fc_snap", "pl_stage_history", "pl_deals", "pl_fc_dates")); err != nil {
 		return err
 	}
-	if err := rc.Exec(ctx, "forecast_snapshot_sums.sql", map[string]any{"AgeBuckets": fcAgeBuckets, "Months": fc.n}); err != nil {
+	parts := "SELECT * FROM pl_fc_part"
+	if rc.stagesCached {
+		var err error
+		if parts, err = fc.cachedSums(ctx, rc, dates); err != nil {
+			return err
+		}
+	} else if err := rc.Exec(ctx, "forecast_snapshot_sums.sql", fc.sumsData("CREATE OR REPLACE TEMP TABLE pl_fc_part AS", fcSource{"pl_fc_snap", 1})); err != nil {
+		return err
+	}
+	if err := rc.Exec(ctx, "forecast_snapshot_sums.sql", map[string]any{"Step": "final", "Parts": parts}); err != nil {
 		return err
 	}
 	if err := plScan(ctx, conn, `SELECT t, leaf, probability, coalesce(expected_month, -1), created_on, amount, amount_squared
@@ -869,4 +880,154 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// fcSource is a snapshot view summed with a sign (forecast_snapshot_sums.sql).
+type fcSource struct {
+	View string
+	Sign int
+}
+
+// sumsData is forecast_snapshot_sums.sql's part step: into (a CREATE or
+// INSERT prefix) the sums of sources.
+func (fc *forecaster) sumsData(into string, sources ...fcSource) map[string]any {
+	return map[string]any{"Step": "part", "Into": into, "Sources": sources, "AgeBuckets": fcAgeBuckets, "Months": fc.n}
+}
+
+// fcSnap is forecast_snapshots.sql's data: the view into of the deals of
+// deals with their history at the dates of the table dates.
+func fcSnap(into, history, deals, dates string) map[string]any {
+	return map[string]any{"Into": into, "History": history, "Deals": deals, "Dates": dates}
+}
+
+// fcDatesTable makes the temp table name (t DATE) of dates.
+func fcDatesTable(ctx context.Context, conn *sql.Conn, name string, dates []time.Time) error {
+	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE `+name+` (t DATE)`); err != nil {
+		return err
+	}
+	for _, t := range dates {
+		if _, err := conn.ExecContext(ctx, `INSERT INTO `+name+` VALUES ($1)`, t.Format(time.DateOnly)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// The snapshot sums' cache (cachedSums): model_cache.fc_sums holds the sums
+// of forecast_snapshot_sums.sql at every date of a refresh, computed from the
+// deal-stages cache as it was written (its stage_history and deal_attrs);
+// model_cache.fc_sums_state says which writing of that cache (its load and
+// fingerprint), which settings (the months, the age classes) and which
+// dates. A snapshot at a date depends only on the deals and their history
+// (as_of is on or after every date of them whenever the deal-stages cache
+// serves), so a refresh takes a date's sums from the cache and, for the
+// deals recomputed beside the deal-stages cache (the loads since it was
+// written), subtracts their cached snapshots and adds their new ones. Dates
+// the cache lacks (the as-of date, a new month end) are added from the
+// deal-stages cache as written; dates no longer needed are dropped. When the
+// deal-stages cache is written again, or the settings differ, the sums are
+// computed again from it. All in exact decimals and counts: the same sums as
+// adding up every snapshot (TestIncrementalRefreshEqualsFull).
+func (fc *forecaster) cachedSums(ctx context.Context, rc *RunContext, dates []time.Time) (string, error) {
+	conn := rc.Conn
+	var base string
+	if err := conn.QueryRowContext(ctx, "SELECT load_id || '/' || fingerprint FROM model_cache.deal_stages_state").Scan(&base); err != nil {
+		return "", fmt.Errorf("reading the deal_stages cache's state: %w", err)
+	}
+	spec := fmt.Sprintf("months=%d ages=%v", fc.n, fcAgeBuckets)
+	cached := map[time.Time]bool{}
+	var exists bool
+	if err := conn.QueryRowContext(ctx, `SELECT count(*) = 2 FROM duckdb_tables()
+		WHERE database_name = current_database() AND schema_name = 'model_cache' AND table_name IN ('fc_sums', 'fc_sums_state')`).Scan(&exists); err != nil {
+		return "", err
+	}
+	rebuild := !exists
+	if exists {
+		var cachedBase, cachedSpec string
+		err := conn.QueryRowContext(ctx, "SELECT base, spec FROM model_cache.fc_sums_state").Scan(&cachedBase, &cachedSpec)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			rebuild = true
+		case err != nil:
+			return "", fmt.Errorf("reading the forecast sums cache's state: %w", err)
+		default:
+			rebuild = cachedBase != base || cachedSpec != spec
+		}
+		if !rebuild {
+			if err := plScan(ctx, conn, "SELECT unnest(dates) FROM model_cache.fc_sums_state", func(r *sql.Rows) error {
+				var t time.Time
+				if err := r.Scan(&t); err != nil {
+					return err
+				}
+				cached[plDay(t)] = true
+				return nil
+			}); err != nil {
+				return "", err
+			}
+		}
+	}
+	var missing []time.Time
+	want := map[time.Time]bool{}
+	for _, t := range dates {
+		want[t] = true
+		if !cached[t] {
+			missing = append(missing, t)
+		}
+	}
+	stale := false
+	for t := range cached {
+		stale = stale || !want[t]
+	}
+	if rebuild || len(missing) > 0 || stale {
+		if err := fcDatesTable(ctx, conn, "pl_fc_new_dates", missing); err != nil {
+			return "", err
+		}
+		if err := rc.Exec(ctx, "forecast_snapshots.sql", fcSnap("pl_fc_snap_cache", "model_cache.stage_history", "model_cache.deal_attrs", "pl_fc_new_dates")); err != nil {
+			return "", err
+		}
+		into := "INSERT INTO model_cache.fc_sums"
+		if rebuild {
+			into = "CREATE OR REPLACE TABLE model_cache.fc_sums AS"
+		}
+		ds := make([]string, len(dates))
+		for i, t := range dates {
+			ds[i] = "DATE '" + t.Format(time.DateOnly) + "'"
+		}
+		err := inTransaction(ctx, rc, "updating the forecast sums cache", func() error {
+			if err := rc.Exec(ctx, "forecast_snapshot_sums.sql", fc.sumsData(into, fcSource{"pl_fc_snap_cache", 1})); err != nil {
+				return err
+			}
+			for _, q := range []string{
+				"DELETE FROM model_cache.fc_sums WHERE t NOT IN (SELECT t FROM pl_fc_dates)",
+				fmt.Sprintf("CREATE OR REPLACE TABLE model_cache.fc_sums_state AS SELECT %s AS base, %s AS spec, CAST([%s] AS DATE[]) AS dates",
+					sqlString(base), sqlString(spec), strings.Join(ds, ", ")),
+			} {
+				if _, err := conn.ExecContext(ctx, q); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return "", err
+		}
+		if rebuild {
+			rc.Note("forecast sums cache rebuilt")
+		}
+	}
+	// the deals recomputed beside the deal-stages cache: out as cached, in as now
+	keys := "(SELECT opportunity_id FROM deal_stages_overlay_keys)"
+	if err := rc.Exec(ctx, "forecast_snapshots.sql", fcSnap("pl_fc_snap_out",
+		"(SELECT * FROM model_cache.stage_history WHERE opportunity_id IN "+keys+")",
+		"(SELECT * FROM model_cache.deal_attrs WHERE opportunity_id IN "+keys+")", "pl_fc_dates")); err != nil {
+		return "", err
+	}
+	if err := rc.Exec(ctx, "forecast_snapshots.sql", fcSnap("pl_fc_snap_in", "stage_history_overlay", "deal_attrs_overlay", "pl_fc_dates")); err != nil {
+		return "", err
+	}
+	if err := rc.Exec(ctx, "forecast_snapshot_sums.sql", fc.sumsData("CREATE OR REPLACE TEMP TABLE pl_fc_part AS",
+		fcSource{"pl_fc_snap_out", -1}, fcSource{"pl_fc_snap_in", 1})); err != nil {
+		return "", err
+	}
+	return "SELECT * FROM model_cache.fc_sums WHERE t IN (SELECT t FROM pl_fc_dates) UNION ALL SELECT * FROM pl_fc_part", nil
 }

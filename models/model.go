@@ -56,6 +56,7 @@ type RunContext struct {
 	refreshID    int64             // tells shared inputs of this refresh from stale ones
 	full         bool              // a full refresh: no shared input from a cache (--full)
 	caches       map[string]string // how each per-key cache was made in this refresh (useCache)
+	stagesCached bool              // pl_deal_stages and pl_stage_history were read from the deal-stages cache (plPrep)
 	used         []string          // the caches the running model read
 	keep         map[string]bool   // temp tables that outlive a model (shared inputs)
 }

@@ -73,6 +73,7 @@ func plPrep(ctx context.Context, rc *RunContext) error {
 	if err != nil {
 		return err
 	}
+	rc.stagesCached = cached
 	// the funnel's cells from the rows the cache's read step or the direct
 	// computation defined
 	if err := rc.Exec(ctx, "pipeline_stage_cells.sql", map[string]any{"Step": "sums", "Cached": cached}); err != nil {

@@ -2,11 +2,18 @@
 -- methods use, so that tens of millions of open-deal rows (the large company:
 -- ~400,000 open deals at each of 40 dates) become a few thousand per date.
 -- Amounts are summed as decimals: exact, so the same in every run whatever
--- order the rows are added in.
+-- order the rows are added in, and the same whether a date's sums were added
+-- up at once or kept across refreshes with the deals a load changed taken
+-- out (sign -1: their snapshots as the cache held them) and put back in
+-- (sign 1: as they are now): models/forecast.go, cachedSums.
+-- .Step: part (.Into: the sums of the snapshot views .Sources, each with its
+-- sign), final (pl_fc_sums and the two tables the forecast reads, from the
+-- parts .Parts).
 
+{{if eq .Step "part" -}}
 -- Both sums come from one pass over the snapshots (two grouping sets), so the
--- ~14 M snapshot rows of a large company are never stored: pl_fc_snap is a
--- view.
+-- ~14 M snapshot rows of a large company are never stored: the snapshots are
+-- views.
 --
 -- Weighted pipeline: per date, owner unit, stage probability and expected
 -- close month (month index year × 12 + month − 1); a deal with no expected
@@ -16,26 +23,39 @@
 -- Stage and age: per date, owner unit, stage and age class, and the month
 -- after the date in which the deal was won (1 … {{.Months}}; 0 when it was not
 -- won in that span).
-CREATE OR REPLACE TEMP TABLE pl_fc_sums AS
+{{.Into}}
 WITH x AS (
-    SELECT s.t, s.leaf, s.probability,
+{{- range $i, $s := .Sources}}
+    {{if $i}}UNION ALL
+    {{end}}SELECT {{$s.Sign}} AS sign, s.t, s.leaf, s.probability,
            year(s.expected_close_on) * 12 + month(s.expected_close_on) - 1 AS expected_month,
            CASE WHEN s.expected_close_on IS NULL THEN s.created_on END AS created_on,
            coalesce(s.stage, '') AS stage,
-           CASE {{range $i, $b := .AgeBuckets}}WHEN s.age_days <= {{$b}} THEN {{$i}} {{end}}ELSE {{len .AgeBuckets}} END AS age_class,
-           CASE WHEN s.won_month - (year(s.t) * 12 + month(s.t) - 1) BETWEEN 1 AND {{.Months}}
+           CASE {{range $j, $b := $.AgeBuckets}}WHEN s.age_days <= {{$b}} THEN {{$j}} {{end}}ELSE {{len $.AgeBuckets}} END AS age_class,
+           CASE WHEN s.won_month - (year(s.t) * 12 + month(s.t) - 1) BETWEEN 1 AND {{$.Months}}
                 THEN s.won_month - (year(s.t) * 12 + month(s.t) - 1) ELSE 0 END AS won_after_months,
            coalesce(s.amount_base, 0) AS amount_base
-    FROM pl_fc_snap s
+    FROM {{$s.View}} s
+{{- end}}
 )
 SELECT grouping(stage) = 1 AS is_weighted,
        t, leaf, probability, expected_month, created_on, stage, age_class, won_after_months,
-       CAST(sum(amount_base) AS DOUBLE) AS amount,
-       CAST(sum(CAST(amount_base AS DECIMAL(38, 2)) * amount_base) AS DOUBLE) AS amount_squared,
-       count(*) AS deals
+       sum(CASE WHEN sign > 0 THEN amount_base ELSE -amount_base END) AS amount,
+       sum(CASE WHEN sign > 0 THEN CAST(amount_base AS DECIMAL(38, 2)) * amount_base
+                ELSE -(CAST(amount_base AS DECIMAL(38, 2)) * amount_base) END) AS amount_squared,
+       CAST(sum(sign) AS BIGINT) AS deals
 FROM x
 GROUP BY GROUPING SETS ((t, leaf, probability, expected_month, created_on),
                         (t, leaf, stage, age_class, won_after_months));
+{{- else if eq .Step "final" -}}
+-- a group whose every deal was taken out is gone
+CREATE OR REPLACE TEMP TABLE pl_fc_sums AS
+SELECT is_weighted, t, leaf, probability, expected_month, created_on, stage, age_class, won_after_months,
+       CAST(sum(amount) AS DOUBLE) AS amount, CAST(sum(amount_squared) AS DOUBLE) AS amount_squared,
+       CAST(sum(deals) AS BIGINT) AS deals
+FROM ({{.Parts}})
+GROUP BY ALL
+HAVING sum(deals) <> 0;
 
 CREATE OR REPLACE TEMP TABLE pl_fc_weighted AS
 SELECT t, leaf, probability, expected_month, created_on, amount, amount_squared
@@ -44,3 +64,4 @@ FROM pl_fc_sums WHERE is_weighted AND probability IS NOT NULL;
 CREATE OR REPLACE TEMP TABLE pl_fc_stage_age AS
 SELECT t, leaf, stage, age_class, won_after_months, amount, amount_squared, deals
 FROM pl_fc_sums WHERE NOT is_weighted;
+{{- end}}

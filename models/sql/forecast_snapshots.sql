@@ -7,11 +7,15 @@
 -- "latest" order (pipeline_stage_history.sql; kept per deal across refreshes
 -- with pl_deal_stages).
 
--- A view: forecast_snapshot_sums.sql reads it once.
-CREATE OR REPLACE TEMP VIEW pl_fc_snap AS
+-- A view (.Into: pl_fc_snap) of the deals of .Deals (pl_deals) with their
+-- history .History (pl_stage_history) at the dates of .Dates (pl_fc_dates);
+-- the forecast's cache of the sums (models/forecast.go, cachedSums) names
+-- the deals and history the cache holds and those recomputed beside it.
+-- forecast_snapshot_sums.sql reads it once.
+CREATE OR REPLACE TEMP VIEW {{.Into}} AS
 WITH seq AS (
     -- the stage history in each deal's order (pipeline_stage_history.sql)
-    SELECT * FROM pl_stage_history
+    SELECT * FROM {{.History}}
 ),
 held AS (
     -- the days on which a row holds while its deal is in open_at (created by
@@ -29,11 +33,11 @@ latest AS (
     -- every history row with every date sorts them all)
     SELECT t.t, s.opportunity_id, s.stage, s.entered_on, s.is_closed
     FROM (
-        SELECT *, unnest(range(greatest(year(held_from) * 12 + month(held_from) - 1, (SELECT min(year(t) * 12 + month(t) - 1) FROM pl_fc_dates)),
-                               least(year(held_until) * 12 + month(held_until) - 1, (SELECT max(year(t) * 12 + month(t) - 1) FROM pl_fc_dates)) + 1)) AS month_index
+        SELECT *, unnest(range(greatest(year(held_from) * 12 + month(held_from) - 1, (SELECT min(year(t) * 12 + month(t) - 1) FROM {{.Dates}})),
+                               least(year(held_until) * 12 + month(held_until) - 1, (SELECT max(year(t) * 12 + month(t) - 1) FROM {{.Dates}})) + 1)) AS month_index
         FROM held WHERE held_until > held_from
     ) s
-    JOIN pl_fc_dates t ON year(t.t) * 12 + month(t.t) - 1 = s.month_index AND s.held_from <= t.t AND s.held_until > t.t
+    JOIN {{.Dates}} t ON year(t.t) * 12 + month(t.t) - 1 = s.month_index AND s.held_from <= t.t AND s.held_until > t.t
 ),
 earliest AS (
     -- the first history row as pipeline_at's "earliest" orders them, where an
@@ -79,18 +83,18 @@ before_history AS (
                CASE WHEN e.opportunity_id IS NOT NULL THEN e.stage
                     WHEN coalesce(cs.is_closed, false) THEN (SELECT stage FROM first_open)
                     ELSE d.current_stage END AS stage_at
-        FROM pl_deals d
+        FROM {{.Deals}} d
         LEFT JOIN earliest e ON e.opportunity_id = d.opportunity_id
         LEFT JOIN pl_stages cs ON cs.stage = d.current_stage
         WHERE d.created_on < open_until
     ) d
-    JOIN pl_fc_dates t ON d.created_on <= t.t AND d.open_until > t.t
+    JOIN {{.Dates}} t ON d.created_on <= t.t AND d.open_until > t.t
 ),
 placed AS (
     SELECT p.t, p.stage_at, d.opportunity_id, d.created_on, d.amount_base, d.expected_close_on, d.rep_org_unit_id,
            CASE WHEN d.status = 'won' THEN year(d.closed_on) * 12 + month(d.closed_on) - 1 END AS won_month
     FROM (SELECT * FROM in_history UNION ALL SELECT * FROM before_history) p
-    JOIN pl_deals d ON d.opportunity_id = p.opportunity_id
+    JOIN {{.Deals}} d ON d.opportunity_id = p.opportunity_id
 )
 SELECT p.t, p.opportunity_id, p.stage_at AS stage, CAST(date_diff('day', p.created_on, p.t) AS INTEGER) AS age_days,
        CAST(coalesce(p.amount_base, 0) AS DOUBLE) AS amount, CAST(s.default_probability AS DOUBLE) AS probability,

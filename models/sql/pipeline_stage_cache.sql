@@ -6,8 +6,8 @@
 -- default as-of date always is) reads it, moving the open stays back to
 -- as_of. model_cache.stage_history holds every deal's history rows in order
 -- (pipeline_stage_history.sql), read as pl_stage_history.
--- model_cache.deal_attrs holds what the funnel's cells take from each deal
--- (pl_deals: status, amount, the rep's unit) as the cache computed it, and
+-- model_cache.deal_attrs holds what the funnel's cells and the forecast's
+-- snapshots take from each deal (pl_deals) as the cache computed it, and
 -- model_cache.stage_cells those cells summed over every stay that is over
 -- (pipeline_stage_cells.sql): a refresh adds to them the stays still running
 -- and, for the deals recomputed beside the cache, their new cells less their
@@ -35,7 +35,8 @@ CREATE OR REPLACE TEMP TABLE deal_stages_new AS
 SELECT n.*, n.is_current AND NOT n.is_closed AND d.closed_on IS NULL AS open_ended
 FROM pl_ds_new n JOIN pl_ds_deals d USING (opportunity_id);
 CREATE OR REPLACE TEMP TABLE deal_attrs_new AS
-SELECT opportunity_id, status, amount_base, rep_org_unit_id FROM pl_ds_deals;
+SELECT opportunity_id, status, amount_base, rep_org_unit_id, created_on, closed_on, expected_close_on, current_stage
+FROM pl_ds_deals;
 DROP TABLE pl_ds_new;
 DROP TABLE pl_ds_deals;
 {{- else if eq .Step "derive" -}}
