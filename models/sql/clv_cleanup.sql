@@ -1,4 +1,5 @@
 -- CLV model, last step: drop the working tables.
 DROP TABLE IF EXISTS clv_summary;
+DROP TABLE IF EXISTS clv_customers;
 DROP TABLE IF EXISTS clv_groups;
 DROP TABLE IF EXISTS clv_forecast;
