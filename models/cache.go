@@ -36,6 +36,8 @@ type keyedCache struct {
 	// start over when a snapshot deleted rows: incremental.go)
 	inputs []string
 	file   string // its SQL (.Step): valid (one row: may the cache serve this as_of), keys (temp <name>_keys: the keys the loads after .Since wrote), read (the temp tables the models read, from the cache, as of as_of)
+	// writeBack, when set, replaces cacheWriteBack for this cache
+	writeBack float64
 	// derive, when set, makes tables of model_cache from the cached rows
 	// (sums over every key), in the transaction that writes them
 	derive func(ctx context.Context, rc *RunContext) error
@@ -158,7 +160,11 @@ func (c keyedCache) refresh(ctx context.Context, rc *RunContext) (cached bool, e
 		if err := rc.Conn.QueryRowContext(ctx, "SELECT (SELECT count(*) FROM "+c.name+"_keys), (SELECT count(*) FROM model_cache."+c.tables[0]+")").Scan(&k, &rows); err != nil {
 			return false, err
 		}
-		if float64(k) > cacheWriteBack*float64(rows) {
+		share := cacheWriteBack
+		if c.writeBack > 0 {
+			share = c.writeBack
+		}
+		if writeBackAlways || float64(k) > share*float64(rows) {
 			if err := inTx("updating", "replace", "derive", "state"); err != nil {
 				return false, err
 			}
@@ -166,7 +172,7 @@ func (c keyedCache) refresh(ctx context.Context, rc *RunContext) (cached bool, e
 		} else {
 			overlay = true
 			rc.Note("%s: %d keys recomputed beside the cache (loads %d to %d; written back past %.0f %% of its rows)",
-				c.name, k, since.Int64+1, last, 100*cacheWriteBack)
+				c.name, k, since.Int64+1, last, 100*share)
 		}
 		rc.useCache(c.name, fmt.Sprintf("%s updated for the %d %s the loads since wrote", c.name, k, c.unit))
 	default: // current: nothing to update, nothing to say
@@ -218,6 +224,9 @@ func (c keyedCache) refresh(ctx context.Context, rc *RunContext) (cached bool, e
 // less than rewriting the table and committing it after every daily load.
 // The keys of every load since the cache's own accumulate until then.
 var cacheWriteBack = 0.02
+
+// writeBackAlways writes every update back (tests of that path).
+var writeBackAlways = false
 
 // useCache records that the running model reads the input of cache name,
 // and how it was made for this refresh: delta describes an incremental

@@ -236,10 +236,10 @@ func TestIncrementalRefreshEqualsFull(t *testing.T) {
 	if !strings.Contains(kinds["contract_execution"].Message, "recomputed beside the cache") {
 		t.Errorf("after a customers load: contract_execution's message %q does not say its cache's keys stayed beside it", kinds["contract_execution"].Message)
 	}
-	defer func(v float64) { cacheWriteBack = v }(cacheWriteBack)
-	cacheWriteBack = 0
+	defer func() { writeBackAlways = false }()
+	writeBackAlways = true
 	kinds = refreshKinds(t, w, false)
-	cacheWriteBack = 0.02
+	writeBackAlways = false
 	if r := kinds["contract_execution"]; r.Kind != KindIncremental || !strings.Contains(r.Why, "ce_installments updated for the ") ||
 		!strings.Contains(r.Message, "keys updated in the cache") {
 		t.Errorf("after moving payments: contract_execution ran as %s (%s; %s); want incremental, its cache updated", r.Kind, r.Why, r.Message)
