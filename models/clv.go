@@ -362,8 +362,8 @@ const clvOneTimeBuyersNote = "clv: spend per purchase varies too much between cu
 // than summarising the customers the loads since changed at each refresh.
 var clvCache = keyedCache{
 	name: "clv_customers", key: "customer_id", unit: "customers", tables: []string{"clv_customers", "clv_payments"},
-	writeBack: 0.5,
 	forcing: []string{"fx_rates"}, inputs: []string{"payments"}, file: "clv_cache.sql",
+	writeBack: 0.5,
 	compute: func(ctx context.Context, rc *RunContext, all bool) error {
 		if err := rc.Exec(ctx, "clv_cache.sql", map[string]any{"Step": "payments", "All": all}); err != nil {
 			return err
