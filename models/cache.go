@@ -36,8 +36,6 @@ type keyedCache struct {
 	// start over when a snapshot deleted rows: incremental.go)
 	inputs []string
 	file   string // its SQL (.Step): valid (one row: may the cache serve this as_of), keys (temp <name>_keys: the keys the loads after .Since wrote), read (the temp tables the models read, from the cache, as of as_of)
-	// writeBack, when set, replaces cacheWriteBack for this cache
-	writeBack float64
 	// derive, when set, makes tables of model_cache from the cached rows
 	// (sums over every key), in the transaction that writes them
 	derive func(ctx context.Context, rc *RunContext) error
@@ -160,11 +158,7 @@ func (c keyedCache) refresh(ctx context.Context, rc *RunContext) (cached bool, e
 		if err := rc.Conn.QueryRowContext(ctx, "SELECT (SELECT count(*) FROM "+c.name+"_keys), (SELECT count(*) FROM model_cache."+c.tables[0]+")").Scan(&k, &rows); err != nil {
 			return false, err
 		}
-		share := cacheWriteBack
-		if c.writeBack > 0 {
-			share = c.writeBack
-		}
-		if writeBackAlways || float64(k) > share*float64(rows) {
+		if writeBackAlways || float64(k) > cacheWriteBack*float64(rows) {
 			if err := inTx("updating", "replace", "derive", "state"); err != nil {
 				return false, err
 			}
@@ -172,7 +166,7 @@ func (c keyedCache) refresh(ctx context.Context, rc *RunContext) (cached bool, e
 		} else {
 			overlay = true
 			rc.Note("%s: %d keys recomputed beside the cache (loads %d to %d; written back past %.0f %% of its rows)",
-				c.name, k, since.Int64+1, last, 100*share)
+				c.name, k, since.Int64+1, last, 100*cacheWriteBack)
 		}
 		rc.useCache(c.name, fmt.Sprintf("%s updated for the %d %s the loads since wrote", c.name, k, c.unit))
 	default: // current: nothing to update, nothing to say

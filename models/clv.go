@@ -104,16 +104,7 @@ func runCLV(ctx context.Context, rc *RunContext) (err error) {
 	if _, err := rc.Conn.ExecContext(ctx, "DELETE FROM model_fits WHERE model IN ('bgnbd', 'gamma_gamma')"); err != nil {
 		return err
 	}
-	// the purchase summaries: a view of the cache, or a table (no view may
-	// be left when the next refresh makes the table)
-	defer rc.Conn.ExecContext(context.WithoutCancel(ctx), "DROP VIEW IF EXISTS temp.main.clv_customers")
-	if _, err := rc.Conn.ExecContext(ctx, "DROP VIEW IF EXISTS temp.main.clv_customers"); err != nil {
-		return err
-	}
-	if _, err := clvCache.refresh(ctx, rc); err != nil {
-		return err
-	}
-	if err := rc.Exec(ctx, "clv_summary.sql", map[string]any{"Step": "summary"}); err != nil {
+	if err := rc.Exec(ctx, "clv_summary.sql", nil); err != nil {
 		return err
 	}
 	lap("summary")
@@ -350,27 +341,3 @@ func clvNullable(v float64) driver.Value {
 // clvOneTimeBuyersNote is what a refresh says when the spend model cannot
 // give an average spend for customers with no repeat purchase (q <= 1).
 const clvOneTimeBuyersNote = "clv: spend per purchase varies too much between customers to predict it for those who bought only once; their lifetime value uses the average repeat purchase instead"
-
-// clvCache keeps each customer's purchase summary (clv_summary.sql without
-// T) across refreshes per customer (cache.go, clv_cache.sql): a refresh after
-// a daily load summarises again only the customers whose payments it wrote
-// (a large company's 20 M payments took 5 s to summarise), and works out T
-// at its as_of. fx rates changing re-prices every payment and rebuilds it.
-// Its keys are written back only past half of its customers: a daily load of
-// a large company touches 12 % of them, and writing back means rewriting
-// clv_payments (a row per payment: 20 M), which cost more (15 s against 8 s)
-// than summarising the customers the loads since changed at each refresh.
-var clvCache = keyedCache{
-	name: "clv_customers", key: "customer_id", unit: "customers", tables: []string{"clv_customers", "clv_payments"},
-	forcing: []string{"fx_rates"}, inputs: []string{"payments"}, file: "clv_cache.sql",
-	writeBack: 0.5,
-	compute: func(ctx context.Context, rc *RunContext, all bool) error {
-		if err := rc.Exec(ctx, "clv_cache.sql", map[string]any{"Step": "payments", "All": all}); err != nil {
-			return err
-		}
-		return rc.Exec(ctx, "clv_summary.sql", map[string]any{"Step": "customers", "Into": "clv_customers_new", "Payments": "clv_cx_payments"})
-	},
-	direct: func(ctx context.Context, rc *RunContext) error {
-		return rc.Exec(ctx, "clv_summary.sql", map[string]any{"Step": "customers", "Into": "clv_customers", "Payments": "base_payments"})
-	},
-}

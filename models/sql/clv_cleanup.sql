@@ -1,5 +1,4 @@
 -- CLV model, last step: drop the working tables.
 DROP TABLE IF EXISTS clv_summary;
-DROP TABLE IF EXISTS clv_customers;
 DROP TABLE IF EXISTS clv_groups;
 DROP TABLE IF EXISTS clv_forecast;

@@ -13,28 +13,19 @@
 --   repeat_value = total value of the purchase days after the first one,
 --                  so zbar = repeat_value / x (the CDNOW summary's definition)
 
-{{if eq .Step "customers" -}}
--- Each customer's purchases without as_of (first_day instead of T), into
--- .Into from the payments of .Payments: base_payments, or the customers' a
--- load changed for the per-customer cache (models/clv.go, clvCache).
-CREATE OR REPLACE TEMP TABLE {{.Into}} AS
+CREATE OR REPLACE TEMP TABLE clv_summary AS
 SELECT customer_id,
        count(*) - 1 AS x,
        max(day) - min(day) AS recency_days,
-       min(day) AS first_day,
+       getvariable('as_of') - min(day) AS t_days,
        sum(value) - arg_min(value, day) AS repeat_value
 FROM (
     SELECT customer_id, paid_on AS day, sum(amount_base) AS value
-    FROM {{.Payments}}
+    FROM base_payments
     WHERE amount >= 0
     GROUP BY customer_id, paid_on
 )
 GROUP BY customer_id;
-{{- else -}}
--- clv_customers: the step above, from base_payments or from the cache
-CREATE OR REPLACE TEMP TABLE clv_summary AS
-SELECT customer_id, x, recency_days, getvariable('as_of') - first_day AS t_days, repeat_value
-FROM clv_customers;
 
 -- Customers with identical (x, t_x, T) have identical BG/NBD likelihoods and
 -- forecasts: the fit and the forecast work on these groups.
@@ -52,4 +43,3 @@ CREATE OR REPLACE TEMP TABLE clv_forecast (
     expected_purchases DOUBLE,
     disc_purchases     DOUBLE
 );
-{{- end}}
