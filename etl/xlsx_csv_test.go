@@ -12,8 +12,8 @@ import (
 	"github.com/triscope/triscope/etl/synth"
 )
 
-// TestXLSXLoadsAsCSV: the same payments as CSV and as a workbook written the
-// way exports write them (inline strings, date cells as serials, amounts as
+// TestXLSXLoadsAsCSV: the same payments as CSV, as GBK with Chinese headers
+// and as a workbook written the way exports write them (inline strings, date cells as serials, amounts as
 // number cells, Chinese headers and values) load to the same rows. It runs on a
 // generated file, and on bench-load's payments (a million rows) where the
 // bench data is present (TRISCOPE_BENCH_DIR, default ../bench-data/default-1).
@@ -39,7 +39,11 @@ func TestXLSXLoadsAsCSV(t *testing.T) {
 		if err := synth.WritePaymentsWorkbook(p, x, nil); err != nil {
 			t.Fatal(err)
 		}
-		compareLoads(t, "", p, x)
+		g := filepath.Join(dir, "gbk", "payments.csv")
+		if err := synth.WritePaymentsGBK(p, g, nil); err != nil {
+			t.Fatal(err)
+		}
+		compareLoads(t, "", p, x, g)
 	})
 	t.Run("bench", func(t *testing.T) {
 		dir := os.Getenv("TRISCOPE_BENCH_DIR")

@@ -1,14 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"database/sql"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"github.com/triscope/triscope/app"
-	"io"
 
 	"os"
 	"os/exec"
@@ -20,8 +17,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/text/encoding/simplifiedchinese"
-	"golang.org/x/text/transform"
 
 	"github.com/triscope/triscope/etl"
 	"github.com/triscope/triscope/etl/parquet"
@@ -312,50 +307,7 @@ func prepareVariants(dir string) error {
 			return nil
 		}
 	}
-	if err := os.MkdirAll(filepath.Dir(gbkPath), 0o755); err != nil {
-		return err
-	}
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	r := csv.NewReader(bufio.NewReaderSize(in, 1<<20))
-	r.ReuseRecord = true
-	header, err := r.Read()
-	if err != nil {
-		return err
-	}
-	want := []string{"payment_id", "contract_id", "customer_id", "paid_on", "amount", "currency", "method"}
-	if strings.Join(header, ",") != strings.Join(want, ",") {
-		return fmt.Errorf("%s: unexpected header %v", src, header)
-	}
-	gf, err := os.Create(gbkPath)
-	if err != nil {
-		return err
-	}
-	defer gf.Close()
-	gw := bufio.NewWriterSize(transform.NewWriter(gf, simplifiedchinese.GBK.NewEncoder()), 1<<20)
-	cw := csv.NewWriter(gw)
-	cw.Write(synth.PaymentsHeadersZH)
-	out := make([]string, 7)
-	for {
-		rec, err := r.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return err
-		}
-		copy(out, rec)
-		out[6] = methodZH(rec[6])
-		cw.Write(out)
-	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
-		return err
-	}
-	if err := gw.Flush(); err != nil {
+	if err := synth.WritePaymentsGBK(src, gbkPath, methodZH); err != nil {
 		return err
 	}
 	return synth.WritePaymentsWorkbook(src, xlsxPath, methodZH)

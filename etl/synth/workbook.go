@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/xuri/excelize/v2"
+	"golang.org/x/text/encoding/simplifiedchinese"
+	"golang.org/x/text/transform"
 )
 
 // paymentsColumns are the columns of the demo's payments.csv, in order.
@@ -27,20 +29,6 @@ var PaymentsHeadersZH = []string{"回款编号", "合同编号", "客户编号",
 // method through method (nil: as it is). bench-load's XLSX variant and the
 // test that a workbook loads as its CSV both use it.
 func WritePaymentsWorkbook(csvPath, xlsxPath string, method func(string) string) error {
-	in, err := os.Open(csvPath)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	r := csv.NewReader(bufio.NewReaderSize(in, 1<<20))
-	r.ReuseRecord = true
-	header, err := r.Read()
-	if err != nil {
-		return fmt.Errorf("%s: %w", csvPath, err)
-	}
-	if strings.Join(header, ",") != strings.Join(paymentsColumns, ",") {
-		return fmt.Errorf("%s: header %v, want %v", csvPath, header, paymentsColumns)
-	}
 	f := excelize.NewFile()
 	defer f.Close()
 	f.SetSheetName("Sheet1", "回款")
@@ -58,32 +46,22 @@ func WritePaymentsWorkbook(csvPath, xlsxPath string, method func(string) string)
 		return err
 	}
 	epoch := time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC)
-	for row := 2; ; row++ {
-		rec, err := r.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return fmt.Errorf("%s: %w", csvPath, err)
-		}
+	err = readPayments(csvPath, func(line int, rec []string) error {
 		day, err := time.Parse("2006-01-02", rec[3])
 		if err != nil {
-			return fmt.Errorf("%s line %d: paid_on %q: %w", csvPath, row, rec[3], err)
+			return fmt.Errorf("%s line %d: paid_on %q: %w", csvPath, line, rec[3], err)
 		}
 		amount, err := strconv.ParseFloat(rec[4], 64)
 		if err != nil {
-			return fmt.Errorf("%s line %d: amount %q: %w", csvPath, row, rec[4], err)
+			return fmt.Errorf("%s line %d: amount %q: %w", csvPath, line, rec[4], err)
 		}
-		m := rec[6]
-		if method != nil {
-			m = method(m)
-		}
-		cell, _ := excelize.CoordinatesToCellName(1, row)
-		if err := sw.SetRow(cell, []any{rec[0], rec[1], rec[2],
+		cell, _ := excelize.CoordinatesToCellName(1, line)
+		return sw.SetRow(cell, []any{rec[0], rec[1], rec[2],
 			excelize.Cell{StyleID: dateStyle, Value: day.Sub(epoch).Hours() / 24},
-			excelize.Cell{StyleID: moneyStyle, Value: amount}, rec[5], m}); err != nil {
-			return err
-		}
+			excelize.Cell{StyleID: moneyStyle, Value: amount}, rec[5], applyMethod(method, rec[6])})
+	})
+	if err != nil {
+		return err
 	}
 	if err := sw.Flush(); err != nil {
 		return err
@@ -92,4 +70,76 @@ func WritePaymentsWorkbook(csvPath, xlsxPath string, method func(string) string)
 		return err
 	}
 	return f.SaveAs(xlsxPath)
+}
+
+// WritePaymentsGBK writes a payments CSV with the demo's columns as a Chinese
+// CRM's CSV export delivers it: GBK, Chinese headers, each method through
+// method (nil: as it is).
+func WritePaymentsGBK(csvPath, gbkPath string, method func(string) string) error {
+	if err := os.MkdirAll(filepath.Dir(gbkPath), 0o755); err != nil {
+		return err
+	}
+	gf, err := os.Create(gbkPath)
+	if err != nil {
+		return err
+	}
+	defer gf.Close()
+	gw := bufio.NewWriterSize(transform.NewWriter(gf, simplifiedchinese.GBK.NewEncoder()), 1<<20)
+	cw := csv.NewWriter(gw)
+	cw.Write(PaymentsHeadersZH)
+	out := make([]string, len(paymentsColumns))
+	err = readPayments(csvPath, func(_ int, rec []string) error {
+		copy(out, rec)
+		out[6] = applyMethod(method, rec[6])
+		return cw.Write(out)
+	})
+	if err != nil {
+		return err
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return err
+	}
+	if err := gw.Flush(); err != nil {
+		return err
+	}
+	return gf.Close()
+}
+
+// readPayments calls fn for every record of a payments CSV with the demo's
+// columns (line: its line in the file), after checking the header.
+func readPayments(csvPath string, fn func(line int, rec []string) error) error {
+	in, err := os.Open(csvPath)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	r := csv.NewReader(bufio.NewReaderSize(in, 1<<20))
+	r.ReuseRecord = true
+	header, err := r.Read()
+	if err != nil {
+		return fmt.Errorf("%s: %w", csvPath, err)
+	}
+	if strings.Join(header, ",") != strings.Join(paymentsColumns, ",") {
+		return fmt.Errorf("%s: header %v, want %v", csvPath, header, paymentsColumns)
+	}
+	for line := 2; ; line++ {
+		rec, err := r.Read()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", csvPath, err)
+		}
+		if err := fn(line, rec); err != nil {
+			return err
+		}
+	}
+}
+
+func applyMethod(method func(string) string, m string) string {
+	if method == nil {
+		return m
+	}
+	return method(m)
 }
