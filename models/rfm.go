@@ -19,8 +19,8 @@ func init() {
 }
 
 type rfmParams struct {
-	At, Out, Kind string
-	Comments      bool
+	At, Date, Out, Kind string
+	Comments            bool
 }
 
 func runRFM(ctx context.Context, rc *RunContext) error {
@@ -29,10 +29,13 @@ func runRFM(ctx context.Context, rc *RunContext) error {
 		return fmt.Errorf("models.rfm.movement_days: %d must be at least 1", days)
 	}
 	previous := fmt.Sprintf("DATE '%s'", rc.AsOf.AddDate(0, 0, -days).Format("2006-01-02"))
-	if err := rc.Exec(ctx, "rfm.sql", rfmParams{At: previous, Out: "rfm_previous", Kind: "TEMP"}); err != nil {
+	if err := rc.Exec(ctx, "rfm_sums.sql", map[string]string{"Previous": previous}); err != nil {
 		return err
 	}
-	if err := rc.Exec(ctx, "rfm.sql", rfmParams{At: "getvariable('as_of')", Out: "mart_rfm", Comments: true}); err != nil {
+	if err := rc.Exec(ctx, "rfm.sql", rfmParams{At: previous, Date: "previous", Out: "rfm_previous", Kind: "TEMP"}); err != nil {
+		return err
+	}
+	if err := rc.Exec(ctx, "rfm.sql", rfmParams{At: "getvariable('as_of')", Date: "now", Out: "mart_rfm", Comments: true}); err != nil {
 		return err
 	}
 	return rc.Exec(ctx, "rfm_movement.sql", map[string]string{"Previous": previous})

@@ -12,20 +12,20 @@
 --
 -- The file is a template run twice by models/rfm.go: {{.At}} is the date the
 -- scores are for (getvariable('as_of') for mart_rfm; the comparison date of the
--- segment movement for the temp table rfm_previous), {{.Out}} the table made.
--- By hand: SET VARIABLE as_of = DATE '2025-12-31', run prep.sql, then this file
--- with {{.At}} = getvariable('as_of'), {{.Out}} = mart_rfm and {{.Kind}} empty.
+-- segment movement for the temp table rfm_previous), {{.Date}} which of
+-- rfm_sums.sql's columns hold that date's sums (now, previous), {{.Out}} the
+-- table made. By hand: SET VARIABLE as_of = DATE '2025-12-31', run prep.sql,
+-- rfm_sums.sql, then this file with {{.At}} = getvariable('as_of'), {{.Date}} =
+-- now, {{.Out}} = mart_rfm and {{.Kind}} empty.
 
 CREATE OR REPLACE TEMP TABLE rfm_values AS
 SELECT customer_id,
-       date_diff('day', max(paid_on) FILTER (WHERE amount >= 0), {{.At}}) AS recency_days,
-       count(*) FILTER (WHERE amount >= 0) AS frequency,
-       sum(amount_base) AS monetary,
-       row_number() OVER (ORDER BY count(*) FILTER (WHERE amount >= 0), customer_id) AS frequency_rank
-FROM base_payments
-WHERE paid_on <= {{.At}}
-GROUP BY customer_id
-HAVING count(*) FILTER (WHERE amount >= 0) > 0;
+       date_diff('day', last_{{.Date}}, {{.At}}) AS recency_days,
+       n_{{.Date}} AS frequency,
+       m_{{.Date}} AS monetary,
+       row_number() OVER (ORDER BY n_{{.Date}}, customer_id) AS frequency_rank
+FROM rfm_sums
+WHERE n_{{.Date}} > 0;
 
 CREATE OR REPLACE TEMP TABLE rfm_edges AS
 SELECT quantile_cont(CAST(recency_days AS DOUBLE), [0.2, 0.4, 0.6, 0.8]) AS r,
