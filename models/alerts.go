@@ -66,6 +66,9 @@ func init() {
 					return fmt.Errorf("alerts settings: %w", err)
 				}
 			}
+			if err := paymentSums(ctx, rc); err != nil {
+				return err
+			}
 			return rc.Exec(ctx, "alerts.sql", map[string]bool{"Forecast": forecast})
 		},
 	})

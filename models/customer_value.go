@@ -111,6 +111,9 @@ func runCustomerValue(ctx context.Context, rc *RunContext) error {
 	// Exact decimal, so that the 80 % cut is not subject to floating point.
 	d.GoldShare = "CAST(" + strconv.FormatFloat(gs, 'f', -1, 64) + " AS DECIMAL(18,9))"
 
+	if err := paymentSums(ctx, rc); err != nil {
+		return err
+	}
 	return rc.Exec(ctx, "customer_value.sql", d)
 }
 
