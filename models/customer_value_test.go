@@ -2,9 +2,12 @@ package models
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/triscope/triscope/etl"
 	"github.com/triscope/triscope/warehouse"
 )
 
@@ -308,4 +311,49 @@ func cvxExec(t *testing.T, w *warehouse.Warehouse, q string) {
 	if _, err := w.DB().ExecContext(context.Background(), q); err != nil {
 		t.Fatalf("%s: %v", q, err)
 	}
+}
+
+// TestCustomerValuePeerGroups: the peer groups are numbered in the order of
+// (industry, size band, region), NULLs last, and customers with none of the
+// three (C8, C9: no industry, size band or org unit) form a group of their
+// own with its size and mean margin. C8 pays 1000 and C9 3000: margins 980
+// and 2940 after the 2 % service cost, mean 1960.
+//
+//	1 logistics/medium/R-E: C4; 2 manufacturing/large/R-E: C1, C2;
+//	3 manufacturing/large/R-N: C6; 4 retail/small/R-N: C3, C5; 5 NULL: C8, C9.
+func TestCustomerValuePeerGroups(t *testing.T) {
+	w := cvxWarehouse(t, "customer_value")
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "customers.csv"), []byte(
+		"customer_id,name,industry,size_band,org_unit_id,city,created_at,owner_rep_id,source,lifecycle_stage\n"+
+			"C8,Theta,,,,Wuhan,2024-04-01T10:00:00+08:00,R1,referral,transaction\n"+
+			"C9,Iota,,,,Wuhan,2024-04-01T10:00:00+08:00,R1,referral,transaction\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "payments.csv"), []byte(
+		"payment_id,contract_id,customer_id,paid_on,amount,currency,method\n"+
+			"PAY-C8,,C8,2024-05-01,1000.00,CNY,bank_transfer\n"+
+			"PAY-C9,,C9,2024-07-01,3000.00,CNY,bank_transfer\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := etl.Load(context.Background(), w, []string{dir}, etl.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tot := rep.Totals(); tot.Rejected > 0 {
+		t.Fatalf("rejected %d rows: %+v", tot.Rejected, rep.Files)
+	}
+	cvxRefresh(t, w, "2024-12-31", nil, "contract_execution", "customer_value")
+	cvxExpect(t, "peer groups", cvxRows(t, w, `
+		SELECT customer_id, peer_group, peer_group_size, peer_mean_margin::VARCHAR, margin::VARCHAR
+		FROM mart_customer_value_detail ORDER BY customer_id`), []string{
+		"C1 | 2 | 2 | 41100.00 | 53000.00",
+		"C2 | 2 | 2 | 41100.00 | 29200.00",
+		"C3 | 4 | 2 | -1000.00 | -2000.00",
+		"C4 | 1 | 1 | 8600.00 | 8600.00",
+		"C5 | 4 | 2 | -1000.00 | 0.00",
+		"C6 | 3 | 1 | 5860.00 | 5860.00",
+		"C8 | 5 | 2 | 1960.00 | 980.00",
+		"C9 | 5 | 2 | 1960.00 | 2940.00",
+	})
 }

@@ -234,7 +234,7 @@ LEFT JOIN activity_counts a ON a.customer_id = u.customer_id
 LEFT JOIN response_counts r ON r.customer_id = u.customer_id;
 
 CREATE OR REPLACE TABLE mart_customer_value_detail AS
-WITH base AS (
+WITH base AS MATERIALIZED (
     SELECT u.customer_id, u.industry, u.size_band, rg.region_id, u.lifecycle_stage,
            m.revenue, m.product_cost, m.expenses, m.service_cost, m.margin,
            l.tenure_days, l.active_months_24, l.repeat_contracts, clv.p_alive,
@@ -258,23 +258,34 @@ WITH base AS (
     LEFT JOIN cv_rfm rfm ON rfm.customer_id = u.customer_id
     -- cv_lines_bought is distinct: its rows per customer are the lines bought
     LEFT JOIN (SELECT customer_id, count(*) AS n FROM cv_lines_bought GROUP BY customer_id) lb ON lb.customer_id = u.customer_id
+),
+-- The peer groups (industry x size band x region, NULL a value of its own)
+-- numbered in that order, with their size and mean margin: grouped, then
+-- joined back, instead of a dense_rank and three windows over every customer
+-- (two sorts of the large company's 1.6 M customers, 2.4 s).
+peers AS (
+    SELECT industry, size_band, region_id,
+           CAST(row_number() OVER (ORDER BY industry, size_band, region_id) AS INTEGER) AS peer_group,
+           CAST(count(*) AS INTEGER) AS peer_group_size,
+           -- the exact decimal sum, divided once: a mean of doubles depends on the
+           -- order the rows are added in, and a cent could change between runs
+           CAST(round(CAST(sum(margin) AS DOUBLE) / count(margin), 2) AS DECIMAL(18,2)) AS peer_mean_margin
+    FROM base
+    GROUP BY industry, size_band, region_id
 )
-SELECT customer_id, industry, size_band, region_id, lifecycle_stage,
-       CAST(dense_rank() OVER (ORDER BY industry, size_band, region_id) AS INTEGER) AS peer_group,
-       CAST(count(*) OVER (PARTITION BY industry, size_band, region_id) AS INTEGER) AS peer_group_size,
-       -- the exact decimal sum, divided once: a mean of doubles depends on the
-       -- order the rows are added in, and a cent could change between runs
-       CAST(round(CAST(sum(margin) OVER (PARTITION BY industry, size_band, region_id) AS DOUBLE)
-                  / count(margin) OVER (PARTITION BY industry, size_band, region_id), 2) AS DECIMAL(18,2)) AS peer_mean_margin,
-       revenue, product_cost, expenses, service_cost, margin,
-       tenure_days, active_months_24, repeat_contracts, p_alive,
-       collection_ratio, on_time_share, days_overdue_max,
-       weighted_pipeline, predicted_clv,
-       product_lines_bought, product_lines_available,
-       activities_12m, campaign_responses_12m, rfm_segment,
+SELECT b.customer_id, b.industry, b.size_band, b.region_id, b.lifecycle_stage,
+       p.peer_group, p.peer_group_size, p.peer_mean_margin,
+       b.revenue, b.product_cost, b.expenses, b.service_cost, b.margin,
+       b.tenure_days, b.active_months_24, b.repeat_contracts, b.p_alive,
+       b.collection_ratio, b.on_time_share, b.days_overdue_max,
+       b.weighted_pipeline, b.predicted_clv,
+       b.product_lines_bought, b.product_lines_available,
+       b.activities_12m, b.campaign_responses_12m, b.rfm_segment,
        getvariable('as_of') AS as_of
-FROM base
-ORDER BY customer_id;
+FROM base b
+JOIN peers p ON p.industry IS NOT DISTINCT FROM b.industry AND p.size_band IS NOT DISTINCT FROM b.size_band
+            AND p.region_id IS NOT DISTINCT FROM b.region_id
+ORDER BY b.customer_id;
 
 CREATE OR REPLACE TEMP TABLE cv_scores AS
 WITH raw AS (
