@@ -388,7 +388,9 @@ ORDER BY customer_id;
 -- customer's lines took 10 s of the large company's refresh, 3 s this way).
 CREATE OR REPLACE TABLE mart_cross_sell AS
 WITH buyers AS (
-    SELECT d.peer_group, b.product_line, count(DISTINCT d.customer_id) AS n
+    -- cv_lines_bought is distinct and a customer is in one group: count(*)
+    -- counts the group's customers who bought the line
+    SELECT d.peer_group, b.product_line, count(*) AS n
     FROM mart_customer_value_detail d JOIN cv_lines_bought b ON b.customer_id = d.customer_id
     GROUP BY ALL
 ), ranked AS (
@@ -409,7 +411,9 @@ WITH buyers AS (
            r.n / (d.peer_group_size - 1) AS peer_share,
            r.g - len(list_filter(coalesce(k.gs, []), x -> x < r.g)) AS rank
     FROM mart_customer_value_detail d
-    JOIN ranked r ON r.peer_group = d.peer_group
+    -- a customer's gs holds a rank for each line it bought (every line bought
+    -- is ranked in its group): the bound below, known before the join
+    JOIN ranked r ON r.peer_group = d.peer_group AND r.g <= 3 + coalesce(d.product_lines_bought, 0)
     LEFT JOIN bought k ON k.customer_id = d.customer_id
     WHERE d.peer_group_size > 1
       AND r.g <= 3 + len(coalesce(k.gs, []))
