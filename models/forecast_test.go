@@ -19,7 +19,11 @@ func TestMedianCycleIsTheSortedMedian(t *testing.T) {
 		created := day0.AddDate(0, 0, rng.IntN(600))
 		fc.won = append(fc.won, &fcDeal{created: created, closedOn: created.AddDate(0, 0, rng.IntN(200)-20)})
 	}
-	for _, T := range []time.Time{day0.AddDate(0, 0, -30), day0.AddDate(0, 0, 1), day0.AddDate(0, 0, 100), day0.AddDate(0, 0, 301), day0.AddDate(0, 0, 900)} {
+	// later dates extend the counts of earlier ones; an earlier date after a
+	// later one counts again
+	dates := []time.Time{day0.AddDate(0, 0, -30), day0.AddDate(0, 0, 1), day0.AddDate(0, 0, 100), day0.AddDate(0, 0, 301), day0.AddDate(0, 0, 900),
+		day0.AddDate(0, 0, 250), day0.AddDate(0, 0, 250), day0.AddDate(0, 0, 40), day0.AddDate(0, 0, 41), day0.AddDate(0, 0, -300), day0.AddDate(0, 0, 700)}
+	for _, T := range dates {
 		var days []float64
 		for _, d := range fc.won {
 			if !d.closedOn.After(T) {
