@@ -31,7 +31,7 @@ func init() {
 		Name:   "forecast",
 		Reads:  pipelineInputs,
 		Needs:  []string{"opportunities"},
-		Tables: []string{"mart_forecast", "mart_forecast_accuracy"},
+		Tables: []string{"mart_forecast", "mart_forecast_accuracy", "mart_pipeline_trend"},
 		Run:    runForecast,
 	})
 }
@@ -160,6 +160,8 @@ func runForecast(ctx context.Context, rc *RunContext) error {
 	for _, t := range []string{
 		`CREATE OR REPLACE TEMP TABLE pl_fc_out (org_unit_id VARCHAR, month VARCHAR, method VARCHAR, horizon_months INTEGER, amount DOUBLE, low DOUBLE, high DOUBLE)`,
 		`CREATE OR REPLACE TEMP TABLE pl_fc_acc (method VARCHAR, horizon_months INTEGER, org_level VARCHAR, wape DOUBLE, bias DOUBLE, n_points BIGINT)`,
+		// (the snapshot sums replace it when there are deals)
+		`CREATE OR REPLACE TEMP TABLE pl_fc_trend (t DATE, owner_rep_id VARCHAR, org_unit_id VARCHAR, product_line VARCHAR, pipeline DOUBLE, weighted DOUBLE, deals BIGINT)`,
 	} {
 		if _, err := conn.ExecContext(ctx, t); err != nil {
 			return err
@@ -167,11 +169,12 @@ func runForecast(ctx context.Context, rc *RunContext) error {
 	}
 	if fc.hasDeals {
 		// Snapshots at the month ends the backtest and the stage-and-age rates
-		// need, and at as_of.
+		// need, and at as_of; at least the 12 month ends before as_of's
+		// month, the pipeline trend's (mart_pipeline_trend).
 		first := mIdx(fc.firstCreated)
 		L := lastComplete(asOf)
 		dates := []time.Time{}
-		for i := max(first, L-(backtest+fc.lookback+fc.n)); i <= L; i++ {
+		for i := max(first, min(L-(backtest+fc.lookback+fc.n), mIdx(asOf)-12)); i <= L; i++ {
 			dates = append(dates, mEnd(i))
 		}
 		if !asOf.Equal(mEnd(L)) {

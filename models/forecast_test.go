@@ -1,9 +1,11 @@
 package models
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -183,4 +185,42 @@ func TestForecast(t *testing.T) {
 	plExpect(t, w, `SELECT count(*) FROM mart_forecast_accuracy b WHERE method = 'blend' AND wape > 1e-9 + (
 		SELECT min(wape) FROM mart_forecast_accuracy s
 		WHERE s.method <> 'blend' AND s.horizon_months = b.horizon_months AND s.org_level = b.org_level)`, []string{"0"})
+}
+
+// mart_pipeline_trend holds, at the 12 month ends before the as-of month and
+// at as_of, the deals pipeline_at returns that day and expects to close in
+// the 3 months after it. Fixture (as_of 2024-03-31): at 03-31 W1 (1,000 in
+// proposal, 60 %, closing 04-15) and W3 (5,000 in lead, 10 %, 05-10) are in
+// the window; W2 closes before the day, W4 after June, W5 has no date; at the
+// month ends before March the open deals H2, H3 and L1 have no expected close
+// date. So one row: pipeline 6,000, weighted 600 + 500 = 1,100, 2 deals. On
+// the small demo company every date and (rep, unit, product line) is checked
+// against pipeline_at itself.
+func TestPipelineTrend(t *testing.T) {
+	t.Run("fixture", func(t *testing.T) {
+		w := plWarehouse(t, "testdata/forecast")
+		plRefresh(t, w, "2024-03-31", map[string]Settings{"forecast": {"months": 2, "min_cell_deals": 1}}, "forecast")
+		plExpect(t, w, `SELECT made_on, owner_rep_id, org_unit_id, product_line, pipeline, weighted, deals FROM mart_pipeline_trend`, []string{
+			"2024-03-31 | R1 | DA | NULL | 6000 | 1100 | 2",
+		})
+	})
+	t.Run("small demo company", func(t *testing.T) {
+		w := smallDemoWarehouse(t, 3)
+		// a date inside a month: as_of is a trend point of its own
+		plRefresh(t, w, "2026-10-17", nil, "forecast")
+		var parts []string
+		for _, d := range []string{"2025-10-31", "2025-11-30", "2025-12-31", "2026-01-31", "2026-02-28", "2026-03-31", "2026-04-30",
+			"2026-05-31", "2026-06-30", "2026-07-31", "2026-08-31", "2026-09-30", "2026-10-17"} {
+			parts = append(parts, fmt.Sprintf(`SELECT DATE '%[1]s', p.owner_rep_id, p.org_unit_id, pr.product_line,
+				round(sum(p.amount), 2), round(sum(p.amount * p.probability) / 100, 2), count(*)
+			FROM pipeline_at(DATE '%[1]s') p LEFT JOIN live.products pr ON pr.product_id = p.product_id
+			WHERE p.expected_close_on > DATE '%[1]s' AND p.expected_close_on <= last_day(DATE '%[1]s' + INTERVAL 3 MONTH)
+			GROUP BY ALL`, d))
+		}
+		ref := strings.Join(parts, " UNION ALL ")
+		got := `SELECT made_on, owner_rep_id, org_unit_id, product_line, round(pipeline, 2), round(weighted, 2), deals FROM mart_pipeline_trend`
+		plExpect(t, w, fmt.Sprintf(`SELECT (SELECT count(*) FROM (FROM (%s) EXCEPT ALL FROM (%s))), (SELECT count(*) FROM (FROM (%s) EXCEPT ALL FROM (%s))),
+			(SELECT count(DISTINCT made_on) FROM mart_pipeline_trend), (SELECT sum(deals) > 1000 FROM mart_pipeline_trend)`, ref, got, got, ref),
+			[]string{"0 | 0 | 13 | true"})
+	})
 }

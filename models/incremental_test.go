@@ -212,6 +212,19 @@ func TestIncrementalRefreshEqualsFull(t *testing.T) {
 	}
 	assertSameAsFull(t, w, "after moving a rep to another unit")
 
+	// A product moved to another line: its open deals count in the new line
+	// (the pipeline trend's sums are per product line, kept with the deal
+	// stages cache).
+	dir = t.TempDir()
+	copyCSV(t, w, `SELECT * EXCLUDE (_load_id) REPLACE ((SELECT max(product_line) FROM live.products WHERE product_line <> p.product_line) AS product_line)
+		FROM live.products p WHERE product_id = (SELECT min(product_id) FROM live.opportunities WHERE status = 'open')`, filepath.Join(dir, "products.csv"))
+	deltaLoad(t, w, dir)
+	kinds = refreshKinds(t, w, false)
+	if r := kinds["forecast"]; r.Kind != KindIncremental {
+		t.Errorf("after moving a product: forecast ran as %s (%s); want incremental, from the deal stages cache", r.Kind, r.Why)
+	}
+	assertSameAsFull(t, w, "after moving a product to another line")
+
 	// Payments moved to another customer: the marts that sum payments per
 	// customer change for both.
 	dir = t.TempDir()

@@ -107,9 +107,10 @@ var plDealStagesDirect = map[string]any{"Deals": "pl_deals", "Into": "pl_deal_st
 // or fx rates changing rebuilds all.
 var dealStagesCache = keyedCache{
 	name: "deal_stages", key: "opportunity_id", unit: "deals", tables: []string{"deal_stages", "stage_history", "deal_attrs"},
-	// fx rates re-price the deals' amounts (deal_attrs); a rep's unit
-	// changing recomputes the rep's deals (the keys step)
-	forcing: []string{"stages", "fx_rates"}, inputs: []string{"opportunities", "opportunity_stages", "reps"}, file: "pipeline_stage_cache.sql",
+	// fx rates re-price the deals' amounts (deal_attrs); a rep's unit or a
+	// product's line changing recomputes the rep's or the product's deals
+	// (the keys step)
+	forcing: []string{"stages", "fx_rates"}, inputs: []string{"opportunities", "opportunity_stages", "reps", "products"}, file: "pipeline_stage_cache.sql",
 	derive: func(ctx context.Context, rc *RunContext) error {
 		if err := rc.Exec(ctx, "pipeline_stage_cache.sql", map[string]any{"Step": "derive"}); err != nil {
 			return err

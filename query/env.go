@@ -135,10 +135,13 @@ type Env struct {
 	F       Filters
 	Q       url.Values // the request's query: page controls (metric, dim, ...)
 	AsOf    time.Time  // the as-of date of the data: "today" for the dashboards
-	Base    string     // base currency
-	Rate    float64    // display currency: shown = base amount / Rate
-	Node    string     // the org unit the page is about ("" = none: a rep's own page)
-	NodeRep string     // the rep the page is about (rep users)
+	// ModelsAsOf is the as-of date of the models' figures (the last
+	// refresh; zero before the first): a load since moves AsOf, not it
+	ModelsAsOf time.Time
+	Base       string  // base currency
+	Rate       float64 // display currency: shown = base amount / Rate
+	Node       string  // the org unit the page is about ("" = none: a rep's own page)
+	NodeRep    string  // the rep the page is about (rep users)
 }
 
 // Param returns a query parameter, or def when it is empty or not in allowed.
@@ -186,6 +189,7 @@ func date(t time.Time) any {
 //	$scope_all, $scope_org, $scope_rep   the user's scope (always pass to dash.in_scope)
 //	$base                                base currency, e.g. 'CNY'
 //	$as_of                               as-of date of the data ('YYYY-MM-DD')
+//	$models_as_of                        as-of date of the models' marts (NULL before the first refresh)
 //	$from, $to                           the period (inclusive dates, 'YYYY-MM-DD')
 //	$cmp_from, $cmp_to                   the comparison period (NULL when none)
 //	$orgs                                org filter: NULL or a list of units (use scoped.under_any)
@@ -196,6 +200,7 @@ func (e *Env) StandardParams() map[string]any {
 	p := e.Scope.Params()
 	p["base"] = e.Base
 	p["as_of"] = date(e.AsOf)
+	p["models_as_of"] = date(e.ModelsAsOf)
 	p["from"] = date(e.F.From)
 	p["to"] = date(e.F.To)
 	p["cmp_from"] = date(e.F.CmpFrom)

@@ -321,7 +321,7 @@ func (s *Service) Env(ctx context.Context, r Request) (*Env, error) {
 			}
 		}
 	}
-	e := &Env{Ctx: ctx, Lang: i18n.Normalize(r.Lang), Scope: r.Scope, Q: q, AsOf: st.AsOf, Base: s.opts.BaseCurrency, Rate: 1}
+	e := &Env{Ctx: ctx, Lang: i18n.Normalize(r.Lang), Scope: r.Scope, Q: q, AsOf: st.AsOf, ModelsAsOf: st.ModelsAsOf, Base: s.opts.BaseCurrency, Rate: 1}
 	if e.Lang == "" {
 		e.Lang = i18n.EN
 	}

@@ -436,6 +436,12 @@ SELECT m.* FROM main.mart_velocity m WHERE scoped.sees_unit(m.org_unit_id, scope
 -- @ name=mart_forecast needs=main.mart_forecast,facts.org_paths
 CREATE OR REPLACE MACRO scoped.mart_forecast(scope_all, scope_org, scope_rep) AS TABLE
 SELECT m.* FROM main.mart_forecast m WHERE scoped.sees_unit(m.org_unit_id, scope_all, scope_org);
+-- @ name=mart_pipeline_trend needs=main.mart_pipeline_trend,facts.org_paths
+-- Sums of a rep's deals: visible to the rep and to scopes holding the rep's
+-- unit; deals naming no rep (owner_rep_id and org_unit_id NULL) to
+-- everything-scopes only.
+CREATE OR REPLACE MACRO scoped.mart_pipeline_trend(scope_all, scope_org, scope_rep) AS TABLE
+SELECT m.* FROM main.mart_pipeline_trend m WHERE scoped.sees(m.owner_rep_id, m.org_unit_id, scope_all, scope_org, scope_rep);
 -- @ name=mart_receivables_aging needs=main.mart_receivables_aging,facts.org_paths
 -- By unit and rep: visible to the rep and to scopes holding the unit.
 CREATE OR REPLACE MACRO scoped.mart_receivables_aging(scope_all, scope_org, scope_rep) AS TABLE

@@ -2,10 +2,10 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/triscope/triscope/app"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -24,6 +25,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/triscope/triscope/access"
+	"github.com/triscope/triscope/app"
 	"github.com/triscope/triscope/query"
 	"github.com/triscope/triscope/query/i18n"
 )
@@ -89,9 +91,9 @@ The last line is stable (scripts read it):
 			}
 			fmt.Fprintf(out, "%d clients for %s over %d chart views × %d users on %s\n", clients, duration, len(views), len(run.users), where)
 			type sample struct {
-				page   string
-				cached bool
-				d      time.Duration
+				page, chart string
+				cached      bool
+				d           time.Duration
 			}
 			var mu sync.Mutex
 			var samples []sample
@@ -127,7 +129,7 @@ The last line is stable (scripts read it):
 						if resp.StatusCode != 200 {
 							failures++
 						} else {
-							samples = append(samples, sample{v.page, resp.Header.Get("X-Cache") == "hit", d})
+							samples = append(samples, sample{v.page, v.chart(), resp.Header.Get("X-Cache") == "hit", d})
 						}
 						mu.Unlock()
 					}
@@ -160,6 +162,28 @@ The last line is stable (scripts read it):
 					pct(cold, 50), pct(cold, 95), pct(cold, 99), pct(warm, 50), pct(warm, 95), pct(warm, 99))
 			}
 			tw.Flush()
+			// The charts whose cold requests took longest: where a first view
+			// waits.
+			coldByChart := map[string][]time.Duration{}
+			for _, s := range samples {
+				if !s.cached {
+					coldByChart[s.chart] = append(coldByChart[s.chart], s.d)
+				}
+			}
+			charts := make([]string, 0, len(coldByChart))
+			for c := range coldByChart {
+				charts = append(charts, c)
+			}
+			slices.SortFunc(charts, func(a, b string) int { return cmp.Compare(slices.Max(coldByChart[b]), slices.Max(coldByChart[a])) })
+			if len(charts) > 0 {
+				fmt.Fprintln(out, "slowest charts, cold:")
+				tw = tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+				fmt.Fprintln(tw, "chart	requests	p50	max	")
+				for _, c := range charts[:min(len(charts), 10)] {
+					fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t\n", c, len(coldByChart[c]), pct(coldByChart[c], 50), pct(coldByChart[c], 100))
+				}
+				tw.Flush()
+			}
 			fmt.Fprintf(out, "%d requests, %.0f/s, %d failures\n", len(samples), float64(len(samples))/duration.Seconds(), failures)
 			fmt.Fprintf(out, "cold p50 %s ms, p95 %s ms, p99 %s ms; warm p95 %s ms\n",
 				pctMS(allCold, 50), pctMS(allCold, 95), pctMS(allCold, 99), pctMS(allWarm, 95))
@@ -350,6 +374,17 @@ func benchJSON(ctx context.Context, c *http.Client, method, u, csrf string, body
 }
 
 type benchView struct{ page, url string }
+
+// chart names the chart a view asks for, with the magnifier's metric (each
+// metric is a different query).
+func (v benchView) chart() string {
+	path, q, _ := strings.Cut(strings.TrimPrefix(v.url, "/api/charts/"), "?")
+	id, _ := url.PathUnescape(path)
+	if vals, err := url.ParseQuery(q); err == nil && vals.Get("metric") != "" {
+		id += " metric=" + vals.Get("metric")
+	}
+	return id
+}
 
 // benchViews lists the chart requests the clients pick from; detailIDs gives
 // the id= queries of the detail pages (customers, reps, deals).

@@ -24,3 +24,24 @@ COMMENT ON COLUMN mart_forecast_accuracy.org_level IS 'all (the company as a who
 COMMENT ON COLUMN mart_forecast_accuracy.wape IS 'Weighted absolute percentage error: sum |forecast − actual| / sum |actual|.';
 COMMENT ON COLUMN mart_forecast_accuracy.bias IS 'sum (forecast − actual) / sum |actual|: above 0 the method over-forecasts.';
 COMMENT ON COLUMN mart_forecast_accuracy.n_points IS 'Forecasts compared (backtest dates × units).';
+
+-- The open pipeline at each of the 12 month ends before the as-of month and
+-- at as_of (the snapshots of forecast_snapshots.sql: what pipeline_at returns
+-- on those days), expected to close in the 3 months after the day: the
+-- Telescope's forecast trend (query/charts/sql/telescope_trend.sql) reads it
+-- instead of rebuilding 13 pipelines from the stage history per view.
+CREATE OR REPLACE TABLE mart_pipeline_trend AS
+SELECT t AS made_on, owner_rep_id, org_unit_id, product_line,
+       CAST(round(pipeline, 2) AS DECIMAL(18,2)) AS pipeline, CAST(round(weighted, 2) AS DECIMAL(18,2)) AS weighted,
+       deals, getvariable('as_of') AS as_of
+FROM pl_fc_trend
+WHERE t = getvariable('as_of')
+   OR (t >= last_day(date_trunc('month', getvariable('as_of')) - INTERVAL 12 MONTH)
+       AND t < date_trunc('month', getvariable('as_of')) AND t = last_day(t))
+ORDER BY ALL;
+COMMENT ON TABLE mart_pipeline_trend IS 'How the pipeline stood: at each of the 12 month ends before the as-of month and at as_of (made_on), the deals then open (as pipeline_at(made_on) returns them) and expected to close in the 3 months after made_on, summed per rep, the rep''s unit and product line. Amounts are the deals'' current ones (base currency): no amount history is kept.';
+COMMENT ON COLUMN mart_pipeline_trend.owner_rep_id IS 'The deal''s rep (NULL when the deal names none: those count for the company only).';
+COMMENT ON COLUMN mart_pipeline_trend.org_unit_id IS 'The rep''s org unit.';
+COMMENT ON COLUMN mart_pipeline_trend.pipeline IS 'Sum of amount of those deals.';
+COMMENT ON COLUMN mart_pipeline_trend.weighted IS 'Sum of amount × the default probability (percent / 100) of the stage each deal was in on made_on; a stage without one counts 0.';
+COMMENT ON COLUMN mart_pipeline_trend.deals IS 'How many deals.';

@@ -34,24 +34,36 @@ WITH x AS (
            CASE {{range $j, $b := $.AgeBuckets}}WHEN s.age_days <= {{$b}} THEN {{$j}} {{end}}ELSE {{len $.AgeBuckets}} END AS age_class,
            CASE WHEN s.won_month - (year(s.t) * 12 + month(s.t) - 1) BETWEEN 1 AND {{$.Months}}
                 THEN s.won_month - (year(s.t) * 12 + month(s.t) - 1) ELSE 0 END AS won_after_months,
-           coalesce(s.amount_base, 0) AS amount_base
+           coalesce(s.amount_base, 0) AS amount_base,
+           -- the pipeline trend's window: expected to close in the 3 months
+           -- after the date (telescope_trend.sql)
+           s.expected_close_on > s.t AND s.expected_close_on <= last_day(s.t + INTERVAL 3 MONTH) AS in_trend,
+           coalesce(s.owner_rep_id, '') AS rep, coalesce(s.product_line, '') AS product_line,
+           coalesce(s.amount_base, 0) * coalesce(s.default_probability, 0) AS amount_weighted
     FROM {{$s.View}} s
 {{- end}}
 )
-SELECT grouping(stage) = 1 AS is_weighted,
+SELECT grouping(stage) = 1 AND grouping(rep) = 1 AS is_weighted, grouping(rep) = 0 AS is_trend,
        t, leaf, probability, expected_month, created_on, stage, age_class, won_after_months,
+       rep, product_line, in_trend,
        sum(CASE WHEN sign > 0 THEN amount_base ELSE -amount_base END) AS amount,
        sum(CASE WHEN sign > 0 THEN CAST(amount_base AS DECIMAL(38, 2)) * amount_base
                 ELSE -(CAST(amount_base AS DECIMAL(38, 2)) * amount_base) END) AS amount_squared,
+       sum(CASE WHEN sign > 0 THEN amount_weighted ELSE -amount_weighted END) AS amount_weighted,
        CAST(sum(sign) AS BIGINT) AS deals
 FROM x
 GROUP BY GROUPING SETS ((t, leaf, probability, expected_month, created_on),
-                        (t, leaf, stage, age_class, won_after_months));
+                        (t, leaf, stage, age_class, won_after_months),
+                        -- the pipeline trend (mart_pipeline_trend): per
+                        -- date, rep, unit and product line
+                        (t, leaf, rep, product_line, in_trend));
 {{- else if eq .Step "final" -}}
 -- a group whose every deal was taken out is gone
 CREATE OR REPLACE TEMP TABLE pl_fc_sums AS
-SELECT is_weighted, t, leaf, probability, expected_month, created_on, stage, age_class, won_after_months,
+SELECT is_weighted, is_trend, t, leaf, probability, expected_month, created_on, stage, age_class, won_after_months,
+       rep, product_line, in_trend,
        CAST(sum(amount) AS DOUBLE) AS amount, CAST(sum(amount_squared) AS DOUBLE) AS amount_squared,
+       sum(amount_weighted) AS amount_weighted,
        CAST(sum(deals) AS BIGINT) AS deals
 FROM ({{.Parts}})
 GROUP BY ALL
@@ -63,5 +75,12 @@ FROM pl_fc_sums WHERE is_weighted AND probability IS NOT NULL;
 
 CREATE OR REPLACE TEMP TABLE pl_fc_stage_age AS
 SELECT t, leaf, stage, age_class, won_after_months, amount, amount_squared, deals
-FROM pl_fc_sums WHERE NOT is_weighted;
+FROM pl_fc_sums WHERE NOT is_weighted AND NOT is_trend;
+
+-- the pipeline trend's sums (forecast.sql keeps the trend's dates in
+-- mart_pipeline_trend)
+CREATE OR REPLACE TEMP TABLE pl_fc_trend AS
+SELECT t, nullif(rep, '') AS owner_rep_id, nullif(leaf, '') AS org_unit_id, nullif(product_line, '') AS product_line,
+       amount AS pipeline, CAST(amount_weighted / 100 AS DOUBLE) AS weighted, deals
+FROM pl_fc_sums WHERE is_trend AND in_trend;
 {{- end}}

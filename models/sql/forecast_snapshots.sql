@@ -92,6 +92,7 @@ before_history AS (
 ),
 placed AS (
     SELECT p.t, p.stage_at, d.opportunity_id, d.created_on, d.amount_base, d.expected_close_on, d.rep_org_unit_id,
+           d.owner_rep_id, d.product_line,
            CASE WHEN d.status = 'won' THEN year(d.closed_on) * 12 + month(d.closed_on) - 1 END AS won_month
     FROM (SELECT * FROM in_history UNION ALL SELECT * FROM before_history) p
     JOIN {{.Deals}} d ON d.opportunity_id = p.opportunity_id
@@ -100,6 +101,8 @@ SELECT p.t, p.opportunity_id, p.stage_at AS stage, CAST(date_diff('day', p.creat
        CAST(coalesce(p.amount_base, 0) AS DOUBLE) AS amount, CAST(s.default_probability AS DOUBLE) AS probability,
        p.expected_close_on,
        -- for forecast_snapshot_sums.sql
-       coalesce(p.rep_org_unit_id, '') AS leaf, p.created_on, p.won_month, p.amount_base
+       coalesce(p.rep_org_unit_id, '') AS leaf, p.created_on, p.won_month, p.amount_base,
+       -- for the pipeline trend (mart_pipeline_trend)
+       p.owner_rep_id, p.product_line, s.default_probability
 FROM placed p
 LEFT JOIN pl_stages s ON s.stage = p.stage_at;

@@ -26,7 +26,11 @@ SELECT opportunity_id FROM main.opportunities WHERE _load_id > {{.Since}}
 UNION SELECT opportunity_id FROM main.opportunity_stages WHERE _load_id > {{.Since}}
 -- a deal counts in its rep's unit (deal_attrs): the deals of a rep a load wrote
 UNION SELECT opportunity_id FROM live.opportunities
-WHERE owner_rep_id IN (SELECT rep_id FROM main.reps WHERE _load_id > {{.Since}});
+WHERE owner_rep_id IN (SELECT rep_id FROM main.reps WHERE _load_id > {{.Since}})
+-- and in its product's line (deal_attrs, the pipeline trend): the deals of a
+-- product a load wrote
+UNION SELECT opportunity_id FROM live.opportunities
+WHERE product_id IN (SELECT product_id FROM main.products WHERE _load_id > {{.Since}});
 {{- else if eq .Step "deals" -}}
 CREATE OR REPLACE TEMP TABLE pl_ds_deals AS
 SELECT * FROM pl_deals{{if not .All}} WHERE opportunity_id IN (SELECT opportunity_id FROM deal_stages_keys){{end}};
@@ -35,7 +39,7 @@ CREATE OR REPLACE TEMP TABLE deal_stages_new AS
 SELECT n.*, n.is_current AND NOT n.is_closed AND d.closed_on IS NULL AS open_ended
 FROM pl_ds_new n JOIN pl_ds_deals d USING (opportunity_id);
 CREATE OR REPLACE TEMP TABLE deal_attrs_new AS
-SELECT opportunity_id, status, amount_base, rep_org_unit_id, created_on, closed_on, expected_close_on, current_stage
+SELECT opportunity_id, status, amount_base, rep_org_unit_id, owner_rep_id, product_line, created_on, closed_on, expected_close_on, current_stage
 FROM pl_ds_deals;
 DROP TABLE pl_ds_new;
 DROP TABLE pl_ds_deals;

@@ -102,7 +102,7 @@ func init() {
 	query.RegisterChart(&query.Chart{
 		ID:       "telescope.trend",
 		Glossary: []string{"pipeline", "bookings"}, Title: "chart.telescope.trend", Help: "help.telescope.trend",
-		SQL: "telescope_trend.sql", Build: buildForecastTrend, Height: 360,
+		SQL: "telescope_trend.sql", Needs: []string{"mart_pipeline_trend"}, Build: buildForecastTrend, Height: 360,
 		Drill: &query.Drill{SQL: "telescope_trend_rows.sql", Key: "opportunity_id", Entity: "opportunities"},
 	})
 }
@@ -324,7 +324,7 @@ func buildForecastTrend(e *query.Env, r *query.Result) (*query.Output, error) {
 	w, p, act := make([]float64, n), make([]float64, n), make([]float64, n)
 	for i := range r.Rows {
 		d := r.Date(i, "made_on")
-		if d.Equal(e.AsOf) && d.AddDate(0, 0, 1).Day() != 1 {
+		if d.AddDate(0, 0, 1).Day() != 1 { // the models' as-of date, not a month end
 			cats[i] = i18n.Date(e.Lang, d)
 		} else {
 			cats[i] = i18n.Month(e.Lang, d)
