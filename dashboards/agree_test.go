@@ -171,15 +171,20 @@ func TestDueByMonthEndAtAMonthEnd(t *testing.T) {
 // The bars of the charts of money against target — by month and by week —
 // agree with their rows: each bar is the sum of amount_base of the rows
 // behind its point, for an executive, a manager and a rep (a rep on their own
-// page, where the weekly charts are their home's).
+// page, where the weekly charts are their home's). So do the Magnifier's
+// monthly pipeline bars, which are running sums of the deals created and
+// closed while their rows are the deals open on the month's last day.
 func TestBarsAgreeWithTheirRows(t *testing.T) {
 	for _, name := range []string{"ceo", "east", "rep"} {
 		c := login(t, name)
-		for _, id := range []string{"telescope.bookings", "telescope.collections", "targets.weeks_bookings", "targets.weeks_collections"} {
+		for _, id := range []string{"telescope.bookings", "telescope.collections", "targets.weeks_bookings", "targets.weeks_collections", "magnifier.trend"} {
 			ch, _ := query.ChartByID(id)
 			q := url.Values{"period": {"mtd"}}
 			if name == "rep" && strings.HasPrefix(id, "targets.") {
 				q.Set("id", env.rep)
+			}
+			if id == "magnifier.trend" {
+				q = url.Values{"period": {"l12m"}, "metric": {"pipeline"}}
 			}
 			var d chartJSON
 			if code := c.getJSON("/api/charts/"+id+"?"+q.Encode(), &d); code != 200 {

@@ -2,6 +2,11 @@
 -- period month by month ($cmp_shift months earlier), for everything below the
 -- unit the page is about. Metrics as in magnifier_breakdown.sql; for the
 -- pipeline, the open deals on the last day of each month.
+-- (The pipeline at a day is the running sum of the deals created less those
+-- closed up to it, not a range join of every deal with every month: on the
+-- large company 0.11 s instead of 0.72 s. Joining the other metrics' rows to
+-- their month by equality on date_trunc was slower than the range join:
+-- customers 1.9 s against 1.5 s, collections 0.86 s against 0.24 s.)
 WITH months AS (
     SELECT CAST(m AS DATE) AS month, least(CAST(last_day(m) AS DATE), CAST($to AS DATE)) AS month_end
     FROM range(CAST(date_trunc('month', CAST($from AS DATE)) AS TIMESTAMP), CAST(CAST($to AS DATE) + INTERVAL 1 DAY AS TIMESTAMP), INTERVAL 1 MONTH) r(m)
@@ -28,6 +33,24 @@ dated_scoped AS (
     WHERE scoped.under(f.owner_org, $node) AND scoped.under_any(f.owner_org, $orgs)
       AND ($product_lines IS NULL OR list_contains($product_lines, f.product_line))
 ),
+pipeline_deals AS (
+    SELECT o.created_on, o.closed_on, o.amount_base
+    FROM scoped.opportunity_facts($scope_all, $scope_org, $scope_rep) o
+    WHERE $metric = 'pipeline' AND o.created_on IS NOT NULL
+      AND scoped.under(o.owner_org, $node) AND scoped.under_any(o.owner_org, $orgs)
+      AND ($product_lines IS NULL OR list_contains($product_lines, o.product_line))
+),
+pipeline_changes AS (
+    -- a deal opens on the day it was created and leaves on the day it
+    -- closed (or was created, when it closed earlier: it never opened)
+    SELECT created_on AS d, sum(amount_base) AS amount, count(*) AS deals FROM pipeline_deals GROUP BY 1
+    UNION ALL
+    SELECT greatest(created_on, closed_on), -sum(amount_base), -count(*) FROM pipeline_deals WHERE closed_on IS NOT NULL GROUP BY 1
+),
+pipeline_running AS (
+    SELECT d, sum(sum(amount)) OVER (ORDER BY d) AS amount, sum(sum(deals)) OVER (ORDER BY d) AS deals
+    FROM pipeline_changes GROUP BY d
+),
 by_month AS (
     SELECT m.month, m.is_cmp,
            CASE $metric
@@ -41,14 +64,11 @@ by_month AS (
     WHERE $metric <> 'pipeline'
     GROUP BY m.month, m.is_cmp
     UNION ALL
-    SELECT m.month, m.is_cmp, sum(o.amount_base)
+    -- open at the end of day e: created by e and not closed by e
+    SELECT m.month, m.is_cmp,
+           (SELECT CASE WHEN arg_max(c.deals, c.d) > 0 THEN arg_max(c.amount, c.d) END FROM pipeline_running c WHERE c.d <= m.month_end)
     FROM all_months m
-    LEFT JOIN scoped.opportunity_facts($scope_all, $scope_org, $scope_rep) o
-      ON o.created_on <= m.month_end AND (o.closed_on IS NULL OR o.closed_on > m.month_end)
-     AND scoped.under(o.owner_org, $node) AND scoped.under_any(o.owner_org, $orgs)
-     AND ($product_lines IS NULL OR list_contains($product_lines, o.product_line))
     WHERE $metric = 'pipeline'
-    GROUP BY m.month, m.is_cmp
 )
 SELECT m.month,
        CAST(cur.value AS DOUBLE) AS value,
