@@ -1,7 +1,9 @@
 -- Campaigns by response, in the user's scope below the org filter: responses
 -- (activities carrying the campaign), deals created from it, deals won and the
 -- amount won (base currency), up to the as-of date. The campaign's cost is the
--- whole campaign's (campaigns are company-wide).
+-- whole campaign's (campaigns are company-wide). (A deal's campaign is in
+-- its facts: joining the deals again to read it made this query take 3.4 s
+-- instead of 1.4 s on the large company.)
 WITH resp AS (
     SELECT a.campaign_id, count(*) AS responses
     FROM scoped.activity_facts($scope_all, $scope_org, $scope_rep) a
@@ -10,14 +12,13 @@ WITH resp AS (
     GROUP BY a.campaign_id
 ),
 deals AS (
-    SELECT x.campaign_id, count(*) AS opportunities,
+    SELECT o.campaign_id, count(*) AS opportunities,
            count(*) FILTER (WHERE o.status = 'won' AND o.closed_on <= CAST($as_of AS DATE)) AS won,
            CAST(coalesce(sum(o.amount_base) FILTER (WHERE o.status = 'won' AND o.closed_on <= CAST($as_of AS DATE)), 0) AS DOUBLE) AS won_amount
     FROM scoped.opportunity_facts($scope_all, $scope_org, $scope_rep) o
-    JOIN scoped.opportunities($scope_all, $scope_org, $scope_rep) x ON x.opportunity_id = o.opportunity_id
-    WHERE x.campaign_id IS NOT NULL AND o.created_on <= CAST($as_of AS DATE)
+    WHERE o.campaign_id IS NOT NULL AND o.created_on <= CAST($as_of AS DATE)
       AND scoped.under_any(o.owner_org, $orgs)
-    GROUP BY x.campaign_id
+    GROUP BY o.campaign_id
 )
 SELECT c.campaign_id, coalesce(c.name, c.campaign_id) AS campaign, c.channel, c.started_on,
        coalesce(r.responses, 0) AS responses, coalesce(d.opportunities, 0) AS opportunities,

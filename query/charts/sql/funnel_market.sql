@@ -12,8 +12,7 @@ WITH resp AS (
 deals AS (
     SELECT o.opportunity_id, o.status = 'won' AND o.closed_on <= CAST($as_of AS DATE) AS won
     FROM scoped.opportunity_facts($scope_all, $scope_org, $scope_rep) o
-    JOIN scoped.opportunities($scope_all, $scope_org, $scope_rep) x ON x.opportunity_id = o.opportunity_id
-    WHERE x.campaign_id IS NOT NULL AND o.created_on <= CAST($as_of AS DATE)
+    WHERE o.campaign_id IS NOT NULL AND o.created_on <= CAST($as_of AS DATE)
       AND scoped.under_any(o.owner_org, $orgs)
 )
 SELECT 'responses' AS stage, 1 AS position, (SELECT count(*) FROM resp) AS n

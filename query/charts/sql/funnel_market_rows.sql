@@ -12,13 +12,12 @@ WITH resp AS (
       AND ($point IS NULL OR $point = 'responses' OR $point = 'c:' || a.campaign_id)
 ),
 deals AS (
-    SELECT 'opportunities', o.opportunity_id, o.created_on, x.campaign_id, o.customer_name, o.owner_rep_id, o.owner_org,
+    SELECT 'opportunities', o.opportunity_id, o.created_on, o.campaign_id, o.customer_name, o.owner_rep_id, o.owner_org,
            CASE WHEN o.status IN ('won', 'lost') AND o.closed_on <= CAST($as_of AS DATE) THEN o.status ELSE o.stage END,
            o.currency, o.amount, o.amount_base
     FROM scoped.opportunity_facts($scope_all, $scope_org, $scope_rep) o
-    JOIN scoped.opportunities($scope_all, $scope_org, $scope_rep) x ON x.opportunity_id = o.opportunity_id
-    WHERE x.campaign_id IS NOT NULL AND o.created_on <= CAST($as_of AS DATE)
-      AND ($point IS NULL OR $point = 'opportunities' OR $point = 'c:' || x.campaign_id
+    WHERE o.campaign_id IS NOT NULL AND o.created_on <= CAST($as_of AS DATE)
+      AND ($point IS NULL OR $point = 'opportunities' OR $point = 'c:' || o.campaign_id
            OR $point = 'won' AND o.status = 'won' AND o.closed_on <= CAST($as_of AS DATE))
 )
 SELECT x.entity, x.record_id, x.date, cp.name AS campaign, x.customer_name, rp.name AS rep_name, u.name AS org_unit,
