@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -523,10 +524,7 @@ func (s *Sandbox) start(ctx context.Context, snapshot string, release func()) (*
 	s.mu.Unlock()
 	tempDir := filepath.Join(s.opts.TempDir, fmt.Sprintf("w%d-%d", os.Getpid(), id))
 	cmd := exec.Command(s.opts.Command[0], s.opts.Command[1:]...)
-	cmd.Env = s.opts.Env
-	if cmd.Env == nil {
-		cmd.Env = []string{}
-	}
+	cmd.Env = append(slices.Clip(s.opts.Env), fmt.Sprintf("%s=%d", workerParentEnv, os.Getpid()))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	in, err := cmd.StdinPipe()
 	if err != nil {

@@ -4,9 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -266,5 +270,49 @@ func TestShadowingMacroRefused(t *testing.T) {
 	var e *Error
 	if !errors.As(err, &e) || e.Class != Internal || !strings.Contains(e.Raw, "main.lower") || !strings.Contains(e.Raw, "type main.json") {
 		t.Fatalf("want the worker to refuse the snapshot, got %v", forAdmin(err))
+	}
+}
+
+// A worker whose server died exits by itself, even while it waits or works:
+// the server is the one that would kill it at the time limit, and a worker
+// is its own process group, so nothing else signals it. Here its parent (a
+// shell) exits at once while the test keeps the worker's stdin open.
+func TestOrphanedWorkerExits(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	sh := exec.Command("sh", "-c", `TRISCOPE_SQL_WORKER_PARENT=$$ "$0" <&3 >/dev/null 2>&1 & echo $!`, exe)
+	sh.Env = append(os.Environ(), workerEnv+"=1")
+	sh.ExtraFiles = []*os.File{r}
+	out, err := sh.Output()
+	r.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(out)))
+	if err != nil {
+		t.Fatalf("worker pid %q: %v", out, err)
+	}
+	defer syscall.Kill(pid, syscall.SIGKILL)
+	alive := func() bool {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			return false
+		}
+		f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+		return len(f) > 0 && f[0] != "Z" // a zombie has exited (init reaps it)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for alive() && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if alive() {
+		t.Fatalf("worker %d still running 5 s after its parent exited", pid)
 	}
 }

@@ -91,14 +91,40 @@ type RelationInfo struct {
 // workerEnv marks a test binary started as a worker (see TestMain).
 const workerEnv = "TRISCOPE_ADHOC_WORKER"
 
+// workerParentEnv carries the server's process id to the worker
+// (WorkerMain: it exits when its parent is another process).
+const workerParentEnv = "TRISCOPE_SQL_WORKER_PARENT"
+
 // WorkerMain runs a worker on stdin/stdout until stdin closes and returns the
-// process exit code. The `triscope sql-worker` command calls it.
+// process exit code. The `triscope sql-worker` command calls it. A worker
+// whose server is gone exits at once, even in the middle of a query: the
+// server enforces the time limit by killing it, so an orphan would run its
+// query to the end (workers found still busy minutes after a killed test
+// binary: they are their own process group, so nothing signals them).
 func WorkerMain() int {
+	parent := os.Getppid()
+	if p, err := strconv.Atoi(os.Getenv(workerParentEnv)); err == nil {
+		parent = p // the server may have died before this process asked
+	}
+	go exitWhenOrphaned(parent, 250*time.Millisecond)
 	if err := ServeWorker(os.Stdin, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "sql-worker:", err)
 		return 1
 	}
 	return 0
+}
+
+// exitWhenOrphaned ends the process when its parent is no longer parent
+// (it died: the process was handed to init or a subreaper). Polling the
+// parent's id is portable; Linux's Pdeathsig fires when the thread that
+// started the worker ends, which in Go is not the server ending.
+func exitWhenOrphaned(parent int, every time.Duration) {
+	for range time.Tick(every) {
+		if os.Getppid() != parent {
+			fmt.Fprintln(os.Stderr, "sql-worker: the server is gone; exiting")
+			os.Exit(3)
+		}
+	}
 }
 
 // ServeWorker reads the configuration line, limits the process, opens the
