@@ -62,9 +62,6 @@ var sqlEnv struct {
 }
 
 func TestMain(m *testing.M) {
-	if len(os.Args) == 2 && os.Args[1] == "sql-worker" {
-		os.Exit(adhoc.WorkerMain())
-	}
 	code := m.Run()
 	if sqlEnv.stop != nil {
 		sqlEnv.stop()

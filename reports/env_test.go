@@ -33,7 +33,6 @@ import (
 	"github.com/triscope/triscope/etl"
 	"github.com/triscope/triscope/etl/synth"
 	"github.com/triscope/triscope/models"
-	"github.com/triscope/triscope/query/adhoc"
 	"github.com/triscope/triscope/reports"
 	"github.com/triscope/triscope/reports/deliver"
 	"github.com/triscope/triscope/warehouse"
@@ -62,9 +61,6 @@ var env struct {
 }
 
 func TestMain(m *testing.M) {
-	if len(os.Args) == 2 && os.Args[1] == "sql-worker" {
-		os.Exit(adhoc.WorkerMain()) // the SQL face's worker process (saved queries)
-	}
 	if os.Getenv("TRISCOPE_REPORTS_HELPER") != "" {
 		helperServe() // the crash test's server process
 		return

@@ -111,7 +111,7 @@ func New(opts Options) (*Sandbox, error) {
 		if err != nil {
 			return nil, err
 		}
-		opts.Command = []string{exe, "sql-worker"}
+		opts.Command = []string{exe, WorkerArg}
 	}
 	if opts.Workers <= 0 {
 		opts.Workers = 2

@@ -316,3 +316,26 @@ func TestOrphanedWorkerExits(t *testing.T) {
 		t.Fatalf("worker %d still running 5 s after its parent exited", pid)
 	}
 }
+
+// A binary linking this package is a worker when started with WorkerArg,
+// whatever its main or TestMain does: here this test binary, with its stdin
+// closed at once, fails to read the configuration and exits — instead of
+// running its test suite (which a dashboards test binary did, browser and
+// all, each time its server started a worker).
+func TestWorkerArgServesAWorker(t *testing.T) {
+	if os.Getenv("TRISCOPE_ADHOC_NESTED") == "1" {
+		t.Skip("started by this very test")
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, exe, WorkerArg)
+	cmd.Env = append(os.Environ(), "TRISCOPE_ADHOC_NESTED=1")
+	out, err := cmd.CombinedOutput()
+	if ee := (*exec.ExitError)(nil); !errors.As(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(string(out), "sql-worker: read configuration") {
+		t.Fatalf("%s %s: %v\n%s", exe, WorkerArg, err, out)
+	}
+}

@@ -95,8 +95,22 @@ const workerEnv = "TRISCOPE_ADHOC_WORKER"
 // (WorkerMain: it exits when its parent is another process).
 const workerParentEnv = "TRISCOPE_SQL_WORKER_PARENT"
 
+// WorkerArg is the argument a sandbox starts its workers with (the default
+// command is this executable and WorkerArg): any binary that links this
+// package serves as a worker when started so (init below), the triscope
+// command and every test binary alike. A test binary whose TestMain did not
+// know it ran its whole test suite instead, browser included, for minutes
+// after the test that started it had ended.
+const WorkerArg = "sql-worker"
+
+func init() {
+	if len(os.Args) == 2 && os.Args[1] == WorkerArg {
+		os.Exit(WorkerMain())
+	}
+}
+
 // WorkerMain runs a worker on stdin/stdout until stdin closes and returns the
-// process exit code. The `triscope sql-worker` command calls it. A worker
+// process exit code (see WorkerArg). A worker
 // whose server is gone exits at once, even in the middle of a query: the
 // server enforces the time limit by killing it, so an orphan would run its
 // query to the end (workers found still busy minutes after a killed test
