@@ -51,7 +51,9 @@
 // and refuses to serve on a mismatch. Each query gets a fresh connection
 // (its views die with it), is checked once more to be one statement, and
 // runs under a context deadline (DuckDB's interrupt); past the limit plus a
-// grace the server kills the worker.
+// grace the server kills the worker. A worker whose server is gone exits by
+// itself (it watches its parent's process id), and any binary linking this
+// package is a worker when started with WorkerArg (this package's init).
 //
 // Snapshots (Publish) are made by the server after each load and refresh:
 // CHECKPOINT then a copy of the file on the write lane, renamed into place,
