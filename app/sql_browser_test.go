@@ -65,7 +65,10 @@ func TestSQLConsoleBrowser(t *testing.T) {
 			time.Sleep(100 * time.Millisecond)
 		}
 	}
-	// The schema browser: the analyst's relations, no helpers.
+	// The schema browser: the analyst's relations, no helpers. The console
+	// marks its body loaded once the schema has arrived (Open does not wait
+	// for it: the console has no charts); under load it comes after Open.
+	waitFor(`() => document.body.dataset.loaded === "true"`, "the schema")
 	if got := eval(`() => [...document.querySelectorAll("#sqlc-schema [data-relation]")].map(e => e.dataset.relation).join(",")`); !strings.Contains(got, "customers") || strings.Contains(got, "_facts") {
 		t.Fatalf("schema browser: %s", got)
 	}
