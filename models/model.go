@@ -40,8 +40,9 @@ type Model struct {
 	// data, the as-of date and the settings (the content of a file a setting
 	// names): it goes into the run's fingerprint, so a change re-runs it.
 	Depends func(s Settings) string
-	// Run computes the tables on rc.Conn inside the model's transaction; the
-	// search path puts them in the refresh's stage schema.
+	// Run computes the tables on rc.Conn; rc.Exec writes the marts staged
+	// (staging.go) and the search path reads them back through the stage
+	// schema.
 	Run func(ctx context.Context, rc *RunContext) error
 }
 
@@ -59,6 +60,7 @@ type RunContext struct {
 	stagesCached bool              // pl_deal_stages and pl_stage_history were read from the deal-stages cache (plPrep)
 	used         []string          // the caches the running model read
 	keep         map[string]bool   // temp tables that outlive a model (shared inputs)
+	outputs      map[string]bool   // the running model's marts, written staged (staging.go)
 }
 
 // Note records something a user should know about this run (a fit that did not
@@ -132,8 +134,14 @@ func (rc *RunContext) Exec(ctx context.Context, name string, data any) error {
 	}
 	for i, stmt := range warehouse.SplitStatements(q) {
 		start := time.Now()
+		stmt, created := rc.stage(stmt)
 		if _, err := rc.Conn.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("%s: %w", name, err)
+		}
+		if created != "" {
+			if err := stageView(ctx, rc.Conn, created); err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
 		}
 		if rc.Log != nil {
 			rc.Log.Debug("statement done", "file", name, "statement", i+1, "seconds", time.Since(start).Seconds(), "sql", firstLine(stmt))

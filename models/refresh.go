@@ -127,18 +127,20 @@ type RunResult struct {
 	started, finished time.Time
 }
 
-// stageSchema holds the tables a refresh computes until it publishes them.
+// stageSchema holds what a refresh computes until it publishes it: views of
+// the staged marts (staging.go), and model_fits.
 const stageSchema = "refresh_stage"
 
 // Refresh runs the models for one as-of date and publishes their tables
 // together, so a failed refresh leaves the previous results.
 //
-// Each model creates its mart tables in the schema refresh_stage (first on
+// Each model creates its mart tables staged (staging.go: in main under a
+// staged name, seen through a view of the schema refresh_stage, first on
 // the search path, so a model reads the marts of earlier models of this
 // refresh, and main's for models not re-run); its scratch temp tables are
-// dropped as soon as it ends. One last transaction copies the staged tables
-// over main's (with their comments), replaces model_fits and records
-// model_runs. Keeping every model inside a single transaction, as the first
+// dropped as soon as it ends. One last transaction renames the staged marts
+// over main's, copies any other table the stage schema holds, replaces
+// model_fits and records model_runs. Keeping every model inside a single transaction, as the first
 // version did, held all scratch tables in memory until the end: DuckDB frees
 // a dropped table only at commit, and the large demo company spilled 10 GB.
 func Refresh(ctx context.Context, w *warehouse.Warehouse, opts RefreshOptions) (time.Time, []RunResult, error) {
@@ -203,18 +205,25 @@ func Refresh(ctx context.Context, w *warehouse.Warehouse, opts RefreshOptions) (
 			if err != nil {
 				conn.ExecContext(cleanup, "ROLLBACK")
 			}
-			for _, stmt := range []string{"RESET search_path", "RESET preserve_insertion_order", "DROP SCHEMA IF EXISTS " + stageSchema + " CASCADE"} {
+			for _, stmt := range []string{"RESET search_path", "RESET preserve_insertion_order"} {
 				if _, e := conn.ExecContext(cleanup, stmt); e != nil && err == nil {
 					err = fmt.Errorf("cleaning up after the refresh: %w", e)
 				}
+			}
+			if e := dropStaged(cleanup, conn); e != nil && err == nil {
+				err = fmt.Errorf("cleaning up after the refresh: %w", e)
 			}
 			if e := dropTempTables(cleanup, conn, nil); e != nil && err == nil {
 				err = e
 			}
 		}()
+		if _, err := conn.ExecContext(ctx, "RESET search_path"); err != nil {
+			return err
+		}
+		if err := dropStaged(ctx, conn); err != nil { // left by a refresh that was killed
+			return err
+		}
 		setup := []string{
-			"RESET search_path",
-			"DROP SCHEMA IF EXISTS " + stageSchema + " CASCADE", // left by a refresh that was killed
 			"CREATE SCHEMA " + stageSchema,
 			"CREATE TABLE " + stageSchema + ".model_fits AS SELECT * FROM main.model_fits",
 			fmt.Sprintf("SET VARIABLE as_of = DATE '%s'", asOf.Format("2006-01-02")),
@@ -304,24 +313,25 @@ func refreshAsOf(ctx context.Context, conn *sql.Conn, asked time.Time) (time.Tim
 	return time.Date(asOf.Year(), asOf.Month(), asOf.Day(), 0, 0, 0, 0, time.UTC), nil
 }
 
-// DropStaged drops the tables a refresh killed mid-way left in the stage
-// schema (a model's statements commit one by one there, so they outlive a
-// killed process; on the large demo company they hold gigabytes). Refresh
+// DropStaged drops the tables a refresh killed mid-way left staged (its
+// marts in main, staging.go, and the stage schema; a model's statements
+// commit one by one, so they outlive a killed process; on the large demo
+// company they hold gigabytes). Refresh
 // drops them when it starts; the runtime calls DropStaged when it opens the
 // warehouse, when no refresh can be running. It returns how many tables it
 // dropped.
 func DropStaged(ctx context.Context, w *warehouse.Warehouse) (int, error) {
 	var n int
 	if err := w.DB().QueryRowContext(ctx, `SELECT count(*) FROM duckdb_tables()
-		WHERE database_name = current_database() AND schema_name = $1`, stageSchema).Scan(&n); err != nil {
+		WHERE database_name = current_database() AND NOT temporary
+		  AND (schema_name = $1 OR schema_name = 'main' AND starts_with(table_name, $2))`, stageSchema, stagedPrefix).Scan(&n); err != nil {
 		return 0, fmt.Errorf("looking for staged tables: %w", err)
 	}
 	if n == 0 {
 		return 0, nil
 	}
 	err := w.Write(ctx, func(ctx context.Context, conn *sql.Conn) error {
-		_, err := conn.ExecContext(ctx, "DROP SCHEMA IF EXISTS "+stageSchema+" CASCADE")
-		return err
+		return dropStaged(ctx, conn)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("dropping the staged tables of an unfinished refresh: %w", err)
@@ -329,11 +339,11 @@ func DropStaged(ctx context.Context, w *warehouse.Warehouse) (int, error) {
 	return n, nil
 }
 
-// runModel runs one model (its tables land in the stage schema) and then
-// drops the scratch temp tables it made. Its statements commit one by one:
-// nothing outside the stage schema changes before publish, which replaces
-// main's tables in one transaction, and a failed refresh drops the stage
-// schema. A model-wide transaction would cost time, not safety: DuckDB 1.5
+// runModel runs one model (its marts staged: staging.go) and then drops the
+// scratch temp tables it made. Its statements commit one by one: nothing
+// main's readers see changes before publish, which replaces main's tables
+// in one transaction, and a failed refresh drops what it staged. A
+// model-wide transaction would cost time, not safety: DuckDB 1.5
 // reads a table created earlier in the same uncommitted transaction much
 // more slowly (pl_deal_stages over pl_deals: 34 s against 24 s on the large
 // demo company).
@@ -342,6 +352,11 @@ func runModel(ctx context.Context, rc *RunContext, m *Model, opts RefreshOptions
 	start := time.Now()
 	rc.Settings = opts.Settings[m.Name]
 	rc.notes = nil
+	rc.outputs = map[string]bool{}
+	for _, t := range m.Tables {
+		rc.outputs[t] = true
+	}
+	defer func() { rc.outputs = nil }()
 	res := RunResult{Model: m.Name, Status: "ok", started: start}
 	fail := func(err error) (RunResult, error) {
 		res.Status, res.Message, res.Elapsed = "failed", err.Error(), time.Since(start)
@@ -395,8 +410,9 @@ func keepModel(ctx context.Context, conn *sql.Conn, m *Model, pl plan) (RunResul
 	return res, nil
 }
 
-// publish replaces main's tables with the staged ones, model_fits with the
-// staged copy, and records the runs, in one transaction.
+// publish replaces main's marts with the staged ones (renamed over them),
+// any other table of the stage schema and model_fits with copies, and
+// records the runs, in one transaction.
 func publish(ctx context.Context, w *warehouse.Warehouse, conn *sql.Conn, refreshID int64, asOf time.Time, results []RunResult,
 	before func(ctx context.Context, conn *sql.Conn) error) error {
 	type staged struct{ name, ddl, comment string }
@@ -428,6 +444,9 @@ func publish(ctx context.Context, w *warehouse.Warehouse, conn *sql.Conn, refres
 		return fmt.Errorf("listing the staged comments: %w", err)
 	}
 	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
+		return err
+	}
+	if err := publishStaged(ctx, conn); err != nil {
 		return err
 	}
 	prefix := "CREATE TABLE " + stageSchema + "."
@@ -531,9 +550,13 @@ func (rc *RunContext) keepTempTables(ctx context.Context) error {
 // neither has it (temp tables do not count).
 func martSchema(ctx context.Context, conn *sql.Conn, table string) (string, error) {
 	var schema sql.NullString
-	err := conn.QueryRowContext(ctx, `SELECT schema_name FROM duckdb_tables()
-		WHERE database_name = current_database() AND table_name = $1
-		  AND schema_name IN ($2, 'main') AND NOT temporary
+	// a staged mart is a view of the stage schema (staging.go)
+	err := conn.QueryRowContext(ctx, `SELECT schema_name FROM (
+		    SELECT schema_name FROM duckdb_tables()
+		    WHERE database_name = current_database() AND table_name = $1 AND schema_name IN ($2, 'main') AND NOT temporary
+		    UNION ALL
+		    SELECT schema_name FROM duckdb_views()
+		    WHERE database_name = current_database() AND view_name = $1 AND schema_name = $2 AND NOT temporary)
 		ORDER BY schema_name = 'main' LIMIT 1`, table, stageSchema).Scan(&schema)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil

@@ -61,6 +61,7 @@ func TestFailedRefreshKeepsThePreviousResults(t *testing.T) {
 	if stages != 0 || failed != 1 {
 		t.Fatalf("after the failure: %d stage schemas (want 0), %d failed customer_value runs recorded (want 1)", stages, failed)
 	}
+	assertNoStage(t, w) // rfm's and clv's marts were staged in main before customer_value failed
 	// The write lane's connection is left clean: no scratch tables, main first.
 	err = w.Write(ctx, func(ctx context.Context, conn *sql.Conn) error {
 		names, err := tempTables(ctx, conn)
@@ -91,14 +92,28 @@ func TestFailedRefreshKeepsThePreviousResults(t *testing.T) {
 		t.Fatalf("the refresh after the failure did not publish:\n%s", after)
 	}
 	assertNoStage(t, w)
+	// the marts are published with the comments their SQL gave them
+	var tableComment string
+	var columnComments int
+	if err := w.DB().QueryRowContext(ctx, `SELECT (SELECT comment FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = 'mart_clv'),
+		(SELECT count(*) FROM duckdb_columns() WHERE schema_name = 'main' AND table_name = 'mart_clv' AND comment <> '')`).Scan(&tableComment, &columnComments); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(tableComment, "Customer lifetime value") || columnComments < 5 {
+		t.Fatalf("mart_clv published with the comment %q and %d column comments", tableComment, columnComments)
+	}
 }
 
+// assertNoStage: nothing a refresh staged is left (staging.go), and every
+// published mart is a table of main under its own name.
 func assertNoStage(t *testing.T, w *warehouse.Warehouse) {
 	t.Helper()
-	var n int
+	var n, staged, views int
 	w.DB().QueryRow("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'refresh_stage'").Scan(&n)
-	if n != 0 {
-		t.Fatalf("%d tables left in refresh_stage", n)
+	w.DB().QueryRow("SELECT count(*) FROM duckdb_tables() WHERE starts_with(table_name, '_staged_')").Scan(&staged)
+	w.DB().QueryRow("SELECT count(*) FROM duckdb_views() WHERE schema_name = 'refresh_stage'").Scan(&views)
+	if n != 0 || staged != 0 || views != 0 {
+		t.Fatalf("left staged: %d tables in refresh_stage, %d views there, %d staged marts in main", n, views, staged)
 	}
 }
 

@@ -27,7 +27,7 @@ type whState struct {
 	LastRefresh   int64    // the last refresh_id of model_runs (0: none)
 	RefreshModels []string // the models of that refresh, "name:status"
 	RefreshAsOf   []string // the distinct as_of of that refresh's model_runs
-	StageLeft     int      // tables left in schema refresh_stage (a refresh killed mid-way)
+	StageLeft     int      // tables a refresh killed mid-way left staged (schema refresh_stage, main._staged_*: models/staging.go)
 }
 
 // digestProjection is what of a bookkeeping table is compared: the columns
@@ -63,6 +63,7 @@ func stateOf(ctx context.Context, db *sql.DB) (*whState, error) {
 	var tables []string
 	if err := scanAll(ctx, db, `SELECT schema_name || '.' || table_name FROM duckdb_tables()
 		WHERE database_name = current_database() AND NOT temporary AND schema_name IN ('main', 'facts')
+		  AND NOT (schema_name = 'main' AND starts_with(table_name, '_staged_')) -- StageLeft
 		ORDER BY 1`, func(r *sql.Rows) error {
 		var t string
 		if err := r.Scan(&t); err != nil {
@@ -164,7 +165,8 @@ func stateOf(ctx context.Context, db *sql.DB) (*whState, error) {
 		return nil, err
 	}
 	st.RefreshAsOf = slices.Sorted(maps.Keys(asOfs))
-	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'refresh_stage'`).
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND NOT temporary
+		AND (schema_name = 'refresh_stage' OR schema_name = 'main' AND starts_with(table_name, '_staged_'))`).
 		Scan(&st.StageLeft); err != nil {
 		return nil, err
 	}
