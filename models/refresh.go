@@ -140,9 +140,10 @@ const stageSchema = "refresh_stage"
 // refresh, and main's for models not re-run); its scratch temp tables are
 // dropped as soon as it ends. One last transaction renames the staged marts
 // over main's, copies any other table the stage schema holds, replaces
-// model_fits and records model_runs. Keeping every model inside a single transaction, as the first
-// version did, held all scratch tables in memory until the end: DuckDB frees
-// a dropped table only at commit, and the large demo company spilled 10 GB.
+// model_fits and records model_runs. Keeping every model inside a single
+// transaction, as the first version did, held all scratch tables in memory
+// until the end: DuckDB frees a dropped table only at commit, and the large
+// demo company spilled 10 GB.
 func Refresh(ctx context.Context, w *warehouse.Warehouse, opts RefreshOptions) (time.Time, []RunResult, error) {
 	if opts.BaseCurrency == "" {
 		opts.BaseCurrency = "CNY"
@@ -316,10 +317,9 @@ func refreshAsOf(ctx context.Context, conn *sql.Conn, asked time.Time) (time.Tim
 // DropStaged drops the tables a refresh killed mid-way left staged (its
 // marts in main, staging.go, and the stage schema; a model's statements
 // commit one by one, so they outlive a killed process; on the large demo
-// company they hold gigabytes). Refresh
-// drops them when it starts; the runtime calls DropStaged when it opens the
-// warehouse, when no refresh can be running. It returns how many tables it
-// dropped.
+// company they hold gigabytes). Refresh drops them when it starts; the
+// runtime calls DropStaged when it opens the warehouse, when no refresh can
+// be running. It returns how many tables it dropped.
 func DropStaged(ctx context.Context, w *warehouse.Warehouse) (int, error) {
 	var n int
 	if err := w.DB().QueryRowContext(ctx, `SELECT count(*) FROM duckdb_tables()

@@ -104,8 +104,8 @@ func TestFailedRefreshKeepsThePreviousResults(t *testing.T) {
 	}
 }
 
-// assertNoStage: nothing a refresh staged is left (staging.go), and every
-// published mart is a table of main under its own name.
+// assertNoStage: nothing a refresh staged is left (staging.go): no table or
+// view of the stage schema, no staged mart in main.
 func assertNoStage(t *testing.T, w *warehouse.Warehouse) {
 	t.Helper()
 	var n, staged, views int
