@@ -26,6 +26,11 @@ import (
 // Until they are published the staged tables are in main but not under a
 // name anything reads; a refresh that fails drops them, and one killed
 // mid-way leaves them to the next refresh or the runtime's DropStaged.
+//
+// Only the statements martWrite names are redirected (create, insert,
+// comment): a model that wrote its mart otherwise (UPDATE, DELETE, an
+// appender) would write main's published table directly. None does; add
+// the verb to martWrite before one does.
 
 // stagedPrefix starts the name, in schema main, of a mart a refresh has
 // computed but not published.
