@@ -323,8 +323,7 @@ func refreshAsOf(ctx context.Context, conn *sql.Conn, asked time.Time) (time.Tim
 func DropStaged(ctx context.Context, w *warehouse.Warehouse) (int, error) {
 	var n int
 	if err := w.DB().QueryRowContext(ctx, `SELECT count(*) FROM duckdb_tables()
-		WHERE database_name = current_database() AND NOT temporary
-		  AND (schema_name = $1 OR schema_name = 'main' AND starts_with(table_name, $2))`, stageSchema, stagedPrefix).Scan(&n); err != nil {
+		WHERE database_name = current_database() AND NOT temporary AND `+StagedTables).Scan(&n); err != nil {
 		return 0, fmt.Errorf("looking for staged tables: %w", err)
 	}
 	if n == 0 {

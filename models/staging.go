@@ -38,6 +38,12 @@ const stagedPrefix = "_staged_"
 
 func stagedName(table string) string { return stagedPrefix + table }
 
+// StagedTables is the condition on duckdb_tables() that picks what a refresh
+// has staged and not published: the stage schema's tables and the staged
+// marts in main (the runtime's DropStaged drops them, triscope chaos counts
+// them apart from the warehouse's state).
+const StagedTables = "(schema_name = '" + stageSchema + "' OR schema_name = 'main' AND starts_with(table_name, '" + stagedPrefix + "'))"
+
 // martWrite finds a statement that writes a mart and the mart it writes:
 // what comes before the name (the leading comments and the statement's
 // verb), the name, and whether it creates the table.

@@ -63,7 +63,7 @@ func stateOf(ctx context.Context, db *sql.DB) (*whState, error) {
 	var tables []string
 	if err := scanAll(ctx, db, `SELECT schema_name || '.' || table_name FROM duckdb_tables()
 		WHERE database_name = current_database() AND NOT temporary AND schema_name IN ('main', 'facts')
-		  AND NOT (schema_name = 'main' AND starts_with(table_name, '_staged_')) -- StageLeft
+		  AND NOT `+models.StagedTables+` -- StageLeft
 		ORDER BY 1`, func(r *sql.Rows) error {
 		var t string
 		if err := r.Scan(&t); err != nil {
@@ -165,8 +165,7 @@ func stateOf(ctx context.Context, db *sql.DB) (*whState, error) {
 		return nil, err
 	}
 	st.RefreshAsOf = slices.Sorted(maps.Keys(asOfs))
-	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND NOT temporary
-		AND (schema_name = 'refresh_stage' OR schema_name = 'main' AND starts_with(table_name, '_staged_'))`).
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND NOT temporary AND `+models.StagedTables).
 		Scan(&st.StageLeft); err != nil {
 		return nil, err
 	}
