@@ -147,8 +147,7 @@ func testSandbox(t testing.TB, snap SnapshotSource, mod func(*Options)) *Sandbox
 	opts := Options{
 		Catalog:   fixtureCatalog(t),
 		Snapshots: snap,
-		Command:   []string{os.Args[0]},
-		Env:       []string{workerEnv + "=1"},
+		Command:   []string{os.Args[0], WorkerArg},
 		Workers:   2,
 		PerUser:   2,
 		Timeout:   10 * time.Second,

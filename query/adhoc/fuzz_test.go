@@ -54,8 +54,8 @@ func FuzzCheck(f *testing.F) {
 		snap := filepath.Join(dir, "snap.duckdb")
 		copyTo(f, fx, snap)
 		fuzzEnv.cat = fixtureCatalog(f)
-		opts := Options{Catalog: fuzzEnv.cat, Snapshots: StaticSnapshot(snap), Command: []string{osArgs0()},
-			Env: []string{workerEnv + "=1"}, Workers: 1, PerUser: 1, Timeout: 2 * time.Second, Threads: 1,
+		opts := Options{Catalog: fuzzEnv.cat, Snapshots: StaticSnapshot(snap), Command: []string{osArgs0(), WorkerArg},
+			Workers: 1, PerUser: 1, Timeout: 2 * time.Second, Threads: 1,
 			AddressSpace: 3 << 30, TempDir: filepath.Join(dir, "tmp"), Logger: discard()}
 		sb, err := New(opts)
 		if err != nil {

@@ -8,12 +8,9 @@ import (
 	"time"
 )
 
-// TestMain lets the test binary serve as the SQL worker (the server starts
-// `triscope sql-worker`; tests start themselves with workerEnv set).
+// TestMain cleans up the shared fixtures. The test binary serves as the SQL
+// worker when started with WorkerArg: the package's init does that.
 func TestMain(m *testing.M) {
-	if os.Getenv(workerEnv) == "1" {
-		os.Exit(WorkerMain())
-	}
 	code := m.Run()
 	if fixtureOnce.dir != "" {
 		os.RemoveAll(fixtureOnce.dir)

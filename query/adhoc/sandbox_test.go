@@ -287,8 +287,7 @@ func TestOrphanedWorkerExits(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Close()
-	sh := exec.Command("sh", "-c", `TRISCOPE_SQL_WORKER_PARENT=$$ "$0" <&3 >/dev/null 2>&1 & echo $!`, exe)
-	sh.Env = append(os.Environ(), workerEnv+"=1")
+	sh := exec.Command("sh", "-c", `TRISCOPE_SQL_WORKER_PARENT=$$ "$0" "$1" <&3 >/dev/null 2>&1 & echo $!`, exe, WorkerArg)
 	sh.ExtraFiles = []*os.File{r}
 	out, err := sh.Output()
 	r.Close()

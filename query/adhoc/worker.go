@@ -88,9 +88,6 @@ type RelationInfo struct {
 	Columns []Column `json:"columns"`
 }
 
-// workerEnv marks a test binary started as a worker (see TestMain).
-const workerEnv = "TRISCOPE_ADHOC_WORKER"
-
 // workerParentEnv carries the server's process id to the worker
 // (WorkerMain: it exits when its parent is another process).
 const workerParentEnv = "TRISCOPE_SQL_WORKER_PARENT"
