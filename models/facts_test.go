@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/triscope/triscope/etl"
@@ -98,6 +100,7 @@ func assertFactsAsBuilt(t *testing.T, w *warehouse.Warehouse, when string) {
 	t.Helper()
 	ctx := context.Background()
 	err := w.WriteTx(ctx, func(ctx context.Context, conn *sql.Conn) error {
+		assertFactsIndexes(t, ctx, conn, when)
 		if _, err := conn.ExecContext(ctx, "CREATE SCHEMA delta_facts"); err != nil {
 			return err
 		}
@@ -129,6 +132,88 @@ func assertFactsAsBuilt(t *testing.T, w *warehouse.Warehouse, when string) {
 	})
 	if err != nil && err.Error() != "rollback" {
 		t.Fatal(err)
+	}
+}
+
+// factsIndexes are the lookup indexes of facts.sql: table, column.
+var factsIndexes = [][2]string{{"activities", "customer_id"}, {"activities", "opportunity_id"}, {"payments", "customer_id"},
+	{"contracts", "customer_id"}, {"contracts", "opportunity_id"}, {"opportunities", "customer_id"}, {"opportunities", "opportunity_id"}}
+
+// assertFactsIndexes checks that the facts have their lookup indexes, that a
+// lookup by one key uses them, and that what they find for a sample of keys
+// (the keys the test's edits move rows to among them) is what a scan finds:
+// the deletes and inserts of a delta keep them right.
+func assertFactsIndexes(t *testing.T, ctx context.Context, conn *sql.Conn, when string) {
+	t.Helper()
+	for _, ix := range factsIndexes {
+		table, col := ix[0], ix[1]
+		var n int
+		if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_indexes() WHERE database_name = current_database()
+			AND schema_name = 'facts' AND table_name = $1 AND expressions = $2`, table, "["+col+"]").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n != 1 {
+			t.Errorf("%s: facts.%s has %d indexes on %s, want 1", when, table, n, col)
+			continue
+		}
+		// a sample, and the customers the edits move rows to (the newest
+		// deal for the deal columns)
+		keys := `SELECT k FROM (SELECT DISTINCT ` + col + ` AS k FROM facts.` + table + ` WHERE ` + col + ` IS NOT NULL ORDER BY hash(k) LIMIT 10)
+			UNION SELECT min(customer_id) FROM live.customers UNION SELECT max(customer_id) FROM live.customers`
+		if col == "opportunity_id" {
+			keys = `SELECT k FROM (SELECT DISTINCT ` + col + ` AS k FROM facts.` + table + ` WHERE ` + col + ` IS NOT NULL ORDER BY hash(k) LIMIT 10)
+			UNION SELECT max(opportunity_id) FROM live.opportunities`
+		}
+		var plan string
+		var key string
+		if err := conn.QueryRowContext(ctx, `SELECT `+col+` FROM facts.`+table+` WHERE `+col+` IS NOT NULL ORDER BY hash(`+col+`) LIMIT 1`).Scan(&key); err != nil {
+			t.Fatal(err)
+		}
+		if err := conn.QueryRowContext(ctx, `EXPLAIN ANALYZE SELECT * FROM facts.`+table+` WHERE `+col+` = $1`, key).Scan(new(string), &plan); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(plan, "Index Scan") {
+			t.Errorf("%s: a lookup of facts.%s by %s scans the table:\n%s", when, table, col, plan)
+		}
+		var byIndex, byScan string
+		lookups := func(into *string) {
+			var ks []string
+			rows, err := conn.QueryContext(ctx, keys)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for rows.Next() {
+				var k sql.NullString
+				if err := rows.Scan(&k); err != nil {
+					t.Fatal(err)
+				}
+				if k.Valid {
+					ks = append(ks, k.String)
+				}
+			}
+			rows.Close()
+			slices.Sort(ks)
+			var out []string
+			for _, k := range ks {
+				var n int
+				if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM facts.`+table+` WHERE `+col+` = $1`, k).Scan(&n); err != nil {
+					t.Fatal(err)
+				}
+				out = append(out, fmt.Sprintf("%s:%d", k, n))
+			}
+			*into = strings.Join(out, " ")
+		}
+		lookups(&byIndex)
+		if _, err := conn.ExecContext(ctx, "SET index_scan_max_count = 0; SET index_scan_percentage = 0"); err != nil {
+			t.Fatal(err)
+		}
+		lookups(&byScan)
+		if _, err := conn.ExecContext(ctx, "RESET index_scan_max_count; RESET index_scan_percentage"); err != nil {
+			t.Fatal(err)
+		}
+		if byIndex != byScan {
+			t.Errorf("%s: facts.%s by %s: the index finds %s, a scan %s", when, table, col, byIndex, byScan)
+		}
 	}
 }
 

@@ -37,7 +37,7 @@ func newBenchServeCmd(cfg *app.Config) *cobra.Command {
 	var clients int
 	var duration time.Duration
 	var warm, managers, cold bool
-	var target, user, password string
+	var target, user, password, cpuProfile string
 	cmd := &cobra.Command{
 		Use:   "bench-serve",
 		Short: "Latency of the dashboards' data endpoints under concurrent clients (loopback)",
@@ -81,6 +81,10 @@ The last line is stable (scripts read it):
 					defer cleanup()
 				}
 			}
+			if err != nil {
+				return err
+			}
+			stopProfile, err := startCPUProfile(cpuProfile)
 			if err != nil {
 				return err
 			}
@@ -136,6 +140,7 @@ The last line is stable (scripts read it):
 				}()
 			}
 			wg.Wait()
+			stopProfile()
 			byPage := map[string]map[bool][]time.Duration{}
 			var allCold, allWarm []time.Duration
 			for _, s := range samples {
@@ -183,6 +188,23 @@ The last line is stable (scripts read it):
 					fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t\n", c, len(coldByChart[c]), pct(coldByChart[c], 50), pct(coldByChart[c], 100))
 				}
 				tw.Flush()
+				// Where the server's time went: with many clients on few
+				// cores, the charts asked often for a little each can cost
+				// every first view more than the slowest one.
+				total := func(c string) (t time.Duration) {
+					for _, d := range coldByChart[c] {
+						t += d
+					}
+					return t
+				}
+				slices.SortFunc(charts, func(a, b string) int { return cmp.Compare(total(b), total(a)) })
+				fmt.Fprintln(out, "most time in total, cold:")
+				tw = tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+				fmt.Fprintln(tw, "chart\trequests\tp50\ttotal\t")
+				for _, c := range charts[:min(len(charts), 10)] {
+					fmt.Fprintf(tw, "%s\t%d\t%s\t%.1fs\t\n", c, len(coldByChart[c]), pct(coldByChart[c], 50), total(c).Seconds())
+				}
+				tw.Flush()
 			}
 			fmt.Fprintf(out, "%d requests, %.0f/s, %d failures\n", len(samples), float64(len(samples))/duration.Seconds(), failures)
 			fmt.Fprintf(out, "cold p50 %s ms, p95 %s ms, p99 %s ms; warm p95 %s ms\n",
@@ -191,6 +213,7 @@ The last line is stable (scripts read it):
 		},
 	}
 	cmd.Flags().IntVar(&clients, "clients", 16, "concurrent clients")
+	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a Go CPU profile of the server and clients while they run to this file (go tool pprof)")
 	cmd.Flags().BoolVar(&managers, "managers", true, "also drive clients as the manager of each region (else executives only)")
 	cmd.Flags().BoolVar(&warm, "warm-up", true, "first compute every page's default view per scope, as the server does after a load or refresh")
 	cmd.Flags().BoolVar(&cold, "cold", false, "no warm-up and no chart cache: every request is computed (first views)")
