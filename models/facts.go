@@ -105,7 +105,7 @@ func execFacts(ctx context.Context, conn *sql.Conn, base string, loadID int64, d
 		}
 	}
 	if d.on {
-		for _, t := range []string{"reps", "products", "partners", "stages", "customers", "opportunities", "contracts",
+		for _, t := range []string{"fx", "reps", "products", "partners", "stages", "customers", "opportunities", "contracts",
 			"payments", "activities", "expenses", "owner_customers"} {
 			if _, err := conn.ExecContext(ctx, "DROP TABLE IF EXISTS temp.main.fd_"+t); err != nil {
 				return fmt.Errorf("building the facts: dropping fd_%s: %w", t, err)
@@ -120,9 +120,9 @@ func execFacts(ctx context.Context, conn *sql.Conn, base string, loadID int64, d
 // loads since the last build changed (delete and re-insert by key, through
 // the same definitions), or in full when there is nothing to build on —
 // no facts yet, other definitions, base currency or time zone, facts of a
-// later load than the last committed one — or when fx rates changed (a rate
-// re-prices every later row in its currency). It reports why it built in
-// full ("" when it updated the changed rows only).
+// later load than the last committed one. A changed fx rate is a delta too:
+// the rows of its currency dated on or after it (facts_delta_keys.sql). It
+// reports why it built in full ("" when it updated the changed rows only).
 func UpdateFacts(ctx context.Context, conn *sql.Conn, base string, loadID int64) (full string, err error) {
 	d, why, err := factsDeltaFor(ctx, conn, base, loadID)
 	if err != nil {
@@ -159,15 +159,10 @@ func factsDeltaFor(ctx context.Context, conn *sql.Conn, base string, loadID int6
 		// backup): a delta cannot take it back
 		return factsDelta{}, "facts of a later load", nil
 	}
-	var fx, org bool
-	if err := conn.QueryRowContext(ctx, `SELECT
-			EXISTS (SELECT 1 FROM main.fx_rates WHERE _load_id > $1),
-			EXISTS (SELECT 1 FROM main.org_units WHERE _load_id > $1)`,
-		st.LoadID).Scan(&fx, &org); err != nil {
+	var org bool
+	if err := conn.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM main.org_units WHERE _load_id > $1)`,
+		st.LoadID).Scan(&org); err != nil {
 		return factsDelta{}, "", fmt.Errorf("looking at what changed since the facts were built: %w", err)
-	}
-	if fx {
-		return factsDelta{}, "fx rates changed", nil
 	}
 	return factsDelta{on: true, since: st.LoadID, orgChanged: org}, "", nil
 }

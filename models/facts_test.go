@@ -232,8 +232,8 @@ func copyCSV(t *testing.T, w *warehouse.Warehouse, q, path string) {
 // TestFactsDeltaEqualsFullBuild: after loads that insert, update and delete
 // rows (a daily load; edits that cascade — a customer's owner, a rep's unit,
 // a product's line, a deal's customer, a payment's customer; a snapshot that
-// deletes payments and an org tree change), the facts updated by key equal
-// a full BuildFacts of the same data; an fx rate change builds in full.
+// deletes payments and an org tree change; fx rates added, edited and
+// deleted), the facts updated by key equal a full BuildFacts of the same data.
 func TestFactsDeltaEqualsFullBuild(t *testing.T) {
 	ctx := context.Background()
 	w := smallDemoWarehouse(t, 11)
@@ -288,12 +288,29 @@ func TestFactsDeltaEqualsFullBuild(t *testing.T) {
 	}
 	assertFactsAsBuilt(t, w, "after a snapshot that deleted payments")
 
-	// 4. an fx rate: every later row in its currency changes
+	// 4. fx rates: a new latest rate (the rows of its currency from its day
+	// on change) and an edit of one in the middle of the history (its rows
+	// up to the next rate)
 	dir = t.TempDir()
-	copyCSV(t, w, `SELECT currency, on_date + 1 AS on_date, rate_to_base * 1.01 AS rate_to_base FROM live.fx_rates ORDER BY on_date DESC LIMIT 1`,
+	copyCSV(t, w, `SELECT currency, on_date + 1 AS on_date, rate_to_base * 1.01 AS rate_to_base FROM live.fx_rates
+		WHERE currency = (SELECT max(currency) FROM live.fx_rates) ORDER BY on_date DESC LIMIT 1`,
 		filepath.Join(dir, "fx_rates.csv"))
-	if full := deltaLoad(t, w, dir); !full {
-		t.Error("an fx rate change updated the facts by delta; want a full build")
+	copyCSV(t, w, `SELECT currency, on_date, rate_to_base * 0.97 AS rate_to_base FROM live.fx_rates
+		WHERE currency = (SELECT min(currency) FROM live.fx_rates) ORDER BY on_date LIMIT 1 OFFSET (SELECT count(*) // 2 FROM live.fx_rates WHERE currency = (SELECT min(currency) FROM live.fx_rates))`,
+		filepath.Join(dir, "fx_rates_edit.csv"))
+	if full := deltaLoad(t, w, dir); full {
+		t.Error("fx rates rebuilt the facts in full; want a delta")
 	}
-	assertFactsAsBuilt(t, w, "after an fx rate")
+	assertFactsAsBuilt(t, w, "after fx rates")
+
+	// 5. a snapshot of the rates without one of them: the rows it priced
+	// fall back to the rate before it
+	dir = t.TempDir()
+	copyCSV(t, w, `SELECT currency, on_date, rate_to_base FROM live.fx_rates
+		WHERE (currency, on_date) <> (SELECT (currency, on_date) FROM live.fx_rates ORDER BY hash(currency || on_date) LIMIT 1)`,
+		filepath.Join(dir, "fx_rates.csv"))
+	if full := deltaLoad(t, w, dir, "fx_rates"); full {
+		t.Error("a snapshot of the fx rates rebuilt the facts in full; want a delta")
+	}
+	assertFactsAsBuilt(t, w, "after a snapshot that deleted an fx rate")
 }

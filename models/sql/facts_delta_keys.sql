@@ -9,13 +9,22 @@
 --   payment   its row, customer or contract
 --   activity  its row, customer or rep
 --   expense   its row, customer, contract or deal
--- A changed fx rate re-prices every later row in its currency and is not
--- handled here (models/facts.go builds in full then); org_units feed only
--- facts.org_paths, rebuilt whole when they changed.
+--   any row in a currency other than the base one: an fx rate of that
+--             currency on or before its date (the facts convert at the
+--             latest rate on or before it)
+-- org_units feed only facts.org_paths, rebuilt whole when they changed.
 CREATE OR REPLACE TEMP TABLE fd_reps AS SELECT DISTINCT rep_id FROM main.reps WHERE _load_id > {{.Since}};
 CREATE OR REPLACE TEMP TABLE fd_products AS SELECT DISTINCT product_id FROM main.products WHERE _load_id > {{.Since}};
 CREATE OR REPLACE TEMP TABLE fd_partners AS SELECT DISTINCT partner_id FROM main.partners WHERE _load_id > {{.Since}};
 CREATE OR REPLACE TEMP TABLE fd_stages AS SELECT DISTINCT stage FROM main.stages WHERE _load_id > {{.Since}};
+
+-- A rate loaded, edited or deleted (main holds the deleted ones too) moves
+-- the conversion of the rows of its currency dated on or after it, up to
+-- the next rate: from each currency's earliest changed date on (the dates
+-- as the ASOF joins of facts.sql compare them). A daily rate costs the
+-- day's rows, not a rebuild of the facts.
+CREATE OR REPLACE TEMP TABLE fd_fx AS
+SELECT currency, min(on_date) AS since_on FROM main.fx_rates WHERE _load_id > {{.Since}} GROUP BY currency;
 
 CREATE OR REPLACE TEMP TABLE fd_customers AS
 SELECT customer_id FROM main.customers WHERE _load_id > {{.Since}}
@@ -28,20 +37,23 @@ WHERE customer_id IN (SELECT customer_id FROM fd_customers)
    OR owner_rep_id IN (SELECT rep_id FROM fd_reps)
    OR product_id IN (SELECT product_id FROM fd_products)
    OR partner_id IN (SELECT partner_id FROM fd_partners)
-   OR stage IN (SELECT stage FROM fd_stages);
+   OR stage IN (SELECT stage FROM fd_stages)
+UNION SELECT o.opportunity_id FROM live.opportunities o JOIN fd_fx x ON x.currency = o.currency AND CAST(o.created_at AS DATE) >= x.since_on;
 
 CREATE OR REPLACE TEMP TABLE fd_contracts AS
 SELECT contract_id FROM main.contracts WHERE _load_id > {{.Since}}
 UNION SELECT contract_id FROM live.contracts
 WHERE customer_id IN (SELECT customer_id FROM fd_customers)
    OR opportunity_id IN (SELECT opportunity_id FROM fd_opportunities)
-   OR owner_rep_id IN (SELECT rep_id FROM fd_reps);
+   OR owner_rep_id IN (SELECT rep_id FROM fd_reps)
+UNION SELECT c.contract_id FROM live.contracts c JOIN fd_fx x ON x.currency = c.currency AND c.signed_on >= x.since_on;
 
 CREATE OR REPLACE TEMP TABLE fd_payments AS
 SELECT payment_id FROM main.payments WHERE _load_id > {{.Since}}
 UNION SELECT payment_id FROM live.payments
 WHERE customer_id IN (SELECT customer_id FROM fd_customers)
-   OR contract_id IN (SELECT contract_id FROM fd_contracts);
+   OR contract_id IN (SELECT contract_id FROM fd_contracts)
+UNION SELECT p.payment_id FROM live.payments p JOIN fd_fx x ON x.currency = p.currency AND p.paid_on >= x.since_on;
 
 CREATE OR REPLACE TEMP TABLE fd_activities AS
 SELECT activity_id FROM main.activities WHERE _load_id > {{.Since}}
@@ -54,7 +66,8 @@ SELECT expense_id FROM main.expenses WHERE _load_id > {{.Since}}
 UNION SELECT expense_id FROM live.expenses
 WHERE customer_id IN (SELECT customer_id FROM fd_customers)
    OR contract_id IN (SELECT contract_id FROM fd_contracts)
-   OR opportunity_id IN (SELECT opportunity_id FROM fd_opportunities);
+   OR opportunity_id IN (SELECT opportunity_id FROM fd_opportunities)
+UNION SELECT e.expense_id FROM live.expenses e JOIN fd_fx x ON x.currency = e.currency AND e.incurred_on >= x.since_on;
 
 -- The customers whose facts.customer_owners rows can change: those of the
 -- changed rows as the facts hold them now (a payment moved to another
