@@ -134,6 +134,21 @@ func UpdateFacts(ctx context.Context, conn *sql.Conn, base string, loadID int64)
 	return "", execFacts(ctx, conn, base, loadID, d)
 }
 
+// factsDeltaMax is the share of the rows of the large entities that the
+// loads since the facts were built may have written for a delta; past it
+// the facts are built in full.
+const factsDeltaMax = 0.25
+
+// factsRowsWritten counts, per large entity, the rows the loads after $1
+// wrote (w) and all of them (n).
+const factsRowsWritten = `
+	SELECT count(*) FILTER (WHERE _load_id > $1) AS w, count(*) AS n FROM main.customers
+	UNION ALL SELECT count(*) FILTER (WHERE _load_id > $1), count(*) FROM main.opportunities
+	UNION ALL SELECT count(*) FILTER (WHERE _load_id > $1), count(*) FROM main.contracts
+	UNION ALL SELECT count(*) FILTER (WHERE _load_id > $1), count(*) FROM main.payments
+	UNION ALL SELECT count(*) FILTER (WHERE _load_id > $1), count(*) FROM main.activities
+	UNION ALL SELECT count(*) FILTER (WHERE _load_id > $1), count(*) FROM main.expenses`
+
 // factsDeltaFor decides how the facts on conn can be brought up to date:
 // the delta, or why they must be built in full.
 func factsDeltaFor(ctx context.Context, conn *sql.Conn, base string, loadID int64) (factsDelta, string, error) {
@@ -160,9 +175,15 @@ func factsDeltaFor(ctx context.Context, conn *sql.Conn, base string, loadID int6
 		return factsDelta{}, "facts of a later load", nil
 	}
 	var org bool
-	if err := conn.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM main.org_units WHERE _load_id > $1)`,
-		st.LoadID).Scan(&org); err != nil {
+	var written, rows int64
+	if err := conn.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM main.org_units WHERE _load_id > $1),
+			sum(w), sum(n) FROM (`+factsRowsWritten+`)`, st.LoadID).Scan(&org, &written, &rows); err != nil {
 		return factsDelta{}, "", fmt.Errorf("looking at what changed since the facts were built: %w", err)
+	}
+	// A delta deletes and re-inserts by key: past a share of the rows,
+	// building afresh costs less (the first load into facts built empty).
+	if float64(written) > factsDeltaMax*float64(rows) {
+		return factsDelta{}, fmt.Sprintf("the loads since wrote %d of %d rows", written, rows), nil
 	}
 	return factsDelta{on: true, since: st.LoadID, orgChanged: org}, "", nil
 }

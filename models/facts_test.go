@@ -314,3 +314,26 @@ func TestFactsDeltaEqualsFullBuild(t *testing.T) {
 	}
 	assertFactsAsBuilt(t, w, "after a snapshot that deleted an fx rate")
 }
+
+// TestFirstLoadBuildsFactsInFull: the facts of an empty warehouse are built
+// empty when it opens; the first load writes every row, which a delta would
+// delete and re-insert key by key: it builds them in full instead (the rule:
+// past factsDeltaMax of the rows).
+func TestFirstLoadBuildsFactsInFull(t *testing.T) {
+	if testing.Short() {
+		t.Skip("generates and loads the small demo company")
+	}
+	ctx := context.Background()
+	dir := t.TempDir()
+	if _, err := synth.Generate(ctx, synth.Config{Size: "small", Seed: 5}, dir, nil); err != nil {
+		t.Fatal(err)
+	}
+	w := plWarehouse(t)
+	if built, err := EnsureFacts(ctx, w, "CNY"); err != nil || !built {
+		t.Fatalf("EnsureFacts on an empty warehouse: built %v, err %v", built, err)
+	}
+	if full := deltaLoad(t, w, dir); !full {
+		t.Error("the first load updated the facts by delta; want a full build")
+	}
+	assertFactsAsBuilt(t, w, "after the first load")
+}
