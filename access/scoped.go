@@ -2,8 +2,10 @@ package access
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	_ "embed"
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"strings"
@@ -92,6 +94,11 @@ type InstallOptions struct {
 // transaction: every relation whose inputs exist, the fallback of those that
 // do not, and the enabled benchmarks. Readers see the previous relations
 // until the caller commits. It returns the names installed.
+//
+// When the schema already holds exactly these statements (the fingerprint
+// macro says so) it writes nothing: a server that starts on an unchanged
+// warehouse leaves the file as it was, so that ad hoc SQL can keep the
+// snapshot it already has instead of copying the whole file again.
 func Install(ctx context.Context, conn *sql.Conn, opts InstallOptions) ([]string, error) {
 	if opts.Benchmarks == nil {
 		opts.Benchmarks = DefaultBenchmarks
@@ -120,12 +127,8 @@ func Install(ctx context.Context, conn *sql.Conn, opts InstallOptions) ([]string
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	for _, stmt := range []string{"DROP SCHEMA IF EXISTS " + ScopedSchema + " CASCADE", "CREATE SCHEMA " + ScopedSchema} {
-		if _, err := conn.ExecContext(ctx, stmt); err != nil {
-			return nil, fmt.Errorf("installing the scoped relations: %w", err)
-		}
-	}
 	var installed []string
+	var relations []Relation
 	for _, r := range Relations() {
 		if r.Benchmark != "" && !slices.Contains(opts.Benchmarks, r.Benchmark) {
 			continue
@@ -133,14 +136,52 @@ func Install(ctx context.Context, conn *sql.Conn, opts InstallOptions) ([]string
 		if !allExist(exists, r.Needs) || anyExists(exists, r.Absent) {
 			continue
 		}
-		if _, err := conn.ExecContext(ctx, r.SQL); err != nil {
-			return nil, fmt.Errorf("installing scoped.%s: %w", r.Name, err)
-		}
+		relations = append(relations, r)
 		if !slices.Contains(installed, r.Name) {
 			installed = append(installed, r.Name)
 		}
 	}
+	fingerprint := installFingerprint(relations)
+	var current sql.NullString
+	if err := conn.QueryRowContext(ctx, `SELECT any_value(macro_definition) FROM duckdb_functions()
+		WHERE database_name = current_database() AND schema_name = $1 AND function_name = $2`,
+		ScopedSchema, fingerprintMacro).Scan(&current); err != nil {
+		return nil, fmt.Errorf("installing the scoped relations: reading what is installed: %w", err)
+	}
+	if current.String == "'"+fingerprint+"'" {
+		return installed, nil
+	}
+	for _, stmt := range []string{"DROP SCHEMA IF EXISTS " + ScopedSchema + " CASCADE", "CREATE SCHEMA " + ScopedSchema} {
+		if _, err := conn.ExecContext(ctx, stmt); err != nil {
+			return nil, fmt.Errorf("installing the scoped relations: %w", err)
+		}
+	}
+	for _, r := range relations {
+		if _, err := conn.ExecContext(ctx, r.SQL); err != nil {
+			return nil, fmt.Errorf("installing scoped.%s: %w", r.Name, err)
+		}
+	}
+	if _, err := conn.ExecContext(ctx, "CREATE MACRO "+ScopedSchema+"."+fingerprintMacro+"() AS '"+fingerprint+"'"); err != nil {
+		return nil, fmt.Errorf("installing the scoped relations: %w", err)
+	}
 	return installed, nil
+}
+
+// fingerprintMacro is the scalar macro of schema scoped that returns the
+// fingerprint of the statements that made it (not a relation: the catalogs
+// list the table macros only).
+const fingerprintMacro = "_installed_fingerprint"
+
+// installFingerprint identifies a set of installed statements. It hashes
+// the statements themselves, since DuckDB's catalog does not show
+// everything they say (a macro's parameter defaults, for one).
+func installFingerprint(relations []Relation) string {
+	h := sha256.New()
+	for _, r := range relations {
+		h.Write([]byte(r.SQL))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 func allExist(exists map[string]bool, names []string) bool {

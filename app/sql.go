@@ -223,8 +223,13 @@ func (s *sqlService) publish(ctx context.Context, why string) {
 	} else {
 		s.sb.SetCatalog(cat)
 	}
-	s.r.log.Info("ad hoc SQL snapshot published", "after", why, "bytes", st.Bytes, "lane_ms", st.Lane.Milliseconds(),
-		"total_ms", st.Total.Milliseconds(), "reflink", st.Reflink)
+	if st.Kept {
+		s.r.log.Info("ad hoc SQL snapshot kept: the warehouse is as it was copied", "after", why, "bytes", st.Bytes,
+			"lane_ms", st.Lane.Milliseconds())
+	} else {
+		s.r.log.Info("ad hoc SQL snapshot published", "after", why, "bytes", st.Bytes, "lane_ms", st.Lane.Milliseconds(),
+			"total_ms", st.Total.Milliseconds(), "reflink", st.Reflink)
+	}
 	if err := s.sb.Warm(ctx); err != nil {
 		s.r.log.Warn("starting the SQL workers", "err", err)
 	}

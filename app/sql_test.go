@@ -206,7 +206,8 @@ func currentSnapshot(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return filepath.Join(sqlEnv.snapshots, strings.TrimSpace(string(b)))
+	name, _, _ := strings.Cut(string(b), "\n") // the second line is the source's stamp
+	return filepath.Join(sqlEnv.snapshots, strings.TrimSpace(name))
 }
 
 func fileHash(t *testing.T, path string) string {

@@ -97,6 +97,78 @@ func TestPublishSwitchesSnapshots(t *testing.T) {
 	}
 }
 
+// TestPublishKeepsTheCopyOfAnUnchangedWarehouse: a publication that finds
+// the warehouse file as the current snapshot's copy found it (nothing
+// committed since, in this process or the one before a restart) keeps that
+// snapshot; a commit, or another file put in the warehouse's place with
+// the same size (a restored backup), is copied.
+func TestPublishKeepsTheCopyOfAnUnchangedWarehouse(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "wh.duckdb")
+	copyTo(t, fixtureWarehouse(t), path)
+	ctx := context.Background()
+	open := func() *warehouse.Warehouse {
+		w, err := warehouse.Open(ctx, warehouse.Options{Path: path, Threads: 1, ReadConns: 1, MemoryLimit: "512MB", Logger: discard()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return w
+	}
+	publish := func(snaps *Snapshots, w *warehouse.Warehouse, kept bool) string {
+		t.Helper()
+		st, err := snaps.Publish(ctx, w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Kept != kept || st.Path != snaps.Current() {
+			t.Fatalf("publish: kept %v (want %v), path %s, current %s", st.Kept, kept, st.Path, snaps.Current())
+		}
+		if got := len(snaps.files()); got != 1 {
+			t.Fatalf("%d snapshot files: %v", got, snaps.files())
+		}
+		return st.Path
+	}
+	w := open()
+	snaps, err := OpenSnapshots(filepath.Join(dir, "snapshots"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := publish(snaps, w, false)
+	if again := publish(snaps, w, true); again != first {
+		t.Fatalf("kept %s, current was %s", again, first)
+	}
+	w.Close()
+
+	// A restart finds the copy and the stamp of what it copied.
+	w = open()
+	snaps, err = OpenSnapshots(filepath.Join(dir, "snapshots"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again := publish(snaps, w, true); again != first {
+		t.Fatalf("after a restart: kept %s, current was %s", again, first)
+	}
+	if err := w.WriteTx(ctx, func(ctx context.Context, conn *sql.Conn) error {
+		_, err := conn.ExecContext(ctx, "INSERT INTO customers (customer_id, name, owner_rep_id, org_unit_id) VALUES ('C~R1~9', 'Customer ~R1~ 9', 'R1', 'E1')")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	second := publish(snaps, w, false)
+	w.Close()
+
+	// The same bytes under another inode: not the file the copy was made of.
+	copyTo(t, path, path+".restored")
+	if err := os.Rename(path+".restored", path); err != nil {
+		t.Fatal(err)
+	}
+	w = open()
+	defer w.Close()
+	if third := publish(snaps, w, false); third == second {
+		t.Fatalf("a file restored in the warehouse's place kept the snapshot %s", third)
+	}
+}
+
 // TestPublishDemo measures publishing the default demo company
 // (TRISCOPE_ADHOC_DEMO=path of a warehouse made by `triscope demo`).
 func TestPublishDemo(t *testing.T) {
