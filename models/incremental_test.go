@@ -146,7 +146,7 @@ func TestIncrementalRefreshEqualsFull(t *testing.T) {
 	if r := kinds["rfm"]; r.Kind != KindFull || !strings.Contains(r.Why, "as-of date moved forward") {
 		t.Errorf("after a daily load: rfm ran as %s (%s); want full, the as-of date moved", r.Kind, r.Why)
 	}
-	for _, m := range []string{"collision", "funnel", "win_rate", "contract_execution"} {
+	for _, m := range []string{"collision", "funnel", "win_rate", "contract_execution", "clv"} {
 		if r := kinds[m]; r.Kind != KindIncremental || !strings.Contains(r.Why, "updated for the") {
 			t.Errorf("after a daily load: %s ran as %s (%s); want incremental, from its caches' deltas", m, r.Kind, r.Why)
 		}
@@ -256,6 +256,24 @@ func TestIncrementalRefreshEqualsFull(t *testing.T) {
 		t.Errorf("after moving payments: contract_execution ran as %s (%s; %s); want incremental, its cache updated", r.Kind, r.Why, r.Message)
 	}
 	assertSameAsFull(t, w, "after moving payments to another contract")
+
+	// An fx rate edited in the middle of the history re-prices the payments
+	// of its currency from its date to the next rate: CLV recomputes the
+	// customers who made them (its cache's keys).
+	dir = t.TempDir()
+	copyCSV(t, w, `SELECT currency, on_date, rate_to_base * 0.97 AS rate_to_base FROM live.fx_rates
+		WHERE (currency, on_date) = (SELECT (p.currency, max(r.on_date)) FROM live.payments p
+			JOIN live.fx_rates r ON r.currency = p.currency AND r.on_date <= p.paid_on
+			WHERE p.payment_id = (SELECT payment_id FROM live.payments WHERE amount > 0 AND currency IN (SELECT currency FROM live.fx_rates)
+				ORDER BY hash(payment_id) LIMIT 1)
+			GROUP BY p.currency)`,
+		filepath.Join(dir, "fx_rates.csv"))
+	deltaLoad(t, w, dir)
+	kinds = refreshKinds(t, w, false)
+	if r := kinds["clv"]; r.Kind != KindIncremental || !strings.Contains(r.Why, "clv_purchases updated for the") {
+		t.Errorf("after an fx rate: clv ran as %s (%s; %s); want incremental, its cache updated for the customers it re-prices", r.Kind, r.Why, r.Message)
+	}
+	assertSameAsFull(t, w, "after an fx rate edited in the middle of the history")
 
 	// A snapshot of payments that deletes some and of the stage history
 	// without some rows: the models run in full (rows were deleted) and the
