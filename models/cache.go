@@ -9,14 +9,13 @@ import (
 )
 
 // A keyedCache keeps a shared input of some models across refreshes, in
-// schema model_cache, per key (a deal, a contract, a customer), so that a
-// refresh after a small load recomputes the keys the load touched instead
-// of all of them: the as-of-independent part of a model (the rest is
-// computed from it at each refresh's as_of). It applies only when as_of is
-// on or after every date its rows come from (valid): then nothing in them
-// depends on as_of, which the read step adds. Which keys a load touched
-// comes from _load_id (keys step: the rows the loads after .Since wrote,
-// deleted ones too).
+// schema model_cache, per key (a deal, a contract), so that a refresh after
+// a small load recomputes the keys the load touched instead of all of them:
+// the as-of-independent part of a model (the rest is computed from it at
+// each refresh's as_of). It applies only when as_of is on or after every
+// date its rows come from (valid): then nothing in them depends on as_of,
+// which the read step adds. Which keys a load touched comes from _load_id
+// (keys step: the rows the loads after .Since wrote, deleted ones too).
 // The cache is rebuilt whole when it is missing, its fingerprint differs
 // (the code, the time zone, the base currency, the facts' definitions), a
 // table in forcing changed since, or it saw a later load than the last

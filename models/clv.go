@@ -36,24 +36,6 @@ func init() {
 	register(&Model{Name: "clv", Needs: []string{"payments"}, Reads: []string{"payments", "customers", "fx_rates"}, Tables: []string{"mart_clv"}, Run: runCLV})
 }
 
-// purchasesCache keeps each customer's purchase summary (first and last
-// purchase day, purchase days, their value and the first one's: grouping
-// every payment by customer and day, 5-6 s of a large company's refresh)
-// across refreshes (cache.go, clv_cache.sql): a customer is recomputed when
-// a load wrote one of its payments (or moved one away from it), or an fx
-// rate re-priced one; T, the only part that depends on as_of, is computed
-// when the cache is read.
-var purchasesCache = keyedCache{
-	name: "clv_purchases", key: "customer_id", unit: "customers", tables: []string{"clv_purchases", "clv_payment_customers"},
-	inputs: []string{"payments"}, file: "clv_cache.sql",
-	compute: func(ctx context.Context, rc *RunContext, all bool) error {
-		return rc.Exec(ctx, "clv_cache.sql", map[string]any{"Step": "compute", "All": all})
-	},
-	direct: func(ctx context.Context, rc *RunContext) error {
-		return rc.Exec(ctx, "clv_summary.sql", nil)
-	},
-}
-
 // clvDaysPerMonth is the mean Gregorian month.
 const clvDaysPerMonth = 30.4375
 
@@ -122,10 +104,7 @@ func runCLV(ctx context.Context, rc *RunContext) (err error) {
 	if _, err := rc.Conn.ExecContext(ctx, "DELETE FROM model_fits WHERE model IN ('bgnbd', 'gamma_gamma')"); err != nil {
 		return err
 	}
-	if _, err := purchasesCache.refresh(ctx, rc); err != nil {
-		return err
-	}
-	if err := rc.Exec(ctx, "clv_groups.sql", nil); err != nil {
+	if err := rc.Exec(ctx, "clv_summary.sql", nil); err != nil {
 		return err
 	}
 	lap("summary")

@@ -146,7 +146,7 @@ func TestIncrementalRefreshEqualsFull(t *testing.T) {
 	if r := kinds["rfm"]; r.Kind != KindFull || !strings.Contains(r.Why, "as-of date moved forward") {
 		t.Errorf("after a daily load: rfm ran as %s (%s); want full, the as-of date moved", r.Kind, r.Why)
 	}
-	for _, m := range []string{"collision", "funnel", "win_rate", "contract_execution", "clv"} {
+	for _, m := range []string{"collision", "funnel", "win_rate", "contract_execution"} {
 		if r := kinds[m]; r.Kind != KindIncremental || !strings.Contains(r.Why, "updated for the") {
 			t.Errorf("after a daily load: %s ran as %s (%s); want incremental, from its caches' deltas", m, r.Kind, r.Why)
 		}
@@ -257,9 +257,8 @@ func TestIncrementalRefreshEqualsFull(t *testing.T) {
 	}
 	assertSameAsFull(t, w, "after moving payments to another contract")
 
-	// An fx rate edited in the middle of the history re-prices the payments
-	// of its currency from its date to the next rate: CLV recomputes the
-	// customers who made them (its cache's keys).
+	// An fx rate edited in the middle of the history re-prices a payment of
+	// its currency: the models that convert amounts follow it.
 	dir = t.TempDir()
 	copyCSV(t, w, `SELECT currency, on_date, rate_to_base * 0.97 AS rate_to_base FROM live.fx_rates
 		WHERE (currency, on_date) = (SELECT (p.currency, max(r.on_date)) FROM live.payments p
@@ -270,8 +269,8 @@ func TestIncrementalRefreshEqualsFull(t *testing.T) {
 		filepath.Join(dir, "fx_rates.csv"))
 	deltaLoad(t, w, dir)
 	kinds = refreshKinds(t, w, false)
-	if r := kinds["clv"]; r.Kind != KindIncremental || !strings.Contains(r.Why, "clv_purchases updated for the") {
-		t.Errorf("after an fx rate: clv ran as %s (%s; %s); want incremental, its cache updated for the customers it re-prices", r.Kind, r.Why, r.Message)
+	if r := kinds["contract_execution"]; !strings.Contains(r.Message, "ce_installments cache rebuilt") {
+		t.Errorf("after an fx rate: contract_execution's message %q does not say its cache was rebuilt (fx rates re-price its payments)", r.Message)
 	}
 	assertSameAsFull(t, w, "after an fx rate edited in the middle of the history")
 

@@ -1,4 +1,4 @@
--- CLV model, step 4: one row per customer from its group's forecast (appended
+-- CLV model, step 3: one row per customer from its group's forecast (appended
 -- by Go into clv_forecast) and the Gamma-Gamma expected spend
 --   E(Z | x, zbar) = p (gamma + x zbar) / (p x + q - 1),  x zbar = repeat_value,
 -- which for x = 0 is the population mean p gamma / (q - 1). When q <= 1 that

@@ -1,7 +1,5 @@
 -- CLV model, step 2: per-customer purchase summaries from base_payments (already
--- limited to paid_on <= as_of and converted to the base currency), computed
--- directly; a refresh after a small load reads them from the per-customer
--- cache instead (clv_cache.sql, the same definitions).
+-- limited to paid_on <= as_of and converted to the base currency).
 --
 -- A purchase is a payment with amount >= 0 (a zero-value payment is a purchase,
 -- as in the published CDNOW fits); a negative payment is a refund and is
@@ -28,3 +26,20 @@ FROM (
     GROUP BY customer_id, paid_on
 )
 GROUP BY customer_id;
+
+-- Customers with identical (x, t_x, T) have identical BG/NBD likelihoods and
+-- forecasts: the fit and the forecast work on these groups.
+CREATE OR REPLACE TEMP TABLE clv_groups AS
+SELECT x, recency_days, t_days, count(*) AS n
+FROM clv_summary
+GROUP BY x, recency_days, t_days;
+
+-- Filled by Go through the appender: one forecast per group.
+CREATE OR REPLACE TEMP TABLE clv_forecast (
+    x                  BIGINT,
+    recency_days       BIGINT,
+    t_days             BIGINT,
+    p_alive            DOUBLE,
+    expected_purchases DOUBLE,
+    disc_purchases     DOUBLE
+);

@@ -1,8 +1,8 @@
 -- The per-key caches of shared model inputs kept across refreshes in schema
 -- model_cache (models/cache.go): for each cached table T, rows keyed by one
--- column (a deal, a contract, a customer) that do not depend on as_of, and
--- T_state: the load they reflect and a fingerprint of the definitions, time
--- zone and base currency they were computed with. A refresh recomputes the keys the loads
+-- column (a deal, a contract) that do not depend on as_of, and T_state: the
+-- load they reflect and a fingerprint of the definitions, time zone and base
+-- currency they were computed with. A refresh recomputes the keys the loads
 -- since wrote into temp T_new (keys in temp {{.Name}}_keys) and replaces
 -- them here, rows and state in one transaction.
 -- .Step: schema, replace, rebuild or state; .Table the cached table.
