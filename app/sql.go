@@ -235,9 +235,10 @@ func (s *sqlService) publish(ctx context.Context, why string) {
 	}
 }
 
-// sqlPublish is the hook of the jobs: after a committed load or a refresh
-// the server publishes a new snapshot (in the background: the job's caller
-// does not wait for the copy). Without ad hoc SQL started it does nothing.
+// sqlPublish is the hook of the jobs: after a committed load (unless it
+// queued a refresh) or a refresh the server publishes a new snapshot (in
+// the background: the job's caller does not wait for the copy). Without ad
+// hoc SQL started it does nothing.
 func (r *Runtime) sqlPublish(ctx context.Context, why string) {
 	r.sqlMu.Lock()
 	s := r.sql
