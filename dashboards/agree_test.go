@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/triscope/triscope/query"
 )
@@ -228,6 +229,80 @@ func TestBarsAgreeWithTheirRows(t *testing.T) {
 			if checked == 0 {
 				t.Errorf("%s %s: no bar checked", name, id)
 			}
+		}
+	}
+}
+
+// The Magnifier's paying customers by month are the distinct customers
+// with a payment (amount >= 0) in each month of the period, and for the
+// comparison line in the same month a year earlier, counted here from the
+// base payments for the executive (who sees every row): over a year (one
+// bit per month and customer) and over a custom period longer than 64
+// months (counted distinct per month).
+func TestMagnifierPayingCustomersByMonth(t *testing.T) {
+	c := login(t, "ceo")
+	db := env.w.DB()
+	var last time.Time
+	if err := db.QueryRow("SELECT max(paid_on) FROM live.payments").Scan(&last); err != nil {
+		t.Fatal(err)
+	}
+	long := url.Values{"metric": {"customers"}, "period": {"custom"}, "cmp": {"yoy"},
+		"from": {last.AddDate(0, -70, 0).Format(time.DateOnly)}, "to": {last.Format(time.DateOnly)}}
+	for _, q := range []url.Values{{"metric": {"customers"}, "period": {"l12m"}, "cmp": {"yoy"}}, long} {
+		var d chartJSON
+		if code := c.getJSON("/api/charts/magnifier.trend?"+q.Encode(), &d); code != 200 {
+			t.Fatalf("%s: HTTP %d", q.Encode(), code)
+		}
+		var opt struct {
+			Series []struct {
+				Data []struct {
+					Value *float64 `json:"value"`
+				} `json:"data"`
+			} `json:"series"`
+		}
+		if err := json.Unmarshal(d.Option, &opt); err != nil || len(opt.Series) != 2 || len(d.Points) < 12 {
+			t.Fatalf("%s: %d series, %d points (%v)", q.Encode(), len(opt.Series), len(d.Points), err)
+		}
+		var from, to time.Time
+		if q.Get("period") == "custom" {
+			from, _ = time.Parse(time.DateOnly, q.Get("from"))
+			to, _ = time.Parse(time.DateOnly, q.Get("to"))
+		}
+		nonzero := 0
+		for i, p := range d.Points {
+			month, err := time.Parse("2006-01", strings.TrimPrefix(p.Key, "m:"))
+			if err != nil {
+				t.Fatalf("point %q: %v", p.Key, err)
+			}
+			lo, hi := month, month.AddDate(0, 1, -1)
+			if !from.IsZero() && from.After(lo) {
+				lo = from
+			}
+			if !to.IsZero() && to.Before(hi) {
+				hi = to
+			}
+			var cur, cmp float64
+			if err := db.QueryRow(`SELECT
+				(SELECT count(DISTINCT customer_id) FROM live.payments WHERE amount >= 0 AND paid_on BETWEEN $1 AND $2),
+				(SELECT count(DISTINCT customer_id) FROM live.payments WHERE amount >= 0 AND paid_on BETWEEN $3 AND $4)`,
+				lo, hi, month.AddDate(-1, 0, 0), month.AddDate(-1, 1, -1)).Scan(&cur, &cmp); err != nil {
+				t.Fatal(err)
+			}
+			got := [2]float64{}
+			for s := range got {
+				if v := opt.Series[s].Data[i].Value; v != nil {
+					got[s] = *v
+				}
+			}
+			if got[0] != cur || got[1] != cmp {
+				t.Errorf("%s, %s: %v paying customers against %v a year earlier; the payments say %v and %v", q.Get("period"), p.Key, got[0], got[1], cur, cmp)
+			}
+			if cur > 0 {
+				nonzero++
+			}
+		}
+		if nonzero < 12 {
+			t.Errorf("%s: only %d months with paying customers: the test would prove little", q.Get("period"), nonzero)
 		}
 	}
 }

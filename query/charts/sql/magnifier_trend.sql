@@ -7,6 +7,12 @@
 -- large company 0.11 s instead of 0.72 s. Joining the other metrics' rows to
 -- their month by equality on date_trunc was slower than the range join:
 -- customers 1.9 s against 1.5 s, collections 0.86 s against 0.24 s.)
+-- (Paying customers, over periods of up to 64 months, are counted from one
+-- row per customer with a bit for each month of the period, and of the
+-- comparison period, it paid in: counting distinct customers month by month
+-- hashed every (month, customer) pair, 6 M from the large company's 12 M
+-- payments of two years. The chart on the large company: 12 months with the
+-- year before, medians of 6, 4.4 s -> 3.3 s; year to date 3.2 s -> 2.8 s.)
 WITH months AS (
     SELECT CAST(m AS DATE) AS month, least(CAST(last_day(m) AS DATE), CAST($to AS DATE)) AS month_end
     FROM range(CAST(date_trunc('month', CAST($from AS DATE)) AS TIMESTAMP), CAST(CAST($to AS DATE) + INTERVAL 1 DAY AS TIMESTAMP), INTERVAL 1 MONTH) r(m)
@@ -51,6 +57,37 @@ pipeline_running AS (
     SELECT d, sum(sum(amount)) OVER (ORDER BY d) AS amount, sum(sum(deals)) OVER (ORDER BY d) AS deals
     FROM pipeline_changes GROUP BY d
 ),
+-- the first months of the period and of the comparison period, and the
+-- comparison period's last day (NULL without one); the period's length in
+-- months is written out where it decides between the two ways to count, so
+-- that the plan drops the other one
+bounds AS (
+    SELECT CAST(date_trunc('month', CAST($from AS DATE)) AS DATE) AS first_month,
+           CAST(date_trunc('month', CAST($from AS DATE)) - to_months(CAST($cmp_shift AS INTEGER)) AS DATE) AS cmp_first_month,
+           CAST(last_day(CAST($to AS DATE) - to_months(CAST($cmp_shift AS INTEGER))) AS DATE) AS cmp_last_day
+),
+customer_bits AS (
+    SELECT p.customer_id,
+           bit_or(CASE WHEN p.paid_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
+                       THEN CAST(1 AS UBIGINT) << CAST(datediff('month', b.first_month, p.paid_on) AS INTEGER) END) AS cur,
+           bit_or(CASE WHEN p.paid_on BETWEEN b.cmp_first_month AND b.cmp_last_day
+                       THEN CAST(1 AS UBIGINT) << CAST(datediff('month', b.cmp_first_month, p.paid_on) AS INTEGER) END) AS cmp
+    FROM scoped.collections($scope_all, $scope_org, $scope_rep) p, bounds b
+    WHERE $metric = 'customers' AND datediff('month', CAST($from AS DATE), CAST($to AS DATE)) < 64 AND p.amount >= 0
+      AND (p.paid_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
+           OR p.paid_on BETWEEN CAST(date_trunc('month', CAST($from AS DATE)) - to_months(CAST($cmp_shift AS INTEGER)) AS DATE)
+                            AND CAST(last_day(CAST($to AS DATE) - to_months(CAST($cmp_shift AS INTEGER))) AS DATE))
+      AND scoped.under(p.owner_org, $node) AND scoped.under_any(p.owner_org, $orgs)
+      AND ($product_lines IS NULL OR list_contains($product_lines, p.product_line))
+    GROUP BY p.customer_id
+),
+customers_by_place AS (
+    SELECT r.i,
+           count(*) FILTER (WHERE c.cur & (CAST(1 AS UBIGINT) << CAST(r.i AS INTEGER)) <> 0) AS cur,
+           count(*) FILTER (WHERE c.cmp & (CAST(1 AS UBIGINT) << CAST(r.i AS INTEGER)) <> 0) AS cmp
+    FROM customer_bits c, range(datediff('month', CAST($from AS DATE), CAST($to AS DATE)) + 1) r(i)
+    GROUP BY r.i
+),
 by_month AS (
     SELECT m.month, m.is_cmp,
            CASE $metric
@@ -62,7 +99,13 @@ by_month AS (
     LEFT JOIN dated_scoped f ON f.d BETWEEN m.month AND m.month_end
                            AND (m.is_cmp OR f.d BETWEEN CAST($from AS DATE) AND CAST($to AS DATE))
     WHERE $metric <> 'pipeline'
+      AND ($metric <> 'customers' OR datediff('month', CAST($from AS DATE), CAST($to AS DATE)) >= 64)
     GROUP BY m.month, m.is_cmp
+    UNION ALL
+    SELECT m.month, m.is_cmp, coalesce(CASE WHEN m.is_cmp THEN c.cmp ELSE c.cur END, 0)
+    FROM (SELECT *, datediff('month', min(month) OVER (PARTITION BY is_cmp), month) AS i FROM all_months) m
+    LEFT JOIN customers_by_place c USING (i)
+    WHERE $metric = 'customers' AND datediff('month', CAST($from AS DATE), CAST($to AS DATE)) < 64
     UNION ALL
     -- open at the end of day e: created by e and not closed by e
     SELECT m.month, m.is_cmp,
