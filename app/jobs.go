@@ -331,7 +331,10 @@ func (r *Runtime) Refresh(ctx context.Context, req RefreshRequest) (*RefreshResu
 	}
 	// Also after a failed refresh: the load that queued it left its
 	// publication to it (a warehouse nothing changed keeps its snapshot).
-	r.sqlPublish(ctx, "refresh")
+	// Not when the server is stopping: the next start publishes.
+	if ctx.Err() == nil {
+		r.sqlPublish(ctx, "refresh")
+	}
 	r.audit(ctx, req.By, "refresh", detail)
 	return res, err
 }

@@ -191,14 +191,7 @@ func TestBarsAgreeWithTheirRows(t *testing.T) {
 			if code := c.getJSON("/api/charts/"+id+"?"+q.Encode(), &d); code != 200 {
 				t.Fatalf("%s %s: HTTP %d", name, id, code)
 			}
-			var opt struct {
-				Series []struct {
-					Type string `json:"type"`
-					Data []struct {
-						Value *float64 `json:"value"`
-					} `json:"data"`
-				} `json:"series"`
-			}
+			var opt chartOption
 			if err := json.Unmarshal(d.Option, &opt); err != nil || len(opt.Series) == 0 {
 				t.Fatalf("%s %s: no series (%v)", name, id, err)
 			}
@@ -253,13 +246,7 @@ func TestMagnifierPayingCustomersByMonth(t *testing.T) {
 		if code := c.getJSON("/api/charts/magnifier.trend?"+q.Encode(), &d); code != 200 {
 			t.Fatalf("%s: HTTP %d", q.Encode(), code)
 		}
-		var opt struct {
-			Series []struct {
-				Data []struct {
-					Value *float64 `json:"value"`
-				} `json:"data"`
-			} `json:"series"`
-		}
+		var opt chartOption
 		if err := json.Unmarshal(d.Option, &opt); err != nil || len(opt.Series) != 2 || len(d.Points) < 12 {
 			t.Fatalf("%s: %d series, %d points (%v)", q.Encode(), len(opt.Series), len(d.Points), err)
 		}

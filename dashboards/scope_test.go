@@ -461,16 +461,20 @@ type chartJSON struct {
 	Legend []string        `json:"legend"`
 }
 
+// chartOption is the part of a chart's ECharts option the tests read: each
+// series' data values (nil where a point has none).
+type chartOption struct {
+	Series []struct {
+		Data []struct {
+			Value *float64 `json:"value"`
+		} `json:"data"`
+	} `json:"series"`
+}
+
 // numbers collects every number in the chart's series data, tiles and table.
 func numbers(d chartJSON) []float64 {
 	var out []float64
-	var opt struct {
-		Series []struct {
-			Data []struct {
-				Value *float64 `json:"value"`
-			} `json:"data"`
-		} `json:"series"`
-	}
+	var opt chartOption
 	json.Unmarshal(d.Option, &opt)
 	for _, s := range opt.Series {
 		for _, v := range s.Data {
@@ -563,13 +567,7 @@ func TestScopeChartData(t *testing.T) {
 			var d chartJSON
 			c.getJSON("/api/charts/magnifier.breakdown?metric="+m+"&cmp=", &d)
 			var total float64
-			var opt struct {
-				Series []struct {
-					Data []struct {
-						Value *float64 `json:"value"`
-					} `json:"data"`
-				} `json:"series"`
-			}
+			var opt chartOption
 			json.Unmarshal(d.Option, &opt)
 			if len(opt.Series) > 0 {
 				for _, v := range opt.Series[0].Data {

@@ -58,9 +58,11 @@ pipeline_running AS (
     FROM pipeline_changes GROUP BY d
 ),
 -- the first months of the period and of the comparison period, and the
--- comparison period's last day (NULL without one); the period's length in
--- months is written out where it decides between the two ways to count, so
--- that the plan drops the other one
+-- comparison period's last day (NULL without one). Where they filter the
+-- payments they are written out again from the parameters (constants the
+-- scan skips row groups by; a column of this row is not), and so is the
+-- period's length in months where it decides between the two ways to count
+-- (so that the plan drops the other one)
 bounds AS (
     SELECT CAST(date_trunc('month', CAST($from AS DATE)) AS DATE) AS first_month,
            CAST(date_trunc('month', CAST($from AS DATE)) - to_months(CAST($cmp_shift AS INTEGER)) AS DATE) AS cmp_first_month,
