@@ -464,6 +464,7 @@ type metrics struct {
 	cache    *prometheus.CounterVec
 	logins   *prometheus.CounterVec
 	exports  *prometheus.CounterVec
+	queries  *prometheus.HistogramVec
 }
 
 func newMetrics() *metrics {
@@ -476,12 +477,18 @@ func newMetrics() *metrics {
 	m.cache = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "triscope_chart_cache_total", Help: "Chart cache lookups by result (hit, miss)."}, []string{"result"})
 	m.logins = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "triscope_logins_total", Help: "Login attempts by result."}, []string{"result"})
 	m.exports = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "triscope_exports_total", Help: "Exports by format."}, []string{"format"})
-	m.reg.MustRegister(m.requests, m.latency, m.charts, m.cache, m.logins, m.exports,
+	m.queries = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "triscope_chart_sql_seconds", Help: "Chart queries run against the warehouse, by SQL file (charts sharing a query and its arguments run it once).",
+		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}}, []string{"sql"})
+	m.reg.MustRegister(m.requests, m.latency, m.charts, m.cache, m.logins, m.exports, m.queries,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 
 func (m *metrics) observeChart(chart, kind string, d time.Duration, cached bool, err error) {
+	if kind == "sql" {
+		m.queries.WithLabelValues(chart).Observe(d.Seconds())
+		return
+	}
 	if cached {
 		m.cache.WithLabelValues("hit").Inc()
 		return

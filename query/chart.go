@@ -194,18 +194,9 @@ func (s *Service) build(e *Env, c *Chart, st *DataState, p map[string]any) *Char
 	if err != nil {
 		return s.fail(out, e, c, err)
 	}
-	// The same query in another language (or currency display) is the same
-	// result: it is run once per data version.
-	rkey := st.Version + "|" + c.SQL + "|" + fmt.Sprintf("%#v", args)
-	res, ok := s.results.get(rkey)
-	if !ok {
-		ctx, cancel := context.WithTimeout(e.Ctx, s.opts.QueryTimeout)
-		defer cancel()
-		if res, err = run(ctx, s.opts.DB, q, args, s.opts.Location); err != nil {
-			return s.fail(out, e, c, err)
-		}
-		shorten(res.Rows) // a chart's labels and tables, not whole long texts
-		s.results.put(rkey, res)
+	res, err := s.result(e.Ctx, st, c.SQL, q, args)
+	if err != nil {
+		return s.fail(out, e, c, err)
 	}
 	o, err := c.Build(e, res)
 	if err != nil {
@@ -225,6 +216,37 @@ func (s *Service) build(e *Env, c *Chart, st *DataState, p map[string]any) *Char
 		out.Format = o.Format
 	}
 	return out
+}
+
+// result runs a chart's query, once per data version and arguments: the
+// same query in another language or display currency is the same result,
+// and so is another chart's drawing of it (the magnifier's breakdown, share
+// and table read one query), also when a page asks for them at the same time
+// (a browser loads a page's charts at once: three runs of the same query on
+// two cores made the first view of the magnifier slower than one). The run
+// is shared, so no one request's going away cancels it.
+func (s *Service) result(ctx context.Context, st *DataState, file, q string, args []any) (*Result, error) {
+	key := st.Version + "|" + file + "|" + fmt.Sprintf("%#v", args)
+	if res, ok := s.results.get(key); ok {
+		return res, nil
+	}
+	v, err, _ := s.group.Do("result|"+key, func() (any, error) {
+		start := time.Now()
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opts.QueryTimeout)
+		defer cancel()
+		res, err := run(ctx, s.opts.DB, q, args, s.opts.Location)
+		s.observe(file, "sql", time.Since(start), false, err)
+		if err != nil {
+			return nil, err
+		}
+		shorten(res.Rows) // a chart's labels and tables, not whole long texts
+		s.results.put(key, res)
+		return res, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*Result), nil
 }
 
 func (s *Service) fail(out *ChartData, e *Env, c *Chart, err error) *ChartData {

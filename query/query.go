@@ -103,15 +103,23 @@ type Result struct {
 // Col returns a column's position, or -1.
 func (r *Result) Col(name string) int {
 	if r.index == nil {
-		r.index = map[string]int{}
-		for i, c := range r.Columns {
-			r.index[c.Name] = i
-		}
+		r.indexColumns()
 	}
 	if i, ok := r.index[name]; ok {
 		return i
 	}
 	return -1
+}
+
+// indexColumns maps the column names to their positions. A result shared
+// between requests (Service.result) is indexed before it is shared: Col
+// filling the map lazily in two builds at once made one of them miss columns.
+func (r *Result) indexColumns() {
+	index := make(map[string]int, len(r.Columns))
+	for i, c := range r.Columns {
+		index[c.Name] = i
+	}
+	r.index = index
 }
 
 func (r *Result) val(row int, col string) any {
@@ -202,6 +210,7 @@ func run(ctx context.Context, db Querier, q string, args []any, loc *time.Locati
 		dbTypes[i] = strings.ToUpper(t.DatabaseTypeName())
 		res.Columns = append(res.Columns, Column{Name: t.Name(), Type: columnType(t.Name(), dbTypes[i])})
 	}
+	res.indexColumns()
 	for rows.Next() {
 		vals := make([]any, len(types))
 		ptrs := make([]any, len(types))

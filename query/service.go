@@ -40,7 +40,11 @@ type Options struct {
 	// CacheEntries bounds the chart cache (default 2000); negative turns it
 	// off, every request computed (bench-serve --cold measures first views).
 	CacheEntries int
-	// Observe, when set, is called after every chart query (metrics).
+	// Observe, when set, is called after every chart request (metrics):
+	// kind "data" (a chart's JSON) or "rows" (the rows behind it), cached or
+	// not; and kind "sql" each time a chart query runs against the
+	// warehouse, with the SQL file's name for chart (charts that share a
+	// query and its arguments run it once).
 	Observe func(chart, kind string, d time.Duration, cached bool, err error)
 }
 
