@@ -110,13 +110,14 @@ func (d *direct) candidates(src string, canonical bool) string {
 			r.Column, cond, r.Column, quoteIdent(r.key), quoteIdent(r.Entity), held))
 	}
 	if d.preload {
-		var keys, on []string
-		for _, k := range ent.Key {
-			keys = append(keys, "t."+quoteIdent(k))
-			on = append(on, fmt.Sprintf("k.%s = q2.v_%s", quoteIdent(k), k))
-		}
-		q = fmt.Sprintf("SELECT q2.*, k._hit IS NOT NULL AS _known FROM (%s) q2 LEFT JOIN (SELECT DISTINCT %s, true AS _hit FROM %s t WHERE %s) k ON %s",
-			q, strings.Join(keys, ", "), quoteIdent(ent.Name), d.before(), strings.Join(on, " AND "))
+		// A correlated EXISTS: DuckDB gathers this load's keys and probes
+		// the base table's key column with them, so the cost follows the
+		// load. Joining the base table's distinct keys instead hashed every
+		// key of the table at every load: on the large demo company's 22 M
+		// payments 3.9-4.4 s for a two-row load and for a daily one of
+		// 111,701 rows (peak 1.96 GB), against 0.19-0.30 s (0.45 GB).
+		q = fmt.Sprintf("SELECT q2.*, EXISTS (SELECT 1 FROM %s t WHERE %s AND %s) AS _known FROM (%s) q2",
+			quoteIdent(ent.Name), d.keysEqual("t", "q2"), d.before(), q)
 	} else {
 		q = fmt.Sprintf("SELECT *, false AS _known FROM (%s) q2", q)
 	}
