@@ -106,7 +106,8 @@ func execFacts(ctx context.Context, conn *sql.Conn, base string, loadID int64, d
 	}
 	if d.on {
 		for _, t := range []string{"fx", "reps", "products", "partners", "stages", "customers", "opportunities", "contracts",
-			"payments", "activities", "expenses", "owner_customers"} {
+			"payments", "activities", "expenses", "owner_customers",
+			"rows_customers", "rows_contracts", "rows_payments", "rows_opportunities", "rows_activities", "rows_expenses"} {
 			if _, err := conn.ExecContext(ctx, "DROP TABLE IF EXISTS temp.main.fd_"+t); err != nil {
 				return fmt.Errorf("building the facts: dropping fd_%s: %w", t, err)
 			}

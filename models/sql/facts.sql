@@ -66,7 +66,7 @@ CREATE OR REPLACE TABLE facts.customers AS
 SELECT cu.customer_id, cu.name AS customer_name, cu.industry, cu.size_band, cu.city, cu.source,
        cu.lifecycle_stage, CAST(cu.created_at AS DATE) AS created_on,
        cu.owner_rep_id, coalesce(cu.org_unit_id, r.org_unit_id) AS owner_org
-FROM {{if .Delta}}(SELECT * FROM live.customers WHERE customer_id IN (SELECT customer_id FROM fd_customers)){{else}}live.customers{{end}} cu
+FROM {{if .Delta}}fd_rows_customers{{else}}live.customers{{end}} cu
 LEFT JOIN live.reps r ON r.rep_id = cu.owner_rep_id
 ORDER BY cu.customer_id;
 
@@ -91,10 +91,10 @@ SELECT c.contract_id, c.opportunity_id, c.customer_id, cu.name AS customer_name,
        CASE WHEN c.amount_same IS NOT NULL THEN CAST(1 AS DECIMAL(18,8)) ELSE x.rate_to_base END AS rate_to_base,
        c.owner_rep_id AS rep_id, CASE WHEN c.owner_rep_id IS NOT NULL THEN r.org_unit_id END AS rep_org,
        o.product_id
-FROM (SELECT *, CASE WHEN coalesce(currency, '{{.Base}}') = '{{.Base}}' THEN amount END AS amount_same FROM {{if .Delta}}(SELECT * FROM live.contracts WHERE contract_id IN (SELECT contract_id FROM fd_contracts)){{else}}live.contracts{{end}}) c
+FROM (SELECT *, CASE WHEN coalesce(currency, '{{.Base}}') = '{{.Base}}' THEN amount END AS amount_same FROM {{if .Delta}}fd_rows_contracts{{else}}live.contracts{{end}}) c
 LEFT JOIN (
     SELECT c.contract_id, CAST(CAST(c.amount AS DECIMAL(38,2)) * f.rate_to_base AS DECIMAL(18,2)) AS amount_conv, f.rate_to_base
-    FROM (SELECT * FROM {{if .Delta}}(SELECT * FROM live.contracts WHERE contract_id IN (SELECT contract_id FROM fd_contracts)){{else}}live.contracts{{end}} WHERE currency <> '{{.Base}}') c
+    FROM (SELECT * FROM {{if .Delta}}fd_rows_contracts{{else}}live.contracts{{end}} WHERE currency <> '{{.Base}}') c
     ASOF LEFT JOIN live.fx_rates f ON f.currency = c.currency AND c.signed_on >= f.on_date
 ) x ON x.contract_id = c.contract_id
 LEFT JOIN live.customers cu ON cu.customer_id = c.customer_id
@@ -119,10 +119,10 @@ SELECT p.payment_id, p.contract_id, p.customer_id, cu.name AS customer_name,
        coalesce(p.amount_same, x.amount_conv) AS amount_base,
        cu.industry, coalesce(o.source, cu.source) AS source, pr.product_line,
        o.partner_id, coalesce(pa.kind, 'direct') AS channel
-FROM (SELECT *, CASE WHEN coalesce(currency, '{{.Base}}') = '{{.Base}}' THEN amount END AS amount_same FROM {{if .Delta}}(SELECT * FROM live.payments WHERE payment_id IN (SELECT payment_id FROM fd_payments)){{else}}live.payments{{end}}) p
+FROM (SELECT *, CASE WHEN coalesce(currency, '{{.Base}}') = '{{.Base}}' THEN amount END AS amount_same FROM {{if .Delta}}fd_rows_payments{{else}}live.payments{{end}}) p
 LEFT JOIN (
     SELECT p.payment_id, CAST(CAST(p.amount AS DECIMAL(38,2)) * f.rate_to_base AS DECIMAL(18,2)) AS amount_conv
-    FROM (SELECT * FROM {{if .Delta}}(SELECT * FROM live.payments WHERE payment_id IN (SELECT payment_id FROM fd_payments)){{else}}live.payments{{end}} WHERE currency <> '{{.Base}}') p
+    FROM (SELECT * FROM {{if .Delta}}fd_rows_payments{{else}}live.payments{{end}} WHERE currency <> '{{.Base}}') p
     ASOF LEFT JOIN live.fx_rates f ON f.currency = p.currency AND p.paid_on >= f.on_date
 ) x ON x.payment_id = p.payment_id
 LEFT JOIN live.contracts c ON c.contract_id = p.contract_id
@@ -156,10 +156,10 @@ SELECT o.opportunity_id, o.customer_id, cu.name AS customer_name,
        o.partner_id, coalesce(pa.kind, 'direct') AS channel, o.close_reason, o.competitor,
        o.owner_rep_id AS rep_id, CASE WHEN o.owner_rep_id IS NOT NULL THEN r.org_unit_id END AS rep_org,
        o.source AS deal_source, o.product_id, o.campaign_id, o.created_at
-FROM (SELECT *, CASE WHEN coalesce(currency, '{{.Base}}') = '{{.Base}}' THEN amount END AS amount_same FROM {{if .Delta}}(SELECT * FROM live.opportunities WHERE opportunity_id IN (SELECT opportunity_id FROM fd_opportunities)){{else}}live.opportunities{{end}}) o
+FROM (SELECT *, CASE WHEN coalesce(currency, '{{.Base}}') = '{{.Base}}' THEN amount END AS amount_same FROM {{if .Delta}}fd_rows_opportunities{{else}}live.opportunities{{end}}) o
 LEFT JOIN (
     SELECT o.opportunity_id, CAST(CAST(o.amount AS DECIMAL(38,2)) * f.rate_to_base AS DECIMAL(18,2)) AS amount_conv
-    FROM (SELECT * FROM {{if .Delta}}(SELECT * FROM live.opportunities WHERE opportunity_id IN (SELECT opportunity_id FROM fd_opportunities)){{else}}live.opportunities{{end}} WHERE currency <> '{{.Base}}') o
+    FROM (SELECT * FROM {{if .Delta}}fd_rows_opportunities{{else}}live.opportunities{{end}} WHERE currency <> '{{.Base}}') o
     ASOF LEFT JOIN live.fx_rates f ON f.currency = o.currency AND CAST(o.created_at AS DATE) >= f.on_date
 ) x ON x.opportunity_id = o.opportunity_id
 LEFT JOIN live.customers cu ON cu.customer_id = o.customer_id
@@ -182,7 +182,7 @@ SELECT a.activity_id, a.customer_id, a.opportunity_id, a.rep_id, a.kind, a.occur
        CAST(a.occurred_at AS DATE) AS occurred_on, a.campaign_id, cu.name AS customer_name,
        coalesce(cu.owner_rep_id, a.rep_id) AS owner_rep_id,
        coalesce(cu.org_unit_id, cr.org_unit_id, ar.org_unit_id) AS owner_org
-FROM {{if .Delta}}(SELECT * FROM live.activities WHERE activity_id IN (SELECT activity_id FROM fd_activities)){{else}}live.activities{{end}} a
+FROM {{if .Delta}}fd_rows_activities{{else}}live.activities{{end}} a
 LEFT JOIN live.customers cu ON cu.customer_id = a.customer_id
 LEFT JOIN live.reps cr ON cr.rep_id = cu.owner_rep_id
 LEFT JOIN live.reps ar ON ar.rep_id = a.rep_id
@@ -206,10 +206,10 @@ SELECT e.expense_id, coalesce(e.customer_id, c.customer_id, o.customer_id) AS cu
        e.incurred_on, coalesce(e.amount_same, x.amount_conv) AS amount_base,
        coalesce(c.owner_rep_id, o.owner_rep_id, cu.owner_rep_id) AS owner_rep_id,
        coalesce(c.owner_org, o.owner_org, cu.owner_org) AS owner_org
-FROM (SELECT *, CASE WHEN coalesce(currency, '{{.Base}}') = '{{.Base}}' THEN amount END AS amount_same FROM {{if .Delta}}(SELECT * FROM live.expenses WHERE expense_id IN (SELECT expense_id FROM fd_expenses)){{else}}live.expenses{{end}}) e
+FROM (SELECT *, CASE WHEN coalesce(currency, '{{.Base}}') = '{{.Base}}' THEN amount END AS amount_same FROM {{if .Delta}}fd_rows_expenses{{else}}live.expenses{{end}}) e
 LEFT JOIN (
     SELECT e.expense_id, CAST(CAST(e.amount AS DECIMAL(38,2)) * f.rate_to_base AS DECIMAL(18,2)) AS amount_conv
-    FROM (SELECT * FROM {{if .Delta}}(SELECT * FROM live.expenses WHERE expense_id IN (SELECT expense_id FROM fd_expenses)){{else}}live.expenses{{end}} WHERE currency <> '{{.Base}}') e
+    FROM (SELECT * FROM {{if .Delta}}fd_rows_expenses{{else}}live.expenses{{end}} WHERE currency <> '{{.Base}}') e
     ASOF LEFT JOIN live.fx_rates f ON f.currency = e.currency AND e.incurred_on >= f.on_date
 ) x ON x.expense_id = e.expense_id
 LEFT JOIN facts.contracts c ON c.contract_id = e.contract_id

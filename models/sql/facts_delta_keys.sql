@@ -69,6 +69,19 @@ WHERE customer_id IN (SELECT customer_id FROM fd_customers)
    OR opportunity_id IN (SELECT opportunity_id FROM fd_opportunities)
 UNION SELECT e.expense_id FROM live.expenses e JOIN fd_fx x ON x.currency = e.currency AND e.incurred_on >= x.since_on;
 
+-- The changed rows themselves, as tables: facts.sql joins them to the other
+-- entities, and DuckDB builds a join's hash table on the side it knows to
+-- be the smaller. Written as subqueries over live.*, the changed rows were
+-- estimated as many as the whole table, and every join hashed the other
+-- side: for the two payments of a two-row load into the large demo company,
+-- its 2.4 M contracts, 1.6 M customers and 6.9 M deals (1.75 s; 0.61 s so).
+CREATE OR REPLACE TEMP TABLE fd_rows_customers AS SELECT * FROM live.customers WHERE customer_id IN (SELECT customer_id FROM fd_customers);
+CREATE OR REPLACE TEMP TABLE fd_rows_contracts AS SELECT * FROM live.contracts WHERE contract_id IN (SELECT contract_id FROM fd_contracts);
+CREATE OR REPLACE TEMP TABLE fd_rows_payments AS SELECT * FROM live.payments WHERE payment_id IN (SELECT payment_id FROM fd_payments);
+CREATE OR REPLACE TEMP TABLE fd_rows_opportunities AS SELECT * FROM live.opportunities WHERE opportunity_id IN (SELECT opportunity_id FROM fd_opportunities);
+CREATE OR REPLACE TEMP TABLE fd_rows_activities AS SELECT * FROM live.activities WHERE activity_id IN (SELECT activity_id FROM fd_activities);
+CREATE OR REPLACE TEMP TABLE fd_rows_expenses AS SELECT * FROM live.expenses WHERE expense_id IN (SELECT expense_id FROM fd_expenses);
+
 -- The customers whose facts.customer_owners rows can change: those of the
 -- changed rows as the facts hold them now (a payment moved to another
 -- customer leaves its old customer); facts.sql adds those after the delta.
