@@ -1,6 +1,7 @@
 package dashboards_test
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"regexp"
@@ -15,8 +16,26 @@ import (
 // made the first view of the page slower than one).
 func TestChartsSharingAQueryRunItOnce(t *testing.T) {
 	c := login(t, "ceo")
+	for attempt := 1; ; attempt++ {
+		version := dataVersion(t)
+		runs, views := viewMagnifierCharts(t, c)
+		// a job an earlier test started may change the data under this
+		// one (new keys, the caches dropped): measure again
+		if dataVersion(t) != version && attempt < 3 {
+			continue
+		}
+		if runs != views {
+			t.Errorf("magnifier_breakdown.sql ran %d times for %d views of its three charts, want once per view", runs, views)
+		}
+		return
+	}
+}
+
+// viewMagnifierCharts asks for the breakdown, share and table of every
+// metric and dimension at once, as a browser does, and says how often their
+// query ran and for how many views.
+func viewMagnifierCharts(t *testing.T, c *client) (runs, views int) {
 	before := sqlRuns(t, c, "magnifier_breakdown.sql")
-	views := 0
 	for _, metric := range []string{"bookings", "collections", "pipeline", "win_rate", "customers"} {
 		for _, dim := range []string{"org", "industry", "product_line", "channel", "source"} {
 			// a period no other test asks for: nothing is in the caches
@@ -48,9 +67,16 @@ func TestChartsSharingAQueryRunItOnce(t *testing.T) {
 			views++
 		}
 	}
-	if runs := sqlRuns(t, c, "magnifier_breakdown.sql") - before; runs != views {
-		t.Errorf("magnifier_breakdown.sql ran %d times for %d views of its three charts, want once per view", runs, views)
+	return sqlRuns(t, c, "magnifier_breakdown.sql") - before, views
+}
+
+func dataVersion(t *testing.T) string {
+	t.Helper()
+	st, err := env.srv.Engine().State(context.Background())
+	if err != nil {
+		t.Fatal(err)
 	}
+	return st.Version
 }
 
 // sqlRuns reads from /metrics how often a chart SQL file ran.
