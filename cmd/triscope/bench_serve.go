@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -36,7 +37,7 @@ import (
 func newBenchServeCmd(cfg *app.Config) *cobra.Command {
 	var clients int
 	var duration time.Duration
-	var warm, managers, cold bool
+	var warm, managers, cold, wholePages bool
 	var target, user, password, cpuProfile string
 	cmd := &cobra.Command{
 		Use:   "bench-serve",
@@ -46,6 +47,10 @@ func newBenchServeCmd(cfg *app.Config) *cobra.Command {
 managers of each region, over a mix of periods, metrics and dimensions. Prints
 p50/p95/p99 per page for cold requests (computed) and warm ones (from the cache).
 The warehouse must not be open in another process.
+
+--pages: each client opens whole views instead of single charts, asking for
+all the charts of a page at once as a browser does, and the time of each page
+load (until its last chart arrived) is printed per page before the last line.
 
 --cold measures first views: no warm-up and no chart cache, every request is
 computed. --url drives a running server instead (as --user, whose password is
@@ -99,8 +104,14 @@ The last line is stable (scripts read it):
 				cached      bool
 				d           time.Duration
 			}
+			type pageLoad struct {
+				page string
+				d    time.Duration
+			}
+			pageViews := benchPageViews(views)
 			var mu sync.Mutex
 			var samples []sample
+			var loads []pageLoad
 			var failures int
 			deadline := time.Now().Add(duration)
 			var wg sync.WaitGroup
@@ -116,15 +127,14 @@ The last line is stable (scripts read it):
 						return
 					}
 					r := rand.New(rand.NewPCG(uint64(i), 7))
-					for time.Now().Before(deadline) && ctx.Err() == nil {
-						v := views[r.IntN(len(views))]
+					get := func(v benchView) {
 						start := time.Now()
 						resp, err := c.Get(run.base + v.url)
 						if err != nil {
 							mu.Lock()
 							failures++
 							mu.Unlock()
-							continue
+							return
 						}
 						io.Copy(io.Discard, resp.Body)
 						resp.Body.Close()
@@ -135,6 +145,23 @@ The last line is stable (scripts read it):
 						} else {
 							samples = append(samples, sample{v.page, v.chart(), resp.Header.Get("X-Cache") == "hit", d})
 						}
+						mu.Unlock()
+					}
+					for time.Now().Before(deadline) && ctx.Err() == nil {
+						if !wholePages {
+							get(views[r.IntN(len(views))])
+							continue
+						}
+						pv := pageViews[r.IntN(len(pageViews))]
+						start := time.Now()
+						var charts sync.WaitGroup
+						for _, v := range pv.charts {
+							charts.Go(func() { get(v) })
+						}
+						charts.Wait()
+						d := time.Since(start)
+						mu.Lock()
+						loads = append(loads, pageLoad{pv.page, d})
 						mu.Unlock()
 					}
 				}()
@@ -206,6 +233,25 @@ The last line is stable (scripts read it):
 				}
 				tw.Flush()
 			}
+			if wholePages {
+				// A page load lasts until its last chart arrived: what the
+				// reader waits for.
+				byPageLoad := map[string][]time.Duration{}
+				var all []time.Duration
+				for _, l := range loads {
+					byPageLoad[l.page] = append(byPageLoad[l.page], l.d)
+					all = append(all, l.d)
+				}
+				fmt.Fprintln(out, "page loads (every chart of a view asked for at once):")
+				tw = tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+				fmt.Fprintln(tw, "page\tloads\tp50\tp95\tp99\t")
+				for _, p := range slices.Sorted(maps.Keys(byPageLoad)) {
+					ds := byPageLoad[p]
+					fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t\n", p, len(ds), pct(ds, 50), pct(ds, 95), pct(ds, 99))
+				}
+				tw.Flush()
+				fmt.Fprintf(out, "%d page loads, p50 %s ms, p95 %s ms, p99 %s ms\n", len(all), pctMS(all, 50), pctMS(all, 95), pctMS(all, 99))
+			}
 			fmt.Fprintf(out, "%d requests, %.0f/s, %d failures\n", len(samples), float64(len(samples))/duration.Seconds(), failures)
 			fmt.Fprintf(out, "cold p50 %s ms, p95 %s ms, p99 %s ms; warm p95 %s ms\n",
 				pctMS(allCold, 50), pctMS(allCold, 95), pctMS(allCold, 99), pctMS(allWarm, 95))
@@ -217,6 +263,7 @@ The last line is stable (scripts read it):
 	cmd.Flags().BoolVar(&managers, "managers", true, "also drive clients as the manager of each region (else executives only)")
 	cmd.Flags().BoolVar(&warm, "warm-up", true, "first compute every page's default view per scope, as the server does after a load or refresh")
 	cmd.Flags().BoolVar(&cold, "cold", false, "no warm-up and no chart cache: every request is computed (first views)")
+	cmd.Flags().BoolVar(&wholePages, "pages", false, "open whole views (every chart of a page at once, as a browser does) and time each page load")
 	cmd.Flags().DurationVar(&duration, "duration", 30*time.Second, "how long to run")
 	cmd.Flags().StringVar(&target, "url", "", "drive a running server at this base URL instead of serving --db")
 	cmd.Flags().StringVar(&user, "user", "", "with --url: the account the clients sign in as")
@@ -440,6 +487,32 @@ func benchViews(detailIDs map[string][]string) []benchView {
 		}
 	}
 	return views
+}
+
+// benchPageView is one view of a page: the chart requests a browser makes
+// at once when it opens it.
+type benchPageView struct {
+	page   string
+	charts []benchView
+}
+
+// benchPageViews groups the chart requests by page and query: the views a
+// browser opens.
+func benchPageViews(views []benchView) []benchPageView {
+	var out []benchPageView
+	at := map[string]int{}
+	for _, v := range views {
+		_, q, _ := strings.Cut(v.url, "?")
+		k := v.page + "?" + q
+		i, ok := at[k]
+		if !ok {
+			i = len(out)
+			at[k] = i
+			out = append(out, benchPageView{page: v.page})
+		}
+		out[i].charts = append(out[i].charts, v)
+	}
+	return out
 }
 
 var benchCSRF = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
