@@ -136,13 +136,19 @@ The last line is stable (scripts read it):
 							mu.Unlock()
 							return
 						}
-						io.Copy(io.Discard, resp.Body)
+						body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 						resp.Body.Close()
 						d := time.Since(start)
 						mu.Lock()
 						if resp.StatusCode != 200 {
 							failures++
 						} else {
+							// a chart whose query failed (past its timeout)
+							// is served as a 200 with state "error": a
+							// failure, and the reader waited for it
+							if bytes.Contains(body, []byte(`"state":"error"`)) {
+								failures++
+							}
 							samples = append(samples, sample{v.page, v.chart(), resp.Header.Get("X-Cache") == "hit", d})
 						}
 						mu.Unlock()
