@@ -105,12 +105,34 @@ func execFacts(ctx context.Context, conn *sql.Conn, base string, loadID int64, d
 		}
 	}
 	if d.on {
-		for _, t := range []string{"fx", "reps", "products", "partners", "stages", "customers", "opportunities", "contracts",
-			"payments", "activities", "expenses", "owner_customers",
-			"rows_customers", "rows_contracts", "rows_payments", "rows_opportunities", "rows_activities", "rows_expenses"} {
-			if _, err := conn.ExecContext(ctx, "DROP TABLE IF EXISTS temp.main.fd_"+t); err != nil {
-				return fmt.Errorf("building the facts: dropping fd_%s: %w", t, err)
-			}
+		return dropDeltaTables(ctx, conn)
+	}
+	return nil
+}
+
+// dropDeltaTables drops the delta's temp tables (fd_*: the changed keys and
+// rows), whichever facts_delta_keys.sql and facts.sql made.
+func dropDeltaTables(ctx context.Context, conn *sql.Conn) error {
+	rows, err := conn.QueryContext(ctx, `SELECT table_name FROM duckdb_tables() WHERE temporary AND table_name LIKE 'fd\_%' ESCAPE '\'`)
+	if err != nil {
+		return fmt.Errorf("building the facts: listing the delta's tables: %w", err)
+	}
+	var names []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			rows.Close()
+			return fmt.Errorf("building the facts: listing the delta's tables: %w", err)
+		}
+		names = append(names, n)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("building the facts: listing the delta's tables: %w", err)
+	}
+	for _, n := range names {
+		if _, err := conn.ExecContext(ctx, "DROP TABLE IF EXISTS temp.main."+quoteIdent(n)); err != nil {
+			return fmt.Errorf("building the facts: dropping %s: %w", n, err)
 		}
 	}
 	return nil
