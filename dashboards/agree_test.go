@@ -3,6 +3,7 @@ package dashboards_test
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"net/url"
 	"slices"
@@ -239,15 +240,33 @@ func TestMagnifierPayingCustomersByMonth(t *testing.T) {
 	if err := db.QueryRow("SELECT max(paid_on) FROM live.payments").Scan(&last); err != nil {
 		t.Fatal(err)
 	}
-	long := url.Values{"metric": {"customers"}, "period": {"custom"}, "cmp": {"yoy"},
-		"from": {last.AddDate(0, -70, 0).Format(time.DateOnly)}, "to": {last.Format(time.DateOnly)}}
-	for _, q := range []url.Values{{"metric": {"customers"}, "period": {"l12m"}, "cmp": {"yoy"}}, long} {
+	custom := func(from, to time.Time) url.Values {
+		return url.Values{"metric": {"customers"}, "period": {"custom"}, "cmp": {"yoy"},
+			"from": {from.Format(time.DateOnly)}, "to": {to.Format(time.DateOnly)}}
+	}
+	month := time.Date(last.Year(), last.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -3, 0) // a whole month of data
+	for _, c2 := range []struct {
+		q      url.Values
+		months int // at least this many months with paying customers
+	}{
+		{url.Values{"metric": {"customers"}, "period": {"l12m"}, "cmp": {"yoy"}}, 12},
+		{custom(last.AddDate(0, -70, 0), last), 12}, // longer than 64 months: counted per month
+		// whole months and partial ones at either end, counted from the
+		// paying customers' month bits and the payments of the partial days
+		{custom(month.AddDate(0, -5, 0), month.AddDate(0, 1, -1)), 6}, // whole months only
+		{custom(month.AddDate(0, -5, 9), month.AddDate(0, 0, 19)), 6}, // partial first and last months
+		{custom(month.AddDate(0, 0, 3), month.AddDate(0, 0, 16)), 1},  // within one month
+		{custom(month, month.AddDate(0, 0, 9)), 1},                    // the first days of a month
+		{custom(month.AddDate(0, 0, 20), month.AddDate(0, 1, -1)), 1}, // the last days of a month
+		{custom(month.AddDate(0, -1, 25), month.AddDate(0, 0, 4)), 2}, // across a month's end
+	} {
+		q := c2.q
 		var d chartJSON
 		if code := c.getJSON("/api/charts/magnifier.trend?"+q.Encode(), &d); code != 200 {
 			t.Fatalf("%s: HTTP %d", q.Encode(), code)
 		}
 		var opt chartOption
-		if err := json.Unmarshal(d.Option, &opt); err != nil || len(opt.Series) != 2 || len(d.Points) < 12 {
+		if err := json.Unmarshal(d.Option, &opt); err != nil || len(opt.Series) != 2 || len(d.Points) < c2.months {
 			t.Fatalf("%s: %d series, %d points (%v)", q.Encode(), len(opt.Series), len(d.Points), err)
 		}
 		var from, to time.Time
@@ -282,14 +301,110 @@ func TestMagnifierPayingCustomersByMonth(t *testing.T) {
 				}
 			}
 			if got[0] != cur || got[1] != cmp {
-				t.Errorf("%s, %s: %v paying customers against %v a year earlier; the payments say %v and %v", q.Get("period"), p.Key, got[0], got[1], cur, cmp)
+				t.Errorf("%s, %s: %v paying customers against %v a year earlier; the payments say %v and %v", q.Encode(), p.Key, got[0], got[1], cur, cmp)
 			}
 			if cur > 0 {
 				nonzero++
 			}
 		}
-		if nonzero < 12 {
-			t.Errorf("%s: only %d months with paying customers: the test would prove little", q.Get("period"), nonzero)
+		if nonzero < c2.months {
+			t.Errorf("%s: only %d months with paying customers: the test would prove little", q.Encode(), nonzero)
+		}
+	}
+}
+
+// The Magnifier's paying customers by industry (breakdown, share and table
+// read one query) are the distinct customers with a visible payment
+// (amount >= 0) in the period, and in the comparison period, by the
+// customer's industry: counted here from the base payments and the
+// reference visibility of scope_test.go, for every kind of user, over
+// periods of whole months, of partial first and last months, within one
+// month and across a month's end.
+func TestMagnifierPayingCustomersByIndustry(t *testing.T) {
+	db := env.w.DB()
+	var last time.Time
+	if err := db.QueryRow("SELECT max(paid_on) FROM live.payments").Scan(&last); err != nil {
+		t.Fatal(err)
+	}
+	month := time.Date(last.Year(), last.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -3, 0)
+	periods := [][2]time.Time{
+		{month.AddDate(0, -5, 0), month.AddDate(0, 1, -1)},
+		{month.AddDate(0, -5, 9), month.AddDate(0, 0, 19)},
+		{month.AddDate(0, 0, 3), month.AddDate(0, 0, 16)},
+		{month, month.AddDate(0, 0, 9)},
+		{month.AddDate(0, 0, 20), month.AddDate(0, 1, -1)},
+		{month.AddDate(0, -1, 25), month.AddDate(0, 0, 4)},
+	}
+	// each payment with its customer's industry, day and amount sign
+	type payment struct {
+		customer, industry string
+		day                time.Time
+	}
+	pays := map[string]payment{}
+	rows, err := db.Query(`SELECT p.payment_id, p.customer_id, coalesce(c.industry, ''), p.paid_on
+		FROM live.payments p JOIN live.customers c USING (customer_id) WHERE p.amount >= 0`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id string
+		var p payment
+		if err := rows.Scan(&id, &p.customer, &p.industry, &p.day); err != nil {
+			t.Fatal(err)
+		}
+		pays[id] = p
+	}
+	rows.Close()
+	count := func(vis map[string]bool, from, to time.Time) map[string]float64 {
+		seen := map[[2]string]bool{}
+		out := map[string]float64{}
+		for id, p := range pays {
+			if vis[id] && !p.day.Before(from) && !p.day.After(to) && !seen[[2]string{p.industry, p.customer}] {
+				seen[[2]string{p.industry, p.customer}] = true
+				out[p.industry]++
+			}
+		}
+		return out
+	}
+	users := scopeUsers()
+	for _, name := range []string{"ceo", "east", "rep"} {
+		c := login(t, name)
+		vis := ownerVisible(t, "payments", users[name])
+		checked := 0
+		for _, p := range periods {
+			for _, cmp := range []string{"yoy", "prev"} {
+				q := url.Values{"metric": {"customers"}, "dim": {"industry"}, "period": {"custom"}, "cmp": {cmp},
+					"from": {p[0].Format(time.DateOnly)}, "to": {p[1].Format(time.DateOnly)}}
+				var d chartJSON
+				if code := c.getJSON("/api/charts/magnifier.breakdown?"+q.Encode(), &d); code != 200 {
+					t.Fatalf("%s %s: HTTP %d", name, q.Encode(), code)
+				}
+				var opt chartOption
+				if err := json.Unmarshal(d.Option, &opt); err != nil || len(opt.Series) != 2 {
+					t.Fatalf("%s %s: %d series (%v)", name, q.Encode(), len(opt.Series), err)
+				}
+				_, cf, ct := query.Comparison(cmp, p[0], p[1])
+				want, wantCmp := count(vis, p[0], p[1]), count(vis, cf, ct)
+				got, gotCmp := map[string]float64{}, map[string]float64{}
+				for i, pt := range d.Points {
+					key := strings.TrimPrefix(pt.Key, "v:")
+					if v := opt.Series[0].Data[i].Value; v != nil && *v != 0 {
+						got[key] = *v
+					}
+					if v := opt.Series[1].Data[i].Value; v != nil && *v != 0 {
+						gotCmp[key] = *v
+					}
+				}
+				if !maps.Equal(got, want) || !maps.Equal(gotCmp, wantCmp) {
+					t.Errorf("%s, %s: paying customers by industry %v against %v; the payments say %v and %v", name, q.Encode(), got, gotCmp, want, wantCmp)
+				}
+				if len(want) > 0 {
+					checked++
+				}
+			}
+		}
+		if checked < len(periods) {
+			t.Errorf("%s: only %d of %d periods with paying customers: the test would prove little", name, checked, 2*len(periods))
 		}
 	}
 }

@@ -65,7 +65,7 @@ func TestRefreshEnsuresFacts(t *testing.T) {
 
 // factsTables are the tables of schema facts that BuildFacts makes and a
 // delta must reproduce.
-var factsTables = []string{"org_paths", "customers", "contracts", "payments", "opportunities", "activities", "expenses", "customer_owners"}
+var factsTables = []string{"org_paths", "customers", "contracts", "payments", "paying_months", "opportunities", "activities", "expenses", "customer_owners"}
 
 // deltaLoad loads dir (an incremental load, or a snapshot of the entities
 // named) with UpdateFacts as its AfterApply step, as the runtime does, and
@@ -101,6 +101,21 @@ func assertFactsAsBuilt(t *testing.T, w *warehouse.Warehouse, when string) {
 	ctx := context.Background()
 	err := w.WriteTx(ctx, func(ctx context.Context, conn *sql.Conn) error {
 		assertFactsIndexes(t, ctx, conn, when)
+		// every table a build makes is compared (but its state row)
+		var unlisted []string
+		if err := plScan(ctx, conn, `SELECT table_name FROM duckdb_tables()
+			WHERE schema_name = 'facts' AND table_name <> 'state'
+			  AND table_name NOT IN ('`+strings.Join(factsTables, "', '")+`')`, func(r *sql.Rows) error {
+			var name string
+			err := r.Scan(&name)
+			unlisted = append(unlisted, name)
+			return err
+		}); err != nil {
+			return err
+		}
+		if len(unlisted) > 0 {
+			t.Errorf("%s: facts tables %v are not in factsTables: a delta's result for them is not compared with a full build", when, unlisted)
+		}
 		if _, err := conn.ExecContext(ctx, "CREATE SCHEMA delta_facts"); err != nil {
 			return err
 		}

@@ -304,6 +304,48 @@ SELECT * FROM scoped.contract_facts(scope_all, scope_org, scope_rep) WHERE statu
 CREATE OR REPLACE MACRO scoped.collections(scope_all, scope_org, scope_rep) AS TABLE
 SELECT * FROM scoped.payment_facts(scope_all, scope_org, scope_rep);
 
+-- @ name=paying_months needs=facts.paying_months
+-- PAYING CUSTOMERS (付款客户) by month: per customer, year and the owner and
+-- dimensions of its payments, a bit for each month of the year (bit 0 =
+-- January) with a payment of amount >= 0 (facts.sql). The same rows as
+-- collections with amount >= 0, whole months at a time: a period's partial
+-- months are counted from collections.
+CREATE OR REPLACE MACRO scoped.paying_months(scope_all, scope_org, scope_rep) AS TABLE
+SELECT * FROM facts.paying_months WHERE coalesce(scope_all, false)
+UNION ALL
+SELECT * FROM facts.paying_months f WHERE NOT coalesce(scope_all, false) AND scoped.sees(f.owner_rep_id, f.owner_org, scope_all, scope_org, scope_rep);
+
+-- @ name=month_index
+-- Months counted from year 0: year * 12 + month - 1 (January = 0).
+CREATE OR REPLACE MACRO scoped.month_index(d) AS year(d) * 12 + month(d) - 1;
+
+-- @ name=whole_months_start
+-- The first day of the first whole month of a period starting on d: d on a
+-- 1st, else the 1st of the next month.
+CREATE OR REPLACE MACRO scoped.whole_months_start(d) AS
+CASE WHEN day(d) = 1 THEN CAST(d AS DATE) ELSE last_day(d) + 1 END;
+
+-- @ name=whole_months_end
+-- The last day of the last whole month of a period ending on d: d on a
+-- month's last day, else the last day of the month before.
+CREATE OR REPLACE MACRO scoped.whole_months_end(d) AS
+CASE WHEN d = last_day(d) THEN CAST(d AS DATE) ELSE CAST(date_trunc('month', d) AS DATE) - 1 END;
+
+-- @ name=month_bits
+-- The months of a paying_months row (months: its bits, year: its year) from
+-- month index lo to hi (scoped.month_index), as the bits of a UBIGINT where
+-- bit 0 is month index first: a period's months from its first one (hi -
+-- first < 64). NULL lo or hi: none (0).
+CREATE OR REPLACE MACRO scoped.month_bits(months, year, first, lo, hi) AS
+CASE WHEN lo IS NOT NULL AND hi IS NOT NULL
+      AND greatest(lo, CAST(year AS INTEGER) * 12) <= least(hi, CAST(year AS INTEGER) * 12 + 11) THEN
+    CAST(CAST(months AS INTEGER)
+         & ((1 << (least(hi, CAST(year AS INTEGER) * 12 + 11) - CAST(year AS INTEGER) * 12 + 1))
+            - (1 << (greatest(lo, CAST(year AS INTEGER) * 12) - CAST(year AS INTEGER) * 12))) AS UBIGINT)
+    << CAST(greatest(CAST(year AS INTEGER) * 12 - first, 0) AS INTEGER)
+    >> CAST(greatest(first - CAST(year AS INTEGER) * 12, 0) AS INTEGER)
+ELSE CAST(0 AS UBIGINT) END;
+
 -- @ name=open_pipeline needs=facts.opportunities
 -- OPEN PIPELINE (在途商机): deals open now (status open), at the base-currency
 -- value of their creation day; weighted_base = amount × probability (the

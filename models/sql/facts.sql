@@ -133,6 +133,34 @@ LEFT JOIN live.products pr ON pr.product_id = o.product_id
 LEFT JOIN live.partners pa ON pa.partner_id = o.partner_id
 ORDER BY p.paid_on;
 
+-- Paying customers by month: one row per customer, year and the
+-- dimensions and owner a payment carries, with a bit for each month of that
+-- year in which the customer made a payment of amount >= 0 (bit 0 is
+-- January): what the Magnifier's paying customers count, whole months at a
+-- time (magnifier_trend.sql, magnifier_breakdown.sql; the days of a period's
+-- partial months come from facts.payments). Ordered by year, so that a
+-- period skips the other years. On the large demo company 2.9 M rows for 22.7
+-- M payments: the trend of 12 months with the year before counted 1.7 s from
+-- the payments, 0.5 s from these. A delta regroups the customers of the
+-- changed payments, as the facts held them before it and as they hold them
+-- after (fd_payment_customers: a payment moved to another customer changes
+-- both).
+{{if .Delta -}}
+INSERT INTO fd_payment_customers
+SELECT customer_id FROM facts.payments WHERE payment_id IN (SELECT payment_id FROM fd_payments);
+DELETE FROM facts.paying_months WHERE customer_id IN (SELECT customer_id FROM fd_payment_customers);
+INSERT INTO facts.paying_months
+{{- else -}}
+CREATE OR REPLACE TABLE facts.paying_months AS
+{{- end}}
+SELECT customer_id, CAST(year(paid_on) AS SMALLINT) AS year,
+       owner_rep_id, owner_org, industry, source, product_line, channel,
+       CAST(bit_or(CAST(1 AS USMALLINT) << CAST(month(paid_on) - 1 AS INTEGER)) AS USMALLINT) AS months
+FROM facts.payments
+WHERE amount >= 0{{if .Delta}} AND customer_id IN (SELECT customer_id FROM fd_payment_customers){{end}}
+GROUP BY ALL
+ORDER BY year, customer_id;
+
 -- Opportunities in the base currency at the rate of the day they were created.
 -- probability: the deal's own, else its stage's default (percent). rep_id is
 -- the deal's own owner_rep_id (NULL when it names none), rep_org that rep's

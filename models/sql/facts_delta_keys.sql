@@ -93,3 +93,9 @@ UNION SELECT customer_id FROM facts.payments WHERE payment_id IN (SELECT payment
 UNION SELECT customer_id FROM facts.opportunities WHERE opportunity_id IN (SELECT opportunity_id FROM fd_opportunities)
 UNION SELECT customer_id FROM facts.activities WHERE activity_id IN (SELECT activity_id FROM fd_activities)
 UNION SELECT customer_id FROM facts.expenses WHERE expense_id IN (SELECT expense_id FROM fd_expenses);
+
+-- The customers whose facts.paying_months rows can change: those of the
+-- changed payments as the facts hold them now; facts.sql adds those after
+-- the delta.
+CREATE OR REPLACE TEMP TABLE fd_payment_customers AS
+SELECT customer_id FROM facts.payments WHERE payment_id IN (SELECT payment_id FROM fd_payments);

@@ -17,7 +17,38 @@ WITH facts AS (
            p.amount_base, NULL,
            p.paid_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE),
            coalesce(p.paid_on BETWEEN CAST($cmp_from AS DATE) AND CAST($cmp_to AS DATE), false)
-    FROM scoped.collections($scope_all, $scope_org, $scope_rep) p WHERE $metric = 'collections' OR $metric = 'customers' AND p.amount >= 0
+    FROM scoped.collections($scope_all, $scope_org, $scope_rep) p WHERE $metric = 'collections'
+    UNION ALL
+    -- paying customers: the whole months of the period and of the comparison
+    -- period from the customers' month bits (facts.sql), the days of their
+    -- partial first and last months from the payments (empty ranges when a
+    -- period starts on a 1st or ends on a month's last day)
+    SELECT m.owner_rep_id, m.owner_org, m.industry, m.product_line, m.channel, m.source, m.customer_id, NULL, NULL,
+           scoped.month_bits(m.months, m.year, m.year * 12,
+                             scoped.month_index(scoped.whole_months_start(CAST($from AS DATE))),
+                             scoped.month_index(scoped.whole_months_end(CAST($to AS DATE)))) <> 0,
+           scoped.month_bits(m.months, m.year, m.year * 12,
+                             scoped.month_index(scoped.whole_months_start(CAST($cmp_from AS DATE))),
+                             scoped.month_index(scoped.whole_months_end(CAST($cmp_to AS DATE)))) <> 0
+    FROM scoped.paying_months($scope_all, $scope_org, $scope_rep) m
+    WHERE $metric = 'customers'
+      AND (m.year BETWEEN year(CAST($from AS DATE)) AND year(CAST($to AS DATE)) OR m.year BETWEEN year(CAST($cmp_from AS DATE)) AND year(CAST($cmp_to AS DATE)))
+    UNION ALL
+    SELECT p.owner_rep_id, p.owner_org, p.industry, p.product_line, p.channel, p.source, p.customer_id, NULL, NULL, true, false
+    FROM scoped.collections($scope_all, $scope_org, $scope_rep) p
+    WHERE $metric = 'customers' AND p.amount >= 0 AND p.paid_on BETWEEN CAST($from AS DATE) AND least(CAST($to AS DATE), scoped.whole_months_start(CAST($from AS DATE)) - 1)
+    UNION ALL
+    SELECT p.owner_rep_id, p.owner_org, p.industry, p.product_line, p.channel, p.source, p.customer_id, NULL, NULL, true, false
+    FROM scoped.collections($scope_all, $scope_org, $scope_rep) p
+    WHERE $metric = 'customers' AND p.amount >= 0 AND p.paid_on BETWEEN greatest(CAST($from AS DATE), scoped.whole_months_start(CAST($from AS DATE)), scoped.whole_months_end(CAST($to AS DATE)) + 1) AND CAST($to AS DATE)
+    UNION ALL
+    SELECT p.owner_rep_id, p.owner_org, p.industry, p.product_line, p.channel, p.source, p.customer_id, NULL, NULL, false, true
+    FROM scoped.collections($scope_all, $scope_org, $scope_rep) p
+    WHERE $metric = 'customers' AND p.amount >= 0 AND p.paid_on BETWEEN CAST($cmp_from AS DATE) AND least(CAST($cmp_to AS DATE), scoped.whole_months_start(CAST($cmp_from AS DATE)) - 1)
+    UNION ALL
+    SELECT p.owner_rep_id, p.owner_org, p.industry, p.product_line, p.channel, p.source, p.customer_id, NULL, NULL, false, true
+    FROM scoped.collections($scope_all, $scope_org, $scope_rep) p
+    WHERE $metric = 'customers' AND p.amount >= 0 AND p.paid_on BETWEEN greatest(CAST($cmp_from AS DATE), scoped.whole_months_start(CAST($cmp_from AS DATE)), scoped.whole_months_end(CAST($cmp_to AS DATE)) + 1) AND CAST($cmp_to AS DATE)
     UNION ALL
     SELECT o.owner_rep_id, o.owner_org, o.industry, o.product_line, o.channel, o.source, o.customer_id,
            o.amount_base, NULL,
@@ -61,7 +92,10 @@ agg AS (
              WHEN 'win_rate' THEN count(*) FILTER (WHERE cmp AND won) / nullif(count(*) FILTER (WHERE cmp), 0)
              ELSE sum(v) FILTER (WHERE cmp)
            END AS compare,
-           count(*) FILTER (WHERE cur) AS n
+           -- (deals closed, for the win rate's share; for paying customers the
+           -- customers, whose rows count months)
+           CASE $metric WHEN 'customers' THEN count(DISTINCT customer_id) FILTER (WHERE cur)
+                        ELSE count(*) FILTER (WHERE cur) END AS n
     FROM keyed GROUP BY key
 )
 SELECT a.key,

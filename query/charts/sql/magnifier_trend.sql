@@ -12,7 +12,11 @@
 -- comparison period, it paid in: counting distinct customers month by month
 -- hashed every (month, customer) pair, 6 M from the large company's 12 M
 -- payments of two years. The chart on the large company: 12 months with the
--- year before, medians of 6, 4.4 s -> 3.3 s; year to date 3.2 s -> 2.8 s.)
+-- year before, medians of 6, 4.4 s -> 3.3 s; year to date 3.2 s -> 2.8 s.
+-- The bits of whole months come from facts.paying_months, a row per
+-- customer, year and dimensions, and only the days of a partial first or
+-- last month from the payments: 12 months with the year before, 1.7 s ->
+-- 0.5 s.)
 WITH months AS (
     SELECT CAST(m AS DATE) AS month, least(CAST(last_day(m) AS DATE), CAST($to AS DATE)) AS month_end
     FROM range(CAST(date_trunc('month', CAST($from AS DATE)) AS TIMESTAMP), CAST(CAST($to AS DATE) + INTERVAL 1 DAY AS TIMESTAMP), INTERVAL 1 MONTH) r(m)
@@ -65,23 +69,49 @@ pipeline_running AS (
 -- (so that the plan drops the other one)
 bounds AS (
     SELECT CAST(date_trunc('month', CAST($from AS DATE)) AS DATE) AS first_month,
+           scoped.month_index(CAST($from AS DATE)) AS first_idx,
+           -- the period's whole months: from the first month that starts in
+           -- it to the last that ends in it (none when the first is later)
+           scoped.month_index(scoped.whole_months_start(CAST($from AS DATE))) AS whole_first_idx,
+           scoped.month_index(scoped.whole_months_end(CAST($to AS DATE))) AS whole_last_idx,
+           scoped.month_index(CAST($from AS DATE)) - CAST($cmp_shift AS INTEGER) AS cmp_first_idx,
+           scoped.month_index(CAST($to AS DATE)) - CAST($cmp_shift AS INTEGER) AS cmp_last_idx,
            CAST(date_trunc('month', CAST($from AS DATE)) - to_months(CAST($cmp_shift AS INTEGER)) AS DATE) AS cmp_first_month,
            CAST(last_day(CAST($to AS DATE) - to_months(CAST($cmp_shift AS INTEGER))) AS DATE) AS cmp_last_day
 ),
 customer_bits AS (
-    SELECT p.customer_id,
-           bit_or(CASE WHEN p.paid_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
-                       THEN CAST(1 AS UBIGINT) << CAST(datediff('month', b.first_month, p.paid_on) AS INTEGER) END) AS cur,
-           bit_or(CASE WHEN p.paid_on BETWEEN b.cmp_first_month AND b.cmp_last_day
-                       THEN CAST(1 AS UBIGINT) << CAST(datediff('month', b.cmp_first_month, p.paid_on) AS INTEGER) END) AS cmp
-    FROM scoped.collections($scope_all, $scope_org, $scope_rep) p, bounds b
-    WHERE $metric = 'customers' AND datediff('month', CAST($from AS DATE), CAST($to AS DATE)) < 64 AND p.amount >= 0
-      AND (p.paid_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
-           OR p.paid_on BETWEEN CAST(date_trunc('month', CAST($from AS DATE)) - to_months(CAST($cmp_shift AS INTEGER)) AS DATE)
-                            AND CAST(last_day(CAST($to AS DATE) - to_months(CAST($cmp_shift AS INTEGER))) AS DATE))
-      AND scoped.under(p.owner_org, $node) AND scoped.under_any(p.owner_org, $orgs)
-      AND ($product_lines IS NULL OR list_contains($product_lines, p.product_line))
-    GROUP BY p.customer_id
+    SELECT customer_id, bit_or(cur) AS cur, bit_or(cmp) AS cmp
+    FROM (
+        -- the period's whole months and the comparison's (whole months
+        -- too), from the paying customers' month bits (facts.sql)
+        SELECT m.customer_id,
+               scoped.month_bits(m.months, m.year, b.first_idx, b.whole_first_idx, b.whole_last_idx) AS cur,
+               scoped.month_bits(m.months, m.year, b.cmp_first_idx, b.cmp_first_idx, b.cmp_last_idx) AS cmp
+        FROM scoped.paying_months($scope_all, $scope_org, $scope_rep) m, bounds b
+        WHERE $metric = 'customers' AND datediff('month', CAST($from AS DATE), CAST($to AS DATE)) < 64
+          AND (m.year BETWEEN year(CAST($from AS DATE)) AND year(CAST($to AS DATE))
+               OR m.year BETWEEN year(b.cmp_first_month) AND year(b.cmp_last_day))
+          AND scoped.under(m.owner_org, $node) AND scoped.under_any(m.owner_org, $orgs)
+          AND ($product_lines IS NULL OR list_contains($product_lines, m.product_line))
+        UNION ALL
+        -- the days of the period's partial first month, then of its partial
+        -- last month, from the payments (empty when the period starts on
+        -- the 1st, ends on a month's last day)
+        SELECT p.customer_id, CAST(1 AS UBIGINT) << CAST(datediff('month', b.first_month, p.paid_on) AS INTEGER), NULL
+        FROM scoped.collections($scope_all, $scope_org, $scope_rep) p, bounds b
+        WHERE $metric = 'customers' AND datediff('month', CAST($from AS DATE), CAST($to AS DATE)) < 64 AND p.amount >= 0
+          AND p.paid_on BETWEEN CAST($from AS DATE) AND least(CAST($to AS DATE), scoped.whole_months_start(CAST($from AS DATE)) - 1)
+          AND scoped.under(p.owner_org, $node) AND scoped.under_any(p.owner_org, $orgs)
+          AND ($product_lines IS NULL OR list_contains($product_lines, p.product_line))
+        UNION ALL
+        SELECT p.customer_id, CAST(1 AS UBIGINT) << CAST(datediff('month', b.first_month, p.paid_on) AS INTEGER), NULL
+        FROM scoped.collections($scope_all, $scope_org, $scope_rep) p, bounds b
+        WHERE $metric = 'customers' AND datediff('month', CAST($from AS DATE), CAST($to AS DATE)) < 64 AND p.amount >= 0
+          AND p.paid_on BETWEEN greatest(CAST($from AS DATE), scoped.whole_months_start(CAST($from AS DATE)), scoped.whole_months_end(CAST($to AS DATE)) + 1) AND CAST($to AS DATE)
+          AND scoped.under(p.owner_org, $node) AND scoped.under_any(p.owner_org, $orgs)
+          AND ($product_lines IS NULL OR list_contains($product_lines, p.product_line))
+    )
+    GROUP BY customer_id
 ),
 customers_by_place AS (
     SELECT r.i,
