@@ -617,6 +617,21 @@ func TestExportXLSXAudited(t *testing.T) {
 // analyst and a rep exactly for the customers whose rows of that kind the
 // reference rule lets them see, and with the executive's values; the page
 // of a customer with rows of others says so.
+// customerTiles are the KPI tiles of customer id's page as c sees them: key →
+// value (nil: shown without a value).
+func customerTiles(t *testing.T, c *client, id string) map[string]*float64 {
+	t.Helper()
+	var d chartJSON
+	if code := c.getJSON("/api/charts/customer.kpis?id="+url.QueryEscape(id), &d); code != 200 {
+		t.Fatalf("customer %s's KPIs: HTTP %d", id, code)
+	}
+	tiles := map[string]*float64{}
+	for _, k := range d.KPIs {
+		tiles[k.Key] = k.Value
+	}
+	return tiles
+}
+
 func TestScopeRuleCustomerFigures(t *testing.T) {
 	ctx := context.Background()
 	// customer → keys of its rows of each kind, from the base tables.
@@ -663,6 +678,7 @@ func TestScopeRuleCustomerFigures(t *testing.T) {
 	paidCol, marginCol := col("paid"), col("margin")
 	users := scopeUsers()
 	var partialCustomer, wholeCustomer string
+	pagesWhole, pagesPartial := 0, 0
 	for _, name := range []string{"east", "analyst", "rep"} {
 		u := users[name]
 		visCust := visible(t, "customers", u)
@@ -703,6 +719,40 @@ func TestScopeRuleCustomerFigures(t *testing.T) {
 		if shownPaid == 0 {
 			t.Errorf("%s sees no customer's paid total: the test proves nothing", name)
 		}
+		// A customer's own page decides that one customer's visibility
+		// (one_customer of the scoped marts): the same rule, customer by
+		// customer, for a few wholly and partly visible customers, against
+		// what the executive's page of the customer shows.
+		client := login(t, name)
+		whole, partial := 0, 0
+		for id := range got["customers"] {
+			payWhole := visCust[id] && all(payments[id], visPay)
+			everyWhole := payWhole && all(contracts[id], visCon) && all(deals[id], visDeal) && all(activities[id], visAct)
+			if (everyWhole && whole >= 3) || (!everyWhole && partial >= 3) {
+				continue
+			}
+			mine, theirs := customerTiles(t, client, id), customerTiles(t, ceo, id)
+			for _, k := range []struct {
+				key   string
+				whole bool
+			}{{"clv", payWhole}, {"margin", everyWhole}} {
+				want := k.whole && theirs[k.key] != nil
+				if (mine[k.key] != nil) != want {
+					t.Errorf("%s, customer %s's page: %s %v, want one: %v (the executive's: %v; every row it is computed from visible: %v)",
+						name, id, k.key, mine[k.key], want, theirs[k.key], k.whole)
+				}
+			}
+			if everyWhole {
+				whole++
+			} else {
+				partial++
+			}
+		}
+		t.Logf("%s: the pages of %d wholly and %d partly visible customers checked", name, whole, partial)
+		pagesWhole, pagesPartial = pagesWhole+whole, pagesPartial+partial
+	}
+	if pagesWhole == 0 || pagesPartial == 0 {
+		t.Errorf("customer pages checked for %d wholly and %d partly visible customers: the test proves little", pagesWhole, pagesPartial)
 	}
 	// The page of a customer with rows of others says so (no count, no
 	// amount); the page of a customer wholly the rep's does not.

@@ -118,11 +118,17 @@ SELECT * FROM facts.activities f WHERE NOT coalesce(scope_all, false) AND scoped
 -- visible to the scope, the customer itself included. A customer-level
 -- figure of the models is shown only for these: RFM and CLV need the
 -- payments, the cross-sell the contracts, the 7P value every kind.
-CREATE OR REPLACE MACRO scoped.visible_customers(scope_all, scope_org, scope_rep, sources) AS TABLE
+-- one_customer: only whether that customer is (NULL: every customer). A
+-- customer's page asks for one: both tables are ordered by customer_id, so
+-- the scans skip to its rows (a manager's 7P value of one customer on the
+-- large demo company 0.33-0.48 s -> 0.01 s).
+CREATE OR REPLACE MACRO scoped.visible_customers(scope_all, scope_org, scope_rep, sources, one_customer := NULL) AS TABLE
 SELECT c.customer_id FROM facts.customers c
-WHERE scoped.sees(c.owner_rep_id, c.owner_org, scope_all, scope_org, scope_rep)
+WHERE (one_customer IS NULL OR c.customer_id = one_customer)
+  AND scoped.sees(c.owner_rep_id, c.owner_org, scope_all, scope_org, scope_rep)
   AND NOT EXISTS (SELECT 1 FROM facts.customer_owners w
-                  WHERE w.customer_id = c.customer_id AND list_contains(sources, w.source)
+                  WHERE w.customer_id = c.customer_id AND (one_customer IS NULL OR w.customer_id = one_customer)
+                    AND list_contains(sources, w.source)
                     AND NOT scoped.sees(w.owner_rep_id, w.owner_org, scope_all, scope_org, scope_rep));
 
 -- @ name=customers needs=facts.customers
@@ -370,42 +376,45 @@ WHERE status IN ('won', 'lost') AND closed_on IS NOT NULL;
 -- computed from are all visible to the scope (RFM: the payments).
 -- (Two branches instead of "scope_all OR key IN (…)": DuckDB runs the IN
 -- subquery's join even when scope_all is true; a branch whose filter is false
--- is skipped.)
-CREATE OR REPLACE MACRO scoped.mart_rfm(scope_all, scope_org, scope_rep) AS TABLE
-SELECT m.* FROM main.mart_rfm m WHERE coalesce(scope_all, false)
+-- is skipped.) one_customer: that customer's rows only (NULL: all), with
+-- its visibility decided for it alone (scoped.visible_customers): a page
+-- about one customer passes it, so that a scoped user's query does not
+-- decide every customer's visibility first.
+CREATE OR REPLACE MACRO scoped.mart_rfm(scope_all, scope_org, scope_rep, one_customer := NULL) AS TABLE
+SELECT m.* FROM main.mart_rfm m WHERE coalesce(scope_all, false) AND (one_customer IS NULL OR m.customer_id = one_customer)
 UNION ALL
-SELECT m.* FROM main.mart_rfm m WHERE NOT coalesce(scope_all, false)
-  AND m.customer_id IN (SELECT v.customer_id FROM scoped.visible_customers(scope_all, scope_org, scope_rep, ['customer', 'payment']) v);
+SELECT m.* FROM main.mart_rfm m WHERE NOT coalesce(scope_all, false) AND (one_customer IS NULL OR m.customer_id = one_customer)
+  AND m.customer_id IN (SELECT v.customer_id FROM scoped.visible_customers(scope_all, scope_org, scope_rep, ['customer', 'payment'], one_customer := one_customer) v);
 -- @ name=mart_rfm_movement needs=main.mart_rfm_movement,facts.customer_owners
-CREATE OR REPLACE MACRO scoped.mart_rfm_movement(scope_all, scope_org, scope_rep) AS TABLE
-SELECT m.* FROM main.mart_rfm_movement m WHERE coalesce(scope_all, false)
+CREATE OR REPLACE MACRO scoped.mart_rfm_movement(scope_all, scope_org, scope_rep, one_customer := NULL) AS TABLE
+SELECT m.* FROM main.mart_rfm_movement m WHERE coalesce(scope_all, false) AND (one_customer IS NULL OR m.customer_id = one_customer)
 UNION ALL
-SELECT m.* FROM main.mart_rfm_movement m WHERE NOT coalesce(scope_all, false)
-  AND m.customer_id IN (SELECT v.customer_id FROM scoped.visible_customers(scope_all, scope_org, scope_rep, ['customer', 'payment']) v);
+SELECT m.* FROM main.mart_rfm_movement m WHERE NOT coalesce(scope_all, false) AND (one_customer IS NULL OR m.customer_id = one_customer)
+  AND m.customer_id IN (SELECT v.customer_id FROM scoped.visible_customers(scope_all, scope_org, scope_rep, ['customer', 'payment'], one_customer := one_customer) v);
 -- @ name=mart_clv needs=main.mart_clv,facts.customer_owners
-CREATE OR REPLACE MACRO scoped.mart_clv(scope_all, scope_org, scope_rep) AS TABLE
-SELECT m.* FROM main.mart_clv m WHERE coalesce(scope_all, false)
+CREATE OR REPLACE MACRO scoped.mart_clv(scope_all, scope_org, scope_rep, one_customer := NULL) AS TABLE
+SELECT m.* FROM main.mart_clv m WHERE coalesce(scope_all, false) AND (one_customer IS NULL OR m.customer_id = one_customer)
 UNION ALL
-SELECT m.* FROM main.mart_clv m WHERE NOT coalesce(scope_all, false)
-  AND m.customer_id IN (SELECT v.customer_id FROM scoped.visible_customers(scope_all, scope_org, scope_rep, ['customer', 'payment']) v);
+SELECT m.* FROM main.mart_clv m WHERE NOT coalesce(scope_all, false) AND (one_customer IS NULL OR m.customer_id = one_customer)
+  AND m.customer_id IN (SELECT v.customer_id FROM scoped.visible_customers(scope_all, scope_org, scope_rep, ['customer', 'payment'], one_customer := one_customer) v);
 -- @ name=mart_customer_value needs=main.mart_customer_value,facts.customer_owners
-CREATE OR REPLACE MACRO scoped.mart_customer_value(scope_all, scope_org, scope_rep) AS TABLE
-SELECT m.* FROM main.mart_customer_value m WHERE coalesce(scope_all, false)
+CREATE OR REPLACE MACRO scoped.mart_customer_value(scope_all, scope_org, scope_rep, one_customer := NULL) AS TABLE
+SELECT m.* FROM main.mart_customer_value m WHERE coalesce(scope_all, false) AND (one_customer IS NULL OR m.customer_id = one_customer)
 UNION ALL
-SELECT m.* FROM main.mart_customer_value m WHERE NOT coalesce(scope_all, false)
-  AND m.customer_id IN (SELECT v.customer_id FROM scoped.visible_customers(scope_all, scope_org, scope_rep, ['customer', 'contract', 'payment', 'opportunity', 'activity', 'expense']) v);
+SELECT m.* FROM main.mart_customer_value m WHERE NOT coalesce(scope_all, false) AND (one_customer IS NULL OR m.customer_id = one_customer)
+  AND m.customer_id IN (SELECT v.customer_id FROM scoped.visible_customers(scope_all, scope_org, scope_rep, ['customer', 'contract', 'payment', 'opportunity', 'activity', 'expense'], one_customer := one_customer) v);
 -- @ name=mart_customer_value_detail needs=main.mart_customer_value_detail,facts.customer_owners
-CREATE OR REPLACE MACRO scoped.mart_customer_value_detail(scope_all, scope_org, scope_rep) AS TABLE
-SELECT m.* FROM main.mart_customer_value_detail m WHERE coalesce(scope_all, false)
+CREATE OR REPLACE MACRO scoped.mart_customer_value_detail(scope_all, scope_org, scope_rep, one_customer := NULL) AS TABLE
+SELECT m.* FROM main.mart_customer_value_detail m WHERE coalesce(scope_all, false) AND (one_customer IS NULL OR m.customer_id = one_customer)
 UNION ALL
-SELECT m.* FROM main.mart_customer_value_detail m WHERE NOT coalesce(scope_all, false)
-  AND m.customer_id IN (SELECT v.customer_id FROM scoped.visible_customers(scope_all, scope_org, scope_rep, ['customer', 'contract', 'payment', 'opportunity', 'activity', 'expense']) v);
+SELECT m.* FROM main.mart_customer_value_detail m WHERE NOT coalesce(scope_all, false) AND (one_customer IS NULL OR m.customer_id = one_customer)
+  AND m.customer_id IN (SELECT v.customer_id FROM scoped.visible_customers(scope_all, scope_org, scope_rep, ['customer', 'contract', 'payment', 'opportunity', 'activity', 'expense'], one_customer := one_customer) v);
 -- @ name=mart_cross_sell needs=main.mart_cross_sell,facts.customer_owners
-CREATE OR REPLACE MACRO scoped.mart_cross_sell(scope_all, scope_org, scope_rep) AS TABLE
-SELECT m.* FROM main.mart_cross_sell m WHERE coalesce(scope_all, false)
+CREATE OR REPLACE MACRO scoped.mart_cross_sell(scope_all, scope_org, scope_rep, one_customer := NULL) AS TABLE
+SELECT m.* FROM main.mart_cross_sell m WHERE coalesce(scope_all, false) AND (one_customer IS NULL OR m.customer_id = one_customer)
 UNION ALL
-SELECT m.* FROM main.mart_cross_sell m WHERE NOT coalesce(scope_all, false)
-  AND m.customer_id IN (SELECT v.customer_id FROM scoped.visible_customers(scope_all, scope_org, scope_rep, ['customer', 'contract']) v);
+SELECT m.* FROM main.mart_cross_sell m WHERE NOT coalesce(scope_all, false) AND (one_customer IS NULL OR m.customer_id = one_customer)
+  AND m.customer_id IN (SELECT v.customer_id FROM scoped.visible_customers(scope_all, scope_org, scope_rep, ['customer', 'contract'], one_customer := one_customer) v);
 
 -- @ name=mart_contract_execution needs=main.mart_contract_execution,facts.contracts
 -- Contract-level figures (from the contract's plan and payments): visible with the contract.

@@ -36,8 +36,8 @@ m AS (
     SELECT sum(l.clv) AS clv, avg(l.p_alive) AS p_alive, CAST(sum(v.margin) AS DOUBLE) AS margin, avg(v.value_index) AS value_index,
            count(*) AS customers
     FROM cu
-    LEFT JOIN scoped.mart_clv($scope_all, $scope_org, $scope_rep) l ON l.customer_id = cu.customer_id
-    LEFT JOIN scoped.mart_customer_value($scope_all, $scope_org, $scope_rep) v ON v.customer_id = cu.customer_id
+    LEFT JOIN scoped.mart_clv($scope_all, $scope_org, $scope_rep, one_customer := $customer) l ON l.customer_id = cu.customer_id
+    LEFT JOIN scoped.mart_customer_value($scope_all, $scope_org, $scope_rep, one_customer := $customer) v ON v.customer_id = cu.customer_id
 )
 SELECT 'revenue' AS kpi, CAST(p.v AS DOUBLE) AS value, CAST(NULL AS DOUBLE) AS extra, CAST(NULL AS DOUBLE) AS extra2 FROM p
 UNION ALL SELECT 'contracted', CAST(b.v AS DOUBLE), CAST(b.n AS DOUBLE), NULL FROM b

@@ -2,9 +2,9 @@
 -- segment (else of its value tier) over the customers in the user's scope.
 WITH me AS (
     SELECT v.*, r.segment
-    FROM scoped.mart_customer_value($scope_all, $scope_org, $scope_rep) v
+    FROM scoped.mart_customer_value($scope_all, $scope_org, $scope_rep, one_customer := $customer) v
     JOIN scoped.customer_facts($scope_all, $scope_org, $scope_rep) cu ON cu.customer_id = v.customer_id
-    LEFT JOIN scoped.mart_rfm($scope_all, $scope_org, $scope_rep) r ON r.customer_id = v.customer_id
+    LEFT JOIN scoped.mart_rfm($scope_all, $scope_org, $scope_rep, one_customer := $customer) r ON r.customer_id = v.customer_id
     WHERE v.customer_id = $customer
 ),
 peers AS (
