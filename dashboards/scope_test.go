@@ -769,3 +769,58 @@ func TestScopeRuleCustomerFigures(t *testing.T) {
 		t.Errorf("customer %s, wholly the rep's, says rows are not shown", wholeCustomer)
 	}
 }
+
+// A deal's page decides that one deal's visibility (one_deal of the scoped
+// relations): a scoped user sees a deal's stage history as the executive
+// does when the deal is theirs, and none of a deal that is not.
+func TestScopeDealPageStages(t *testing.T) {
+	users := scopeUsers()
+	ceo := login(t, "ceo")
+	var withHistory []string
+	rows, err := env.w.DB().Query(`SELECT DISTINCT opportunity_id FROM live.opportunity_stages ORDER BY opportunity_id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		withHistory = append(withHistory, id)
+	}
+	rows.Close()
+	stages := func(c *client, id string) chartJSON {
+		t.Helper()
+		var d chartJSON
+		if code := c.getJSON("/api/charts/deal.stages?id="+url.QueryEscape(id), &d); code != 200 {
+			t.Fatalf("deal %s's stages: HTTP %d", id, code)
+		}
+		return d
+	}
+	for _, name := range []string{"east", "rep"} {
+		c := login(t, name)
+		vis := ownerVisible(t, "opportunities", users[name])
+		mine, others := 0, 0
+		for _, id := range withHistory {
+			if (vis[id] && mine >= 3) || (!vis[id] && others >= 3) {
+				continue
+			}
+			got := stages(c, id)
+			if vis[id] {
+				want := stages(ceo, id)
+				if got.Table == nil || want.Table == nil || len(got.Table.Rows) == 0 || fmt.Sprint(got.Table.Rows) != fmt.Sprint(want.Table.Rows) {
+					t.Errorf("%s, deal %s (theirs): stages %v, the executive sees %v", name, id, got.Table, want.Table)
+				}
+				mine++
+			} else {
+				if got.Table != nil && len(got.Table.Rows) > 0 {
+					t.Errorf("%s sees the stages of deal %s, which is not theirs: %v", name, id, got.Table.Rows)
+				}
+				others++
+			}
+		}
+		if mine == 0 || others == 0 {
+			t.Errorf("%s: %d of their deals and %d of others checked: the test proves little", name, mine, others)
+		}
+	}
+}

@@ -7,7 +7,7 @@ WITH visits AS (
     SELECT h.opportunity_id, h.stage, s.position, s.is_closed, h.entered_at,
            CAST(h.entered_at AS DATE) AS entered_on,
            CAST(lead(h.entered_at) OVER (PARTITION BY h.opportunity_id ORDER BY h.entered_at, s.position) AS DATE) AS left_on
-    FROM scoped.opportunity_stages($scope_all, $scope_org, $scope_rep) h
+    FROM scoped.opportunity_stages($scope_all, $scope_org, $scope_rep, one_deal := $deal) h
     JOIN live.stages s ON s.stage = h.stage
     WHERE ($deal IS NULL OR h.opportunity_id = $deal)
       AND h.entered_at < CAST(CAST($as_of AS DATE) + 1 AS TIMESTAMPTZ)
@@ -19,7 +19,7 @@ SELECT v.opportunity_id || '|' || v.stage || '|' || epoch_ms(v.entered_at) AS en
        date_diff('day', o.created_on, v.entered_on) AS days_from_start,
        f.days_median AS stage_median_days, f.days_p75 AS stage_p75_days
 FROM visits v
-JOIN scoped.opportunity_facts($scope_all, $scope_org, $scope_rep) o ON o.opportunity_id = v.opportunity_id
+JOIN scoped.opportunity_facts($scope_all, $scope_org, $scope_rep, one_deal := $deal) o ON o.opportunity_id = v.opportunity_id
 LEFT JOIN scoped.benchmark_stage_days($scope_all, $scope_org, $scope_rep) f ON f.stage = v.stage
 WHERE ($deal IS NOT NULL OR v.entered_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE))
 ORDER BY v.opportunity_id, v.entered_at, v.position
