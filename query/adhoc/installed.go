@@ -22,14 +22,17 @@ func helperRelation(name string) bool {
 }
 
 // InstalledCatalog is the catalog of ad hoc SQL for a warehouse (or a
-// snapshot of it): every table macro of schema scoped that takes the three
-// scope arguments and is an analyst relation (the entities, the reference
-// tables, the marts, the company benchmarks; not the helpers), each with
-// the comment of its block in access/sql/scoped.sql. What the warehouse
-// lacks (a mart no refresh has computed yet) is not offered.
+// snapshot of it): every table macro of schema scoped whose arguments are
+// the three scope arguments (and after them only the optional one_*
+// arguments of access/sql/scoped.sql, which ad hoc SQL leaves unset: every
+// row) and is an analyst relation (the entities, the reference tables, the
+// marts, the company benchmarks; not the helpers), each with the comment of
+// its block in access/sql/scoped.sql. What the warehouse lacks (a mart no
+// refresh has computed yet) is not offered.
 func InstalledCatalog(ctx context.Context, q Queryer) (*Catalog, error) {
 	rows, err := q.QueryContext(ctx, `SELECT DISTINCT function_name FROM duckdb_functions()
-		WHERE schema_name = 'scoped' AND database_name = current_database() AND function_type = 'table_macro' AND len(parameters) = 3
+		WHERE schema_name = 'scoped' AND database_name = current_database() AND function_type = 'table_macro'
+		  AND parameters[1:3] = ['scope_all', 'scope_org', 'scope_rep'] AND len(list_filter(parameters[4:], lambda p: NOT starts_with(p, 'one_'))) = 0
 		ORDER BY 1`)
 	if err != nil {
 		return nil, fmt.Errorf("listing the scoped relations: %w", err)
