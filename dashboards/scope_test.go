@@ -824,3 +824,63 @@ func TestScopeDealPageStages(t *testing.T) {
 		}
 	}
 }
+
+// A rep's page joins only that rep's deals (one_rep of the scoped
+// relations): the manager of a region sees the stage timeline and the
+// stalled deals of a rep of the region as the executive does (every deal the
+// rep owns is in the region), and nothing of a rep of another region.
+func TestScopeRepPageDeals(t *testing.T) {
+	ceo, east := login(t, "ceo"), login(t, "east")
+	reps := func(inside bool) []string {
+		q := `SELECT r.rep_id FROM live.reps r WHERE r.org_unit_id ` + map[bool]string{true: "IN", false: "NOT IN"}[inside] + `
+			(SELECT org_unit_id FROM facts.org_paths WHERE ancestor_id = $1)
+			AND EXISTS (SELECT 1 FROM live.opportunities o WHERE o.owner_rep_id = r.rep_id AND o.status = 'open')
+			ORDER BY r.rep_id LIMIT 3`
+		rows, err := env.w.DB().Query(q, env.region)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var out []string
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, id)
+		}
+		if len(out) == 0 {
+			t.Fatalf("no rep with open deals inside the region: %v", inside)
+		}
+		return out
+	}
+	chart := func(c *client, id, rep string) chartJSON {
+		t.Helper()
+		var d chartJSON
+		if code := c.getJSON("/api/charts/"+id+"?id="+url.QueryEscape(rep), &d); code != 200 {
+			t.Fatalf("%s of rep %s: HTTP %d", id, rep, code)
+		}
+		return d
+	}
+	shown := 0
+	for _, id := range []string{"microscope.timeline", "microscope.stalled"} {
+		for _, rep := range reps(true) {
+			got, want := chart(east, id, rep), chart(ceo, id, rep)
+			if string(got.Option) != string(want.Option) || fmt.Sprint(got.Table) != fmt.Sprint(want.Table) || got.State != want.State {
+				t.Errorf("%s of rep %s (in the region): the manager sees %s %s %v, the executive %s %s %v", id, rep,
+					got.State, got.Option, got.Table, want.State, want.Option, want.Table)
+			}
+			if got.State == "" || got.State == "ok" {
+				shown++
+			}
+		}
+		for _, rep := range reps(false) {
+			if got := chart(east, id, rep); len(numbers(got)) > 0 || (got.Table != nil && len(got.Table.Rows) > 0) {
+				t.Errorf("%s of rep %s (another region): the manager sees %s %v", id, rep, got.Option, got.Table)
+			}
+		}
+	}
+	if shown == 0 {
+		t.Errorf("no rep page chart of the region showed anything: the test proves little")
+	}
+}

@@ -101,11 +101,15 @@ SELECT * FROM facts.payments f WHERE NOT coalesce(scope_all, false) AND scoped.s
 -- @ name=opportunity_facts needs=facts.opportunities
 -- Deals with their owner, stage position, probability and amount_base.
 -- one_deal: that deal only (NULL: all); a deal's page passes it, so that the
--- scan looks the deal up by its index whoever asks.
-CREATE OR REPLACE MACRO scoped.opportunity_facts(scope_all, scope_org, scope_rep, one_deal := NULL) AS TABLE
-SELECT * FROM facts.opportunities WHERE coalesce(scope_all, false) AND (one_deal IS NULL OR opportunity_id = one_deal)
+-- scan looks the deal up by its index whoever asks. one_rep: the deals that
+-- rep owns only (NULL: all); a rep's page passes it, so that the relations
+-- below join that rep's deals rather than every visible one.
+CREATE OR REPLACE MACRO scoped.opportunity_facts(scope_all, scope_org, scope_rep, one_deal := NULL, one_rep := NULL) AS TABLE
+SELECT * FROM facts.opportunities WHERE coalesce(scope_all, false)
+  AND (one_deal IS NULL OR opportunity_id = one_deal) AND (one_rep IS NULL OR owner_rep_id = one_rep)
 UNION ALL
-SELECT * FROM facts.opportunities f WHERE NOT coalesce(scope_all, false) AND (one_deal IS NULL OR f.opportunity_id = one_deal)
+SELECT * FROM facts.opportunities f WHERE NOT coalesce(scope_all, false)
+  AND (one_deal IS NULL OR f.opportunity_id = one_deal) AND (one_rep IS NULL OR f.owner_rep_id = one_rep)
   AND scoped.sees(f.owner_rep_id, f.owner_org, scope_all, scope_org, scope_rep);
 
 -- @ name=activity_facts needs=facts.activities
@@ -121,10 +125,10 @@ SELECT * FROM facts.activities f WHERE NOT coalesce(scope_all, false) AND scoped
 -- visible to the scope, the customer itself included. A customer-level
 -- figure of the models is shown only for these: RFM and CLV need the
 -- payments, the cross-sell the contracts, the 7P value every kind.
--- one_customer: only whether that customer is (NULL: every customer). A
--- customer's page asks for one: both tables are ordered by customer_id, so
--- the scans skip to its rows (a manager's 7P value of one customer on the
--- large demo company 0.33-0.48 s -> 0.01 s).
+-- one_customer: that customer alone, when visible (NULL: every visible
+-- customer). A customer's page asks about one: both tables are ordered by
+-- customer_id, so the scans skip to its rows (a manager's 7P value of one
+-- customer on the large demo company 0.33-0.48 s -> 0.01 s).
 CREATE OR REPLACE MACRO scoped.visible_customers(scope_all, scope_org, scope_rep, sources, one_customer := NULL) AS TABLE
 SELECT c.customer_id FROM facts.customers c
 WHERE (one_customer IS NULL OR c.customer_id = one_customer)
@@ -161,15 +165,16 @@ SELECT t.* FROM live.activities t WHERE coalesce(scope_all, false)
 UNION ALL
 SELECT t.* FROM live.activities t SEMI JOIN scoped.activity_facts(scope_all, scope_org, scope_rep) f ON f.activity_id = t.activity_id WHERE NOT coalesce(scope_all, false);
 -- @ name=opportunity_stages needs=facts.opportunities
--- A deal's stage history belongs to the deal's owner. one_deal: that deal's
--- history only (NULL: all), its visibility decided for it alone (a
--- scoped user's deal page joined every visible deal: 0.3-0.4 s on the large
--- demo company).
-CREATE OR REPLACE MACRO scoped.opportunity_stages(scope_all, scope_org, scope_rep, one_deal := NULL) AS TABLE
+-- A deal's stage history belongs to the deal's owner. one_deal, one_rep (as
+-- in opportunity_facts): that deal's history, or that rep's deals', only
+-- (NULL: all), their visibility decided for them alone (a scoped user's
+-- deal page joined every visible deal: 0.3-0.4 s on the large demo company).
+CREATE OR REPLACE MACRO scoped.opportunity_stages(scope_all, scope_org, scope_rep, one_deal := NULL, one_rep := NULL) AS TABLE
 SELECT t.* FROM live.opportunity_stages t WHERE coalesce(scope_all, false) AND (one_deal IS NULL OR t.opportunity_id = one_deal)
+  AND (one_rep IS NULL OR t.opportunity_id IN (SELECT o.opportunity_id FROM facts.opportunities o WHERE o.owner_rep_id = one_rep))
 UNION ALL
 SELECT t.* FROM live.opportunity_stages t
-SEMI JOIN scoped.opportunity_facts(scope_all, scope_org, scope_rep, one_deal := one_deal) f ON f.opportunity_id = t.opportunity_id
+SEMI JOIN scoped.opportunity_facts(scope_all, scope_org, scope_rep, one_deal := one_deal, one_rep := one_rep) f ON f.opportunity_id = t.opportunity_id
 WHERE NOT coalesce(scope_all, false) AND (one_deal IS NULL OR t.opportunity_id = one_deal);
 -- @ name=payment_schedule needs=facts.contracts
 -- A contract's settlement plan and lines belong to the contract's owner.
@@ -439,12 +444,14 @@ SELECT m.* FROM main.mart_settlements_due m WHERE NOT coalesce(scope_all, false)
   AND m.contract_id IN (SELECT f.contract_id FROM scoped.contract_facts(scope_all, scope_org, scope_rep) f);
 
 -- @ name=mart_pipeline needs=main.mart_pipeline,facts.opportunities
--- Deal-level figures: visible with the deal.
-CREATE OR REPLACE MACRO scoped.mart_pipeline(scope_all, scope_org, scope_rep) AS TABLE
+-- Deal-level figures: visible with the deal. one_rep: the deals that rep
+-- owns only (NULL: all; opportunity_facts).
+CREATE OR REPLACE MACRO scoped.mart_pipeline(scope_all, scope_org, scope_rep, one_rep := NULL) AS TABLE
 SELECT m.* FROM main.mart_pipeline m WHERE coalesce(scope_all, false)
+  AND (one_rep IS NULL OR m.opportunity_id IN (SELECT o.opportunity_id FROM facts.opportunities o WHERE o.owner_rep_id = one_rep))
 UNION ALL
 SELECT m.* FROM main.mart_pipeline m WHERE NOT coalesce(scope_all, false)
-  AND m.opportunity_id IN (SELECT f.opportunity_id FROM scoped.opportunity_facts(scope_all, scope_org, scope_rep) f);
+  AND m.opportunity_id IN (SELECT f.opportunity_id FROM scoped.opportunity_facts(scope_all, scope_org, scope_rep, one_rep := one_rep) f);
 -- @ name=mart_slippage needs=main.mart_slippage,facts.opportunities
 CREATE OR REPLACE MACRO scoped.mart_slippage(scope_all, scope_org, scope_rep) AS TABLE
 SELECT m.* FROM main.mart_slippage m WHERE coalesce(scope_all, false)

@@ -40,8 +40,8 @@ a AS (   -- activities the rep logged, on customers in the user's scope (an acti
 ),
 s AS (   -- stalled: in the current stage for more than 2 × the company's median days of that stage
     SELECT count(*) AS n, coalesce(sum(o.amount_base), 0) AS v
-    FROM scoped.mart_pipeline($scope_all, $scope_org, $scope_rep) pl
-    JOIN scoped.opportunity_facts($scope_all, $scope_org, $scope_rep) o ON o.opportunity_id = pl.opportunity_id
+    FROM scoped.mart_pipeline($scope_all, $scope_org, $scope_rep, one_rep := $rep) pl
+    JOIN scoped.opportunity_facts($scope_all, $scope_org, $scope_rep, one_rep := $rep) o ON o.opportunity_id = pl.opportunity_id
     JOIN scoped.benchmark_stage_days($scope_all, $scope_org, $scope_rep) f ON f.stage = pl.stage
     WHERE scoped.under_any(o.owner_org, $orgs) AND ($rep IS NULL OR o.owner_rep_id = $rep)
       AND ($product_lines IS NULL OR list_contains($product_lines, o.product_line))

@@ -4,7 +4,7 @@
 -- the as-of date).
 WITH top AS (
     SELECT o.opportunity_id, o.customer_name, o.amount_base, o.created_on
-    FROM scoped.opportunity_facts($scope_all, $scope_org, $scope_rep) o
+    FROM scoped.opportunity_facts($scope_all, $scope_org, $scope_rep, one_rep := $rep) o
     WHERE scoped.under_any(o.owner_org, $orgs) AND ($rep IS NULL OR o.owner_rep_id = $rep)
       AND ($product_lines IS NULL OR list_contains($product_lines, o.product_line))
       AND o.status = 'open'
@@ -14,7 +14,7 @@ WITH top AS (
 visits AS (
     SELECT h.opportunity_id, h.stage, s.position, CAST(h.entered_at AS DATE) AS entered_on,
            CAST(lead(h.entered_at) OVER (PARTITION BY h.opportunity_id ORDER BY h.entered_at, s.position) AS DATE) AS next_on
-    FROM scoped.opportunity_stages($scope_all, $scope_org, $scope_rep) h
+    FROM scoped.opportunity_stages($scope_all, $scope_org, $scope_rep, one_rep := $rep) h
     JOIN live.stages s ON s.stage = h.stage
     WHERE h.opportunity_id IN (SELECT opportunity_id FROM top)
       AND h.entered_at < CAST(CAST($as_of AS DATE) + 1 AS TIMESTAMPTZ)
