@@ -365,6 +365,19 @@ CASE WHEN lo IS NOT NULL AND hi IS NOT NULL
     >> CAST(greatest(first - CAST(year AS INTEGER) * 12, 0) AS INTEGER)
 ELSE CAST(0 AS UBIGINT) END;
 
+-- @ name=paying_days needs=facts.payments
+-- The payments of amount >= 0 dated in the partial first and last months of
+-- the period d_from .. d_to (none when it starts on a 1st and ends on a
+-- month's last day): what paying_months does not answer for that period.
+-- Two ranges, two branches: each scan skips the other months' row groups.
+CREATE OR REPLACE MACRO scoped.paying_days(scope_all, scope_org, scope_rep, d_from, d_to) AS TABLE
+SELECT p.* FROM scoped.collections(scope_all, scope_org, scope_rep) p
+WHERE p.amount >= 0 AND p.paid_on BETWEEN d_from AND least(d_to, scoped.whole_months_start(d_from) - 1)
+UNION ALL
+SELECT p.* FROM scoped.collections(scope_all, scope_org, scope_rep) p
+WHERE p.amount >= 0
+  AND p.paid_on BETWEEN greatest(d_from, scoped.whole_months_start(d_from), scoped.whole_months_end(d_to) + 1) AND d_to;
+
 -- @ name=open_pipeline needs=facts.opportunities
 -- OPEN PIPELINE (在途商机): deals open now (status open), at the base-currency
 -- value of their creation day; weighted_base = amount × probability (the

@@ -21,8 +21,7 @@ WITH facts AS (
     UNION ALL
     -- paying customers: the whole months of the period and of the comparison
     -- period from the customers' month bits (facts.sql), the days of their
-    -- partial first and last months from the payments (empty ranges when a
-    -- period starts on a 1st or ends on a month's last day)
+    -- partial first and last months from the payments (scoped.paying_days)
     SELECT m.owner_rep_id, m.owner_org, m.industry, m.product_line, m.channel, m.source, m.customer_id, NULL, NULL,
            scoped.month_bits(m.months, m.year, m.year * 12,
                              scoped.month_index(scoped.whole_months_start(CAST($from AS DATE))),
@@ -35,20 +34,12 @@ WITH facts AS (
       AND (m.year BETWEEN year(CAST($from AS DATE)) AND year(CAST($to AS DATE)) OR m.year BETWEEN year(CAST($cmp_from AS DATE)) AND year(CAST($cmp_to AS DATE)))
     UNION ALL
     SELECT p.owner_rep_id, p.owner_org, p.industry, p.product_line, p.channel, p.source, p.customer_id, NULL, NULL, true, false
-    FROM scoped.collections($scope_all, $scope_org, $scope_rep) p
-    WHERE $metric = 'customers' AND p.amount >= 0 AND p.paid_on BETWEEN CAST($from AS DATE) AND least(CAST($to AS DATE), scoped.whole_months_start(CAST($from AS DATE)) - 1)
-    UNION ALL
-    SELECT p.owner_rep_id, p.owner_org, p.industry, p.product_line, p.channel, p.source, p.customer_id, NULL, NULL, true, false
-    FROM scoped.collections($scope_all, $scope_org, $scope_rep) p
-    WHERE $metric = 'customers' AND p.amount >= 0 AND p.paid_on BETWEEN greatest(CAST($from AS DATE), scoped.whole_months_start(CAST($from AS DATE)), scoped.whole_months_end(CAST($to AS DATE)) + 1) AND CAST($to AS DATE)
+    FROM scoped.paying_days($scope_all, $scope_org, $scope_rep, CAST($from AS DATE), CAST($to AS DATE)) p
+    WHERE $metric = 'customers'
     UNION ALL
     SELECT p.owner_rep_id, p.owner_org, p.industry, p.product_line, p.channel, p.source, p.customer_id, NULL, NULL, false, true
-    FROM scoped.collections($scope_all, $scope_org, $scope_rep) p
-    WHERE $metric = 'customers' AND p.amount >= 0 AND p.paid_on BETWEEN CAST($cmp_from AS DATE) AND least(CAST($cmp_to AS DATE), scoped.whole_months_start(CAST($cmp_from AS DATE)) - 1)
-    UNION ALL
-    SELECT p.owner_rep_id, p.owner_org, p.industry, p.product_line, p.channel, p.source, p.customer_id, NULL, NULL, false, true
-    FROM scoped.collections($scope_all, $scope_org, $scope_rep) p
-    WHERE $metric = 'customers' AND p.amount >= 0 AND p.paid_on BETWEEN greatest(CAST($cmp_from AS DATE), scoped.whole_months_start(CAST($cmp_from AS DATE)), scoped.whole_months_end(CAST($cmp_to AS DATE)) + 1) AND CAST($cmp_to AS DATE)
+    FROM scoped.paying_days($scope_all, $scope_org, $scope_rep, CAST($cmp_from AS DATE), CAST($cmp_to AS DATE)) p
+    WHERE $metric = 'customers'
     UNION ALL
     SELECT o.owner_rep_id, o.owner_org, o.industry, o.product_line, o.channel, o.source, o.customer_id,
            o.amount_base, NULL,

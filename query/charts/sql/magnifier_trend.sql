@@ -94,20 +94,11 @@ customer_bits AS (
           AND scoped.under(m.owner_org, $node) AND scoped.under_any(m.owner_org, $orgs)
           AND ($product_lines IS NULL OR list_contains($product_lines, m.product_line))
         UNION ALL
-        -- the days of the period's partial first month, then of its partial
-        -- last month, from the payments (empty when the period starts on
-        -- the 1st, ends on a month's last day)
+        -- the days of the period's partial first and last months, from
+        -- the payments (scoped.paying_days)
         SELECT p.customer_id, CAST(1 AS UBIGINT) << CAST(datediff('month', b.first_month, p.paid_on) AS INTEGER), NULL
-        FROM scoped.collections($scope_all, $scope_org, $scope_rep) p, bounds b
-        WHERE $metric = 'customers' AND datediff('month', CAST($from AS DATE), CAST($to AS DATE)) < 64 AND p.amount >= 0
-          AND p.paid_on BETWEEN CAST($from AS DATE) AND least(CAST($to AS DATE), scoped.whole_months_start(CAST($from AS DATE)) - 1)
-          AND scoped.under(p.owner_org, $node) AND scoped.under_any(p.owner_org, $orgs)
-          AND ($product_lines IS NULL OR list_contains($product_lines, p.product_line))
-        UNION ALL
-        SELECT p.customer_id, CAST(1 AS UBIGINT) << CAST(datediff('month', b.first_month, p.paid_on) AS INTEGER), NULL
-        FROM scoped.collections($scope_all, $scope_org, $scope_rep) p, bounds b
-        WHERE $metric = 'customers' AND datediff('month', CAST($from AS DATE), CAST($to AS DATE)) < 64 AND p.amount >= 0
-          AND p.paid_on BETWEEN greatest(CAST($from AS DATE), scoped.whole_months_start(CAST($from AS DATE)), scoped.whole_months_end(CAST($to AS DATE)) + 1) AND CAST($to AS DATE)
+        FROM scoped.paying_days($scope_all, $scope_org, $scope_rep, CAST($from AS DATE), CAST($to AS DATE)) p, bounds b
+        WHERE $metric = 'customers' AND datediff('month', CAST($from AS DATE), CAST($to AS DATE)) < 64
           AND scoped.under(p.owner_org, $node) AND scoped.under_any(p.owner_org, $orgs)
           AND ($product_lines IS NULL OR list_contains($product_lines, p.product_line))
     )
