@@ -37,20 +37,24 @@ import (
 func newBenchServeCmd(cfg *app.Config) *cobra.Command {
 	var clients int
 	var duration time.Duration
-	var warm, managers, cold, wholePages bool
-	var target, user, password, cpuProfile string
+	var warm, cold, wholePages bool
+	var target, user, password, cpuProfile, as string
 	cmd := &cobra.Command{
 		Use:   "bench-serve",
 		Short: "Latency of the dashboards' data endpoints under concurrent clients (loopback)",
 		Long: `Serve the warehouse (--db) in-process and drive --clients concurrent clients for
 --duration through the chart endpoints of every page, as an executive and as the
-managers of each region, over a mix of periods, metrics and dimensions. Prints
+managers of each region (--as), over a mix of periods, metrics and dimensions. Prints
 p50/p95/p99 per page for cold requests (computed) and warm ones (from the cache).
 The warehouse must not be open in another process.
 
 --pages: each client opens whole views instead of single charts, asking for
 all the charts of a page at once as a browser does, and the time of each page
 load (until its last chart arrived) is printed per page before the last line.
+
+--as chooses who the clients are: all (an executive and the manager of each
+region, client i signs in as the i-th of them in turn), executive, or managers.
+A manager's pages decide the scope of every row; an executive's skip it.
 
 --cold measures first views: no warm-up and no chart cache, every request is
 computed. --url drives a running server instead (as --user, whose password is
@@ -80,8 +84,11 @@ The last line is stable (scripts read it):
 				if cold {
 					warm = false
 				}
+				if as != "all" && as != "executive" && as != "managers" {
+					return fmt.Errorf("--as %q: use all, executive or managers", as)
+				}
 				var cleanup func()
-				run, cleanup, err = localBenchTarget(ctx, cfg, out, managers, warm, cold)
+				run, cleanup, err = localBenchTarget(ctx, cfg, out, as, warm, cold)
 				if cleanup != nil {
 					defer cleanup()
 				}
@@ -266,7 +273,7 @@ The last line is stable (scripts read it):
 	}
 	cmd.Flags().IntVar(&clients, "clients", 16, "concurrent clients")
 	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a Go CPU profile of the server and clients while they run to this file (go tool pprof)")
-	cmd.Flags().BoolVar(&managers, "managers", true, "also drive clients as the manager of each region (else executives only)")
+	cmd.Flags().StringVar(&as, "as", "all", "who the clients sign in as: all (an executive and each region's manager in turn), executive, or managers")
 	cmd.Flags().BoolVar(&warm, "warm-up", true, "first compute every page's default view per scope, as the server does after a load or refresh")
 	cmd.Flags().BoolVar(&cold, "cold", false, "no warm-up and no chart cache: every request is computed (first views)")
 	cmd.Flags().BoolVar(&wholePages, "pages", false, "open whole views (every chart of a page at once, as a browser does) and time each page load")
@@ -294,8 +301,9 @@ var benchDetailIDs = map[string]string{
 }
 
 // localBenchTarget serves the warehouse in-process with accounts of its own
-// (an executive and the manager of each region when managers is set).
-func localBenchTarget(ctx context.Context, cfg *app.Config, out io.Writer, managers, warm, cold bool) (benchTarget, func(), error) {
+// (an executive and the manager of each region; as chooses which of them
+// the clients sign in as: all, executive or managers).
+func localBenchTarget(ctx context.Context, cfg *app.Config, out io.Writer, as string, warm, cold bool) (benchTarget, func(), error) {
 	var t benchTarget
 	tmp, err := os.MkdirTemp("", "triscope-bench-serve-")
 	if err != nil {
@@ -322,12 +330,14 @@ func localBenchTarget(ctx context.Context, cfg *app.Config, out io.Writer, manag
 	closers = append(closers, func() { r.Close() })
 	a, w := r.Access(), r.Warehouse()
 	t.password = access.RandomPassword()
-	t.users = []string{"exec"}
+	if as != "managers" {
+		t.users = []string{"exec"}
+	}
 	var regions []string
 	if err := a.AddUser(ctx, access.User{Username: "exec", Role: access.RoleExecutive}, t.password); err != nil {
 		return t, cleanup, err
 	}
-	if managers {
+	if as != "executive" {
 		rows, err := w.DB().QueryContext(ctx, `SELECT org_unit_id FROM org_units WHERE level = 'region' ORDER BY 1`)
 		if err != nil {
 			return t, cleanup, err
@@ -345,6 +355,9 @@ func localBenchTarget(ctx context.Context, cfg *app.Config, out io.Writer, manag
 			}
 			t.users = append(t.users, name)
 		}
+	}
+	if len(t.users) == 0 {
+		return t, cleanup, fmt.Errorf("--as managers: the warehouse has no org unit of level 'region' to manage")
 	}
 	srv, err := r.Dashboards(ctx, "", true)
 	if err != nil {
