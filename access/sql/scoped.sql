@@ -122,7 +122,9 @@ SELECT * FROM facts.activities f WHERE NOT coalesce(scope_all, false) AND scoped
 -- @ name=visible_customers needs=facts.customers,facts.customer_owners
 -- Customers whose rows of the given kinds (sources: a list of 'customer',
 -- 'contract', 'payment', 'opportunity', 'activity', 'expense') are all
--- visible to the scope, the customer itself included. A customer-level
+-- visible to the scope, the customer itself included (always: its owner is
+-- the one of facts.customers; facts.customer_owners lists the rows' other
+-- owners only). A customer-level
 -- figure of the models is shown only for these: RFM and CLV need the
 -- payments, the cross-sell the contracts, the 7P value every kind.
 -- one_customer: that customer alone, when visible (NULL: every visible
