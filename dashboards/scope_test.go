@@ -3,6 +3,7 @@ package dashboards_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -882,5 +883,140 @@ func TestScopeRepPageDeals(t *testing.T) {
 	}
 	if shown == 0 {
 		t.Errorf("no rep page chart of the region showed anything: the test proves little")
+	}
+}
+
+// A deal's page looks up the collision pairs of that deal alone (one_deal of
+// scoped.mart_collisions and scoped.collisions), each pair's two deals
+// checked for the user: the deal's collisions chart shows the executive's
+// rows of the pairs whose both deals the user sees (the reference rule of
+// visible "collisions"), with the same latest ruling, and the page's
+// collision badge shows when there is one of them.
+func TestScopeDealPageCollisions(t *testing.T) {
+	users := scopeUsers()
+	ceo := login(t, "ceo")
+	// The demo company's collisions are within a region; add two pairs of a
+	// deal of the manager's with a deal of another region, one each way
+	// (copies of a pair of that deal's, removed after the test).
+	eastDeals := ownerVisible(t, "opportunities", users["east"])
+	var theirs, outside string
+	first := func(q string, ok func(id string) bool) string {
+		t.Helper()
+		rows, err := env.w.DB().Query(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				t.Fatal(err)
+			}
+			if ok(id) {
+				return id
+			}
+		}
+		t.Fatalf("no row of %s fits", q)
+		return ""
+	}
+	theirs = first(`SELECT opportunity_id FROM mart_collisions ORDER BY 1`, func(id string) bool { return eastDeals[id] })
+	outside = first(`SELECT opportunity_id FROM live.opportunities ORDER BY 1`, func(id string) bool { return !eastDeals[id] })
+	crossPairs := func(add bool) {
+		t.Helper()
+		err := env.w.WriteTx(context.Background(), func(ctx context.Context, conn *sql.Conn) error {
+			if !add {
+				_, err := conn.ExecContext(ctx, `DELETE FROM main.mart_collisions WHERE $1 IN (opportunity_id, conflicts_with_opportunity_id)`, outside)
+				return err
+			}
+			_, err := conn.ExecContext(ctx, `INSERT INTO main.mart_collisions
+				SELECT * REPLACE ($2 AS conflicts_with_opportunity_id) FROM (FROM main.mart_collisions WHERE opportunity_id = $1 LIMIT 1)
+				UNION ALL
+				SELECT * REPLACE ($2 AS opportunity_id, $1 AS conflicts_with_opportunity_id) FROM (FROM main.mart_collisions WHERE opportunity_id = $1 LIMIT 1)`,
+				theirs, outside)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		env.srv.Engine().Invalidate()
+	}
+	crossPairs(true)
+	t.Cleanup(func() { crossPairs(false) })
+	var deals []string
+	rows, err := env.w.DB().Query(`SELECT DISTINCT d FROM (SELECT opportunity_id AS d FROM mart_collisions
+		UNION ALL SELECT conflicts_with_opportunity_id FROM mart_collisions) ORDER BY hash(d)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		deals = append(deals, id)
+	}
+	rows.Close()
+	collisions := func(c *client, id string) [][]any {
+		t.Helper()
+		var d chartJSON
+		if code := c.getJSON("/api/charts/deal.collisions?id="+url.QueryEscape(id), &d); code != 200 {
+			t.Fatalf("deal %s's collisions: HTTP %d", id, code)
+		}
+		if d.Table == nil {
+			return nil
+		}
+		return d.Table.Rows
+	}
+	for _, name := range []string{"east", "analyst", "rep"} {
+		c := login(t, name)
+		pairs := visible(t, "collisions", users[name])
+		deal := ownerVisible(t, "opportunities", users[name])
+		// their deals first: those in a pair with a deal they do not see are
+		// the case the rule is about
+		var mine, others []string
+		for _, id := range deals {
+			if deal[id] {
+				mine = append(mine, id)
+			} else {
+				others = append(others, id)
+			}
+		}
+		seen, hidden, partly := 0, 0, 0
+		for i, id := range append(mine, others...) {
+			if i == 150 {
+				break
+			}
+			all := collisions(ceo, id)
+			var want [][]any
+			for _, r := range all {
+				if pairs[fmt.Sprint(r[0])+"|"+fmt.Sprint(r[1])] {
+					want = append(want, r)
+				}
+			}
+			if deal[id] && len(want) < len(all) {
+				partly++ // their deal, in a pair with a deal they do not see
+			}
+			got := collisions(c, id)
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("%s, deal %s: collisions %v; want the executive's rows of the pairs they see: %v", name, id, got, want)
+			}
+			if deal[id] {
+				_, page := c.get("/deals/" + url.PathEscape(id))
+				if badge := strings.Contains(page, `class="badge warn"`); badge != (len(want) > 0) {
+					t.Errorf("%s, deal %s: collision badge %v with %d collisions they see", name, id, badge, len(want))
+				}
+			}
+			if len(want) > 0 {
+				seen++
+			} else {
+				hidden++
+			}
+		}
+		// (a rep sees a pair only when both deals are theirs: none in the
+		// small demo company)
+		if seen == 0 && name != "rep" || hidden == 0 || partly == 0 && name == "east" {
+			t.Errorf("%s: %d deals with collisions they see, %d with none, %d of theirs with a pair they do not see: the test proves little",
+				name, seen, hidden, partly)
+		}
 	}
 }

@@ -4,7 +4,7 @@
 -- overrule, which needs a reason).
 SELECT m.opportunity_id, m.conflicts_with_opportunity_id, m.status, m.match_kind,
        m.registrant, m.conflicts_with_registrant, m.first_registrant, m.first_registered_opportunity_id,
-       (SELECT count(*) FROM scoped.collision_rulings($scope_all, $scope_org, $scope_rep) r
+       (SELECT count(*) FROM scoped.collision_rulings($scope_all, $scope_org, $scope_rep, one_deal := $id) r
         WHERE r.opportunity_id = m.opportunity_id AND r.conflicts_with_opportunity_id = m.conflicts_with_opportunity_id) AS rulings
-FROM scoped.mart_collisions($scope_all, $scope_org, $scope_rep) m
+FROM scoped.mart_collisions($scope_all, $scope_org, $scope_rep, one_deal := $id) m
 WHERE m.opportunity_id = $id AND m.conflicts_with_opportunity_id = $other

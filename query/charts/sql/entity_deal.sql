@@ -6,10 +6,9 @@ SELECT o.opportunity_id, o.customer_id, o.customer_name, o.owner_rep_id, r.name 
        pr.name AS product, o.product_line, o.source, o.channel, pa.name AS partner, cp.name AS campaign,
        o.created_on, o.expected_close_on, o.closed_on, o.competitor, o.close_reason,
        date_diff('day', o.created_on, coalesce(o.closed_on, CAST($as_of AS DATE))) AS age_days,
-       (SELECT count(*) FROM scoped.mart_collisions($scope_all, $scope_org, $scope_rep) m
-        WHERE m.opportunity_id = o.opportunity_id OR m.conflicts_with_opportunity_id = o.opportunity_id) AS collisions
-FROM scoped.opportunity_facts($scope_all, $scope_org, $scope_rep) o
-JOIN scoped.opportunities($scope_all, $scope_org, $scope_rep) x ON x.opportunity_id = o.opportunity_id
+       (SELECT count(*) FROM scoped.mart_collisions($scope_all, $scope_org, $scope_rep, one_deal := $id)) AS collisions
+FROM scoped.opportunity_facts($scope_all, $scope_org, $scope_rep, one_deal := $id) o
+JOIN scoped.opportunities($scope_all, $scope_org, $scope_rep, one_deal := $id) x ON x.opportunity_id = o.opportunity_id
 LEFT JOIN live.reps r ON r.rep_id = o.owner_rep_id
 LEFT JOIN live.org_units u ON u.org_unit_id = o.owner_org
 LEFT JOIN live.products pr ON pr.product_id = x.product_id
