@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -1018,5 +1019,86 @@ func TestScopeDealPageCollisions(t *testing.T) {
 			t.Errorf("%s: %d deals with collisions they see, %d with none, %d of theirs with a pair they do not see: the test proves little",
 				name, seen, hidden, partly)
 		}
+	}
+}
+
+// A customer's page asks the scoped relations for that customer's rows alone
+// (one_customer): its contracts with their execution, its settlement plan
+// and its alerts are, for a scoped user, the executive's rows that the
+// reference rule lets them see (contracts and installments by the
+// contract's owner, alerts by their subject), row for row.
+func TestScopeCustomerPageLists(t *testing.T) {
+	users := scopeUsers()
+	ceo := login(t, "ceo")
+	keys := func(c *client, chart, id string) []string {
+		t.Helper()
+		var d chartJSON
+		if code := c.getJSON("/api/charts/"+chart+"?id="+url.QueryEscape(id), &d); code != 200 {
+			t.Fatalf("%s of customer %s: HTTP %d", chart, id, code)
+		}
+		var out []string
+		for _, p := range d.Points {
+			out = append(out, p.Key)
+		}
+		return out
+	}
+	// customers with an alert about them first: most have none
+	var customers []string
+	rows, err := env.w.DB().Query(`SELECT customer_id FROM live.customers
+		ORDER BY customer_id IN (SELECT subject_id FROM mart_alerts WHERE subject_type = 'customer') DESC, hash(customer_id)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		customers = append(customers, id)
+	}
+	rows.Close()
+	for _, name := range []string{"east", "analyst", "rep"} {
+		c := login(t, name)
+		u := users[name]
+		ref := map[string]map[string]bool{
+			"customer.contracts": ownerVisible(t, "contracts", u),
+			"customer.schedule":  ownerVisible(t, "installments", u),
+			"customer.alerts":    visible(t, "alerts", u),
+		}
+		mine := visible(t, "customers", u)
+		// their customers first, then as many of the others
+		var order []string
+		for _, id := range customers {
+			if mine[id] {
+				order = append(order, id)
+			}
+		}
+		order = append(order[:min(len(order), 40)], customers[:40]...)
+		seen, partly := 0, 0
+		for _, id := range order {
+			for chart, vis := range ref {
+				all := keys(ceo, chart, id)
+				var want []string
+				for _, k := range all {
+					if vis[k] {
+						want = append(want, k)
+					}
+				}
+				got := keys(c, chart, id)
+				if !slices.Equal(got, want) {
+					t.Errorf("%s, %s of customer %s: rows %v; want the executive's rows they may see: %v", name, chart, id, got, want)
+				}
+				if len(want) > 0 {
+					seen++
+					if len(want) < len(all) {
+						partly++
+					}
+				}
+			}
+		}
+		if seen == 0 {
+			t.Errorf("%s: no customer's rows seen: the test proves little", name)
+		}
+		t.Logf("%s: %d lists with rows, %d of them partly visible", name, seen, partly)
 	}
 }

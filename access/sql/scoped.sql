@@ -85,11 +85,15 @@ SELECT * FROM facts.customers f WHERE NOT coalesce(scope_all, false) AND scoped.
 
 -- @ name=contract_facts needs=facts.contracts
 -- Contracts with their owner, dimensions and amount_base (base currency at
--- the rate of the signing day).
-CREATE OR REPLACE MACRO scoped.contract_facts(scope_all, scope_org, scope_rep) AS TABLE
-SELECT * FROM facts.contracts WHERE coalesce(scope_all, false)
+-- the rate of the signing day). one_customer: that customer's contracts only
+-- (NULL: all); a customer's page passes it to the relations below that join
+-- the visible contracts, so that they look that customer's up (by index)
+-- rather than deciding every contract's visibility first.
+CREATE OR REPLACE MACRO scoped.contract_facts(scope_all, scope_org, scope_rep, one_customer := NULL) AS TABLE
+SELECT * FROM facts.contracts WHERE coalesce(scope_all, false) AND (one_customer IS NULL OR customer_id = one_customer)
 UNION ALL
-SELECT * FROM facts.contracts f WHERE NOT coalesce(scope_all, false) AND scoped.sees(f.owner_rep_id, f.owner_org, scope_all, scope_org, scope_rep);
+SELECT * FROM facts.contracts f WHERE NOT coalesce(scope_all, false) AND (one_customer IS NULL OR f.customer_id = one_customer)
+  AND scoped.sees(f.owner_rep_id, f.owner_org, scope_all, scope_org, scope_rep);
 
 -- @ name=payment_facts needs=facts.payments
 -- Payments with their owner (the paid contract's), dimensions and amount_base.
@@ -103,13 +107,16 @@ SELECT * FROM facts.payments f WHERE NOT coalesce(scope_all, false) AND scoped.s
 -- one_deal: that deal only (NULL: all); a deal's page passes it, so that the
 -- scan looks the deal up by its index whoever asks. one_rep: the deals that
 -- rep owns only (NULL: all); a rep's page passes it, so that the relations
--- below join that rep's deals rather than every visible one.
-CREATE OR REPLACE MACRO scoped.opportunity_facts(scope_all, scope_org, scope_rep, one_deal := NULL, one_rep := NULL) AS TABLE
+-- below join that rep's deals rather than every visible one. one_customer:
+-- that customer's deals only (NULL: all; as in contract_facts).
+CREATE OR REPLACE MACRO scoped.opportunity_facts(scope_all, scope_org, scope_rep, one_deal := NULL, one_rep := NULL, one_customer := NULL) AS TABLE
 SELECT * FROM facts.opportunities WHERE coalesce(scope_all, false)
   AND (one_deal IS NULL OR opportunity_id = one_deal) AND (one_rep IS NULL OR owner_rep_id = one_rep)
+  AND (one_customer IS NULL OR customer_id = one_customer)
 UNION ALL
 SELECT * FROM facts.opportunities f WHERE NOT coalesce(scope_all, false)
   AND (one_deal IS NULL OR f.opportunity_id = one_deal) AND (one_rep IS NULL OR f.owner_rep_id = one_rep)
+  AND (one_customer IS NULL OR f.customer_id = one_customer)
   AND scoped.sees(f.owner_rep_id, f.owner_org, scope_all, scope_org, scope_rep);
 
 -- @ name=activity_facts needs=facts.activities
@@ -182,10 +189,14 @@ SEMI JOIN scoped.opportunity_facts(scope_all, scope_org, scope_rep, one_deal := 
 WHERE NOT coalesce(scope_all, false) AND (one_deal IS NULL OR t.opportunity_id = one_deal);
 -- @ name=payment_schedule needs=facts.contracts
 -- A contract's settlement plan and lines belong to the contract's owner.
-CREATE OR REPLACE MACRO scoped.payment_schedule(scope_all, scope_org, scope_rep) AS TABLE
+-- one_customer: the plans of that customer's contracts only (NULL: all;
+-- contract_facts).
+CREATE OR REPLACE MACRO scoped.payment_schedule(scope_all, scope_org, scope_rep, one_customer := NULL) AS TABLE
 SELECT t.* FROM live.payment_schedule t WHERE coalesce(scope_all, false)
+  AND (one_customer IS NULL OR t.contract_id IN (SELECT c.contract_id FROM facts.contracts c WHERE c.customer_id = one_customer))
 UNION ALL
-SELECT t.* FROM live.payment_schedule t SEMI JOIN scoped.contract_facts(scope_all, scope_org, scope_rep) f ON f.contract_id = t.contract_id WHERE NOT coalesce(scope_all, false);
+SELECT t.* FROM live.payment_schedule t SEMI JOIN scoped.contract_facts(scope_all, scope_org, scope_rep, one_customer := one_customer) f ON f.contract_id = t.contract_id
+WHERE NOT coalesce(scope_all, false);
 -- @ name=contract_lines needs=facts.contracts
 CREATE OR REPLACE MACRO scoped.contract_lines(scope_all, scope_org, scope_rep) AS TABLE
 SELECT t.* FROM live.contract_lines t WHERE coalesce(scope_all, false)
@@ -447,18 +458,22 @@ SELECT m.* FROM main.mart_cross_sell m WHERE NOT coalesce(scope_all, false) AND 
   AND m.customer_id IN (SELECT v.customer_id FROM scoped.visible_customers(scope_all, scope_org, scope_rep, ['customer', 'contract'], one_customer := one_customer) v);
 
 -- @ name=mart_contract_execution needs=main.mart_contract_execution,facts.contracts
--- Contract-level figures (from the contract's plan and payments): visible with the contract.
-CREATE OR REPLACE MACRO scoped.mart_contract_execution(scope_all, scope_org, scope_rep) AS TABLE
+-- Contract-level figures (from the contract's plan and payments): visible
+-- with the contract. one_customer: that customer's contracts' only (NULL:
+-- all; contract_facts).
+CREATE OR REPLACE MACRO scoped.mart_contract_execution(scope_all, scope_org, scope_rep, one_customer := NULL) AS TABLE
 SELECT m.* FROM main.mart_contract_execution m WHERE coalesce(scope_all, false)
+  AND (one_customer IS NULL OR m.contract_id IN (SELECT c.contract_id FROM facts.contracts c WHERE c.customer_id = one_customer))
 UNION ALL
 SELECT m.* FROM main.mart_contract_execution m WHERE NOT coalesce(scope_all, false)
-  AND m.contract_id IN (SELECT f.contract_id FROM scoped.contract_facts(scope_all, scope_org, scope_rep) f);
+  AND m.contract_id IN (SELECT f.contract_id FROM scoped.contract_facts(scope_all, scope_org, scope_rep, one_customer := one_customer) f);
 -- @ name=mart_settlements_due needs=main.mart_settlements_due,facts.contracts
-CREATE OR REPLACE MACRO scoped.mart_settlements_due(scope_all, scope_org, scope_rep) AS TABLE
+CREATE OR REPLACE MACRO scoped.mart_settlements_due(scope_all, scope_org, scope_rep, one_customer := NULL) AS TABLE
 SELECT m.* FROM main.mart_settlements_due m WHERE coalesce(scope_all, false)
+  AND (one_customer IS NULL OR m.contract_id IN (SELECT c.contract_id FROM facts.contracts c WHERE c.customer_id = one_customer))
 UNION ALL
 SELECT m.* FROM main.mart_settlements_due m WHERE NOT coalesce(scope_all, false)
-  AND m.contract_id IN (SELECT f.contract_id FROM scoped.contract_facts(scope_all, scope_org, scope_rep) f);
+  AND m.contract_id IN (SELECT f.contract_id FROM scoped.contract_facts(scope_all, scope_org, scope_rep, one_customer := one_customer) f);
 
 -- @ name=mart_pipeline needs=main.mart_pipeline,facts.opportunities
 -- Deal-level figures: visible with the deal. one_rep: the deals that rep
@@ -598,51 +613,54 @@ SELECT m.* FROM main.mart_market_funnel m WHERE coalesce(scope_all, false);
 -- subject: a customer's (computed from its payments) for a wholly visible
 -- customer; a contract's or a deal's with the contract or deal; a unit's to
 -- scopes holding the unit. amount_at_risk: the money at risk they are ranked by.
-CREATE OR REPLACE MACRO scoped.alerts(scope_all, scope_org, scope_rep) AS TABLE
+-- one_customer: the alerts about that customer, its contracts and its deals
+-- only (NULL: all), their visibility decided for them alone (a customer's
+-- page).
+CREATE OR REPLACE MACRO scoped.alerts(scope_all, scope_org, scope_rep, one_customer := NULL) AS TABLE
 SELECT m.kind, m.severity, m.subject_type, m.subject_id, m.detail, m.since, m.amount_at_risk, cu.customer_id, cu.customer_name AS subject_name, cu.owner_rep_id, cu.owner_org
 FROM main.mart_alerts m JOIN facts.customers cu ON cu.customer_id = m.subject_id
-WHERE m.subject_type = 'customer' AND coalesce(scope_all, false)
+WHERE m.subject_type = 'customer' AND coalesce(scope_all, false) AND (one_customer IS NULL OR m.subject_id = one_customer)
 UNION ALL
 SELECT m.kind, m.severity, m.subject_type, m.subject_id, m.detail, m.since, m.amount_at_risk, cu.customer_id, cu.customer_name AS subject_name, cu.owner_rep_id, cu.owner_org
 FROM main.mart_alerts m JOIN facts.customers cu ON cu.customer_id = m.subject_id
-WHERE m.subject_type = 'customer' AND NOT coalesce(scope_all, false)
-  AND m.subject_id IN (SELECT v.customer_id FROM scoped.visible_customers(scope_all, scope_org, scope_rep, ['customer', 'payment']) v)
+WHERE m.subject_type = 'customer' AND NOT coalesce(scope_all, false) AND (one_customer IS NULL OR m.subject_id = one_customer)
+  AND m.subject_id IN (SELECT v.customer_id FROM scoped.visible_customers(scope_all, scope_org, scope_rep, ['customer', 'payment'], one_customer := one_customer) v)
 UNION ALL
 SELECT m.kind, m.severity, m.subject_type, m.subject_id, m.detail, m.since, m.amount_at_risk, c.customer_id, c.customer_name, c.owner_rep_id, c.owner_org
-FROM main.mart_alerts m JOIN scoped.contract_facts(scope_all, scope_org, scope_rep) c ON c.contract_id = m.subject_id
+FROM main.mart_alerts m JOIN scoped.contract_facts(scope_all, scope_org, scope_rep, one_customer := one_customer) c ON c.contract_id = m.subject_id
 WHERE m.subject_type = 'contract'
 UNION ALL
 SELECT m.kind, m.severity, m.subject_type, m.subject_id, m.detail, m.since, m.amount_at_risk, o.customer_id, o.customer_name, o.owner_rep_id, o.owner_org
-FROM main.mart_alerts m JOIN scoped.opportunity_facts(scope_all, scope_org, scope_rep) o ON o.opportunity_id = m.subject_id
+FROM main.mart_alerts m JOIN scoped.opportunity_facts(scope_all, scope_org, scope_rep, one_customer := one_customer) o ON o.opportunity_id = m.subject_id
 WHERE m.subject_type = 'opportunity'
 UNION ALL
 SELECT m.kind, m.severity, m.subject_type, m.subject_id, m.detail, m.since, m.amount_at_risk, NULL, u.name, NULL, m.subject_id
 FROM main.mart_alerts m LEFT JOIN live.org_units u ON u.org_unit_id = m.subject_id
-WHERE m.subject_type = 'org_unit' AND scoped.sees_unit(m.subject_id, scope_all, scope_org);
+WHERE m.subject_type = 'org_unit' AND one_customer IS NULL AND scoped.sees_unit(m.subject_id, scope_all, scope_org);
 -- @ name=alerts absent=main.mart_alerts.amount_at_risk needs=main.mart_alerts,facts.customer_owners,facts.contracts,facts.opportunities,facts.org_paths
 -- The same over a mart_alerts computed before the money at risk existed
 -- (until the next refresh): amount_at_risk NULL.
-CREATE OR REPLACE MACRO scoped.alerts(scope_all, scope_org, scope_rep) AS TABLE
+CREATE OR REPLACE MACRO scoped.alerts(scope_all, scope_org, scope_rep, one_customer := NULL) AS TABLE
 SELECT m.kind, m.severity, m.subject_type, m.subject_id, m.detail, m.since, CAST(NULL AS DECIMAL(18,2)) AS amount_at_risk, cu.customer_id, cu.customer_name AS subject_name, cu.owner_rep_id, cu.owner_org
 FROM main.mart_alerts m JOIN facts.customers cu ON cu.customer_id = m.subject_id
-WHERE m.subject_type = 'customer' AND coalesce(scope_all, false)
+WHERE m.subject_type = 'customer' AND coalesce(scope_all, false) AND (one_customer IS NULL OR m.subject_id = one_customer)
 UNION ALL
 SELECT m.kind, m.severity, m.subject_type, m.subject_id, m.detail, m.since, CAST(NULL AS DECIMAL(18,2)) AS amount_at_risk, cu.customer_id, cu.customer_name AS subject_name, cu.owner_rep_id, cu.owner_org
 FROM main.mart_alerts m JOIN facts.customers cu ON cu.customer_id = m.subject_id
-WHERE m.subject_type = 'customer' AND NOT coalesce(scope_all, false)
-  AND m.subject_id IN (SELECT v.customer_id FROM scoped.visible_customers(scope_all, scope_org, scope_rep, ['customer', 'payment']) v)
+WHERE m.subject_type = 'customer' AND NOT coalesce(scope_all, false) AND (one_customer IS NULL OR m.subject_id = one_customer)
+  AND m.subject_id IN (SELECT v.customer_id FROM scoped.visible_customers(scope_all, scope_org, scope_rep, ['customer', 'payment'], one_customer := one_customer) v)
 UNION ALL
 SELECT m.kind, m.severity, m.subject_type, m.subject_id, m.detail, m.since, CAST(NULL AS DECIMAL(18,2)) AS amount_at_risk, c.customer_id, c.customer_name, c.owner_rep_id, c.owner_org
-FROM main.mart_alerts m JOIN scoped.contract_facts(scope_all, scope_org, scope_rep) c ON c.contract_id = m.subject_id
+FROM main.mart_alerts m JOIN scoped.contract_facts(scope_all, scope_org, scope_rep, one_customer := one_customer) c ON c.contract_id = m.subject_id
 WHERE m.subject_type = 'contract'
 UNION ALL
 SELECT m.kind, m.severity, m.subject_type, m.subject_id, m.detail, m.since, CAST(NULL AS DECIMAL(18,2)) AS amount_at_risk, o.customer_id, o.customer_name, o.owner_rep_id, o.owner_org
-FROM main.mart_alerts m JOIN scoped.opportunity_facts(scope_all, scope_org, scope_rep) o ON o.opportunity_id = m.subject_id
+FROM main.mart_alerts m JOIN scoped.opportunity_facts(scope_all, scope_org, scope_rep, one_customer := one_customer) o ON o.opportunity_id = m.subject_id
 WHERE m.subject_type = 'opportunity'
 UNION ALL
 SELECT m.kind, m.severity, m.subject_type, m.subject_id, m.detail, m.since, CAST(NULL AS DECIMAL(18,2)) AS amount_at_risk, NULL, u.name, NULL, m.subject_id
 FROM main.mart_alerts m LEFT JOIN live.org_units u ON u.org_unit_id = m.subject_id
-WHERE m.subject_type = 'org_unit' AND scoped.sees_unit(m.subject_id, scope_all, scope_org);
+WHERE m.subject_type = 'org_unit' AND one_customer IS NULL AND scoped.sees_unit(m.subject_id, scope_all, scope_org);
 -- @ name=mart_alerts needs=main.mart_alerts,facts.customer_owners,facts.contracts,facts.opportunities,facts.org_paths
 -- The alerts model's table, rows visible by the same rule as scoped.alerts.
 CREATE OR REPLACE MACRO scoped.mart_alerts(scope_all, scope_org, scope_rep) AS TABLE

@@ -2,7 +2,7 @@
 -- deals; without one, every alert in the user's scope about a customer, a
 -- contract or a deal (scoped.alerts: each visible by its subject).
 WITH a AS (
-    SELECT * FROM scoped.alerts($scope_all, $scope_org, $scope_rep)
+    SELECT * FROM scoped.alerts($scope_all, $scope_org, $scope_rep, one_customer := $customer)
     WHERE subject_type IN ('customer', 'contract', 'opportunity') AND ($customer IS NULL OR customer_id = $customer)
 )
 SELECT a.kind || '|' || a.subject_id || '|' || coalesce(strftime(a.since, '%Y-%m-%d'), '') AS alert_id,

@@ -15,9 +15,9 @@ SELECT s.contract_id || '|' || strftime(s.due_on, '%Y-%m-%d') AS installment_id,
             WHEN s.due_on <= CAST($as_of AS DATE) THEN 'paid'
             ELSE 'scheduled' END AS state,
        date_diff('day', CAST($as_of AS DATE), s.due_on) AS days_until_due
-FROM scoped.payment_schedule($scope_all, $scope_org, $scope_rep) s
-JOIN scoped.contract_facts($scope_all, $scope_org, $scope_rep) c ON c.contract_id = s.contract_id
-LEFT JOIN scoped.mart_settlements_due($scope_all, $scope_org, $scope_rep) d ON d.contract_id = s.contract_id AND d.due_on = s.due_on
+FROM scoped.payment_schedule($scope_all, $scope_org, $scope_rep, one_customer := $customer) s
+JOIN scoped.contract_facts($scope_all, $scope_org, $scope_rep, one_customer := $customer) c ON c.contract_id = s.contract_id
+LEFT JOIN scoped.mart_settlements_due($scope_all, $scope_org, $scope_rep, one_customer := $customer) d ON d.contract_id = s.contract_id AND d.due_on = s.due_on
 WHERE ($customer IS NULL OR c.customer_id = $customer)
   AND ($customer IS NOT NULL OR s.due_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE))
 ORDER BY CASE state WHEN 'overdue' THEN 1 WHEN 'due_7d' THEN 2 WHEN 'due_this_month' THEN 3 WHEN 'scheduled' THEN 4
