@@ -1102,3 +1102,68 @@ func TestScopeCustomerPageLists(t *testing.T) {
 		t.Logf("%s: %d lists with rows, %d of them partly visible", name, seen, partly)
 	}
 }
+
+// A deal's page looks up the contracts signed from that deal alone (one_deal
+// of scoped.contract_facts and mart_contract_execution): a scoped user sees
+// the executive's rows of the contracts the reference rule lets them see.
+func TestScopeDealPageContracts(t *testing.T) {
+	users := scopeUsers()
+	ceo := login(t, "ceo")
+	keys := func(c *client, id string) []string {
+		t.Helper()
+		var d chartJSON
+		if code := c.getJSON("/api/charts/deal.contracts?id="+url.QueryEscape(id), &d); code != 200 {
+			t.Fatalf("deal %s's contracts: HTTP %d", id, code)
+		}
+		var out []string
+		for _, p := range d.Points {
+			out = append(out, p.Key)
+		}
+		return out
+	}
+	var deals []string
+	rows, err := env.w.DB().Query(`SELECT DISTINCT opportunity_id FROM live.contracts WHERE opportunity_id IS NOT NULL ORDER BY hash(opportunity_id)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		deals = append(deals, id)
+	}
+	rows.Close()
+	for _, name := range []string{"east", "analyst", "rep"} {
+		c := login(t, name)
+		vis := ownerVisible(t, "contracts", users[name])
+		mine := ownerVisible(t, "opportunities", users[name])
+		var order []string
+		for _, id := range deals {
+			if mine[id] {
+				order = append(order, id)
+			}
+		}
+		order = append(order[:min(len(order), 30)], deals[:min(len(deals), 30)]...)
+		seen, hidden := 0, 0
+		for _, id := range order {
+			var want []string
+			for _, k := range keys(ceo, id) {
+				if vis[k] {
+					want = append(want, k)
+				}
+			}
+			if got := keys(c, id); !slices.Equal(got, want) {
+				t.Errorf("%s, deal %s: contracts %v; want the executive's they may see: %v", name, id, got, want)
+			}
+			if len(want) > 0 {
+				seen++
+			} else {
+				hidden++
+			}
+		}
+		if seen == 0 || hidden == 0 {
+			t.Errorf("%s: %d deals with contracts they see, %d without: the test proves little", name, seen, hidden)
+		}
+	}
+}

@@ -88,11 +88,14 @@ SELECT * FROM facts.customers f WHERE NOT coalesce(scope_all, false) AND scoped.
 -- the rate of the signing day). one_customer: that customer's contracts only
 -- (NULL: all); a customer's page passes it to the relations below that join
 -- the visible contracts, so that they look that customer's up (by index)
--- rather than deciding every contract's visibility first.
-CREATE OR REPLACE MACRO scoped.contract_facts(scope_all, scope_org, scope_rep, one_customer := NULL) AS TABLE
-SELECT * FROM facts.contracts WHERE coalesce(scope_all, false) AND (one_customer IS NULL OR customer_id = one_customer)
+-- rather than deciding every contract's visibility first. one_deal: the
+-- contracts signed from that deal only (NULL: all), for a deal's page.
+CREATE OR REPLACE MACRO scoped.contract_facts(scope_all, scope_org, scope_rep, one_customer := NULL, one_deal := NULL) AS TABLE
+SELECT * FROM facts.contracts WHERE coalesce(scope_all, false)
+  AND (one_customer IS NULL OR customer_id = one_customer) AND (one_deal IS NULL OR opportunity_id = one_deal)
 UNION ALL
-SELECT * FROM facts.contracts f WHERE NOT coalesce(scope_all, false) AND (one_customer IS NULL OR f.customer_id = one_customer)
+SELECT * FROM facts.contracts f WHERE NOT coalesce(scope_all, false)
+  AND (one_customer IS NULL OR f.customer_id = one_customer) AND (one_deal IS NULL OR f.opportunity_id = one_deal)
   AND scoped.sees(f.owner_rep_id, f.owner_org, scope_all, scope_org, scope_rep);
 
 -- @ name=payment_facts needs=facts.payments
@@ -459,14 +462,15 @@ SELECT m.* FROM main.mart_cross_sell m WHERE NOT coalesce(scope_all, false) AND 
 
 -- @ name=mart_contract_execution needs=main.mart_contract_execution,facts.contracts
 -- Contract-level figures (from the contract's plan and payments): visible
--- with the contract. one_customer: that customer's contracts' only (NULL:
--- all; contract_facts).
-CREATE OR REPLACE MACRO scoped.mart_contract_execution(scope_all, scope_org, scope_rep, one_customer := NULL) AS TABLE
+-- with the contract. one_customer, one_deal: that customer's contracts',
+-- or those signed from that deal, only (NULL: all; contract_facts).
+CREATE OR REPLACE MACRO scoped.mart_contract_execution(scope_all, scope_org, scope_rep, one_customer := NULL, one_deal := NULL) AS TABLE
 SELECT m.* FROM main.mart_contract_execution m WHERE coalesce(scope_all, false)
   AND (one_customer IS NULL OR m.contract_id IN (SELECT c.contract_id FROM facts.contracts c WHERE c.customer_id = one_customer))
+  AND (one_deal IS NULL OR m.contract_id IN (SELECT c.contract_id FROM facts.contracts c WHERE c.opportunity_id = one_deal))
 UNION ALL
 SELECT m.* FROM main.mart_contract_execution m WHERE NOT coalesce(scope_all, false)
-  AND m.contract_id IN (SELECT f.contract_id FROM scoped.contract_facts(scope_all, scope_org, scope_rep, one_customer := one_customer) f);
+  AND m.contract_id IN (SELECT f.contract_id FROM scoped.contract_facts(scope_all, scope_org, scope_rep, one_customer := one_customer, one_deal := one_deal) f);
 -- @ name=mart_settlements_due needs=main.mart_settlements_due,facts.contracts
 CREATE OR REPLACE MACRO scoped.mart_settlements_due(scope_all, scope_org, scope_rep, one_customer := NULL) AS TABLE
 SELECT m.* FROM main.mart_settlements_due m WHERE coalesce(scope_all, false)
