@@ -838,19 +838,7 @@ func TestScopeRepPageDeals(t *testing.T) {
 			(SELECT org_unit_id FROM facts.org_paths WHERE ancestor_id = $1)
 			AND EXISTS (SELECT 1 FROM live.opportunities o WHERE o.owner_rep_id = r.rep_id AND o.status = 'open')
 			ORDER BY r.rep_id LIMIT 3`
-		rows, err := env.w.DB().Query(q, env.region)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		var out []string
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, id)
-		}
+		out := queryIDs(t, q, env.region)
 		if len(out) == 0 {
 			t.Fatalf("no rep with open deals inside the region: %v", inside)
 		}
@@ -903,16 +891,7 @@ func TestScopeDealPageCollisions(t *testing.T) {
 	var theirs, outside string
 	first := func(q string, ok func(id string) bool) string {
 		t.Helper()
-		rows, err := env.w.DB().Query(q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				t.Fatal(err)
-			}
+		for _, id := range queryIDs(t, q) {
 			if ok(id) {
 				return id
 			}
@@ -946,20 +925,8 @@ func TestScopeDealPageCollisions(t *testing.T) {
 	}
 	crossPairs(true)
 	t.Cleanup(func() { crossPairs(false) })
-	var deals []string
-	rows, err := env.w.DB().Query(`SELECT DISTINCT d FROM (SELECT opportunity_id AS d FROM mart_collisions
+	deals := queryIDs(t, `SELECT DISTINCT d FROM (SELECT opportunity_id AS d FROM mart_collisions
 		UNION ALL SELECT conflicts_with_opportunity_id FROM mart_collisions) ORDER BY hash(d)`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			t.Fatal(err)
-		}
-		deals = append(deals, id)
-	}
-	rows.Close()
 	collisions := func(c *client, id string) [][]any {
 		t.Helper()
 		var d chartJSON
@@ -1033,33 +1000,10 @@ func TestScopeDealPageCollisions(t *testing.T) {
 func TestScopeCustomerPageLists(t *testing.T) {
 	users := scopeUsers()
 	ceo := login(t, "ceo")
-	keys := func(c *client, chart, id string) []string {
-		t.Helper()
-		var d chartJSON
-		if code := c.getJSON("/api/charts/"+chart+"?id="+url.QueryEscape(id), &d); code != 200 {
-			t.Fatalf("%s of customer %s: HTTP %d", chart, id, code)
-		}
-		var out []string
-		for _, p := range d.Points {
-			out = append(out, p.Key)
-		}
-		return out
-	}
+	keys := func(c *client, chart, id string) []string { return pointKeys(t, c, chart, id) }
 	// customers with an alert about them first: most have none
-	var customers []string
-	rows, err := env.w.DB().Query(`SELECT customer_id FROM live.customers
+	customers := queryIDs(t, `SELECT customer_id FROM live.customers
 		ORDER BY customer_id IN (SELECT subject_id FROM mart_alerts WHERE subject_type = 'customer') DESC, hash(customer_id)`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			t.Fatal(err)
-		}
-		customers = append(customers, id)
-	}
-	rows.Close()
 	for _, name := range []string{"east", "analyst", "rep"} {
 		c := login(t, name)
 		u := users[name]
@@ -1112,31 +1056,8 @@ func TestScopeCustomerPageLists(t *testing.T) {
 func TestScopeDealPageContracts(t *testing.T) {
 	users := scopeUsers()
 	ceo := login(t, "ceo")
-	keys := func(c *client, id string) []string {
-		t.Helper()
-		var d chartJSON
-		if code := c.getJSON("/api/charts/deal.contracts?id="+url.QueryEscape(id), &d); code != 200 {
-			t.Fatalf("deal %s's contracts: HTTP %d", id, code)
-		}
-		var out []string
-		for _, p := range d.Points {
-			out = append(out, p.Key)
-		}
-		return out
-	}
-	var deals []string
-	rows, err := env.w.DB().Query(`SELECT DISTINCT opportunity_id FROM live.contracts WHERE opportunity_id IS NOT NULL ORDER BY hash(opportunity_id)`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			t.Fatal(err)
-		}
-		deals = append(deals, id)
-	}
-	rows.Close()
+	keys := func(c *client, id string) []string { return pointKeys(t, c, "deal.contracts", id) }
+	deals := queryIDs(t, `SELECT DISTINCT opportunity_id FROM live.contracts WHERE opportunity_id IS NOT NULL ORDER BY hash(opportunity_id)`)
 	for _, name := range []string{"east", "analyst", "rep"} {
 		c := login(t, name)
 		vis := ownerVisible(t, "contracts", users[name])
@@ -1169,4 +1090,41 @@ func TestScopeDealPageContracts(t *testing.T) {
 			t.Errorf("%s: %d deals with contracts they see, %d without: the test proves little", name, seen, hidden)
 		}
 	}
+}
+
+// queryIDs returns the first column of the rows of q (ids, in q's order).
+func queryIDs(t *testing.T, q string, args ...any) []string {
+	t.Helper()
+	rows, err := env.w.DB().Query(q, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, id)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// pointKeys returns the keys of the rows of a chart of an entity page (id)
+// as client c gets it, in its order.
+func pointKeys(t *testing.T, c *client, chart, id string) []string {
+	t.Helper()
+	var d chartJSON
+	if code := c.getJSON("/api/charts/"+chart+"?id="+url.QueryEscape(id), &d); code != 200 {
+		t.Fatalf("%s of %s: HTTP %d", chart, id, code)
+	}
+	var out []string
+	for _, p := range d.Points {
+		out = append(out, p.Key)
+	}
+	return out
 }
