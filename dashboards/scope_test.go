@@ -635,36 +635,8 @@ func customerTiles(t *testing.T, c *client, id string) map[string]*float64 {
 }
 
 func TestScopeRuleCustomerFigures(t *testing.T) {
-	ctx := context.Background()
-	// customer → keys of its rows of each kind, from the base tables.
-	byCustomer := func(q string) map[string][]string {
-		out := map[string][]string{}
-		rows, err := env.w.DB().QueryContext(ctx, q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var cust, key string
-			if err := rows.Scan(&cust, &key); err != nil {
-				t.Fatal(err)
-			}
-			out[cust] = append(out[cust], key)
-		}
-		return out
-	}
-	payments := byCustomer(`SELECT customer_id, payment_id FROM payments WHERE customer_id IS NOT NULL AND _deleted_at IS NULL`)
-	contracts := byCustomer(`SELECT customer_id, contract_id FROM contracts WHERE customer_id IS NOT NULL AND _deleted_at IS NULL`)
-	deals := byCustomer(`SELECT customer_id, opportunity_id FROM opportunities WHERE customer_id IS NOT NULL AND _deleted_at IS NULL`)
-	activities := byCustomer(`SELECT customer_id, activity_id FROM activities WHERE customer_id IS NOT NULL AND _deleted_at IS NULL`)
-	all := func(keys []string, vis map[string]bool) bool {
-		for _, k := range keys {
-			if !vis[k] {
-				return false
-			}
-		}
-		return true
-	}
+	payments, contracts, deals, activities := customerRows(t)
+	all := everyVisible
 	ceo := login(t, "ceo")
 	customersChart, _ := query.ChartByID("customers.kpis")
 	ceoRows, cols := allRows(t, ceo, customersChart, url.Values{})
@@ -1127,4 +1099,203 @@ func pointKeys(t *testing.T, c *client, chart, id string) []string {
 		out = append(out, p.Key)
 	}
 	return out
+}
+
+// TestScopeCustomerRadarPeers: a customer's radar sets its seven P scores
+// beside the mean of its peers (the customers of its RFM segment, else of
+// its value tier) over the customers whose 7P figures the user may see, those
+// whose every row is visible. The executive, a manager, an analyst and a rep
+// get the customer's scores of mart_customer_value and the means of the
+// reference set, computed here from mart_customer_value, mart_rfm and the
+// reference rule; a customer whose rows they may not all see has no radar.
+func TestScopeCustomerRadarPeers(t *testing.T) {
+	type customer struct {
+		group  string
+		scores [7]*float64
+	}
+	all := map[string]customer{}
+	rows, err := env.w.DB().Query(`SELECT v.customer_id, coalesce('seg:' || r.segment, 'tier:' || v.tier),
+		       v.profiling_fit, v.persistency, v.profitability, v.performance, v.prospecting, v.product, v.promotion
+		FROM mart_customer_value v
+		JOIN customers cu ON cu.customer_id = v.customer_id AND cu._deleted_at IS NULL
+		LEFT JOIN mart_rfm r ON r.customer_id = v.customer_id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id string
+		var c customer
+		if err := rows.Scan(&id, &c.group, &c.scores[0], &c.scores[1], &c.scores[2], &c.scores[3], &c.scores[4], &c.scores[5], &c.scores[6]); err != nil {
+			t.Fatal(err)
+		}
+		all[id] = c
+	}
+	rows.Close()
+	// the mean of each score (NULLs left out, as avg does) per group over a set
+	means := func(whole map[string]bool) map[string][7]*float64 {
+		sums, counts := map[string]*[7]float64{}, map[string]*[7]int{}
+		for id, c := range all {
+			if !whole[id] {
+				continue
+			}
+			if sums[c.group] == nil {
+				sums[c.group], counts[c.group] = &[7]float64{}, &[7]int{}
+			}
+			for i, v := range c.scores {
+				if v != nil {
+					sums[c.group][i] += *v
+					counts[c.group][i]++
+				}
+			}
+		}
+		out := map[string][7]*float64{}
+		for g, s := range sums {
+			var m [7]*float64
+			for i := range s {
+				if n := counts[g][i]; n > 0 {
+					v := s[i] / float64(n)
+					m[i] = &v
+				}
+			}
+			out[g] = m
+		}
+		return out
+	}
+	payments, contracts, deals, activities := customerRows(t)
+	users := scopeUsers()
+	same := func(a, b *float64) bool {
+		if a == nil || b == nil {
+			return a == nil && b == nil
+		}
+		return math.Abs(*a-*b) <= 1e-6 // the chart's numbers have six decimals
+	}
+	ids := make([]string, 0, len(all))
+	for id := range all {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	groupsSeen := map[string]bool{}
+	for _, name := range []string{"ceo", "east", "analyst", "rep"} {
+		u := users[name]
+		vis := map[string]map[string]bool{
+			"customers": visible(t, "customers", u), "payments": visible(t, "payments", u), "contracts": visible(t, "contracts", u),
+			"opportunities": visible(t, "opportunities", u), "activities": visible(t, "activities", u),
+		}
+		whole := map[string]bool{}
+		for id := range all {
+			if vis["customers"][id] && everyVisible(payments[id], vis["payments"]) && everyVisible(contracts[id], vis["contracts"]) &&
+				everyVisible(deals[id], vis["opportunities"]) && everyVisible(activities[id], vis["activities"]) {
+				whole[id] = true
+			}
+		}
+		want := means(whole)
+		c := login(t, name)
+		// a few customers of each peer group they see, and a few they may not
+		perGroup, hidden := map[string]int{}, 0
+		for _, id := range ids {
+			g := all[id].group
+			if (whole[id] && perGroup[g] >= 2) || (!whole[id] && hidden >= 3) {
+				continue
+			}
+			var d chartJSON
+			if code := c.getJSON("/api/charts/customer.radar?id="+url.QueryEscape(id), &d); code != 200 {
+				t.Fatalf("%s: the radar of %s: HTTP %d", name, id, code)
+			}
+			var opt struct {
+				Series []struct {
+					Data []struct {
+						Value []*float64 `json:"value"`
+					} `json:"data"`
+				} `json:"series"`
+			}
+			if err := json.Unmarshal(d.Option, &opt); err != nil {
+				t.Fatal(err)
+			}
+			var got [][]*float64
+			if len(opt.Series) > 0 {
+				for _, p := range opt.Series[0].Data {
+					got = append(got, p.Value)
+				}
+			}
+			if !whole[id] {
+				hidden++
+				if len(got) > 0 {
+					t.Errorf("%s sees the radar of customer %s, whose rows they may not all see", name, id)
+				}
+				continue
+			}
+			perGroup[g]++
+			groupsSeen[g] = true
+			if len(got) != 2 || len(d.Points) != 2 || d.Points[1].Key != g {
+				t.Errorf("%s, customer %s: radar series %v, points %v; want the customer and the mean of %s", name, id, got, d.Points, g)
+				continue
+			}
+			for i := range 7 {
+				if !same(got[0][i], all[id].scores[i]) {
+					t.Errorf("%s, customer %s: %s %v, mart_customer_value says %v", name, id, sevenPNames[i], deref(got[0][i]), deref(all[id].scores[i]))
+				}
+				if m := want[g]; !same(got[1][i], m[i]) {
+					t.Errorf("%s, customer %s: the mean %s of %s %v, want %v over the %s customers they may see", name, id, sevenPNames[i], g, deref(got[1][i]), deref(m[i]), g)
+				}
+			}
+		}
+		if len(perGroup) < 2 || (name != "ceo" && hidden == 0) {
+			t.Errorf("%s: radars of %d peer groups, %d customers they may not see: the test proves little", name, len(perGroup), hidden)
+		}
+	}
+	var tiers int
+	for g := range groupsSeen {
+		if strings.HasPrefix(g, "tier:") {
+			tiers++
+		}
+	}
+	if tiers == 0 {
+		t.Error("no customer without an RFM segment (peers by value tier) checked: the test proves little")
+	}
+}
+
+var sevenPNames = []string{"profiling", "persistency", "profitability", "performance", "prospecting", "product", "promotion"}
+
+func deref(v *float64) any {
+	if v == nil {
+		return nil
+	}
+	return *v
+}
+
+// customerRows: customer → the keys of its payments, contracts, deals and
+// activities, from the base tables.
+func customerRows(t *testing.T) (payments, contracts, deals, activities map[string][]string) {
+	t.Helper()
+	byCustomer := func(table, key string) map[string][]string {
+		out := map[string][]string{}
+		rows, err := env.w.DB().Query(`SELECT customer_id, ` + key + ` FROM ` + table + ` WHERE customer_id IS NOT NULL AND _deleted_at IS NULL`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var cust, k string
+			if err := rows.Scan(&cust, &k); err != nil {
+				t.Fatal(err)
+			}
+			out[cust] = append(out[cust], k)
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	return byCustomer("payments", "payment_id"), byCustomer("contracts", "contract_id"),
+		byCustomer("opportunities", "opportunity_id"), byCustomer("activities", "activity_id")
+}
+
+// everyVisible says whether every key is in vis.
+func everyVisible(keys []string, vis map[string]bool) bool {
+	for _, k := range keys {
+		if !vis[k] {
+			return false
+		}
+	}
+	return true
 }

@@ -31,7 +31,7 @@ func init() {
 		Name:   "customer_value",
 		Reads:  []string{"activities", "campaigns", "contract_lines", "contracts", "customers", "expenses", "opportunities", "opportunity_stages", "org_units", "payments", "products", "reps", "stages", "fx_rates", "mart_clv", "mart_contract_execution", "mart_rfm"},
 		Needs:  []string{"payments"},
-		Tables: []string{"mart_customer_value", "mart_customer_value_detail", "mart_cross_sell"},
+		Tables: []string{"mart_customer_value", "mart_customer_value_detail", "mart_customer_value_peers", "mart_cross_sell"},
 		Run:    runCustomerValue,
 	})
 }

@@ -206,6 +206,23 @@ func TestCustomerValueWithCLVAndRFM(t *testing.T) {
 		"C5 | 0 | 60 | ordinary | NULL | 0 | NULL",
 		"C6 | 36.0417 | 0 | ordinary | 0.8 | 0 | NULL",
 	})
+	// The radar's peer groups: C1 by its segment, the others (no RFM row) by
+	// their tier; the scores are mart_customer_value's, in the order of the
+	// groups.
+	cvxExpect(t, "peers", cvxRows(t, w, `
+		SELECT p.customer_id, p.peer_group, p.segment, p.tier, round(p.persistency, 4), round(p.prospecting, 4),
+		       p.profiling_fit IS NOT DISTINCT FROM v.profiling_fit AND p.profitability IS NOT DISTINCT FROM v.profitability
+		       AND p.performance IS NOT DISTINCT FROM v.performance AND p.product IS NOT DISTINCT FROM v.product
+		       AND p.promotion IS NOT DISTINCT FROM v.promotion AND p.as_of = v.as_of
+		FROM (SELECT *, row_number() OVER () AS n FROM mart_customer_value_peers) p
+		JOIN mart_customer_value v USING (customer_id) ORDER BY p.n`), []string{
+		"C1 | segment:champions | champions | gold | 74.5833 | 40 | true",
+		"C2 | tier:gold | NULL | gold | 34.5833 | 100 | true",
+		"C4 | tier:ordinary | NULL | ordinary | 17.0833 | 0 | true",
+		"C5 | tier:ordinary | NULL | ordinary | 0 | 60 | true",
+		"C6 | tier:ordinary | NULL | ordinary | 36.0417 | 0 | true",
+		"C3 | tier:unprofitable | NULL | unprofitable | 0 | 80 | true",
+	})
 
 	// Stale marts (another as-of date) are not used.
 	cvxExec(t, w, `UPDATE mart_clv SET as_of = DATE '2024-06-30'`)

@@ -453,6 +453,16 @@ SELECT m.* FROM main.mart_customer_value_detail m WHERE coalesce(scope_all, fals
 UNION ALL
 SELECT m.* FROM main.mart_customer_value_detail m WHERE NOT coalesce(scope_all, false) AND (one_customer IS NULL OR m.customer_id = one_customer)
   AND m.customer_id IN (SELECT v.customer_id FROM scoped.visible_customers(scope_all, scope_org, scope_rep, ['customer', 'contract', 'payment', 'opportunity', 'activity', 'expense'], one_customer := one_customer) v);
+-- @ name=mart_customer_value_peers needs=main.mart_customer_value_peers,facts.customer_owners
+-- (The scores by peer group, visible as mart_customer_value. one_group:
+-- that peer group's rows only (NULL: all); the table is ordered by group.)
+CREATE OR REPLACE MACRO scoped.mart_customer_value_peers(scope_all, scope_org, scope_rep, one_customer := NULL, one_group := NULL) AS TABLE
+SELECT m.* FROM main.mart_customer_value_peers m WHERE coalesce(scope_all, false)
+  AND (one_customer IS NULL OR m.customer_id = one_customer) AND (one_group IS NULL OR m.peer_group = one_group)
+UNION ALL
+SELECT m.* FROM main.mart_customer_value_peers m WHERE NOT coalesce(scope_all, false)
+  AND (one_customer IS NULL OR m.customer_id = one_customer) AND (one_group IS NULL OR m.peer_group = one_group)
+  AND m.customer_id IN (SELECT v.customer_id FROM scoped.visible_customers(scope_all, scope_org, scope_rep, ['customer', 'contract', 'payment', 'opportunity', 'activity', 'expense'], one_customer := one_customer) v);
 -- @ name=mart_cross_sell needs=main.mart_cross_sell,facts.customer_owners
 CREATE OR REPLACE MACRO scoped.mart_cross_sell(scope_all, scope_org, scope_rep, one_customer := NULL) AS TABLE
 SELECT m.* FROM main.mart_cross_sell m WHERE coalesce(scope_all, false) AND (one_customer IS NULL OR m.customer_id = one_customer)

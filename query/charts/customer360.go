@@ -41,7 +41,7 @@ func init() {
 	})
 	query.RegisterChart(&query.Chart{
 		ID: "customer.radar", Title: "chart.customer.radar", Help: "help.customer.radar", Span: 4, Height: 320,
-		SQL: "customer_radar.sql", Needs: []string{"mart_customer_value", "mart_rfm"}, Params: p, Build: buildCustomerRadar,
+		SQL: "customer_radar.sql", Needs: []string{"mart_customer_value_peers"}, Params: p, Build: buildCustomerRadar,
 		Drill: &query.Drill{SQL: "customers_rows.sql", Key: "customer_id", Entity: "customers"},
 	})
 	query.RegisterChart(&query.Chart{

@@ -1,18 +1,16 @@
--- A customer's seven P scores (0–100, 7P model) against the mean of its RFM
--- segment (else of its value tier) over the customers in the user's scope.
+-- A customer's seven P scores (0–100, 7P model) against the mean of its peer
+-- group over the customers in the user's scope: the customers of its RFM
+-- segment, else (without one) of its value tier (peer_group,
+-- mart_customer_value_peers, ordered by it: the group's rows are read alone).
 WITH me AS (
-    SELECT v.*, r.segment
-    FROM scoped.mart_customer_value($scope_all, $scope_org, $scope_rep, one_customer := $customer) v
+    SELECT v.*
+    FROM scoped.mart_customer_value_peers($scope_all, $scope_org, $scope_rep, one_customer := $customer) v
     JOIN scoped.customer_facts($scope_all, $scope_org, $scope_rep) cu ON cu.customer_id = v.customer_id
-    LEFT JOIN scoped.mart_rfm($scope_all, $scope_org, $scope_rep, one_customer := $customer) r ON r.customer_id = v.customer_id
     WHERE v.customer_id = $customer
 ),
 peers AS (
-    SELECT v.*
-    FROM scoped.mart_customer_value($scope_all, $scope_org, $scope_rep) v
-    JOIN scoped.customer_facts($scope_all, $scope_org, $scope_rep) cu ON cu.customer_id = v.customer_id
-    LEFT JOIN scoped.mart_rfm($scope_all, $scope_org, $scope_rep) r ON r.customer_id = v.customer_id
-    JOIN me ON (me.segment IS NOT NULL AND r.segment = me.segment) OR (me.segment IS NULL AND r.segment IS NULL AND v.tier = me.tier)
+    SELECT p.*
+    FROM scoped.mart_customer_value_peers($scope_all, $scope_org, $scope_rep, one_group := (SELECT peer_group FROM me)) p
 )
 SELECT 'customer' AS who, me.segment, me.tier, 1 AS customers,
        me.profiling_fit AS profiling, me.persistency, me.profitability, me.performance, me.prospecting, me.product, me.promotion
