@@ -1299,3 +1299,77 @@ func everyVisible(keys []string, vis map[string]bool) bool {
 	}
 	return true
 }
+
+// TestScopeMicroscopeOverviewTimeline: the Microscope overview's timeline of
+// the largest open deals looks up the stage histories of the deals it picked
+// alone (one_deals of scoped.opportunity_stages and opportunity_facts). A
+// manager's and an analyst's overview are the executive's with the org filter
+// on their unit, a rep's the executive's page of that rep; and the relations
+// given a list of deals return the rows of those the reference rule lets the
+// user see.
+func TestScopeMicroscopeOverviewTimeline(t *testing.T) {
+	ceo := login(t, "ceo")
+	chart := func(c *client, q string) chartJSON {
+		t.Helper()
+		var d chartJSON
+		if code := c.getJSON("/api/charts/microscope.timeline?"+q, &d); code != 200 {
+			t.Fatalf("microscope.timeline?%s: HTTP %d", q, code)
+		}
+		return d
+	}
+	for _, tc := range []struct{ user, ceoQuery string }{
+		{"east", "org=" + url.QueryEscape(env.region)},
+		{"analyst", "org=" + url.QueryEscape(env.branch)},
+		{"rep", "id=" + url.QueryEscape(env.rep)},
+	} {
+		got, want := chart(login(t, tc.user), ""), chart(ceo, tc.ceoQuery)
+		if string(got.Option) != string(want.Option) || fmt.Sprint(got.Table) != fmt.Sprint(want.Table) || got.State != want.State {
+			t.Errorf("%s's overview timeline: %s %s %v; the executive's (%s): %s %s %v", tc.user,
+				got.State, got.Option, got.Table, tc.ceoQuery, want.State, want.Option, want.Table)
+		}
+		if len(got.Points) == 0 {
+			t.Errorf("%s's overview timeline shows no deal: the test proves little", tc.user)
+		}
+	}
+	// The relations given a list: open deals of every owner, the user's and
+	// others', in one list.
+	deals := queryIDs(t, `SELECT opportunity_id FROM live.opportunities ORDER BY hash(opportunity_id) LIMIT 40`)
+	users := scopeUsers()
+	for _, name := range []string{"ceo", "east", "analyst", "rep"} {
+		u := users[name]
+		p := access.ScopeFor(u).Params()
+		vis := ownerVisible(t, "opportunities", u)
+		var want []string
+		for _, id := range deals {
+			if vis[id] {
+				want = append(want, id)
+			}
+		}
+		slices.Sort(want)
+		for _, rel := range []string{"opportunity_facts", "opportunity_stages"} {
+			got := queryIDs(t, `SELECT DISTINCT opportunity_id FROM scoped.`+rel+`($1, $2, $3, one_deals := $4) ORDER BY 1`,
+				p["scope_all"], p["scope_org"], p["scope_rep"], deals)
+			var wantHere []string
+			if rel == "opportunity_stages" {
+				// deals without a stage history have no rows
+				staged := map[string]bool{}
+				for _, id := range queryIDs(t, `SELECT DISTINCT opportunity_id FROM live.opportunity_stages`) {
+					staged[id] = true
+				}
+				for _, id := range want {
+					if staged[id] {
+						wantHere = append(wantHere, id)
+					}
+				}
+			} else {
+				wantHere = want
+			}
+			if !slices.Equal(got, wantHere) {
+				t.Errorf("%s, scoped.%s(one_deals := 40 deals): %v; want the ones they may see: %v", name, rel, got, wantHere)
+			}
+			if name != "ceo" && len(wantHere) == len(deals) {
+				t.Errorf("%s sees all 40 deals: the test proves little", name)
+			}
+		}
+	}
+}

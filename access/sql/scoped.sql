@@ -111,15 +111,16 @@ SELECT * FROM facts.payments f WHERE NOT coalesce(scope_all, false) AND scoped.s
 -- scan looks the deal up by its index whoever asks. one_rep: the deals that
 -- rep owns only (NULL: all); a rep's page passes it, so that the relations
 -- below join that rep's deals rather than every visible one. one_customer:
--- that customer's deals only (NULL: all; as in contract_facts).
-CREATE OR REPLACE MACRO scoped.opportunity_facts(scope_all, scope_org, scope_rep, one_deal := NULL, one_rep := NULL, one_customer := NULL) AS TABLE
+-- that customer's deals only (NULL: all; as in contract_facts). one_deals:
+-- the deals of a list only (NULL: all), e.g. the largest few a chart picked.
+CREATE OR REPLACE MACRO scoped.opportunity_facts(scope_all, scope_org, scope_rep, one_deal := NULL, one_rep := NULL, one_customer := NULL, one_deals := NULL) AS TABLE
 SELECT * FROM facts.opportunities WHERE coalesce(scope_all, false)
   AND (one_deal IS NULL OR opportunity_id = one_deal) AND (one_rep IS NULL OR owner_rep_id = one_rep)
-  AND (one_customer IS NULL OR customer_id = one_customer)
+  AND (one_customer IS NULL OR customer_id = one_customer) AND (one_deals IS NULL OR opportunity_id IN (SELECT unnest(one_deals)))
 UNION ALL
 SELECT * FROM facts.opportunities f WHERE NOT coalesce(scope_all, false)
   AND (one_deal IS NULL OR f.opportunity_id = one_deal) AND (one_rep IS NULL OR f.owner_rep_id = one_rep)
-  AND (one_customer IS NULL OR f.customer_id = one_customer)
+  AND (one_customer IS NULL OR f.customer_id = one_customer) AND (one_deals IS NULL OR f.opportunity_id IN (SELECT unnest(one_deals)))
   AND scoped.sees(f.owner_rep_id, f.owner_org, scope_all, scope_org, scope_rep);
 
 -- @ name=activity_facts needs=facts.activities
@@ -179,16 +180,26 @@ SELECT t.* FROM live.activities t WHERE coalesce(scope_all, false)
 UNION ALL
 SELECT t.* FROM live.activities t SEMI JOIN scoped.activity_facts(scope_all, scope_org, scope_rep) f ON f.activity_id = t.activity_id WHERE NOT coalesce(scope_all, false);
 -- @ name=opportunity_stages needs=facts.opportunities
--- A deal's stage history belongs to the deal's owner. one_deal, one_rep (as
--- in opportunity_facts): that deal's history, or that rep's deals', only
--- (NULL: all), their visibility decided for them alone (a scoped user's
--- deal page joined every visible deal: 0.3-0.4 s on the large demo company).
-CREATE OR REPLACE MACRO scoped.opportunity_stages(scope_all, scope_org, scope_rep, one_deal := NULL, one_rep := NULL) AS TABLE
-SELECT t.* FROM live.opportunity_stages t WHERE coalesce(scope_all, false) AND (one_deal IS NULL OR t.opportunity_id = one_deal)
+-- A deal's stage history belongs to the deal's owner. one_deal, one_rep,
+-- one_deals (as in opportunity_facts): that deal's history, that rep's
+-- deals' or those of the list, only (NULL: all), their visibility decided
+-- for them alone (a scoped user's deal page joined every visible deal: 0.3-0.4
+-- s on the large demo company; the Microscope overview's 12 largest deals,
+-- a manager's, 0.9 s). The list has a branch of its own for everything: its
+-- "one_deals IS NULL OR …" cannot be decided before the query runs when the
+-- list is a subquery, and DuckDB then marks every stage row (the executive's
+-- timeline 0.1 -> 0.5 s); as a semi join it reads the listed deals' rows, and
+-- without a list nothing.
+CREATE OR REPLACE MACRO scoped.opportunity_stages(scope_all, scope_org, scope_rep, one_deal := NULL, one_rep := NULL, one_deals := NULL) AS TABLE
+SELECT t.* FROM live.opportunity_stages t WHERE coalesce(scope_all, false) AND one_deals IS NULL AND (one_deal IS NULL OR t.opportunity_id = one_deal)
+  AND (one_rep IS NULL OR t.opportunity_id IN (SELECT o.opportunity_id FROM facts.opportunities o WHERE o.owner_rep_id = one_rep))
+UNION ALL
+SELECT t.* FROM live.opportunity_stages t WHERE coalesce(scope_all, false) AND t.opportunity_id IN (SELECT unnest(one_deals))
+  AND (one_deal IS NULL OR t.opportunity_id = one_deal)
   AND (one_rep IS NULL OR t.opportunity_id IN (SELECT o.opportunity_id FROM facts.opportunities o WHERE o.owner_rep_id = one_rep))
 UNION ALL
 SELECT t.* FROM live.opportunity_stages t
-SEMI JOIN scoped.opportunity_facts(scope_all, scope_org, scope_rep, one_deal := one_deal, one_rep := one_rep) f ON f.opportunity_id = t.opportunity_id
+SEMI JOIN scoped.opportunity_facts(scope_all, scope_org, scope_rep, one_deal := one_deal, one_rep := one_rep, one_deals := one_deals) f ON f.opportunity_id = t.opportunity_id
 WHERE NOT coalesce(scope_all, false) AND (one_deal IS NULL OR t.opportunity_id = one_deal);
 -- @ name=payment_schedule needs=facts.contracts
 -- A contract's settlement plan and lines belong to the contract's owner.

@@ -14,7 +14,7 @@ WITH top AS (
 visits AS (
     SELECT h.opportunity_id, h.stage, s.position, CAST(h.entered_at AS DATE) AS entered_on,
            CAST(lead(h.entered_at) OVER (PARTITION BY h.opportunity_id ORDER BY h.entered_at, s.position) AS DATE) AS next_on
-    FROM scoped.opportunity_stages($scope_all, $scope_org, $scope_rep, one_rep := $rep) h
+    FROM scoped.opportunity_stages($scope_all, $scope_org, $scope_rep, one_rep := $rep, one_deals := (SELECT list(opportunity_id) FROM top)) h
     JOIN live.stages s ON s.stage = h.stage
     WHERE h.opportunity_id IN (SELECT opportunity_id FROM top)
       AND h.entered_at < CAST(CAST($as_of AS DATE) + 1 AS TIMESTAMPTZ)
