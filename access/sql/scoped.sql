@@ -185,11 +185,11 @@ SELECT t.* FROM live.activities t SEMI JOIN scoped.activity_facts(scope_all, sco
 -- deals' or those of the list, only (NULL: all), their visibility decided
 -- for them alone (a scoped user's deal page joined every visible deal: 0.3-0.4
 -- s on the large demo company; the Microscope overview's 12 largest deals,
--- a manager's, 0.9 s). The list has a branch of its own for everything: its
+-- a manager's, 0.9 s). Unscoped, the list has a branch of its own: there
 -- "one_deals IS NULL OR …" cannot be decided before the query runs when the
 -- list is a subquery, and DuckDB then marks every stage row (the executive's
--- timeline 0.1 -> 0.5 s); as a semi join it reads the listed deals' rows, and
--- without a list nothing.
+-- timeline 0.1 -> 0.5 s); a semi join with the list reads the listed deals'
+-- rows, and without a list nothing.
 CREATE OR REPLACE MACRO scoped.opportunity_stages(scope_all, scope_org, scope_rep, one_deal := NULL, one_rep := NULL, one_deals := NULL) AS TABLE
 SELECT t.* FROM live.opportunity_stages t WHERE coalesce(scope_all, false) AND one_deals IS NULL AND (one_deal IS NULL OR t.opportunity_id = one_deal)
   AND (one_rep IS NULL OR t.opportunity_id IN (SELECT o.opportunity_id FROM facts.opportunities o WHERE o.owner_rep_id = one_rep))
