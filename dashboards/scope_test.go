@@ -1334,6 +1334,10 @@ func TestScopeMicroscopeOverviewTimeline(t *testing.T) {
 	// The relations given a list: open deals of every owner, the user's and
 	// others', in one list.
 	deals := queryIDs(t, `SELECT opportunity_id FROM live.opportunities ORDER BY hash(opportunity_id) LIMIT 40`)
+	staged := map[string]bool{}
+	for _, id := range queryIDs(t, `SELECT DISTINCT opportunity_id FROM live.opportunity_stages`) {
+		staged[id] = true
+	}
 	users := scopeUsers()
 	for _, name := range []string{"ceo", "east", "analyst", "rep"} {
 		u := users[name]
@@ -1352,10 +1356,6 @@ func TestScopeMicroscopeOverviewTimeline(t *testing.T) {
 			var wantHere []string
 			if rel == "opportunity_stages" {
 				// deals without a stage history have no rows
-				staged := map[string]bool{}
-				for _, id := range queryIDs(t, `SELECT DISTINCT opportunity_id FROM live.opportunity_stages`) {
-					staged[id] = true
-				}
 				for _, id := range want {
 					if staged[id] {
 						wantHere = append(wantHere, id)
