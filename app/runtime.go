@@ -65,15 +65,10 @@ func Open(ctx context.Context, cfg *Config, log *slog.Logger) (*Runtime, error) 
 
 // prepare builds the facts when they are missing or stale (a warehouse
 // loaded by an earlier version, or another base currency) and installs the
-// scoped relations, each in one transaction.
+// scoped relations, in one transaction: a process killed between the two
+// left facts without scoped relations for the next reader of the file
+// (found by triscope chaos load --first).
 func (r *Runtime) prepare(ctx context.Context) error {
-	built, err := models.EnsureFacts(ctx, r.w, r.cfg.BaseCurrency)
-	if err != nil {
-		return fmt.Errorf("building the facts: %w", err)
-	}
-	if built {
-		r.log.Info("facts built", "base", r.cfg.BaseCurrency)
-	}
 	// A refresh killed mid-way leaves the tables it had staged (found by
 	// triscope chaos refresh): no refresh runs now, drop them.
 	if n, err := models.DropStaged(ctx, r.w); err != nil {
@@ -81,9 +76,17 @@ func (r *Runtime) prepare(ctx context.Context) error {
 	} else if n > 0 {
 		r.log.Info("dropped the tables an unfinished refresh had staged", "tables", n)
 	}
-	return r.w.WriteTx(ctx, func(ctx context.Context, conn *sql.Conn) error {
+	built := false
+	err := r.w.WriteTx(ctx, func(ctx context.Context, conn *sql.Conn) (err error) {
+		if built, err = models.EnsureFactsTx(ctx, conn, r.cfg.BaseCurrency); err != nil {
+			return fmt.Errorf("building the facts: %w", err)
+		}
 		return r.installScoped(ctx, conn)
 	})
+	if err == nil && built {
+		r.log.Info("facts built", "base", r.cfg.BaseCurrency)
+	}
+	return err
 }
 
 // installScoped (re)creates the scoped relations on conn, inside the

@@ -235,6 +235,13 @@ func EnsureFacts(ctx context.Context, w *warehouse.Warehouse, base string) (bool
 	return built, err
 }
 
+// EnsureFactsTx is EnsureFacts inside the caller's open transaction on conn,
+// so that what is built over the facts (the scoped relations) commits with
+// them.
+func EnsureFactsTx(ctx context.Context, conn *sql.Conn, base string) (bool, error) {
+	return ensureFacts(ctx, conn, base)
+}
+
 // ensureFactsOnLane is EnsureFacts on a connection of the write lane that
 // the caller holds (a refresh): its own transaction, committed behind the
 // commit gate when it built the facts.
