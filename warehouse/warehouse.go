@@ -53,7 +53,9 @@ type Warehouse struct {
 	// etl/concurrent_test.go); a reader that waits for the commit to finish
 	// sees either the old or the new state, as MVCC promises.
 	gate sync.RWMutex
-	log  *slog.Logger
+	// turns orders the queries waiting for the read pool (turns.go).
+	turns *turns
+	log   *slog.Logger
 }
 
 // DefaultTimeZone is the zone in which the demo company and most users work.
@@ -84,7 +86,7 @@ func Open(ctx context.Context, opts Options) (*Warehouse, error) {
 
 // open opens an existing (or in-memory) warehouse; Open has created the file.
 func open(ctx context.Context, opts Options) (*Warehouse, error) {
-	w := &Warehouse{opts: opts, log: opts.Logger, lane: make(chan struct{}, 1)}
+	w := &Warehouse{opts: opts, log: opts.Logger, lane: make(chan struct{}, 1), turns: newTurns(opts.ReadConns)}
 	if err := w.connect(); err != nil {
 		return nil, err
 	}
@@ -307,7 +309,8 @@ func (w *Warehouse) ReadGate() (release func()) {
 }
 
 // Reader is the read pool behind the commit gate: every query starts when no
-// commit is being applied, so it sees a whole load or none of it.
+// commit is being applied, so it sees a whole load or none of it; and, when
+// the pool is busy, in the order the queries came (turns.go).
 type Reader struct{ w *Warehouse }
 
 // Reader returns the gated read pool. Servers and reports read through it.
@@ -325,6 +328,10 @@ func (r Reader) QueryContext(ctx context.Context, query string, args ...any) (*s
 }
 
 func (r Reader) query(ctx context.Context, query string, args []any) (*sql.Rows, error) {
+	if err := r.w.turns.take(ctx); err != nil {
+		return nil, err
+	}
+	defer r.w.turns.give()
 	defer r.w.ReadGate()()
 	return r.w.read.Load().QueryContext(ctx, query, args...)
 }
@@ -339,6 +346,9 @@ func (r Reader) QueryRowContext(ctx context.Context, query string, args ...any) 
 }
 
 func (r Reader) queryRow(ctx context.Context, query string, args []any) *sql.Row {
+	if err := r.w.turns.take(ctx); err == nil {
+		defer r.w.turns.give()
+	} // (else ctx is done: the pool's Row carries its error)
 	defer r.w.ReadGate()()
 	return r.w.read.Load().QueryRowContext(ctx, query, args...)
 }
