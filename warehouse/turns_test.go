@@ -40,16 +40,26 @@ func TestReadersStartInTheOrderTheyAsked(t *testing.T) {
 		})
 		// The first query takes the turn and waits for the gate, the others
 		// for the turn: wait until query i is in line before the next asks.
-		for deadline := time.Now().Add(2 * time.Second); w.turns.queued() < i && time.Now().Before(deadline); {
+		for deadline := time.Now().Add(10 * time.Second); !w.turns.inLine(i); {
+			if time.Now().After(deadline) {
+				w.gate.Unlock()
+				t.Fatalf("query %d never got in line", i)
+			}
 			time.Sleep(time.Millisecond)
 		}
-		time.Sleep(5 * time.Millisecond)
 	}
 	w.gate.Unlock()
 	wg.Wait()
 	if want := []int{0, 1, 2, 3, 4, 5, 6, 7}; !slices.Equal(order, want) {
 		t.Fatalf("the queries ran in the order %v, want the order they asked in %v", order, want)
 	}
+}
+
+// inLine says whether the one turn is taken and n queries wait for it.
+func (t *turns) inLine(n int) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.free == 0 && t.waiting.Len() == n
 }
 
 // A query whose context ends while it waits leaves the line, and a turn
