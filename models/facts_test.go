@@ -65,7 +65,7 @@ func TestRefreshEnsuresFacts(t *testing.T) {
 
 // factsTables are the tables of schema facts that BuildFacts makes and a
 // delta must reproduce.
-var factsTables = []string{"org_paths", "customers", "contracts", "payments", "paying_months", "opportunities", "activities", "expenses", "customer_owners"}
+var factsTables = []string{"org_paths", "customers", "contracts", "payments", "paying_months", "collection_months", "opportunities", "activities", "expenses", "customer_owners"}
 
 // deltaLoad loads dir (an incremental load, or a snapshot of the entities
 // named) with UpdateFacts as its AfterApply step, as the runtime does, and

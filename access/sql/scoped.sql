@@ -363,6 +363,15 @@ SELECT * FROM facts.paying_months WHERE coalesce(scope_all, false)
 UNION ALL
 SELECT * FROM facts.paying_months f WHERE NOT coalesce(scope_all, false) AND scoped.sees(f.owner_rep_id, f.owner_org, scope_all, scope_org, scope_rep);
 
+-- @ name=collection_months needs=facts.collection_months
+-- COLLECTIONS by month (facts.sql): the sums of the payments collections
+-- returns, per month (its first day), owner and product line. A row is
+-- visible exactly when its payments are: their visibility is their owner's.
+CREATE OR REPLACE MACRO scoped.collection_months(scope_all, scope_org, scope_rep) AS TABLE
+SELECT * FROM facts.collection_months WHERE coalesce(scope_all, false)
+UNION ALL
+SELECT * FROM facts.collection_months f WHERE NOT coalesce(scope_all, false) AND scoped.sees(f.owner_rep_id, f.owner_org, scope_all, scope_org, scope_rep);
+
 -- @ name=month_index
 -- Months counted from year 0: year * 12 + month - 1 (January = 0).
 CREATE OR REPLACE MACRO scoped.month_index(d) AS year(d) * 12 + month(d) - 1;
@@ -406,6 +415,28 @@ UNION ALL
 SELECT p.* FROM scoped.collections(scope_all, scope_org, scope_rep) p
 WHERE p.amount >= 0
   AND p.paid_on BETWEEN greatest(d_from, scoped.whole_months_start(d_from), scoped.whole_months_end(d_to) + 1) AND d_to;
+
+-- @ name=collections_in needs=facts.collection_months,facts.payments
+-- COLLECTIONS of the days d_from .. d_to (DATEs), summed as far as the days
+-- allow: rows of month (its first day), owner_rep_id, owner_org,
+-- product_line, amount_base and payments (how many it sums), the whole
+-- months from collection_months and the days of a partial first and last month from collections, so that a
+-- sum over them equals the sum of collections over those days (a period of
+-- ten months on the large demo company reads 14 K rows instead of 4 M).
+-- NULL or d_from after d_to: no rows. Three ranges, three branches: each
+-- scan skips the other months' row groups.
+CREATE OR REPLACE MACRO scoped.collections_in(scope_all, scope_org, scope_rep, d_from, d_to) AS TABLE
+SELECT m.month, m.owner_rep_id, m.owner_org, m.product_line, m.amount_base, m.payments
+FROM scoped.collection_months(scope_all, scope_org, scope_rep) m
+WHERE m.month BETWEEN scoped.whole_months_start(d_from) AND scoped.whole_months_end(d_to)
+UNION ALL
+SELECT CAST(date_trunc('month', p.paid_on) AS DATE), p.owner_rep_id, p.owner_org, p.product_line, p.amount_base, 1
+FROM scoped.collections(scope_all, scope_org, scope_rep) p
+WHERE p.paid_on BETWEEN d_from AND least(d_to, scoped.whole_months_start(d_from) - 1)
+UNION ALL
+SELECT CAST(date_trunc('month', p.paid_on) AS DATE), p.owner_rep_id, p.owner_org, p.product_line, p.amount_base, 1
+FROM scoped.collections(scope_all, scope_org, scope_rep) p
+WHERE p.paid_on BETWEEN greatest(d_from, scoped.whole_months_start(d_from), scoped.whole_months_end(d_to) + 1) AND d_to;
 
 -- @ name=open_pipeline needs=facts.opportunities
 -- OPEN PIPELINE (在途商机): deals open now (status open), at the base-currency

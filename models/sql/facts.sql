@@ -161,6 +161,33 @@ WHERE amount >= 0{{if .Delta}} AND customer_id IN (SELECT customer_id FROM fd_pa
 GROUP BY ALL
 ORDER BY year, customer_id;
 
+-- Collections by month: the payments' amount_base summed per month, owner
+-- and product line, what the collection KPIs of a period sum over its whole
+-- months (scoped.collections_in; the days of a partial first and last month
+-- come from facts.payments). A payment's visibility is its owner's, so each
+-- row is visible exactly when its payments are. On the large demo company
+-- 138 K rows for 22 M payments: a manager's collections of ten months 107 ms
+-- from the payments, 4 ms from these. A delta regroups the months of the
+-- changed payments, as the facts held them before it and as they hold them
+-- after (fd_payment_months).
+{{if .Delta -}}
+INSERT INTO fd_payment_months
+SELECT DISTINCT CAST(date_trunc('month', paid_on) AS DATE) FROM facts.payments WHERE payment_id IN (SELECT payment_id FROM fd_payments);
+DELETE FROM facts.collection_months WHERE month IN (SELECT month FROM fd_payment_months);
+INSERT INTO facts.collection_months
+{{- else -}}
+CREATE OR REPLACE TABLE facts.collection_months AS
+{{- end}}
+SELECT CAST(date_trunc('month', paid_on) AS DATE) AS month, owner_rep_id, owner_org, product_line,
+       sum(amount_base) AS amount_base, count(*) AS payments
+FROM facts.payments
+{{- if .Delta}}
+WHERE paid_on BETWEEN (SELECT min(month) FROM fd_payment_months) AND (SELECT last_day(max(month)) FROM fd_payment_months)
+  AND CAST(date_trunc('month', paid_on) AS DATE) IN (SELECT month FROM fd_payment_months)
+{{- end}}
+GROUP BY ALL
+ORDER BY month;
+
 -- Opportunities in the base currency at the rate of the day they were created.
 -- probability: the deal's own, else its stage's default (percent). rep_id is
 -- the deal's own owner_rep_id (NULL when it names none), rep_org that rep's

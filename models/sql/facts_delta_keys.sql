@@ -99,3 +99,9 @@ UNION SELECT customer_id FROM facts.expenses WHERE expense_id IN (SELECT expense
 -- the delta.
 CREATE OR REPLACE TEMP TABLE fd_payment_customers AS
 SELECT customer_id FROM facts.payments WHERE payment_id IN (SELECT payment_id FROM fd_payments);
+
+-- The months whose facts.collection_months rows can change: those of the
+-- changed payments as the facts hold them now; facts.sql adds those after
+-- the delta.
+CREATE OR REPLACE TEMP TABLE fd_payment_months AS
+SELECT DISTINCT CAST(date_trunc('month', paid_on) AS DATE) AS month FROM facts.payments WHERE payment_id IN (SELECT payment_id FROM fd_payments);

@@ -9,10 +9,9 @@ WITH facts AS (
     WHERE ($product_lines IS NULL OR list_contains($product_lines, c.product_line))
       AND c.signed_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
     UNION ALL
-    SELECT 'p', p.owner_rep_id, p.owner_org, p.amount_base, p.contract_id
-    FROM scoped.collections($scope_all, $scope_org, $scope_rep) p
+    SELECT 'p', p.owner_rep_id, p.owner_org, p.amount_base, NULL   -- whole months summed (scoped.collections_in)
+    FROM scoped.collections_in($scope_all, $scope_org, $scope_rep, CAST($from AS DATE), CAST($to AS DATE)) p
     WHERE ($product_lines IS NULL OR list_contains($product_lines, p.product_line))
-      AND p.paid_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
     UNION ALL
     SELECT 'o', c.owner_rep_id, c.owner_org, d.amount_due - d.amount_paid, c.contract_id
     FROM scoped.mart_settlements_due($scope_all, $scope_org, $scope_rep) d JOIN scoped.contract_facts($scope_all, $scope_org, $scope_rep) c ON c.contract_id = d.contract_id

@@ -16,12 +16,11 @@ s AS (
     SELECT d.status, d.amount_due - d.amount_paid AS unpaid, d.contract_id
     FROM scoped.mart_settlements_due($scope_all, $scope_org, $scope_rep) d JOIN c ON c.contract_id = d.contract_id
 ),
-p AS (
+p AS (   -- whole months summed (scoped.collections_in)
     SELECT coalesce(sum(p.amount_base), 0) AS v
-    FROM scoped.collections($scope_all, $scope_org, $scope_rep) p
+    FROM scoped.collections_in($scope_all, $scope_org, $scope_rep, CAST($from AS DATE), CAST($to AS DATE)) p
     WHERE scoped.under_any(p.owner_org, $orgs)
       AND ($product_lines IS NULL OR list_contains($product_lines, p.product_line))
-      AND p.paid_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
 )
 SELECT 'outstanding' AS kpi, CAST(sum(outstanding) FILTER (WHERE execution IN ('current', 'overdue')) AS DOUBLE) AS value,
        CAST(count(*) FILTER (WHERE execution IN ('current', 'overdue') AND outstanding > 0) AS DOUBLE) AS extra FROM c

@@ -11,12 +11,11 @@ WITH c AS (
       AND ($product_lines IS NULL OR list_contains($product_lines, c.product_line))
       AND c.signed_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
 ),
-p AS (
-    SELECT coalesce(sum(p.amount_base), 0) AS v, count(*) AS n
-    FROM scoped.collections($scope_all, $scope_org, $scope_rep) p
+p AS (   -- whole months summed (scoped.collections_in)
+    SELECT coalesce(sum(p.amount_base), 0) AS v, coalesce(sum(p.payments), 0) AS n
+    FROM scoped.collections_in($scope_all, $scope_org, $scope_rep, CAST($from AS DATE), CAST($to AS DATE)) p
     WHERE scoped.under_any(p.owner_org, $orgs) AND ($rep IS NULL OR p.owner_rep_id = $rep)
       AND ($product_lines IS NULL OR list_contains($product_lines, p.product_line))
-      AND p.paid_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
 ),
 o AS (
     SELECT coalesce(sum(o.amount_base), 0) AS pipeline, coalesce(CAST(sum(o.weighted_base) AS DOUBLE), 0) AS weighted,

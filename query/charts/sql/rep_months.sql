@@ -14,12 +14,11 @@ c AS (
       AND c.signed_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
     GROUP BY 1
 ),
-p AS (
-    SELECT CAST(date_trunc('month', p.paid_on) AS DATE) AS month, sum(p.amount_base) AS v
-    FROM scoped.collections($scope_all, $scope_org, $scope_rep) p
+p AS (   -- whole months summed (scoped.collections_in)
+    SELECT p.month, sum(p.amount_base) AS v
+    FROM scoped.collections_in($scope_all, $scope_org, $scope_rep, CAST($from AS DATE), CAST($to AS DATE)) p
     WHERE scoped.under_any(p.owner_org, $orgs) AND ($rep IS NULL OR p.owner_rep_id = $rep)
       AND ($product_lines IS NULL OR list_contains($product_lines, p.product_line))
-      AND p.paid_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
     GROUP BY 1
 )
 SELECT m.month, CAST(coalesce(c.v, 0) AS DOUBLE) AS bookings, CAST(coalesce(p.v, 0) AS DOUBLE) AS collections

@@ -16,11 +16,10 @@ c AS (
       AND c.signed_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
     GROUP BY 1
 ),
-p AS (
+p AS (   -- whole months summed (scoped.collections_in)
     SELECT p.owner_rep_id AS rep_id, sum(p.amount_base) AS collections
-    FROM scoped.collections($scope_all, $scope_org, $scope_rep) p
+    FROM scoped.collections_in($scope_all, $scope_org, $scope_rep, CAST($from AS DATE), CAST($to AS DATE)) p
     WHERE ($product_lines IS NULL OR list_contains($product_lines, p.product_line))
-      AND p.paid_on BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
     GROUP BY 1
 ),
 o AS (

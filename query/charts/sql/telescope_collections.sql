@@ -7,18 +7,24 @@ WITH months AS (
     SELECT CAST(m AS DATE) AS month
     FROM range(CAST(date_trunc('month', CAST($from AS DATE)) AS TIMESTAMP), CAST(CAST($horizon_to AS DATE) + INTERVAL 1 DAY AS TIMESTAMP), INTERVAL 1 MONTH) r(m)
 ),
-facts AS (
-    SELECT c.paid_on AS d, c.amount_base AS v
-    FROM scoped.collections($scope_all, $scope_org, $scope_rep) c
+-- Collections by month over the period's days and the comparison window's
+-- ($cmp_shift months back, through $horizon_to), each day once (the window's
+-- days before the period and after it), whole months summed.
+actual AS (
+    SELECT c.month, sum(c.amount_base) AS v
+    FROM (
+        SELECT * FROM scoped.collections_in($scope_all, $scope_org, $scope_rep, CAST($from AS DATE), CAST($to AS DATE))
+        UNION ALL
+        SELECT * FROM scoped.collections_in($scope_all, $scope_org, $scope_rep,
+            CAST(CAST($from AS DATE) - to_months(CAST($cmp_shift AS INTEGER)) AS DATE),
+            least(CAST(CAST($horizon_to AS DATE) - to_months(CAST($cmp_shift AS INTEGER)) AS DATE), CAST($from AS DATE) - 1))
+        UNION ALL
+        SELECT * FROM scoped.collections_in($scope_all, $scope_org, $scope_rep,
+            greatest(CAST(CAST($from AS DATE) - to_months(CAST($cmp_shift AS INTEGER)) AS DATE), CAST($to AS DATE) + 1),
+            CAST(CAST($horizon_to AS DATE) - to_months(CAST($cmp_shift AS INTEGER)) AS DATE))
+    ) c
     WHERE scoped.under_any(c.owner_org, $orgs)
       AND ($product_lines IS NULL OR list_contains($product_lines, c.product_line))
-),
-actual AS (
-    SELECT CAST(date_trunc('month', d) AS DATE) AS month, sum(v) AS v
-    FROM facts
-    WHERE d BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)
-       OR ($cmp_shift IS NOT NULL AND d BETWEEN CAST($from AS DATE) - to_months(CAST($cmp_shift AS INTEGER))
-                                            AND CAST($horizon_to AS DATE) - to_months(CAST($cmp_shift AS INTEGER)))
     GROUP BY 1
 ),
 target AS (

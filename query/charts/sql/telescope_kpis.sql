@@ -11,9 +11,14 @@ WITH con AS (
     WHERE scoped.under_any(c.owner_org, $orgs)
       AND ($product_lines IS NULL OR list_contains($product_lines, c.product_line))
 ),
-pay AS (
-    SELECT p.paid_on AS d, p.amount_base AS v
-    FROM scoped.collections($scope_all, $scope_org, $scope_rep) p
+pay AS (   -- the collections of the period (now) and of the comparison period (cmp), whole months summed
+    SELECT 'now' AS k, p.amount_base AS v
+    FROM scoped.collections_in($scope_all, $scope_org, $scope_rep, CAST($from AS DATE), CAST($to AS DATE)) p
+    WHERE scoped.under_any(p.owner_org, $orgs)
+      AND ($product_lines IS NULL OR list_contains($product_lines, p.product_line))
+    UNION ALL
+    SELECT 'cmp', p.amount_base
+    FROM scoped.collections_in($scope_all, $scope_org, $scope_rep, CAST($cmp_from AS DATE), CAST($cmp_to AS DATE)) p
     WHERE scoped.under_any(p.owner_org, $orgs)
       AND ($product_lines IS NULL OR list_contains($product_lines, p.product_line))
 ),
@@ -49,9 +54,9 @@ SELECT 'bookings' AS kpi,
 FROM con
 UNION ALL
 SELECT 'collections',
-       CAST(sum(v) FILTER (WHERE d BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)) AS DOUBLE),
+       CAST(sum(v) FILTER (WHERE k = 'now') AS DOUBLE),
        CAST((SELECT sum(amount) FROM tgt_in WHERE metric = 'collections') AS DOUBLE),
-       CAST(sum(v) FILTER (WHERE d BETWEEN CAST($cmp_from AS DATE) AND CAST($cmp_to AS DATE)) AS DOUBLE),
+       CAST(sum(v) FILTER (WHERE k = 'cmp') AS DOUBLE),
        NULL
 FROM pay
 UNION ALL
