@@ -14,7 +14,8 @@ import (
 // scoped.collections_in sums a period's whole months from
 // facts.collection_months and its partial first and last months from the
 // payments. For each user and periods that start and end on a month's
-// edges, inside months, within one month, across years, reversed: its sums
+// edges, inside months, within one month, across years, reversed, with a
+// bound missing: its sums
 // by month, owner and product line equal those of the payments of the
 // period the reference rule lets the user see (facts.payments' amount_base,
 // visibility from the base tables, summed and counted here).
@@ -37,6 +38,14 @@ func TestCollectionsInSumsAsCollections(t *testing.T) {
 		{m(4, 10), m(2, 9)},      // a partial month, a whole one, a partial one
 		{m(2, 1), m(4, 1)},       // reversed: nothing
 		{m(40, 1), monthEnd(30)}, // before the data
+		{m(3, 5), {}},            // no end (a NULL bound): nothing
+		{{}, m(3, 20)},           // no start: nothing
+	}
+	orNull := func(d time.Time) any {
+		if d.IsZero() {
+			return nil
+		}
+		return d
 	}
 	users := scopeUsers()
 	for _, name := range []string{"ceo", "east", "analyst", "rep"} {
@@ -46,7 +55,7 @@ func TestCollectionsInSumsAsCollections(t *testing.T) {
 		for _, per := range periods {
 			want, wantN, gotN := map[string]*big.Rat{}, map[string]int64{}, map[string]int64{}
 			rows, err := env.w.DB().Query(`SELECT payment_id, strftime(paid_on, '%Y-%m') || '|' || coalesce(owner_rep_id, '') || '|' || coalesce(owner_org, '') || '|' || coalesce(product_line, ''),
-				CAST(amount_base AS VARCHAR) FROM facts.payments WHERE paid_on BETWEEN $1 AND $2`, per[0], per[1])
+				CAST(amount_base AS VARCHAR) FROM facts.payments WHERE paid_on BETWEEN $1 AND $2`, orNull(per[0]), orNull(per[1]))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -64,7 +73,7 @@ func TestCollectionsInSumsAsCollections(t *testing.T) {
 			got := map[string]*big.Rat{}
 			rows, err = env.w.DB().Query(`SELECT strftime(month, '%Y-%m') || '|' || coalesce(owner_rep_id, '') || '|' || coalesce(owner_org, '') || '|' || coalesce(product_line, ''),
 				CAST(sum(amount_base) AS VARCHAR), sum(payments) FROM scoped.collections_in($1, $2, $3, CAST($4 AS DATE), CAST($5 AS DATE)) GROUP BY 1`,
-				p["scope_all"], p["scope_org"], p["scope_rep"], per[0], per[1])
+				p["scope_all"], p["scope_org"], p["scope_rep"], orNull(per[0]), orNull(per[1]))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -423,20 +423,22 @@ WHERE p.amount >= 0
 -- months from collection_months and the days of a partial first and last month from collections, so that a
 -- sum over them equals the sum of collections over those days (a period of
 -- ten months on the large demo company reads 14 K rows instead of 4 M).
--- NULL or d_from after d_to: no rows. Three ranges, three branches: each
--- scan skips the other months' row groups.
+-- A NULL bound or d_from after d_to: no rows (d_from <= d_to in each
+-- branch: least and greatest pass over a NULL, so a NULL bound alone would
+-- leave a partial month's days in). Three ranges, three branches: each scan
+-- skips the other months' row groups.
 CREATE OR REPLACE MACRO scoped.collections_in(scope_all, scope_org, scope_rep, d_from, d_to) AS TABLE
 SELECT m.month, m.owner_rep_id, m.owner_org, m.product_line, m.amount_base, m.payments
 FROM scoped.collection_months(scope_all, scope_org, scope_rep) m
-WHERE m.month BETWEEN scoped.whole_months_start(d_from) AND scoped.whole_months_end(d_to)
+WHERE d_from <= d_to AND m.month BETWEEN scoped.whole_months_start(d_from) AND scoped.whole_months_end(d_to)
 UNION ALL
 SELECT CAST(date_trunc('month', p.paid_on) AS DATE), p.owner_rep_id, p.owner_org, p.product_line, p.amount_base, 1
 FROM scoped.collections(scope_all, scope_org, scope_rep) p
-WHERE p.paid_on BETWEEN d_from AND least(d_to, scoped.whole_months_start(d_from) - 1)
+WHERE d_from <= d_to AND p.paid_on BETWEEN d_from AND least(d_to, scoped.whole_months_start(d_from) - 1)
 UNION ALL
 SELECT CAST(date_trunc('month', p.paid_on) AS DATE), p.owner_rep_id, p.owner_org, p.product_line, p.amount_base, 1
 FROM scoped.collections(scope_all, scope_org, scope_rep) p
-WHERE p.paid_on BETWEEN greatest(d_from, scoped.whole_months_start(d_from), scoped.whole_months_end(d_to) + 1) AND d_to;
+WHERE d_from <= d_to AND p.paid_on BETWEEN greatest(d_from, scoped.whole_months_start(d_from), scoped.whole_months_end(d_to) + 1) AND d_to;
 
 -- @ name=open_pipeline needs=facts.opportunities
 -- OPEN PIPELINE (在途商机): deals open now (status open), at the base-currency
