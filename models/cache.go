@@ -35,7 +35,11 @@ type keyedCache struct {
 	// would be handled like changed ones, but the rule of the refresh is to
 	// start over when a snapshot deleted rows: incremental.go)
 	inputs []string
-	file   string // its SQL (.Step): valid (one row: may the cache serve this as_of), keys (temp <name>_keys: the keys the loads after .Since wrote), read (the temp tables the models read, from the cache, as of as_of)
+	// paymentMoves: its keys step reads facts.payment_changes (the keys the
+	// loads since moved payments away from), so a cache older than the
+	// log's start (facts.state.changes_from) is rebuilt whole
+	paymentMoves bool
+	file         string // its SQL (.Step): valid (one row: may the cache serve this as_of), keys (temp <name>_keys: the keys the loads after .Since wrote), read (the temp tables the models read, from the cache, as of as_of)
 	// derive, when set, makes tables of model_cache from the cached rows
 	// (sums over every key), in the transaction that writes them
 	derive func(ctx context.Context, rc *RunContext) error
@@ -105,6 +109,11 @@ func (c keyedCache) refresh(ctx context.Context, rc *RunContext) (cached bool, e
 				if err := rc.Conn.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM main."+quoteIdent(t)+" WHERE _load_id > $1 AND _deleted_at IS NOT NULL)", since.Int64).Scan(&forced); err != nil {
 					return false, err
 				}
+			}
+		}
+		if c.paymentMoves && since.Valid && !forced {
+			if err := rc.Conn.QueryRowContext(ctx, "SELECT coalesce(max(changes_from), 0) > $1 FROM facts.state", since.Int64).Scan(&forced); err != nil {
+				return false, fmt.Errorf("reading where the facts' log of moved payments starts: %w", err)
 			}
 		}
 	}

@@ -33,12 +33,15 @@ func init() {
 // running sums of its contract's plan and payments: the window over all
 // payments, most of the model's time) across refreshes per contract
 // (cache.go, contract_execution_cache.sql): a contract is recomputed when a
-// load wrote its row, its plan or one of its payments (or moved a payment
-// away from it); fx rates changing rebuild all (payments in another
-// currency are converted through them).
+// load wrote its row, its plan or one of its payments, or moved a payment
+// away from it (facts.payment_changes, the facts' log of moved payments:
+// the cache kept a map of every payment's contract instead, 22 M rows on
+// the large company rewritten at every update); fx rates changing rebuild
+// all (payments in another currency are converted through them).
 var installmentsCache = keyedCache{
-	name: "ce_installments", key: "contract_id", unit: "contracts", tables: []string{"ce_installments", "ce_payment_contracts"},
-	forcing: []string{"fx_rates"}, inputs: []string{"contracts", "payment_schedule", "payments"}, file: "contract_execution_cache.sql",
+	name: "ce_installments", key: "contract_id", unit: "contracts", tables: []string{"ce_installments"},
+	forcing: []string{"fx_rates"}, inputs: []string{"contracts", "payment_schedule", "payments"}, paymentMoves: true,
+	file: "contract_execution_cache.sql",
 	compute: func(ctx context.Context, rc *RunContext, all bool) error {
 		if err := rc.Exec(ctx, "contract_execution_cache.sql", map[string]any{"Step": "contracts", "All": all}); err != nil {
 			return err

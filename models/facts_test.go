@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -101,10 +102,11 @@ func assertFactsAsBuilt(t *testing.T, w *warehouse.Warehouse, when string) {
 	ctx := context.Background()
 	err := w.WriteTx(ctx, func(ctx context.Context, conn *sql.Conn) error {
 		assertFactsIndexes(t, ctx, conn, when)
-		// every table a build makes is compared (but its state row)
+		// every table a build makes is compared (but its state row and the
+		// log of moved payments, which a full build starts empty)
 		var unlisted []string
 		if err := plScan(ctx, conn, `SELECT table_name FROM duckdb_tables()
-			WHERE schema_name = 'facts' AND table_name <> 'state'
+			WHERE schema_name = 'facts' AND table_name NOT IN ('state', 'payment_changes')
 			  AND table_name NOT IN ('`+strings.Join(factsTables, "', '")+`')`, func(r *sql.Rows) error {
 			var name string
 			err := r.Scan(&name)
@@ -396,4 +398,90 @@ func TestCustomerOwnersAreTheOtherOwners(t *testing.T) {
 		t.Errorf("facts.customer_owners: %d rows, %d of them the customer's own owner, %d other owners missing, %d rows not another owner's; want the %d other owners",
 			listed, own, missing, extra, others)
 	}
+}
+
+// TestFactsLogMovedPayments: a delta logs, in facts.payment_changes, the
+// customer and contract each payment it moved or deleted had before (what
+// the contract execution's cache recomputes besides the keys the loads
+// wrote), nothing for payments loaded again unchanged or new; and a cache
+// older than the log's start is rebuilt whole rather than trusting it.
+func TestFactsLogMovedPayments(t *testing.T) {
+	ctx := context.Background()
+	w := smallDemoWarehouse(t, 17)
+	testRebuildFacts(t, w)
+	refreshKinds(t, w, false)
+	var built, from int64
+	if err := w.DB().QueryRowContext(ctx, "SELECT load_id, changes_from FROM facts.state").Scan(&built, &from); err != nil {
+		t.Fatal(err)
+	}
+	if from != built {
+		t.Errorf("a full build starts the log at load %d, want its own load %d", from, built)
+	}
+
+	// the old keys of the payments to move, worked out before the load
+	type key struct{ customer, contract string }
+	want := map[key]bool{}
+	rows, err := w.DB().QueryContext(ctx, `SELECT customer_id, contract_id FROM live.payments
+		WHERE contract_id IS NOT NULL AND contract_id <> (SELECT max(contract_id) FROM live.contracts)
+		ORDER BY hash(payment_id) LIMIT 4`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var k key
+		if err := rows.Scan(&k.customer, &k.contract); err != nil {
+			t.Fatal(err)
+		}
+		want[k] = true
+	}
+	rows.Close()
+	dir := t.TempDir()
+	// four payments moved to another contract, three loaded again as they are
+	copyCSV(t, w, `(SELECT * EXCLUDE (_load_id) REPLACE ((SELECT max(contract_id) FROM live.contracts) AS contract_id)
+		FROM live.payments WHERE contract_id IS NOT NULL AND contract_id <> (SELECT max(contract_id) FROM live.contracts)
+		ORDER BY hash(payment_id) LIMIT 4)
+		UNION ALL (SELECT * EXCLUDE (_load_id) FROM live.payments ORDER BY hash(payment_id) DESC LIMIT 3)`, filepath.Join(dir, "payments.csv"))
+	if full := deltaLoad(t, w, dir); full {
+		t.Fatal("moving four payments rebuilt the facts in full; want a delta")
+	}
+	got := map[key]bool{}
+	var loads int64
+	rows, err = w.DB().QueryContext(ctx, "SELECT customer_id, contract_id, count(DISTINCT load_id) OVER () FROM facts.payment_changes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var k key
+		if err := rows.Scan(&k.customer, &k.contract, &loads); err != nil {
+			t.Fatal(err)
+		}
+		got[k] = true
+	}
+	rows.Close()
+	if !maps.Equal(got, want) || loads != 1 {
+		t.Errorf("facts.payment_changes holds %v (of %d loads), want the moved payments' old keys %v of one load", got, loads, want)
+	}
+	kinds := refreshKinds(t, w, false)
+	if r := kinds["contract_execution"]; !strings.Contains(r.Message, "ce_installments: ") || strings.Contains(r.Message, "cache rebuilt") {
+		t.Errorf("after moving payments: contract_execution's message %q; want its cache's keys recomputed", r.Message)
+	}
+	assertSameAsFull(t, w, "after moving payments, the cache's keys from the facts' log")
+
+	// the log starting after the cache's load (a full build of the facts,
+	// or loads pruned): the cache cannot know what moved, and is rebuilt
+	dir = t.TempDir()
+	copyCSV(t, w, `SELECT * EXCLUDE (_load_id) REPLACE ((SELECT min(contract_id) FROM live.contracts) AS contract_id)
+		FROM live.payments WHERE contract_id IS NOT NULL ORDER BY hash(payment_id) LIMIT 2`, filepath.Join(dir, "payments.csv"))
+	deltaLoad(t, w, dir)
+	if err := w.Write(ctx, func(ctx context.Context, conn *sql.Conn) error {
+		_, err := conn.ExecContext(ctx, "UPDATE facts.state SET changes_from = load_id")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	kinds = refreshKinds(t, w, false)
+	if r := kinds["contract_execution"]; !strings.Contains(r.Message, "ce_installments cache rebuilt") {
+		t.Errorf("with the log starting after the cache: contract_execution's message %q; want its cache rebuilt", r.Message)
+	}
+	assertSameAsFull(t, w, "after the cache was rebuilt")
 }

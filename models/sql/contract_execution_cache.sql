@@ -1,11 +1,12 @@
 -- The per-contract cache of ce_installments (models/contract_execution.go,
 -- installmentsCache; models/cache.go): model_cache.ce_installments holds
 -- every installment of every contract with the running sums of its plan and
--- payments, and model_cache.ce_payment_contracts which payments went into
--- which contract (a payment moved to another contract changes both). No row
--- depends on as_of when as_of is on or after every payment and signature (the
--- default as-of date always is): what is due by as_of is decided after, in
--- ce_alloc. Fully paid contracts stay as they are until a load touches them.
+-- payments. A payment moved to another contract changes both: the one it
+-- left comes from the facts' log of moved payments (facts.payment_changes,
+-- facts.sql). No row depends on as_of when as_of is on or after every
+-- payment and signature (the default as-of date always is): what is due by
+-- as_of is decided after, in ce_alloc. Fully paid contracts stay as they are
+-- until a load touches them.
 {{if eq .Step "valid" -}}
 SELECT coalesce(getvariable('as_of') >= (SELECT max(d) FROM (
     SELECT max(paid_on) AS d FROM live.payments
@@ -17,13 +18,15 @@ CREATE OR REPLACE TEMP TABLE ce_installments_keys AS
 SELECT contract_id FROM main.contracts WHERE _load_id > {{.Since}}
 UNION SELECT contract_id FROM main.payment_schedule WHERE _load_id > {{.Since}}
 UNION SELECT contract_id FROM main.payments WHERE _load_id > {{.Since}} AND contract_id IS NOT NULL
-UNION SELECT contract_id FROM model_cache.ce_payment_contracts
-      WHERE payment_id IN (SELECT payment_id FROM main.payments WHERE _load_id > {{.Since}});
+UNION SELECT contract_id FROM facts.payment_changes WHERE load_id > {{.Since}} AND contract_id IS NOT NULL;
 {{- else if eq .Step "contracts" -}}
 CREATE OR REPLACE TEMP TABLE ce_cx_contracts AS
 SELECT * FROM ce_contracts{{if not .All}} WHERE contract_id IN (SELECT contract_id FROM ce_installments_keys){{end}};
-CREATE OR REPLACE TEMP TABLE ce_payment_contracts_new AS
-SELECT p.payment_id, p.contract_id FROM base_payments p JOIN ce_cx_contracts c USING (contract_id);
+{{- if .All}}
+-- the map of every payment's contract that older versions kept beside the
+-- installments (22 M rows on the large company): nothing reads it now
+DROP TABLE IF EXISTS model_cache.ce_payment_contracts;
+{{- end}}
 {{- else if eq .Step "read" -}}
 -- a view (the model reads it once, in ce_alloc); contract_execution.go
 -- drops it when the model ends

@@ -104,6 +104,20 @@ LEFT JOIN live.products pr ON pr.product_id = o.product_id
 LEFT JOIN live.partners pa ON pa.partner_id = o.partner_id
 ORDER BY c.signed_on;
 
+-- The change log of the payments' keys: per load, the customer and contract
+-- of each payment it moved elsewhere or deleted, as they were before
+-- (fd_payment_moves, facts_delta_keys.sql). A model's per-key cache (the
+-- contract execution's installments) recomputes those keys too. It holds
+-- every load after facts.state.changes_from: a full build starts it empty,
+-- and the loads more than 366 loads old are dropped (a cache older than that
+-- is rebuilt: models/cache.go).
+{{if .Delta -}}
+INSERT INTO facts.payment_changes SELECT {{.LoadID}}, customer_id, contract_id FROM fd_payment_moves;
+DELETE FROM facts.payment_changes WHERE load_id <= {{.LoadID}} - 366;
+{{- else -}}
+CREATE OR REPLACE TABLE facts.payment_changes (load_id BIGINT NOT NULL, customer_id VARCHAR, contract_id VARCHAR);
+{{- end}}
+
 -- Payments (collections) in the base currency at the rate of the payment day.
 -- A negative amount is a refund.
 {{if .Delta -}}
@@ -333,9 +347,11 @@ CREATE INDEX facts_opportunities_deal ON facts.opportunities (opportunity_id);
 {{- end}}
 
 {{if .Delta -}}
-UPDATE facts.state SET load_id = {{.LoadID}}, built_at = now();
+UPDATE facts.state SET load_id = {{.LoadID}}, built_at = now(), changes_from = greatest(changes_from, {{.LoadID}} - 366);
 {{- else -}}
 CREATE OR REPLACE TABLE facts.state AS
 SELECT CAST({{.LoadID}} AS BIGINT) AS load_id, '{{.Base}}' AS base_currency,
-       '{{.Definition}}' AS definition, now() AS built_at, current_setting('TimeZone') AS time_zone;
+       '{{.Definition}}' AS definition, now() AS built_at, current_setting('TimeZone') AS time_zone,
+       -- facts.payment_changes holds the loads after this one
+       CAST({{.LoadID}} AS BIGINT) AS changes_from;
 {{- end}}

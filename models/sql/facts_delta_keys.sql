@@ -105,3 +105,16 @@ SELECT customer_id FROM facts.payments WHERE payment_id IN (SELECT payment_id FR
 -- the delta.
 CREATE OR REPLACE TEMP TABLE fd_payment_months AS
 SELECT DISTINCT CAST(date_trunc('month', paid_on) AS DATE) AS month FROM facts.payments WHERE payment_id IN (SELECT payment_id FROM fd_payments);
+
+-- The payments the loads moved to another customer or contract, or deleted,
+-- with the customer and contract the facts held them under before: the
+-- models' per-key caches learn from facts.payment_changes (facts.sql) which
+-- keys lost a payment, where they kept a map of every payment's contract.
+-- Only rows the loads wrote can move (a payment's customer and contract are
+-- its own), and fd_rows_payments holds their new values.
+CREATE OR REPLACE TEMP TABLE fd_payment_moves AS
+SELECT DISTINCT b.customer_id, b.contract_id
+FROM facts.payments b
+LEFT JOIN fd_rows_payments p ON p.payment_id = b.payment_id
+WHERE b.payment_id IN (SELECT payment_id FROM main.payments WHERE _load_id > {{.Since}})
+  AND (p.payment_id IS NULL OR p.customer_id IS DISTINCT FROM b.customer_id OR p.contract_id IS DISTINCT FROM b.contract_id);
