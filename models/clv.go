@@ -104,6 +104,9 @@ func runCLV(ctx context.Context, rc *RunContext) (err error) {
 	if _, err := rc.Conn.ExecContext(ctx, "DELETE FROM model_fits WHERE model IN ('bgnbd', 'gamma_gamma')"); err != nil {
 		return err
 	}
+	if err := paymentSums(ctx, rc); err != nil {
+		return err
+	}
 	if err := rc.Exec(ctx, "clv_summary.sql", nil); err != nil {
 		return err
 	}

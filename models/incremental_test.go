@@ -151,6 +151,12 @@ func TestIncrementalRefreshEqualsFull(t *testing.T) {
 			t.Errorf("after a daily load: %s ran as %s (%s); want incremental, from its caches' deltas", m, r.Kind, r.Why)
 		}
 	}
+	// the payments' sums per customer, from their cache
+	for _, m := range []string{"clv", "customer_value", "alerts"} {
+		if r := kinds[m]; r.Kind != KindIncremental || !strings.Contains(r.Why, "customer_payments updated for the") {
+			t.Errorf("after a daily load: %s ran as %s (%s); want incremental, the payments' sums from their cache", m, r.Kind, r.Why)
+		}
+	}
 	assertSameAsFull(t, w, "after a daily load")
 
 	// Edits that leave the as-of date: customers only. The models that read

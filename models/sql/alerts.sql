@@ -1,7 +1,7 @@
 -- Alerts at as_of. One row per thing to look at; see the COMMENTs for the
 -- rule of each kind. {{.Forecast}} says whether mart_forecast and
 -- mart_targets_monthly exist (the forecast and targets models ran). Besides
--- prep.sql's and pipeline_prep.sql's tables it reads payment_sums.sql's.
+-- prep.sql's and pipeline_prep.sql's tables it reads customer_payments_cache.sql's.
 -- Thresholds and severities are the settings models.alerts.* (alerts.go),
 -- read here as session variables getvariable('alert_…').
 -- Who is responsible: a customer's alert goes to the customer's owner (the
@@ -61,7 +61,7 @@ WITH lines AS (
       AND s.due_on <= getvariable('as_of') + CAST(getvariable('alert_due_days') AS INTEGER)
 ),
 paid AS (
-    -- payment_sums.sql's sums per customer and contract, regrouped
+    -- customer_payments_cache.sql's sums per customer and contract, regrouped
     SELECT contract_id, sum(amount) AS paid FROM base_payment_sums WHERE contract_id IS NOT NULL GROUP BY ALL
 ),
 uncovered AS (

@@ -1,5 +1,6 @@
--- CLV model, step 2: per-customer purchase summaries from base_payments (already
--- limited to paid_on <= as_of and converted to the base currency).
+-- CLV model, step 2: per-customer purchase summaries from the payments
+-- (base_payments: limited to paid_on <= as_of and converted to the base
+-- currency).
 --
 -- A purchase is a payment with amount >= 0 (a zero-value payment is a purchase,
 -- as in the published CDNOW fits); a negative payment is a refund and is
@@ -13,19 +14,16 @@
 --   repeat_value = total value of the purchase days after the first one,
 --                  so zbar = repeat_value / x (the CDNOW summary's definition)
 
+-- clv_days (payment_sums.go: from the per-customer cache, or computed
+-- directly) holds each customer's purchase days: their number, the first and
+-- the last, the total value and the first day's.
 CREATE OR REPLACE TEMP TABLE clv_summary AS
 SELECT customer_id,
-       count(*) - 1 AS x,
-       max(day) - min(day) AS recency_days,
-       getvariable('as_of') - min(day) AS t_days,
-       sum(value) - arg_min(value, day) AS repeat_value
-FROM (
-    SELECT customer_id, paid_on AS day, sum(amount_base) AS value
-    FROM base_payments
-    WHERE amount >= 0
-    GROUP BY customer_id, paid_on
-)
-GROUP BY customer_id;
+       days - 1 AS x,
+       last_day - first_day AS recency_days,
+       getvariable('as_of') - first_day AS t_days,
+       value - first_value AS repeat_value
+FROM clv_days;
 
 -- Customers with identical (x, t_x, T) have identical BG/NBD likelihoods and
 -- forecasts: the fit and the forecast work on these groups.

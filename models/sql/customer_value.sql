@@ -1,6 +1,6 @@
 -- customer_value: the 7P customer value model (docs/models/customer-value.md).
 -- Inputs: prep.sql's base_payments, base_contracts, base_expenses, base_opportunities;
--- payment_sums.sql's base_payment_sums (the payments per customer and contract,
+-- customer_payments_cache.sql's base_payment_sums (the payments per customer and contract,
 -- which every per-customer and per-contract sum of them below regroups: one
 -- pass over the large company's 22 M payments instead of four, 3.9 s for 6.6 s)
 -- (the facts up to as_of: amounts in the base currency, an expense's customer);
