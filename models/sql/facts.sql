@@ -106,11 +106,11 @@ ORDER BY c.signed_on;
 
 -- The change log of the payments' keys: per load, the customer and contract
 -- of each payment it moved elsewhere or deleted, as they were before
--- (fd_payment_moves, facts_delta_keys.sql). A model's per-key cache (the
--- contract execution's installments) recomputes those keys too. It holds
--- every load after facts.state.changes_from: a full build starts it empty,
--- and the loads more than 366 loads old are dropped (a cache older than that
--- is rebuilt: models/cache.go).
+-- (fd_payment_moves, facts_delta_keys.sql). The models' per-key caches (a
+-- contract's installments, a customer's payment sums) recompute those keys
+-- too. It holds every load after facts.state.changes_from: a full build
+-- starts it empty, and the loads more than 366 loads old are dropped (a
+-- cache older than that is rebuilt: models/cache.go).
 {{if .Delta -}}
 INSERT INTO facts.payment_changes SELECT {{.LoadID}}, customer_id, contract_id FROM fd_payment_moves;
 DELETE FROM facts.payment_changes WHERE load_id <= {{.LoadID}} - 366;

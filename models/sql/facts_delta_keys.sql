@@ -109,7 +109,7 @@ SELECT DISTINCT CAST(date_trunc('month', paid_on) AS DATE) AS month FROM facts.p
 -- The payments the loads moved to another customer or contract, or deleted,
 -- with the customer and contract the facts held them under before: the
 -- models' per-key caches learn from facts.payment_changes (facts.sql) which
--- keys lost a payment, where they kept a map of every payment's contract.
+-- keys lost a payment, with no map of every payment's keys of their own.
 -- Only rows the loads wrote can move (a payment's customer and contract are
 -- its own), and fd_rows_payments holds their new values.
 CREATE OR REPLACE TEMP TABLE fd_payment_moves AS
